@@ -1,0 +1,117 @@
+/**
+ * Kiln's error hierarchy. Every error a user can cause is a {@link BuildError} with a stable
+ * `code` and an exit code (DESIGN.md §6); anything else reaching the CLI boundary is a bug.
+ * Only `cli/main.ts` maps these to process exit codes.
+ */
+
+/** Where in a Dockerfile something is. Lines and columns are 1-based. */
+export interface SourceLocation {
+  file: string;
+  line: number;
+  column: number;
+}
+
+/** Base of every user-facing error. The message's first line says what was being done and why it failed. */
+export abstract class BuildError extends Error {
+  abstract readonly code: string;
+  abstract readonly exitCode: number;
+  /** A suggestion printed under the message, e.g. how to fix a flag. */
+  readonly hint: string | undefined;
+
+  constructor(message: string, options?: { cause?: unknown; hint?: string }) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.name = new.target.name;
+    this.hint = options?.hint;
+  }
+}
+
+/** Bad command line: unknown flag, missing destination, malformed value. Exit 2. */
+export class UsageError extends BuildError {
+  readonly code = 'ERR_USAGE';
+  readonly exitCode = 2;
+}
+
+/** A Dockerfile that cannot be built as written. Exit 3. */
+export class DockerfileError extends BuildError {
+  readonly code = 'ERR_DOCKERFILE';
+  readonly exitCode = 3;
+  constructor(
+    message: string,
+    readonly at: SourceLocation,
+    options?: { cause?: unknown; hint?: string; source?: string },
+  ) {
+    super(
+      `${at.file}:${at.line}: ${message}` + (options?.source ? `\n  ${at.line} | ${options.source}` : ''),
+      options,
+    );
+  }
+}
+
+/** A registry refused, failed or could not be reached. Exit 4. */
+export class RegistryError extends BuildError {
+  readonly code = 'ERR_REGISTRY';
+  readonly exitCode = 4;
+  constructor(
+    message: string,
+    readonly details: { registry: string; repository?: string; status?: number; codes?: string[] },
+    options?: { cause?: unknown; hint?: string },
+  ) {
+    super(message, options);
+  }
+}
+
+/** Content that is not what it claims (digest or size mismatch) or is unsafe (a tar entry escaping the rootfs). Exit 5. */
+export class IntegrityError extends BuildError {
+  readonly code = 'ERR_INTEGRITY';
+  readonly exitCode = 5;
+}
+
+/** A build step failed: a RUN exited non-zero, a COPY source is missing. Exit 6. */
+export class StepError extends BuildError {
+  readonly code = 'ERR_STEP';
+  readonly exitCode = 6;
+  constructor(
+    message: string,
+    readonly at?: SourceLocation,
+    options?: { cause?: unknown; hint?: string },
+  ) {
+    super(at ? `${at.file}:${at.line}: ${message}` : message, options);
+  }
+}
+
+/** The local filesystem refused: disk full, not writable, missing output directory. Exit 7. */
+export class FilesystemError extends BuildError {
+  readonly code = 'ERR_FILESYSTEM';
+  readonly exitCode = 7;
+}
+
+/** The build was stopped by a signal. Exit 130 (SIGINT) or 143 (SIGTERM). */
+export class InterruptedError extends BuildError {
+  readonly code = 'ERR_INTERRUPTED';
+  readonly exitCode: number;
+  constructor(readonly signal: 'SIGINT' | 'SIGTERM') {
+    super(`build interrupted by ${signal}`);
+    this.exitCode = signal === 'SIGINT' ? 130 : 143;
+  }
+}
+
+/** Node's system error shape (`ENOENT`, `ENOSPC`, …), narrowed without `any`. */
+export function errnoCode(err: unknown): string | undefined {
+  if (typeof err === 'object' && err !== null && 'code' in err && typeof err.code === 'string') {
+    return err.code;
+  }
+  return undefined;
+}
+
+/** Wraps a local filesystem failure into a {@link FilesystemError} saying what was being done; rethrows BuildErrors as they are. */
+export function fsError(doing: string, err: unknown): BuildError {
+  if (err instanceof BuildError) return err;
+  const code = errnoCode(err);
+  const why =
+    code === 'ENOSPC' ? 'no space left on device'
+    : code === 'EACCES' || code === 'EPERM' ? 'permission denied'
+    : code === 'EROFS' ? 'read-only filesystem'
+    : code === 'ENOENT' ? 'no such file or directory'
+    : err instanceof Error ? err.message : String(err);
+  return new FilesystemError(`${doing}: ${why}`, { cause: err });
+}

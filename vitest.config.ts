@@ -1,0 +1,11 @@
+import { defineConfig } from 'vitest/config';
+
+// Integration and end-to-end tests start real registries and spawn the executor; give them room.
+export default defineConfig({
+  test: {
+    include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
+    testTimeout: 120_000,
+    hookTimeout: 120_000,
+    pool: 'forks',
+  },
+});
