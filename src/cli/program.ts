@@ -1,0 +1,67 @@
+/**
+ * The executor's command line, with Kaniko's flag names and defaults (commander is imported
+ * only in cli/). Parsing only: it produces raw option values and the action to run.
+ */
+import { Command, Option } from 'commander';
+import type { RawOptions } from '../config/options.js';
+
+const collect = (value: string, previous: string[]): string[] => [...previous, value];
+
+/** Boolean flags, for which Kaniko (pflag) also accepts `--flag=true|false`. */
+const BOOLEAN_FLAGS = ['no-push', 'insecure', 'insecure-pull', 'skip-tls-verify', 'skip-tls-verify-pull', 'skip-push-permission-check', 'log-timestamp'];
+
+/** Rewrites pflag-style `--flag=true` / `--flag=false` of boolean flags into commander's form. */
+export function normaliseBooleanFlags(argv: string[]): string[] {
+  const out: string[] = [];
+  for (const a of argv) {
+    const m = /^--([a-z-]+)=(true|false)$/i.exec(a);
+    if (m && BOOLEAN_FLAGS.includes(m[1] ?? '')) {
+      if ((m[2] ?? '').toLowerCase() === 'true') out.push(`--${m[1]}`);
+      continue;
+    }
+    out.push(a);
+  }
+  return out;
+}
+
+export type Action = { kind: 'build'; raw: RawOptions; logFormatGiven: boolean } | { kind: 'version' };
+
+/** Builds the commander program; `onAction` receives what the command line asked for. */
+export function buildProgram(onAction: (a: Action) => void, write: { out: (s: string) => void; err: (s: string) => void }): Command {
+  const program = new Command('executor')
+    .description('Build a container image from a Dockerfile without a daemon (Kaniko-compatible flags)')
+    .exitOverride()
+    .configureOutput({ writeOut: write.out, writeErr: write.err, outputError: () => {} })
+    .allowExcessArguments(false)
+    .option('-f, --dockerfile <path>', 'path to the Dockerfile', 'Dockerfile')
+    .option('-c, --context <dir>', 'build context: a directory or dir://DIR', '/workspace/')
+    .option('-d, --destination <ref>', 'image to push (repeatable)', collect, [])
+    .option('--no-push', 'build without pushing')
+    .option('--tar-path <file>', 'also write the image as a docker-archive tarball')
+    .option('--oci-layout-path <dir>', 'also write the image as an OCI image layout')
+    .option('--digest-file <file>', 'write the image digest to this file')
+    .option('--image-name-with-digest-file <file>', 'write REPO@DIGEST of each destination to this file')
+    .option('--build-arg <KEY=VALUE>', 'build argument (repeatable); KEY alone takes the value from the environment', collect, [])
+    .option('--label <KEY=VALUE>', 'label to add to the image (repeatable)', collect, [])
+    .option('--custom-platform <os/arch[/variant]>', 'platform to build for, e.g. linux/arm64')
+    .option('--insecure', 'push to registries over plain HTTP')
+    .option('--insecure-pull', 'pull from registries over plain HTTP')
+    .option('--insecure-registry <host>', 'registry to use over plain HTTP (repeatable)', collect, [])
+    .option('--skip-tls-verify', 'push without verifying TLS certificates')
+    .option('--skip-tls-verify-pull', 'pull without verifying TLS certificates')
+    .option('--skip-tls-verify-registry <host>', 'registry whose TLS certificate is not verified (repeatable)', collect, [])
+    .option('--skip-push-permission-check', 'do not check push access before building')
+    .option('--kaniko-dir <dir>', 'directory for the build\'s scratch files')
+    .addOption(new Option('-v, --verbosity <level>', 'log level').choices(['panic', 'fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info'))
+    .addOption(new Option('--log-format <format>', 'log format').choices(['text', 'color', 'json']))
+    .option('--log-timestamp', 'prefix log lines with a timestamp')
+    .action((opts: Record<string, unknown>) => {
+      const raw = { ...opts } as RawOptions & { logFormat?: string };
+      onAction({ kind: 'build', raw: { ...raw, logFormat: (raw.logFormat ?? 'color') as RawOptions['logFormat'] }, logFormatGiven: raw.logFormat !== undefined });
+    });
+  program
+    .command('version')
+    .description('print the version')
+    .action(() => onAction({ kind: 'version' }));
+  return program;
+}

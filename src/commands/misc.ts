@@ -1,0 +1,27 @@
+/** Metadata instructions with one field each: STOPSIGNAL, VOLUME, SHELL, MAINTAINER. */
+import { DockerfileError } from '../errors.js';
+import type { MaintainerInstruction, ShellInstruction, StopSignalInstruction, VolumeInstruction } from '../dockerfile/instructions.js';
+import { expand, expandToWords } from './expand.js';
+import type { StageState, StepResult } from './step.js';
+
+export function stopsignal(ins: StopSignalInstruction, state: StageState): StepResult {
+  const sig = expand(ins, state, ins.signal);
+  if (!/^(SIG[A-Z0-9+-]+|\d+)$/.test(sig)) throw new DockerfileError(`STOPSIGNAL: invalid signal "${sig}"`, ins.at, { source: ins.text });
+  return { state: { ...state, config: { ...state.config, StopSignal: sig } }, changes: [] };
+}
+
+export function volume(ins: VolumeInstruction, state: StageState): StepResult {
+  const volumes: Record<string, Record<string, unknown>> = { ...(state.config.Volumes ?? {}) };
+  for (const p of ins.paths.flatMap((w) => expandToWords(ins, state, w))) volumes[p] = {};
+  return { state: { ...state, config: { ...state.config, Volumes: volumes } }, changes: [] };
+}
+
+export function shell(ins: ShellInstruction, state: StageState): StepResult {
+  if (ins.argv.length === 0) throw new DockerfileError('SHELL requires a JSON array, e.g. SHELL ["/bin/bash", "-c"]', ins.at, { source: ins.text });
+  return { state: { ...state, config: { ...state.config, Shell: ins.argv } }, changes: [] };
+}
+
+/** MAINTAINER (deprecated) sets the image's `author` field, which lives outside `config`. */
+export function maintainer(ins: MaintainerInstruction, state: StageState): StepResult {
+  return { state: { ...state, author: ins.name }, changes: [] };
+}

@@ -1,0 +1,45 @@
+import { expect, test } from 'vitest';
+import { UsageError } from '../errors.js';
+import { parseBuildOptions } from './options.js';
+
+test('a push needs a destination; --no-push or KANIKO_NO_PUSH does not', () => {
+  expect(() => parseBuildOptions({}, {})).toThrow(UsageError);
+  expect(() => parseBuildOptions({}, {})).toThrow(/no --destination given/);
+  expect(parseBuildOptions({ push: false }, {}).push).toBe(false);
+  expect(parseBuildOptions({}, { KANIKO_NO_PUSH: 'true' }).push).toBe(false);
+});
+
+test('destinations are normalised references', () => {
+  const o = parseBuildOptions({ destination: ['busybox', 'localhost:5000/a/b:1'] }, {});
+  expect(o.destinations).toEqual([
+    { registry: 'docker.io', repository: 'library/busybox', tag: 'latest' },
+    { registry: 'localhost:5000', repository: 'a/b', tag: '1' },
+  ]);
+  expect(() => parseBuildOptions({ destination: ['UPPER/Case'] }, {})).toThrow(/--destination "UPPER\/Case"/);
+});
+
+test('--build-arg KEY=V, and KEY alone from the environment (dropped when unset)', () => {
+  const o = parseBuildOptions({ push: false, buildArg: ['A=1', 'B=x=y', 'FROM_ENV', 'UNSET', 'EMPTY='] }, { FROM_ENV: 'env-value' });
+  expect([...o.buildArgs]).toEqual([['A', '1'], ['B', 'x=y'], ['FROM_ENV', 'env-value'], ['EMPTY', '']]);
+  expect(() => parseBuildOptions({ push: false, buildArg: ['=v'] }, {})).toThrow(/name before "=" is empty/);
+});
+
+test('the context accepts DIR and dir://DIR and refuses other schemes clearly', () => {
+  expect(parseBuildOptions({ push: false, context: 'dir:///ws' }, {}).contextDir).toBe('/ws');
+  expect(parseBuildOptions({ push: false, context: 'ctx' }, {}).contextDir).toBe('ctx');
+  expect(() => parseBuildOptions({ push: false, context: 's3://bucket/ctx.tgz' }, {})).toThrow(/only local directories/);
+});
+
+test('insecure and TLS flags apply to pulls and pushes separately, or per registry', () => {
+  const o = parseBuildOptions({ push: false, insecurePull: true, insecureRegistry: ['r.example'], skipTlsVerifyRegistry: ['s.example'] }, {});
+  expect(o.insecurePull('any.example')).toBe(true);
+  expect(o.insecurePush('any.example')).toBe(false);
+  expect(o.insecurePush('r.example')).toBe(true);
+  expect(o.skipTlsVerifyPush('s.example')).toBe(true);
+  expect(o.skipTlsVerifyPull('r.example')).toBe(false);
+});
+
+test('--custom-platform must be os/arch[/variant]', () => {
+  expect(parseBuildOptions({ push: false, customPlatform: 'linux/arm/v7' }, {}).platform).toEqual({ os: 'linux', architecture: 'arm', variant: 'v7' });
+  expect(() => parseBuildOptions({ push: false, customPlatform: 'arm64' }, {})).toThrow(/expected os\/arch/);
+});

@@ -1,0 +1,141 @@
+/**
+ * BuildOptions: the validated form of the executor's flags (Kaniko's names and defaults,
+ * DESIGN.md §1). `cli/` collects raw strings with commander; {@link parseBuildOptions} turns them
+ * into this, or throws a UsageError saying which flag is wrong and why.
+ */
+import { z } from 'zod';
+import { UsageError } from '../errors.js';
+import { LOG_FORMATS, LOG_LEVELS } from '../log.js';
+import { parseReference, ReferenceSyntaxError, type Reference } from '../oci/reference.js';
+import { parsePlatform, type Platform } from '../oci/platform.js';
+
+/** Flag values exactly as the command line gave them. */
+export const rawOptionsSchema = z.object({
+  dockerfile: z.string().default('Dockerfile'),
+  context: z.string().default('/workspace/'),
+  destination: z.array(z.string()).default([]),
+  push: z.boolean().default(true),
+  tarPath: z.string().optional(),
+  ociLayoutPath: z.string().optional(),
+  digestFile: z.string().optional(),
+  imageNameWithDigestFile: z.string().optional(),
+  buildArg: z.array(z.string()).default([]),
+  label: z.array(z.string()).default([]),
+  customPlatform: z.string().optional(),
+  insecure: z.boolean().default(false),
+  insecurePull: z.boolean().default(false),
+  insecureRegistry: z.array(z.string()).default([]),
+  skipTlsVerify: z.boolean().default(false),
+  skipTlsVerifyPull: z.boolean().default(false),
+  skipTlsVerifyRegistry: z.array(z.string()).default([]),
+  skipPushPermissionCheck: z.boolean().default(false),
+  verbosity: z.enum(LOG_LEVELS).default('info'),
+  logFormat: z.enum(LOG_FORMATS).default('color'),
+  logTimestamp: z.boolean().default(false),
+  kanikoDir: z.string().optional(),
+});
+export type RawOptions = z.input<typeof rawOptionsSchema>;
+
+export interface BuildOptions {
+  /** Path of the Dockerfile as given (resolved against the context by the executor). */
+  dockerfile: string;
+  /** Context directory (the `dir://` prefix removed). */
+  contextDir: string;
+  destinations: Reference[];
+  push: boolean;
+  tarPath?: string;
+  ociLayoutPath?: string;
+  digestFile?: string;
+  imageNameWithDigestFile?: string;
+  /** `--build-arg` values; a bare `KEY` took its value from the environment. */
+  buildArgs: Map<string, string>;
+  labels: Map<string, string>;
+  platform?: Platform;
+  /** Registries that may be reached over plain HTTP, for pulls and pushes separately. */
+  insecurePull: (registry: string) => boolean;
+  insecurePush: (registry: string) => boolean;
+  skipTlsVerifyPull: (registry: string) => boolean;
+  skipTlsVerifyPush: (registry: string) => boolean;
+  skipPushPermissionCheck: boolean;
+  verbosity: (typeof LOG_LEVELS)[number];
+  logFormat: (typeof LOG_FORMATS)[number];
+  logTimestamp: boolean;
+  kanikoDir?: string;
+}
+
+function keyValues(flag: string, values: string[], env: Record<string, string | undefined>, allowBare: boolean): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const v of values) {
+    const eq = v.indexOf('=');
+    if (eq === 0) throw new UsageError(`${flag} "${v}": the name before "=" is empty`);
+    if (eq < 0) {
+      if (!allowBare) throw new UsageError(`${flag} "${v}": expected KEY=VALUE`);
+      // Kaniko and docker: `--build-arg KEY` takes the value from the environment, and is dropped when unset.
+      const fromEnv = env[v];
+      if (fromEnv !== undefined) out.set(v, fromEnv);
+      continue;
+    }
+    out.set(v.slice(0, eq), v.slice(eq + 1));
+  }
+  return out;
+}
+
+function reference(flag: string, value: string): Reference {
+  try {
+    return parseReference(value);
+  } catch (err) {
+    if (err instanceof ReferenceSyntaxError) throw new UsageError(`${flag} "${value}": ${err.message}`);
+    throw err;
+  }
+}
+
+/** Validates raw flag values; `env` supplies bare `--build-arg KEY` values and `KANIKO_NO_PUSH`. */
+export function parseBuildOptions(raw: RawOptions, env: Record<string, string | undefined>): BuildOptions {
+  const parsed = rawOptionsSchema.safeParse(raw);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const flag = issue ? `--${String(issue.path[0] ?? '').replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}` : 'flags';
+    throw new UsageError(`invalid ${flag}: ${issue?.message ?? 'invalid value'}`);
+  }
+  const o = parsed.data;
+  const push = o.push && !['true', '1'].includes((env.KANIKO_NO_PUSH ?? '').toLowerCase());
+  if (push && o.destination.length === 0) {
+    throw new UsageError('no --destination given: name one or more images to push, or pass --no-push', {
+      hint: 'e.g. --destination registry.example.com/app:1.0, or --no-push --tar-path image.tar',
+    });
+  }
+  let platform: Platform | undefined;
+  if (o.customPlatform !== undefined) {
+    platform = parsePlatform(o.customPlatform);
+    if (!platform) throw new UsageError(`--custom-platform "${o.customPlatform}": expected os/arch[/variant], e.g. linux/arm64`);
+  }
+  const insecureRegs = new Set(o.insecureRegistry);
+  const skipTlsRegs = new Set(o.skipTlsVerifyRegistry);
+  const contextDir = o.context.startsWith('dir://') ? o.context.slice('dir://'.length) : o.context;
+  if (/^[a-z0-9+.-]+:\/\//i.test(contextDir)) {
+    throw new UsageError(`--context "${o.context}": only local directories (DIR or dir://DIR) are supported so far`);
+  }
+  const result: BuildOptions = {
+    dockerfile: o.dockerfile,
+    contextDir,
+    destinations: o.destination.map((d) => reference('--destination', d)),
+    push,
+    buildArgs: keyValues('--build-arg', o.buildArg, env, true),
+    labels: keyValues('--label', o.label, env, false),
+    insecurePull: (r) => o.insecurePull || insecureRegs.has(r),
+    insecurePush: (r) => o.insecure || insecureRegs.has(r),
+    skipTlsVerifyPull: (r) => o.skipTlsVerifyPull || skipTlsRegs.has(r),
+    skipTlsVerifyPush: (r) => o.skipTlsVerify || skipTlsRegs.has(r),
+    skipPushPermissionCheck: o.skipPushPermissionCheck,
+    verbosity: o.verbosity,
+    logFormat: o.logFormat,
+    logTimestamp: o.logTimestamp,
+  };
+  if (o.tarPath !== undefined) result.tarPath = o.tarPath;
+  if (o.ociLayoutPath !== undefined) result.ociLayoutPath = o.ociLayoutPath;
+  if (o.digestFile !== undefined) result.digestFile = o.digestFile;
+  if (o.imageNameWithDigestFile !== undefined) result.imageNameWithDigestFile = o.imageNameWithDigestFile;
+  if (platform) result.platform = platform;
+  if (o.kanikoDir !== undefined) result.kanikoDir = o.kanikoDir;
+  return result;
+}

@@ -1,0 +1,42 @@
+/**
+ * The host-side shell script run inside fresh mount + pid namespaces (DESIGN.md §3, isolation
+ * mode "namespaces"). It gives the rootfs a private /dev (tmpfs with the usual nodes bound from
+ * the host, like Docker's default /dev), /proc, a read-only /sys and the host's resolv.conf and
+ * hosts, then chroots, changes directory and drops to the step's uid/gid with util-linux
+ * `unshare --root --wd --setuid --setgid`. Every mount lives in the private namespace and
+ * vanishes with it, so nothing is left in the rootfs to leak into a layer. All user-controlled
+ * values arrive as positional arguments, never spliced into the script text.
+ */
+export const MOUNT_SCRIPT = `
+set -eu
+root=$1 uid=$2 gid=$3 wd=$4 dev=$5 proc=$6 sys=$7 resolv=$8 hosts=$9
+shift 9
+imgpath=$PATH
+PATH=/usr/sbin:/usr/bin:/sbin:/bin
+unshare_bin=$(command -v unshare)
+if [ "$dev" = 1 ]; then
+  mount -t tmpfs -o nosuid,mode=0755,size=65536k tmpfs "$root/dev"
+  for n in null zero full random urandom tty; do
+    if [ -e "/dev/$n" ]; then : > "$root/dev/$n"; mount --bind "/dev/$n" "$root/dev/$n"; fi
+  done
+  mkdir -m 1777 "$root/dev/shm"
+  mount -t tmpfs -o nosuid,nodev,mode=1777 shm "$root/dev/shm"
+  mkdir "$root/dev/pts"
+  if mount -t devpts -o newinstance,ptmxmode=0666,mode=0620 devpts "$root/dev/pts" 2>/dev/null; then ln -s pts/ptmx "$root/dev/ptmx"; fi
+  ln -s /proc/self/fd "$root/dev/fd"
+  ln -s /proc/self/fd/0 "$root/dev/stdin"
+  ln -s /proc/self/fd/1 "$root/dev/stdout"
+  ln -s /proc/self/fd/2 "$root/dev/stderr"
+fi
+if [ "$proc" = 1 ]; then
+  mount -t proc -o nosuid,nodev,noexec proc "$root/proc" 2>/dev/null || mount --rbind /proc "$root/proc"
+fi
+if [ "$sys" = 1 ]; then
+  mount --rbind /sys "$root/sys"
+  mount -o remount,bind,ro "$root/sys" 2>/dev/null || true
+fi
+if [ "$resolv" = 1 ]; then mount --bind /etc/resolv.conf "$root/etc/resolv.conf"; fi
+if [ "$hosts" = 1 ]; then mount --bind /etc/hosts "$root/etc/hosts"; fi
+PATH=$imgpath
+exec "$unshare_bin" --root="$root" --wd="$wd" --setgid="$gid" --setuid="$uid" -- "$@"
+`;

@@ -1,0 +1,45 @@
+/**
+ * Chooses the strongest isolation this host allows (DESIGN.md §3): new mount + pid namespaces
+ * when `unshare` may create them, plain chroot otherwise. Probed once per build.
+ */
+import { spawn } from 'node:child_process';
+import { access, constants } from 'node:fs/promises';
+import { join } from 'node:path';
+import { UsageError } from '../errors.js';
+import type { ProcessRunner } from './runner.js';
+import { spawnRunner, type HostTools } from './spawn-runner.js';
+
+async function findOnPath(name: string, pathEnv: string): Promise<string | undefined> {
+  for (const dir of pathEnv.split(':').filter(Boolean)) {
+    const candidate = join(dir, name);
+    try {
+      await access(candidate, constants.X_OK);
+      return candidate;
+    } catch {
+      // not here
+    }
+  }
+  return undefined;
+}
+
+function exitsZero(argv: string[]): Promise<boolean> {
+  return new Promise((resolve) => {
+    const [cmd = '', ...args] = argv;
+    const child = spawn(cmd, args, { stdio: 'ignore' });
+    child.once('error', () => resolve(false));
+    child.once('close', (code) => resolve(code === 0));
+  });
+}
+
+/** Finds the host tools and probes for namespaces; `hostPath` is the host's PATH. */
+export async function selectRunner(hostPath: string): Promise<ProcessRunner> {
+  const searchPath = `${hostPath}:/usr/sbin:/usr/bin:/sbin:/bin`;
+  const unshare = await findOnPath('unshare', searchPath);
+  const sh = await findOnPath('sh', searchPath);
+  if (!unshare || !sh) {
+    throw new UsageError('RUN needs util-linux `unshare` and a POSIX `sh` on the host, and they were not found on PATH');
+  }
+  const tools: HostTools = { unshare, sh };
+  const namespaces = await exitsZero([unshare, '--mount', '--pid', '--fork', '--kill-child', '--', sh, '-c', 'mount -t tmpfs tmpfs /mnt 2>/dev/null || mount -t tmpfs tmpfs /tmp']);
+  return spawnRunner(namespaces ? 'namespaces' : 'chroot', tools);
+}

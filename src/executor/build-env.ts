@@ -1,0 +1,25 @@
+/**
+ * BuildEnv: everything a build takes from the outside world, passed in explicitly (house
+ * rule 4): options, logger, clock, environment, temp dir, cancellation and output.
+ */
+import type { BuildOptions } from '../config/options.js';
+import type { Logger } from '../log.js';
+import type { Platform } from '../oci/platform.js';
+
+export interface BuildEnv {
+  options: BuildOptions;
+  logger: Logger;
+  now: () => Date;
+  /** The process environment (build args without values, SOURCE_DATE_EPOCH, DOCKER_CONFIG, PATH). */
+  env: Record<string, string | undefined>;
+  cwd: string;
+  homeDir: string;
+  /** Where the build's scratch directory (rootfs, blobs) is made when no --kaniko-dir is given. */
+  tmpDir: string;
+  signal: AbortSignal;
+  /** The platform of this host, the default target platform. */
+  hostPlatform: Platform;
+  /** RUN output goes here as it comes (Kaniko prints it on stdout). */
+  stepOutput: (chunk: Buffer) => void;
+  version: string;
+}

@@ -1,0 +1,100 @@
+/**
+ * Runs a stage's instructions in order against its rootfs: each handler returns the new stage
+ * state and what it changed; changes become a layer, and every instruction a history entry
+ * (`empty_layer` where nothing changed, DESIGN.md §4).
+ */
+import { DockerfileError } from '../errors.js';
+import type { Instruction, Stage } from '../dockerfile/instructions.js';
+import type { BlobStore } from '../cache/blob-store.js';
+import { arg, type ArgScope } from '../commands/arg.js';
+import { cmd, commandArgv, entrypoint } from '../commands/command-form.js';
+import { copy } from '../commands/copy.js';
+import { env } from '../commands/env.js';
+import { expose } from '../commands/expose.js';
+import { label } from '../commands/label.js';
+import { maintainer, shell, stopsignal, volume } from '../commands/misc.js';
+import { run } from '../commands/run.js';
+import type { StageState, StepResult } from '../commands/step.js';
+import { user } from '../commands/user.js';
+import { workdir } from '../commands/workdir.js';
+import type { ProcessRunner } from '../exec/runner.js';
+import { buildLayer } from '../layers/build-layer.js';
+import type { Layer } from '../oci/image.js';
+import type { HistoryEntry } from '../oci/schemas.js';
+import type { Rootfs } from '../rootfs/rootfs.js';
+import type { BuildEnv } from './build-env.js';
+
+export interface StageDeps {
+  env: BuildEnv;
+  rootfs: Rootfs;
+  store: BlobStore;
+  contextDir: string;
+  /** The process runner, chosen on first use (a build without RUN never probes). */
+  runner: () => Promise<ProcessRunner>;
+  argScope: ArgScope;
+  /** SOURCE_DATE_EPOCH: new layers' mtimes are clamped to it. */
+  clampMtime?: Date;
+  /** Timestamp written into history entries. */
+  created: string;
+}
+
+export interface StageOutput {
+  state: StageState;
+  layers: Layer[];
+  history: HistoryEntry[];
+}
+
+async function dispatch(ins: Instruction, state: StageState, deps: StageDeps): Promise<StepResult> {
+  const io = { logger: deps.env.logger, signal: deps.env.signal, at: ins.at };
+  switch (ins.kind) {
+    case 'ENV': return env(ins, state);
+    case 'LABEL': return label(ins, state);
+    case 'ARG': return arg(ins, state, deps.argScope);
+    case 'USER': return user(ins, state);
+    case 'CMD': return cmd(ins, state);
+    case 'ENTRYPOINT': return entrypoint(ins, state);
+    case 'EXPOSE': return expose(ins, state);
+    case 'STOPSIGNAL': return stopsignal(ins, state);
+    case 'VOLUME': return volume(ins, state);
+    case 'SHELL': return shell(ins, state);
+    case 'MAINTAINER': return maintainer(ins, state);
+    case 'WORKDIR': return workdir(ins, state, deps.rootfs);
+    case 'COPY':
+    case 'ADD': return copy(ins, state, { rootfs: deps.rootfs, contextDir: deps.contextDir });
+    case 'RUN': return run(ins, state, { ...io, rootfs: deps.rootfs, runner: await deps.runner(), output: deps.env.stepOutput });
+    case 'ONBUILD':
+    case 'HEALTHCHECK':
+    case 'FROM':
+      throw new DockerfileError(`${ins.kind} is not supported yet`, ins.at, { source: ins.text });
+  }
+}
+
+/** How history records an instruction: RUN as the argv it ran, the rest as written. */
+function createdBy(ins: Instruction, state: StageState): string {
+  if (ins.kind === 'RUN') return `RUN ${commandArgv(ins.command, state).join(' ')}`;
+  return ins.text;
+}
+
+/** Runs every instruction of `stage` from `initial`, returning the final state, new layers and history. */
+export async function runStage(stage: Stage, initial: StageState, deps: StageDeps): Promise<StageOutput> {
+  let state = initial;
+  const layers: Layer[] = [];
+  const history: HistoryEntry[] = [];
+  const total = stage.instructions.length;
+  for (const [i, ins] of stage.instructions.entries()) {
+    deps.env.signal.throwIfAborted();
+    deps.env.logger.info(`[${i + 1}/${total}] ${ins.text}`);
+    const before = state;
+    const result = await dispatch(ins, state, deps);
+    state = result.state;
+    const layer = result.changes.length
+      ? await buildLayer(deps.rootfs, result.changes, deps.store, { signal: deps.env.signal, ...(deps.clampMtime ? { clampMtime: deps.clampMtime } : {}) })
+      : undefined;
+    if (layer) {
+      layers.push(layer);
+      deps.env.logger.debug('layer added', { digest: layer.descriptor.digest, size: layer.descriptor.size });
+    }
+    history.push({ created: deps.created, created_by: createdBy(ins, before), ...(layer ? {} : { empty_layer: true }) });
+  }
+  return { state, layers, history };
+}

@@ -1,0 +1,245 @@
+import { execFile } from 'node:child_process';
+import { lstat, mkdir, mkdtemp, readdir, readFile, readlink, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { promisify } from 'node:util';
+import { gzipSync } from 'node:zlib';
+import tar, { type Header } from 'tar-stream';
+import { afterEach, expect, test } from 'vitest';
+import { FilesystemError, IntegrityError } from '../errors.js';
+import { silentLogger, type Logger } from '../log.js';
+import { Rootfs } from '../rootfs/rootfs.js';
+import { extractLayer } from './extract.js';
+
+type Entry = Partial<Header> & { name: string; content?: string; pax?: Record<string, string> };
+
+/** A tar built with tar-stream; `mode` defaults as tar-stream's (0644 files, 0755 dirs). */
+async function tarOf(entries: Entry[]): Promise<Buffer> {
+  const pack = tar.pack();
+  for (const { content, ...h } of entries) pack.entry({ mtime: new Date(1_600_000_000_000), ...h }, content ?? '');
+  pack.finalize();
+  const chunks: Buffer[] = [];
+  for await (const c of pack) chunks.push(c as Buffer);
+  return Buffer.concat(chunks);
+}
+
+const dirs: string[] = [];
+afterEach(async () => {
+  await Promise.all(dirs.splice(0).map((d) => rm(d, { recursive: true, force: true })));
+});
+/** A rootfs at BASE/root, so that escapes would land in BASE where the test can look. */
+async function tempRoot(): Promise<{ base: string; rootfs: Rootfs }> {
+  const base = await mkdtemp(join(tmpdir(), 'kiln-extract-'));
+  dirs.push(base);
+  await mkdir(join(base, 'root'));
+  return { base, rootfs: new Rootfs(join(base, 'root')) };
+}
+async function apply(rootfs: Rootfs, entries: Entry[] | Buffer, logger: Logger = silentLogger): Promise<void> {
+  const bytes = Buffer.isBuffer(entries) ? entries : await tarOf(entries);
+  await extractLayer(rootfs, Readable.from([bytes]), { layerName: 'L1', logger });
+}
+const exists = (p: string): Promise<boolean> => lstat(p).then(() => true, () => false);
+
+test('extracts files, dirs, symlinks and hardlinks with owners, modes and mtimes', async () => {
+  const { rootfs } = await tempRoot();
+  const r = rootfs.root;
+  await apply(rootfs, [
+    { name: 'usr/', type: 'directory', mode: 0o755, mtime: new Date(1_000_000_000_000) },
+    { name: 'usr/bin/', type: 'directory', mode: 0o711, uid: 5, gid: 6, mtime: new Date(1_100_000_000_000) },
+    { name: 'usr/bin/su', mode: 0o4755, uid: 0, gid: 0, content: 'su!' },
+    { name: 'usr/bin/grp', mode: 0o2711, uid: 7, gid: 8, content: 'g' },
+    { name: 'tmp/', type: 'directory', mode: 0o1777 },
+    { name: 'usr/bin/sh', type: 'symlink', linkname: '/bin/busybox', uid: 3, gid: 4 },
+    { name: 'usr/bin/su2', type: 'link', linkname: 'usr/bin/su' },
+  ]);
+  const su = await stat(join(r, 'usr/bin/su'));
+  expect(await readFile(join(r, 'usr/bin/su'), 'utf8')).toBe('su!');
+  expect(su.mode & 0o7777).toBe(0o4755);
+  expect(su.mtimeMs).toBe(1_600_000_000_000);
+  const grp = await stat(join(r, 'usr/bin/grp'));
+  expect([grp.mode & 0o7777, grp.uid, grp.gid]).toEqual([0o2711, 7, 8]);
+  expect((await stat(join(r, 'tmp'))).mode & 0o7777).toBe(0o1777);
+  const bin = await stat(join(r, 'usr/bin'));
+  expect([bin.mode & 0o7777, bin.uid, bin.gid, bin.mtimeMs]).toEqual([0o711, 5, 6, 1_100_000_000_000]);
+  expect((await stat(join(r, 'usr'))).mtimeMs).toBe(1_000_000_000_000);
+  expect(await readlink(join(r, 'usr/bin/sh'))).toBe('/bin/busybox');
+  const sh = await lstat(join(r, 'usr/bin/sh'));
+  expect([sh.uid, sh.gid]).toEqual([3, 4]);
+  const su2 = await stat(join(r, 'usr/bin/su2'));
+  expect(su2.ino).toBe(su.ino);
+  expect(su2.nlink).toBe(2);
+});
+
+test('a whiteout removes the lower layer path, and only that', async () => {
+  const { rootfs } = await tempRoot();
+  await apply(rootfs, [
+    { name: 'a/', type: 'directory' },
+    { name: 'a/x/', type: 'directory' },
+    { name: 'a/x/deep', content: '1' },
+    { name: 'a/y', content: '2' },
+  ]);
+  await apply(rootfs, [{ name: 'a/.wh.x', content: '' }]);
+  expect(await readdir(join(rootfs.root, 'a'))).toEqual(['y']);
+});
+
+test('a whiteout does not remove what its own layer wrote (OCI: whiteouts apply to lower layers)', async () => {
+  const { rootfs } = await tempRoot();
+  await apply(rootfs, [{ name: 'a/old', content: 'lower' }]);
+  await apply(rootfs, [
+    { name: 'a/old', content: 'upper' },
+    { name: 'a/.wh.old' },
+  ]);
+  expect(await readFile(join(rootfs.root, 'a/old'), 'utf8')).toBe('upper');
+});
+
+test('an opaque whiteout empties the directory of lower content, keeping this layer’s entries', async () => {
+  const { rootfs } = await tempRoot();
+  await apply(rootfs, [
+    { name: 'd/', type: 'directory' },
+    { name: 'd/old', content: 'o' },
+    { name: 'd/sub/', type: 'directory' },
+    { name: 'd/sub/lower', content: 'l' },
+    { name: 'keep', content: 'k' },
+  ]);
+  await apply(rootfs, [
+    { name: 'd/', type: 'directory', mode: 0o750 },
+    { name: 'd/sub/mine', content: 'm' }, // before the marker: must survive it
+    { name: 'd/.wh..wh..opq' },
+    { name: 'd/new', content: 'n' },
+  ]);
+  expect((await readdir(join(rootfs.root, 'd'))).sort()).toEqual(['new', 'sub']);
+  expect(await readdir(join(rootfs.root, 'd/sub'))).toEqual(['mine']);
+  expect(await exists(join(rootfs.root, 'keep'))).toBe(true);
+  expect((await stat(join(rootfs.root, 'd'))).mode & 0o7777).toBe(0o750);
+});
+
+test('an entry replaces an existing path of another type; dir over dir only updates metadata', async () => {
+  const { rootfs } = await tempRoot();
+  await apply(rootfs, [
+    { name: 'was-dir/', type: 'directory' },
+    { name: 'was-dir/child', content: 'c' },
+    { name: 'was-file', content: 'f' },
+    { name: 'merge/', type: 'directory' },
+    { name: 'merge/lower', content: 'l' },
+    { name: 'link', type: 'symlink', linkname: '/merge' },
+  ]);
+  await apply(rootfs, [
+    { name: 'was-dir', content: 'now a file' },
+    { name: 'was-file/', type: 'directory' },
+    { name: 'was-file/inner', content: 'i' },
+    { name: 'merge/', type: 'directory', mode: 0o700, uid: 9 },
+    { name: 'link', content: 'no longer a link' },
+  ]);
+  const r = rootfs.root;
+  expect(await readFile(join(r, 'was-dir'), 'utf8')).toBe('now a file');
+  expect(await readdir(join(r, 'was-file'))).toEqual(['inner']);
+  expect(await readdir(join(r, 'merge'))).toEqual(['lower']);
+  expect((await stat(join(r, 'merge'))).uid).toBe(9);
+  expect((await lstat(join(r, 'link'))).isFile()).toBe(true);
+});
+
+test('rewriting a hardlinked file does not change its other links', async () => {
+  const { rootfs } = await tempRoot();
+  await apply(rootfs, [
+    { name: 'a', content: 'same' },
+    { name: 'b', type: 'link', linkname: 'a' },
+  ]);
+  await apply(rootfs, [{ name: 'b', content: 'new b' }]);
+  expect(await readFile(join(rootfs.root, 'a'), 'utf8')).toBe('same');
+  expect(await readFile(join(rootfs.root, 'b'), 'utf8')).toBe('new b');
+});
+
+test.each([
+  ['../evil', [{ name: '../evil', content: 'x' }]],
+  ['a/../../evil', [{ name: 'a/../../evil', content: 'x' }]],
+  ['hardlink to /../../etc/passwd', [{ name: 'evil', type: 'link', linkname: '/../../etc/passwd' }]],
+  ['hardlink to ../evil-target', [{ name: 'x', type: 'link', linkname: '../evil-target' }]],
+  ['whiteout named ..', [{ name: 'a/.wh...' }]],
+] as [string, Entry[]][])('rejects %s with IntegrityError and writes nothing outside the root', async (_n, entries) => {
+  const { base, rootfs } = await tempRoot();
+  await writeFile(join(base, 'evil-target'), 'outside');
+  const run = apply(rootfs, entries);
+  await expect(run).rejects.toBeInstanceOf(IntegrityError);
+  await expect(run).rejects.toThrow(/layer L1: unsafe tar entry/);
+  expect((await readdir(base)).sort()).toEqual(['evil-target', 'root']);
+  expect(await readFile(join(base, 'evil-target'), 'utf8')).toBe('outside');
+});
+
+test('symlinks in the layer cannot redirect writes, hardlinks or whiteouts outside the root', async () => {
+  const { base, rootfs } = await tempRoot();
+  await mkdir(join(base, 'victim'));
+  await writeFile(join(base, 'victim', 'file'), 'precious');
+  await apply(rootfs, [
+    { name: 'esc', type: 'symlink', linkname: join(base, 'victim') },
+    { name: 'up', type: 'symlink', linkname: '../../..' },
+    { name: 'esc/pwned', content: 'x' },
+    { name: 'up/victim/.wh.file' },
+    { name: 'up/up/planted', content: 'y' },
+  ]);
+  expect(await readdir(join(base, 'victim'))).toEqual(['file']);
+  expect(await readFile(join(base, 'victim', 'file'), 'utf8')).toBe('precious');
+  expect((await readdir(base)).sort()).toEqual(['root', 'victim']);
+  // Chroot semantics: the absolute target is inside the root, `..` stops at the root.
+  expect(await readFile(join(rootfs.root, base, 'victim', 'pwned'), 'utf8')).toBe('x');
+  expect(await readFile(join(rootfs.root, 'planted'), 'utf8')).toBe('y');
+  // A hardlink through the escaping symlink targets the root's copy, which does not exist.
+  await expect(apply(rootfs, [{ name: 'h', type: 'link', linkname: 'esc/file' }])).rejects.toBeInstanceOf(FilesystemError);
+});
+
+test('long names, long link targets, non-ASCII names and big ids (PAX) work; gzip is sniffed', async () => {
+  const { rootfs } = await tempRoot();
+  const longDir = `${'d'.repeat(120)}/${'e'.repeat(120)}`;
+  const longTarget = `/${'t'.repeat(150)}`;
+  const bytes = await tarOf([
+    { name: `${longDir}/${'f'.repeat(110)}`, content: 'long' },
+    { name: 'héllo-wörld.txt', content: 'utf8' },
+    { name: 'l', type: 'symlink', linkname: longTarget },
+    { name: 'big-ids', content: 'b', uid: 1, gid: 1, pax: { uid: '300000', gid: '400000' } },
+  ]);
+  await apply(rootfs, gzipSync(bytes));
+  expect(await readFile(join(rootfs.root, longDir, 'f'.repeat(110)), 'utf8')).toBe('long');
+  expect(await readFile(join(rootfs.root, 'héllo-wörld.txt'), 'utf8')).toBe('utf8');
+  expect(await readlink(join(rootfs.root, 'l'))).toBe(longTarget);
+  const big = await stat(join(rootfs.root, 'big-ids'));
+  expect([big.uid, big.gid]).toEqual([300000, 400000]);
+});
+
+test('a corrupt or truncated layer is an IntegrityError naming the layer', async () => {
+  const { rootfs } = await tempRoot();
+  const good = await tarOf([{ name: 'a', content: 'x'.repeat(2000) }]);
+  await expect(apply(rootfs, good.subarray(0, 1000))).rejects.toThrow(/layer L1 is not a valid/);
+  const gz = gzipSync(good);
+  await expect(apply(rootfs, gz.subarray(0, gz.length - 30))).rejects.toBeInstanceOf(IntegrityError);
+});
+
+test('device nodes are skipped with a warning; fifos are made by the mknod hook', async () => {
+  const { rootfs } = await tempRoot();
+  const warnings: string[] = [];
+  const logger: Logger = { ...silentLogger, warn: (m) => warnings.push(m) };
+  const bytes = await tarOf([
+    { name: 'dev/', type: 'directory' },
+    { name: 'dev/null', type: 'character-device', devmajor: 1, devminor: 3, mode: 0o666 },
+    { name: 'run/fifo', type: 'fifo', mode: 0o620, uid: 2, gid: 3 },
+  ]);
+  const made: string[] = [];
+  await extractLayer(rootfs, Readable.from([bytes]), {
+    layerName: 'L1',
+    logger,
+    mknod: async (host, kind) => {
+      made.push(kind);
+      if (kind === 'fifo') await promisify(execFile)('mkfifo', [host]);
+      else await writeFile(host, ''); // stands in for a device node
+    },
+  });
+  expect(made).toEqual(['char', 'fifo']);
+  expect((await stat(join(rootfs.root, 'dev/null'))).mode & 0o7777).toBe(0o666);
+  const fifo = await lstat(join(rootfs.root, 'run/fifo'));
+  expect([fifo.isFIFO(), fifo.mode & 0o7777, fifo.uid, fifo.gid]).toEqual([true, 0o620, 2, 3]);
+  await rm(join(rootfs.root, 'dev'), { recursive: true });
+  await extractLayer(rootfs, Readable.from([bytes]), { layerName: 'L1', logger });
+  expect(warnings.join('\n')).toMatch(/skipping character-device \/dev\/null/);
+  expect(await exists(join(rootfs.root, 'dev/null'))).toBe(false);
+  const failing = extractLayer(rootfs, Readable.from([bytes]), { layerName: 'L1', logger, mknod: () => Promise.reject(new Error('EPERM-ish')) });
+  await expect(failing).rejects.toBeInstanceOf(FilesystemError);
+});

@@ -1,0 +1,127 @@
+/**
+ * Answers a registry's auth challenge (distribution docs/spec/auth/token.md): no header for an
+ * anonymous registry, `Basic` with the stored username and password, or `Bearer` with a token
+ * fetched for the request's scopes and cached per registry, realm, service and scope set until it
+ * expires. Credentials are looked up once per registry and registered with the redactor.
+ */
+import { Buffer } from 'node:buffer';
+import type { Dispatcher } from 'undici';
+import type { Logger } from '../log.js';
+import type { FailureContext } from './failure.js';
+import { protocolError } from './failure.js';
+import type { Redactor } from './redact.js';
+import { fetchToken, type Token } from './token.js';
+import type { Credential, CredentialProvider } from './types.js';
+import type { Challenge } from './www-authenticate.js';
+
+/** `repository:NAME:ACTIONS` (docs/spec/auth/scope.md); `actions` like `pull` or `pull,push`. */
+export function repositoryScope(repository: string, actions: 'pull' | 'pull,push'): string {
+  return `repository:${repository}:${actions}`;
+}
+
+/** What the authenticator needs from its client. */
+export interface AuthenticatorOptions {
+  dispatcher: Dispatcher;
+  credentials: CredentialProvider;
+  redactor: Redactor;
+  logger: Logger;
+  userAgent: string;
+  now: () => number;
+}
+
+/** Per-client credential and token cache. */
+export class Authenticator {
+  private readonly creds = new Map<string, Promise<Credential | undefined>>();
+  private readonly tokens = new Map<string, Promise<Token>>();
+
+  constructor(private readonly opts: AuthenticatorOptions) {}
+
+  /** The registry's credential, looked up once; its secrets are redacted from then on. */
+  credential(registry: string): Promise<Credential | undefined> {
+    let p = this.creds.get(registry);
+    if (p === undefined) {
+      p = this.opts.credentials.get(registry).then((c) => {
+        if (c !== undefined) {
+          if (c.username !== undefined && c.password !== undefined) this.opts.redactor.addBasic(c.username, c.password);
+          this.opts.redactor.add(c.password);
+          this.opts.redactor.add(c.identityToken);
+          this.opts.redactor.add(c.registryToken);
+        }
+        this.opts.logger.debug('registry credentials', { registry, found: c !== undefined });
+        return c;
+      });
+      p.catch(() => this.creds.delete(registry));
+      this.creds.set(registry, p);
+    }
+    return p;
+  }
+
+  /**
+   * The `Authorization` value for a request under `challenge` needing `scopes`, or undefined to
+   * send none (anonymous registry, or no credentials for Basic).
+   */
+  async header(registry: string, challenge: Challenge | undefined, scopes: string[], ctx: FailureContext, signal?: AbortSignal): Promise<string | undefined> {
+    if (challenge === undefined) return undefined;
+    const cred = await this.credential(registry);
+    if (challenge.scheme === 'basic') {
+      if (cred?.username === undefined || cred.password === undefined) return undefined;
+      return `Basic ${Buffer.from(`${cred.username}:${cred.password}`).toString('base64')}`;
+    }
+    if (challenge.scheme !== 'bearer') {
+      throw protocolError(`the registry asks for unsupported authentication "${challenge.scheme}"`, ctx, this.opts.redactor, 401);
+    }
+    // Docker's `registrytoken`: already a bearer token for this registry, no token server involved.
+    if (cred?.registryToken !== undefined) return `Bearer ${cred.registryToken}`;
+    const token = await this.token(registry, challenge, scopes, cred, ctx, signal);
+    return `Bearer ${token.value}`;
+  }
+
+  /** Forgets the token used for these scopes, after the registry refused it. */
+  forget(registry: string, challenge: Challenge | undefined, scopes: string[]): void {
+    if (challenge?.scheme === 'bearer') this.tokens.delete(tokenKey(registry, challenge, scopes));
+  }
+
+  private async token(
+    registry: string,
+    challenge: Challenge,
+    scopes: string[],
+    credential: Credential | undefined,
+    ctx: FailureContext,
+    signal: AbortSignal | undefined,
+  ): Promise<Token> {
+    const realm = challenge.params.realm;
+    if (realm === undefined || !/^https?:\/\//i.test(realm)) {
+      throw protocolError('the registry sent a Bearer challenge without a usable realm', ctx, this.opts.redactor, 401);
+    }
+    const key = tokenKey(registry, challenge, scopes);
+    const cached = this.tokens.get(key);
+    if (cached !== undefined) {
+      const t = await cached.catch(() => undefined);
+      if (t !== undefined && t.expiresAt > this.opts.now()) return t;
+      if (this.tokens.get(key) === cached) this.tokens.delete(key);
+    }
+    const p = fetchToken(
+      { dispatcher: this.opts.dispatcher, redactor: this.opts.redactor, now: this.opts.now, ctx, ...(signal ? { signal } : {}) },
+      {
+        realm,
+        ...(challenge.params.service !== undefined ? { service: challenge.params.service } : {}),
+        scopes,
+        ...(credential !== undefined ? { credential } : {}),
+        userAgent: this.opts.userAgent,
+        clientId: 'kiln',
+      },
+    );
+    this.tokens.set(key, p);
+    p.then(
+      (t) => this.opts.logger.debug('registry token obtained', { registry, scopes: scopes.join(' '), expiresInMs: t.expiresAt - this.opts.now() }),
+      () => {
+        if (this.tokens.get(key) === p) this.tokens.delete(key);
+      },
+    );
+    return p;
+  }
+}
+
+function tokenKey(registry: string, challenge: Challenge, scopes: string[]): string {
+  return [registry, challenge.params.realm ?? '', challenge.params.service ?? '', ...[...scopes].sort()].join('\n');
+}

@@ -1,0 +1,20 @@
+/**
+ * The registry adapter's public surface (DESIGN.md §2: `registry/` is the only importer of undici).
+ */
+export { RegistryClient, DEFAULT_RETRIES, type FetchedManifest, type ManifestHead } from './client.js';
+export type { Credential, CredentialProvider, RegistryClientOptions, RegistryTlsOptions, SleepFn } from './types.js';
+export {
+  dockerConfigCredentials,
+  dockerConfigPath,
+  parseDockerConfig,
+  findAuthEntry,
+  findHelper,
+  DOCKER_HUB_SERVER,
+  type DockerConfig,
+  type DockerConfigOptions,
+} from './credentials.js';
+export { spawnHelperRunner, type CredentialHelperRunner, type HelperResult } from './credential-helper.js';
+export { parseWwwAuthenticate, type Challenge } from './www-authenticate.js';
+export { parseErrorBody, describeFailure, type RegistryErrorEntry } from './error-body.js';
+export { Redactor, redactUrl, REDACTED } from './redact.js';
+export { TransientRegistryError } from './failure.js';

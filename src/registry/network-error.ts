@@ -1,0 +1,96 @@
+/**
+ * Classifies failures below HTTP (connect, DNS, TLS, resets) into the words of an error message,
+ * whether the failure is transient, and whether it happened at the TLS layer (where an
+ * insecure registry may fall back to plain HTTP, as go-containerregistry's ping does).
+ */
+import { errnoCode } from '../errors.js';
+
+/** A network-level failure, described. */
+export interface NetworkFailure {
+  /** e.g. `connection refused`. */
+  reason: string;
+  /** Worth retrying for an idempotent request (resets, timeouts). */
+  retryable: boolean;
+  /** Failed during the TLS handshake (wrong protocol, untrusted certificate). */
+  tls: boolean;
+  /** How the user may fix it, for `RegistryError.hint`. */
+  hint?: string;
+}
+
+const SIMPLE: Record<string, { reason: string; retryable: boolean }> = {
+  ECONNREFUSED: { reason: 'connection refused', retryable: false },
+  ENOTFOUND: { reason: 'host not found (DNS lookup failed)', retryable: false },
+  EAI_AGAIN: { reason: 'DNS lookup failed temporarily', retryable: true },
+  EHOSTUNREACH: { reason: 'host unreachable', retryable: false },
+  ENETUNREACH: { reason: 'network unreachable', retryable: false },
+  ECONNRESET: { reason: 'connection reset by the registry', retryable: true },
+  EPIPE: { reason: 'connection closed while sending', retryable: true },
+  ECONNABORTED: { reason: 'connection aborted', retryable: true },
+  ETIMEDOUT: { reason: 'connection timed out', retryable: true },
+  UND_ERR_CONNECT_TIMEOUT: { reason: 'connection timed out', retryable: true },
+  UND_ERR_HEADERS_TIMEOUT: { reason: 'timed out waiting for the registry to answer', retryable: true },
+  UND_ERR_BODY_TIMEOUT: { reason: 'timed out reading the response', retryable: true },
+  UND_ERR_SOCKET: { reason: 'connection closed unexpectedly', retryable: true },
+  UND_ERR_CLOSED: { reason: 'connection closed unexpectedly', retryable: true },
+};
+
+const NOT_TLS = new Set(['ERR_SSL_WRONG_VERSION_NUMBER', 'ERR_SSL_PACKET_LENGTH_TOO_LONG', 'ERR_SSL_HTTP_REQUEST']);
+const CERT = new Set([
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'CERT_HAS_EXPIRED',
+  'CERT_NOT_YET_VALID',
+  'CERT_UNTRUSTED',
+  'CERT_REJECTED',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+  'HOSTNAME_MISMATCH',
+]);
+
+/** Errors nest: undici wraps, happy-eyeballs connects give AggregateError. Yields every error in the tree. */
+function* errorTree(err: unknown, depth = 0): Generator<unknown> {
+  if (depth > 5 || err === null || typeof err !== 'object') return;
+  yield err;
+  if (err instanceof AggregateError) for (const e of err.errors) yield* errorTree(e, depth + 1);
+  if ('cause' in err) yield* errorTree(err.cause, depth + 1);
+}
+
+/** Whether the failure is the request's own AbortSignal firing (never retried, never wrapped). */
+export function isAbort(err: unknown, signal?: AbortSignal): boolean {
+  if (signal?.aborted) return true;
+  for (const e of errorTree(err)) {
+    if (e instanceof Error && e.name === 'AbortError') return true;
+    if (errnoCode(e) === 'UND_ERR_ABORTED' || errnoCode(e) === 'ABORT_ERR') return true;
+  }
+  return false;
+}
+
+/** Describes a failure below HTTP, or returns undefined when `err` is not one (a bug, an abort). */
+export function classifyNetworkError(err: unknown): NetworkFailure | undefined {
+  for (const e of errorTree(err)) {
+    const code = errnoCode(e);
+    if (code === undefined) continue;
+    const simple = SIMPLE[code];
+    if (simple) return { ...simple, tls: false };
+    if (NOT_TLS.has(code)) {
+      return {
+        reason: 'TLS handshake failed: the server does not speak TLS (plain HTTP?)',
+        retryable: false,
+        tls: true,
+        hint: 'if this registry serves plain HTTP, allow it with --insecure-registry (or --insecure / --insecure-pull)',
+      };
+    }
+    if (CERT.has(code) || code.startsWith('ERR_SSL_') || code.startsWith('ERR_TLS_') || code === 'EPROTO') {
+      const detail = e instanceof Error ? e.message.split('\n')[0] : code;
+      return {
+        reason: `TLS handshake failed: ${detail}`,
+        retryable: false,
+        tls: true,
+        hint: 'trust its CA with --registry-certificate, or skip verification with --skip-tls-verify-registry',
+      };
+    }
+  }
+  return undefined;
+}

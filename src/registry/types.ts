@@ -1,0 +1,56 @@
+/**
+ * Public option and credential types of the registry client (DESIGN.md §5). Kept apart from the
+ * client so that callers (CLI wiring, tests) can build options without pulling in undici.
+ */
+import type { Logger } from '../log.js';
+
+/**
+ * Credentials for one registry, shaped like an entry of Docker's `config.json` after decoding:
+ * `username`/`password` for Basic auth and token-server logins, `identityToken` for the OAuth2
+ * refresh-token flow (docker login with an identity provider), `registryToken` used directly as
+ * a bearer token (Docker's `registrytoken`).
+ */
+export interface Credential {
+  username?: string;
+  password?: string;
+  identityToken?: string;
+  registryToken?: string;
+}
+
+/** Where credentials come from; `registry` is `host[:port]` as in a reference (`docker.io` for Docker Hub). */
+export interface CredentialProvider {
+  get(registry: string): Promise<Credential | undefined>;
+}
+
+/** TLS material for one registry (Kaniko's `--registry-certificate` and `--registry-client-cert`). */
+export interface RegistryTlsOptions {
+  /** Extra CA certificates (PEM) trusted for this registry, in addition to the system ones. */
+  ca?: string | Buffer;
+  /** Client certificate (PEM) for mutual TLS. */
+  cert?: string | Buffer;
+  /** Client key (PEM) for mutual TLS. */
+  key?: string | Buffer;
+}
+
+/** How long to wait before a retry; injectable so that tests never sleep. */
+export type SleepFn = (ms: number, signal?: AbortSignal) => Promise<void>;
+
+/** Options of {@link RegistryClient}. Every input is passed in: no environment or home directory reads. */
+export interface RegistryClientOptions {
+  logger: Logger;
+  /** Sent as `User-Agent`, e.g. `kiln/0.1.0`. */
+  userAgent: string;
+  /** Registries (host[:port]) that may be spoken to over plain HTTP (Kaniko --insecure / --insecure-pull / --insecure-registry). */
+  insecure: (registry: string) => boolean;
+  /** Registries whose TLS certificate is not verified (--skip-tls-verify…). */
+  skipTlsVerify: (registry: string) => boolean;
+  credentials: CredentialProvider;
+  /** Retries of idempotent requests on 408/429/5xx and connection resets. Default 3. */
+  retries?: number;
+  /** Waits between retries; default a real timer that honours the signal. */
+  sleep?: SleepFn;
+  /** Milliseconds since the epoch; used for token expiry. Default `Date.now`. */
+  now?: () => number;
+  /** Extra CA / client certificate per registry (--registry-certificate, --registry-client-cert). */
+  tls?: (registry: string) => RegistryTlsOptions | undefined;
+}

@@ -1,0 +1,61 @@
+/**
+ * Pure helpers for image paths (absolute POSIX paths inside an image, e.g. `/etc/passwd`) and
+ * tar entry names. No filesystem access: mapping to host paths is {@link Rootfs.resolve}'s job.
+ */
+
+/**
+ * Orders image paths the way a depth-first walk visits them: component by component, each
+ * compared by bytes (UTF-8). So `/a` < `/a/z` < `/a-b`, and a parent always precedes its
+ * children, which tar extraction needs (DESIGN.md §4: "entries sorted").
+ */
+export function comparePaths(a: string, b: string): number {
+  // '/' sorts before every other byte when compared component-wise; mapping it to NUL (which
+  // no path contains) turns a component-wise comparison into a plain byte comparison.
+  return Buffer.compare(Buffer.from(a.replaceAll('/', '\0')), Buffer.from(b.replaceAll('/', '\0')));
+}
+
+/** Orders names (single components) by their UTF-8 bytes, as `ls` under LC_ALL=C does. */
+export function compareNames(a: string, b: string): number {
+  return Buffer.compare(Buffer.from(a), Buffer.from(b));
+}
+
+/** The parent of an absolute image path; `/` for top-level paths and for `/` itself. */
+export function parentPath(p: string): string {
+  const i = p.lastIndexOf('/');
+  return i <= 0 ? '/' : p.slice(0, i);
+}
+
+/** The last component of an image path. */
+export function baseName(p: string): string {
+  return p.slice(p.lastIndexOf('/') + 1);
+}
+
+/** `dir` + `/` + `name` without doubling the slash at the root. */
+export function joinPath(dir: string, name: string): string {
+  return dir === '/' ? `/${name}` : `${dir}/${name}`;
+}
+
+/** Whether `p` is `dir` or lies below it (both absolute, normalised). */
+export function isWithin(p: string, dir: string): boolean {
+  return dir === '/' || p === dir || p.startsWith(`${dir}/`);
+}
+
+/**
+ * Lexically normalises a tar entry name (or hardlink name) into an absolute image path:
+ * leading `/` and `./` are dropped, `.` and empty components vanish, `..` pops a component.
+ * Returns undefined when a `..` would climb above the root: such names are an attack or a
+ * broken archive (moby pkg/archive returns a "breakout" error for them), never a path.
+ */
+export function imagePathOfEntryName(name: string): string | undefined {
+  const out: string[] = [];
+  for (const part of name.split('/')) {
+    if (part === '' || part === '.') continue;
+    if (part === '..') {
+      if (out.length === 0) return undefined;
+      out.pop();
+      continue;
+    }
+    out.push(part);
+  }
+  return `/${out.join('/')}`;
+}

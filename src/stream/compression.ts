@@ -1,0 +1,97 @@
+/**
+ * Layer compression is sniffed from the bytes, not trusted from the media type: registries and
+ * tools mislabel layers (Docker's `tar.gzip` type on uncompressed tars, OCI `+zstd` under
+ * `tar.gzip`), and Docker itself sniffs (moby pkg/archive DetectCompression).
+ */
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream';
+import * as zlib from 'node:zlib';
+import { IntegrityError } from '../errors.js';
+
+/** The compression a stream's first bytes announce. */
+export type Compression = 'gzip' | 'zstd' | 'none';
+
+const GZIP_MAGIC = [0x1f, 0x8b] as const;
+const ZSTD_MAGIC = [0x28, 0xb5, 0x2f, 0xfd] as const;
+
+/** Which compression `head` (the first bytes of a blob) starts with. */
+export function sniffCompression(head: Uint8Array): Compression {
+  if (GZIP_MAGIC.every((b, i) => head[i] === b)) return 'gzip';
+  if (ZSTD_MAGIC.every((b, i) => head[i] === b)) return 'zstd';
+  return 'none';
+}
+
+/**
+ * Peeks at the first `n` bytes (fewer if the source is shorter) without consuming them: they
+ * are unshifted back synchronously, before a pending 'end' (scheduled with nextTick once the
+ * last chunk is read) can fire. Resolves `ended` when the source finished within those bytes.
+ */
+function readHead(source: Readable, n: number): Promise<{ head: Buffer; ended: boolean }> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let length = 0;
+    const cleanup = (): void => {
+      source.off('readable', onReadable);
+      source.off('end', onEnd);
+      source.off('error', onError);
+    };
+    const onReadable = (): void => {
+      let chunk: unknown;
+      while (length < n && (chunk = source.read()) !== null) {
+        const buf = typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer);
+        chunks.push(buf);
+        length += buf.length;
+      }
+      if (length >= n) {
+        cleanup();
+        const head = Buffer.concat(chunks);
+        source.unshift(head);
+        resolve({ head, ended: false });
+      }
+    };
+    const onEnd = (): void => {
+      cleanup();
+      resolve({ head: Buffer.concat(chunks), ended: true });
+    };
+    const onError = (err: Error): void => {
+      cleanup();
+      reject(err);
+    };
+    source.on('readable', onReadable);
+    source.on('end', onEnd);
+    source.on('error', onError);
+  });
+}
+
+/** Node 22.15+ has zstd in zlib; Node 20 does not. Looked up at run time so both compile. */
+function zstdDecompressor(): NodeJS.ReadWriteStream | undefined {
+  const factory: unknown = (zlib as unknown as Record<string, unknown>)['createZstdDecompress'];
+  return typeof factory === 'function' ? (factory as () => NodeJS.ReadWriteStream)() : undefined;
+}
+
+/**
+ * Sniffs the first bytes (gzip 1f8b, zstd 28b52ffd, else plain) and returns a Readable of the
+ * decompressed bytes. Errors of `source` surface on the returned stream; destroying the returned
+ * stream destroys `source`.
+ */
+export async function decompressed(source: Readable): Promise<Readable> {
+  const { head, ended } = await readHead(source, ZSTD_MAGIC.length);
+  const kind = sniffCompression(head);
+  // Once 'end' was emitted a stream cannot take bytes back; a blob this short is just bytes.
+  const rest = ended ? Readable.from([head], { objectMode: false }) : source;
+  if (kind === 'none') return rest;
+  let inflate: NodeJS.ReadWriteStream;
+  if (kind === 'gzip') {
+    inflate = zlib.createGunzip();
+  } else {
+    const zstd = zstdDecompressor();
+    if (!zstd) {
+      rest.destroy();
+      throw new IntegrityError('zstd layers are not supported yet on this Node version (needs Node >= 22.15)');
+    }
+    inflate = zstd;
+  }
+  // The callback form of pipeline returns the last stream and destroys every stream on error,
+  // so a broken source or bad gzip data errors the stream the caller reads.
+  return pipeline(rest, inflate, () => {}) as unknown as Readable;
+}

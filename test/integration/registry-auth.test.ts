@@ -1,0 +1,162 @@
+/**
+ * The registry client against the real distribution registry with htpasswd Basic auth: the right
+ * credentials work (directly and from a Docker config.json), wrong or missing ones give an
+ * "unauthorized" RegistryError that never contains the password, in messages or in logs.
+ */
+import { Buffer } from 'node:buffer';
+import { execFile } from 'node:child_process';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { RegistryError } from '../../src/errors.js';
+import { createLogger } from '../../src/log.js';
+import { sha256Of } from '../../src/oci/digest.js';
+import { MediaType } from '../../src/oci/media-types.js';
+import { parseReference } from '../../src/oci/reference.js';
+import { dockerConfigCredentials, RegistryClient, type Credential, type CredentialProvider } from '../../src/registry/index.js';
+import { startRegistry, type TestRegistry } from '../support/registry.js';
+
+const USER = 'alice';
+const PASSWORD = 'Corr3ct-Horse-Battery';
+const WRONG = 'Wr0ng-Staple-Guess';
+
+let reg: TestRegistry;
+let dir: string;
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'kiln-auth-'));
+  const { stdout } = await promisify(execFile)('htpasswd', ['-Bbn', USER, PASSWORD]);
+  const htpasswd = join(dir, 'htpasswd');
+  await writeFile(htpasswd, stdout);
+  reg = await startRegistry({ extraConfig: ['auth:', '  htpasswd:', '    realm: kiln-test', `    path: ${htpasswd}`].join('\n') });
+});
+
+afterAll(async () => {
+  await reg?.stop();
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+function fixed(c: Credential | undefined): CredentialProvider {
+  return { get: async () => c };
+}
+
+function withClient(credentials: CredentialProvider, lines: string[] = []): RegistryClient {
+  return new RegistryClient({
+    logger: createLogger({ level: 'trace', format: 'json', timestamps: false, write: (l) => lines.push(l), now: () => new Date(0) }),
+    userAgent: 'kiln/test',
+    insecure: (r) => r === reg.host,
+    skipTlsVerify: () => false,
+    credentials,
+    sleep: async () => {},
+  });
+}
+
+async function pushSmallImage(client: RegistryClient, repo: string, tag: string): Promise<string> {
+  const config = Buffer.from('{"architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":[]}}');
+  const cfg = { digest: sha256Of(config), size: config.length };
+  await client.uploadBlob(reg.host, repo, cfg, async () => Readable.from([config]));
+  const manifest = Buffer.from(
+    JSON.stringify({ schemaVersion: 2, mediaType: MediaType.ociManifest, config: { mediaType: MediaType.ociConfig, ...cfg }, layers: [] }),
+  );
+  return client.putManifest(reg.host, repo, tag, manifest, MediaType.ociManifest);
+}
+
+function secretsIn(text: string): string[] {
+  const basicRight = Buffer.from(`${USER}:${PASSWORD}`).toString('base64');
+  const basicWrong = Buffer.from(`${USER}:${WRONG}`).toString('base64');
+  return [PASSWORD, WRONG, basicRight, basicWrong].filter((s) => text.includes(s));
+}
+
+function everything(err: unknown): string {
+  const parts: string[] = [];
+  for (let e: unknown = err, depth = 0; e !== undefined && e !== null && depth < 5; depth++) {
+    parts.push(String(e), e instanceof Error ? (e.stack ?? '') : '', JSON.stringify(e));
+    if (e instanceof Error && 'hint' in e) parts.push(String(e.hint));
+    e = e instanceof Error ? e.cause : undefined;
+  }
+  return parts.join('\n');
+}
+
+describe('htpasswd Basic auth', () => {
+  test('the right credentials push and pull', async () => {
+    const lines: string[] = [];
+    const client = withClient(fixed({ username: USER, password: PASSWORD }), lines);
+    try {
+      await client.checkPushAccess(reg.host, 'auth/ok');
+      const digest = await pushSmallImage(client, 'auth/ok', '1');
+      const got = await client.getManifest(parseReference(`${reg.host}/auth/ok:1`));
+      expect(got.digest).toBe(digest);
+    } finally {
+      await client.close();
+    }
+    expect(secretsIn(lines.join('\n'))).toEqual([]);
+  });
+
+  test('credentials from a Docker config.json (base64 auth) work', async () => {
+    const configDir = join(dir, 'docker');
+    const auth = Buffer.from(`${USER}:${PASSWORD}`).toString('base64');
+    await rm(configDir, { recursive: true, force: true });
+    await mkdir(configDir);
+    await writeFile(join(configDir, 'config.json'), JSON.stringify({ auths: { [`http://${reg.host}/v2/`]: { auth } } }));
+    const client = withClient(dockerConfigCredentials({ env: { DOCKER_CONFIG: configDir }, homeDir: '/nonexistent' }));
+    try {
+      await pushSmallImage(client, 'auth/config', '1');
+      expect(await client.hasBlob(reg.host, 'auth/config', sha256Of('x'))).toBe(false);
+    } finally {
+      await client.close();
+    }
+  });
+
+  test('wrong credentials are "unauthorized" and the password appears nowhere', async () => {
+    const lines: string[] = [];
+    const client = withClient(fixed({ username: USER, password: WRONG }), lines);
+    let err: unknown;
+    try {
+      err = await client.getManifest(parseReference(`${reg.host}/auth/ok:1`)).catch((e: unknown) => e);
+    } finally {
+      await client.close();
+    }
+    expect(err).toBeInstanceOf(RegistryError);
+    expect((err as Error).message).toBe(`fetching manifest ${reg.host}/auth/ok:1: unauthorized (401 UNAUTHORIZED: authentication required)`);
+    expect((err as RegistryError).details).toMatchObject({ registry: reg.host, repository: 'auth/ok', status: 401, codes: ['UNAUTHORIZED'] });
+    expect((err as RegistryError).hint).toMatch(/check the credentials for 127\.0\.0\.1:\d+/);
+    expect(secretsIn(everything(err))).toEqual([]);
+    expect(secretsIn(lines.join('\n'))).toEqual([]);
+  });
+
+  test('wrong credentials fail the push-permission check and uploads', async () => {
+    const client = withClient(fixed({ username: USER, password: WRONG }));
+    try {
+      const check = await client.checkPushAccess(reg.host, 'auth/denied').catch((e: unknown) => e);
+      expect((check as Error).message).toBe(`checking push access to ${reg.host}/auth/denied: unauthorized (401 UNAUTHORIZED: authentication required)`);
+      expect(secretsIn(everything(check))).toEqual([]);
+      const bytes = Buffer.from('layer');
+      const upload = await client
+        .uploadBlob(reg.host, 'auth/denied', { digest: sha256Of(bytes), size: bytes.length }, async () => Readable.from([bytes]))
+        .catch((e: unknown) => e);
+      expect(upload).toBeInstanceOf(RegistryError);
+      expect((upload as Error).message).toMatch(/^uploading blob .*: unauthorized \(401 UNAUTHORIZED: authentication required\)$/);
+      expect(secretsIn(everything(upload))).toEqual([]);
+    } finally {
+      await client.close();
+    }
+  });
+
+  test('no credentials at all: unauthorized, with a hint about where credentials come from', async () => {
+    const client = withClient(fixed(undefined));
+    try {
+      const err = await client.hasBlob(reg.host, 'auth/ok', sha256Of('x')).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(RegistryError);
+      // A HEAD answer has no body, so no registry error code to quote.
+      expect((err as Error).message).toMatch(/^checking blob .*: unauthorized \(HTTP 401\)$/);
+      expect((err as RegistryError).hint).toContain('config.json');
+      const get = await client.getManifest(parseReference(`${reg.host}/auth/ok:1`)).catch((e: unknown) => e);
+      expect((get as Error).message).toBe(`fetching manifest ${reg.host}/auth/ok:1: unauthorized (401 UNAUTHORIZED: authentication required)`);
+    } finally {
+      await client.close();
+    }
+  });
+});
