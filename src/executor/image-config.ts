@@ -1,11 +1,16 @@
 /** The image config before and after a stage: pure functions of the base config and the stage's output. */
-import type { StageState } from '../commands/step.js';
+import { DEFAULT_PATH, envValue, withEnv, type StageState } from '../commands/step.js';
 import type { ImageConfig } from '../oci/schemas.js';
 import type { StageOutput } from './stage.js';
 
-/** The state a stage starts from: the base image's runtime config. */
+/**
+ * The state a stage starts from: the base image's runtime config, with Docker's default PATH
+ * added when the base defines none (BuildKit does this for every stage, `FROM scratch` included).
+ */
 export function initialState(base: ImageConfig, escape: string): StageState {
-  return { config: { ...(base.config ?? {}) }, args: new Map(), escape, cmdSet: false, ...(base.author ? { author: base.author } : {}) };
+  const config = { ...(base.config ?? {}) };
+  if (envValue(config.Env, 'PATH') === undefined) config.Env = withEnv(config.Env, 'PATH', DEFAULT_PATH);
+  return { config, args: new Map(), escape, cmdSet: false, ...(base.author ? { author: base.author } : {}) };
 }
 
 /** The final image config: base fields kept, runtime config replaced, `--label`s applied, new layers and history appended. */

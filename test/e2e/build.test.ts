@@ -71,17 +71,24 @@ describe('a build pushed to the registry', () => {
     expect(await image.stat('/opt/files/bin/tool.sh')).toMatchObject({ type: 'file', mode: 0o755, uid: 0, gid: 0 });
     expect(await image.stat('/opt/files/sub/deep/b.txt')).toMatchObject({ type: 'file', mode: 0o600, uid: 0, gid: 0 });
     expect(await image.stat('/work')).toMatchObject({ type: 'dir' });
+    // RUN ran in WORKDIR with ENV (exec form), and as USER after it.
+    expect(await image.readFile('/work/where.txt')).toBe('/work\nproduction\n');
+    expect(await image.readFile('/home/app/whoami')).toBe('1000\n');
+    expect(await image.stat('/home/app/whoami')).toMatchObject({ uid: 1000 });
+    // Mount points Kiln made for RUN (busybox has no /proc or /sys) never reach the image.
+    expect(await image.exists('/proc')).toBe(false);
+    expect(await image.exists('/sys')).toBe(false);
     // The base is intact beneath the new layers.
     expect(await image.stat('/bin/sh')).toMatchObject({ type: 'symlink', linkTarget: 'busybox' });
     expect(await image.stat('/tmp')).toMatchObject({ mode: 0o1777 });
 
     // One history entry per instruction; only RUN, COPY, COPY and WORKDIR add layers.
     const history = image.config.history ?? [];
-    const own = history.slice(-9);
-    expect(history).toHaveLength(10); // the base's one entry, then one per instruction
-    expect(own.map((h) => h.created_by?.split(' ')[0])).toEqual(['RUN', 'COPY', 'COPY', 'ENV', 'WORKDIR', 'USER', 'LABEL', 'EXPOSE', 'ENTRYPOINT']);
-    expect(own.filter((h) => !h.empty_layer)).toHaveLength(4);
-    expect(image.layers).toHaveLength(5);
+    const own = history.slice(-11);
+    expect(history).toHaveLength(12); // the base's one entry, then one per instruction
+    expect(own.map((h) => h.created_by?.split(' ')[0])).toEqual(['RUN', 'COPY', 'COPY', 'ENV', 'WORKDIR', 'RUN', 'USER', 'RUN', 'LABEL', 'EXPOSE', 'ENTRYPOINT']);
+    expect(own.filter((h) => !h.empty_layer)).toHaveLength(6);
+    expect(image.layers).toHaveLength(7);
     expect(own[0]?.created_by).toBe('RUN /bin/sh -c echo hello > /hello.txt');
   });
 
@@ -93,6 +100,24 @@ describe('a build pushed to the registry', () => {
     expect(await image.exists('/etc/group')).toBe(false);
     expect(await image.exists('/etc/passwd')).toBe(true);
     expect(await image.layerEntries(1)).toContain('etc/.wh.group');
+  });
+
+  test('a RUN that leaves a process behind ends when its command does', async () => {
+    const dest = `${reg.host}/e2e/background:1`;
+    const r = await runExecutor(['--context', fixture('errors'), '--dockerfile', 'background.Dockerfile', '--destination', dest, ...net()], { timeoutMs: 60_000 });
+    ok(r);
+    expect(r.stdout).toContain('started');
+  });
+
+  test('several destinations all get the image, and the digest files name them', async () => {
+    const ctx = await helloContext();
+    const out = await tempDir('dests');
+    const dests = [`${reg.host}/e2e/multi-a:1`, `${reg.host}/e2e/multi-b:2`];
+    const r = await runExecutor(['--context', ctx, ...dests.flatMap((d) => ['--destination', d]), '--digest-file', join(out, 'digest'), '--image-name-with-digest-file', join(out, 'names'), ...net()]);
+    ok(r);
+    const digest = (await readFile(join(out, 'digest'), 'utf8')).trim();
+    expect(await readFile(join(out, 'names'), 'utf8')).toBe(`${reg.host}/e2e/multi-a@${digest}\n${reg.host}/e2e/multi-b@${digest}\n`);
+    for (const d of dests) expect((await inspected({ registry: d })).digest).toBe(digest);
   });
 });
 
