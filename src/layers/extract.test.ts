@@ -243,3 +243,39 @@ test('device nodes are skipped with a warning; fifos are made by the mknod hook'
   const failing = extractLayer(rootfs, Readable.from([bytes]), { layerName: 'L1', logger, mknod: () => Promise.reject(new Error('EPERM-ish')) });
   await expect(failing).rejects.toBeInstanceOf(FilesystemError);
 });
+
+test('an aborted signal stops extraction with an AbortError', async () => {
+  const { rootfs } = await tempRoot();
+  const bytes = await tarOf([{ name: 'a', content: 'x' }]);
+  const run = extractLayer(rootfs, Readable.from([bytes]), { layerName: 'L1', logger: silentLogger, signal: AbortSignal.abort() });
+  await expect(run).rejects.toMatchObject({ name: 'AbortError' });
+});
+
+test('a hardlink to a symlink cannot turn a cached directory into an escape', async () => {
+  const { base, rootfs } = await tempRoot();
+  await mkdir(join(base, 'victim'));
+  await apply(rootfs, [
+    { name: 'lnk', type: 'symlink', linkname: join(base, 'victim') },
+    { name: 'D/.wh..wh..opq' }, // makes the extractor look up /D while it does not exist
+    { name: 'D', type: 'link', linkname: 'lnk' }, // /D becomes a second name of the symlink
+    { name: 'D/pwned', content: 'x' },
+  ]);
+  expect(await readdir(join(base, 'victim'))).toEqual([]);
+  expect(await readFile(join(rootfs.root, base, 'victim', 'pwned'), 'utf8')).toBe('x');
+});
+
+test.each(['gnu', 'pax'])('reads layers written by GNU tar in %s format', async (format) => {
+  const { base, rootfs } = await tempRoot();
+  const src = join(base, 'src');
+  const long = 'n'.repeat(90);
+  await mkdir(join(src, 'dir', long), { recursive: true });
+  await writeFile(join(src, 'dir', long, 'file'), 'content');
+  await promisify(execFile)('ln', [join(src, 'dir', long, 'file'), join(src, 'hard')]);
+  await promisify(execFile)('ln', ['-s', `dir/${long}/file`, join(src, 'soft')]);
+  await promisify(execFile)('tar', [`--format=${format}`, '-cf', join(base, 'l.tar'), '-C', src, '.']);
+  await apply(rootfs, await readFile(join(base, 'l.tar')));
+  const file = await stat(join(rootfs.root, 'dir', long, 'file'));
+  expect(await readFile(join(rootfs.root, 'hard'), 'utf8')).toBe('content');
+  expect((await stat(join(rootfs.root, 'hard'))).ino).toBe(file.ino);
+  expect(await readlink(join(rootfs.root, 'soft'))).toBe(`dir/${long}/file`);
+});

@@ -4,15 +4,12 @@
  * path is replaced unless both it and the entry are directories (then only metadata changes),
  * whiteouts remove content of lower layers only, directory mtimes are set last.
  */
-import { createWriteStream } from 'node:fs';
-import { chmod, lchown, link, lstat, lutimes, mkdir, readdir, rm, symlink } from 'node:fs/promises';
+import { chmod, lchown, link, lstat, lutimes, mkdir, open, readdir, rm, symlink } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import { BuildError, errnoCode, fsError, IntegrityError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { baseName, imagePathOfEntryName } from '../rootfs/image-path.js';
-import type { Rootfs } from '../rootfs/rootfs.js';
+import { CachedResolver, type Rootfs } from '../rootfs/rootfs.js';
 import { entryMode, entryMtime, entryOwner, type TarHeader } from './tar-header.js';
 
 /** Kinds of special files Node cannot create by itself (it has no mknod(2)). */
@@ -48,11 +45,16 @@ export class LayerWriter {
   private readonly ancestors = new Set<string>();
   /** Directory mtimes, set after all entries since adding an entry changes its directory's mtime. */
   private readonly dirTimes = new Map<string, Date>();
+  /** Resolved directories and directories known to exist: most entries share their parents. */
+  private readonly resolver: CachedResolver;
+  private readonly knownDirs = new Set<string>();
 
   constructor(
     private readonly rootfs: Rootfs,
     private readonly opts: LayerWriterOptions,
-  ) {}
+  ) {
+    this.resolver = new CachedResolver(rootfs);
+  }
 
   /** Applies one entry. `body` must be consumed by the caller when this returns without reading it. */
   async apply(h: TarHeader, body: AsyncIterable<unknown>): Promise<void> {
@@ -64,10 +66,14 @@ export class LayerWriter {
       if (type !== 'directory') throw this.unsafe(h.name, `the root cannot be a ${type}`);
       return this.fs(`setting metadata of / from ${h.name}`, () => this.setMeta(this.rootfs.root, h, 'dir'));
     }
-    const host = await this.rootfs.resolve(imagePath);
+    const host = await this.resolver.resolve(imagePath);
     await this.fs(`extracting ${imagePath}`, async () => {
       await this.clear(host, type === 'directory');
-      await mkdir(dirname(host), { recursive: true });
+      const parent = dirname(host);
+      if (!this.knownDirs.has(parent)) {
+        await mkdir(parent, { recursive: true });
+        this.knownDirs.add(parent);
+      }
     });
     switch (type) {
       case 'directory':
@@ -77,29 +83,27 @@ export class LayerWriter {
           });
           await this.setMeta(host, h, 'dir');
         });
+        this.knownDirs.add(host);
         break;
       case 'file':
       case 'contiguous-file':
-        await this.fs(`writing ${imagePath}`, async () => {
-          const out = createWriteStream(host, { flags: 'wx', mode: 0o600 });
-          // Through Readable.from: tar-stream's entries are streamx streams, and node's pipeline
-          // waits forever on one that was destroyed (truncated tar) before it was attached.
-          await pipeline(Readable.from(body, { objectMode: false }), out, this.opts.signal ? { signal: this.opts.signal } : {});
-          await this.setMeta(host, h, 'file');
-        });
+        await this.fs(`writing ${imagePath}`, () => this.writeFile(host, h, body));
         break;
       case 'symlink':
         await this.fs(`creating symlink ${imagePath}`, async () => {
           await symlink(h.linkname ?? '', host);
+          this.forget(); // cached resolutions through this name are stale now
           await this.setMeta(host, h, 'symlink');
         });
         break;
       case 'link': {
         const target = imagePathOfEntryName(h.linkname ?? '');
         if (target === undefined || target === '/') throw this.unsafe(h.name, `its hardlink target "${h.linkname ?? ''}" is outside the root`);
-        const targetHost = await this.rootfs.resolve(target);
+        const targetHost = await this.resolver.resolve(target);
         // A hardlink shares the target's inode and so its metadata: nothing more to set.
         await this.fs(`linking ${imagePath} to ${target}`, () => link(targetHost, host));
+        // link(2) of a symlink makes another symlink: cached resolutions through this name are stale.
+        this.forget();
         break;
       }
       default: {
@@ -123,6 +127,31 @@ export class LayerWriter {
     this.markWritten(host);
   }
 
+  /**
+   * Writes a regular file chunk by chunk through one file handle (measured: about twice as fast
+   * per small file as a write stream), and sets its metadata on that same inode: O_EXCL never
+   * follows a symlink put at `host`, and fchown/fchmod cannot be redirected by a later rename.
+   * tar-stream's entry is iterated directly: it is a streamx stream, and node's pipeline waits
+   * forever on one that was destroyed (truncated tar) before it was attached.
+   */
+  private async writeFile(host: string, h: TarHeader, body: AsyncIterable<unknown>): Promise<void> {
+    const fh = await open(host, 'wx', 0o600);
+    try {
+      for await (const chunk of body) {
+        this.opts.signal?.throwIfAborted();
+        if (!(chunk instanceof Uint8Array)) throw new Error('tar entry produced a non-binary chunk');
+        for (let off = 0; off < chunk.length; ) off += (await fh.write(chunk, off, chunk.length - off)).bytesWritten;
+      }
+      const { uid, gid } = entryOwner(h);
+      await fh.chown(uid, gid);
+      await fh.chmod(entryMode(h)); // after chown, which clears setuid/setgid
+      const mtime = entryMtime(h);
+      await fh.utimes(mtime, mtime);
+    } finally {
+      await fh.close();
+    }
+  }
+
   /** Sets the deferred directory mtimes; call once after the last entry. */
   async finish(): Promise<void> {
     for (const [host, mtime] of this.dirTimes) {
@@ -136,7 +165,7 @@ export class LayerWriter {
   private async whiteout(imagePath: string, name: string): Promise<void> {
     const base = baseName(imagePath);
     // The marker's directory, with symlinks among its parents resolved inside the root.
-    const hostDir = dirname(await this.rootfs.resolve(imagePath));
+    const hostDir = dirname(await this.resolver.resolve(imagePath));
     if (base === OPAQUE_MARKER) {
       await this.fs(`applying opaque whiteout ${name}`, () => this.removeLowerChildren(hostDir));
       return;
@@ -154,6 +183,7 @@ export class LayerWriter {
   /** Removes what lower layers put at `host`, sparing what this layer wrote there. */
   private async removeLower(host: string): Promise<void> {
     if (!this.written.has(host) && !this.ancestors.has(host)) {
+      this.forget();
       await rm(host, { recursive: true, force: true });
       return;
     }
@@ -182,7 +212,14 @@ export class LayerWriter {
       throw err;
     }
     if (entryIsDir && isDir) return;
+    this.forget();
     await rm(host, { recursive: true, force: true });
+  }
+
+  /** Drops cached resolutions and known directories after a removal or a new symlink. */
+  private forget(): void {
+    this.resolver.clear();
+    this.knownDirs.clear();
   }
 
   /** Ownership, then mode (chown(2) clears setuid/setgid, so chmod must come after), then times. */

@@ -10,7 +10,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import tar, { type Header, type Pack } from 'tar-stream';
 import { errnoCode, fsError, FilesystemError } from '../errors.js';
-import { cachedResolver, type Rootfs } from '../rootfs/rootfs.js';
+import { CachedResolver, type Rootfs } from '../rootfs/rootfs.js';
 import type { Change } from '../snapshot/diff.js';
 import { planEntries } from './pack-plan.js';
 import { MAX_USTAR_ID } from './tar-header.js';
@@ -60,11 +60,13 @@ export function packChanges(rootfs: Rootfs, changes: Change[], opts: PackOptions
     if (!out.push(chunk)) pack.pause();
   });
   pack.on('end', () => out.push(null));
-  pack.on('error', (err: Error) => out.destroy(err));
+  // A failing entry also fails writeEntries, whose error (more precise) destroys `out`.
+  pack.on('error', () => {});
   const onAbort = (): void => {
     out.destroy(opts.signal?.reason instanceof Error ? opts.signal.reason : new Error('aborted'));
   };
   opts.signal?.addEventListener('abort', onAbort, { once: true });
+  if (opts.signal?.aborted) onAbort();
   const room = async (): Promise<void> => {
     while (!out.destroyed && out.readableLength >= out.readableHighWaterMark) {
       await new Promise<void>((resolve) => (demand = resolve));
@@ -79,7 +81,9 @@ export function packChanges(rootfs: Rootfs, changes: Change[], opts: PackOptions
 }
 
 async function writeEntries(rootfs: Rootfs, changes: Change[], pack: Pack, room: () => Promise<void>, opts: PackOptions): Promise<void> {
-  const resolve = cachedResolver(rootfs);
+  // Packing only reads the rootfs, so resolved directories stay valid throughout.
+  const resolver = new CachedResolver(rootfs);
+  const resolve = (p: string): Promise<string> => resolver.resolve(p);
   const canonical: Change[] = [];
   for (const c of changes) canonical.push({ kind: c.kind, path: rootfs.imagePathOf(await resolve(c.path)) });
   const firstNameOfInode = new Map<string, string>();
@@ -154,24 +158,24 @@ async function headerOf(name: string, host: string, stat: BigIntStats, mtime: Da
 }
 
 /** Adds one entry and waits until tar-stream has taken it whole; `contentFrom` streams a file's bytes. */
-function add(pack: Pack, header: PackHeader, contentFrom?: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const size = header.size ?? 0;
+async function add(pack: Pack, header: PackHeader, contentFrom?: string): Promise<void> {
+  const size = header.size ?? 0;
+  let sink: ReturnType<Pack['entry']> | undefined;
+  const entered = new Promise<void>((resolve, reject) => {
     const done = (err?: Error | null): void => (err ? reject(err) : resolve());
-    if (header.type === 'file' && contentFrom === undefined) {
-      pack.entry(header, Buffer.alloc(0), done);
-      return;
-    }
-    const sink = pack.entry(header, done);
-    if (contentFrom === undefined) return;
-    // Exactly `size` bytes: a file that grew since lstat is cut at its size, one that shrank
-    // makes tar-stream fail with "Size mismatch", reported below.
-    pipeline(createReadStream(contentFrom, { start: 0, end: size - 1 }), sink).catch((err: unknown) => {
-      reject(
-        errnoCode(err) !== undefined
-          ? fsError(`reading ${contentFrom}`, err)
-          : new FilesystemError(`/${header.name} changed while it was being packed`, { cause: err }),
-      );
-    });
+    if (header.type === 'file' && contentFrom === undefined) pack.entry(header, Buffer.alloc(0), done);
+    else sink = pack.entry(header, done);
   });
+  if (contentFrom === undefined || sink === undefined) return entered;
+  // Exactly `size` bytes: a file that grew since lstat is cut at its size; one that shrank
+  // makes tar-stream fail with "Size mismatch". The pipeline's error says best what happened,
+  // so it wins over the entry callback's.
+  const [piped, entry] = await Promise.allSettled([pipeline(createReadStream(contentFrom, { start: 0, end: size - 1 }), sink), entered]);
+  if (piped.status === 'rejected') {
+    const err: unknown = piped.reason;
+    throw errnoCode(err) !== undefined
+      ? fsError(`reading ${contentFrom}`, err)
+      : new FilesystemError(`/${header.name} changed while it was being packed`, { cause: err });
+  }
+  if (entry.status === 'rejected') throw entry.reason;
 }

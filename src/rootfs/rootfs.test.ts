@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { FilesystemError } from '../errors.js';
-import { cachedResolver, Rootfs } from './rootfs.js';
+import { CachedResolver, Rootfs } from './rootfs.js';
 
 let base: string;
 let root: string;
@@ -82,10 +82,23 @@ test('imagePathOf inverts resolve and refuses paths outside the root', () => {
   expect(() => rootfs.imagePathOf(outside)).toThrow(/outside the rootfs/);
 });
 
-test('cachedResolver agrees with resolve', async () => {
-  const cached = cachedResolver(rootfs);
-  for (const p of ['/etc/passwd', '/abs/passwd', '/up/etc/passwd', '/chain1/passwd', '/abs', '/missing/x', '/a/b/deep/..', '/']) {
-    expect(await cached(p)).toBe(await rootfs.resolve(p));
+test('CachedResolver agrees with resolve', async () => {
+  const cached = new CachedResolver(rootfs);
+  for (const p of ['/etc/passwd', '/abs/passwd', '/up/etc/passwd', '/chain1/passwd', '/abs', '/missing/x', '/a/b/deep/..', '/', '/abs/passwd']) {
+    expect(await cached.resolve(p)).toBe(await rootfs.resolve(p));
+  }
+});
+
+test('CachedResolver sees a new symlink only after clear()', async () => {
+  const cached = new CachedResolver(rootfs);
+  expect(await cached.resolve('/later/passwd')).toBe(join(root, 'later', 'passwd'));
+  await symlink('/etc', join(root, 'later'));
+  try {
+    expect(await cached.resolve('/later/passwd')).toBe(join(root, 'later', 'passwd')); // stale, by contract
+    cached.clear();
+    expect(await cached.resolve('/later/passwd')).toBe(join(root, 'etc', 'passwd'));
+  } finally {
+    await rm(join(root, 'later'));
   }
 });
 

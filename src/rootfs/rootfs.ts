@@ -98,25 +98,36 @@ function splitReversed(p: string): string[] {
 }
 
 /**
- * A resolver that remembers resolved directories, for phases in which the rootfs does not
- * change (packing a layer, listing paths): one symlink-aware lookup per directory instead of
- * one per component of every path. Same results as {@link Rootfs.resolve} without followFinal.
+ * A resolver that remembers resolved directories: one symlink-aware lookup per directory instead
+ * of one lstat per component of every path. Gives the same results as {@link Rootfs.resolve}
+ * (without followFinal) as long as no symlink is created and nothing is removed or replaced in
+ * the rootfs; whoever does either calls {@link clear}. Creating files and directories where
+ * nothing was keeps it valid: a missing directory resolves to the host path it is then made at.
  */
-export function cachedResolver(rootfs: Rootfs): (imagePath: string) => Promise<string> {
-  const dirs = new Map<string, Promise<string>>();
-  const resolveDir = (dir: string): Promise<string> => {
-    let host = dirs.get(dir);
-    if (!host) {
-      host = rootfs.resolve(dir, { followFinal: true });
-      dirs.set(dir, host);
-    }
-    return host;
-  };
-  return async (imagePath: string): Promise<string> => {
+export class CachedResolver {
+  private readonly dirs = new Map<string, Promise<string>>();
+
+  constructor(readonly rootfs: Rootfs) {}
+
+  async resolve(imagePath: string): Promise<string> {
     const parts = imagePath.split('/').filter((c) => c !== '' && c !== '.');
     const base = parts.pop();
     // '..' as the last component must be resolved as a whole, not appended.
-    if (base === undefined || base === '..') return rootfs.resolve(imagePath);
-    return join(await resolveDir(`/${parts.join('/')}`), base);
-  };
+    if (base === undefined || base === '..') return this.rootfs.resolve(imagePath);
+    return join(await this.resolveDir(`/${parts.join('/')}`), base);
+  }
+
+  /** Forgets everything; call after creating a symlink or removing or replacing a path. */
+  clear(): void {
+    this.dirs.clear();
+  }
+
+  private resolveDir(dir: string): Promise<string> {
+    let host = this.dirs.get(dir);
+    if (!host) {
+      host = this.rootfs.resolve(dir, { followFinal: true });
+      this.dirs.set(dir, host);
+    }
+    return host;
+  }
 }

@@ -28,6 +28,11 @@ export function sniffCompression(head: Uint8Array): Compression {
  */
 function readHead(source: Readable, n: number): Promise<{ head: Buffer; ended: boolean }> {
   return new Promise((resolve, reject) => {
+    // A stream that already failed or finished emits nothing more: answer from its state.
+    if (source.destroyed) {
+      reject(source.errored ?? new Error('source stream was destroyed before it was read'));
+      return;
+    }
     const chunks: Buffer[] = [];
     let length = 0;
     const cleanup = (): void => {

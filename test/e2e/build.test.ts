@@ -4,24 +4,14 @@
  */
 import { chmod, cp, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, onTestFinished, test } from 'vitest';
-import { pushBusybox, type BaseImage } from '../support/busybox.js';
+import { describe, expect, onTestFinished, test } from 'vitest';
 import { fixture, runExecutor, tempDir } from '../support/executor.js';
 import { inspectImage, type InspectedImage } from '../support/inspect.js';
-import { startRegistry, type TestRegistry } from '../support/registry.js';
+import { useRegistryWithBusybox } from '../support/suite.js';
 
-let reg: TestRegistry;
-let base: BaseImage;
+const env = useRegistryWithBusybox();
 
-beforeAll(async () => {
-  reg = await startRegistry();
-  base = await pushBusybox(reg);
-});
-afterAll(async () => {
-  await reg?.stop();
-});
-
-const net = (): string[] => ['--insecure', '--insecure-pull', '--build-arg', `BASE=${base.ref}`];
+const net = (): string[] => ['--insecure', '--insecure-pull', '--build-arg', `BASE=${env.base.ref}`];
 
 /** The hello fixture copied to a temp context, with a file mode git cannot carry (0600). */
 async function helloContext(): Promise<string> {
@@ -46,7 +36,7 @@ function ok(r: { exitCode: number | null; stderr: string }): void {
 describe('a build pushed to the registry', () => {
   test('has the config, files and base layer the Dockerfile asks for', async () => {
     const ctx = await helloContext();
-    const dest = `${reg.host}/e2e/hello:1`;
+    const dest = `${env.reg.host}/e2e/hello:1`;
     const r = await runExecutor(['--context', `dir://${ctx}`, '--destination', dest, ...net()]);
     ok(r);
     const image = await inspected({ registry: dest });
@@ -63,8 +53,8 @@ describe('a build pushed to the registry', () => {
     expect(cfg.Labels).toEqual({ 'org.example.stage': 'e2e' });
     expect(Object.keys(cfg.ExposedPorts ?? {})).toEqual(['8080/tcp']);
 
-    expect(image.layers[0]).toBe(base.layers[0]);
-    expect(image.config.rootfs.diff_ids[0]).toBe(base.diffIds[0]);
+    expect(image.layers[0]).toBe(env.base.layers[0]);
+    expect(image.config.rootfs.diff_ids[0]).toBe(env.base.diffIds[0]);
     expect(await image.readFile('/hello.txt')).toBe('hello\n');
     expect(await image.readFile('/greeting.txt')).toBe('greetings\n');
     expect(await image.readFile('/opt/files/a.txt')).toBe('alpha\n');
@@ -93,7 +83,7 @@ describe('a build pushed to the registry', () => {
   });
 
   test('RUN rm of a base file becomes a whiteout', async () => {
-    const dest = `${reg.host}/e2e/whiteout:1`;
+    const dest = `${env.reg.host}/e2e/whiteout:1`;
     const r = await runExecutor(['--context', fixture('errors'), '--dockerfile', fixture('errors/whiteout.Dockerfile'), '--destination', dest, ...net()]);
     ok(r);
     const image = await inspected({ registry: dest });
@@ -103,7 +93,7 @@ describe('a build pushed to the registry', () => {
   });
 
   test('a RUN that leaves a process behind ends when its command does', async () => {
-    const dest = `${reg.host}/e2e/background:1`;
+    const dest = `${env.reg.host}/e2e/background:1`;
     const r = await runExecutor(['--context', fixture('errors'), '--dockerfile', 'background.Dockerfile', '--destination', dest, ...net()], { timeoutMs: 60_000 });
     ok(r);
     expect(r.stdout).toContain('started');
@@ -112,11 +102,11 @@ describe('a build pushed to the registry', () => {
   test('several destinations all get the image, and the digest files name them', async () => {
     const ctx = await helloContext();
     const out = await tempDir('dests');
-    const dests = [`${reg.host}/e2e/multi-a:1`, `${reg.host}/e2e/multi-b:2`];
+    const dests = [`${env.reg.host}/e2e/multi-a:1`, `${env.reg.host}/e2e/multi-b:2`];
     const r = await runExecutor(['--context', ctx, ...dests.flatMap((d) => ['--destination', d]), '--digest-file', join(out, 'digest'), '--image-name-with-digest-file', join(out, 'names'), ...net()]);
     ok(r);
     const digest = (await readFile(join(out, 'digest'), 'utf8')).trim();
-    expect(await readFile(join(out, 'names'), 'utf8')).toBe(`${reg.host}/e2e/multi-a@${digest}\n${reg.host}/e2e/multi-b@${digest}\n`);
+    expect(await readFile(join(out, 'names'), 'utf8')).toBe(`${env.reg.host}/e2e/multi-a@${digest}\n${env.reg.host}/e2e/multi-b@${digest}\n`);
     for (const d of dests) expect((await inspected({ registry: d })).digest).toBe(digest);
   });
 });

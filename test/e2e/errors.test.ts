@@ -2,21 +2,11 @@
  * Issue 2's error cases: each exits with its documented code and one clear message naming what
  * and where, never a stack trace.
  */
-import { afterAll, beforeAll, expect, test } from 'vitest';
-import { pushBusybox, type BaseImage } from '../support/busybox.js';
+import { expect, test } from 'vitest';
 import { fixture, runExecutor } from '../support/executor.js';
-import { startRegistry, type TestRegistry } from '../support/registry.js';
+import { useRegistryWithBusybox } from '../support/suite.js';
 
-let reg: TestRegistry;
-let base: BaseImage;
-
-beforeAll(async () => {
-  reg = await startRegistry();
-  base = await pushBusybox(reg);
-});
-afterAll(async () => {
-  await reg?.stop();
-});
+const env = useRegistryWithBusybox();
 
 function noStack(stderr: string): void {
   expect(stderr).not.toMatch(/\n\s+at .+\(.+:\d+:\d+\)/);
@@ -46,7 +36,7 @@ test('a Dockerfile error exits 3 with Dockerfile:LINE', async () => {
 });
 
 test('a failing RUN exits 6 naming the command, its exit status and output', async () => {
-  const r = await runExecutor(['--context', fixture('errors'), '--dockerfile', 'failing-run.Dockerfile', '--no-push', '--insecure-pull', '--build-arg', `BASE=${base.ref}`]);
+  const r = await runExecutor(['--context', fixture('errors'), '--dockerfile', 'failing-run.Dockerfile', '--no-push', '--insecure-pull', '--build-arg', `BASE=${env.base.ref}`]);
   expect(r.exitCode).toBe(6);
   expect(r.stderr).toMatch(/^error: failing-run\.Dockerfile:3: RUN echo about to fail && exit 3: the command exited with status 3/m);
   expect(r.stderr).toContain('about to fail');
