@@ -61,7 +61,7 @@ async function dispatch(ins: Instruction, state: StageState, deps: StageDeps): P
     case 'WORKDIR': return workdir(ins, state, deps.rootfs);
     case 'COPY':
     case 'ADD': return copy(ins, state, { rootfs: deps.rootfs, contextDir: deps.contextDir });
-    case 'RUN': return run(ins, state, { ...io, rootfs: deps.rootfs, runner: await deps.runner(), output: deps.env.stepOutput });
+    case 'RUN': return run(ins, state, { ...io, rootfs: deps.rootfs, runner: await deps.runner(), output: deps.env.stepOutput, now: deps.env.now });
     case 'ONBUILD':
     case 'HEALTHCHECK':
     case 'FROM':
