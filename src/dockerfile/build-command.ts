@@ -1,7 +1,8 @@
 /**
- * Argument parsing of the command-carrying instructions: the shell/exec form shared by RUN, CMD,
- * ENTRYPOINT and HEALTHCHECK CMD, SHELL (exec form only), and HEALTHCHECK's options — following
- * BuildKit's `parseMaybeJSON`, `parseHealthConfig` and `parseHealthcheck`.
+ * The arguments of the instructions that carry a command (Dockerfile reference, "Shell and exec
+ * form", SHELL, HEALTHCHECK): the shell or exec form shared by RUN, CMD, ENTRYPOINT and
+ * HEALTHCHECK CMD; SHELL, which takes the exec form only; and HEALTHCHECK's type word and timing
+ * options, which Docker validates when it reads the Dockerfile.
  */
 import type { CommandForm, HealthcheckOptions } from './instructions.js';
 import { isSpace } from './chars.js';
@@ -77,7 +78,7 @@ export function healthcheckOptions(flags: Readonly<Record<string, string | true>
   };
 }
 
-/** Docker's `parseOptInterval`: empty or zero means "default"; otherwise at least 1ms. */
+/** A HEALTHCHECK duration in nanoseconds: empty or zero means the runtime default; otherwise at least 1ms. */
 function interval(flags: Readonly<Record<string, string | true>>, name: string, where: Where): number {
   const value = flags[name];
   if (typeof value !== 'string' || value === '') return 0;

@@ -1,60 +1,44 @@
 /**
- * One logical line → one typed {@link Instruction}, following BuildKit's per-instruction parsers
- * (`frontend/dockerfile/instructions/parse.go`): keyword lookup with a suggestion for typos,
- * strict flags, argument counts, and the argument shape of each instruction. Arguments stay
- * UNEXPANDED; the stage builder expands them with shell-lex.ts once the scope is known.
+ * One instruction as written → one typed {@link Instruction}: the keyword is looked up (with a
+ * suggestion for typos), flags are checked strictly (flags.ts), and the arguments take the shape
+ * the Dockerfile reference gives each instruction, with Docker's error messages. Arguments stay
+ * UNEXPANDED; the stage builder expands them with shell-lex.ts once the variables in scope are known.
  */
-import type { CopyInstruction, Heredoc, Instruction, InstructionKind } from './instructions.js';
+import type { Instruction, InstructionKind } from './instructions.js';
 import { splitOnWhitespace, trimSpace } from './chars.js';
 import { commandForm, healthcheckArgs, healthcheckOptions, isEmptyCommand, shellArgv } from './build-command.js';
-import { parseFlags, type ParsedFlags } from './flags.js';
-import { chompHeredoc, parseHeredocWord, type HeredocHeader } from './heredoc.js';
-import { NOT_STRING_ARRAY, parseJsonArgs } from './json-args.js';
+import { copyInstruction, toHeredoc, volumePaths } from './build-copy.js';
+import { parseFlags } from './flags.js';
+import { splitInstruction } from './instruction-line.js';
 import { KeyValueError, parseArgs, parseKeyValues } from './key-value.js';
-import type { LogicalLine, RawHeredoc } from './lines.js';
 import { fail, type Where } from './located.js';
-import { splitCommand } from './split-command.js';
+import type { SourceInstruction } from './outline.js';
 import { suggest } from './suggest.js';
 
-/** Every Dockerfile instruction keyword Docker knows. */
+/** Every instruction keyword of the Dockerfile reference. */
 export const KEYWORDS: readonly InstructionKind[] = [
   'ADD', 'ARG', 'CMD', 'COPY', 'ENTRYPOINT', 'ENV', 'EXPOSE', 'FROM', 'HEALTHCHECK',
   'LABEL', 'MAINTAINER', 'ONBUILD', 'RUN', 'SHELL', 'STOPSIGNAL', 'USER', 'VOLUME', 'WORKDIR',
 ];
 
-// Docker: a stage name starts with a letter and has only [a-z0-9-_.] after lower-casing.
+// A stage name starts with a letter and holds only [a-z0-9-_.] once lower-cased (Docker's rule).
 const STAGE_NAME = /^[a-z][a-z0-9-_.]*$/;
 
-/** Builds the instruction of one logical line; `escape` is the file's escape character. */
-export function buildInstruction(line: LogicalLine, escape: string): Instruction {
-  const where: Where = { at: line.at, source: line.source };
-  const { keyword, flagWords, rest } = splitCommand(line.text);
-  const kind = KEYWORDS.find((k) => k === keyword.toUpperCase());
-  if (kind === undefined) {
-    const close = suggest(keyword, KEYWORDS, false);
-    fail(where, `unknown instruction: ${keyword}`, close === undefined ? undefined : `did you mean ${close}?`);
-  }
+/** Types one instruction; `escape` is the file's escape character. */
+export function buildInstruction(source: SourceInstruction, escape: string): Instruction {
+  const where: Where = { at: source.at, source: source.source };
+  const { flagWords, rest } = splitInstruction(source.text);
+  const kind = keywordKind(source.keyword, where);
   const flags = parseFlags(kind, flagWords, where);
-  const base = { at: line.at, text: trimSpace(line.text), flags: flags.values };
+  const base = { at: source.at, text: trimSpace(source.text), flags: flags.values };
 
   switch (kind) {
-    case 'FROM': {
-      const args = splitOnWhitespace(rest);
-      const [image, as, name] = args;
-      if (image === undefined || !(args.length === 1 || (args.length === 3 && as?.toLowerCase() === 'as'))) {
-        fail(where, 'FROM requires either one or three arguments', 'write FROM <image> [AS <name>]');
-      }
-      if (name === undefined) return { kind, ...base, image };
-      const stageName = name.toLowerCase();
-      if (!STAGE_NAME.test(stageName)) {
-        fail(where, `invalid name for build stage: ${JSON.stringify(name)}, name can't start with a number or contain symbols`);
-      }
-      return { kind, ...base, image, stageName };
-    }
+    case 'FROM':
+      return { kind, ...base, ...fromArgs(rest, where) };
     case 'RUN': {
       const command = commandForm(rest, where);
       if (isEmptyCommand(command)) fail(where, 'RUN requires at least one argument');
-      return { kind, ...base, command, heredocs: line.heredocs.map(toHeredoc), mounts: flags.lists.mount ?? [] };
+      return { kind, ...base, command, heredocs: source.heredocs.map(toHeredoc), mounts: flags.lists.mount ?? [] };
     }
     case 'CMD':
     case 'ENTRYPOINT':
@@ -63,12 +47,12 @@ export function buildInstruction(line: LogicalLine, escape: string): Instruction
       return { kind, ...base, argv: shellArgv(rest, where) };
     case 'HEALTHCHECK': {
       const args = healthcheckArgs(rest, where);
-      if (args.none || args.command === undefined) return { kind, ...base, none: true };
+      if (args.command === undefined) return { kind, ...base, none: true };
       return { kind, ...base, none: false, command: args.command, options: healthcheckOptions(flags.values, where) };
     }
     case 'COPY':
     case 'ADD':
-      return copyInstruction(kind, base, rest, line.heredocs, flags, where);
+      return copyInstruction(kind, base, rest, source.heredocs, flags, where);
     case 'ENV':
     case 'LABEL':
       return { kind, ...base, pairs: keyValues(() => parseKeyValues(rest, kind, escape), where) };
@@ -82,20 +66,41 @@ export function buildInstruction(line: LogicalLine, escape: string): Instruction
     case 'VOLUME':
       return { kind, ...base, paths: volumePaths(rest, where) };
     case 'WORKDIR':
-      return { kind, ...base, path: exactlyOne(kind, rest, where) };
+      return { kind, ...base, path: wholeRest(kind, rest, where) };
     case 'USER':
-      return { kind, ...base, user: exactlyOne(kind, rest, where) };
+      return { kind, ...base, user: wholeRest(kind, rest, where) };
     case 'STOPSIGNAL':
-      return { kind, ...base, signal: exactlyOne(kind, rest, where) };
+      return { kind, ...base, signal: wholeRest(kind, rest, where) };
     case 'MAINTAINER':
-      return { kind, ...base, name: exactlyOne(kind, rest, where) };
+      return { kind, ...base, name: wholeRest(kind, rest, where) };
     case 'ONBUILD':
-      return { kind, ...base, trigger: onbuildTrigger(line, rest, escape, where) };
+      return { kind, ...base, trigger: onbuildTrigger(source, rest, escape, where) };
   }
 }
 
-/** WORKDIR, USER, STOPSIGNAL, MAINTAINER take the whole rest of the line as their one argument. */
-function exactlyOne(kind: InstructionKind, rest: string, where: Where): string {
+function keywordKind(keyword: string, where: Where): InstructionKind {
+  const kind = KEYWORDS.find((k) => k === keyword.toUpperCase());
+  if (kind !== undefined) return kind;
+  const close = suggest(keyword, KEYWORDS, false);
+  return fail(where, `unknown instruction: ${keyword}`, close === undefined ? undefined : `did you mean ${close}?`);
+}
+
+/** `FROM image` or `FROM image AS name`; the name is lower-cased as Docker does. */
+function fromArgs(rest: string, where: Where): { image: string; stageName?: string } {
+  const words = splitOnWhitespace(rest);
+  const [image, as, name] = words;
+  const shaped = words.length === 1 || (words.length === 3 && as?.toLowerCase() === 'as');
+  if (image === undefined || !shaped) fail(where, 'FROM requires either one or three arguments', 'write FROM <image> [AS <name>]');
+  if (name === undefined) return { image };
+  const stageName = name.toLowerCase();
+  if (!STAGE_NAME.test(stageName)) {
+    fail(where, `invalid name for build stage: ${JSON.stringify(name)}, name can't start with a number or contain symbols`);
+  }
+  return { image, stageName };
+}
+
+/** WORKDIR, USER, STOPSIGNAL and MAINTAINER take the whole rest of the line as their one argument. */
+function wholeRest(kind: InstructionKind, rest: string, where: Where): string {
   if (rest === '') fail(where, `${kind} requires exactly one argument`);
   return rest;
 }
@@ -109,75 +114,19 @@ function keyValues<T>(parse: () => T, where: Where): T {
   }
 }
 
-/** JSON array or whitespace-separated words (BuildKit `parseMaybeJSONToList`). */
-function listArgs(rest: string, where: Where): { words: string[]; json: boolean } {
-  const json = parseJsonArgs(rest);
-  if (json.kind === 'not-strings') fail(where, NOT_STRING_ARRAY);
-  if (json.kind === 'json') return { words: json.values, json: true };
-  return { words: splitOnWhitespace(rest), json: false };
-}
-
-function volumePaths(rest: string, where: Where): string[] {
-  const { words } = listArgs(rest, where);
-  if (words.length === 0) fail(where, 'VOLUME requires at least one argument');
-  return words.map((w) => {
-    const path = trimSpace(w);
-    if (path === '') fail(where, 'VOLUME specified can not be an empty string');
-    return path;
-  });
-}
-
-function copyInstruction(
-  kind: 'COPY' | 'ADD',
-  base: Pick<CopyInstruction, 'at' | 'text' | 'flags'>,
-  rest: string,
-  bodies: readonly RawHeredoc[],
-  flags: ParsedFlags,
-  where: Where,
-): CopyInstruction {
-  const { words, json } = listArgs(rest, where);
-  const dest = words[words.length - 1];
-  if (dest === undefined || words.length < 2) {
-    fail(where, `${kind} requires at least two arguments, but only one was provided. Destination could not be determined`, `write ${kind} <src>... <dest>`);
-  }
-  if (heredocOf(dest) !== undefined) fail(where, `${kind} cannot accept a heredoc as a destination`);
-  const sources: string[] = [];
-  const heredocs: Heredoc[] = [];
-  for (const word of words.slice(0, -1)) {
-    // A `<<NAME` source takes its content from the body read after the line (shell form only).
-    const header = json ? undefined : heredocOf(word);
-    const body = header && [...bodies].reverse().find((b) => b.name === header.name);
-    if (header && body) heredocs.push(toHeredoc(body));
-    else sources.push(word);
-  }
-  const instruction: CopyInstruction = { kind, ...base, sources, dest, heredocs, excludes: flags.lists.exclude ?? [] };
-  const unpack = flags.booleans.unpack;
-  return kind === 'ADD' && unpack !== undefined ? { ...instruction, unpack } : instruction;
-}
-
-function heredocOf(word: string): HeredocHeader | undefined {
-  try {
-    return parseHeredocWord(word);
-  } catch {
-    return undefined; // BuildKit's MustParseHeredoc ignores malformed delimiters here
-  }
-}
-
-function toHeredoc(raw: RawHeredoc): Heredoc {
-  return { name: raw.name, content: raw.chomp ? chompHeredoc(raw.content) : raw.content, expand: raw.expand, chomp: raw.chomp };
-}
-
 /**
- * The ONBUILD trigger text as Docker stores it, after checking that the trigger itself parses:
- * ONBUILD cannot chain, and FROM/MAINTAINER cannot be triggers.
+ * The trigger text ONBUILD stores in the image config, after checking that the trigger is itself
+ * a valid instruction that may be a trigger (not ONBUILD, FROM or MAINTAINER). Like Docker, the
+ * stored text is the line without `ONBUILD`, followed by each heredoc's body and closing line.
  */
-function onbuildTrigger(line: LogicalLine, rest: string, escape: string, where: Where): string {
+function onbuildTrigger(source: SourceInstruction, rest: string, escape: string, where: Where): string {
   if (rest === '') fail(where, 'ONBUILD requires at least one argument');
-  const trigger = splitCommand(rest).keyword.toUpperCase();
-  if (trigger === 'ONBUILD') fail(where, "Chaining ONBUILD via `ONBUILD ONBUILD` isn't allowed");
-  if (trigger === 'FROM' || trigger === 'MAINTAINER') fail(where, `${trigger} isn't allowed as an ONBUILD trigger`);
-  buildInstruction({ ...line, text: rest }, escape);
-  let expression = line.text.replace(/^\s*ONBUILD\s*/i, '');
-  for (const h of line.heredocs) expression += `\n${h.content}${h.name}`;
-  return expression;
+  const trigger = splitInstruction(rest).keyword;
+  const upper = trigger.toUpperCase();
+  if (upper === 'ONBUILD') fail(where, "Chaining ONBUILD via `ONBUILD ONBUILD` isn't allowed");
+  if (upper === 'FROM' || upper === 'MAINTAINER') fail(where, `${upper} isn't allowed as an ONBUILD trigger`);
+  buildInstruction({ ...source, keyword: trigger, text: rest }, escape);
+  let stored = source.text.replace(/^\s*ONBUILD\s*/i, '');
+  for (const heredoc of source.heredocs) stored += `\n${heredoc.content}${heredoc.name}`;
+  return stored;
 }

@@ -1,53 +1,52 @@
 /**
- * Character classes shared by the Dockerfile scanner, the flag splitter and the shell lexer.
- * BuildKit is written in Go, so "space" means Go's `unicode.IsSpace`, not JavaScript's `\s`
- * (which also matches U+FEFF and misses U+0085).
+ * Character classes of Dockerfile text. Docker's "whitespace" is Unicode's: ASCII blanks, NEL
+ * (U+0085), no-break space and the Unicode space separators. JavaScript's `\s` differs (it
+ * includes U+FEFF and misses U+0085), so it is not used for Dockerfile text.
  */
 
-const EXTRA_SPACES = new Set(['\u0085', '\u00a0', '\u1680', '\u2028', '\u2029', '\u202f', '\u205f', '\u3000']);
+const OTHER_SPACES = new Set(['\u0085', '\u00a0', '\u1680', '\u2028', '\u2029', '\u202f', '\u205f', '\u3000']);
 
-/** Go's `unicode.IsSpace`: ASCII whitespace, NEL, NBSP and the Unicode space separators. */
+/** Whether `ch` is whitespace in Docker's sense. */
 export function isSpace(ch: string | undefined): boolean {
   if (ch === undefined) return false;
-  if (ch === ' ' || ch === '\t' || ch === '\n' || ch === '\v' || ch === '\f' || ch === '\r') return true;
-  if (EXTRA_SPACES.has(ch)) return true;
-  return ch >= '\u2000' && ch <= '\u200a';
+  if (ch === ' ' || (ch >= '\t' && ch <= '\r')) return true;
+  return OTHER_SPACES.has(ch) || (ch >= '\u2000' && ch <= '\u200a');
 }
 
-/** Go's `strings.TrimSpace` with {@link isSpace}. */
+/** `s` without leading and trailing whitespace. */
 export function trimSpace(s: string): string {
-  return trimLeftSpace(trimRightSpace(s));
+  return trimRightSpace(trimLeftSpace(s));
 }
 
-/** Go's `strings.TrimLeftFunc(s, unicode.IsSpace)`. */
+/** `s` without leading whitespace. */
 export function trimLeftSpace(s: string): string {
-  let i = 0;
-  while (i < s.length && isSpace(s[i])) i++;
-  return s.slice(i);
+  let start = 0;
+  while (start < s.length && isSpace(s[start])) start++;
+  return s.slice(start);
 }
 
-/** Go's `strings.TrimRightFunc(s, unicode.IsSpace)`. */
+/** `s` without trailing whitespace. */
 export function trimRightSpace(s: string): string {
-  let j = s.length;
-  while (j > 0 && isSpace(s[j - 1])) j--;
-  return s.slice(0, j);
+  let end = s.length;
+  while (end > 0 && isSpace(s[end - 1])) end--;
+  return s.slice(0, end);
 }
 
 /**
- * BuildKit's `reWhitespace` (`[\t\v\f\r ]+`): the separator of instruction keywords and of the
- * whitespace-delimited argument lists (FROM, EXPOSE, shell-form COPY/ADD/VOLUME). Quotes are NOT
- * honoured here; Docker splits these forms on whitespace only and strips quotes when expanding.
+ * The separator of an instruction's keyword and of Docker's whitespace-separated argument lists
+ * (FROM, EXPOSE, shell-form COPY/ADD/VOLUME): runs of space, tab, CR, VT and FF. Quotes do not
+ * group here; Docker removes them later, when it expands each word.
  */
 export const WHITESPACE_RUN = /[\t\v\f\r ]+/;
 
-/** `reWhitespace.Split(s, -1)` on an already trimmed string; the empty string gives no words. */
+/** The words of an already trimmed string, split at {@link WHITESPACE_RUN}; '' has no words. */
 export function splitOnWhitespace(s: string): string[] {
   return s === '' ? [] : s.split(WHITESPACE_RUN);
 }
 
-/** `reWhitespace.Split(s, 2)`: the first word and the untouched remainder (undefined when there is none). */
+/** The first word of `s` and everything after the whitespace that follows it (undefined when nothing follows). */
 export function splitFirstWord(s: string): [string, string | undefined] {
-  const m = WHITESPACE_RUN.exec(s);
-  if (!m) return [s, undefined];
-  return [s.slice(0, m.index), s.slice(m.index + m[0].length)];
+  const gap = WHITESPACE_RUN.exec(s);
+  if (!gap) return [s, undefined];
+  return [s.slice(0, gap.index), s.slice(gap.index + gap[0].length)];
 }

@@ -1,7 +1,8 @@
 /**
- * Go's `time.ParseDuration`, which Docker uses for HEALTHCHECK --interval/--timeout/
- * --start-period/--start-interval: a signed sequence of decimal numbers with units
- * (`300ms`, `1.5h`, `2h45m`); `0` alone needs no unit.
+ * The duration syntax Docker accepts for HEALTHCHECK --interval, --timeout, --start-period and
+ * --start-interval (Go's duration format, as the Dockerfile reference's examples show): an optional
+ * sign, then one or more decimal numbers each with a unit — `ns`, `us` (or `µs`), `ms`, `s`, `m`,
+ * `h` — such as `300ms`, `1.5h` or `2h45m`; `0` alone needs no unit.
  */
 
 const UNIT_NS: Readonly<Record<string, number>> = {
@@ -17,7 +18,7 @@ const UNIT_NS: Readonly<Record<string, number>> = {
 
 const TERM = /^(\d*)(?:\.(\d*))?([^\d.]+)/;
 
-/** Nanoseconds of a Go duration string, or undefined when it is not one. */
+/** The nanoseconds `text` stands for, or undefined when it is not a duration. */
 export function parseGoDuration(text: string): number | undefined {
   let s = text;
   let sign = 1;

@@ -8,7 +8,7 @@ import { isSpace } from './chars.js';
 import { fail, type Where } from './located.js';
 import { suggest } from './suggest.js';
 
-/** How a flag takes its value, as BuildKit's BFlags: boolean, one string, or a repeatable string. */
+/** How a flag takes its value: a boolean, one string, or a string that may be repeated. */
 export type FlagType = 'bool' | 'string' | 'strings';
 
 /**
@@ -49,72 +49,52 @@ export interface ParsedFlags {
 }
 
 /**
- * BuildKit's `extractBuilderFlags`: leading words that start with `--` are flags; quotes inside a
- * flag word are removed and `\` escapes the next character (always `\`, whatever the escape
- * directive). A bare `--` ends the flags. Returns the flag words and the rest of the line.
+ * Splits the flags off the arguments of an instruction (`rest` is the text after the keyword).
+ * Flags are the leading words that start with `--`; within a flag word quotes group (and are
+ * removed) and `\\` takes the next character literally — always `\\`, whatever the escape
+ * directive, as in Docker. A bare `--` ends the flags without being one. Returns the flag words and
+ * the text after them.
  */
-export function extractBuilderFlags(line: string): { flags: string[]; rest: string } {
+export function extractBuilderFlags(rest: string): { flags: string[]; rest: string } {
   const flags: string[] = [];
-  let phase: 'spaces' | 'word' | 'quote' = 'spaces';
-  let word = '';
-  let quote = '';
-  let blankOk = false;
-  for (let pos = 0; pos <= line.length; pos++) {
-    const atEnd = pos === line.length;
-    let ch = line[pos] ?? '';
-    if (phase === 'spaces') {
-      if (atEnd) break;
-      if (isSpace(ch)) continue;
-      if (ch !== '-' || line[pos + 1] !== '-') return { flags, rest: line.slice(pos) };
-      phase = 'word';
-    }
-    if (atEnd) {
-      if (word !== '--' && (blankOk || word.length > 0)) flags.push(word);
-      break;
-    }
-    if (phase === 'word') {
-      if (isSpace(ch)) {
-        phase = 'spaces';
-        if (word === '--') return { flags, rest: line.slice(pos) };
-        if (blankOk || word.length > 0) flags.push(word);
-        word = '';
-        blankOk = false;
-        continue;
-      }
-      if (ch === "'" || ch === '"') {
-        quote = ch;
-        blankOk = true;
-        phase = 'quote';
-        continue;
-      }
-      if (ch === '\\') {
-        if (pos + 1 === line.length) continue; // a trailing backslash is dropped
-        ch = line[++pos] ?? '';
-      }
-      word += ch;
-      continue;
-    }
-    // phase === 'quote'
-    if (ch === quote) {
-      phase = 'word';
-      continue;
-    }
-    if (ch === '\\') {
-      if (pos + 1 === line.length) {
-        phase = 'word';
-        continue;
-      }
-      ch = line[++pos] ?? '';
-    }
-    word += ch;
+  let pos = 0;
+  for (;;) {
+    while (pos < rest.length && isSpace(rest[pos])) pos++;
+    if (pos === rest.length) return { flags, rest: '' };
+    if (!rest.startsWith('--', pos)) return { flags, rest: rest.slice(pos) };
+    const { word, end } = readFlagWord(rest, pos);
+    if (word === '--') return { flags, rest: rest.slice(end) };
+    flags.push(word);
+    pos = end;
   }
-  return { flags, rest: '' };
+}
+
+/** One flag word from `start` to the first whitespace outside quotes, quotes and escapes removed. */
+function readFlagWord(text: string, start: number): { word: string; end: number } {
+  let word = '';
+  let quote: string | undefined;
+  let pos = start;
+  for (; pos < text.length; pos++) {
+    const ch = text[pos] ?? '';
+    if (quote === undefined && isSpace(ch)) break;
+    if (ch === '\\') {
+      pos++;
+      word += text[pos] ?? ''; // a trailing backslash is dropped
+    } else if (quote === undefined && (ch === '"' || ch === "'")) {
+      quote = ch;
+    } else if (ch === quote) {
+      quote = undefined;
+    } else {
+      word += ch;
+    }
+  }
+  return { word, end: pos };
 }
 
 /**
- * Checks flag words against `kind`'s set (BuildKit's `BFlags.Parse`, made strict): unknown flags
- * and repeated single-valued flags are errors; boolean flags accept `--f`, `--f=true`, `--f=false`;
- * string flags need `=value`.
+ * Checks flag words against `kind`'s set. Unknown flags are errors with a suggestion (Kaniko
+ * ignores them silently); a single-valued flag may not repeat; a boolean flag is `--f`, `--f=true`
+ * or `--f=false` (any case); a string flag needs `=value`. Messages are Docker's.
  */
 export function parseFlags(kind: InstructionKind, words: readonly string[], where: Where): ParsedFlags {
   const spec = FLAG_SPECS[kind] ?? {};

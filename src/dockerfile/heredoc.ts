@@ -1,15 +1,22 @@
 /**
- * Heredocs (`RUN <<EOF`, `COPY <<-"EOF" /dest`), after BuildKit's parser: only RUN, COPY and ADD
- * in shell form (also as an ONBUILD trigger) can carry them; every word of the instruction line
- * of the form `[n]<<[-]NAME` opens one, and their bodies follow the line in order. A delimiter
- * with any quoting (`<<"EOF"`, `<<'EOF'`, `<<E"O"F`) disables variable expansion of the body;
- * `<<-` strips leading tabs from the body and from the terminator line.
+ * Heredocs (Dockerfile reference, "Here-Documents"): RUN, COPY and ADD in shell form — also as an
+ * ONBUILD trigger — take the lines after the instruction as the body of each `<<NAME` word on it,
+ * up to a line holding only NAME. The opener may carry a file-descriptor number (`3<<EOF`, as in
+ * the shell) and a `-` (`<<-EOF`: leading tabs are removed from the body and the closing line). If
+ * any part of the delimiter is quoted (`<<"EOF"`, `<<'EOF'`, `<<E"O"F`) the body is taken
+ * literally; otherwise its variables are expanded later. Openers are found by reading the line as
+ * shell words, so a quoted `"<<EOF"` or a JSON-form command opens nothing.
+ *
+ * dockerfile-ast misses the descriptor form, looks for openers inside the exec form, and keeps
+ * the quotes of `<<E"O"F` in the delimiter; Kiln decides where bodies are with these rules.
  */
 import { parseJsonArgs } from './json-args.js';
+import { splitInstruction } from './instruction-line.js';
+import { fail, type Where } from './located.js';
 import { lex } from './shell-lex.js';
-import { splitCommand } from './split-command.js';
+import type { SourceText } from './source-text.js';
 
-/** A heredoc opener found on an instruction line, before its body is read. */
+/** A heredoc opener on an instruction line, before its body is read. */
 export interface HeredocHeader {
   /** The delimiter with quotes removed; also the file name for COPY/ADD. */
   name: string;
@@ -19,54 +26,73 @@ export interface HeredocHeader {
   chomp: boolean;
 }
 
-const HEREDOC_WORD = /^(\d*)<<(-?)([^<]*)$/;
-const CAN_CARRY = new Set(['run', 'copy', 'add']);
+/** A heredoc with its body as written (before `<<-` tab removal) and the line that closes it (0-based). */
+export interface RawHeredoc extends HeredocHeader {
+  content: string;
+  delimiterLine: number;
+}
 
-/** Whether an instruction line may open heredocs (shell-form RUN/COPY/ADD, directly or under ONBUILD). */
-export function canContainHeredoc(line: string): boolean {
-  let cmd = splitCommand(line);
-  if (cmd.keyword.toLowerCase() === 'onbuild') {
-    if (cmd.rest === '') return false;
-    cmd = splitCommand(cmd.rest);
+const OPENER = /^[0-9]*<<(-?)([^<]+)$/;
+const CARRIERS = new Set(['RUN', 'COPY', 'ADD']);
+
+/** Whether an instruction's text may open heredocs: shell-form RUN, COPY or ADD, directly or under ONBUILD. */
+export function canCarryHeredocs(text: string): boolean {
+  let parts = splitInstruction(text);
+  if (parts.keyword.toUpperCase() === 'ONBUILD') parts = splitInstruction(parts.rest);
+  return CARRIERS.has(parts.keyword.toUpperCase()) && parseJsonArgs(parts.rest).kind !== 'json';
+}
+
+/** The heredoc a single word opens, or undefined when it opens none. */
+export function parseHeredocWord(word: string): HeredocHeader | undefined {
+  const match = OPENER.exec(word);
+  const delimiter = match?.[2];
+  if (match === null || delimiter === undefined) return undefined;
+  try {
+    const plain = lex(delimiter, {}, { skipUnsetEnv: true });
+    const name = plain.words[0];
+    if (name === undefined || plain.words.length !== 1) return undefined;
+    // Quotes that lexing removed show that part of the delimiter was quoted.
+    const withQuotes = lex(delimiter, {}, { skipUnsetEnv: true, rawQuotes: true }).result;
+    return { name, expand: countQuotes(withQuotes) === countQuotes(plain.result), chomp: match[1] === '-' };
+  } catch {
+    return undefined;
   }
-  return CAN_CARRY.has(cmd.keyword.toLowerCase()) && parseJsonArgs(cmd.rest).kind !== 'json';
+}
+
+/** The heredocs an instruction's joined text opens, in order. */
+export function heredocOpeners(text: string): HeredocHeader[] {
+  if (!text.includes('<<') || !canCarryHeredocs(text)) return [];
+  let words: string[];
+  try {
+    // Docker reads the line with `\` as the escape character whatever the escape directive.
+    words = lex(text, {}, { rawQuotes: true, rawEscapes: true, skipUnsetEnv: true }).words;
+  } catch {
+    return []; // unbalanced quotes: no heredoc
+  }
+  return words.map(parseHeredocWord).filter((h): h is HeredocHeader => h !== undefined);
 }
 
 /**
- * The heredoc a single word opens, or undefined. Throws the lexer's error for a malformed
- * delimiter such as `<<"EOF`.
+ * Reads the bodies of `headers` from line `from` on, one after the other. Throws a located
+ * DockerfileError when a closing line is missing.
  */
-export function parseHeredocWord(word: string): HeredocHeader | undefined {
-  const m = HEREDOC_WORD.exec(word);
-  const rest = m?.[3];
-  if (m === null || rest === undefined || rest === '') return undefined;
-  // Lex the delimiter with and without quotes: if quote counts differ, some part was quoted.
-  const plain = lex(rest, {}, { skipUnsetEnv: true }).words;
-  if (plain.length !== 1 || plain[0] === undefined) return undefined;
-  const raw = lex(rest, {}, { skipUnsetEnv: true, rawQuotes: true }).words[0] ?? '';
-  const name = plain[0];
-  return { name, expand: countQuotes(name) === countQuotes(raw), chomp: m[2] === '-' };
+export function readHeredocBodies(src: SourceText, from: number, headers: readonly HeredocHeader[], where: Where): RawHeredoc[] {
+  let next = from;
+  return headers.map((header) => {
+    let content = '';
+    for (let i = next; i < src.count; i++) {
+      const line = src.line(i);
+      if ((header.chomp ? line.replace(/^\t+/, '') : line) === header.name) {
+        next = i + 1;
+        return { ...header, content, delimiterLine: i };
+      }
+      content += src.raw[i] ?? '';
+    }
+    return fail(where, 'unterminated heredoc', `the heredoc <<${header.name} needs a line containing only ${header.name}`);
+  });
 }
 
-/** The heredocs an instruction line opens, in order (BuildKit `heredocsFromLine`). */
-export function heredocsInLine(line: string): HeredocHeader[] {
-  if (!line.includes('<<') || !canContainHeredoc(line)) return [];
-  let words: string[];
-  try {
-    // Always `\` here, whatever the escape directive, as BuildKit does.
-    words = lex(line, {}, { rawQuotes: true, rawEscapes: true, skipUnsetEnv: true }).words;
-  } catch {
-    return []; // unbalanced quotes: BuildKit ignores the error and finds no heredoc
-  }
-  const found: HeredocHeader[] = [];
-  for (const word of words) {
-    const heredoc = parseHeredocWord(word);
-    if (heredoc) found.push(heredoc);
-  }
-  return found;
-}
-
-/** `<<-` body processing: leading tabs removed from every line (BuildKit `ChompHeredocContent`). */
+/** The body of a `<<-` heredoc: leading tabs removed from every line. */
 export function chompHeredoc(content: string): string {
   return content.replace(/^\t+/gm, '');
 }

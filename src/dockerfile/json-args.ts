@@ -1,21 +1,22 @@
 /**
- * The exec (JSON array) form of RUN, CMD, ENTRYPOINT, SHELL, HEALTHCHECK CMD, COPY, ADD and VOLUME,
- * after BuildKit's `parseJSON`: the text must start with `[` and be a JSON array; anything that is
- * not valid JSON falls back to the shell form, as Docker does (`RUN ['a']` is a shell command).
- * A valid array with a non-string element is an error, not a fallback.
+ * The exec form of RUN, CMD, ENTRYPOINT, SHELL, HEALTHCHECK CMD, and the JSON form of COPY, ADD and
+ * VOLUME (Dockerfile reference, "Shell and exec form"): arguments that are a JSON array of strings.
+ * Text that does not parse as a JSON array is the shell form, as in Docker — `RUN ['a']` (single
+ * quotes are not JSON) runs `['a']` through the shell. A JSON array holding anything but strings
+ * is an error rather than a fallback.
  */
 import { trimLeftSpace } from './chars.js';
 
-/** The outcome of trying the JSON form. */
+/** The outcome of reading arguments as a JSON array. */
 export type JsonArgs =
   | { kind: 'json'; values: string[] }
   | { kind: 'not-json' }
   | { kind: 'not-strings' };
 
-/** Docker's message for `[…]` arrays with non-string elements. */
+/** Docker's message for an array with non-string elements. */
 export const NOT_STRING_ARRAY = 'when using JSON array syntax, arrays must be comprised of strings only';
 
-/** Tries to read `rest` as a JSON array of strings. */
+/** Reads `rest` (the arguments after the flags) as a JSON array of strings if it is one. */
 export function parseJsonArgs(rest: string): JsonArgs {
   const text = trimLeftSpace(rest);
   if (!text.startsWith('[')) return { kind: 'not-json' };
@@ -26,10 +27,6 @@ export function parseJsonArgs(rest: string): JsonArgs {
     return { kind: 'not-json' };
   }
   if (!Array.isArray(parsed)) return { kind: 'not-json' };
-  const values: string[] = [];
-  for (const item of parsed as unknown[]) {
-    if (typeof item !== 'string') return { kind: 'not-strings' };
-    values.push(item);
-  }
-  return { kind: 'json', values };
+  const values = parsed.filter((item): item is string => typeof item === 'string');
+  return values.length === parsed.length ? { kind: 'json', values } : { kind: 'not-strings' };
 }

@@ -1,73 +1,54 @@
 /**
- * ENV, LABEL and ARG arguments, after BuildKit's `parseWords`, `parseNameVal` and
- * `parseNameOrNameVal`. Values are returned RAW — quotes and escapes as written — because Docker
- * removes them only when it expands the value (`expandWord` in shell-lex.ts does both at once):
- * `ENV A="x y"` gives the raw value `"x y"`, which expands to `x y`.
+ * The arguments of ENV, LABEL and ARG (Dockerfile reference: `ENV <key>=<value> ...`, the legacy
+ * `ENV <key> <value>`, `LABEL <key>=<value> ...`, `ARG <name>[=<default value>] ...`). Pairs are
+ * separated by whitespace outside quotes; quotes and escapes are KEPT in the words, because Docker
+ * removes them only when it expands a value (`expandWord` in shell-lex.ts does both at once):
+ * `ENV A="x y"` has the raw value `"x y"`, which expands to `x y`.
  */
 import type { KeyValue } from './instructions.js';
 import { isSpace, splitFirstWord } from './chars.js';
 
 /**
- * Splits on unquoted whitespace, keeping quotes and escapes in the words. Inside single quotes
- * nothing is special; elsewhere the escape character protects the next character.
+ * Splits at whitespace outside quotes, keeping quotes and escapes in the words. Inside single
+ * quotes nothing is special; elsewhere the escape character protects the next character (a quote
+ * included). A trailing escape character is dropped.
  */
 export function parseWords(rest: string, escape: string): string[] {
-  const words: string[] = [];
   const chars = Array.from(rest);
-  let phase: 'spaces' | 'word' | 'quote' = 'spaces';
-  let quote = '';
-  let blankOk = false;
-  let word = '';
-  for (let pos = 0; pos <= chars.length; pos++) {
-    const atEnd = pos === chars.length;
-    let ch = chars[pos] ?? '';
-    if (phase === 'spaces') {
-      if (atEnd) break;
-      if (isSpace(ch)) continue;
-      phase = 'word';
-    }
-    if (atEnd) {
-      if (blankOk || word.length > 0) words.push(word);
-      break;
-    }
-    if (phase === 'word') {
-      if (isSpace(ch)) {
-        phase = 'spaces';
-        if (blankOk || word.length > 0) words.push(word);
-        word = '';
-        blankOk = false;
-        continue;
-      }
-      if (ch === "'" || ch === '"') {
-        quote = ch;
-        blankOk = true;
-        phase = 'quote';
-      }
-      if (ch === escape) {
-        if (pos + 1 === chars.length) continue; // a trailing escape is dropped
-        // An unquoted escape keeps itself and the next character, even a quote.
-        word += ch;
-        ch = chars[++pos] ?? '';
-      }
-      word += ch;
-      continue;
-    }
-    // phase === 'quote'
-    if (ch === quote) phase = 'word';
-    if (ch === escape && quote !== "'") {
-      if (pos + 1 === chars.length) {
-        phase = 'word';
-        continue;
-      }
-      word += ch;
-      ch = chars[++pos] ?? '';
-    }
-    word += ch;
+  const words: string[] = [];
+  let pos = 0;
+  for (;;) {
+    while (pos < chars.length && isSpace(chars[pos])) pos++;
+    if (pos === chars.length) return words;
+    const [word, end] = readWord(chars, pos, escape);
+    words.push(word);
+    pos = end;
   }
-  return words;
 }
 
-/** Why ENV/LABEL arguments were rejected; the caller adds the location. */
+/** One word from `start` (not a space) to the first whitespace outside quotes, as written. */
+function readWord(chars: readonly string[], start: number, escape: string): [string, number] {
+  let word = '';
+  let quote: string | undefined;
+  let pos = start;
+  for (; pos < chars.length; pos++) {
+    const ch = chars[pos] ?? '';
+    if (quote === undefined && isSpace(ch)) break;
+    if (ch === escape && quote !== "'") {
+      const next = chars[pos + 1];
+      if (next === undefined) return [word, chars.length]; // a trailing escape is dropped
+      word += ch + next;
+      pos++;
+      continue;
+    }
+    if (quote === undefined && (ch === '"' || ch === "'")) quote = ch;
+    else if (ch === quote) quote = undefined;
+    word += ch;
+  }
+  return [word, pos];
+}
+
+/** Why ENV, LABEL or ARG arguments were rejected; the caller adds the location. */
 export class KeyValueError extends Error {}
 
 /**
@@ -78,20 +59,21 @@ export function parseKeyValues(rest: string, kind: 'ENV' | 'LABEL', escape: stri
   const words = parseWords(rest, escape);
   const first = words[0];
   if (first === undefined) throw new KeyValueError(`${kind} requires at least one argument`);
-  let pairs: KeyValue[];
-  if (!first.includes('=')) {
-    const [key, value] = splitFirstWord(rest);
-    if (value === undefined) throw new KeyValueError(`${kind} must have two arguments`);
-    pairs = [{ key, value }];
-  } else {
-    pairs = words.map((word) => {
-      const eq = word.indexOf('=');
-      if (eq < 0) throw new KeyValueError(`Syntax error - can't find = in ${JSON.stringify(word)}. Must be of the form: name=value`);
-      return { key: word.slice(0, eq), value: word.slice(eq + 1) };
-    });
-  }
+  const pairs = first.includes('=') ? words.map(pairOf) : [legacyPair(rest, kind)];
   if (pairs.some((p) => p.key === '')) throw new KeyValueError(`${kind} names can not be blank`);
   return pairs;
+}
+
+function pairOf(word: string): KeyValue {
+  const eq = word.indexOf('=');
+  if (eq < 0) throw new KeyValueError(`Syntax error - can't find = in ${JSON.stringify(word)}. Must be of the form: name=value`);
+  return { key: word.slice(0, eq), value: word.slice(eq + 1) };
+}
+
+function legacyPair(rest: string, kind: 'ENV' | 'LABEL'): KeyValue {
+  const [key, value] = splitFirstWord(rest);
+  if (value === undefined) throw new KeyValueError(`${kind} must have two arguments`);
+  return { key, value };
 }
 
 /** ARG: `NAME` or `NAME=default` words; the default stays raw like ENV values. */

@@ -1,59 +1,86 @@
 /**
- * Dockerfile text → {@link ParsedDockerfile}: the only entry point of the parser. The scanner
- * (lines.ts) reproduces Docker's line rules, build.ts types each instruction, and this file
- * groups them into global ARGs and stages, as BuildKit's `instructions.Parse` does.
- *
- * Why not dockerfile-ast: it is an editor-oriented parser whose text rules differ from Docker's
- * where it matters for a builder — it keeps comment lines inside continuations in argument text,
- * does not strip quotes from flag values, misses `3<<EOF` heredocs, and keeps scanning for
- * directives after an unknown one. A builder must send `/bin/sh -c` exactly what Docker sends,
- * so Kiln ports BuildKit's parser instead (see the file headers for the Go function each follows).
+ * Dockerfile text → {@link ParsedDockerfile}: the parser's entry point and the only importer of
+ * dockerfile-ast (DESIGN.md §2). dockerfile-ast, an editor-oriented parser, proposes the
+ * instructions — where each begins and ends, its keyword and column — and Kiln checks each
+ * proposal against Docker's line rules before using it (outline.ts). Kiln's own code handles what
+ * dockerfile-ast does differently from Docker:
+ * - parser directives: Docker stops at the first line that is not a known directive; dockerfile-ast
+ *   keeps looking after an unknown one (and may then pick up an `escape` Docker ignores). Kiln reads
+ *   the directives (directives.ts) and shows dockerfile-ast only the escape character in force;
+ * - text: dockerfile-ast keeps comment lines inside continuations in its argument text; the text
+ *   Kiln uses is its own join of the source lines (logical-line.ts);
+ * - boundaries: escaped escapes at a line end, `3<<EOF` heredocs, `<<` inside exec-form arrays and
+ *   partly quoted delimiters end instructions elsewhere in dockerfile-ast (extent.ts, heredoc.ts);
+ * - flags: dockerfile-ast keeps the quotes of flag values and splits quoted values at spaces; Kiln
+ *   reads flag words itself (flags.ts).
  */
-import type { ArgInstruction, ParsedDockerfile, Stage } from './instructions.js';
+import { DockerfileParser } from 'dockerfile-ast';
+import type { ParsedDockerfile } from './instructions.js';
 import { buildInstruction } from './build.js';
-import { scanDockerfile } from './lines.js';
+import { DirectiveError, DirectiveParser } from './directives.js';
 import { fail } from './located.js';
+import { outlineInstructions, type Proposal, type Propose } from './outline.js';
+import { SourceText } from './source-text.js';
+import { StageGrouper } from './stages.js';
 
 /**
- * Parses a Dockerfile. Arguments stay unexpanded. Throws {@link DockerfileError} (exit 3) with the
- * line, the source text and a suggestion where one helps.
+ * Parses a Dockerfile; `file` names it in locations. Arguments stay unexpanded. Throws
+ * {@link DockerfileError} (exit 3) with the line, the source text and a suggestion where one helps.
  */
 export function parseDockerfile(text: string, file = 'Dockerfile'): ParsedDockerfile {
-  const scanned = scanDockerfile(text, file);
-  const globalArgs: ArgInstruction[] = [];
-  const stages: Stage[] = [];
-  const stageLines = new Map<string, number>();
-
-  for (const line of scanned.lines) {
-    const ins = buildInstruction(line, scanned.escape);
-    const where = { at: line.at, source: line.source };
-    if (ins.kind === 'FROM') {
-      if (ins.stageName !== undefined) {
-        const earlier = stageLines.get(ins.stageName);
-        if (earlier !== undefined) fail(where, `duplicate stage name ${JSON.stringify(ins.stageName)}`, `the name is already used by the stage on line ${earlier}`);
-        stageLines.set(ins.stageName, line.at.line);
-      }
-      stages.push({ index: stages.length, from: ins, instructions: [] });
-      continue;
-    }
-    const current = stages[stages.length - 1];
-    if (current !== undefined) {
-      current.instructions.push(ins);
-    } else if (ins.kind === 'ARG') {
-      globalArgs.push(ins);
-    } else {
-      fail(where, `${ins.kind} before the first FROM`, 'only ARG may come before the first FROM; start a build stage with FROM <image>');
-    }
+  const src = new SourceText(text, file);
+  const { directives, escape } = readDirectives(src);
+  const stages = new StageGrouper();
+  for (const source of outlineInstructions(src, escape, proposer(src, escape))) {
+    stages.add(buildInstruction(source, escape), { at: source.at, source: source.source });
   }
+  return stages.finish({ directives, escape }, file);
+}
 
-  if (stages.length === 0) {
-    const last = scanned.lines[scanned.lines.length - 1];
-    const at = last?.at ?? { file, line: 1, column: 1 };
-    fail(
-      { at, source: last?.source ?? '' },
-      scanned.lines.length === 0 ? 'file with no instructions' : 'no FROM instruction',
-      'a Dockerfile needs at least one FROM <image> to start a build stage',
-    );
+/** The directive section at the top of the file and the escape character it sets. */
+function readDirectives(src: SourceText): Pick<ParsedDockerfile, 'directives' | 'escape'> {
+  const parser = new DirectiveParser();
+  const directives: Record<string, string> = {};
+  let escape: '\\' | '`' = '\\';
+  for (let i = 0; i < src.count; i++) {
+    let directive;
+    try {
+      directive = parser.parseLine(src.line(i));
+    } catch (err) {
+      if (err instanceof DirectiveError) fail(src.where(i), err.message);
+      throw err;
+    }
+    if (directive === undefined) break;
+    directives[directive.name] = directive.value;
+    if (directive.name !== 'escape') continue;
+    if (directive.value !== '\\' && directive.value !== '`') {
+      fail(src.where(i), `invalid escape token '${directive.value}' does not match \` or \\`, 'use # escape=\\ (the default) or # escape=`');
+    }
+    escape = directive.value;
   }
-  return { directives: scanned.directives, escape: scanned.escape, globalArgs, stages };
+  return { directives, escape };
+}
+
+/**
+ * Asks dockerfile-ast about a range of lines, which always starts at an instruction (outline.ts).
+ * A first line sets the escape character Kiln read from the directives, so dockerfile-ast never
+ * sees the file's own directive section. A lone `\r` inside a line becomes a space: dockerfile-ast
+ * would start a new line there, Docker does not. Lines and columns keep their positions.
+ */
+function proposer(src: SourceText, escape: string): Propose {
+  return (from, to) => {
+    const lines = [`#escape=${escape}`, ...src.lines.slice(from, to + 1).map((l) => l.replace(/\r/g, ' '))];
+    const offset = from - 1; // dockerfile-ast's line 1 is `from`
+    return DockerfileParser.parse(lines.join('\n'))
+      .getInstructions()
+      .map((ins): Proposal => {
+        const range = ins.getRange();
+        return {
+          line: range.start.line + offset,
+          column: range.start.character + 1,
+          keyword: ins.getInstruction(),
+          endLine: range.end.line + offset,
+        };
+      });
+  };
 }

@@ -1,87 +1,98 @@
 /**
- * Shell wildcard patterns of `${V#p}`, `${V%p}` and `${V/p/r}`, after BuildKit's
- * `convertShellPatternToRegex` (POSIX pattern matching without bracket expressions): `*` is any
- * string, `?` one character, `\*` `\?` `\\` are literal, and `\}` `\/` are the escaped
- * terminators of `${…}`.
+ * The patterns of `${V#p}`, `${V##p}`, `${V%p}`, `${V%%p}`, `${V/p/r}` and `${V//p/r}` (POSIX
+ * "Pattern Matching Notation", the subset Docker supports: no bracket expressions). `*` matches any
+ * string and `?` any one character — neither matches a newline in Docker, so neither does Kiln —
+ * `\*`, `\?` and `\\` stand for the character itself, and `\}` and `\/` are the escaped terminators
+ * of `${…}`. Any other escape is an error, as in Docker.
+ *
+ * A pattern becomes a regular expression. "Shortest" and "longest" match (`#` and `##`) map to lazy
+ * and greedy stars; a suffix (`%`, `%%`) is matched as a prefix of the reversed value with the
+ * reversed pattern, since regular expressions only search from the left.
  */
 
-/** A pattern that cannot be compiled, e.g. `\x` (only `\*`, `\?`, `\\` are escapes). */
+/** A pattern that cannot be used, e.g. one containing `\x`. */
 export class PatternError extends Error {}
 
-const REGEX_SPECIALS = new Set(['[', ']', '{', '}', '.', '+', '(', ')', '|', '^', '$']);
+/** Characters that mean something in a regular expression and must be escaped to be literal. */
+const REGEXP_SYNTAX = new Set(['^', '$', '\\', '.', '*', '+', '?', '(', ')', '[', ']', '{', '}', '|']);
+/** Characters a backslash may protect in a pattern. */
+const ESCAPABLE = new Set(['*', '?', '\\', '}', '/']);
+/** Any one character but a newline. */
+const ANY = '[^\\n]';
 
-/** Compiles a shell pattern; `greedy` picks `*` as longest (`##`, `%%`, `/`) or shortest match. */
-export function shellPatternToRegExp(pattern: string, greedy: boolean, anchored: boolean): RegExp {
+/** One unit of a pattern: a wildcard or a literal character (escaped or not). */
+type Token = { kind: 'star' } | { kind: 'any' } | { kind: 'char'; ch: string; escaped: boolean };
+
+function tokenize(pattern: string): Token[] {
   const chars = Array.from(pattern);
-  // Go's `.` does not match a newline; neither does this class.
-  const anyChar = '[^\\n]';
-  let out = anchored ? '^' : '';
+  const tokens: Token[] = [];
   for (let i = 0; i < chars.length; i++) {
-    const tok = chars[i] ?? '';
-    if (tok === '*') {
-      out += greedy ? `${anyChar}*` : `${anyChar}*?`;
-    } else if (tok === '?') {
-      out += anyChar;
-    } else if (tok === '\\') {
+    const ch = chars[i] ?? '';
+    if (ch === '*') tokens.push({ kind: 'star' });
+    else if (ch === '?') tokens.push({ kind: 'any' });
+    else if (ch !== '\\') tokens.push({ kind: 'char', ch, escaped: false });
+    else {
       const next = chars[i + 1];
-      if (next === '}' || next === '/') continue; // the escape is not part of the pattern
-      if (next !== '*' && next !== '?' && next !== '\\') {
-        throw new PatternError(`invalid escape '\\${next ?? ''}'`);
-      }
-      out += `\\${next}`;
+      if (next === undefined || !ESCAPABLE.has(next)) throw new PatternError(`invalid escape '\\${next ?? ''}'`);
+      tokens.push({ kind: 'char', ch: next, escaped: true });
       i++;
-    } else if (REGEX_SPECIALS.has(tok)) {
-      out += `\\${tok}`;
-    } else {
-      out += tok;
     }
   }
-  return new RegExp(out, 'u');
-}
-
-/** `${value#pattern}` / `${value##pattern}`: removes the shortest/longest matching prefix. */
-export function trimPrefix(pattern: string, value: string, greedy: boolean): string {
-  const m = shellPatternToRegExp(pattern, greedy, true).exec(value);
-  return m ? value.slice(m.index + m[0].length) : value;
+  return tokens;
 }
 
 /**
- * `${value%pattern}` / `${value%%pattern}`: removes the shortest/longest matching suffix. Regular
- * expressions find leftmost matches only, so (as BuildKit does) both sides are reversed.
+ * Compiles a pattern. `greedy` makes `*` match as much as possible (longest match), otherwise as
+ * little as possible; `anchored` ties the match to the start of the value.
  */
-export function trimSuffix(pattern: string, value: string, greedy: boolean): string {
-  return reverseString(trimPrefix(reversePattern(pattern), reverseString(value), greedy));
+export function shellPatternToRegExp(pattern: string, greedy: boolean, anchored: boolean): RegExp {
+  const parts = tokenize(pattern).map((t) => {
+    if (t.kind === 'star') return greedy ? `${ANY}*` : `${ANY}*?`;
+    if (t.kind === 'any') return ANY;
+    return REGEXP_SYNTAX.has(t.ch) ? `\\${t.ch}` : t.ch;
+  });
+  return new RegExp((anchored ? '^' : '') + parts.join(''), 'u');
 }
 
-/** `${value/pattern/replacement}` (first match) and `${value//pattern/replacement}` (all). */
+/** `${value#pattern}` (shortest) or `${value##pattern}` (longest): removes a matching prefix. */
+export function trimPrefix(pattern: string, value: string, longest: boolean): string {
+  const match = shellPatternToRegExp(pattern, longest, true).exec(value);
+  return match ? value.slice(match[0].length) : value;
+}
+
+/** `${value%pattern}` (shortest) or `${value%%pattern}` (longest): removes a matching suffix. */
+export function trimSuffix(pattern: string, value: string, longest: boolean): string {
+  return reverseString(trimPrefix(reversePattern(pattern), reverseString(value), longest));
+}
+
+/** `${value/pattern/replacement}` (first, longest match) or with `//` every match; the replacement is literal. */
 export function replacePattern(value: string, pattern: string, replacement: string, all: boolean): string {
   const re = shellPatternToRegExp(pattern, true, false);
   if (all) return value.replace(new RegExp(re.source, 'gu'), () => replacement);
-  const m = re.exec(value);
-  return m ? value.slice(0, m.index) + replacement + value.slice(m.index + m[0].length) : value;
+  return value.replace(re, () => replacement);
 }
 
-/** Reverses code points. */
+/** Reverses a string by code points. */
 export function reverseString(s: string): string {
   return Array.from(s).reverse().join('');
 }
 
-/** Reverses a pattern keeping each escape pair in order (`a\*c` → `c\*a`). */
+/**
+ * Reverses a pattern unit by unit, so that an escape stays in front of the character it protects
+ * (`a\*c` → `c\*a`). A lone backslash at the end stays a unit of its own.
+ */
 export function reversePattern(pattern: string): string {
   const chars = Array.from(pattern);
-  const out: string[] = new Array<string>(chars.length).fill('');
-  const last = chars.length - 1;
-  for (let i = 0; i <= last; ) {
-    const tok = chars[i] ?? '';
-    const outIdx = last - i;
-    if (tok === '\\' && i !== last) {
-      out[outIdx - 1] = tok;
-      out[outIdx] = chars[i + 1] ?? '';
-      i += 2;
-    } else {
-      out[outIdx] = tok;
+  const units: string[] = [];
+  for (let i = 0; i < chars.length; i++) {
+    const ch = chars[i] ?? '';
+    const next = chars[i + 1];
+    if (ch === '\\' && next !== undefined) {
+      units.push(ch + next);
       i++;
+    } else {
+      units.push(ch);
     }
   }
-  return out.join('');
+  return units.reverse().join('');
 }

@@ -1,46 +1,74 @@
 /**
- * Word splitting while the shell lexer builds its result, after BuildKit's `wordsStruct`:
- * unquoted whitespace (including whitespace that came from a variable's value) ends a word;
- * quoted and escaped text is added raw; empty words are never emitted.
+ * Where the shell-word expander (shell-lex.ts) writes its output. Docker expands a word into one
+ * string (ENV values, WORKDIR, USER…) or into a list of words (EXPOSE, the shell form of COPY and
+ * ADD): the list splits the text at whitespace that is neither quoted nor escaped, and the value of
+ * a substitution is split too, because Docker does not re-quote it (`$SPACED` with `a  b` gives two
+ * words, `"$SPACED"` one). Empty words are dropped, so a lone `""` gives no word at all.
  */
 import { isSpace } from './chars.js';
 
-/** Accumulates the words of one lexer pass. */
-export class Words {
-  private word = '';
-  private inWord = false;
-  readonly words: string[] = [];
+/** The three kinds of text the expander produces, which differ only in how they split words. */
+export interface ExpansionSink {
+  /** One character of the source that is neither quoted nor escaped. */
+  literal(ch: string): void;
+  /** Quoted text or an escaped character: whitespace in it does not split. */
+  quoted(text: string): void;
+  /** The value of `$NAME` or `${NAME…}`: whitespace in it splits. */
+  substituted(text: string): void;
+}
 
-  addChar(ch: string): void {
-    if (isSpace(ch)) {
-      if (this.inWord && this.word.length > 0) {
-        this.words.push(this.word);
-        this.word = '';
-        this.inWord = false;
-      }
-    } else {
-      this.addRawChar(ch);
-    }
+/** Collects only the text; used for the operand of `${NAME<op>operand}`, where words do not matter. */
+export class TextSink implements ExpansionSink {
+  text = '';
+
+  literal(ch: string): void {
+    this.text += ch;
   }
 
-  addRawChar(ch: string): void {
-    this.word += ch;
-    this.inWord = true;
+  quoted(text: string): void {
+    this.text += text;
   }
 
-  addString(s: string): void {
-    for (const ch of s) this.addChar(ch);
+  substituted(text: string): void {
+    this.text += text;
+  }
+}
+
+/** Collects the text and its split into words. */
+export class WordSink implements ExpansionSink {
+  text = '';
+  private readonly finished: string[] = [];
+  private current = '';
+
+  literal(ch: string): void {
+    this.text += ch;
+    this.splitting(ch);
   }
 
-  addRawString(s: string): void {
-    this.word += s;
-    this.inWord = true;
+  quoted(text: string): void {
+    this.text += text;
+    this.current += text;
   }
 
-  finish(): string[] {
-    if (this.word.length > 0) this.words.push(this.word);
-    this.word = '';
-    this.inWord = false;
-    return this.words;
+  substituted(text: string): void {
+    this.text += text;
+    for (const ch of text) this.splitting(ch);
+  }
+
+  /** The words so far, the one being built included. */
+  words(): string[] {
+    this.endWord();
+    return [...this.finished];
+  }
+
+  private splitting(ch: string): void {
+    if (isSpace(ch)) this.endWord();
+    else this.current += ch;
+  }
+
+  private endWord(): void {
+    if (this.current === '') return;
+    this.finished.push(this.current);
+    this.current = '';
   }
 }

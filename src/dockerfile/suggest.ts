@@ -1,8 +1,8 @@
 /**
- * "Did you mean …?" suggestions, following BuildKit's `util/suggest`: the closest candidate by
- * Levenshtein distance, offered only when fewer than 3 edits away and never for an exact match.
- * When matching case-insensitively the suggestion is written in the user's case (RUNN → RUN,
- * runn → run).
+ * "Did you mean …?" suggestions for unknown instructions and flags, as Docker offers them: the
+ * closest candidate by Levenshtein distance, only when fewer than 3 edits away and never for an
+ * exact match. When matching case-insensitively the suggestion is written in the user's case
+ * (RUNN → RUN, runn → run).
  */
 
 /** Levenshtein edit distance (insertions, deletions, substitutions each cost 1). */
