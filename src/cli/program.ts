@@ -4,11 +4,13 @@
  */
 import { Command, Option } from 'commander';
 import type { RawOptions } from '../config/options.js';
+import { addLayerFlags, LAYER_BOOLEAN_FLAGS } from './flags-layers.js';
+import { addRegistryFlags, REGISTRY_BOOLEAN_FLAGS } from './flags-registry.js';
 
 const collect = (value: string, previous: string[]): string[] => [...previous, value];
 
 /** Boolean flags, for which Kaniko (pflag) also accepts `--flag=true|false`. */
-const BOOLEAN_FLAGS = ['no-push', 'insecure', 'insecure-pull', 'skip-tls-verify', 'skip-tls-verify-pull', 'skip-push-permission-check', 'log-timestamp'];
+const BOOLEAN_FLAGS = ['no-push', 'log-timestamp', ...REGISTRY_BOOLEAN_FLAGS, ...LAYER_BOOLEAN_FLAGS];
 
 /** Rewrites pflag-style `--flag=true` / `--flag=false` of boolean flags into commander's form. */
 export function normaliseBooleanFlags(argv: string[]): string[] {
@@ -28,7 +30,7 @@ export type Action = { kind: 'build'; raw: RawOptions; logFormatGiven: boolean }
 
 /** Builds the commander program; `onAction` receives what the command line asked for. */
 export function buildProgram(onAction: (a: Action) => void, write: { out: (s: string) => void; err: (s: string) => void }): Command {
-  const program = new Command('executor')
+  const core = new Command('executor')
     .description('Build a container image from a Dockerfile without a daemon (Kaniko-compatible flags)')
     .exitOverride()
     .configureOutput({ writeOut: write.out, writeErr: write.err, outputError: () => {} })
@@ -44,18 +46,11 @@ export function buildProgram(onAction: (a: Action) => void, write: { out: (s: st
     .option('--build-arg <KEY=VALUE>', 'build argument (repeatable); KEY alone takes the value from the environment', collect, [])
     .option('--label <KEY=VALUE>', 'label to add to the image (repeatable)', collect, [])
     .option('--custom-platform <os/arch[/variant]>', 'platform to build for, e.g. linux/arm64')
-    .option('--insecure', 'push to registries over plain HTTP')
-    .option('--insecure-pull', 'pull from registries over plain HTTP')
-    .option('--insecure-registry <host>', 'registry to use over plain HTTP (repeatable)', collect, [])
-    .option('--skip-tls-verify', 'push without verifying TLS certificates')
-    .option('--skip-tls-verify-pull', 'pull without verifying TLS certificates')
-    .option('--skip-tls-verify-registry <host>', 'registry whose TLS certificate is not verified (repeatable)', collect, [])
-    .option('--skip-push-permission-check', 'do not check push access before building')
     .option('--kaniko-dir <dir>', 'directory for the build\'s scratch files')
     .addOption(new Option('-v, --verbosity <level>', 'log level').choices(['panic', 'fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info'))
     .addOption(new Option('--log-format <format>', 'log format').choices(['text', 'color', 'json']))
-    .option('--log-timestamp', 'prefix log lines with a timestamp')
-    .action((opts: Record<string, unknown>) => {
+    .option('--log-timestamp', 'prefix log lines with a timestamp');
+  const program = addLayerFlags(addRegistryFlags(core)).action((opts: Record<string, unknown>) => {
       const raw = { ...opts } as RawOptions & { logFormat?: string };
       onAction({ kind: 'build', raw: { ...raw, logFormat: (raw.logFormat ?? 'color') as RawOptions['logFormat'] }, logFormatGiven: raw.logFormat !== undefined });
     });

@@ -12,8 +12,7 @@ import { mkdirAll } from '../rootfs/mkdir.js';
 import { prepareMountPoints } from '../rootfs/mount-points.js';
 import { readRootfsFile } from '../rootfs/read.js';
 import type { Rootfs } from '../rootfs/rootfs.js';
-import { diffIndexes } from '../snapshot/diff.js';
-import { indexRootfs } from '../snapshot/file-index.js';
+import type { Snapshotter } from '../snapshot/snapshotter.js';
 import { commandArgv } from './command-form.js';
 import { DEFAULT_PATH, type StageState, type StepIO, type StepResult } from './step.js';
 import { OutputTail } from './output-tail.js';
@@ -23,10 +22,8 @@ export interface RunDeps extends StepIO {
   runner: ProcessRunner;
   /** Where the step's output goes while it runs (the build's stdout). */
   output: (chunk: Buffer) => void;
-  /** Image paths the snapshot never captures (Kiln's own mounts, --ignore-path). */
-  skip?: (imagePath: string) => boolean;
-  /** The build's clock, to report what the snapshot cost. */
-  now: () => Date;
+  /** Finds what the command changed in the rootfs. */
+  snapshotter: Snapshotter;
 }
 
 /** Flags of RUN that Kiln does not implement yet: refused, never silently ignored. */
@@ -59,10 +56,7 @@ export async function run(ins: RunInstruction, state: StageState, deps: RunDeps)
   // BuildKit creates a missing working directory for RUN; it becomes part of this step's layer.
   await mkdirAll(deps.rootfs, cwd);
 
-  const skip = deps.skip ?? (() => false);
-  const indexStart = deps.now().getTime();
-  const before = await indexRootfs(deps.rootfs, { skip });
-  const beforeMs = deps.now().getTime() - indexStart;
+  const snapshot = await deps.snapshotter.begin();
   const mounts = await prepareMountPoints(deps.rootfs);
   const tail = new OutputTail(40, 8192);
   let result;
@@ -92,10 +86,5 @@ export async function run(ins: RunInstruction, state: StageState, deps: RunDeps)
     const output = tail.text();
     throw new StepError(`RUN ${display}: the command ${status}` + (output ? `\n--- last output ---\n${output}` : ''), ins.at);
   }
-  const snapStart = deps.now().getTime();
-  const after = await indexRootfs(deps.rootfs, { skip });
-  const changes = diffIndexes(before, after);
-  // Reported so that `npm run bench` can hold the snapshot cost to its target (issue 3).
-  deps.logger.debug('snapshot', { files: after.size, changes: changes.length, indexBeforeMs: beforeMs, snapshotMs: deps.now().getTime() - snapStart });
-  return { state, changes };
+  return { state, changes: await snapshot.end() };
 }

@@ -8,6 +8,8 @@ import { UsageError } from '../errors.js';
 import { LOG_FORMATS, LOG_LEVELS } from '../log.js';
 import { parseReference, ReferenceSyntaxError, type Reference } from '../oci/reference.js';
 import { parsePlatform, type Platform } from '../oci/platform.js';
+import { layerRawShape, parseLayerOptions, type LayerOptions } from './layer-options.js';
+import { parseRegistryOptions, registryRawShape, type RegistryOptions } from './registry-options.js';
 
 /** Flag values exactly as the command line gave them. */
 export const rawOptionsSchema = z.object({
@@ -22,13 +24,8 @@ export const rawOptionsSchema = z.object({
   buildArg: z.array(z.string()).default([]),
   label: z.array(z.string()).default([]),
   customPlatform: z.string().optional(),
-  insecure: z.boolean().default(false),
-  insecurePull: z.boolean().default(false),
-  insecureRegistry: z.array(z.string()).default([]),
-  skipTlsVerify: z.boolean().default(false),
-  skipTlsVerifyPull: z.boolean().default(false),
-  skipTlsVerifyRegistry: z.array(z.string()).default([]),
-  skipPushPermissionCheck: z.boolean().default(false),
+  ...registryRawShape,
+  ...layerRawShape,
   verbosity: z.enum(LOG_LEVELS).default('info'),
   logFormat: z.enum(LOG_FORMATS).default('color'),
   logTimestamp: z.boolean().default(false),
@@ -36,7 +33,7 @@ export const rawOptionsSchema = z.object({
 });
 export type RawOptions = z.input<typeof rawOptionsSchema>;
 
-export interface BuildOptions {
+export interface BuildOptions extends RegistryOptions, LayerOptions {
   /** Path of the Dockerfile as given (resolved against the context by the executor). */
   dockerfile: string;
   /** Context directory (the `dir://` prefix removed). */
@@ -51,12 +48,6 @@ export interface BuildOptions {
   buildArgs: Map<string, string>;
   labels: Map<string, string>;
   platform?: Platform;
-  /** Registries that may be reached over plain HTTP, for pulls and pushes separately. */
-  insecurePull: (registry: string) => boolean;
-  insecurePush: (registry: string) => boolean;
-  skipTlsVerifyPull: (registry: string) => boolean;
-  skipTlsVerifyPush: (registry: string) => boolean;
-  skipPushPermissionCheck: boolean;
   verbosity: (typeof LOG_LEVELS)[number];
   logFormat: (typeof LOG_FORMATS)[number];
   logTimestamp: boolean;
@@ -109,8 +100,6 @@ export function parseBuildOptions(raw: RawOptions, env: Record<string, string | 
     platform = parsePlatform(o.customPlatform);
     if (!platform) throw new UsageError(`--custom-platform "${o.customPlatform}": expected os/arch[/variant], e.g. linux/arm64`);
   }
-  const insecureRegs = new Set(o.insecureRegistry);
-  const skipTlsRegs = new Set(o.skipTlsVerifyRegistry);
   const contextDir = o.context.startsWith('dir://') ? o.context.slice('dir://'.length) : o.context;
   if (/^[a-z0-9+.-]+:\/\//i.test(contextDir)) {
     throw new UsageError(`--context "${o.context}": only local directories (DIR or dir://DIR) are supported so far`);
@@ -122,11 +111,8 @@ export function parseBuildOptions(raw: RawOptions, env: Record<string, string | 
     push,
     buildArgs: keyValues('--build-arg', o.buildArg, env, true),
     labels: keyValues('--label', o.label, env, false),
-    insecurePull: (r) => o.insecurePull || insecureRegs.has(r),
-    insecurePush: (r) => o.insecure || insecureRegs.has(r),
-    skipTlsVerifyPull: (r) => o.skipTlsVerifyPull || skipTlsRegs.has(r),
-    skipTlsVerifyPush: (r) => o.skipTlsVerify || skipTlsRegs.has(r),
-    skipPushPermissionCheck: o.skipPushPermissionCheck,
+    ...parseRegistryOptions(o),
+    ...parseLayerOptions(o, env),
     verbosity: o.verbosity,
     logFormat: o.logFormat,
     logTimestamp: o.logTimestamp,

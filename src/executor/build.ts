@@ -2,7 +2,7 @@
  * One build, end to end: Dockerfile → base image → rootfs → steps → layers → image → sinks.
  * Everything it needs comes from the BuildEnv; its scratch directory is removed when it ends.
  */
-import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { isAbsolute, join, resolve } from 'node:path';
 import { BlobStore } from '../cache/blob-store.js';
 import { DockerfileError, errnoCode, fsError, UsageError } from '../errors.js';
@@ -11,20 +11,18 @@ import { expandWord } from '../dockerfile/shell-lex.js';
 import type { ParsedDockerfile } from '../dockerfile/instructions.js';
 import { selectRunner } from '../exec/select.js';
 import type { ProcessRunner } from '../exec/runner.js';
-import { writeDockerArchive } from '../image/docker-archive-sink.js';
-import { writeOciLayout } from '../image/oci-layout-sink.js';
-import { pushImage } from '../image/registry-sink.js';
 import { resolveRegistryImage } from '../image/registry-source.js';
 import { scratchImage } from '../image/scratch.js';
 import { assembleImage, imageDigest, type Image } from '../oci/image.js';
 import { formatReference, parseReference, ReferenceSyntaxError } from '../oci/reference.js';
 import type { Digest } from '../oci/digest.js';
-import { dockerConfigCredentials } from '../registry/credentials.js';
-import { RegistryClient } from '../registry/client.js';
 import { Rootfs } from '../rootfs/rootfs.js';
+import { createSnapshotter } from '../snapshot/snapshotter.js';
 import type { BuildEnv } from './build-env.js';
 import { finalConfig, initialState } from './image-config.js';
 import { runStage } from './stage.js';
+import { createRegistryClients } from './clients.js';
+import { deliver } from './outputs.js';
 import { unpackBase } from './base.js';
 import { globalArgValues } from '../plan/build-args.js';
 import { sourceDateEpoch } from '../config/source-date-epoch.js';
@@ -62,10 +60,7 @@ export async function build(env: BuildEnv): Promise<BuildResult> {
   if (!stage) throw new DockerfileError('no FROM instruction: a Dockerfile must start with FROM', { file: name, line: 1, column: 1 });
   const contextDir = resolve(env.cwd, o.contextDir);
   const platform = o.platform ?? env.hostPlatform;
-  const credentials = dockerConfigCredentials({ env: env.env, homeDir: env.homeDir });
-  const common = { logger: env.logger, userAgent: `kiln/${env.version}`, credentials };
-  const pullClient = new RegistryClient({ ...common, insecure: o.insecurePull, skipTlsVerify: o.skipTlsVerifyPull });
-  const pushClient = new RegistryClient({ ...common, insecure: o.insecurePush, skipTlsVerify: o.skipTlsVerifyPush });
+  const clients = createRegistryClients(env);
   const base = o.kanikoDir ?? env.tmpDir;
   await mkdir(base, { recursive: true }).catch((err: unknown) => {
     throw fsError(`creating ${base}`, err);
@@ -75,7 +70,7 @@ export async function build(env: BuildEnv): Promise<BuildResult> {
   });
   try {
     if (o.push && !o.skipPushPermissionCheck) {
-      for (const dest of o.destinations) await pushClient.checkPushAccess(dest.registry, dest.repository, env.signal);
+      for (const dest of o.destinations) await clients.push.checkPushAccess(dest.registry, dest.repository, env.signal);
     }
     const epoch = sourceDateEpoch(env.env);
     const created = (epoch ?? env.now()).toISOString();
@@ -93,7 +88,7 @@ export async function build(env: BuildEnv): Promise<BuildResult> {
         throw err;
       }
       env.logger.info(`retrieving image ${formatReference(ref)}`);
-      baseImage = await resolveRegistryImage(pullClient, ref, platform, env.logger, env.signal);
+      baseImage = await resolveRegistryImage(clients.pull, ref, platform, env.logger, env.signal);
     }
     const rootfs = new Rootfs(join(work, 'rootfs'));
     await mkdir(rootfs.root, { mode: 0o755 });
@@ -106,6 +101,7 @@ export async function build(env: BuildEnv): Promise<BuildResult> {
       rootfs,
       store,
       contextDir,
+      snapshotter: createSnapshotter({ rootfs, logger: env.logger, now: env.now }),
       runner: async () => {
         if (!runner) {
           runner = await selectRunner(env.env.PATH ?? '');
@@ -123,21 +119,10 @@ export async function build(env: BuildEnv): Promise<BuildResult> {
     const config = finalConfig(baseImage.config, out, o.labels, created);
     const image = assembleImage(config, [...baseImage.layers, ...out.layers]);
     const digest = imageDigest(image);
-    const pushed: string[] = [];
-    if (o.ociLayoutPath) await writeOciLayout(resolve(env.cwd, o.ociLayoutPath), image, o.destinations[0]?.tag ?? 'latest', env.signal);
-    if (o.tarPath) await writeDockerArchive(resolve(env.cwd, o.tarPath), image, o.destinations, env.signal);
-    if (o.push) {
-      await pushImage(pushClient, image, o.destinations, env.logger, env.signal);
-      pushed.push(...o.destinations.map(formatReference));
-    }
-    if (o.digestFile) await writeFile(resolve(env.cwd, o.digestFile), digest).catch((e: unknown) => { throw fsError(`writing --digest-file ${o.digestFile}`, e); });
-    if (o.imageNameWithDigestFile) {
-      const lines = o.destinations.map((d) => `${d.registry}/${d.repository}@${digest}\n`).join('');
-      await writeFile(resolve(env.cwd, o.imageNameWithDigestFile), lines).catch((e: unknown) => { throw fsError(`writing --image-name-with-digest-file ${o.imageNameWithDigestFile}`, e); });
-    }
+    const pushed = await deliver(image, env, clients);
     return { digest, pushed };
   } finally {
-    await Promise.all([pullClient.close(), pushClient.close()]);
+    await clients.close();
     await rm(work, { recursive: true, force: true });
   }
 }

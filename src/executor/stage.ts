@@ -22,6 +22,7 @@ import { buildLayer } from '../layers/build-layer.js';
 import type { Layer } from '../oci/image.js';
 import type { HistoryEntry } from '../oci/schemas.js';
 import type { Rootfs } from '../rootfs/rootfs.js';
+import type { Snapshotter } from '../snapshot/snapshotter.js';
 import type { BuildEnv } from './build-env.js';
 
 export interface StageDeps {
@@ -29,6 +30,7 @@ export interface StageDeps {
   rootfs: Rootfs;
   store: BlobStore;
   contextDir: string;
+  snapshotter: Snapshotter;
   /** The process runner, chosen on first use (a build without RUN never probes). */
   runner: () => Promise<ProcessRunner>;
   argScope: ArgScope;
@@ -61,7 +63,7 @@ async function dispatch(ins: Instruction, state: StageState, deps: StageDeps): P
     case 'WORKDIR': return workdir(ins, state, deps.rootfs);
     case 'COPY':
     case 'ADD': return copy(ins, state, { rootfs: deps.rootfs, contextDir: deps.contextDir });
-    case 'RUN': return run(ins, state, { ...io, rootfs: deps.rootfs, runner: await deps.runner(), output: deps.env.stepOutput, now: deps.env.now });
+    case 'RUN': return run(ins, state, { ...io, rootfs: deps.rootfs, runner: await deps.runner(), output: deps.env.stepOutput, snapshotter: deps.snapshotter });
     case 'ONBUILD':
     case 'HEALTHCHECK':
     case 'FROM':
