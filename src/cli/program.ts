@@ -10,7 +10,7 @@ import { addRegistryFlags, REGISTRY_BOOLEAN_FLAGS } from './flags-registry.js';
 const collect = (value: string, previous: string[]): string[] => [...previous, value];
 
 /** Boolean flags, for which Kaniko (pflag) also accepts `--flag=true|false`. */
-const BOOLEAN_FLAGS = ['no-push', 'log-timestamp', ...REGISTRY_BOOLEAN_FLAGS, ...LAYER_BOOLEAN_FLAGS];
+const BOOLEAN_FLAGS = ['no-push', 'log-timestamp', 'skip-unused-stages', ...REGISTRY_BOOLEAN_FLAGS, ...LAYER_BOOLEAN_FLAGS];
 
 /** Rewrites pflag-style `--flag=true` / `--flag=false` of boolean flags into commander's form. */
 export function normaliseBooleanFlags(argv: string[]): string[] {
@@ -46,6 +46,8 @@ export function buildProgram(onAction: (a: Action) => void, write: { out: (s: st
     .option('--build-arg <KEY=VALUE>', 'build argument (repeatable); KEY alone takes the value from the environment', collect, [])
     .option('--label <KEY=VALUE>', 'label to add to the image (repeatable)', collect, [])
     .option('--custom-platform <os/arch[/variant]>', 'platform to build for, e.g. linux/arm64')
+    .option('--target <stage>', 'build this stage of a multi-stage Dockerfile (default: the last)')
+    .option('--skip-unused-stages', 'build only the stages the target needs')
     .option('--kaniko-dir <dir>', 'directory for the build\'s scratch files')
     .addOption(new Option('-v, --verbosity <level>', 'log level').choices(['panic', 'fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info'))
     .addOption(new Option('--log-format <format>', 'log format').choices(['text', 'color', 'json']))

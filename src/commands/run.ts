@@ -24,14 +24,16 @@ export interface RunDeps extends StepIO {
   output: (chunk: Buffer) => void;
   /** Finds what the command changed in the rootfs. */
   snapshotter: Snapshotter;
+  /** Docker's predefined proxy ARGs given with --build-arg: in RUN's environment without an ARG line. */
+  proxyArgs: ReadonlyMap<string, string>;
 }
 
 /** Flags of RUN that Kiln does not implement yet: refused, never silently ignored. */
 const UNSUPPORTED = ['mount', 'network', 'security'];
 
 /** The environment of a RUN: ARGs in scope, overridden by ENV; PATH and HOME defaulted as Docker does. */
-export function runEnv(state: StageState, home: string): string[] {
-  const env = new Map<string, string>();
+export function runEnv(state: StageState, home: string, proxyArgs: ReadonlyMap<string, string> = new Map()): string[] {
+  const env = new Map<string, string>(proxyArgs);
   for (const [k, v] of state.args) if (v !== undefined) env.set(k, v);
   for (const kv of state.config.Env ?? []) {
     const eq = kv.indexOf('=');
@@ -65,7 +67,7 @@ export async function run(ins: RunInstruction, state: StageState, deps: RunDeps)
     result = await deps.runner.run(
       {
         argv,
-        env: runEnv(state, who.home),
+        env: runEnv(state, who.home, deps.proxyArgs),
         cwd,
         user: { uid: who.uid, gid: who.gid },
         rootfs: deps.rootfs.root,

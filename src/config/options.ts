@@ -24,6 +24,8 @@ export const rawOptionsSchema = z.object({
   buildArg: z.array(z.string()).default([]),
   label: z.array(z.string()).default([]),
   customPlatform: z.string().optional(),
+  target: z.string().optional(),
+  skipUnusedStages: z.boolean().default(false),
   ...registryRawShape,
   ...layerRawShape,
   verbosity: z.enum(LOG_LEVELS).default('info'),
@@ -48,6 +50,10 @@ export interface BuildOptions extends RegistryOptions, LayerOptions {
   buildArgs: Map<string, string>;
   labels: Map<string, string>;
   platform?: Platform;
+  /** `--target`: the stage to build (default the last). */
+  target?: string;
+  /** `--skip-unused-stages`: build only the stages the target needs (Kaniko builds all before it by default). */
+  skipUnusedStages: boolean;
   verbosity: (typeof LOG_LEVELS)[number];
   logFormat: (typeof LOG_FORMATS)[number];
   logTimestamp: boolean;
@@ -111,6 +117,7 @@ export function parseBuildOptions(raw: RawOptions, env: Record<string, string | 
     push,
     buildArgs: keyValues('--build-arg', o.buildArg, env, true),
     labels: keyValues('--label', o.label, env, false),
+    skipUnusedStages: o.skipUnusedStages,
     ...parseRegistryOptions(o),
     ...parseLayerOptions(o, env),
     verbosity: o.verbosity,
@@ -122,6 +129,7 @@ export function parseBuildOptions(raw: RawOptions, env: Record<string, string | 
   if (o.digestFile !== undefined) result.digestFile = o.digestFile;
   if (o.imageNameWithDigestFile !== undefined) result.imageNameWithDigestFile = o.imageNameWithDigestFile;
   if (platform) result.platform = platform;
+  if (o.target !== undefined) result.target = o.target;
   if (o.kanikoDir !== undefined) result.kanikoDir = o.kanikoDir;
   return result;
 }

@@ -6,6 +6,7 @@
 import { lstat, readdir, realpath } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
 import { errnoCode, fsError } from '../errors.js';
+import { componentPattern, hasWildcard } from '../dockerfile/source-pattern.js';
 
 /** A matched source: its host path and its path relative to the context root. */
 export interface ContextSource {
@@ -15,31 +16,6 @@ export interface ContextSource {
 
 /** Thrown when a source does not exist or leaves the context; the caller adds the Dockerfile location. */
 export class SourceNotFound extends Error {}
-
-const WILDCARD = /[*?[]/;
-
-/** A Go filepath.Match-style glob for one path component, as a RegExp. */
-export function componentPattern(glob: string): RegExp {
-  let re = '';
-  for (let i = 0; i < glob.length; i++) {
-    const c = glob[i] ?? '';
-    if (c === '*') re += '[^/]*';
-    else if (c === '?') re += '[^/]';
-    else if (c === '[') {
-      const end = glob.indexOf(']', i + 1);
-      if (end < 0) {
-        re += '\\[';
-        continue;
-      }
-      const body = glob.slice(i + 1, end).replace(/^\^|^!/, '^').replace(/\\/g, '\\\\');
-      re += `[${body}]`;
-      i = end;
-    } else if (c === '\\' && i + 1 < glob.length) {
-      re += (glob[++i] ?? '').replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-    } else re += c.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-  }
-  return new RegExp(`^${re}$`);
-}
 
 function inside(root: string, p: string): boolean {
   const rel = relative(root, p);
@@ -66,7 +42,7 @@ export async function matchSources(contextDir: string, source: string): Promise<
     for (const rel of candidates) {
       if (part === '..') {
         next.push(join(rel, '..'));
-      } else if (WILDCARD.test(part)) {
+      } else if (hasWildcard(part)) {
         const re = componentPattern(part);
         let names: string[] = [];
         try {
@@ -92,7 +68,7 @@ export async function matchSources(contextDir: string, source: string): Promise<
     out.push({ hostPath: real, relPath: rel });
   }
   if (out.length === 0) {
-    throw new SourceNotFound(WILDCARD.test(source) ? `no source files were specified by "${source}"` : `"${source}": not found in the build context`);
+    throw new SourceNotFound(hasWildcard(source) ? `no source files were specified by "${source}"` : `"${source}": not found in the build context`);
   }
   return out;
 }

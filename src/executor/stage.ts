@@ -18,6 +18,7 @@ import type { StageState, StepResult } from '../commands/step.js';
 import { user } from '../commands/user.js';
 import { workdir } from '../commands/workdir.js';
 import type { ProcessRunner } from '../exec/runner.js';
+import { PROXY_ARGS } from '../plan/platform-args.js';
 import { buildLayer } from '../layers/build-layer.js';
 import type { Layer } from '../oci/image.js';
 import type { HistoryEntry } from '../oci/schemas.js';
@@ -34,6 +35,8 @@ export interface StageDeps {
   /** The process runner, chosen on first use (a build without RUN never probes). */
   runner: () => Promise<ProcessRunner>;
   argScope: ArgScope;
+  /** The rootfs a `COPY --from` value names (an earlier stage, or an image pulled for it). */
+  fromSource: (value: string) => Promise<Rootfs>;
   /** SOURCE_DATE_EPOCH: new layers' mtimes are clamped to it. */
   clampMtime?: Date;
   /** Timestamp written into history entries. */
@@ -62,13 +65,17 @@ async function dispatch(ins: Instruction, state: StageState, deps: StageDeps): P
     case 'MAINTAINER': return maintainer(ins, state);
     case 'WORKDIR': return workdir(ins, state, deps.rootfs);
     case 'COPY':
-    case 'ADD': return copy(ins, state, { rootfs: deps.rootfs, contextDir: deps.contextDir });
-    case 'RUN': return run(ins, state, { ...io, rootfs: deps.rootfs, runner: await deps.runner(), output: deps.env.stepOutput, snapshotter: deps.snapshotter });
+    case 'ADD': return copy(ins, state, { rootfs: deps.rootfs, contextDir: deps.contextDir, fromSource: deps.fromSource });
+    case 'RUN': return run(ins, state, { ...io, rootfs: deps.rootfs, runner: await deps.runner(), output: deps.env.stepOutput, snapshotter: deps.snapshotter, proxyArgs: proxyArgsOf(deps.argScope.buildArgs) });
     case 'ONBUILD':
     case 'HEALTHCHECK':
     case 'FROM':
       throw new DockerfileError(`${ins.kind} is not supported yet`, ins.at, { source: ins.text });
   }
+}
+
+function proxyArgsOf(buildArgs: ReadonlyMap<string, string>): Map<string, string> {
+  return new Map([...buildArgs].filter(([k]) => PROXY_ARGS.includes(k)));
 }
 
 /** How history records an instruction: RUN as the argv it ran, the rest as written. */

@@ -12,7 +12,8 @@ import { mkdirAll, type Owner } from './mkdir.js';
 import type { Rootfs } from './rootfs.js';
 
 export interface CopyInOptions {
-  owner: Owner;
+  /** Owner of everything copied; undefined keeps the source's (COPY --from without --chown). */
+  owner?: Owner;
   /** Permission bits for every copied file and directory (`--chmod`), instead of the source's. */
   mode?: number;
 }
@@ -27,7 +28,7 @@ async function lstatOrUndefined(p: string): Promise<Stats | undefined> {
 }
 
 async function setMeta(host: string, st: Stats, opts: CopyInOptions): Promise<void> {
-  await lchown(host, opts.owner.uid, opts.owner.gid);
+  await lchown(host, opts.owner?.uid ?? st.uid, opts.owner?.gid ?? st.gid);
   // chmod after chown: chown clears setuid/setgid bits.
   if (!st.isSymbolicLink()) await chmod(host, opts.mode ?? st.mode & 0o7777);
   await lutimes(host, st.atime, st.mtime);
@@ -77,7 +78,7 @@ export async function copyIntoRootfs(rootfs: Rootfs, src: string, dest: string, 
   try {
     const st = await lstat(src);
     if (st.isDirectory()) {
-      written.push(...(await mkdirAll(rootfs, dest, opts.owner)));
+      written.push(...(await mkdirAll(rootfs, dest, opts.owner ?? { uid: 0, gid: 0 })));
       await copyTree(rootfs, src, dest, opts, written);
     } else {
       await copyLeaf(rootfs, src, st, dest, opts, written);

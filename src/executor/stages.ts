@@ -1,0 +1,146 @@
+/**
+ * Builds the planned stages in order. Each stage gets its own rootfs; a stage's result (image
+ * and rootfs) serves later stages as a base (`FROM stage`) or a source (`COPY --from`). Images
+ * named by FROM or COPY --from are pulled once per build.
+ */
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { BlobStore } from '../cache/blob-store.js';
+import { DockerfileError, StepError } from '../errors.js';
+import type { ParsedDockerfile } from '../dockerfile/instructions.js';
+import { selectRunner } from '../exec/select.js';
+import type { ProcessRunner } from '../exec/runner.js';
+import { resolveRegistryImage } from '../image/registry-source.js';
+import { scratchImage } from '../image/scratch.js';
+import { assembleImage, type Image } from '../oci/image.js';
+import { formatPlatform, type Platform } from '../oci/platform.js';
+import { formatReference, parseReference, ReferenceSyntaxError } from '../oci/reference.js';
+import { copySource, type BuildPlan, type PlannedStage } from '../plan/planner.js';
+import { Rootfs } from '../rootfs/rootfs.js';
+import { createSnapshotter } from '../snapshot/snapshotter.js';
+import { unpackBase } from './base.js';
+import type { BuildEnv } from './build-env.js';
+import type { RegistryClients } from './clients.js';
+import { finalConfig, initialState } from './image-config.js';
+import { runStage } from './stage.js';
+
+export interface BuiltStage {
+  image: Image;
+  rootfs: Rootfs;
+}
+
+export interface StagesContext {
+  env: BuildEnv;
+  df: ParsedDockerfile;
+  plan: BuildPlan;
+  work: string;
+  store: BlobStore;
+  clients: RegistryClients;
+  contextDir: string;
+  created: string;
+  clampMtime?: Date;
+  /** Build args some ARG declared, for the unused-build-arg warning. */
+  consumed: Set<string>;
+}
+
+/** Pulls images on first use (FROM and COPY --from share them) and unpacks them on demand. */
+class ImageCache {
+  private readonly images = new Map<string, Promise<Image>>();
+  private readonly rootfses = new Map<string, Promise<Rootfs>>();
+  private runner: Promise<ProcessRunner> | undefined;
+
+  constructor(private readonly ctx: StagesContext) {}
+
+  image(ref: string, platform: Platform, at: PlannedStage['stage']['from']['at'], source: string): Promise<Image> {
+    const key = `${ref}|${formatPlatform(platform)}`;
+    let got = this.images.get(key);
+    if (!got) {
+      let parsed;
+      try {
+        parsed = parseReference(ref);
+      } catch (err) {
+        if (err instanceof ReferenceSyntaxError) throw new DockerfileError(err.message, at, { source });
+        throw err;
+      }
+      const env = this.ctx.env;
+      env.logger.info(`retrieving image ${formatReference(parsed)}`, { platform: formatPlatform(platform) });
+      got = resolveRegistryImage(this.ctx.clients.pull, parsed, platform, env.logger, env.signal);
+      this.images.set(key, got);
+    }
+    return got;
+  }
+
+  /** The unpacked filesystem of an image used by `COPY --from=<image>`. */
+  rootfsOf(ref: string, platform: Platform, at: PlannedStage['stage']['from']['at'], source: string): Promise<Rootfs> {
+    const key = `${ref}|${formatPlatform(platform)}`;
+    let got = this.rootfses.get(key);
+    if (!got) {
+      got = (async () => {
+        const rootfs = new Rootfs(join(this.ctx.work, `image-${this.rootfses.size}`));
+        await mkdir(rootfs.root, { mode: 0o755 });
+        await unpackBase(await this.image(ref, platform, at, source), rootfs, this.ctx.store, this.ctx.env.logger, this.ctx.env.signal);
+        return rootfs;
+      })();
+      this.rootfses.set(key, got);
+    }
+    return got;
+  }
+
+  processRunner(): Promise<ProcessRunner> {
+    this.runner ??= selectRunner(this.ctx.env.env.PATH ?? '').then((r) => {
+      this.ctx.env.logger.info(`RUN isolation: ${r.mode}`);
+      return r;
+    });
+    return this.runner;
+  }
+}
+
+async function buildOne(ps: PlannedStage, isTarget: boolean, ctx: StagesContext, cache: ImageCache, built: Map<number, BuiltStage>): Promise<BuiltStage> {
+  const { env, df } = ctx;
+  const from = ps.stage.from;
+  let base: Image;
+  if (ps.base.kind === 'scratch') base = scratchImage(ps.platform);
+  else if (ps.base.kind === 'image') base = await cache.image(ps.base.ref, ps.platform, from.at, from.text);
+  else {
+    const earlier = built.get(ps.base.index);
+    if (!earlier) throw new Error(`stage ${ps.base.index} was not built before stage ${ps.stage.index}`);
+    base = earlier.image;
+  }
+  env.logger.info(`building stage ${ps.stage.index}${from.stageName ? ` (${from.stageName})` : ''} FROM ${ps.base.kind === 'image' ? ps.base.ref : ps.base.kind === 'stage' ? `stage ${ps.base.index}` : 'scratch'}`);
+  const rootfs = new Rootfs(join(ctx.work, `stage-${ps.stage.index}`));
+  await mkdir(rootfs.root, { mode: 0o755 });
+  base = await unpackBase(base, rootfs, ctx.store, env.logger, env.signal);
+  const out = await runStage(ps.stage, initialState(base.config, df.escape), {
+    env,
+    rootfs,
+    store: ctx.store,
+    contextDir: ctx.contextDir,
+    snapshotter: createSnapshotter({ rootfs, logger: env.logger, now: env.now }),
+    runner: () => cache.processRunner(),
+    fromSource: async (value) => {
+      const src = copySource(df.stages, value, ps.stage.index);
+      if (src.kind === 'image') return cache.rootfsOf(src.ref, ps.platform, from.at, from.text);
+      const stage = built.get(src.index);
+      if (!stage) throw new StepError(`--from=${value}: stage ${src.index} was not built (is it excluded by --target?)`, from.at);
+      return stage.rootfs;
+    },
+    argScope: { buildArgs: env.options.buildArgs, globals: ctx.plan.globals, consumed: ctx.consumed },
+    ...(ctx.clampMtime ? { clampMtime: ctx.clampMtime } : {}),
+    created: ctx.created,
+  });
+  const config = finalConfig(base.config, out, isTarget ? env.options.labels : new Map(), ctx.created);
+  return { image: assembleImage(config, [...base.layers, ...out.layers]), rootfs };
+}
+
+/** Builds every planned stage; returns the target's image. */
+export async function buildStages(ctx: StagesContext): Promise<Image> {
+  const cache = new ImageCache(ctx);
+  const built = new Map<number, BuiltStage>();
+  let last: BuiltStage | undefined;
+  for (const [i, ps] of ctx.plan.stages.entries()) {
+    last = await buildOne(ps, i === ctx.plan.stages.length - 1, ctx, cache, built);
+    built.set(ps.stage.index, last);
+  }
+  if (!last) throw new Error('the plan has no stage');
+  return last.image;
+}
