@@ -1,46 +1,116 @@
 /**
  * Pushes an image to one or more registry destinations: every blob first (skipped when the
- * registry has it, cross-mounted when it lives in another repository of the same registry),
- * then the manifests last, so a failure never leaves a half image under a tag (DESIGN.md §5).
+ * registry has it, cross-mounted when it lives in another repository of the same registry — the
+ * base image's, or an earlier destination's), then the manifests last, so a failure never
+ * leaves a half image under a tag (DESIGN.md §5). A {@link PushPolicy} adds Kaniko's
+ * `--push-retry` and `--push-ignore-immutable-tag-errors`.
  */
+import { Readable } from 'node:stream';
+import { RegistryError } from '../errors.js';
 import type { Logger } from '../log.js';
-import { imageDigest, type Image } from '../oci/image.js';
 import { sha256Of, type Digest } from '../oci/digest.js';
+import { imageDigest, type Image } from '../oci/image.js';
 import { formatReference, type Reference } from '../oci/reference.js';
 import type { RegistryClient } from '../registry/client.js';
-import { Readable } from 'node:stream';
+import { isRetryableFailure, RetryLater, withRetries, type SleepFn } from '../registry/index.js';
 
-async function pushBlobs(client: RegistryClient, image: Image, dest: Reference, logger: Logger, signal?: AbortSignal): Promise<void> {
-  const { registry, repository } = dest;
-  for (const layer of image.layers) {
-    const { digest, size } = layer.descriptor;
-    if (await client.hasBlob(registry, repository, digest, signal)) {
-      logger.debug('layer already present', { destination: formatReference(dest), digest });
-      continue;
-    }
-    const origin = layer.origin;
-    if (origin && origin.registry === registry && origin.repository !== repository) {
-      if (await client.mountBlob(registry, repository, digest, origin.repository, signal)) {
-        logger.debug('layer mounted', { from: origin.repository, digest });
-        continue;
-      }
-    }
-    logger.debug('uploading layer', { destination: formatReference(dest), digest, size });
-    await client.uploadBlob(registry, repository, { digest, size }, () => layer.open(signal), signal);
-  }
-  const configDigest = sha256Of(image.configBytes);
-  if (!(await client.hasBlob(registry, repository, configDigest, signal))) {
-    await client.uploadBlob(registry, repository, { digest: configDigest, size: image.configBytes.length }, async () => Readable.from([Buffer.from(image.configBytes)]), signal);
-  }
+/** How pushes behave (Kaniko's push flags); the default pushes once and fails on any refusal. */
+export interface PushPolicy {
+  /** Retries of the whole push after a transient failure (`--push-retry`); blobs already there are not sent again. */
+  retries: number;
+  /** Waits between retries: 1 s, 2 s, 4 s… (Kaniko's `util.Retry(…, PushRetry, 1000)`) or the registry's Retry-After. */
+  sleep: SleepFn;
+  /** Treat a registry's refusal to overwrite an immutable tag as success (`--push-ignore-immutable-tag-errors`). */
+  ignoreImmutableTagErrors: boolean;
 }
 
-/** Pushes `image` to every destination; returns the image digest. */
-export async function pushImage(client: RegistryClient, image: Image, destinations: Reference[], logger: Logger, signal?: AbortSignal): Promise<Digest> {
-  for (const dest of destinations) await pushBlobs(client, image, dest, logger, signal);
+/**
+ * What registries say when a tag may not be overwritten, as Kaniko recognises them (its
+ * `errTagImmutable`: Artifact Registry and ECR), plus Harbor's and Docker Hub's wording.
+ */
+const IMMUTABLE_TAG_MESSAGES = [
+  'the repository has enabled tag immutability',
+  'cannot be overwritten because the repository is immutable',
+  'configured as immutable',
+  'cannot be updated due to immutability settings',
+];
+
+/** Whether a failed manifest push is a registry refusing to move an immutable tag. */
+export function isImmutableTagError(err: unknown): boolean {
+  if (!(err instanceof RegistryError)) return false;
+  const text = err.message.toLowerCase();
+  return IMMUTABLE_TAG_MESSAGES.some((m) => text.includes(m));
+}
+
+/** Where blobs went during this push, so later destinations of the same registry can mount them. */
+type Pushed = Map<string, string>;
+
+async function pushBlob(
+  client: RegistryClient,
+  dest: Reference,
+  blob: { digest: Digest; size: number; origin?: { registry: string; repository: string } | undefined },
+  open: () => Promise<Readable>,
+  pushed: Pushed,
+  logger: Logger,
+  signal?: AbortSignal,
+): Promise<void> {
+  const { registry, repository } = dest;
+  const { digest, size } = blob;
+  if (await client.hasBlob(registry, repository, digest, signal)) {
+    logger.debug('blob already present', { destination: formatReference(dest), digest });
+  } else {
+    const sources = [blob.origin, { registry, repository: pushed.get(`${registry}\n${digest}`) ?? '' }];
+    let mounted = false;
+    for (const from of sources) {
+      if (mounted || !from || from.registry !== registry || from.repository === '' || from.repository === repository) continue;
+      mounted = await client.mountBlob(registry, repository, digest, from.repository, signal);
+      if (mounted) logger.debug('blob mounted', { from: from.repository, into: repository, digest });
+    }
+    if (!mounted) {
+      logger.debug('uploading blob', { destination: formatReference(dest), digest, size });
+      await client.uploadBlob(registry, repository, { digest, size }, open, signal);
+    }
+  }
+  if (!pushed.has(`${registry}\n${digest}`)) pushed.set(`${registry}\n${digest}`, repository);
+}
+
+async function pushBlobs(client: RegistryClient, image: Image, dest: Reference, pushed: Pushed, logger: Logger, signal?: AbortSignal): Promise<void> {
+  for (const layer of image.layers) {
+    const { digest, size } = layer.descriptor;
+    await pushBlob(client, dest, { digest, size, origin: layer.origin }, () => layer.open(signal), pushed, logger, signal);
+  }
+  const config = Buffer.from(image.configBytes);
+  await pushBlob(client, dest, { digest: sha256Of(config), size: config.length }, async () => Readable.from([config]), pushed, logger, signal);
+}
+
+async function pushOnce(client: RegistryClient, image: Image, destinations: Reference[], logger: Logger, policy: PushPolicy | undefined, signal?: AbortSignal): Promise<Digest> {
+  const pushed: Pushed = new Map();
+  for (const dest of destinations) await pushBlobs(client, image, dest, pushed, logger, signal);
   const digest = imageDigest(image);
   for (const dest of destinations) {
-    await client.putManifest(dest.registry, dest.repository, dest.tag ?? dest.digest ?? digest, image.manifestBytes, image.manifestMediaType, signal);
+    try {
+      await client.putManifest(dest.registry, dest.repository, dest.tag ?? dest.digest ?? digest, image.manifestBytes, image.manifestMediaType, signal);
+    } catch (err) {
+      if (policy?.ignoreImmutableTagErrors !== true || !isImmutableTagError(err)) throw err;
+      logger.warn(`${formatReference(dest)} is immutable and was not overwritten (--push-ignore-immutable-tag-errors): ${(err as Error).message}`, { digest });
+      continue;
+    }
     logger.info(`pushed ${formatReference(dest)}`, { digest });
   }
   return digest;
+}
+
+/** Pushes `image` to every destination, retrying the whole push as `policy` allows; returns the image digest. */
+export async function pushImage(client: RegistryClient, image: Image, destinations: Reference[], logger: Logger, signal?: AbortSignal, policy?: PushPolicy): Promise<Digest> {
+  if (policy === undefined || policy.retries === 0) return pushOnce(client, image, destinations, logger, policy, signal);
+  const onRetry = (reason: string, waitMs: number, attempt: number): void => logger.warn(`push failed, retrying in ${waitMs} ms (--push-retry): ${reason}`, { attempt });
+  return withRetries({ retries: policy.retries, sleep: policy.sleep, ...(signal ? { signal } : {}), onRetry }, async (canRetry) => {
+    try {
+      return await pushOnce(client, image, destinations, logger, policy, signal);
+    } catch (err) {
+      if (!canRetry || signal?.aborted || !isRetryableFailure(err)) throw err;
+      const after = 'retryAfterMs' in err && typeof err.retryAfterMs === 'number' ? err.retryAfterMs : undefined;
+      return new RetryLater(err.message, after);
+    }
+  });
 }

@@ -1,6 +1,9 @@
 /**
  * Pulls an image's manifest and config from a registry and describes its layers, whose bytes
- * are only fetched when opened — streamed and verified against their digests, never buffered.
+ * are only fetched when opened — streamed (resumed after a dropped connection) and verified
+ * against their digests, never buffered. A {@link PullPolicy} adds Kaniko's pull behaviour:
+ * mirrors tried in order (`--registry-mirror`, `--registry-map`) with fallback to the original
+ * registry unless `--skip-default-registry-fallback`, and `--image-download-retry`.
  */
 import { pipeline } from 'node:stream';
 import type { Readable } from 'node:stream';
@@ -10,9 +13,10 @@ import { isDigest, sha256Of, type Digest } from '../oci/digest.js';
 import type { Image, Layer } from '../oci/image.js';
 import { isIndexMediaType } from '../oci/media-types.js';
 import { formatPlatform, platformMatches, type Platform } from '../oci/platform.js';
-import { formatReference, type Reference } from '../oci/reference.js';
+import { formatReference, remapReference, type MirrorTarget, type Reference } from '../oci/reference.js';
 import { imageConfigSchema, indexSchema, manifestSchema, type ImageConfig } from '../oci/schemas.js';
 import type { RegistryClient } from '../registry/client.js';
+import { isRetryableFailure, RetryLater, withRetries, type SleepFn } from '../registry/index.js';
 import { readAtMost } from '../stream/read-at-most.js';
 import { verifyDigest } from '../stream/verify.js';
 
@@ -26,6 +30,9 @@ function parseJson(bytes: Uint8Array, what: string): unknown {
   }
 }
 
+/** An index without the wanted platform: a registry error (exit 4), but retrying will not help. */
+class PlatformNotFoundError extends RegistryError {}
+
 /** Picks the manifest for `platform` from an index, or fails listing what the index offers. */
 function selectFromIndex(ref: Reference, bytes: Uint8Array, platform: Platform): Digest {
   const parsed = indexSchema.safeParse(parseJson(bytes, `index of ${formatReference(ref)}`));
@@ -34,7 +41,7 @@ function selectFromIndex(ref: Reference, bytes: Uint8Array, platform: Platform):
   const chosen = entries.find((m) => m.platform && platformMatches(platform, m.platform));
   if (!chosen || !isDigest(chosen.digest)) {
     const offered = entries.map((m) => (m.platform ? formatPlatform(m.platform) : '?')).join(', ');
-    throw new RegistryError(`${formatReference(ref)} has no image for platform ${formatPlatform(platform)} (available: ${offered || 'none'})`, {
+    throw new PlatformNotFoundError(`${formatReference(ref)} has no image for platform ${formatPlatform(platform)} (available: ${offered || 'none'})`, {
       registry: ref.registry,
       repository: ref.repository,
     });
@@ -43,7 +50,7 @@ function selectFromIndex(ref: Reference, bytes: Uint8Array, platform: Platform):
 }
 
 /** Resolves `ref` (following an index to `platform`) into an Image whose layers stream from the registry. */
-export async function resolveRegistryImage(client: RegistryClient, ref: Reference, platform: Platform, logger: Logger, signal?: AbortSignal): Promise<Image> {
+async function resolveOnce(client: RegistryClient, ref: Reference, platform: Platform, logger: Logger, signal?: AbortSignal): Promise<Image> {
   let got = await client.getManifest(ref, signal);
   if (isIndexMediaType(got.mediaType)) {
     const digest = selectFromIndex(ref, got.bytes, platform);
@@ -56,7 +63,8 @@ export async function resolveRegistryImage(client: RegistryClient, ref: Referenc
   const manifest = parsed.data;
   const cfgDesc = manifest.config;
   if (!isDigest(cfgDesc.digest)) throw new IntegrityError(`manifest of ${name} has an unsupported config digest ${cfgDesc.digest}`);
-  const configBytes = await readAtMost(await client.getBlob(ref.registry, ref.repository, cfgDesc.digest, signal), CONFIG_LIMIT, `config of ${name}`);
+  const configBody = await client.getBlob(ref.registry, ref.repository, { digest: cfgDesc.digest, size: cfgDesc.size }, signal);
+  const configBytes = await readAtMost(configBody, CONFIG_LIMIT, `config of ${name}`);
   if (sha256Of(configBytes) !== cfgDesc.digest) throw new IntegrityError(`config of ${name} does not match its digest ${cfgDesc.digest}`);
   const cfg = imageConfigSchema.safeParse(parseJson(configBytes, `config of ${name}`));
   if (!cfg.success) throw new IntegrityError(`config of ${name} is malformed: ${cfg.error.issues[0]?.message ?? ''}`);
@@ -74,10 +82,63 @@ export async function resolveRegistryImage(client: RegistryClient, ref: Referenc
       diffId,
       origin: { registry: ref.registry, repository: ref.repository },
       async open(sig?: AbortSignal): Promise<Readable> {
-        const body = await client.getBlob(ref.registry, ref.repository, digest, sig);
+        const body = await client.getBlob(ref.registry, ref.repository, { digest, size: d.size }, sig);
         return pipeline(body, verifyDigest({ digest, size: d.size }, what), () => {});
       },
     };
   });
   return { manifest, manifestBytes: got.bytes, manifestMediaType: got.mediaType, config, configBytes, layers };
+}
+
+/** How base images are pulled (Kaniko's pull flags); without one, `ref` is pulled once, as named. */
+export interface PullPolicy {
+  /** Mirrors of a registry, tried in order before the registry itself. */
+  mirrors: (registry: string) => readonly MirrorTarget[];
+  /** When every mirror failed, fail instead of pulling from the registry itself. */
+  skipDefaultFallback: boolean;
+  /** Retries of resolving the image (manifest and config) on a transient failure. */
+  retries: number;
+  /** Waits between retries (1 s, 2 s, 4 s… or the registry's Retry-After); injectable so tests never sleep. */
+  sleep: SleepFn;
+}
+
+/** `resolveOnce` with `--image-download-retry`: Kaniko's `RetryWithResult(…, ImageDownloadRetry, 1000)`. */
+function resolveWithRetries(client: RegistryClient, ref: Reference, platform: Platform, logger: Logger, policy: PullPolicy, signal?: AbortSignal): Promise<Image> {
+  const onRetry = (reason: string, waitMs: number, attempt: number): void => logger.warn(`retrying in ${waitMs} ms: ${reason}`, { image: formatReference(ref), attempt });
+  return withRetries({ retries: policy.retries, sleep: policy.sleep, ...(signal ? { signal } : {}), onRetry }, async (canRetry) => {
+    try {
+      return await resolveOnce(client, ref, platform, logger, signal);
+    } catch (err) {
+      if (!canRetry || signal?.aborted || err instanceof PlatformNotFoundError || !isRetryableFailure(err)) throw err;
+      const after = 'retryAfterMs' in err && typeof err.retryAfterMs === 'number' ? err.retryAfterMs : undefined;
+      return new RetryLater(err.message, after);
+    }
+  });
+}
+
+/**
+ * Resolves `ref` into an Image whose layers stream from the registry that served it. With a
+ * policy, each mirror of `ref.registry` is tried first (same repository path, under the mirror's
+ * prefix); a mirror that fails for any reason is logged and the next one tried, then the
+ * registry itself unless the policy skips that fallback (Kaniko's `RetrieveRemoteImage`).
+ */
+export async function resolveRegistryImage(client: RegistryClient, ref: Reference, platform: Platform, logger: Logger, signal?: AbortSignal, policy?: PullPolicy): Promise<Image> {
+  if (policy === undefined) return resolveOnce(client, ref, platform, logger, signal);
+  const mirrors = policy.mirrors(ref.registry);
+  for (const mirror of mirrors) {
+    const mapped = remapReference(ref, mirror);
+    logger.info(`retrieving image ${formatReference(mapped)} from mirror ${mirror.registry}`);
+    try {
+      return await resolveWithRetries(client, mapped, platform, logger, policy, signal);
+    } catch (err) {
+      if (signal?.aborted || !(err instanceof RegistryError || err instanceof IntegrityError)) throw err;
+      logger.warn(`could not pull ${formatReference(mapped)} from mirror ${mirror.registry}: ${err.message}; trying the next mirror, or ${ref.registry}`);
+    }
+  }
+  if (mirrors.length > 0 && policy.skipDefaultFallback) {
+    throw new RegistryError(`${formatReference(ref)}: not found on any mirror of ${ref.registry} (${mirrors.map((m) => m.registry + (m.prefix ? `/${m.prefix}` : '')).join(', ')})`, { registry: ref.registry, repository: ref.repository }, {
+      hint: 'the mirrors failed (see the warnings above); without --skip-default-registry-fallback Kiln would pull from the original registry',
+    });
+  }
+  return resolveWithRetries(client, ref, platform, logger, policy, signal);
 }

@@ -1,17 +1,18 @@
 /**
- * Blob requests (OCI distribution spec): pulling (end-2, with redirects to blob storage),
- * checking existence (HEAD), cross-repository mounts (end-11), monolithic uploads (POST end-4a
- * then PUT end-6) and Kaniko's push-permission check (start an upload, then cancel it).
+ * Blob requests (OCI distribution spec): pulling (end-2, resumable, see blob-reader.ts),
+ * checking existence (HEAD), cross-repository mounts (end-11), starting and cancelling upload
+ * sessions (end-4a; the uploads themselves are in upload.ts) and Kaniko's push-permission check
+ * (start an upload, then cancel it).
  */
 import type { Readable } from 'node:stream';
-import { errnoCode, IntegrityError } from '../errors.js';
+import { IntegrityError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { repositoryScope } from './auth.js';
+import { openBlob } from './blob-reader.js';
 import { discard } from './body.js';
-import { protocolError, TransientRegistryError, type FailureContext } from './failure.js';
-import { appendQuery, blobPath, checkDigest, checkRepository, uploadsPath } from './paths.js';
+import { protocolError, type FailureContext } from './failure.js';
+import { blobPath, checkDigest, checkRepository, uploadsPath } from './paths.js';
 import type { Redactor } from './redact.js';
-import { RetryLater, withRetries } from './retry.js';
 import type { Session } from './session.js';
 import type { SleepFn } from './types.js';
 
@@ -24,6 +25,19 @@ export interface BlobEnv {
   sleep: SleepFn;
 }
 
+/** What uploads need besides the blob environment: where chunking starts and how big chunks are. */
+export interface UploadEnv extends BlobEnv {
+  /** Blobs above this many bytes are uploaded in chunks; at or below it, in one request. */
+  chunkThreshold: number;
+  /** Bytes per PATCH of a chunked upload (raised to the registry's `OCI-Chunk-Min-Length`). */
+  chunkSize: number;
+}
+
+/** The IntegrityError for an upload source that is not the declared size. */
+export function lengthMismatch(ctx: FailureContext, size: number, cause?: unknown): IntegrityError {
+  return new IntegrityError(`${ctx.action}: the blob's content is not the declared ${size} bytes`, cause === undefined ? undefined : { cause });
+}
+
 /** Where a blob lives. */
 export interface BlobLocation {
   registry: string;
@@ -31,30 +45,21 @@ export interface BlobLocation {
   digest: string;
 }
 
-function checked(loc: BlobLocation): void {
+/** Throws unless the location names a valid repository and digest. */
+export function checked(loc: BlobLocation): void {
   checkRepository(loc.registry, loc.repository);
   checkDigest(loc.registry, loc.digest);
 }
 
-function blobCtx(action: string, loc: BlobLocation, subject: FailureContext['subject'] = 'blob'): FailureContext {
+/** The failure context of a blob operation, e.g. `uploading blob REG/REPO@DIGEST`. */
+export function blobCtx(action: string, loc: BlobLocation, subject: FailureContext['subject'] = 'blob'): FailureContext {
   return { action: `${action} ${loc.registry}/${loc.repository}@${loc.digest}`, registry: loc.registry, repository: loc.repository, subject };
 }
 
-/** GETs a blob's body as a stream, following redirects to blob storage; see {@link RegistryClient.getBlob}. */
-export async function getBlob(env: BlobEnv, loc: BlobLocation, signal?: AbortSignal): Promise<Readable> {
+/** GETs a blob's body as a resumable stream; see {@link RegistryClient.getBlob}. */
+export async function getBlob(env: BlobEnv, loc: BlobLocation, size: number | undefined, signal?: AbortSignal): Promise<Readable> {
   checked(loc);
-  const res = await env.session.send({
-    registry: loc.registry,
-    method: 'GET',
-    target: blobPath(loc.repository, loc.digest),
-    scopes: [repositoryScope(loc.repository, 'pull')],
-    expect: [200],
-    ctx: blobCtx('fetching blob', loc),
-    retry: true,
-    followRedirects: true,
-    signal,
-  });
-  return res.body;
+  return openBlob(env, loc, size, signal);
 }
 
 /** HEADs a blob: true when the repository has it (200), false on 404. */
@@ -75,7 +80,8 @@ export async function hasBlob(env: BlobEnv, loc: BlobLocation, signal?: AbortSig
   return res.status === 200;
 }
 
-function uploadLocation(res: { headers: Record<string, string | string[] | undefined>; url: URL }, ctx: FailureContext, redactor: Redactor): URL {
+/** The upload URL a response's `Location` names, resolved against the request URL. */
+export function uploadLocation(res: { headers: Record<string, string | string[] | undefined>; url: URL }, ctx: FailureContext, redactor: Redactor): URL {
   const loc = res.headers.location;
   const value = Array.isArray(loc) ? loc[0] : loc;
   if (value === undefined || value === '') throw protocolError('the registry started an upload without a Location header', ctx, redactor, 202);
@@ -84,7 +90,7 @@ function uploadLocation(res: { headers: Record<string, string | string[] | undef
 }
 
 /** Cancels an upload session (DELETE on its location, "Cancel Blob Upload" in the distribution API); best effort, failures only logged. */
-async function cancelUpload(env: BlobEnv, registry: string, repository: string, location: URL, signal?: AbortSignal): Promise<void> {
+export async function cancelUpload(env: BlobEnv, registry: string, repository: string, location: URL, signal?: AbortSignal): Promise<void> {
   try {
     const res = await env.session.send({
       registry,
@@ -103,8 +109,15 @@ async function cancelUpload(env: BlobEnv, registry: string, repository: string, 
   }
 }
 
-/** POSTs a new upload session and returns its location. */
-async function startUpload(env: BlobEnv, registry: string, repository: string, ctx: FailureContext, retry: boolean, signal?: AbortSignal): Promise<URL> {
+/** A new upload session: where to send the bytes, and the smallest chunk the registry takes. */
+export interface UploadSession {
+  location: URL;
+  /** `OCI-Chunk-Min-Length` (distribution spec end-4a), 0 when the registry sets none. */
+  minChunk: number;
+}
+
+/** POSTs a new upload session (end-4a). */
+export async function startUpload(env: BlobEnv, registry: string, repository: string, ctx: FailureContext, retry: boolean, signal?: AbortSignal): Promise<UploadSession> {
   const res = await env.session.send({
     registry,
     method: 'POST',
@@ -117,7 +130,8 @@ async function startUpload(env: BlobEnv, registry: string, repository: string, c
     signal,
   });
   await discard(res.body);
-  return uploadLocation(res, ctx, env.redactor);
+  const min = Number(res.headers['oci-chunk-min-length']);
+  return { location: uploadLocation(res, ctx, env.redactor), minChunk: Number.isSafeInteger(min) && min > 0 ? min : 0 };
 }
 
 /** Cross-repository mount; see {@link RegistryClient.mountBlob}. */
@@ -145,47 +159,6 @@ export async function mountBlob(env: BlobEnv, loc: BlobLocation, fromRepository:
   return false;
 }
 
-/** Monolithic upload; see {@link RegistryClient.uploadBlob}. */
-export async function uploadBlob(
-  env: BlobEnv,
-  loc: BlobLocation,
-  size: number,
-  open: () => Promise<Readable>,
-  signal?: AbortSignal,
-): Promise<void> {
-  checked(loc);
-  const ctx = blobCtx('uploading blob', loc, 'upload');
-  // The whole POST + PUT is retried: after a failed PUT the upload session's state is unknown.
-  await withRetries(
-    { retries: env.retries, sleep: env.sleep, ...(signal ? { signal } : {}), onRetry: env.session.logRetry(ctx) },
-    async (canRetry) => {
-      try {
-        const location = await startUpload(env, loc.registry, loc.repository, ctx, false, signal);
-        const res = await env.session.send({
-          registry: loc.registry,
-          method: 'PUT',
-          target: appendQuery(location, 'digest', loc.digest).toString(),
-          headers: { 'content-type': 'application/octet-stream', 'content-length': String(size) },
-          body: open,
-          scopes: [repositoryScope(loc.repository, 'pull,push')],
-          expect: [201],
-          ctx,
-          retry: false,
-          signal,
-        });
-        await discard(res.body);
-        return undefined;
-      } catch (err) {
-        if (errnoCode(err) === 'UND_ERR_REQ_CONTENT_LENGTH_MISMATCH') {
-          throw new IntegrityError(`${ctx.action}: the blob's content is not the declared ${size} bytes`, { cause: err });
-        }
-        if (canRetry && err instanceof TransientRegistryError) return new RetryLater(err.message, err.retryAfterMs);
-        throw err;
-      }
-    },
-  );
-}
-
 /**
  * Kaniko's push-permission check (`remote.CheckPushPermission`): start an upload with push scope
  * and cancel it. Throws the RegistryError (unauthorized, denied) when pushing is not allowed.
@@ -193,6 +166,6 @@ export async function uploadBlob(
 export async function checkPushAccess(env: BlobEnv, registry: string, repository: string, signal?: AbortSignal): Promise<void> {
   checkRepository(registry, repository);
   const ctx: FailureContext = { action: `checking push access to ${registry}/${repository}`, registry, repository, subject: 'upload' };
-  const location = await startUpload(env, registry, repository, ctx, true, signal);
-  await cancelUpload(env, registry, repository, location, signal);
+  const upload = await startUpload(env, registry, repository, ctx, true, signal);
+  await cancelUpload(env, registry, repository, upload.location, signal);
 }

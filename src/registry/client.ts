@@ -14,6 +14,7 @@ import { realSleep } from './retry.js';
 import { Session } from './session.js';
 import { Transport } from './transport.js';
 import type { RegistryClientOptions } from './types.js';
+import { DEFAULT_CHUNK_SIZE, DEFAULT_CHUNKED_THRESHOLD, uploadBlob } from './upload.js';
 
 export type { FetchedManifest, ManifestHead } from './manifests.js';
 
@@ -25,7 +26,7 @@ export class RegistryClient {
   private readonly transport: Transport;
   private readonly session: Session;
   private readonly redactor = new Redactor();
-  private readonly blobEnv: blobs.BlobEnv;
+  private readonly blobEnv: blobs.UploadEnv;
 
   constructor(opts: RegistryClientOptions) {
     const now = opts.now ?? Date.now;
@@ -51,7 +52,15 @@ export class RegistryClient {
       sleep,
       now,
     });
-    this.blobEnv = { session: this.session, redactor: this.redactor, logger: opts.logger, retries, sleep };
+    this.blobEnv = {
+      session: this.session,
+      redactor: this.redactor,
+      logger: opts.logger,
+      retries,
+      sleep,
+      chunkThreshold: opts.chunkedUploadThreshold ?? DEFAULT_CHUNKED_THRESHOLD,
+      chunkSize: opts.chunkSize ?? DEFAULT_CHUNK_SIZE,
+    };
   }
 
   /**
@@ -69,12 +78,14 @@ export class RegistryClient {
   }
 
   /**
-   * GET a blob's raw body as a Readable (following redirects to blob storage WITHOUT sending
-   * Authorization to another host). Not digest-verified here (callers pipe through stream/verify.ts).
-   * The caller must consume or destroy the stream.
+   * GET a blob's body as a Readable, following redirects to blob storage WITHOUT sending
+   * Authorization to another host, and resuming with a Range request when the connection breaks
+   * (`size`, when given, also resumes a body that ends short). Not digest-verified here (callers
+   * pipe through stream/verify.ts). The caller must consume or destroy the stream.
    */
-  getBlob(registry: string, repository: string, digest: string, signal?: AbortSignal): Promise<Readable> {
-    return blobs.getBlob(this.blobEnv, { registry, repository, digest }, signal);
+  getBlob(registry: string, repository: string, blob: string | { digest: string; size: number }, signal?: AbortSignal): Promise<Readable> {
+    const { digest, size } = typeof blob === 'string' ? { digest: blob, size: undefined } : blob;
+    return blobs.getBlob(this.blobEnv, { registry, repository, digest }, size, signal);
   }
 
   /** HEAD a blob: whether the repository has it. */
@@ -88,12 +99,12 @@ export class RegistryClient {
   }
 
   /**
-   * POST an upload then a monolithic PUT ?digest= with Content-Length = size and the stream as
-   * body. `open` is called again for every retry (and once more if a 401 must be answered first).
-   * A stream of another length fails with an IntegrityError.
+   * Uploads a blob: POST an upload, then a monolithic PUT ?digest= with the stream as body for
+   * blobs up to the chunking threshold, or PATCH chunks (resumed after a failure) then PUT above
+   * it. `open` is called again for every retry. A stream of another length fails with an IntegrityError.
    */
   uploadBlob(registry: string, repository: string, blob: { digest: string; size: number }, open: () => Promise<Readable>, signal?: AbortSignal): Promise<void> {
-    return blobs.uploadBlob(this.blobEnv, { registry, repository, digest: blob.digest }, blob.size, open, signal);
+    return uploadBlob(this.blobEnv, { registry, repository, digest: blob.digest }, blob.size, open, signal);
   }
 
   /** PUT a manifest under a tag or digest; returns the digest the registry reports (Docker-Content-Digest) or sha256 of bytes. */

@@ -112,3 +112,16 @@ export function networkError(err: unknown, ctx: FailureContext, host: string, re
 export function protocolError(message: string, ctx: FailureContext, redactor: Redactor, status?: number): RegistryError {
   return build(`${ctx.action}: ${message}`, ctx, { transient: false, ...(status !== undefined ? { status } : {}) }, redactor);
 }
+
+/**
+ * Whether trying a whole operation again (Kaniko's `--push-retry`, `--image-download-retry`) may
+ * help: transient failures (429, 5xx, resets, after the request's own retries) and unreachable
+ * registries may clear up; a refusal (401, 403, 404, 400) or a malformed name will not.
+ */
+export function isRetryableFailure(err: unknown): err is RegistryError {
+  if (!(err instanceof RegistryError)) return false;
+  if (err instanceof TransientRegistryError) return true;
+  const status = err.details.status;
+  if (status !== undefined) return isRetryableStatus(status);
+  return classifyNetworkError(err.cause) !== undefined;
+}

@@ -32,6 +32,8 @@ const SIMPLE: Record<string, { reason: string; retryable: boolean }> = {
   UND_ERR_BODY_TIMEOUT: { reason: 'timed out reading the response', retryable: true },
   UND_ERR_SOCKET: { reason: 'connection closed unexpectedly', retryable: true },
   UND_ERR_CLOSED: { reason: 'connection closed unexpectedly', retryable: true },
+  UND_ERR_RES_CONTENT_LENGTH_MISMATCH: { reason: 'the response ended before its Content-Length', retryable: true },
+  UND_ERR_HTTP_PARSER: { reason: 'malformed HTTP response', retryable: true },
 };
 
 const NOT_TLS = new Set(['ERR_SSL_WRONG_VERSION_NUMBER', 'ERR_SSL_PACKET_LENGTH_TOO_LONG', 'ERR_SSL_HTTP_REQUEST']);
@@ -88,7 +90,7 @@ export function classifyNetworkError(err: unknown): NetworkFailure | undefined {
         reason: `TLS handshake failed: ${detail}`,
         retryable: false,
         tls: true,
-        hint: 'trust its CA with --registry-certificate, or skip verification with --skip-tls-verify-registry',
+        hint: 'trust its CA with --registry-certificate REGISTRY=/path/to/ca.pem, or skip verification with --skip-tls-verify-registry REGISTRY (--skip-tls-verify for pushes, --skip-tls-verify-pull for pulls)',
       };
     }
   }

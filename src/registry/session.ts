@@ -7,7 +7,7 @@
  */
 import type { Readable } from 'node:stream';
 import type { Dispatcher } from 'undici';
-import { RegistryError } from '../errors.js';
+import { errnoCode, RegistryError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { Authenticator } from './auth.js';
 import { discard } from './body.js';
@@ -253,7 +253,11 @@ export class Session {
     const why = reasons.length === 1 ? (reasons[0] ?? '') : failures.map((f) => `${f.scheme.toUpperCase()}: ${f.failure.reason}`).join('; ');
     const first = failures[0];
     // With plain HTTP already allowed, "allow plain HTTP" is no advice; a certificate hint still is.
-    const hint = first?.failure.hint !== undefined && !(triedHttp && first.failure.hint.includes('insecure')) ? first.failure.hint : undefined;
+    let hint = first?.failure.hint !== undefined && !(triedHttp && first.failure.hint.includes('insecure')) ? first.failure.hint.replaceAll('REGISTRY', registry) : undefined;
+    if (hint === undefined && first?.scheme === 'https' && errnoCode(first.cause) === 'UND_ERR_SOCKET') {
+      // Go's TLS server (distribution with `clientcas`) hangs up on a client without a certificate.
+      hint = `a registry that requires a client certificate closes the connection like this: give one with --registry-client-cert ${registry}=CERT,KEY`;
+    }
     const details: RegistryError['details'] = { registry };
     if (ctx.repository !== undefined) details.repository = ctx.repository;
     return new RegistryError(this.o.redactor.apply(`${ctx.action}: cannot reach registry ${registry}: ${why}`), details, {

@@ -53,4 +53,8 @@ export interface RegistryClientOptions {
   now?: () => number;
   /** Extra CA / client certificate per registry (--registry-certificate, --registry-client-cert). */
   tls?: (registry: string) => RegistryTlsOptions | undefined;
+  /** Blobs larger than this many bytes are uploaded in chunks (default 64 MiB). */
+  chunkedUploadThreshold?: number;
+  /** Bytes per chunk of a chunked upload (default 32 MiB, or the registry's minimum if larger). */
+  chunkSize?: number;
 }

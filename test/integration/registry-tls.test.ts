@@ -1,23 +1,28 @@
 /**
  * The registry client against the real distribution registry serving HTTPS with a self-signed
  * certificate (made by openssl): verified by default and refused with a clear message, accepted
- * with --skip-tls-verify or with the certificate given as a CA (--registry-certificate).
+ * with --skip-tls-verify or with the certificate given as a CA (--registry-certificate); and a
+ * registry demanding client certificates (--registry-client-cert).
  */
 import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { afterAll, beforeAll, expect, test } from 'vitest';
+import { afterAll, beforeAll, describe, expect, test, vi } from 'vitest';
 import { RegistryError } from '../../src/errors.js';
 import { silentLogger } from '../../src/log.js';
 import { sha256Of } from '../../src/oci/digest.js';
 import { RegistryClient, type RegistryClientOptions } from '../../src/registry/index.js';
+import { issueCert, makeCa, type CertFiles } from '../support/certs.js';
 import { startRegistry, type TestRegistry } from '../support/registry.js';
 
 let reg: TestRegistry;
+let mtls: TestRegistry;
 let dir: string;
 let cert: string;
+let ca: CertFiles;
+let clientCert: CertFiles;
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'kiln-tls-'));
@@ -29,18 +34,19 @@ beforeAll(async () => {
     '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1',
   ]);
   cert = await readFile(certPath, 'utf8');
-  // startRegistry's readiness probe uses the global fetch, which cannot be given our CA: let it
-  // accept the self-signed certificate while it polls. Kiln's client ignores this variable.
-  process.env.NODE_TLS_REJECT_UNAUTHORIZED = '0';
-  try {
-    reg = await startRegistry({ extraHttp: ['  tls:', `    certificate: ${certPath}`, `    key: ${keyPath}`].join('\n') });
-  } finally {
-    delete process.env.NODE_TLS_REJECT_UNAUTHORIZED;
-  }
+  reg = await startRegistry({ extraHttp: ['  tls:', `    certificate: ${certPath}`, `    key: ${keyPath}`].join('\n'), tls: { ca: cert } });
+  // Mutual TLS: a CA of our own signs the registry's and the client's certificates.
+  ca = await makeCa(dir, 'mtls-ca');
+  const server = await issueCert(ca, dir, 'mtls-registry', 'server');
+  clientCert = await issueCert(ca, dir, 'mtls-client', 'client');
+  mtls = await startRegistry({
+    extraHttp: ['  tls:', `    certificate: ${server.cert}`, `    key: ${server.key}`, '    clientcas:', `      - ${ca.cert}`].join('\n'),
+    tls: { ca: ca.certPem, cert: clientCert.certPem, key: clientCert.keyPem },
+  });
 });
 
 afterAll(async () => {
-  await reg?.stop();
+  await Promise.all([reg?.stop(), mtls?.stop()]);
   if (dir) await rm(dir, { recursive: true, force: true });
 });
 
@@ -82,4 +88,21 @@ test('the certificate given as an extra CA is trusted', async () => {
 test('skipping verification for another registry changes nothing here', async () => {
   const err = await withClient({ skipTlsVerify: (r) => r === 'other.example' }, (c) => c.hasBlob(reg.host, 'tls/app', sha256Of('x'))).catch((e: unknown) => e);
   expect(err).toBeInstanceOf(RegistryError);
+});
+
+describe('mutual TLS', () => {
+  const tls = (withCert: boolean) => (r: string) => (r === mtls.host ? { ca: ca.certPem, ...(withCert ? { cert: clientCert.certPem, key: clientCert.keyPem } : {}) } : undefined);
+
+  test('the client certificate is presented', async () => {
+    expect(await withClient({ tls: tls(true) }, (c) => c.hasBlob(mtls.host, 'mtls/app', sha256Of('x')))).toBe(false);
+  });
+
+  test('without one the registry hangs up; the hint names --registry-client-cert, after the retries', async () => {
+    const sleep = vi.fn(async (_ms: number) => {});
+    const err = await withClient({ tls: tls(false), sleep }, (c) => c.hasBlob(mtls.host, 'mtls/app', sha256Of('x'))).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(RegistryError);
+    expect((err as Error).message).toMatch(new RegExp(`^checking blob ${mtls.host}/mtls/app@sha256:[0-9a-f]{64}: cannot reach registry ${mtls.host}: HTTPS: connection closed unexpectedly`));
+    expect((err as RegistryError).hint).toBe(`a registry that requires a client certificate closes the connection like this: give one with --registry-client-cert ${mtls.host}=CERT,KEY`);
+    expect(sleep.mock.calls.map((x) => x[0])).toEqual([1000, 2000, 4000]);
+  });
 });

@@ -4,6 +4,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { request as httpsRequest } from 'node:https';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -35,6 +36,11 @@ export interface RegistryOptions {
   extraConfig?: string;
   /** Extra YAML lines appended inside the `http:` block (e.g. `  tls: …`). */
   extraHttp?: string;
+  /**
+   * PEM material for the readiness check of a TLS registry: the CA that signed its certificate,
+   * and a client certificate and key when it demands mutual TLS (`clientcas`).
+   */
+  tls?: { ca?: string; cert?: string; key?: string };
 }
 
 /** Starts a registry and resolves once it answers `GET /v2/`. */
@@ -68,7 +74,7 @@ export async function startRegistry(opts: RegistryOptions = {}): Promise<TestReg
   const scheme = opts.extraHttp?.includes('tls:') ? 'https' : 'http';
   const deadline = Date.now() + 15_000;
   for (;;) {
-    const done = await Promise.race([exited.then(() => true), ready(scheme, port)]);
+    const done = await Promise.race([exited.then(() => true), opts.tls ? readyTls(port, opts.tls) : ready(scheme, port)]);
     if (done === true) throw new Error(`docker-registry exited before it was ready: ${stderr}`);
     if (done === 'ok') break;
     if (Date.now() > deadline) {
@@ -99,4 +105,16 @@ async function ready(scheme: string, port: number): Promise<'ok' | 'no'> {
   } catch {
     return 'no';
   }
+}
+
+/** The readiness check over HTTPS with the test's own CA (and client certificate), never trusting blindly. */
+async function readyTls(port: number, tls: NonNullable<RegistryOptions['tls']>): Promise<'ok' | 'no'> {
+  return new Promise((resolve) => {
+    const req = httpsRequest({ host: '127.0.0.1', port, path: '/v2/', method: 'GET', ...tls, agent: false }, (res) => {
+      res.resume();
+      res.on('end', () => resolve(res.statusCode === 200 || res.statusCode === 401 ? 'ok' : 'no'));
+    });
+    req.on('error', () => resolve('no'));
+    req.end();
+  });
 }
