@@ -1,22 +1,29 @@
 /**
  * RUN: executes a command inside the rootfs with the chosen ProcessRunner, as the stage's USER,
  * in its WORKDIR, with its ENV plus the ARGs in scope (Docker passes build args to RUN but does
- * not persist them). What changed is found by comparing a file index of the rootfs taken before
- * and after (DESIGN.md §4).
+ * not persist them). `--mount`s, `--network=none` and a `#!` heredoc's file are set up in the
+ * step's private namespaces; what changed is found by comparing a file index of the rootfs taken
+ * before and after (DESIGN.md §4) — after every mount point Kiln made is gone again.
  */
-import { DockerfileError, StepError } from '../errors.js';
+import { writeFile, chmod } from 'node:fs/promises';
+import { DockerfileError, fsError, StepError } from '../errors.js';
 import type { RunInstruction } from '../dockerfile/instructions.js';
 import type { ProcessRunner } from '../exec/runner.js';
 import { resolveUser } from '../exec/users.js';
 import { mkdirAll } from '../rootfs/mkdir.js';
-import { prepareMountPoints } from '../rootfs/mount-points.js';
+import { MountTargets, prepareMountPoints } from '../rootfs/mount-points.js';
 import { readRootfsFile } from '../rootfs/read.js';
 import type { Rootfs } from '../rootfs/rootfs.js';
 import type { Snapshotter } from '../snapshot/snapshotter.js';
-import { commandArgv } from './command-form.js';
+import { expand } from './expand.js';
+import { PIPES_DIR, runCommand, type RunCommand } from './run-command.js';
+import { checkRunSecurity, runNetwork } from './run-flags.js';
+import { MountSpecError, parseMountSpec, type MountSpec } from './run-mount-spec.js';
+import { prepareRunMounts, type PreparedRunMounts, type RunMountEnv } from './run-mounts.js';
 import { DEFAULT_PATH, type StageState, type StepIO, type StepResult } from './step.js';
 import { OutputTail } from './output-tail.js';
 
+/** What RUN needs from the stage builder. */
 export interface RunDeps extends StepIO {
   rootfs: Rootfs;
   runner: ProcessRunner;
@@ -26,10 +33,9 @@ export interface RunDeps extends StepIO {
   snapshotter: Snapshotter;
   /** Docker's predefined proxy ARGs given with --build-arg: in RUN's environment without an ARG line. */
   proxyArgs: ReadonlyMap<string, string>;
+  /** What `RUN --mount` needs from the build: context, other stages, cache dir, secrets. */
+  mounts: RunMountEnv;
 }
-
-/** Flags of RUN that Kiln does not implement yet: refused, never silently ignored. */
-const UNSUPPORTED = ['mount', 'network', 'security'];
 
 /** The environment of a RUN: ARGs in scope, overridden by ENV; PATH and HOME defaulted as Docker does. */
 export function runEnv(state: StageState, home: string, proxyArgs: ReadonlyMap<string, string> = new Map()): string[] {
@@ -44,12 +50,65 @@ export function runEnv(state: StageState, home: string, proxyArgs: ReadonlyMap<s
   return [...env].map(([k, v]) => `${k}=${v}`);
 }
 
-export async function run(ins: RunInstruction, state: StageState, deps: RunDeps): Promise<StepResult> {
-  for (const f of UNSUPPORTED) {
-    if (ins.flags[f] !== undefined) throw new DockerfileError(`RUN --${f} is not supported yet`, ins.at, { source: ins.text });
+/** Parses every `--mount` of the instruction in the stage's scope. */
+function mountSpecs(ins: RunInstruction, state: StageState): MountSpec[] {
+  return ins.mounts.map((value) => {
+    try {
+      return parseMountSpec(value, (word) => expand(ins, state, word), state.config.WorkingDir || '/');
+    } catch (err) {
+      if (!(err instanceof MountSpecError)) throw err;
+      throw new DockerfileError(`RUN --mount=${value}: ${err.message}`, ins.at, { source: ins.text, ...(err.hint ? { hint: err.hint } : {}) });
+    }
+  });
+}
+
+const NAMESPACES_HINT =
+  'run Kiln as root with CAP_SYS_ADMIN (e.g. a privileged container, or securityContext.capabilities.add: ["SYS_ADMIN"]) or where user namespaces are allowed, so that it can create namespaces';
+
+/** Refuses what only the "namespaces" isolation can do, naming the mode this host allows. */
+function checkIsolation(ins: RunInstruction, runner: ProcessRunner, specs: readonly MountSpec[], network: 'host' | 'none'): void {
+  if (runner.mode === 'namespaces') return;
+  const what = specs.length > 0 ? 'RUN --mount needs a private mount namespace' : network === 'none' ? 'RUN --network=none needs a network namespace of its own' : undefined;
+  if (what) throw new StepError(`${what}, and this host allows only "${runner.mode}" isolation`, ins.at, { hint: NAMESPACES_HINT });
+}
+
+/** The name of a `#!` heredoc's file must be one path component (it lives in /dev/pipes). */
+function checkScriptName(ins: RunInstruction, command: RunCommand): void {
+  const name = command.script?.name;
+  if (name !== undefined && (name.includes('/') || name === '.' || name === '..')) {
+    throw new DockerfileError(`RUN heredoc delimiter ${JSON.stringify(name)} cannot name a file in ${PIPES_DIR}`, ins.at, { source: ins.text });
   }
-  if (ins.heredocs.length > 0) throw new DockerfileError('RUN with a heredoc is not supported yet', ins.at, { source: ins.text });
-  const argv = commandArgv(ins.command, state);
+}
+
+/**
+ * Puts a `#!` heredoc's file at /dev/pipes/<name> in the rootfs itself, for runners that cannot
+ * mount it there (chroot mode, or a rootfs whose /dev is not a directory); removed after the step.
+ */
+async function scriptInRootfs(rootfs: Rootfs, script: { name: string; content: string }): Promise<MountTargets> {
+  const targets = new MountTargets(rootfs);
+  const got = await targets.prepare(`${PIPES_DIR}/${script.name}`, 'file', true);
+  if ('error' in got) {
+    await targets.cleanup();
+    throw new StepError(`RUN heredoc: cannot write ${PIPES_DIR}/${script.name}: ${got.error}`);
+  }
+  try {
+    await writeFile(got.host, script.content);
+    await chmod(got.host, 0o755);
+  } catch (err) {
+    await targets.cleanup();
+    throw fsError(`writing ${PIPES_DIR}/${script.name}`, err);
+  }
+  return targets;
+}
+
+/** RUN: runs the step and reports what it changed in the rootfs; a failing command is a StepError (exit 6). */
+export async function run(ins: RunInstruction, state: StageState, deps: RunDeps): Promise<StepResult> {
+  checkRunSecurity(ins);
+  const network = runNetwork(ins);
+  const specs = mountSpecs(ins, state);
+  const command = runCommand(ins, state);
+  checkScriptName(ins, command);
+  checkIsolation(ins, deps.runner, specs, network);
   const display = ins.command.form === 'shell' ? ins.command.command : JSON.stringify(ins.command.argv);
   const userSpec = state.config.User || 'root';
   const who = resolveUser(userSpec, await readRootfsFile(deps.rootfs, '/etc/passwd'), await readRootfsFile(deps.rootfs, '/etc/group'));
@@ -62,16 +121,25 @@ export async function run(ins: RunInstruction, state: StageState, deps: RunDeps)
   const mounts = await prepareMountPoints(deps.rootfs);
   const tail = new OutputTail(40, 8192);
   let result;
+  let prepared: PreparedRunMounts | undefined;
+  let placedScript: MountTargets | undefined;
   try {
-    deps.logger.info(`RUN ${display}`, { isolation: deps.runner.mode });
+    const inRootfs = command.script !== undefined && (deps.runner.mode === 'chroot' || !mounts.plan.dev);
+    if (inRootfs && command.script) placedScript = await scriptInRootfs(deps.rootfs, command.script);
+    const script = inRootfs ? undefined : command.script;
+    if (specs.length > 0 || script) prepared = await prepareRunMounts(specs, script, deps.rootfs, deps.mounts, ins.at);
+    deps.logger.info(`RUN ${display}`, { isolation: deps.runner.mode, ...(specs.length ? { mounts: specs.map((s) => s.type).join(',') } : {}), ...(network === 'none' ? { network } : {}) });
     result = await deps.runner.run(
       {
-        argv,
-        env: runEnv(state, who.home, deps.proxyArgs),
+        argv: command.argv,
+        // Secrets exposed with `env=` come last, so they win over an ENV of the same name (BuildKit).
+        env: [...runEnv(state, who.home, deps.proxyArgs), ...(prepared?.env ?? [])],
         cwd,
         user: { uid: who.uid, gid: who.gid },
         rootfs: deps.rootfs.root,
         mounts: mounts.plan,
+        ...(prepared ? { extra: prepared.extra } : {}),
+        ...(network === 'none' ? { network } : {}),
         onOutput: (chunk) => {
           tail.push(chunk);
           deps.output(chunk);
@@ -80,6 +148,8 @@ export async function run(ins: RunInstruction, state: StageState, deps: RunDeps)
       deps.signal,
     );
   } finally {
+    await prepared?.cleanup();
+    await placedScript?.cleanup();
     await mounts.cleanup();
   }
   deps.signal.throwIfAborted();

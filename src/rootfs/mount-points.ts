@@ -1,11 +1,14 @@
 /**
- * Mount points a RUN needs inside the rootfs (/dev, /proc, /sys, /etc/resolv.conf, /etc/hosts).
+ * Mount points a RUN needs inside the rootfs (/dev, /proc, /sys, /etc/resolv.conf, /etc/hosts), and
+ * those of its `RUN --mount` targets ({@link MountTargets}).
  * A missing directory is created for the run and removed afterwards, so it never shows up in a
  * snapshot; a path that is a symlink (or anything but the expected type) is not mounted on,
  * since a hostile image could point it anywhere.
  */
-import { lstat, mkdir, rmdir } from 'node:fs/promises';
+import { lstat, mkdir, rmdir, unlink, writeFile } from 'node:fs/promises';
+import { posix } from 'node:path';
 import { errnoCode, fsError } from '../errors.js';
+import { mkdirAll } from './mkdir.js';
 import type { Rootfs } from './rootfs.js';
 
 export interface PreparedMounts {
@@ -59,4 +62,60 @@ export async function prepareMountPoints(rootfs: Rootfs): Promise<PreparedMounts
       }
     },
   };
+}
+
+/** What a mount needs at its target: a directory (directory sources, tmpfs) or a regular file (file sources, secrets). */
+export type MountPointKind = 'dir' | 'file';
+
+/**
+ * Mount points for `RUN --mount` targets in one rootfs (or in a mount source, for nested
+ * targets). Symlinks on the way are resolved inside the root as a chroot would; a target that
+ * is itself a symlink, or of the wrong type, is refused. What is created here (the target and its
+ * missing parents) is removed by {@link MountTargets.cleanup} once the step is over — before the
+ * snapshot — so a mount point never appears in a layer, while content the step wrote into a
+ * created parent stays (it is the step's output).
+ */
+export class MountTargets {
+  /** Host paths created, in creation order. */
+  private readonly created: { host: string; kind: MountPointKind }[] = [];
+
+  constructor(private readonly rootfs: Rootfs) {}
+
+  /**
+   * Makes `imagePath` ready to be mounted on and returns its host path (free of symlinks), or an
+   * error message. With `create: false` nothing is made: the target must exist already (a
+   * target inside a read-only source).
+   */
+  async prepare(imagePath: string, kind: MountPointKind, create: boolean): Promise<{ host: string } | { error: string }> {
+    const parent = posix.dirname(imagePath);
+    if (create) {
+      for (const made of await mkdirAll(this.rootfs, parent)) {
+        this.created.push({ host: await this.rootfs.resolve(made), kind: 'dir' });
+      }
+    } else if ((await kindOf(await this.rootfs.resolve(parent, { followFinal: true }))) !== 'dir') {
+      return { error: `${parent} is not a directory` };
+    }
+    const host = await this.rootfs.resolve(imagePath);
+    const found = await kindOf(host);
+    if (found === kind) return { host };
+    if (found !== 'missing') return { error: `${imagePath} is ${found === 'other' ? 'a symlink or special file' : `a ${found === 'dir' ? 'directory' : 'file'}`}, and the mount needs a ${kind === 'dir' ? 'directory' : 'file'} there` };
+    if (!create) return { error: `${imagePath} does not exist` };
+    try {
+      if (kind === 'dir') await mkdir(host, { mode: 0o755 });
+      else await writeFile(host, '', { mode: 0o644, flag: 'wx' });
+    } catch (err) {
+      throw fsError(`creating mount point ${imagePath}`, err);
+    }
+    this.created.push({ host, kind });
+    return { host };
+  }
+
+  /** Removes what {@link prepare} created, deepest first; directories the step filled are kept. */
+  async cleanup(): Promise<void> {
+    for (const { host, kind } of this.created.splice(0).reverse()) {
+      await (kind === 'dir' ? rmdir(host) : unlink(host)).catch((err: unknown) => {
+        if (errnoCode(err) !== 'ENOTEMPTY' && errnoCode(err) !== 'ENOENT') throw fsError(`removing mount point ${host}`, err);
+      });
+    }
+  }
 }

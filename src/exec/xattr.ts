@@ -1,0 +1,132 @@
+/**
+ * Extended attributes through the Debian `attr` package's `setfattr` and `getfattr` (Node has
+ * no xattr API; a native addon would need a compiler at install time). Both work in batches —
+ * one process per layer to set, one per thousand-odd files to read — and never follow a final
+ * symlink (`-h`). File names travel in getfattr's dump format, where `\ooo` escapes newlines and
+ * backslashes; everything else is raw bytes.
+ */
+import { spawn } from 'node:child_process';
+
+/** Attributes of one host path (structurally `layers/tools.ts` XattrItem). */
+export interface XattrItem {
+  host: string;
+  xattrs: ReadonlyMap<string, Buffer>;
+}
+
+/** Paths per getfattr call are limited by bytes of arguments, well under Linux's ARG_MAX. */
+const ARG_BYTES = 256 * 1024;
+
+interface Ran {
+  code: number | null;
+  stdout: Buffer;
+  stderr: string;
+}
+
+function runTool(program: string, args: string[], input: Buffer | undefined, signal?: AbortSignal): Promise<Ran> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(program, args, { stdio: ['pipe', 'pipe', 'pipe'], env: { LC_ALL: 'C' }, ...(signal ? { signal } : {}) });
+    const out: Buffer[] = [];
+    let err = '';
+    child.stdout.on('data', (d: Buffer) => out.push(d));
+    child.stderr.on('data', (d: Buffer) => {
+      err += d.toString();
+    });
+    child.once('error', reject);
+    child.stdin.on('error', () => undefined); // EPIPE when the tool exits early; its status says why
+    child.stdin.end(input ?? Buffer.alloc(0));
+    child.once('close', (code) => resolve({ code, stdout: Buffer.concat(out), stderr: err }));
+  });
+}
+
+/** getfattr's quoting of a name: `\ooo` for backslash, control characters and DEL. */
+function escapeName(name: Buffer): Buffer {
+  const parts: Buffer[] = [];
+  for (const b of name) {
+    parts.push(b === 0x5c || b < 0x20 || b === 0x7f ? Buffer.from(`\\${b.toString(8).padStart(3, '0')}`, 'latin1') : Buffer.from([b]));
+  }
+  return Buffer.concat(parts);
+}
+
+function unescapeName(quoted: Buffer): Buffer {
+  const out: number[] = [];
+  for (let i = 0; i < quoted.length; i++) {
+    const b = quoted[i] ?? 0;
+    const oct = quoted.toString('latin1', i + 1, i + 4);
+    if (b === 0x5c && /^[0-7]{3}$/.test(oct)) {
+      out.push(parseInt(oct, 8));
+      i += 3;
+    } else out.push(b);
+  }
+  return Buffer.from(out);
+}
+
+/** Parses `getfattr -e hex` output into values of one attribute by host path. */
+export function parseGetfattr(output: Buffer, attribute: string): Map<string, Buffer> {
+  const found = new Map<string, Buffer>();
+  let file: string | undefined;
+  let start = 0;
+  while (start < output.length) {
+    let end = output.indexOf(0x0a, start);
+    if (end < 0) end = output.length;
+    const line = output.subarray(start, end);
+    start = end + 1;
+    if (line.subarray(0, 8).toString('latin1') === '# file: ') file = unescapeName(line.subarray(8)).toString('utf8');
+    else {
+      const text = line.toString('latin1');
+      const prefix = `${attribute}=0x`;
+      if (file !== undefined && text.startsWith(prefix)) found.set(file, Buffer.from(text.slice(prefix.length), 'hex'));
+    }
+  }
+  return found;
+}
+
+/** Host paths in batches whose arguments stay within {@link ARG_BYTES}. */
+function batches(hosts: string[]): string[][] {
+  const out: string[][] = [];
+  let current: string[] = [];
+  let bytes = 0;
+  for (const h of hosts) {
+    const size = Buffer.byteLength(h) + 1;
+    if (current.length > 0 && bytes + size > ARG_BYTES) {
+      out.push(current);
+      current = [];
+      bytes = 0;
+    }
+    current.push(h);
+    bytes += size;
+  }
+  if (current.length > 0) out.push(current);
+  return out;
+}
+
+/** An XattrTool (see `layers/tools.ts`) on `setfattr`/`getfattr` at the given paths. */
+export function attrTool(setfattr: string, getfattr: string): {
+  set(items: XattrItem[], signal?: AbortSignal): Promise<string[]>;
+  capabilities(hosts: string[], signal?: AbortSignal): Promise<Map<string, Buffer>>;
+} {
+  return {
+    async set(items, signal) {
+      if (items.length === 0) return [];
+      const dump: Buffer[] = [];
+      for (const item of items) {
+        dump.push(Buffer.from('# file: '), escapeName(Buffer.from(item.host)), Buffer.from('\n'));
+        for (const [name, value] of item.xattrs) dump.push(Buffer.from(`${name}=0x${value.toString('hex')}\n`, 'latin1'));
+        dump.push(Buffer.from('\n'));
+      }
+      const r = await runTool(setfattr, ['-h', '--restore=-'], Buffer.concat(dump), signal);
+      if (r.code === 0) return [];
+      const lines = r.stderr.split('\n').filter((l) => l.trim() !== '');
+      return lines.length > 0 ? lines : [`setfattr exited with status ${String(r.code)}`];
+    },
+    async capabilities(hosts, signal) {
+      const found = new Map<string, Buffer>();
+      for (const batch of batches(hosts)) {
+        // Exit status 1 only says that some files have no such attribute.
+        const r = await runTool(getfattr, ['-h', '--absolute-names', '-n', 'security.capability', '-e', 'hex', '--', ...batch], undefined, signal);
+        if (r.code !== 0 && r.code !== 1) throw new Error(`getfattr failed (status ${String(r.code)}): ${r.stderr.trim()}`);
+        for (const [host, value] of parseGetfattr(r.stdout, 'security.capability')) found.set(host, value);
+      }
+      return found;
+    },
+  };
+}
