@@ -1,19 +1,30 @@
 /**
- * COPY from the build context, with Docker's destination rules: a directory source copies its
- * contents; several sources, a wildcard or a destination ending in `/` (or an existing
- * directory) mean "into this directory"; a relative destination is under WORKDIR.
+ * COPY and ADD (Dockerfile reference, "COPY", "ADD"): sources from the build context (filtered by
+ * `.dockerignore`), an earlier stage or image (`COPY --from`), heredocs, and for ADD also remote
+ * files, git repositories and local tar archives, which are unpacked. Docker's destination rules
+ * are in copy-dest.ts, source matching in copy-sources.ts, ownership in copy-owner.ts, `--chmod`
+ * in copy-chmod.ts. `--link` needs nothing more: its promise — the step's layer holds exactly the
+ * files the step copied, independent of the layers below — is what every COPY/ADD layer of Kiln
+ * already is (the snapshot lists only the copied paths and their parents).
  */
-import { lstat } from 'node:fs/promises';
-import { basename, posix } from 'node:path';
 import { DockerfileError, StepError } from '../errors.js';
-import type { CopyInstruction } from '../dockerfile/instructions.js';
-import { matchSources, SourceNotFound } from '../context/sources.js';
-import { matchRootfsSources } from '../rootfs/sources.js';
-import { copyIntoRootfs, isDirectoryInRootfs } from '../rootfs/copy-in.js';
-import type { Owner } from '../rootfs/mkdir.js';
-import type { Rootfs } from '../rootfs/rootfs.js';
-import { readRootfsFile } from '../rootfs/read.js';
-import { parseGroup, parsePasswd } from '../exec/users.js';
+import type { CopyInstruction, Heredoc } from '../dockerfile/instructions.js';
+import type { Dockerignore } from '../context/dockerignore.js';
+import { hasWildcard } from '../context/glob.js';
+import { NO_FILTER, PathFilter } from '../context/path-filter.js';
+import { PatternSyntaxError } from '../context/pattern.js';
+import { classifySource, urlFileName, type GitSource, type HttpSource } from '../context/remote-source.js';
+import type { Logger } from '../log.js';
+import { isDirectoryInRootfs, writeStreamIntoRootfs } from '../rootfs/copy-in.js';
+import { Rootfs } from '../rootfs/rootfs.js';
+import { addGit } from './add-git.js';
+import { addUrl, parseDigest, type ExpectedDigest } from './add-url.js';
+import { ChmodSyntaxError, parseChmod, type ChmodFn } from './copy-chmod.js';
+import { destinationOf, fileTarget, sourceCountError, type Destination } from './copy-dest.js';
+import { HEREDOC_MODE, heredocContent, heredocStream } from './copy-heredoc.js';
+import { chownOwner } from './copy-owner.js';
+import { matchParents, matchSource, type MatchedSource, type SourceTree } from './copy-sources.js';
+import { copyTreeItem } from './copy-tree-item.js';
 import { expand } from './expand.js';
 import type { StageState, StepResult } from './step.js';
 
@@ -22,92 +33,130 @@ export interface CopyDeps {
   contextDir: string;
   /** The rootfs of a `--from` stage or image (built or pulled by the executor). */
   fromSource: (value: string) => Promise<Rootfs>;
+  /** The build context's ignore patterns (none when absent). */
+  dockerignore?: Dockerignore;
+  logger: Logger;
+  signal: AbortSignal;
+  /** The build's environment (PATH for git and decompressors, git's credentials). */
+  env: Readonly<Record<string, string | undefined>>;
+  /** Scratch space outside the rootfs (downloads to unpack, git checkouts). */
+  tmpDir: string;
+  /** The clock, for the mtime of heredoc files (as BuildKit: the time they are made). */
+  now: () => Date;
 }
 
-/** Flags of COPY that Kiln does not implement yet: refused, never silently ignored. */
-const UNSUPPORTED = ['link', 'parents', 'exclude'];
+/** One thing to copy, in instruction order. */
+type Item =
+  | { kind: 'tree'; tree: SourceTree; match: MatchedSource; fromContext: boolean }
+  | { kind: 'http'; source: HttpSource }
+  | { kind: 'git'; source: GitSource }
+  | { kind: 'heredoc'; doc: Heredoc };
 
-interface Matched {
-  hostPath: string;
-  /** The source's own name, used when copying into a directory. */
-  name: string;
+/** The instruction's flags, expanded and checked. */
+interface Options {
+  chmod?: ChmodFn;
+  excludes: PathFilter;
+  parents: boolean;
+  from?: string;
 }
 
-/** Sources from the build context (owner root unless --chown), or from a --from stage/image (owner kept). */
-async function gatherSources(ins: CopyInstruction, state: StageState, deps: CopyDeps): Promise<Matched[]> {
-  const matched: Matched[] = [];
-  const from = ins.flags.from;
-  const fromRoot = typeof from === 'string' ? await deps.fromSource(expand(ins, state, from)) : undefined;
-  for (const s of ins.sources) {
-    const src = expand(ins, state, s);
-    if (fromRoot) {
-      const found = await matchRootfsSources(fromRoot, src);
-      if (found.length === 0) throw new StepError(`COPY --from=${String(from)} failed: ${src} not found`, ins.at);
-      matched.push(...found.map((f) => ({ hostPath: f.hostPath, name: basename(f.imagePath) })));
+function fail(ins: CopyInstruction, message: string): never {
+  throw new DockerfileError(message, ins.at, { source: ins.text });
+}
+
+function options(ins: CopyInstruction, state: StageState): Options {
+  const word = (v: string | true | undefined): string | undefined => (typeof v === 'string' ? expand(ins, state, v) : undefined);
+  const chmodValue = word(ins.flags.chmod);
+  const from = word(ins.flags.from);
+  try {
+    const chmod = chmodValue !== undefined && chmodValue !== '' ? parseChmod(chmodValue) : undefined;
+    const excludes = new PathFilter(ins.excludes.map((e) => expand(ins, state, e)));
+    return { ...(chmod ? { chmod } : {}), excludes, parents: ins.flags.parents === true, ...(from ? { from } : {}) };
+  } catch (err) {
+    if (err instanceof ChmodSyntaxError || err instanceof PatternSyntaxError) fail(ins, `${ins.kind} ${err.message}`);
+    throw err;
+  }
+}
+
+/** The sources of the instruction as items, in order (heredocs last, as BuildKit copies them). */
+async function gather(ins: CopyInstruction, state: StageState, opts: Options, deps: CopyDeps): Promise<Item[]> {
+  const items: Item[] = [];
+  const context = (): SourceTree => ({ root: new Rootfs(deps.contextDir), ignore: new PathFilter(deps.dockerignore?.patterns ?? []), label: 'the build context' });
+  const tree = opts.from === undefined ? context() : { root: await deps.fromSource(opts.from), ignore: NO_FILTER, label: `--from=${opts.from}` };
+  for (const word of ins.sources) {
+    const src = expand(ins, state, word);
+    const kind = opts.from === undefined ? classifySource(src) : { kind: 'local' as const };
+    if (kind.kind !== 'local') {
+      if (ins.kind === 'COPY') fail(ins, kind.kind === 'git' ? `source can't be a git ref for COPY: ${src} (use ADD)` : `source can't be a URL for COPY: ${src} (use ADD)`);
+      items.push(kind.kind === 'git' ? { kind: 'git', source: kind } : { kind: 'http', source: kind });
       continue;
     }
-    try {
-      matched.push(...(await matchSources(deps.contextDir, src)).map((m) => ({ hostPath: m.hostPath, name: basename(m.relPath) })));
-    } catch (err) {
-      if (err instanceof SourceNotFound) throw new StepError(`COPY failed: ${err.message}`, ins.at, { cause: err });
-      throw err;
+    const matched = opts.parents ? await matchParents(tree, src) : await matchSource(tree, src);
+    // A wildcard matching nothing is fine as long as the instruction copies something (Docker).
+    if (matched.length === 0 && !hasWildcard(src)) {
+      const why = opts.from === undefined ? `file not found in build context or excluded by .dockerignore: ${src}` : `${src} not found in ${tree.label}`;
+      throw new StepError(`${ins.kind} failed: ${why}`, ins.at);
     }
+    for (const match of matched) items.push({ kind: 'tree', tree, match, fromContext: opts.from === undefined });
   }
-  return matched;
+  for (const doc of ins.heredocs) items.push({ kind: 'heredoc', doc });
+  return items;
 }
 
 /**
- * `--chown=user[:group]`: names are looked up in the image's /etc/passwd and /etc/group; without
- * a group the gid is the same number as the uid (Docker's documented rule).
+ * `--checksum` of ADD (BuildKit dispatchCopy): one source only, remote only; for a URL a digest
+ * checked over the download, for a git repository the commit the ref must resolve to.
  */
-async function ownerOf(ins: CopyInstruction, state: StageState, rootfs: Rootfs): Promise<Owner | undefined> {
-  const flag = ins.flags.chown;
-  if (flag === undefined || flag === true) return ins.flags.from === undefined ? { uid: 0, gid: 0 } : undefined;
-  const spec = expand(ins, state, flag);
-  const [u = '', g] = spec.split(':', 2);
-  const numeric = /^\d+$/;
-  let uid: number;
-  if (numeric.test(u)) uid = Number(u);
-  else {
-    const entry = parsePasswd((await readRootfsFile(rootfs, '/etc/passwd')) ?? '').find((e) => e.name === u);
-    if (!entry) throw new StepError(`COPY --chown=${spec}: unable to find user ${u}: no matching entries in passwd file`, ins.at);
-    uid = entry.uid;
-  }
-  if (g === undefined || g === '') return { uid, gid: uid };
-  if (numeric.test(g)) return { uid, gid: Number(g) };
-  const group = parseGroup((await readRootfsFile(rootfs, '/etc/group')) ?? '').find((e) => e.name === g);
-  if (!group) throw new StepError(`COPY --chown=${spec}: unable to find group ${g}: no matching entries in group file`, ins.at);
-  return { uid, gid: group.gid };
+function checksumOf(ins: CopyInstruction, state: StageState, items: readonly Item[]): { digest?: ExpectedDigest; commit?: string } {
+  const value = ins.flags.checksum;
+  if (typeof value !== 'string') return {};
+  const checksum = expand(ins, state, value);
+  if (ins.sources.length !== 1) fail(ins, "checksum can't be specified for multiple sources");
+  const item = items[0];
+  if (item?.kind === 'http') return { digest: parseDigest(ins, checksum) };
+  if (item?.kind === 'git') return { commit: checksum };
+  return fail(ins, 'checksum requires HTTP(S) or Git sources');
 }
 
-function modeOf(ins: CopyInstruction): number | undefined {
-  const flag = ins.flags.chmod;
-  if (flag === undefined) return undefined;
-  if (flag === true || !/^[0-7]{3,4}$/.test(flag)) {
-    throw new DockerfileError(`COPY --chmod: "${String(flag)}" is not supported (use octal, e.g. --chmod=755)`, ins.at, { source: ins.text });
-  }
-  return parseInt(flag, 8);
-}
-
-/** COPY from the build context into the rootfs. */
+/** COPY or ADD into the rootfs. */
 export async function copy(ins: CopyInstruction, state: StageState, deps: CopyDeps): Promise<StepResult> {
-  if (ins.kind === 'ADD') throw new DockerfileError('ADD is not supported yet; use COPY for local files', ins.at, { source: ins.text });
-  for (const f of UNSUPPORTED) {
-    if (ins.flags[f] !== undefined) throw new DockerfileError(`COPY --${f} is not supported yet`, ins.at, { source: ins.text });
-  }
-  if (ins.heredocs.length > 0) throw new DockerfileError('COPY with a heredoc is not supported yet', ins.at, { source: ins.text });
-  const mode = modeOf(ins);
-  const owner = await ownerOf(ins, state, deps.rootfs);
-  const rawDest = expand(ins, state, ins.dest);
-  const dest = posix.resolve(state.config.WorkingDir || '/', rawDest);
-  const matched = await gatherSources(ins, state, deps);
-  const intoDir = rawDest.endsWith('/') || rawDest === '.' || matched.length > 1 || (await isDirectoryInRootfs(deps.rootfs, dest));
+  const opts = options(ins, state);
+  const dest: Destination = destinationOf(expand(ins, state, ins.dest), state.config.WorkingDir ?? '');
+  const chowned = await chownOwner(ins, state, deps.rootfs);
+  const items = await gather(ins, state, opts, deps);
+  const { digest, commit } = checksumOf(ins, state, items);
+  if (items.length === 0) throw new StepError(`${ins.kind} failed: no source files were specified`, ins.at);
+  const countError = sourceCountError(ins.kind, items.length, dest);
+  if (countError) fail(ins, countError);
+  const intoDir = dest.spelledAsDir || (await isDirectoryInRootfs(deps.rootfs, dest.path));
+  const root = { uid: 0, gid: 0 };
+  const io = { logger: deps.logger, signal: deps.signal, env: deps.env, tmpDir: deps.tmpDir };
+  const links = new Map<string, string>();
   const written: string[] = [];
-  for (const m of matched) {
-    const isDir = (await lstat(m.hostPath)).isDirectory();
-    const target = isDir || !intoDir ? dest : posix.join(dest, m.name);
-    const opts = { ...(owner ? { owner } : {}), ...(mode === undefined ? {} : { mode }) };
-    written.push(...(await copyIntoRootfs(deps.rootfs, m.hostPath, target, opts)));
+  for (const item of items) {
+    deps.signal.throwIfAborted();
+    switch (item.kind) {
+      case 'tree':
+        written.push(...(await copyTreeItem(ins, item, { rootfs: deps.rootfs, dest, intoDir, chmod: opts.chmod, excludes: opts.excludes, owner: chowned ?? (item.fromContext ? root : undefined), links, io })));
+        break;
+      case 'http': {
+        const target = fileTarget(dest, intoDir, urlFileName(item.source.url));
+        written.push(...(await addUrl(ins, deps.rootfs, { url: item.source.url, target, destDir: dest.path, owner: chowned ?? root, ...(opts.chmod ? { chmod: opts.chmod } : {}), ...(digest ? { checksum: digest } : {}) }, io)));
+        break;
+      }
+      case 'git': {
+        const select = opts.excludes.empty ? undefined : (rel: string, isDir: boolean) => opts.excludes.verdict(rel, isDir);
+        const gitItem = { source: item.source, destDir: dest.path, owner: chowned ?? root, keepGitDir: ins.flags['keep-git-dir'] === true, ...(opts.chmod ? { chmod: opts.chmod } : {}), ...(commit === undefined ? {} : { commit }), ...(select ? { select } : {}) };
+        written.push(...(await addGit(ins, deps.rootfs, gitItem, io)));
+        break;
+      }
+      case 'heredoc': {
+        const content = heredocContent(ins, state, item.doc);
+        const mode = opts.chmod ? opts.chmod(HEREDOC_MODE, false) : HEREDOC_MODE;
+        written.push(...(await writeStreamIntoRootfs(deps.rootfs, fileTarget(dest, intoDir, item.doc.name), heredocStream(content), { owner: chowned ?? root, mode, mtime: deps.now() }, deps.signal)));
+        break;
+      }
+    }
   }
   return { state, changes: [...new Set(written)].map((path) => ({ kind: 'upsert' as const, path })) };
 }

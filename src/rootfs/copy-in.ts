@@ -1,21 +1,43 @@
 /**
- * Copies host files (a build context, an earlier stage) into the rootfs for COPY, with Docker's
- * metadata rules: owner from `--chown` (root by default), permissions from the source unless
- * `--chmod`, modification times kept. Symlinks are copied as symlinks. File data moves with
- * `copyFile` (copy_file_range in the kernel), never through memory.
+ * Copies host files (the build context, an earlier stage, a git checkout) and streams (heredocs,
+ * downloads) into the rootfs for COPY and ADD, with BuildKit's metadata rules (tonistiigi/fsutil
+ * copy): owner from `--chown` (kept from the source when the caller passes none), permissions
+ * from the source unless `--chmod`, modification times kept; missing parents of the destination
+ * made 0755 with the `--chown` owner; symlinks copied as symlinks; files hardlinked together in
+ * the source hardlinked together in the copy. File data moves with `copyFile`
+ * (copy_file_range), never through memory. Every path is mapped through {@link Rootfs.resolve}.
  */
-import { chmod, copyFile, lchown, lstat, lutimes, mkdir, readdir, readlink, rm, symlink } from 'node:fs/promises';
+import { chmod, copyFile, lchown, link, lstat, lutimes, mkdir, open, readdir, readlink, rm, symlink } from 'node:fs/promises';
 import type { Stats } from 'node:fs';
 import { join, posix } from 'node:path';
-import { errnoCode, fsError } from '../errors.js';
+import type { Readable } from 'node:stream';
+import { errnoCode, fsError, StepError } from '../errors.js';
 import { mkdirAll, type Owner } from './mkdir.js';
 import type { Rootfs } from './rootfs.js';
 
+/** The permission bits a copied entry gets from its source's (`--chmod`, octal or symbolic). */
+export type ModeFn = (sourceMode: number, isDir: boolean) => number;
+
+/** What a copy does with one entry below the source (see context/path-filter.ts). */
+export type Selector = (rel: string, isDir: boolean) => 'include' | 'exclude' | 'descend';
+
 export interface CopyInOptions {
-  /** Owner of everything copied; undefined keeps the source's (COPY --from without --chown). */
+  /** Owner of everything copied and of the parents made; undefined keeps the source's (COPY --from without --chown). */
   owner?: Owner;
-  /** Permission bits for every copied file and directory (`--chmod`), instead of the source's. */
-  mode?: number;
+  /** Permission bits from the source's; undefined keeps them. */
+  mode?: ModeFn;
+  /** mtime of everything copied instead of the source's (git checkouts). */
+  mtime?: Date;
+  /** Filters entries below a directory source by their path relative to it (.dockerignore, --exclude). */
+  select?: Selector;
+  /** Inode (`dev:ino`) → image path already copied in this instruction, to keep hardlinks. */
+  links?: Map<string, string>;
+  /**
+   * A directory source's destination, when made here, is made like a parent (0755, the owner)
+   * instead of like the source: for the build context's root, which in BuildKit is a directory
+   * of its own, not the client's.
+   */
+  plainTop?: boolean;
 }
 
 async function lstatOrUndefined(p: string): Promise<Stats | undefined> {
@@ -29,40 +51,73 @@ async function lstatOrUndefined(p: string): Promise<Stats | undefined> {
 
 async function setMeta(host: string, st: Stats, opts: CopyInOptions): Promise<void> {
   await lchown(host, opts.owner?.uid ?? st.uid, opts.owner?.gid ?? st.gid);
-  // chmod after chown: chown clears setuid/setgid bits.
-  if (!st.isSymbolicLink()) await chmod(host, opts.mode ?? st.mode & 0o7777);
-  await lutimes(host, st.atime, st.mtime);
+  // chmod after chown: chown clears setuid/setgid bits. Linux has no lchmod.
+  if (!st.isSymbolicLink()) await chmod(host, opts.mode ? opts.mode(st.mode & 0o7777, st.isDirectory()) : st.mode & 0o7777);
+  const mtime = opts.mtime ?? st.mtime;
+  await lutimes(host, mtime, mtime);
 }
 
-/** Copies one non-directory (file or symlink) to exactly `dest`, replacing what is there. */
-async function copyLeaf(rootfs: Rootfs, src: string, st: Stats, dest: string, opts: CopyInOptions, written: string[]): Promise<void> {
-  written.push(...(await mkdirAll(rootfs, posix.dirname(dest))));
-  const host = await rootfs.resolve(dest);
+/** Makes room for a non-directory at `host`: an existing directory there is an error (BuildKit), anything else goes. */
+async function clearForLeaf(host: string, dest: string): Promise<void> {
   const existing = await lstatOrUndefined(host);
-  if (existing) await rm(host, { recursive: existing.isDirectory(), force: true });
-  if (st.isSymbolicLink()) await symlink(await readlink(src), host);
-  else await copyFile(src, host);
-  await setMeta(host, st, opts);
+  if (existing?.isDirectory()) throw new StepError(`cannot replace directory ${dest} with a file`);
+  if (existing) await rm(host, { force: true });
+}
+
+/** Copies one non-directory (file or symlink) to exactly `dest`, whose parent exists. */
+async function copyLeaf(rootfs: Rootfs, src: string, st: Stats, dest: string, opts: CopyInOptions, written: string[]): Promise<void> {
+  const host = await rootfs.resolve(dest);
+  await clearForLeaf(host, dest);
+  const key = `${st.dev}:${st.ino}`;
+  const first = st.isFile() && st.nlink > 1 ? opts.links?.get(key) : undefined;
+  if (first !== undefined) {
+    await link(await rootfs.resolve(first), host);
+  } else {
+    if (st.isSymbolicLink()) await symlink(await readlink(src), host);
+    else await copyFile(src, host);
+    await setMeta(host, st, opts);
+    if (st.isFile() && st.nlink > 1) opts.links?.set(key, dest);
+  }
   written.push(dest);
 }
 
-/** Copies a directory's contents into `dest` (created when missing), depth first, sorted. */
-async function copyTree(rootfs: Rootfs, src: string, dest: string, opts: CopyInOptions, written: string[]): Promise<void> {
-  const names = (await readdir(src)).sort();
-  for (const name of names) {
+/** Creates directory `dest` like `st` (when missing: `true`), or takes over an existing one (`false`). */
+async function makeDir(rootfs: Rootfs, dest: string): Promise<boolean> {
+  const host = await rootfs.resolve(dest);
+  const existing = await lstatOrUndefined(host);
+  if (existing?.isDirectory()) return false;
+  if (existing) await rm(host, { force: true });
+  await mkdir(host, { mode: 0o700 });
+  return true;
+}
+
+/**
+ * Copies a directory's entries into `dest`, depth first, sorted. `ensureDest` makes `dest` on
+ * first use, so a directory the selector only descends into appears only if something below it
+ * is copied. Directory metadata is set after the children (writing them changes the times).
+ */
+async function copyTree(rootfs: Rootfs, src: string, dest: string, rel: string, opts: CopyInOptions, written: string[], ensureDest: () => Promise<void>): Promise<void> {
+  for (const name of (await readdir(src)).sort()) {
     const s = join(src, name);
     const d = posix.join(dest, name);
+    const r = rel === '' ? name : `${rel}/${name}`;
     const st = await lstat(s);
+    const verdict = opts.select ? opts.select(r, st.isDirectory()) : 'include';
+    if (verdict === 'exclude') continue;
     if (st.isDirectory()) {
-      const host = await rootfs.resolve(d);
-      const existing = await lstatOrUndefined(host);
-      if (existing && !existing.isDirectory()) await rm(host, { force: true });
-      if (!existing?.isDirectory()) await mkdir(host);
-      written.push(d);
-      await copyTree(rootfs, s, d, opts, written);
-      // Directory times last: writing children changes them.
-      await setMeta(host, st, opts);
+      let made = false;
+      const ensure = async (): Promise<void> => {
+        if (made) return;
+        await ensureDest();
+        await makeDir(rootfs, d);
+        written.push(d);
+        made = true;
+      };
+      if (verdict === 'include') await ensure();
+      await copyTree(rootfs, s, d, r, opts, written, ensure);
+      if (made) await setMeta(await rootfs.resolve(d), st, opts);
     } else if (st.isFile() || st.isSymbolicLink()) {
+      await ensureDest();
       await copyLeaf(rootfs, s, st, d, opts, written);
     }
     // Sockets, fifos and devices in a build context are skipped, as Docker does.
@@ -71,22 +126,88 @@ async function copyTree(rootfs: Rootfs, src: string, dest: string, opts: CopyInO
 
 /**
  * Copies host path `src` to image path `dest`: a file or symlink becomes `dest` itself; a
- * directory's contents go into `dest`. Returns every image path written, parents included.
+ * directory's contents go into `dest`, which takes the source directory's metadata when it is
+ * made here and is left as it is when it exists. Returns every image path written, parents made
+ * included.
  */
 export async function copyIntoRootfs(rootfs: Rootfs, src: string, dest: string, opts: CopyInOptions): Promise<string[]> {
   const written: string[] = [];
   try {
     const st = await lstat(src);
-    if (st.isDirectory()) {
-      written.push(...(await mkdirAll(rootfs, dest, opts.owner ?? { uid: 0, gid: 0 })));
-      await copyTree(rootfs, src, dest, opts, written);
-    } else {
+    written.push(...(await mkdirAll(rootfs, posix.dirname(dest), opts.owner ?? { uid: 0, gid: 0 })));
+    if (!st.isDirectory()) {
       await copyLeaf(rootfs, src, st, dest, opts, written);
+      return written;
     }
+    if (opts.plainTop) {
+      written.push(...(await mkdirAll(rootfs, dest, opts.owner ?? { uid: 0, gid: 0 })), dest);
+      await copyTree(rootfs, src, dest, '', opts, written, () => Promise.resolve());
+      return written;
+    }
+    const host = await rootfs.resolve(dest, { followFinal: true });
+    const existing = await lstatOrUndefined(host);
+    if (existing && !existing.isDirectory()) throw new StepError(`cannot copy a directory to ${dest}: it exists and is not a directory`);
+    if (!existing) await mkdir(host, { mode: 0o700 });
+    written.push(dest);
+    await copyTree(rootfs, src, dest, '', opts, written, () => Promise.resolve());
+    if (!existing) await setMeta(host, st, opts);
   } catch (err) {
     throw fsError(`copying ${src} to ${dest}`, err);
   }
   return written;
+}
+
+/**
+ * Makes directory `dest` (parents 0755 with the owner) with the metadata of the host directory
+ * `src` if it is missing; an existing directory is kept as it is. For `COPY --parents`, whose
+ * kept parent directories carry their source's metadata (fsutil createParentDirs).
+ */
+export async function copyDirectoryShell(rootfs: Rootfs, src: string, dest: string, opts: CopyInOptions): Promise<string[]> {
+  try {
+    const written = await mkdirAll(rootfs, posix.dirname(dest), opts.owner ?? { uid: 0, gid: 0 });
+    if (!(await makeDir(rootfs, dest))) return written;
+    await setMeta(await rootfs.resolve(dest), await lstat(src), opts);
+    return [...written, dest];
+  } catch (err) {
+    throw fsError(`creating ${dest}`, err);
+  }
+}
+
+/** Metadata of a file written from a stream. */
+export interface StreamedFile {
+  owner: Owner;
+  mode: number;
+  mtime: Date;
+}
+
+/**
+ * Writes `content` to image path `dest` (parents made 0755 with the owner; an existing
+ * non-directory replaced), streaming through one file handle, then sets owner, mode and mtime.
+ * Returns the image paths written.
+ */
+export async function writeStreamIntoRootfs(rootfs: Rootfs, dest: string, content: Readable, meta: StreamedFile, signal?: AbortSignal): Promise<string[]> {
+  try {
+    const written = await mkdirAll(rootfs, posix.dirname(dest), meta.owner);
+    const host = await rootfs.resolve(dest);
+    await clearForLeaf(host, dest);
+    const fh = await open(host, 'wx', 0o600);
+    try {
+      // Chunk by chunk through the one handle, so that the metadata below lands on this inode.
+      for await (const chunk of content) {
+        signal?.throwIfAborted();
+        const bytes = typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Uint8Array);
+        for (let off = 0; off < bytes.length; ) off += (await fh.write(bytes, off, bytes.length - off)).bytesWritten;
+      }
+      await fh.chown(meta.owner.uid, meta.owner.gid);
+      await fh.chmod(meta.mode);
+      await fh.utimes(meta.mtime, meta.mtime);
+    } finally {
+      await fh.close();
+    }
+    return [...written, dest];
+  } catch (err) {
+    throw fsError(`writing ${dest}`, err);
+  }
 }
 
 /** Whether an image path exists and is a directory (following symlinks inside the rootfs). */

@@ -1,56 +1,48 @@
 /**
- * COPY --from sources inside another rootfs (an earlier stage or an image): the pattern's
- * components, wildcards included, are resolved within that root, so a symlink in the source
- * image can never reach the host.
+ * COPY/ADD sources live in a tree with chroot semantics: the build context or an earlier stage's
+ * rootfs, each seen as a {@link Rootfs}. BuildKit resolves sources the same way (`fs.RootPath`
+ * with FollowSymlinks): `..` stops at the root and a symlink — even an absolute one — resolves
+ * inside the tree, so a source can never reach the host.
  */
 import { lstat, readdir } from 'node:fs/promises';
-import { posix } from 'node:path';
+import { compareNames } from './image-path.js';
 import { errnoCode, fsError } from '../errors.js';
-import { componentPattern, hasWildcard } from '../dockerfile/source-pattern.js';
 import type { Rootfs } from './rootfs.js';
 
-export interface RootfsSource {
-  /** Host path, the final symlink followed inside the root (Docker follows a top-level symlink). */
-  hostPath: string;
-  /** The matched image path. */
+/** A source path that exists. */
+export interface TreeEntry {
+  /** The path as named (unresolved), absolute in the tree. */
   imagePath: string;
+  /** Host path with every symlink (the last one too, unless asked not to) resolved inside the tree. */
+  hostPath: string;
+  /** The resolved path as an image path of the tree (for filters that see the tree's real layout). */
+  resolvedPath: string;
+  isDir: boolean;
 }
 
-async function exists(p: string): Promise<boolean> {
+/**
+ * The entry at `imagePath`, following a final symlink inside the tree unless `follow` is false
+ * (then a symlink is itself the entry); undefined when nothing is there.
+ */
+export async function statInTree(tree: Rootfs, imagePath: string, follow = true): Promise<TreeEntry | undefined> {
+  const hostPath = await tree.resolve(imagePath, { followFinal: follow });
   try {
-    await lstat(p);
-    return true;
+    const st = await lstat(hostPath);
+    return { imagePath, hostPath, resolvedPath: tree.imagePathOf(hostPath), isDir: st.isDirectory() };
   } catch (err) {
-    if (errnoCode(err) === 'ENOENT' || errnoCode(err) === 'ENOTDIR') return false;
-    throw fsError(`reading ${p}`, err);
+    const code = errnoCode(err);
+    if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
+    throw fsError(`reading ${imagePath}`, err);
   }
 }
 
-/** The image paths `pattern` names in `rootfs` (empty when none exist). */
-export async function matchRootfsSources(rootfs: Rootfs, pattern: string): Promise<RootfsSource[]> {
-  let candidates = ['/'];
-  for (const part of posix.resolve('/', pattern).split('/').filter(Boolean)) {
-    const next: string[] = [];
-    for (const dir of candidates) {
-      if (!hasWildcard(part)) {
-        next.push(posix.join(dir, part));
-        continue;
-      }
-      const re = componentPattern(part);
-      let names: string[] = [];
-      try {
-        names = (await readdir(await rootfs.resolve(dir, { followFinal: true }))).sort();
-      } catch (err) {
-        if (errnoCode(err) !== 'ENOENT' && errnoCode(err) !== 'ENOTDIR') throw fsError(`listing ${dir}`, err);
-      }
-      for (const n of names) if (re.test(n)) next.push(posix.join(dir, n));
-    }
-    candidates = next;
+/** The names in directory `imagePath` of the tree (symlinks followed), sorted by bytes; none when it is no directory. */
+export async function listInTree(tree: Rootfs, imagePath: string): Promise<string[]> {
+  try {
+    return (await readdir(await tree.resolve(imagePath, { followFinal: true }))).sort(compareNames);
+  } catch (err) {
+    const code = errnoCode(err);
+    if (code === 'ENOENT' || code === 'ENOTDIR') return [];
+    throw fsError(`listing ${imagePath}`, err);
   }
-  const out: RootfsSource[] = [];
-  for (const imagePath of candidates) {
-    const hostPath = await rootfs.resolve(imagePath, { followFinal: true });
-    if (await exists(hostPath)) out.push({ hostPath, imagePath });
-  }
-  return out;
 }

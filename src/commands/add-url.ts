@@ -1,0 +1,123 @@
+/**
+ * `ADD <http(s) URL>` (Dockerfile reference, "Adding files from a URL"): the file is streamed into
+ * the rootfs — never held in memory — with mode 0600 unless `--chmod`, owned by root unless
+ * `--chown`, and the `Last-Modified` time as mtime (epoch 0 without one, as BuildKit's http
+ * source). `--checksum=<algorithm>:<hex>` is verified over the bytes as they pass; a mismatch
+ * fails the build with an integrity error. Remote archives are not unpacked unless
+ * `--unpack=true`.
+ */
+import { createHash, type Hash } from 'node:crypto';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { PassThrough, pipeline as pipeStreams, Transform, type Readable, type TransformCallback } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { DockerfileError, fsError, IntegrityError, StepError } from '../errors.js';
+import type { CopyInstruction } from '../dockerfile/instructions.js';
+import { DownloadFailed, openDownload, type Download } from '../context/http-download.js';
+import type { Owner } from '../rootfs/mkdir.js';
+import { writeStreamIntoRootfs } from '../rootfs/copy-in.js';
+import type { Rootfs } from '../rootfs/rootfs.js';
+import { openArchive, unpackInto, type ArchiveIO } from './add-archive.js';
+import type { ChmodFn } from './copy-chmod.js';
+
+/** `--checksum` of an http source: a digest (go-digest syntax). */
+export interface ExpectedDigest {
+  algorithm: 'sha256' | 'sha384' | 'sha512';
+  hex: string;
+}
+
+const HEX_LENGTH = { sha256: 64, sha384: 96, sha512: 128 } as const;
+
+/** Parses `--checksum` for an http source as BuildKit's `digest.Parse` would. */
+export function parseDigest(ins: CopyInstruction, value: string): ExpectedDigest {
+  const m = /^(sha256|sha384|sha512):([a-f0-9]+)$/.exec(value);
+  const algorithm = m?.[1] as ExpectedDigest['algorithm'] | undefined;
+  if (!m || algorithm === undefined || m[2]?.length !== HEX_LENGTH[algorithm]) {
+    throw new DockerfileError(`ADD --checksum=${value}: invalid checksum digest format (expected e.g. sha256:<64 hex digits>)`, ins.at, { source: ins.text });
+  }
+  return { algorithm, hex: m[2] };
+}
+
+/** Hashes what passes through with any node:crypto algorithm. */
+class DigestTap extends Transform {
+  private readonly hash: Hash;
+  constructor(algorithm: string) {
+    super();
+    this.hash = createHash(algorithm);
+  }
+  override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
+    this.hash.update(chunk);
+    cb(null, chunk);
+  }
+  hex(): string {
+    return this.hash.digest('hex');
+  }
+}
+
+/** One URL source of an ADD. */
+export interface UrlItem {
+  url: URL;
+  /** Where the file lands (a directory's entry or the destination itself). */
+  target: string;
+  /** The destination as a directory, for `--unpack=true`. */
+  destDir: string;
+  owner: Owner;
+  chmod?: ChmodFn;
+  checksum?: ExpectedDigest;
+}
+
+/** What a URL download needs from the build. */
+export interface UrlIO extends ArchiveIO {
+  /** Scratch space outside the rootfs, for `--unpack=true` downloads. */
+  tmpDir: string;
+}
+
+async function open(ins: CopyInstruction, url: URL, io: UrlIO): Promise<Download> {
+  try {
+    return await openDownload(url, io.signal);
+  } catch (err) {
+    if (err instanceof DownloadFailed) throw new StepError(`ADD failed: ${err.message}`, ins.at, { cause: err });
+    throw err;
+  }
+}
+
+function verify(ins: CopyInstruction, item: UrlItem, tap: DigestTap | undefined): void {
+  if (!item.checksum || !tap) return;
+  const got = tap.hex();
+  if (got !== item.checksum.hex) {
+    throw new IntegrityError(`${ins.at.file}:${ins.at.line}: ADD ${item.url.href}: checksum mismatch: expected ${item.checksum.algorithm}:${item.checksum.hex}, got ${item.checksum.algorithm}:${got}`);
+  }
+}
+
+/** Downloads one URL into the rootfs; returns the image paths written. */
+export async function addUrl(ins: CopyInstruction, rootfs: Rootfs, item: UrlItem, io: UrlIO): Promise<string[]> {
+  const dl = await open(ins, item.url, io);
+  const tap = item.checksum ? new DigestTap(item.checksum.algorithm) : undefined;
+  const meta = { owner: item.owner, mode: item.chmod ? item.chmod(0o600, false) : 0o600, mtime: dl.lastModified ?? new Date(0) };
+  if (ins.unpack !== true) {
+    // The callback form of pipeline returns the tap and passes a broken download on to it.
+    const body: Readable = tap ? pipeStreams(dl.body, tap, () => undefined) : dl.body;
+    const written = await writeStreamIntoRootfs(rootfs, item.target, body, meta, io.signal).catch((err: unknown) => {
+      throw dl.body.errored ? new StepError(`ADD failed: downloading ${item.url.href}: ${dl.body.errored.message}`, ins.at, { cause: err }) : err;
+    });
+    verify(ins, item, tap);
+    return written;
+  }
+  // `--unpack=true`: the download goes to scratch space first; only a verified file is unpacked.
+  const scratch = await mkdtemp(join(io.tmpDir, 'kiln-add-')).catch((err: unknown) => {
+    throw fsError(`creating a download directory in ${io.tmpDir}`, err);
+  });
+  try {
+    const file = join(scratch, 'download');
+    await pipeline(dl.body, tap ?? new PassThrough(), createWriteStream(file), { signal: io.signal }).catch((err: unknown) => {
+      throw dl.body.errored ? new StepError(`ADD failed: downloading ${item.url.href}: ${dl.body.errored.message}`, ins.at, { cause: err }) : fsError(`downloading ${item.url.href}`, err);
+    });
+    verify(ins, item, tap);
+    const tarBytes = await openArchive(file, io);
+    if (tarBytes) return await unpackInto(rootfs, item.destDir, tarBytes, item.owner, item.url.href, io);
+    return await writeStreamIntoRootfs(rootfs, item.target, createReadStream(file), meta, io.signal);
+  } finally {
+    await rm(scratch, { recursive: true, force: true });
+  }
+}

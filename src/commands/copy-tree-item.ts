@@ -1,0 +1,90 @@
+/**
+ * Copies one matched source of COPY/ADD from its tree (the build context or a stage) into the
+ * rootfs: a file lands at the destination or inside it (copy-dest.ts), a directory's contents go
+ * into the destination, a `--parents` source keeps its relative path below the destination (its
+ * kept parent directories made like their sources), and for ADD a local tar archive is unpacked
+ * into the destination instead. `.dockerignore` and `--exclude` filter what is below.
+ */
+import { posix } from 'node:path';
+import type { CopyInstruction } from '../dockerfile/instructions.js';
+import type { PathFilter, FilterVerdict } from '../context/path-filter.js';
+import { copyDirectoryShell, copyIntoRootfs, type CopyInOptions, type Selector } from '../rootfs/copy-in.js';
+import type { Owner } from '../rootfs/mkdir.js';
+import type { Rootfs } from '../rootfs/rootfs.js';
+import { statInTree } from '../rootfs/sources.js';
+import { openArchive, unpackInto, type ArchiveIO } from './add-archive.js';
+import type { ChmodFn } from './copy-chmod.js';
+import { fileTarget, type Destination } from './copy-dest.js';
+import { relOf, type MatchedSource, type SourceTree } from './copy-sources.js';
+
+/** What copying one matched source needs. */
+export interface TreeItemContext {
+  rootfs: Rootfs;
+  dest: Destination;
+  /** The destination is (or names) a directory: files go inside it. */
+  intoDir: boolean;
+  chmod: ChmodFn | undefined;
+  excludes: PathFilter;
+  /** undefined keeps the source's owners (`COPY --from` without `--chown`). */
+  owner: Owner | undefined;
+  links: Map<string, string>;
+  io: ArchiveIO;
+}
+
+const join = (a: string, b: string): string => (a === '' ? b : b === '' ? a : `${a}/${b}`);
+
+/** The stricter of two verdicts: leaving out beats looking inside beats copying. */
+function stricter(a: FilterVerdict, b: FilterVerdict): FilterVerdict {
+  if (a === 'exclude' || b === 'exclude') return 'exclude';
+  return a === 'descend' || b === 'descend' ? 'descend' : 'include';
+}
+
+/**
+ * The filter for entries below `match`: `.dockerignore` sees paths relative to the context root
+ * (where the source really is), `--exclude` paths relative to the copied source — or, with
+ * `--parents`, relative to the pivot, like the path kept below the destination.
+ */
+function selector(tree: SourceTree, match: MatchedSource, excludes: PathFilter): Selector | undefined {
+  if (tree.ignore.empty && excludes.empty) return undefined;
+  const ctxBase = relOf(match.entry.resolvedPath);
+  const exclBase = match.keep ?? '';
+  return (rel, isDir) => {
+    const ignored = tree.ignore.empty ? 'include' : tree.ignore.verdict(join(ctxBase, rel), isDir);
+    const excluded = excludes.empty ? 'include' : excludes.verdict(join(exclBase, rel), isDir);
+    return stricter(ignored, excluded);
+  };
+}
+
+/** Copies one matched source; returns the image paths written (none when `--exclude` leaves it out). */
+export async function copyTreeItem(ins: CopyInstruction, item: { tree: SourceTree; match: MatchedSource; fromContext: boolean }, ctx: TreeItemContext): Promise<string[]> {
+  const { tree, match } = item;
+  const { entry } = match;
+  // `--exclude=*.txt hom*` leaves out home.txt itself (Dockerfile reference, "COPY --exclude").
+  if (!ctx.excludes.empty && ctx.excludes.verdict(match.keep ?? match.name, entry.isDir) === 'exclude') return [];
+  const select = selector(tree, match, ctx.excludes);
+  const opts: CopyInOptions = {
+    ...(ctx.owner ? { owner: ctx.owner } : {}),
+    ...(ctx.chmod ? { mode: ctx.chmod } : {}),
+    ...(select ? { select } : {}),
+    links: ctx.links,
+    ...(item.fromContext && entry.resolvedPath === '/' ? { plainTop: true } : {}),
+  };
+  if (ins.kind === 'ADD' && ins.unpack !== false && item.fromContext && !entry.isDir) {
+    const tarBytes = await openArchive(entry.hostPath, ctx.io);
+    if (tarBytes) return unpackInto(ctx.rootfs, ctx.dest.path, tarBytes, ctx.owner ?? { uid: 0, gid: 0 }, match.entry.imagePath.slice(1), ctx.io);
+  }
+  if (match.keep === undefined || match.base === undefined) {
+    const target = entry.isDir ? ctx.dest.path : fileTarget(ctx.dest, ctx.intoDir, match.name);
+    return copyIntoRootfs(ctx.rootfs, entry.hostPath, target, opts);
+  }
+  // --parents: the kept directories between the destination and the source, made like theirs.
+  const written: string[] = [];
+  const parts = match.keep.split('/');
+  for (let i = 1; i < parts.length; i++) {
+    const kept = parts.slice(0, i).join('/');
+    const srcDir = await statInTree(tree.root, posix.join(match.base, kept));
+    if (srcDir) written.push(...(await copyDirectoryShell(ctx.rootfs, srcDir.hostPath, posix.join(ctx.dest.path, kept), opts)));
+  }
+  written.push(...(await copyIntoRootfs(ctx.rootfs, entry.hostPath, posix.join(ctx.dest.path, match.keep), opts)));
+  return written;
+}

@@ -1,0 +1,169 @@
+/**
+ * Writes the entries of an ADD archive below its destination directory, as Docker's
+ * `archive.Untar` does (moby pkg/archive Unpack, run chrooted into the destination): an existing
+ * path is replaced unless both it and the entry are directories, parents missing from the
+ * archive are made 0755 root, owners, modes and mtimes come from the entries. Unlike a layer
+ * there are no whiteouts: a `.wh.` name is just a file. The writer works in a Rootfs rooted AT
+ * the destination, so no name, symlink or hardlink can reach outside it. Extended attributes of
+ * entries are not applied (Docker applies them best-effort).
+ */
+import { chmod, lchown, link, lstat, lutimes, mkdir, open, rm, symlink } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { errnoCode, fsError, IntegrityError } from '../errors.js';
+import type { Logger } from '../log.js';
+import { imagePathOfEntryName } from '../rootfs/image-path.js';
+import { CachedResolver, type Rootfs } from '../rootfs/rootfs.js';
+import type { TarEntry } from './tar-read.js';
+
+/** Options of {@link ArchiveWriter}. */
+export interface ArchiveWriterOptions {
+  /** Names the archive in errors and warnings. */
+  archiveName: string;
+  logger: Logger;
+  signal?: AbortSignal;
+}
+
+/** The state of one archive's extraction. */
+export class ArchiveWriter {
+  /** Host paths written (entries and the parents made for them), in order. */
+  readonly written: string[] = [];
+  private readonly resolver: CachedResolver;
+  private readonly dirTimes = new Map<string, Date>();
+
+  /** `dest` is a Rootfs rooted at the (existing) destination directory. */
+  constructor(
+    private readonly dest: Rootfs,
+    private readonly opts: ArchiveWriterOptions,
+  ) {
+    this.resolver = new CachedResolver(dest);
+  }
+
+  /** Applies one entry; the caller drains `body` when this returns without reading it. */
+  async apply(h: TarEntry, body: AsyncIterable<Buffer>): Promise<void> {
+    const rel = imagePathOfEntryName(h.name);
+    if (rel === undefined) throw this.unsafe(h.name, 'its path climbs out of the destination');
+    const type = h.type;
+    if (rel === '/') {
+      // `./` sets the destination's own metadata, as Docker's Untar does.
+      if (type === 'directory') await this.fs(`setting metadata of the destination from ${h.name}`, () => this.setMeta(this.dest.root, h, 'dir'));
+      return;
+    }
+    const host = await this.resolver.resolve(rel);
+    await this.fs(`extracting ${rel}`, async () => {
+      await this.clear(host, type === 'directory');
+      await this.makeParents(dirname(host));
+    });
+    switch (type) {
+      case 'directory':
+        await this.fs(`extracting ${rel}`, async () => {
+          await mkdir(host, { mode: 0o700 }).catch((err: unknown) => {
+            if (errnoCode(err) !== 'EEXIST') throw err;
+          });
+          await this.setMeta(host, h, 'dir');
+        });
+        break;
+      case 'file':
+        await this.fs(`writing ${rel}`, () => this.writeFile(host, h, body));
+        break;
+      case 'symlink':
+        await this.fs(`creating symlink ${rel}`, async () => {
+          await symlink(h.linkname, host);
+          this.resolver.clear();
+          await this.setMeta(host, h, 'symlink');
+        });
+        break;
+      case 'link': {
+        const target = imagePathOfEntryName(h.linkname);
+        if (target === undefined || target === '/') throw this.unsafe(h.name, `its hardlink target "${h.linkname}" is outside the destination`);
+        const targetHost = await this.resolver.resolve(target);
+        await this.fs(`linking ${rel} to ${target}`, () => link(targetHost, host));
+        this.resolver.clear();
+        break;
+      }
+      default:
+        this.opts.logger.warn(`ADD ${this.opts.archiveName}: skipping ${type === 'other' ? `entry type '${h.typeflag}'` : type} ${rel}: not supported`);
+        return;
+    }
+    this.written.push(host);
+  }
+
+  /** Sets directory mtimes, deferred because writing entries changes them; call after the last entry. */
+  async finish(): Promise<void> {
+    for (const [host, mtime] of this.dirTimes) {
+      await lutimes(host, mtime, mtime).catch((err: unknown) => {
+        if (errnoCode(err) !== 'ENOENT') throw fsError(`ADD ${this.opts.archiveName}: setting mtime of ${host}`, err);
+      });
+    }
+  }
+
+  /** Chunk by chunk through one handle opened O_EXCL (never follows a symlink put there), metadata on that inode. */
+  private async writeFile(host: string, h: TarEntry, body: AsyncIterable<Buffer>): Promise<void> {
+    const fh = await open(host, 'wx', 0o600);
+    try {
+      for await (const chunk of body) {
+        this.opts.signal?.throwIfAborted();
+        for (let off = 0; off < chunk.length; ) off += (await fh.write(chunk, off, chunk.length - off)).bytesWritten;
+      }
+      await fh.chown(h.uid, h.gid);
+      await fh.chmod(h.mode); // after chown, which clears setuid/setgid
+      await fh.utimes(h.mtime, h.mtime);
+    } finally {
+      await fh.close();
+    }
+  }
+
+  /** Anything but a directory under a directory entry is removed first (rm never follows symlinks). */
+  private async clear(host: string, entryIsDir: boolean): Promise<void> {
+    let isDir: boolean;
+    try {
+      isDir = (await lstat(host)).isDirectory();
+    } catch (err) {
+      if (errnoCode(err) === 'ENOENT') return;
+      throw err;
+    }
+    if (entryIsDir && isDir) return;
+    this.resolver.clear();
+    await rm(host, { recursive: true, force: true });
+  }
+
+  /** Parents the archive does not list: 0755, root, as Docker's Untar makes them. */
+  private async makeParents(hostDir: string): Promise<void> {
+    const missing: string[] = [];
+    for (let d = hostDir; d !== this.dest.root && d.startsWith(this.dest.root); d = dirname(d)) {
+      const exists = await lstat(d).then(() => true, (err: unknown) => {
+        if (errnoCode(err) === 'ENOENT') return false;
+        throw err;
+      });
+      if (exists) break;
+      missing.unshift(d);
+    }
+    for (const d of missing) {
+      await mkdir(d);
+      await lchown(d, 0, 0);
+      await chmod(d, 0o755);
+      this.written.push(d);
+    }
+  }
+
+  /** Owner, then mode (chown clears setuid/setgid), then times (directories at the end). */
+  private async setMeta(host: string, h: TarEntry, kind: 'dir' | 'file' | 'symlink'): Promise<void> {
+    await lchown(host, h.uid, h.gid);
+    if (kind !== 'symlink') await chmod(host, h.mode);
+    if (kind === 'dir') this.dirTimes.set(host, h.mtime);
+    else await lutimes(host, h.mtime, h.mtime);
+  }
+
+  private unsafe(name: string, why: string): IntegrityError {
+    return new IntegrityError(`ADD ${this.opts.archiveName}: unsafe archive entry "${name}": ${why}`);
+  }
+
+  private async fs<T>(doing: string, op: () => Promise<T>): Promise<T> {
+    try {
+      return await op();
+    } catch (err) {
+      // Only the OS's own errors (ENOSPC, EACCES…) are about the filesystem; anything else came
+      // from the tar stream feeding the body and is left for unpackArchive to report.
+      throw /^E[A-Z0-9]+$/.test(errnoCode(err) ?? '') ? fsError(`ADD ${this.opts.archiveName}: ${doing}`, err) : err;
+    }
+  }
+}
