@@ -4,7 +4,7 @@
  * of the parsed Dockerfile and the options (`--target`, `--skip-unused-stages`, build args).
  */
 import { DockerfileError, UsageError } from '../errors.js';
-import type { ParsedDockerfile, Stage } from '../dockerfile/instructions.js';
+import type { Instruction, ParsedDockerfile, Stage } from '../dockerfile/instructions.js';
 import { expandWord } from '../dockerfile/shell-lex.js';
 import { parsePlatform, type Platform } from '../oci/platform.js';
 import { globalArgValues } from './build-args.js';
@@ -66,6 +66,18 @@ export function copySource(stages: readonly Stage[], value: string, at: number):
   return { kind: 'image', ref: value };
 }
 
+/** The `--from` of COPY/ADD and the `from=` of each `RUN --mount`: stages the instruction reads. */
+function fromValues(ins: Instruction): string[] {
+  if (ins.kind === 'COPY' || ins.kind === 'ADD') return typeof ins.flags.from === 'string' ? [ins.flags.from] : [];
+  if (ins.kind !== 'RUN') return [];
+  return ins.mounts.flatMap((m) =>
+    m
+      .split(',')
+      .map((kv) => /^from=(.+)$/i.exec(kv.trim())?.[1])
+      .filter((v): v is string => v !== undefined),
+  );
+}
+
 function planStage(df: ParsedDockerfile, i: number, globals: Record<string, string | undefined>, opts: PlanOptions): PlannedStage {
   const stage = df.stages[i];
   if (!stage) throw new Error(`no stage ${i}`);
@@ -98,14 +110,14 @@ function planStage(df: ParsedDockerfile, i: number, globals: Record<string, stri
     base = { kind: 'image', ref: image };
   }
   for (const ins of stage.instructions) {
-    const raw = ins.kind === 'COPY' || ins.kind === 'ADD' ? ins.flags.from : undefined;
-    if (typeof raw !== 'string') continue;
-    try {
-      const src = copySource(df.stages, expand(raw), i);
-      if (src.kind === 'stage') dependsOn.add(src.index);
-    } catch (err) {
-      if (err instanceof UsageError) throw new DockerfileError(`${ins.kind} ${err.message}`, ins.at, { source: ins.text });
-      throw err;
+    for (const raw of fromValues(ins)) {
+      try {
+        const src = copySource(df.stages, expand(raw), i);
+        if (src.kind === 'stage') dependsOn.add(src.index);
+      } catch (err) {
+        if (err instanceof UsageError) throw new DockerfileError(`${ins.kind} ${err.message}`, ins.at, { source: ins.text });
+        throw err;
+      }
     }
   }
   return { stage, base, platform, dependsOn: [...dependsOn].sort((a, b) => a - b) };

@@ -79,7 +79,7 @@ describe('a build pushed to the registry', () => {
     expect(own.map((h) => h.created_by?.split(' ')[0])).toEqual(['RUN', 'COPY', 'COPY', 'ENV', 'WORKDIR', 'RUN', 'USER', 'RUN', 'LABEL', 'EXPOSE', 'ENTRYPOINT']);
     expect(own.filter((h) => !h.empty_layer)).toHaveLength(6);
     expect(image.layers).toHaveLength(7);
-    expect(own[0]?.created_by).toBe('RUN /bin/sh -c echo hello > /hello.txt');
+    expect(own[0]?.created_by).toBe('RUN /bin/sh -c echo hello > /hello.txt # buildkit');
   });
 
   test('RUN rm of a base file becomes a whiteout', async () => {
