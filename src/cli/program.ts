@@ -49,6 +49,7 @@ export function buildProgram(onAction: (a: Action) => void, write: { out: (s: st
     .option('--target <stage>', 'build this stage of a multi-stage Dockerfile (default: the last)')
     .option('--skip-unused-stages', 'build only the stages the target needs')
     .option('--kaniko-dir <dir>', 'directory for the build\'s scratch files')
+    .option('--secret <id=ID,src=PATH|env=VAR>', 'build secret for RUN --mount=type=secret (repeatable)', collect, [])
     .addOption(new Option('-v, --verbosity <level>', 'log level').choices(['panic', 'fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info'))
     .addOption(new Option('--log-format <format>', 'log format').choices(['text', 'color', 'json']))
     .option('--log-timestamp', 'prefix log lines with a timestamp');

@@ -9,6 +9,7 @@ import { LOG_FORMATS, LOG_LEVELS } from '../log.js';
 import { parseReference, ReferenceSyntaxError, type Reference } from '../oci/reference.js';
 import { parsePlatform, type Platform } from '../oci/platform.js';
 import { layerRawShape, parseLayerOptions, type LayerOptions } from './layer-options.js';
+import { parseSecretFlags, type SecretSource } from './secret-options.js';
 import { parseRegistryOptions, registryRawShape, type RegistryOptions } from './registry-options.js';
 
 /** Flag values exactly as the command line gave them. */
@@ -32,6 +33,7 @@ export const rawOptionsSchema = z.object({
   logFormat: z.enum(LOG_FORMATS).default('color'),
   logTimestamp: z.boolean().default(false),
   kanikoDir: z.string().optional(),
+  secret: z.array(z.string()).default([]),
 });
 export type RawOptions = z.input<typeof rawOptionsSchema>;
 
@@ -58,6 +60,8 @@ export interface BuildOptions extends RegistryOptions, LayerOptions {
   logFormat: (typeof LOG_FORMATS)[number];
   logTimestamp: boolean;
   kanikoDir?: string;
+  /** `--secret id=ID,src=PATH|env=VAR`: build secrets for `RUN --mount=type=secret`, by id (names and paths only). */
+  secrets: Map<string, SecretSource>;
 }
 
 function keyValues(flag: string, values: string[], env: Record<string, string | undefined>, allowBare: boolean): Map<string, string> {
@@ -118,7 +122,8 @@ export function parseBuildOptions(raw: RawOptions, env: Record<string, string | 
     buildArgs: keyValues('--build-arg', o.buildArg, env, true),
     labels: keyValues('--label', o.label, env, false),
     skipUnusedStages: o.skipUnusedStages,
-    ...parseRegistryOptions(o),
+    secrets: parseSecretFlags(o.secret, env),
+    ...parseRegistryOptions(o, env),
     ...parseLayerOptions(o, env),
     verbosity: o.verbosity,
     logFormat: o.logFormat,

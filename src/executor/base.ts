@@ -4,12 +4,15 @@
  * returned image's layers read from the store, so sinks never download a base layer twice.
  */
 import type { BlobStore } from '../cache/blob-store.js';
-import { extractLayer } from '../layers/extract.js';
+import { extractLayer, type ExtractOptions } from '../layers/extract.js';
 import type { Logger } from '../log.js';
 import type { Image, Layer } from '../oci/image.js';
 import type { Rootfs } from '../rootfs/rootfs.js';
 
-export async function unpackBase(image: Image, rootfs: Rootfs, store: BlobStore, logger: Logger, signal: AbortSignal): Promise<Image> {
+/** Host helpers and content identities for extraction (see `layers/stage-layers.ts` `extraction`). */
+export type ExtractionHelpers = Omit<ExtractOptions, 'layerName' | 'logger' | 'signal'>;
+
+export async function unpackBase(image: Image, rootfs: Rootfs, store: BlobStore, logger: Logger, signal: AbortSignal, helpers: ExtractionHelpers = {}): Promise<Image> {
   const layers: Layer[] = [];
   for (const [i, layer] of image.layers.entries()) {
     const { digest, size } = layer.descriptor;
@@ -19,7 +22,7 @@ export async function unpackBase(image: Image, rootfs: Rootfs, store: BlobStore,
       await store.ingest(await layer.open(signal), { digest, size }, name, signal);
     }
     logger.debug(`extracting ${name}`);
-    await extractLayer(rootfs, store.open(digest), { layerName: name, logger, signal });
+    await extractLayer(rootfs, store.open(digest), { ...helpers, layerName: name, logger, signal });
     layers.push({ ...layer, open: async () => store.open(digest) });
   }
   return { ...image, layers };

@@ -11,24 +11,26 @@ import { imageDigest } from '../oci/image.js';
 import { planBuild } from '../plan/planner.js';
 import { PROXY_ARGS } from '../plan/platform-args.js';
 import { buildStages } from './stages.js';
+import { readDockerignore } from '../context/dockerignore.js';
 import type { Digest } from '../oci/digest.js';
 import type { BuildEnv } from './build-env.js';
 import { createRegistryClients } from './clients.js';
 import { deliver } from './outputs.js';
-import { sourceDateEpoch } from '../config/source-date-epoch.js';
+import { layerTimes } from '../config/layer-options.js';
+import { findLayerTools } from '../exec/layer-tools.js';
 
 export interface BuildResult {
   digest: Digest;
   pushed: string[];
 }
 
-async function readDockerfile(env: BuildEnv): Promise<{ text: string; name: string }> {
+async function readDockerfile(env: BuildEnv): Promise<{ text: string; name: string; path: string }> {
   const o = env.options;
   // Kaniko: a relative --dockerfile is tried as given, then inside the context.
   const candidates = isAbsolute(o.dockerfile) ? [o.dockerfile] : [resolve(env.cwd, o.dockerfile), resolve(env.cwd, o.contextDir, o.dockerfile)];
   for (const p of candidates) {
     try {
-      if ((await stat(p)).isFile()) return { text: await readFile(p, 'utf8'), name: o.dockerfile };
+      if ((await stat(p)).isFile()) return { text: await readFile(p, 'utf8'), name: o.dockerfile, path: p };
     } catch (err) {
       if (errnoCode(err) !== 'ENOENT') throw fsError(`reading the Dockerfile ${p}`, err);
     }
@@ -38,7 +40,7 @@ async function readDockerfile(env: BuildEnv): Promise<{ text: string; name: stri
 
 export async function build(env: BuildEnv): Promise<BuildResult> {
   const o = env.options;
-  const { text, name } = await readDockerfile(env);
+  const { text, name, path: dockerfilePath } = await readDockerfile(env);
   const df = parseDockerfile(text, name);
   const contextDir = resolve(env.cwd, o.contextDir);
   const plan = planBuild(df, {
@@ -60,7 +62,10 @@ export async function build(env: BuildEnv): Promise<BuildResult> {
     if (o.push && !o.skipPushPermissionCheck) {
       for (const dest of o.destinations) await clients.push.checkPushAccess(dest.registry, dest.repository, env.signal);
     }
-    const epoch = sourceDateEpoch(env.env);
+    // SOURCE_DATE_EPOCH and --reproducible: the times of new content (config/layer-options.ts).
+    const times = layerTimes(o, env.env, env.now());
+    const layerTools = await findLayerTools(env.env.PATH ?? '');
+    if (o.compression === 'zstd' && !layerTools.zstd) throw new UsageError('--compression=zstd needs the zstd program (Debian package zstd), which is not on PATH');
     const consumed = new Set<string>();
     const image = await buildStages({
       env,
@@ -70,8 +75,9 @@ export async function build(env: BuildEnv): Promise<BuildResult> {
       store: new BlobStore(join(work, 'blobs')),
       clients,
       contextDir,
-      created: (epoch ?? env.now()).toISOString(),
-      ...(epoch ? { clampMtime: epoch } : {}),
+      dockerignore: await readDockerignore(contextDir, dockerfilePath),
+      ...times,
+      layerTools,
       consumed,
     });
     for (const k of o.buildArgs.keys()) {

@@ -24,7 +24,7 @@ export async function deliver(image: Image, env: BuildEnv, clients: RegistryClie
   if (o.tarPath) await writeDockerArchive(resolve(env.cwd, o.tarPath), image, o.destinations, env.signal);
   const pushed: string[] = [];
   if (o.push) {
-    await pushImage(clients.push, image, o.destinations, env.logger, env.signal);
+    await pushImage(clients.push, image, o.destinations, env.logger, env.signal, clients.pushPolicy);
     pushed.push(...o.destinations.map(formatReference));
   }
   if (o.digestFile) await writeText(resolve(env.cwd, o.digestFile), digest, '--digest-file');

@@ -7,40 +7,49 @@ import { DockerfileError } from '../errors.js';
 import type { Instruction, Stage } from '../dockerfile/instructions.js';
 import type { BlobStore } from '../cache/blob-store.js';
 import { arg, type ArgScope } from '../commands/arg.js';
-import { cmd, commandArgv, entrypoint } from '../commands/command-form.js';
+import { cmd, entrypoint } from '../commands/command-form.js';
 import { copy } from '../commands/copy.js';
 import { env } from '../commands/env.js';
 import { expose } from '../commands/expose.js';
 import { label } from '../commands/label.js';
 import { maintainer, shell, stopsignal, volume } from '../commands/misc.js';
+import { healthcheck } from '../commands/healthcheck.js';
+import { onbuild } from '../commands/onbuild.js';
 import { run } from '../commands/run.js';
+import type { RunMountEnv } from '../commands/run-mounts.js';
 import type { StageState, StepResult } from '../commands/step.js';
 import { user } from '../commands/user.js';
 import { workdir } from '../commands/workdir.js';
 import type { ProcessRunner } from '../exec/runner.js';
 import { PROXY_ARGS } from '../plan/platform-args.js';
-import { buildLayer } from '../layers/build-layer.js';
+import type { StageLayers } from '../layers/stage-layers.js';
 import type { Layer } from '../oci/image.js';
 import type { HistoryEntry } from '../oci/schemas.js';
 import type { Rootfs } from '../rootfs/rootfs.js';
+import type { Dockerignore } from '../context/dockerignore.js';
 import type { Snapshotter } from '../snapshot/snapshotter.js';
 import type { BuildEnv } from './build-env.js';
+import { createdBy } from './created-by.js';
 
 export interface StageDeps {
   env: BuildEnv;
   rootfs: Rootfs;
   store: BlobStore;
   contextDir: string;
+  /** The build context's `.dockerignore` patterns, which COPY and ADD honour. */
+  dockerignore: Dockerignore;
   snapshotter: Snapshotter;
+  /** Turns each step's changes into a layer, per the layer flags (--single-snapshot: one at the end). */
+  layers: StageLayers;
   /** The process runner, chosen on first use (a build without RUN never probes). */
   runner: () => Promise<ProcessRunner>;
   argScope: ArgScope;
   /** The rootfs a `COPY --from` value names (an earlier stage, or an image pulled for it). */
   fromSource: (value: string) => Promise<Rootfs>;
-  /** SOURCE_DATE_EPOCH: new layers' mtimes are clamped to it. */
-  clampMtime?: Date;
   /** Timestamp written into history entries. */
   created: string;
+  /** Where `RUN --mount=type=cache` keeps its directories, this build's scratch dir, and `--secret` values. */
+  runMounts: Pick<RunMountEnv, 'cacheRoot' | 'scratchDir' | 'secret'>;
 }
 
 export interface StageOutput {
@@ -65,10 +74,16 @@ async function dispatch(ins: Instruction, state: StageState, deps: StageDeps): P
     case 'MAINTAINER': return maintainer(ins, state);
     case 'WORKDIR': return workdir(ins, state, deps.rootfs);
     case 'COPY':
-    case 'ADD': return copy(ins, state, { rootfs: deps.rootfs, contextDir: deps.contextDir, fromSource: deps.fromSource });
-    case 'RUN': return run(ins, state, { ...io, rootfs: deps.rootfs, runner: await deps.runner(), output: deps.env.stepOutput, snapshotter: deps.snapshotter, proxyArgs: proxyArgsOf(deps.argScope.buildArgs) });
-    case 'ONBUILD':
-    case 'HEALTHCHECK':
+    case 'ADD': {
+      const e = deps.env;
+      return copy(ins, state, { rootfs: deps.rootfs, contextDir: deps.contextDir, fromSource: deps.fromSource, dockerignore: deps.dockerignore, logger: e.logger, signal: e.signal, env: e.env, tmpDir: e.tmpDir, now: e.now });
+    }
+    case 'RUN': {
+      const mounts = { ...deps.runMounts, contextDir: deps.contextDir, fromSource: deps.fromSource };
+      return run(ins, state, { ...io, rootfs: deps.rootfs, runner: await deps.runner(), output: deps.env.stepOutput, snapshotter: deps.snapshotter, proxyArgs: proxyArgsOf(deps.argScope.buildArgs), mounts });
+    }
+    case 'HEALTHCHECK': return healthcheck(ins, state);
+    case 'ONBUILD': return onbuild(ins, state);
     case 'FROM':
       throw new DockerfileError(`${ins.kind} is not supported yet`, ins.at, { source: ins.text });
   }
@@ -76,12 +91,6 @@ async function dispatch(ins: Instruction, state: StageState, deps: StageDeps): P
 
 function proxyArgsOf(buildArgs: ReadonlyMap<string, string>): Map<string, string> {
   return new Map([...buildArgs].filter(([k]) => PROXY_ARGS.includes(k)));
-}
-
-/** How history records an instruction: RUN as the argv it ran, the rest as written. */
-function createdBy(ins: Instruction, state: StageState): string {
-  if (ins.kind === 'RUN') return `RUN ${commandArgv(ins.command, state).join(' ')}`;
-  return ins.text;
 }
 
 /** Runs every instruction of `stage` from `initial`, returning the final state, new layers and history. */
@@ -96,14 +105,18 @@ export async function runStage(stage: Stage, initial: StageState, deps: StageDep
     const before = state;
     const result = await dispatch(ins, state, deps);
     state = result.state;
-    const layer = result.changes.length
-      ? await buildLayer(deps.rootfs, result.changes, deps.store, { signal: deps.env.signal, ...(deps.clampMtime ? { clampMtime: deps.clampMtime } : {}) })
-      : undefined;
+    const layer = await deps.layers.step(result.changes);
     if (layer) {
       layers.push(layer);
       deps.env.logger.debug('layer added', { digest: layer.descriptor.digest, size: layer.descriptor.size });
     }
-    history.push({ created: deps.created, created_by: createdBy(ins, before), ...(layer ? {} : { empty_layer: true }) });
+    history.push({ created: deps.created, created_by: createdBy(ins, before, state), ...(layer ? {} : { empty_layer: true }) });
+  }
+  // --single-snapshot: the stage's one layer, with a history entry of its own (no instruction made it alone).
+  const single = await deps.layers.finish();
+  if (single) {
+    layers.push(single);
+    history.push({ created: deps.created, created_by: 'kiln: --single-snapshot of the stage', comment: 'one layer for every instruction above' });
   }
   return { state, layers, history };
 }

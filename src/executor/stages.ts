@@ -7,7 +7,10 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { BlobStore } from '../cache/blob-store.js';
 import { DockerfileError, StepError } from '../errors.js';
+import { onbuildTriggers, withoutTriggers } from '../commands/onbuild.js';
+import { secretReader } from '../commands/run-secrets.js';
 import type { ParsedDockerfile } from '../dockerfile/instructions.js';
+import type { Dockerignore } from '../context/dockerignore.js';
 import { selectRunner } from '../exec/select.js';
 import type { ProcessRunner } from '../exec/runner.js';
 import { resolveRegistryImage } from '../image/registry-source.js';
@@ -17,7 +20,8 @@ import { formatPlatform, type Platform } from '../oci/platform.js';
 import { formatReference, parseReference, ReferenceSyntaxError } from '../oci/reference.js';
 import { copySource, type BuildPlan, type PlannedStage } from '../plan/planner.js';
 import { Rootfs } from '../rootfs/rootfs.js';
-import { createSnapshotter } from '../snapshot/snapshotter.js';
+import { createStageLayers } from '../layers/stage-layers.js';
+import type { LayerTools } from '../layers/tools.js';
 import { unpackBase } from './base.js';
 import type { BuildEnv } from './build-env.js';
 import type { RegistryClients } from './clients.js';
@@ -37,8 +41,13 @@ export interface StagesContext {
   store: BlobStore;
   clients: RegistryClients;
   contextDir: string;
+  /** The context's `.dockerignore` (or `<Dockerfile>.dockerignore`) patterns. */
+  dockerignore: Dockerignore;
   created: string;
+  /** New layers' mtimes are clamped to it (SOURCE_DATE_EPOCH, --reproducible). */
   clampMtime?: Date;
+  /** Host programs for layers: zstd, mknod, setfattr/getfattr (exec/layer-tools.ts). */
+  layerTools: LayerTools;
   /** Build args some ARG declared, for the unused-build-arg warning. */
   consumed: Set<string>;
 }
@@ -64,7 +73,7 @@ class ImageCache {
       }
       const env = this.ctx.env;
       env.logger.info(`retrieving image ${formatReference(parsed)}`, { platform: formatPlatform(platform) });
-      got = resolveRegistryImage(this.ctx.clients.pull, parsed, platform, env.logger, env.signal);
+      got = resolveRegistryImage(this.ctx.clients.pull, parsed, platform, env.logger, env.signal, this.ctx.clients.pullPolicy);
       this.images.set(key, got);
     }
     return got;
@@ -78,7 +87,7 @@ class ImageCache {
       got = (async () => {
         const rootfs = new Rootfs(join(this.ctx.work, `image-${this.rootfses.size}`));
         await mkdir(rootfs.root, { mode: 0o755 });
-        await unpackBase(await this.image(ref, platform, at, source), rootfs, this.ctx.store, this.ctx.env.logger, this.ctx.env.signal);
+        await unpackBase(await this.image(ref, platform, at, source), rootfs, this.ctx.store, this.ctx.env.logger, this.ctx.env.signal, this.ctx.layerTools);
         return rootfs;
       })();
       this.rootfses.set(key, got);
@@ -109,13 +118,24 @@ async function buildOne(ps: PlannedStage, isTarget: boolean, ctx: StagesContext,
   env.logger.info(`building stage ${ps.stage.index}${from.stageName ? ` (${from.stageName})` : ''} FROM ${ps.base.kind === 'image' ? ps.base.ref : ps.base.kind === 'stage' ? `stage ${ps.base.index}` : 'scratch'}`);
   const rootfs = new Rootfs(join(ctx.work, `stage-${ps.stage.index}`));
   await mkdir(rootfs.root, { mode: 0o755 });
-  base = await unpackBase(base, rootfs, ctx.store, env.logger, env.signal);
-  const out = await runStage(ps.stage, initialState(base.config, df.escape), {
+  const layers = createStageLayers({
+    rootfs, store: ctx.store, logger: env.logger, now: env.now, signal: env.signal, tools: ctx.layerTools, settings: env.options,
+    ...(ctx.clampMtime ? { clampMtime: ctx.clampMtime } : {}),
+  });
+  base = await unpackBase(base, rootfs, ctx.store, env.logger, env.signal, layers.extraction);
+  await layers.start();
+  // A base's ONBUILD triggers run first, then leave the config (BuildKit initOnBuildTriggers).
+  const triggers = onbuildTriggers(base.config.config?.OnBuild, from.at, from.text);
+  const stage = triggers.length > 0 ? { ...ps.stage, instructions: [...triggers, ...ps.stage.instructions] } : ps.stage;
+  const initial = initialState(base.config, df.escape);
+  const out = await runStage(stage, triggers.length > 0 ? withoutTriggers(initial) : initial, {
     env,
     rootfs,
     store: ctx.store,
     contextDir: ctx.contextDir,
-    snapshotter: createSnapshotter({ rootfs, logger: env.logger, now: env.now }),
+    dockerignore: ctx.dockerignore,
+    snapshotter: layers.snapshotter,
+    layers,
     runner: () => cache.processRunner(),
     fromSource: async (value) => {
       const src = copySource(df.stages, value, ps.stage.index);
@@ -125,8 +145,12 @@ async function buildOne(ps: PlannedStage, isTarget: boolean, ctx: StagesContext,
       return stage.rootfs;
     },
     argScope: { buildArgs: env.options.buildArgs, globals: ctx.plan.globals, consumed: ctx.consumed },
-    ...(ctx.clampMtime ? { clampMtime: ctx.clampMtime } : {}),
     created: ctx.created,
+    runMounts: {
+      cacheRoot: join(env.options.kanikoDir ?? join(env.tmpDir, 'kiln'), 'cache', 'run-mounts'),
+      scratchDir: join(ctx.work, 'run-mounts'),
+      secret: secretReader(env.options.secrets, env.env, env.cwd),
+    },
   });
   const config = finalConfig(base.config, out, isTarget ? env.options.labels : new Map(), ctx.created);
   return { image: assembleImage(config, [...base.layers, ...out.layers]), rootfs };

@@ -1,45 +1,67 @@
 /**
  * Turns changes into a stored layer in one pass over the bytes (DESIGN.md §4): pack → sha256 of
- * the tar (diffId) → gzip → blob store (digest and size of the compressed blob).
+ * the tar (diffId) → gzip or zstd → blob store (digest and size of the compressed blob).
  */
-import { pipeline } from 'node:stream';
-import { createGzip } from 'node:zlib';
+import { pipeline, type Duplex } from 'node:stream';
+import { availableParallelism } from 'node:os';
 import type { BlobStore } from '../cache/blob-store.js';
+import { UsageError } from '../errors.js';
 import { MediaType } from '../oci/media-types.js';
 import type { Layer } from '../oci/image.js';
 import type { Rootfs } from '../rootfs/rootfs.js';
 import type { Change } from '../snapshot/diff.js';
 import { HashTap } from '../stream/hash.js';
-import { packChanges } from './pack.js';
+import { parallelGzip } from '../stream/parallel-gzip.js';
+import { packChanges, type PackOptions } from './pack.js';
+import type { ZstdCodec } from './tools.js';
 
 /** gzip level when none is given: zlib's default trade-off, fixed so that digests are stable. */
 export const DEFAULT_GZIP_LEVEL = 6;
+/** zstd level when none is given: the zstd program's default. */
+export const DEFAULT_ZSTD_LEVEL = 3;
+
+/** gzip members in flight: one per core (up to zlib's four pool threads, which file writes share). */
+const GZIP_CONCURRENCY = Math.min(4, Math.max(2, availableParallelism()));
+
+/** `--compression`. */
+export type LayerCompression = 'gzip' | 'zstd';
 
 /** Options of {@link buildLayer}. */
-export interface BuildLayerOptions {
-  clampMtime?: Date;
-  /** 0–9 (`--compression-level`); default {@link DEFAULT_GZIP_LEVEL}. */
+export interface BuildLayerOptions extends PackOptions {
+  /** Default gzip. */
+  compression?: LayerCompression;
+  /** `--compression-level`: gzip 0–9 (default {@link DEFAULT_GZIP_LEVEL}), zstd 1–22 (default {@link DEFAULT_ZSTD_LEVEL}). */
   compressionLevel?: number;
-  signal?: AbortSignal;
+  /** Needed for zstd. */
+  zstd?: ZstdCodec;
+}
+
+/** A compressor and the media type of what it produces. */
+function compressor(opts: BuildLayerOptions): { stream: Duplex; mediaType: string } {
+  if (opts.compression === 'zstd') {
+    if (!opts.zstd) throw new UsageError('--compression=zstd needs the zstd program (Debian package zstd), which was not found');
+    return { stream: opts.zstd.compress(opts.compressionLevel ?? DEFAULT_ZSTD_LEVEL, opts.signal), mediaType: MediaType.ociLayerZstd };
+  }
+  // Node's gzip header has no name and mtime 0, and the members are cut at fixed offsets, so the
+  // output depends only on the bytes and the level.
+  return { stream: parallelGzip(opts.compressionLevel ?? DEFAULT_GZIP_LEVEL, GZIP_CONCURRENCY), mediaType: MediaType.ociLayerGzip };
 }
 
 /**
- * Packs → HashTap (diffId) → gzip (zlib, fixed level 6 by default, so output is deterministic:
- * Node's gzip header has no name and mtime 0) → BlobStore.ingest, in ONE pipeline pass. Returns
- * undefined when `changes` is empty. The Layer's descriptor has mediaType
- * MediaType.ociLayerGzip, and open() reads from the store.
+ * Packs → HashTap (diffId) → gzip or zstd → BlobStore.ingest, in ONE pipeline pass. Returns
+ * undefined when `changes` is empty. open() reads from the store.
  */
 export async function buildLayer(rootfs: Rootfs, changes: Change[], store: BlobStore, opts: BuildLayerOptions): Promise<Layer | undefined> {
   if (changes.length === 0) return undefined;
   const tap = new HashTap();
-  const gzip = createGzip({ level: opts.compressionLevel ?? DEFAULT_GZIP_LEVEL });
-  // The callback form returns `gzip`; a failure anywhere in the first half destroys `gzip` with
-  // that error, so ingest's pipeline rejects with it.
-  const gzipped = pipeline(packChanges(rootfs, changes, opts), tap, gzip, () => {});
-  const blob = await store.ingest(gzipped, undefined, 'new layer', opts.signal);
+  const { stream, mediaType } = compressor(opts);
+  // The callback form returns the compressor; a failure anywhere in the first half destroys it
+  // with that error, so ingest's pipeline rejects with it.
+  const compressed = pipeline(packChanges(rootfs, changes, opts), tap, stream, () => {});
+  const blob = await store.ingest(compressed, undefined, 'new layer', opts.signal);
   const diffId = tap.result().digest;
   return {
-    descriptor: { mediaType: MediaType.ociLayerGzip, digest: blob.digest, size: blob.size },
+    descriptor: { mediaType, digest: blob.digest, size: blob.size },
     diffId,
     open: (signal?: AbortSignal) => Promise.resolve(store.open(blob.digest, signal)),
   };

@@ -166,25 +166,48 @@ test.each([
   expect(await readFile(join(base, 'evil-target'), 'utf8')).toBe('outside');
 });
 
-test('symlinks in the layer cannot redirect writes, hardlinks or whiteouts outside the root', async () => {
+test('an absolute symlink among the parents is followed inside the root (chroot semantics), never to the host', async () => {
   const { base, rootfs } = await tempRoot();
   await mkdir(join(base, 'victim'));
   await writeFile(join(base, 'victim', 'file'), 'precious');
   await apply(rootfs, [
     { name: 'esc', type: 'symlink', linkname: join(base, 'victim') },
-    { name: 'up', type: 'symlink', linkname: '../../..' },
     { name: 'esc/pwned', content: 'x' },
-    { name: 'up/victim/.wh.file' },
-    { name: 'up/up/planted', content: 'y' },
+    { name: 'esc/.wh.file' },
   ]);
   expect(await readdir(join(base, 'victim'))).toEqual(['file']);
   expect(await readFile(join(base, 'victim', 'file'), 'utf8')).toBe('precious');
   expect((await readdir(base)).sort()).toEqual(['root', 'victim']);
-  // Chroot semantics: the absolute target is inside the root, `..` stops at the root.
   expect(await readFile(join(rootfs.root, base, 'victim', 'pwned'), 'utf8')).toBe('x');
-  expect(await readFile(join(rootfs.root, 'planted'), 'utf8')).toBe('y');
-  // A hardlink through the escaping symlink targets the root's copy, which does not exist.
-  await expect(apply(rootfs, [{ name: 'h', type: 'link', linkname: 'esc/file' }])).rejects.toBeInstanceOf(FilesystemError);
+  // A hardlink to a path that does not exist in the root is a broken layer.
+  await expect(apply(rootfs, [{ name: 'h', type: 'link', linkname: 'esc/file' }])).rejects.toThrow(/unsafe tar entry "h": its hardlink target .* does not exist/);
+});
+
+test.each([
+  ['a write', [{ name: 'up/up/planted', content: 'y' }]],
+  ['a whiteout', [{ name: 'up/victim/.wh.file' }]],
+  ['an opaque marker', [{ name: 'up/victim/.wh..wh..opq' }]],
+  ['a hardlink target', [{ name: 'h', type: 'link', linkname: 'up/victim/file' }]],
+  ['a directory', [{ name: 'up/newdir/', type: 'directory' }]],
+] as [string, Entry[]][])('%s through a symlink climbing above the root is refused', async (_what, entries) => {
+  const { base, rootfs } = await tempRoot();
+  await mkdir(join(base, 'victim'));
+  await writeFile(join(base, 'victim', 'file'), 'precious');
+  const run = apply(rootfs, [{ name: 'up', type: 'symlink', linkname: '../../..' }, ...entries]);
+  await expect(run).rejects.toThrow(/layer L1: unsafe tar entry .*the symlink \/up points outside the root/);
+  expect((await readdir(base)).sort()).toEqual(['root', 'victim']);
+  expect(await readdir(join(base, 'victim'))).toEqual(['file']);
+});
+
+test('absolute entry names and symlink loops are refused', async () => {
+  const { rootfs } = await tempRoot();
+  await expect(apply(rootfs, [{ name: '/etc/passwd', content: 'x' }])).rejects.toThrow(/unsafe tar entry "\/etc\/passwd": its name is absolute/);
+  const loop = apply(rootfs, [
+    { name: 'a', type: 'symlink', linkname: 'b' },
+    { name: 'b', type: 'symlink', linkname: 'a' },
+    { name: 'a/x', content: 'x' },
+  ]);
+  await expect(loop).rejects.toThrow(/unsafe tar entry "a\/x": .*symlink loop/);
 });
 
 test('long names, long link targets, non-ASCII names and big ids (PAX) work; gzip is sniffed', async () => {
@@ -278,4 +301,26 @@ test.each(['gnu', 'pax'])('reads layers written by GNU tar in %s format', async 
   expect(await readFile(join(rootfs.root, 'hard'), 'utf8')).toBe('content');
   expect((await stat(join(rootfs.root, 'hard'))).ino).toBe(file.ino);
   expect(await readlink(join(rootfs.root, 'soft'))).toBe(`dir/${long}/file`);
+});
+
+test('a device node the system does not permit is skipped with a warning, the rest of the layer applies', async () => {
+  const { rootfs } = await tempRoot();
+  const warnings: string[] = [];
+  const logger: Logger = { ...silentLogger, warn: (m) => warnings.push(m) };
+  const bytes = await tarOf([
+    { name: 'dev/sda', type: 'block-device', devmajor: 8, devminor: 0 },
+    { name: 'etc/after', content: 'still here' },
+  ]);
+  await extractLayer(rootfs, Readable.from([bytes]), { layerName: 'L1', logger, mknod: () => Promise.resolve('not-permitted') });
+  expect(warnings.join('\n')).toMatch(/skipping block-device \/dev\/sda in layer L1: creating device nodes is not permitted here/);
+  expect(await exists(join(rootfs.root, 'dev/sda'))).toBe(false);
+  expect(await readFile(join(rootfs.root, 'etc/after'), 'utf8')).toBe('still here');
+});
+
+test('xattrs without a tool to apply them are reported once, not silently dropped', async () => {
+  const { rootfs } = await tempRoot();
+  const warnings: string[] = [];
+  const logger: Logger = { ...silentLogger, warn: (m) => warnings.push(m) };
+  await apply(rootfs, [{ name: 'bin/ping', content: 'p', pax: { 'SCHILY.xattr.security.capability': 'x' } }], logger);
+  expect(warnings).toEqual([expect.stringMatching(/layer L1: extended attributes of 1 path\(s\) not applied \(e\.g\. security\.capability of \/bin\/ping\): setfattr/)]);
 });

@@ -1,181 +1,212 @@
 /**
- * Writes a layer tar of changes read from the rootfs (DESIGN.md §4 "Written tar"): PAX where
- * needed, entries sorted, parents present, uname/gname empty, relative hardlink names, no
- * atime/ctime, optionally clamped mtimes. Together with extract.ts the only importer of tar-stream.
+ * Writes a layer tar of changes read from the rootfs (DESIGN.md §4 "Written tar"): entries
+ * sorted, parents present, uname/gname empty, relative hardlink names, no atime/ctime,
+ * optionally clamped mtimes, pax only where needed, and the file capability of each file
+ * (`SCHILY.xattr.security.capability`, as Docker and Kaniko record it) so that a `setcap` in a
+ * RUN survives. Small entries are gathered into larger chunks; big files stream through.
  */
-import type { BigIntStats } from 'node:fs';
-import { createReadStream } from 'node:fs';
-import { lstat, readlink } from 'node:fs/promises';
+import type { Stats } from 'node:fs';
+import { closeSync, constants, lstatSync, openSync, readlinkSync, readSync } from 'node:fs';
 import { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
-import tar, { type Header, type Pack } from 'tar-stream';
 import { errnoCode, fsError, FilesystemError } from '../errors.js';
 import { CachedResolver, type Rootfs } from '../rootfs/rootfs.js';
+import { contentHasher, contentIdentity, type ContentCache } from '../snapshot/content-cache.js';
 import type { Change } from '../snapshot/diff.js';
-import { planEntries } from './pack-plan.js';
-import { MAX_USTAR_ID } from './tar-header.js';
-import { OPAQUE_MARKER } from './layer-writer.js';
-
-type PackHeader = Partial<Header> & Pick<Header, 'name'>;
+import { factsOf } from '../snapshot/file-index.js';
+import { OPAQUE_MARKER } from './layer-whiteouts.js';
+import { planEntries, type PlannedEntry } from './pack-plan.js';
+import { encodeHeader, END_OF_ARCHIVE, padding, type WriteHeader } from './tar-write.js';
+import { CAPABILITY_XATTR, type XattrTool } from './tools.js';
 
 /** Options of {@link packChanges}. */
 export interface PackOptions {
   /** Newer mtimes are lowered to this (`--reproducible`, SOURCE_DATE_EPOCH). */
   clampMtime?: Date;
   signal?: AbortSignal;
+  /** Reads file capabilities; without it, none are recorded. */
+  xattrs?: XattrTool;
+  /** `--snapshot-mode=full`: the content identity of every file packed is recorded here. */
+  contentCache?: ContentCache;
 }
 
-/** tar-stream writes mtime as `seconds | 0`, which wraps after 2038-01-19; stay below. */
-const MAX_MTIME_SECONDS = 2 ** 31 - 1;
-/** S_IFREG: tar-stream replaces a mode of 0 by 0644, so modes carry their file type bits (masked off when encoded). */
-const S_IFREG = 0o100000;
+/** Entries looked at (lstat, capabilities) at a time. */
+const BATCH = 1024;
+/** Output chunks are gathered up to this size; file data beyond it streams in chunks of this size. */
+const CHUNK = 256 * 1024;
+
+interface Node {
+  path: string;
+  host: string;
+  stat: Stats;
+  opaque: boolean;
+}
 
 /**
  * A tar stream of the given changes read from the rootfs: entries sorted by path, names
  * relative without leading '/' (dirs end with '/'), every missing parent directory added (real
  * metadata), 'whiteout' → empty file `dir/.wh.name`, 'opaque' → `dir/.wh..wh..opq` right after
  * the dir entry; files sharing an inode within the layer: the first is a file, later ones are
- * hardlinks to the first's relative name; symlinks keep their target; uname/gname empty;
- * mtime = min(mtime, clampMtime); no atime/ctime; PAX only for long/non-ASCII names and big
- * ids. Paths that no longer exist and sockets are left out. File contents are streamed.
+ * hardlinks to the first's relative name; symlinks keep their target; mtime = min(mtime,
+ * clampMtime). Paths that no longer exist and sockets are left out.
  */
 export function packChanges(rootfs: Rootfs, changes: Change[], opts: PackOptions): Readable {
-  const pack = tar.pack();
-  // Our own Readable in front of tar-stream's, so that headers (which tar-stream pushes without
-  // regard to backpressure) wait for the consumer too: entries are added only while `out` has room.
-  let demand: (() => void) | undefined;
-  const out = new Readable({
-    read(): void {
-      pack.resume();
-      demand?.();
-      demand = undefined;
-    },
-    destroy(err, cb): void {
-      pack.destroy(err ?? undefined);
-      demand?.();
-      cb(err);
-    },
-  });
-  pack.on('data', (chunk: unknown) => {
-    if (!out.push(chunk)) pack.pause();
-  });
-  pack.on('end', () => out.push(null));
-  // A failing entry also fails writeEntries, whose error (more precise) destroys `out`.
-  pack.on('error', () => {});
-  const onAbort = (): void => {
-    out.destroy(opts.signal?.reason instanceof Error ? opts.signal.reason : new Error('aborted'));
-  };
-  opts.signal?.addEventListener('abort', onAbort, { once: true });
-  if (opts.signal?.aborted) onAbort();
-  const room = async (): Promise<void> => {
-    while (!out.destroyed && out.readableLength >= out.readableHighWaterMark) {
-      await new Promise<void>((resolve) => (demand = resolve));
-    }
-    if (out.destroyed) throw new Error('tar stream destroyed');
-  };
-  writeEntries(rootfs, changes, pack, room, opts).then(
-    () => pack.finalize(),
-    (err: unknown) => out.destroy(err instanceof Error ? err : new Error(String(err))),
-  ).finally(() => opts.signal?.removeEventListener('abort', onAbort));
-  return out;
+  return Readable.from(tarBytes(rootfs, changes, opts), { objectMode: false, highWaterMark: CHUNK });
 }
 
-async function writeEntries(rootfs: Rootfs, changes: Change[], pack: Pack, room: () => Promise<void>, opts: PackOptions): Promise<void> {
+async function* tarBytes(rootfs: Rootfs, changes: Change[], opts: PackOptions): AsyncGenerator<Buffer> {
   // Packing only reads the rootfs, so resolved directories stay valid throughout.
   const resolver = new CachedResolver(rootfs);
-  const resolve = (p: string): Promise<string> => resolver.resolve(p);
   const canonical: Change[] = [];
-  for (const c of changes) canonical.push({ kind: c.kind, path: rootfs.imagePathOf(await resolve(c.path)) });
+  for (const c of changes) canonical.push({ kind: c.kind, path: rootfs.imagePathOf(await resolver.resolve(c.path)) });
+  const out = new Gather();
   const firstNameOfInode = new Map<string, string>();
-  const clampSeconds = opts.clampMtime ? Math.floor(opts.clampMtime.getTime() / 1000) : MAX_MTIME_SECONDS;
-  const mtimeOf = (stat: BigIntStats): Date => {
-    const s = Number(stat.mtimeNs / 1_000_000_000n);
-    return new Date(Math.max(0, Math.min(s, clampSeconds, MAX_MTIME_SECONDS)) * 1000);
-  };
-  for (const planned of planEntries(canonical)) {
-    await room();
-    if (planned.kind === 'whiteout') {
-      await add(pack, marker(planned.path.slice(1)));
-      continue;
-    }
-    const name = planned.path.slice(1);
-    if (planned.path !== '/') {
-      const host = await resolve(planned.path);
-      let stat: BigIntStats;
-      try {
-        stat = await lstat(host, { bigint: true });
-      } catch (err) {
-        const code = errnoCode(err);
-        if (code === 'ENOENT' || code === 'ENOTDIR') continue;
-        throw fsError(`packing ${planned.path}`, err);
+  const clampSeconds = opts.clampMtime ? Math.floor(opts.clampMtime.getTime() / 1000) : Infinity;
+  const planned = planEntries(canonical);
+  for (let i = 0; i < planned.length; i += BATCH) {
+    opts.signal?.throwIfAborted();
+    const batch = planned.slice(i, i + BATCH);
+    const nodes = await statAll(batch, resolver);
+    const files = [...nodes.values()].filter((n) => n.stat.isFile()).map((n) => n.host);
+    const caps = opts.xattrs && files.length > 0 ? await opts.xattrs.capabilities(files, opts.signal) : new Map<string, Buffer>();
+    for (const p of batch) {
+      opts.signal?.throwIfAborted();
+      if (p.kind === 'whiteout') {
+        out.add(marker(p.path.slice(1)));
+        continue;
       }
-      const header = await headerOf(name, host, stat, mtimeOf(stat));
-      if (header === undefined) continue;
-      if (header.type === 'file' && stat.nlink > 1n) {
-        const inode = `${stat.dev}:${stat.ino}`;
-        const first = firstNameOfInode.get(inode);
-        if (first !== undefined) {
-          await add(pack, { ...header, type: 'link', linkname: first, size: 0 });
-          continue;
+      const node = nodes.get(p.path);
+      if (node) {
+        const name = node.path.slice(1);
+        const cap = caps.get(node.host);
+        const header = headerOf(name, node, Math.min(Math.floor(node.stat.mtimeMs / 1000), clampSeconds), cap);
+        if (header?.type === 'file' && node.stat.nlink > 1) {
+          const inode = `${node.stat.dev}:${node.stat.ino}`;
+          const first = firstNameOfInode.get(inode);
+          if (first !== undefined) {
+            out.add(encodeHeader({ ...header, type: 'link', linkname: first, size: 0, xattrs: new Map() }));
+            const facts = factsOf(node.stat);
+            const identity = opts.contentCache?.lookup(`/${first}`, facts);
+            if (identity !== undefined) opts.contentCache?.record(node.path, facts, identity);
+            continue;
+          }
+          firstNameOfInode.set(inode, header.name);
         }
-        firstNameOfInode.set(inode, header.name);
+        if (header) out.add(encodeHeader(header));
+        if (header?.type === 'file') yield* fileData(node, out, opts.contentCache, cap);
       }
-      await add(pack, header, header.type === 'file' && (header.size ?? 0) > 0 ? host : undefined);
+      if (p.kind === 'node' && p.opaque) out.add(marker(p.path === '/' ? OPAQUE_MARKER : `${p.path.slice(1)}/${OPAQUE_MARKER}`));
+      if (out.full()) yield out.take();
     }
-    if (planned.opaque) await add(pack, marker(planned.path === '/' ? OPAQUE_MARKER : `${name}/${OPAQUE_MARKER}`));
   }
+  out.add(END_OF_ARCHIVE);
+  yield out.take();
+}
+
+/** lstat of the planned nodes (not the root, not whiteouts); vanished paths are left out. */
+async function statAll(batch: PlannedEntry[], resolver: CachedResolver): Promise<Map<string, Node>> {
+  const nodes = new Map<string, Node>();
+  for (const p of batch) {
+    if (p.kind !== 'node' || p.path === '/') continue;
+    const host = await resolver.resolve(p.path);
+    let stat: Stats | undefined;
+    try {
+      stat = lstatSync(host, { throwIfNoEntry: false });
+    } catch (err) {
+      if (errnoCode(err) !== 'ENOTDIR') throw fsError(`packing ${p.path}`, err);
+    }
+    if (stat) nodes.set(p.path, { path: p.path, host, stat, opaque: p.opaque });
+  }
+  return nodes;
 }
 
 /** An empty whiteout or opaque marker entry; fixed metadata, as only its name matters. */
-function marker(name: string): PackHeader {
-  return { name, type: 'file', size: 0, mode: S_IFREG, uid: 0, gid: 0, mtime: new Date(0), uname: '', gname: '' };
+function marker(name: string): Buffer {
+  return encodeHeader({ name, type: 'file', mode: 0, uid: 0, gid: 0, size: 0, mtimeSeconds: 0 });
 }
 
 /** The header of a path from its lstat, or undefined for what tar cannot hold (sockets). */
-async function headerOf(name: string, host: string, stat: BigIntStats, mtime: Date): Promise<PackHeader | undefined> {
-  const uid = Number(stat.uid);
-  const gid = Number(stat.gid);
-  const header: PackHeader = { name, mode: Number(stat.mode), uid, gid, mtime, uname: '', gname: '', size: 0 };
-  // The ustar id fields overflow silently in tar-stream; PAX carries big ids (user namespaces).
-  if (uid > MAX_USTAR_ID || gid > MAX_USTAR_ID) header.pax = { uid: String(uid), gid: String(gid) };
-  if (stat.isFile()) return { ...header, type: 'file', size: Number(stat.size) };
-  if (stat.isDirectory()) return { ...header, name: `${name}/`, type: 'directory' };
+function headerOf(name: string, node: Node, mtimeSeconds: number, cap: Buffer | undefined): WriteHeader | undefined {
+  const { stat } = node;
+  const base = { name, mode: stat.mode & 0o7777, uid: stat.uid, gid: stat.gid, size: 0, mtimeSeconds };
+  if (stat.isFile()) return { ...base, type: 'file', size: stat.size, ...(cap ? { xattrs: new Map([[CAPABILITY_XATTR, cap]]) } : {}) };
+  if (stat.isDirectory()) return { ...base, name: `${name}/`, type: 'directory' };
   if (stat.isSymbolicLink()) {
     try {
-      return { ...header, type: 'symlink', linkname: await readlink(host) };
+      return { ...base, type: 'symlink', linkname: readlinkSync(node.host) };
     } catch (err) {
       throw fsError(`reading symlink /${name}`, err);
     }
   }
-  if (stat.isFIFO()) return { ...header, type: 'fifo' };
+  if (stat.isFIFO()) return { ...base, type: 'fifo' };
   if (stat.isCharacterDevice() || stat.isBlockDevice()) {
     // glibc gnu_dev_major/gnu_dev_minor.
-    const devmajor = Number(((stat.rdev >> 8n) & 0xfffn) | ((stat.rdev >> 32n) & 0xfffff000n));
-    const devminor = Number((stat.rdev & 0xffn) | ((stat.rdev >> 12n) & 0xffffff00n));
-    return { ...header, type: stat.isCharacterDevice() ? 'character-device' : 'block-device', devmajor, devminor };
+    const rdev = BigInt(stat.rdev);
+    const devmajor = Number(((rdev >> 8n) & 0xfffn) | ((rdev >> 32n) & 0xfffff000n));
+    const devminor = Number((rdev & 0xffn) | ((rdev >> 12n) & 0xffffff00n));
+    return { ...base, type: stat.isCharacterDevice() ? 'character-device' : 'block-device', devmajor, devminor };
   }
   return undefined; // sockets: tar has no type for them, and Docker leaves them out too
 }
 
-/** Adds one entry and waits until tar-stream has taken it whole; `contentFrom` streams a file's bytes. */
-async function add(pack: Pack, header: PackHeader, contentFrom?: string): Promise<void> {
-  const size = header.size ?? 0;
-  let sink: ReturnType<Pack['entry']> | undefined;
-  const entered = new Promise<void>((resolve, reject) => {
-    const done = (err?: Error | null): void => (err ? reject(err) : resolve());
-    if (header.type === 'file' && contentFrom === undefined) pack.entry(header, Buffer.alloc(0), done);
-    else sink = pack.entry(header, done);
-  });
-  if (contentFrom === undefined || sink === undefined) return entered;
-  // Exactly `size` bytes: a file that grew since lstat is cut at its size; one that shrank
-  // makes tar-stream fail with "Size mismatch". The pipeline's error says best what happened,
-  // so it wins over the entry callback's.
-  const [piped, entry] = await Promise.allSettled([pipeline(createReadStream(contentFrom, { start: 0, end: size - 1 }), sink), entered]);
-  if (piped.status === 'rejected') {
-    const err: unknown = piped.reason;
-    throw errnoCode(err) !== undefined
-      ? fsError(`reading ${contentFrom}`, err)
-      : new FilesystemError(`/${header.name} changed while it was being packed`, { cause: err });
+/**
+ * The file's bytes and padding: exactly the size lstat saw (a file that grew is cut there; one
+ * that shrank fails the layer). Small files join the gathered output; big ones stream.
+ */
+async function* fileData(node: Node, out: Gather, cache: ContentCache | undefined, cap: Buffer | undefined): AsyncGenerator<Buffer> {
+  const size = node.stat.size;
+  const hash = cache ? contentHasher() : undefined;
+  let fd: number;
+  try {
+    fd = openSync(node.host, constants.O_RDONLY | constants.O_NOFOLLOW);
+  } catch (err) {
+    throw fsError(`reading ${node.path}`, err);
   }
-  if (entry.status === 'rejected') throw entry.reason;
+  try {
+    let done = 0;
+    while (done < size) {
+      const buf = Buffer.allocUnsafe(Math.min(CHUNK, size - done));
+      let got = 0;
+      while (got < buf.length) {
+        let n: number;
+        try {
+          n = readSync(fd, buf, got, buf.length - got, done + got);
+        } catch (err) {
+          throw fsError(`reading ${node.path}`, err);
+        }
+        if (n === 0) throw new FilesystemError(`${node.path} changed while it was being packed (it shrank)`);
+        got += n;
+      }
+      done += got;
+      hash?.update(buf);
+      out.add(buf);
+      if (out.full()) yield out.take();
+    }
+  } finally {
+    closeSync(fd);
+  }
+  out.add(padding(size));
+  if (hash) cache?.record(node.path, factsOf(node.stat), contentIdentity(hash, cap));
+}
+
+/** Gathers small buffers into chunks of about {@link CHUNK} bytes. */
+class Gather {
+  private parts: Buffer[] = [];
+  private bytes = 0;
+
+  add(b: Buffer): void {
+    if (b.length === 0) return;
+    this.parts.push(b);
+    this.bytes += b.length;
+  }
+
+  full(): boolean {
+    return this.bytes >= CHUNK;
+  }
+
+  take(): Buffer {
+    const out = this.parts.length === 1 && this.parts[0] ? this.parts[0] : Buffer.concat(this.parts, this.bytes);
+    this.parts = [];
+    this.bytes = 0;
+    return out;
+  }
 }

@@ -9,9 +9,20 @@
  * children, which tar extraction needs (DESIGN.md §4: "entries sorted").
  */
 export function comparePaths(a: string, b: string): number {
-  // '/' sorts before every other byte when compared component-wise; mapping it to NUL (which
-  // no path contains) turns a component-wise comparison into a plain byte comparison.
-  return Buffer.compare(Buffer.from(a.replaceAll('/', '\0')), Buffer.from(b.replaceAll('/', '\0')));
+  // '/' sorts before every other byte when compared component-wise; reading it as NUL (which
+  // no path contains) turns a component-wise comparison into a plain byte comparison. Below
+  // U+D800, UTF-16 code units order like UTF-8 bytes, so most paths compare without encoding.
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) {
+    let x = a.charCodeAt(i);
+    let y = b.charCodeAt(i);
+    if (x === y) continue;
+    if (x >= 0xd800 || y >= 0xd800) return Buffer.compare(Buffer.from(a.replaceAll('/', '\0')), Buffer.from(b.replaceAll('/', '\0')));
+    if (x === 0x2f) x = 0;
+    if (y === 0x2f) y = 0;
+    return x - y;
+  }
+  return a.length - b.length;
 }
 
 /** Orders names (single components) by their UTF-8 bytes, as `ls` under LC_ALL=C does. */

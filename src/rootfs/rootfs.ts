@@ -3,12 +3,29 @@
  * rootfs — extraction of untrusted layers, snapshots, COPY — goes through {@link Rootfs.resolve}
  * so that a symlink in an image can never make Kiln read or write outside the root.
  */
-import { lstat, readlink } from 'node:fs/promises';
+import { lstatSync, readlinkSync } from 'node:fs';
 import { isAbsolute, join, normalize, relative, sep } from 'node:path';
 import { errnoCode, fsError, FilesystemError } from '../errors.js';
 
 /** Linux gives up after 40 symlinks in one lookup (MAXSYMLINKS); so do we, as ELOOP. */
 const MAX_SYMLINKS = 40;
+
+/** Options of {@link Rootfs.resolve}. */
+export interface ResolveOptions {
+  /** Follow a symlink in the last component too (inside the root). */
+  followFinal?: boolean;
+  /**
+   * Refuse instead of clamping: a symlink whose target climbs above the root with `..`, or a
+   * symlink loop, throws {@link UnsafePathError}. Extraction of untrusted layers uses this, so
+   * that a layer relying on such a link is rejected rather than silently redirected.
+   */
+  strict?: boolean;
+}
+
+/** A path that only resolves by leaving the root (strict mode): a hostile or broken image. */
+export class UnsafePathError extends Error {
+  override readonly name = 'UnsafePathError';
+}
 
 /** A directory on the host holding an image's filesystem. */
 export class Rootfs {
@@ -28,8 +45,11 @@ export class Rootfs {
    * opts.followFinal. Never returns a path outside root. Components that do not exist are
    * taken literally, so the result can be used to create them.
    */
-  async resolve(imagePath: string, opts?: { followFinal?: boolean }): Promise<string> {
+  async resolve(imagePath: string, opts?: ResolveOptions): Promise<string> {
     const followFinal = opts?.followFinal ?? false;
+    const strict = opts?.strict ?? false;
+    /** The symlink being followed, for messages. */
+    let via = '';
     const resolved: string[] = [];
     // Components still to walk, first one last (so pop() is cheap).
     const pending = splitReversed(imagePath);
@@ -38,6 +58,7 @@ export class Rootfs {
       const part = pending.pop();
       if (part === undefined) break;
       if (part === '..') {
+        if (strict && resolved.length === 0) throw new UnsafePathError(`${imagePath}: the symlink ${via || '/'} points outside the root`);
         resolved.pop(); // at the root, '..' is the root (as in a chroot)
         continue;
       }
@@ -48,7 +69,9 @@ export class Rootfs {
       const host = join(this.root, ...resolved, part);
       let isLink: boolean;
       try {
-        isLink = (await lstat(host)).isSymbolicLink();
+        // Synchronous: a few microseconds, where a promise per component costs tens (extraction
+        // resolves every directory of a layer).
+        isLink = lstatSync(host).isSymbolicLink();
       } catch (err) {
         const code = errnoCode(err);
         // Missing (or under a non-directory): the rest is taken literally; whoever uses the
@@ -65,14 +88,16 @@ export class Rootfs {
         continue;
       }
       if (++links > MAX_SYMLINKS) {
+        if (strict) throw new UnsafePathError(`${imagePath}: too many levels of symbolic links (a symlink loop)`);
         throw new FilesystemError(`resolving ${imagePath} in ${this.root}: too many levels of symbolic links`);
       }
       let target: string;
       try {
-        target = await readlink(host);
+        target = readlinkSync(host);
       } catch (err) {
         throw fsError(`reading symlink ${host}`, err);
       }
+      via = `/${[...resolved, part].join('/')}`;
       // An absolute target restarts at the image root, not the host root.
       if (target.startsWith('/')) resolved.length = 0;
       pending.push(...splitReversed(target));
@@ -107,13 +132,17 @@ function splitReversed(p: string): string[] {
 export class CachedResolver {
   private readonly dirs = new Map<string, Promise<string>>();
 
-  constructor(readonly rootfs: Rootfs) {}
+  /** `strict`: resolve as {@link ResolveOptions.strict} does (extraction of untrusted layers). */
+  constructor(
+    readonly rootfs: Rootfs,
+    private readonly opts: { strict?: boolean } = {},
+  ) {}
 
   async resolve(imagePath: string): Promise<string> {
     const parts = imagePath.split('/').filter((c) => c !== '' && c !== '.');
     const base = parts.pop();
     // '..' as the last component must be resolved as a whole, not appended.
-    if (base === undefined || base === '..') return this.rootfs.resolve(imagePath);
+    if (base === undefined || base === '..') return this.rootfs.resolve(imagePath, this.opts);
     return join(await this.resolveDir(`/${parts.join('/')}`), base);
   }
 
@@ -125,9 +154,28 @@ export class CachedResolver {
   private resolveDir(dir: string): Promise<string> {
     let host = this.dirs.get(dir);
     if (!host) {
-      host = this.rootfs.resolve(dir, { followFinal: true });
+      host = this.resolveFromParent(dir);
       this.dirs.set(dir, host);
     }
     return host;
+  }
+
+  /**
+   * A directory from its (cached) parent: one lstat of the last component. Only a symlink there
+   * (or a `..`) needs the full resolution, which gives the same answer for everything else.
+   */
+  private async resolveFromParent(dir: string): Promise<string> {
+    const slash = dir.lastIndexOf('/');
+    const name = dir.slice(slash + 1);
+    if (dir === '/' || name === '' || name === '..' || dir.includes('/../') || dir.includes('/./')) return this.rootfs.resolve(dir, { ...this.opts, followFinal: true });
+    const parent = await this.resolveDir(slash <= 0 ? '/' : dir.slice(0, slash));
+    const host = join(parent, name);
+    let st;
+    try {
+      st = lstatSync(host, { throwIfNoEntry: false });
+    } catch (err) {
+      if (errnoCode(err) !== 'ENOTDIR') throw fsError(`resolving ${dir} in ${this.rootfs.root}`, err);
+    }
+    return st?.isSymbolicLink() ? this.rootfs.resolve(dir, { ...this.opts, followFinal: true }) : host;
   }
 }

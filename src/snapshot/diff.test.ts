@@ -1,5 +1,5 @@
-import { expect, test } from 'vitest';
-import { diffIndexes, type Change } from './diff.js';
+import { describe, expect, test } from 'vitest';
+import { candidates, diffIndexes, type Change, type SnapshotMode } from './diff.js';
 import type { FileFacts, FileIndex } from './file-index.js';
 
 let nextIno = 100;
@@ -76,4 +76,50 @@ test('changes come sorted by path, whiteouts among upserts', () => {
     'upsert /etc/passwd-',
     'upsert /zz',
   ]);
+});
+
+describe('--snapshot-mode', () => {
+  const x = f({ ino: 90, size: 5, mtimeMs: 1000, ctimeMs: 1000 });
+  const was = index({ '/x': x, '/d': d({ ino: 91 }) });
+  const after = (over: Partial<FileFacts>, dir: Partial<FileFacts> = {}): FileIndex => index({ '/x': { ...x, ...over }, '/d': { ...d({ ino: 91 }), ...dir } });
+  // [what happened, facts after, changed in full, redo, time]
+  const table: [string, Partial<FileFacts>, boolean, boolean, boolean][] = [
+    ['touch (mtime and ctime)', { mtimeMs: 2000, ctimeMs: 2000 }, true, true, true],
+    ['chmod (mode and ctime)', { mode: 0o600, ctimeMs: 2000 }, true, true, false],
+    ['chown (owner and ctime)', { uid: 7, ctimeMs: 2000 }, true, true, false],
+    ['setcap or same-size rewrite keeping mtime (ctime only)', { ctimeMs: 2000 }, true, false, false],
+    ['replaced by rename, same size and mtime (inode)', { ino: 99, ctimeMs: 2000 }, true, false, false],
+    ['grown, mtime kept (size)', { size: 6, ctimeMs: 2000 }, true, true, false],
+  ];
+  test.each(table)('%s: full %s, redo %s, time %s', (_what, over, full, redo, time) => {
+    const changed = (mode: SnapshotMode): boolean => diffIndexes(was, after(over), { mode }).some((c) => c.path === '/x');
+    expect([changed('full'), changed('redo'), changed('time')]).toEqual([full, redo, time]);
+  });
+
+  test('full mode: a candidate whose content identity is unchanged is left out; others are kept', () => {
+    const touched = after({ mtimeMs: 2000, ctimeMs: 2000 });
+    expect(candidates(was, touched, 'full')).toEqual(['/x']);
+    expect(candidates(was, touched, 'redo')).toEqual([]);
+    expect(diffIndexes(was, touched, { mode: 'full', unchanged: new Set(['/x']) })).toEqual([]);
+    // A chmod is never a candidate: it changed whatever the content.
+    expect(candidates(was, after({ mode: 0o600 }), 'full')).toEqual([]);
+  });
+
+  test('time mode does not see a directory chmod; the others do', () => {
+    const chmodDir = after({}, { mode: 0o700 });
+    expect(diffIndexes(was, chmodDir, { mode: 'time' })).toEqual([]);
+    expect(diffIndexes(was, chmodDir, { mode: 'redo' })).toEqual([{ kind: 'upsert', path: '/d' }]);
+  });
+
+  test('every mode: new and deleted paths, type changes, replaced directories', () => {
+    const next = index({ '/x': d({ ino: 92 }), '/d': d({ ino: 93 }), '/new': f() });
+    for (const mode of ['full', 'redo', 'time'] as const) {
+      expect(diffIndexes(index({ ...Object.fromEntries(was), '/gone': f() }), next, { mode })).toEqual([
+        { kind: 'opaque', path: '/d' },
+        { kind: 'whiteout', path: '/gone' },
+        { kind: 'upsert', path: '/new' },
+        { kind: 'upsert', path: '/x' },
+      ]);
+    }
+  });
 });

@@ -2,7 +2,7 @@
  * What a step changed, computed from two file indexes (DESIGN.md §4). PURE: no filesystem.
  * Whiteouts follow the OCI image spec (layer.md "Whiteouts"): a deleted path is hidden by a
  * `.wh.<name>` entry beside it, and a directory whose lower contents must all vanish gets an
- * opaque whiteout `.wh..wh..opq`.
+ * opaque whiteout `.wh..wh..opq`. What counts as a change follows Kaniko's `--snapshot-mode`.
  */
 import { comparePaths, parentPath } from '../rootfs/image-path.js';
 import type { FileFacts, FileIndex } from './file-index.js';
@@ -10,53 +10,99 @@ import type { FileFacts, FileIndex } from './file-index.js';
 /** One change to put in a layer. */
 export type Change = { kind: 'upsert'; path: string } | { kind: 'whiteout'; path: string } | { kind: 'opaque'; path: string };
 
-/** Whether a path's entry must be written again. */
-function changed(a: FileFacts, b: FileFacts): boolean {
-  if (a.type !== b.type || a.mode !== b.mode || a.uid !== b.uid || a.gid !== b.gid) return true;
-  // A directory's size and times change whenever an entry is added or removed; those entries
-  // are captured themselves, and the packer re-adds parent directories of changed paths.
-  if (a.type === 'dir') return false;
-  return (
-    a.size !== b.size ||
-    a.mtimeMs !== b.mtimeMs ||
-    a.ctimeMs !== b.ctimeMs ||
-    a.ino !== b.ino ||
-    a.linkTarget !== b.linkTarget
-  );
-}
+/**
+ * Kaniko's `--snapshot-mode`: which file attributes a snapshot looks at.
+ * - `full` (default): type, mode, owner, link target and content. Content is compared only for
+ *   candidates (see {@link classify}), by identity, not by timestamps.
+ * - `redo`: type, mode, owner, size, mtime, link target (Kaniko's RedoHasher).
+ * - `time`: mtime only (Kaniko's MtimeHasher): a chmod or chown alone is not seen.
+ */
+export type SnapshotMode = 'full' | 'redo' | 'time';
+
+/** Whether a path changed: surely, surely not, or (full mode) only if its content identity did. */
+export type Verdict = 'changed' | 'same' | 'candidate';
 
 /** A directory deleted and made again: same path, still a directory, a different inode. */
 function replacedDir(a: FileFacts, b: FileFacts): boolean {
   return a.type === 'dir' && b.type === 'dir' && a.ino !== b.ino;
 }
 
+/** How a path that exists before and after compares under `mode` (replaced directories aside). */
+export function classify(a: FileFacts, b: FileFacts, mode: SnapshotMode): Verdict {
+  if (a.type !== b.type) return 'changed';
+  if (mode === 'time') return a.type === 'dir' || a.mtimeMs === b.mtimeMs ? 'same' : 'changed';
+  if (a.mode !== b.mode || a.uid !== b.uid || a.gid !== b.gid) return 'changed';
+  // A directory's size and times change whenever an entry is added or removed; those entries
+  // are captured themselves, and the packer re-adds parent directories of changed paths.
+  if (a.type === 'dir') return 'same';
+  if (a.linkTarget !== b.linkTarget || a.rdev !== b.rdev) return 'changed';
+  if (mode === 'redo') return a.size !== b.size || a.mtimeMs !== b.mtimeMs ? 'changed' : 'same';
+  if (a.type !== 'file') return 'same';
+  if (a.size !== b.size) return 'changed';
+  return a.mtimeMs === b.mtimeMs && a.ctimeMs === b.ctimeMs && a.ino === b.ino ? 'same' : 'candidate';
+}
+
+/** Paths whose content identity decides whether they changed (`full` mode only). */
+export function candidates(before: FileIndex, after: FileIndex, mode: SnapshotMode): string[] {
+  if (mode !== 'full') return [];
+  const out: string[] = [];
+  for (const [path, now] of after) {
+    const was = before.get(path);
+    if (was && classify(was, now, mode) === 'candidate') out.push(path);
+  }
+  return out;
+}
+
+/** The index's entries in {@link comparePaths} order; a scan's index already is, and is not copied. */
+function inPathOrder(index: FileIndex): Iterable<[string, FileFacts]> {
+  let previous: string | undefined;
+  for (const path of index.keys()) {
+    if (previous !== undefined && comparePaths(previous, path) > 0) return [...index].sort((a, b) => comparePaths(a[0], b[0]));
+    previous = path;
+  }
+  return index;
+}
+
+/** Options of {@link diffIndexes}. */
+export interface DiffOptions {
+  /** Default `full`. */
+  mode?: SnapshotMode;
+  /** Candidates whose content identity was found unchanged; any other candidate counts as changed. */
+  unchanged?: ReadonlySet<string>;
+}
+
 /**
- * What changed between two indexes. A path is 'upsert' when new or when type, mode, uid, gid,
- * size, mtime, ctime, ino or link target differ — EXCEPT directories, whose own entry counts as
- * changed only when type/mode/uid/gid differ. Deleted paths become 'whiteout' for the top-most
- * deleted path only. A directory that was replaced (different ino) becomes 'opaque' (which
- * implies its own entry) + upserts of all its current contents. Sorted by path ({@link comparePaths}).
+ * What changed between two indexes, by {@link classify}. Deleted paths become 'whiteout' for
+ * the top-most deleted path only. A directory that was replaced (different ino) becomes
+ * 'opaque' (which implies its own entry) + upserts of all its current contents. Sorted by
+ * path ({@link comparePaths}).
  */
-export function diffIndexes(before: FileIndex, after: FileIndex): Change[] {
+export function diffIndexes(before: FileIndex, after: FileIndex, opts: DiffOptions = {}): Change[] {
+  const mode = opts.mode ?? 'full';
+  const unchanged = opts.unchanged ?? new Set<string>();
   const changes: Change[] = [];
   // Opaque directories found so far; everything below one is written again in full.
   const opaque = new Set<string>();
   const underOpaque = (p: string): boolean => {
+    if (opaque.size === 0) return false;
     for (let d = parentPath(p); ; d = parentPath(d)) {
       if (opaque.has(d)) return true;
       if (d === '/') return false;
     }
   };
-  // Sorted so that a directory is decided before its contents.
-  for (const [path, now] of [...after].sort((a, b) => comparePaths(a[0], b[0]))) {
+  // Sorted so that a directory is decided before its contents (a scan's order already is).
+  for (const [path, now] of inPathOrder(after)) {
     const was = before.get(path);
     if (underOpaque(path)) {
       changes.push({ kind: 'upsert', path });
     } else if (was && replacedDir(was, now)) {
       opaque.add(path);
       changes.push({ kind: 'opaque', path });
-    } else if (!was || changed(was, now)) {
+    } else if (!was) {
       changes.push({ kind: 'upsert', path });
+    } else {
+      const verdict = classify(was, now, mode);
+      if (verdict === 'changed' || (verdict === 'candidate' && !unchanged.has(path))) changes.push({ kind: 'upsert', path });
     }
   }
   for (const path of before.keys()) {

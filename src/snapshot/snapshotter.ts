@@ -1,19 +1,31 @@
 /**
  * The snapshotter: how a step that cannot name its changes (RUN) finds them. `begin()` takes a
  * file index of the rootfs before the step; `end()` takes one after and returns the diff
- * (DESIGN.md §4), reporting what it cost.
+ * (DESIGN.md §4), reporting what it cost. The index taken after one RUN is the index before
+ * the next, kept current by `pathsChanged()` for steps that name their changes (COPY, WORKDIR):
+ * a stage pays one full scan per RUN, plus one for its first.
  */
 import type { Logger } from '../log.js';
+import { isWithin, parentPath } from '../rootfs/image-path.js';
 import type { Rootfs } from '../rootfs/rootfs.js';
-import { diffIndexes, type Change } from './diff.js';
-import { indexRootfs } from './file-index.js';
+import { ContentCache } from './content-cache.js';
+import { candidates, diffIndexes, type Change, type SnapshotMode } from './diff.js';
+import { indexRootfs, type FileIndex } from './file-index.js';
+import { ListingPool } from './listing-pool.js';
+import { unchangedCandidates, type CapabilityReader } from './identity.js';
 
 export interface SnapshotterOptions {
   rootfs: Rootfs;
   logger: Logger;
   now: () => Date;
-  /** Image paths never captured (Kiln's own mounts, --ignore-path). */
-  skip?: (imagePath: string) => boolean;
+  /** Image paths never captured, with everything below them (--ignore-path, --ignore-var-run). */
+  ignore?: readonly string[];
+  /** `--snapshot-mode`; default full. */
+  mode?: SnapshotMode;
+  /** full mode: identities recorded by extraction and packing, compared for candidates. */
+  contentCache?: ContentCache;
+  /** full mode: reads file capabilities of candidates (part of their identity). */
+  capabilities?: CapabilityReader;
 }
 
 export interface PendingSnapshot {
@@ -23,26 +35,88 @@ export interface PendingSnapshot {
 
 export interface Snapshotter {
   begin(): Promise<PendingSnapshot>;
+  /** A step changed these paths itself: the kept index is brought up to date for them. */
+  pathsChanged(changes: Change[]): Promise<void>;
+  /** Stops the worker threads of big scans, if any were started. */
+  dispose(): Promise<void>;
+}
+
+/** The top-most paths of `changes` (a path below another one is covered by it). */
+function topPaths(changes: Change[]): string[] {
+  const paths = [...new Set(changes.map((c) => c.path))].sort();
+  const tops: string[] = [];
+  for (const p of paths) if (!tops.some((t) => isWithin(p, t))) tops.push(p);
+  return tops;
 }
 
 export function createSnapshotter(opts: SnapshotterOptions): Snapshotter {
-  const skip = opts.skip ?? (() => false);
+  const ignore = opts.ignore ?? [];
+  const mode = opts.mode ?? 'full';
   const ms = (): number => opts.now().getTime();
+  // Made on the first scan; a tree too small to need it never wakes its workers.
+  let pool: ListingPool | undefined | null = null;
+  const index = (start?: string): Promise<FileIndex> => {
+    if (pool === null) pool = ListingPool.create();
+    return indexRootfs(opts.rootfs, { ignore, ...(start === undefined ? {} : { start }), ...(pool ? { pool } : {}) });
+  };
+  /** The index as of the end of the last RUN, kept current; undefined until the first RUN. */
+  let current: FileIndex | undefined;
+  /** Change lists end() returned: the kept index already knows them. */
+  const own = new WeakSet<Change[]>();
   return {
     async begin() {
       const t0 = ms();
-      const before = await indexRootfs(opts.rootfs, { skip });
+      const before = current ?? (await index());
+      current = undefined; // whatever happens until end(), it is stale
       const indexBeforeMs = ms() - t0;
       return {
         async end() {
           const t1 = ms();
-          const after = await indexRootfs(opts.rootfs, { skip });
-          const changes = diffIndexes(before, after);
-          // Reported so that `npm run bench` can hold the snapshot cost to its target (issue 3).
-          opts.logger.debug('snapshot', { files: after.size, changes: changes.length, indexBeforeMs, snapshotMs: ms() - t1 });
+          const after = await index();
+          const candidatePaths = candidates(before, after, mode);
+          const unchanged = opts.contentCache
+            ? await unchangedCandidates(candidatePaths, before, after, { rootfs: opts.rootfs, cache: opts.contentCache, ...(opts.capabilities ? { capabilities: opts.capabilities } : {}) })
+            : new Set<string>();
+          const changes = diffIndexes(before, after, { mode, unchanged });
+          current = after;
+          own.add(changes);
+          // Reported so that `npm run bench` can hold the snapshot cost to its target (issue 6).
+          opts.logger.debug('snapshot', { files: after.size, changes: changes.length, candidates: candidatePaths.length, indexBeforeMs, snapshotMs: ms() - t1 });
           return changes;
         },
       };
+    },
+    async pathsChanged(changes) {
+      if (!current || changes.length === 0 || own.has(changes)) return;
+      const index0 = current;
+      const tops = topPaths(changes);
+      // A directory's old contents must go; anything else is one entry.
+      const dirs = new Set(tops.filter((p) => index0.get(p)?.type === 'dir'));
+      if (dirs.size > 0) {
+        for (const p of index0.keys()) {
+          for (let d = p; ; d = parentPath(d)) {
+            if (dirs.has(d)) {
+              index0.delete(p);
+              break;
+            }
+            if (d === '/') break;
+          }
+        }
+      }
+      for (const top of tops) {
+        index0.delete(top);
+        if (top === '/') {
+          current = await index();
+          return;
+        }
+        // The path may be gone (a whiteout) or behind a symlink: a scan finds what is there now.
+        for (const [p, f] of await index(top)) index0.set(p, f);
+      }
+    },
+    async dispose() {
+      const p = pool;
+      pool = null;
+      await p?.close();
     },
   };
 }

@@ -1,0 +1,117 @@
+/**
+ * How a stage's steps become layers, per Kaniko's layer flags: one layer per step that changed
+ * something, or with `--single-snapshot` one layer for the whole stage, taken at its end
+ * against the filesystem as the base left it; `--ignore-path`/`--ignore-var-run` paths never
+ * reach a layer; `--snapshot-mode` decides what counts as changed; `--compression(-level)`,
+ * `--reproducible` and SOURCE_DATE_EPOCH shape the blobs.
+ */
+import type { BlobStore } from '../cache/blob-store.js';
+import type { Logger } from '../log.js';
+import type { Layer } from '../oci/image.js';
+import { isWithin } from '../rootfs/image-path.js';
+import type { Rootfs } from '../rootfs/rootfs.js';
+import { ContentCache } from '../snapshot/content-cache.js';
+import type { Change, SnapshotMode } from '../snapshot/diff.js';
+import { createSnapshotter, type PendingSnapshot, type Snapshotter } from '../snapshot/snapshotter.js';
+import { buildLayer, type LayerCompression } from './build-layer.js';
+import type { ExtractOptions } from './extract.js';
+import type { LayerTools } from './tools.js';
+
+/** The layer flags of a build, as BuildOptions carries them. */
+export interface LayerSettings {
+  snapshotMode: SnapshotMode;
+  singleSnapshot: boolean;
+  /** Image paths never captured: `--ignore-path`s, and /var/run with `--ignore-var-run`. */
+  ignorePaths: readonly string[];
+  compression: LayerCompression;
+  /** Undefined: the compression's default level. */
+  compressionLevel?: number;
+}
+
+export interface StageLayersOptions {
+  rootfs: Rootfs;
+  store: BlobStore;
+  logger: Logger;
+  now: () => Date;
+  signal: AbortSignal;
+  tools: LayerTools;
+  settings: LayerSettings;
+  /** New layers' mtimes are clamped to this (`--reproducible`: the epoch; SOURCE_DATE_EPOCH). */
+  clampMtime?: Date;
+}
+
+/** A stage's layering: the snapshotter RUN uses, and the layers of its steps. */
+export interface StageLayers {
+  readonly snapshotter: Snapshotter;
+  /** What base extraction into this stage's rootfs needs (host tools, content identities). */
+  readonly extraction: Omit<ExtractOptions, 'layerName' | 'logger' | 'signal'>;
+  /** Call once the base is in the rootfs and before the first step. */
+  start(): Promise<void>;
+  /** The layer of one step's changes; none when nothing changed (or with --single-snapshot). */
+  step(changes: Change[]): Promise<Layer | undefined>;
+  /** After the last step: with --single-snapshot, the stage's one layer. */
+  finish(): Promise<Layer | undefined>;
+}
+
+/** A snapshotter for RUN under --single-snapshot: the stage's end takes the one snapshot. */
+const deferred: Snapshotter = {
+  begin: () => Promise.resolve({ end: () => Promise.resolve([]) }),
+  pathsChanged: () => Promise.resolve(),
+  dispose: () => Promise.resolve(),
+};
+
+export function createStageLayers(o: StageLayersOptions): StageLayers {
+  const s = o.settings;
+  const ignored = (p: string): boolean => s.ignorePaths.some((i) => isWithin(p, i));
+  const contentCache = s.snapshotMode === 'full' ? new ContentCache() : undefined;
+  const xattrs = o.tools.xattrs;
+  const real = createSnapshotter({
+    rootfs: o.rootfs,
+    logger: o.logger,
+    now: o.now,
+    ignore: s.ignorePaths,
+    mode: s.snapshotMode,
+    ...(contentCache ? { contentCache } : {}),
+    ...(xattrs ? { capabilities: (hosts: string[]) => xattrs.capabilities(hosts, o.signal) } : {}),
+  });
+  const build = (changes: Change[]): Promise<Layer | undefined> =>
+    buildLayer(o.rootfs, changes.filter((c) => !ignored(c.path)), o.store, {
+      signal: o.signal,
+      compression: s.compression,
+      ...(s.compressionLevel !== undefined ? { compressionLevel: s.compressionLevel } : {}),
+      ...(o.clampMtime ? { clampMtime: o.clampMtime } : {}),
+      ...(o.tools.zstd ? { zstd: o.tools.zstd } : {}),
+      ...(xattrs ? { xattrs } : {}),
+      ...(contentCache ? { contentCache } : {}),
+    });
+  let baseline: PendingSnapshot | undefined;
+  return {
+    snapshotter: s.singleSnapshot ? deferred : real,
+    extraction: {
+      ...(o.tools.mknod ? { mknod: o.tools.mknod } : {}),
+      ...(xattrs ? { xattrs } : {}),
+      ...(o.tools.zstd ? { zstd: o.tools.zstd } : {}),
+      ...(contentCache ? { contentCache } : {}),
+    },
+    async start() {
+      if (s.singleSnapshot) baseline = await real.begin();
+    },
+    async step(changes) {
+      if (s.singleSnapshot) return undefined;
+      const layer = await build(changes);
+      // RUN's own snapshot already indexed what it changed; for other steps the kept index must learn it.
+      await real.pathsChanged(changes);
+      return layer;
+    },
+    async finish() {
+      try {
+        if (!baseline) return undefined;
+        const changes = await baseline.end();
+        baseline = undefined;
+        return await build(changes);
+      } finally {
+        await real.dispose();
+      }
+    },
+  };
+}
