@@ -87,6 +87,20 @@ describe('a 2-platform index', () => {
     expect(await image.readFile('/hello.txt')).toBe('picked\n');
   });
 
+  test('FROM --platform picks a stage\'s base platform, while TARGETARCH stays the build\'s target platform', async () => {
+    const ctx = await tempDir('from-platform');
+    await writeFile(
+      join(ctx, 'Dockerfile'),
+      `FROM --platform=linux/arm64 ${multi} AS arm\nARG TARGETARCH\nENV SEEN=$TARGETARCH\nFROM --platform=$BUILDPLATFORM ${multi}\nCOPY --from=arm /bin/busybox /arm-busybox\n`,
+    );
+    const dest = `${env.reg.host}/platform/from-flag:1`;
+    const r = await runExecutor(['--context', ctx, '--insecure', '--insecure-pull', '--destination', dest, '--target', 'arm']);
+    expect(r.exitCode, r.stderr).toBe(0);
+    const image = await inspected(dest);
+    expect(image.config.architecture).toBe('arm64');
+    expect(image.config.config?.Env).toContain(`SEEN=${process.arch === 'arm64' ? 'arm64' : 'amd64'}`);
+  });
+
   test('an absent platform exits 4 listing the ones that exist', async () => {
     const r = await build(multi, ['--custom-platform=linux/s390x', '--no-push']);
     expect(r.exitCode, r.stderr).toBe(4);
