@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the system packages the test suite uses (Debian 12), only when missing:
 # the CNCF distribution registry, skopeo and umoci to check images, busybox-static for the test
-# base image, htpasswd for basic-auth registries, util-linux for RUN isolation.
+# base image, htpasswd for basic-auth registries, util-linux for RUN isolation, zstd and attr
+# (setfattr/getfattr) and libcap2-bin (setcap/getcap) for zstd layers and file capabilities.
 set -euo pipefail
 declare -A pkg_for=(
   [docker-registry]=docker-registry
@@ -11,6 +12,9 @@ declare -A pkg_for=(
   [htpasswd]=apache2-utils
   [openssl]=openssl
   [unshare]=util-linux
+  [zstd]=zstd
+  [setfattr]=attr
+  [setcap]=libcap2-bin
 )
 missing=()
 for cmd in "${!pkg_for[@]}"; do

@@ -14,6 +14,7 @@ function parseBool(value: string): boolean {
   throw new InvalidArgumentError(`expected true or false, got "${value}"`);
 }
 
+/** Adds the layer flags to the executor command. */
 export function addLayerFlags(cmd: Command): Command {
   return cmd
     .addOption(new Option('--snapshot-mode <mode>', 'what a snapshot compares: full (content), redo (size and mtime), time (mtime)').choices(SNAPSHOT_MODES).default('full'))

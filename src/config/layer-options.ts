@@ -57,6 +57,7 @@ function ignorePath(p: string): string {
   return posix.resolve('/', p);
 }
 
+/** Validates the layer flags; a bad value is a UsageError naming the flag. */
 export function parseLayerOptions(o: LayerRaw, _env: Record<string, string | undefined>): LayerOptions {
   const ignorePaths = [...new Set([...o.ignorePath.map(ignorePath), ...(o.ignoreVarRun ? ['/var/run'] : [])])];
   const level = compressionLevel(o.compressionLevel, o.compression);

@@ -66,6 +66,7 @@ export async function build(env: BuildEnv): Promise<BuildResult> {
     const times = layerTimes(o, env.env, env.now());
     const layerTools = await findLayerTools(env.env.PATH ?? '');
     if (o.compression === 'zstd' && !layerTools.zstd) throw new UsageError('--compression=zstd needs the zstd program (Debian package zstd), which is not on PATH');
+    if (!layerTools.xattrs) env.logger.warn('setfattr/getfattr (Debian package attr) not found: file capabilities and other xattrs are neither extracted nor recorded in new layers');
     const consumed = new Set<string>();
     const image = await buildStages({
       env,

@@ -112,11 +112,12 @@ export async function runStage(stage: Stage, initial: StageState, deps: StageDep
     }
     history.push({ created: deps.created, created_by: createdBy(ins, before, state), ...(layer ? {} : { empty_layer: true }) });
   }
-  // --single-snapshot: the stage's one layer, with a history entry of its own (no instruction made it alone).
+  // --single-snapshot: the stage's one layer, credited to its last instruction as Kaniko does.
   const single = await deps.layers.finish();
-  if (single) {
+  const last = history.at(-1);
+  if (single && last) {
     layers.push(single);
-    history.push({ created: deps.created, created_by: 'kiln: --single-snapshot of the stage', comment: 'one layer for every instruction above' });
+    delete last.empty_layer;
   }
   return { state, layers, history };
 }

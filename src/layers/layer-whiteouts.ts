@@ -12,6 +12,18 @@ import { errnoCode } from '../errors.js';
 export const WHITEOUT_PREFIX = '.wh.';
 export const OPAQUE_MARKER = '.wh..wh..opq';
 
+/**
+ * What a `.wh.` entry named `base` asks for: the opaque marker, removal of a name, AUFS
+ * bookkeeping (other `.wh..wh.` names such as `.wh..wh.plnk`, which Docker skips too), or
+ * nothing sensible (`.wh.`, `.wh..`, `.wh...`: a hostile or broken layer).
+ */
+export function whiteoutOf(base: string): 'opaque' | 'aufs' | 'invalid' | { name: string } {
+  if (base === OPAQUE_MARKER) return 'opaque';
+  if (base.startsWith(`${WHITEOUT_PREFIX}${WHITEOUT_PREFIX}`)) return 'aufs';
+  const name = base.slice(WHITEOUT_PREFIX.length);
+  return name === '' || name === '.' || name === '..' ? 'invalid' : { name };
+}
+
 /** Remembers what a layer wrote and removes lower-layer content around it. */
 export class LayerWhiteouts {
   /** Host paths this layer created or merged into. */
@@ -19,8 +31,8 @@ export class LayerWhiteouts {
   /** Host directories that contain something this layer wrote. */
   private readonly ancestors = new Set<string>();
 
-  /** `removed` is told whenever something was removed (cached resolutions may be stale). */
-  constructor(private readonly removed: () => void) {}
+  /** `removed` is told whenever something was removed (cached resolutions may be stale), with its host path. */
+  constructor(private readonly removed: (host: string) => void) {}
 
   /** Records an entry of this layer at `host` (under `root`). */
   markWritten(host: string, root: string): void {
@@ -39,7 +51,7 @@ export class LayerWhiteouts {
 
   /** Removes whatever is at `host` (recursively; rm never follows symlinks). */
   remove(host: string): void {
-    this.removed();
+    this.removed(host);
     rmSync(host, { recursive: true, force: true });
   }
 

@@ -10,7 +10,7 @@
  * still runs on the thread pool (zlib) or in a child process (zstd) meanwhile.
  */
 import type { Stats } from 'node:fs';
-import { chmodSync, closeSync, constants, fchmodSync, fchownSync, fstatSync, futimesSync, lchownSync, linkSync, lstatSync, lutimesSync, mkdirSync, openSync, symlinkSync, writeSync } from 'node:fs';
+import { chmodSync, closeSync, constants, fchmodSync, fchownSync, fstatSync, futimesSync, lchownSync, linkSync, lstatSync, lutimesSync, mkdirSync, openSync, readlinkSync, symlinkSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { BuildError, errnoCode, fsError, IntegrityError } from '../errors.js';
 import type { Logger } from '../log.js';
@@ -18,14 +18,13 @@ import { baseName, imagePathOfEntryName } from '../rootfs/image-path.js';
 import { CachedResolver, UnsafePathError, type Rootfs } from '../rootfs/rootfs.js';
 import { contentHasher, contentIdentity, type ContentCache } from '../snapshot/content-cache.js';
 import { factsOf } from '../snapshot/file-index.js';
-import { LayerWhiteouts, OPAQUE_MARKER, WHITEOUT_PREFIX } from './layer-whiteouts.js';
+import type { LiveIndex } from '../snapshot/live-index.js';
+import { LayerWhiteouts, WHITEOUT_PREFIX, whiteoutOf } from './layer-whiteouts.js';
 import { PendingXattrs } from './layer-xattrs.js';
 import type { TarEntry } from './tar-read.js';
 import { CAPABILITY_XATTR, type SpecialFileMaker, type SpecialKind, type XattrTool } from './tools.js';
 
-export { OPAQUE_MARKER, WHITEOUT_PREFIX };
-export type { SpecialFileMaker, SpecialKind };
-
+/** What a {@link LayerWriter} needs: the layer's name for messages, and the host helpers. */
 export interface LayerWriterOptions {
   layerName: string;
   logger: Logger;
@@ -36,6 +35,8 @@ export interface LayerWriterOptions {
   xattrs?: XattrTool;
   /** `--snapshot-mode=full`: the content identity of every file written is recorded here. */
   contentCache?: ContentCache;
+  /** The facts of every path written (and the removals) are recorded here: the stage's first snapshot starts from it. */
+  liveIndex?: LiveIndex;
 }
 
 const SPECIAL: Partial<Record<string, SpecialKind>> = { fifo: 'fifo', 'character-device': 'char', 'block-device': 'block' };
@@ -61,7 +62,10 @@ export class LayerWriter {
     private readonly opts: LayerWriterOptions,
   ) {
     this.resolver = new CachedResolver(rootfs, { strict: true });
-    this.whiteouts = new LayerWhiteouts(() => this.forget());
+    this.whiteouts = new LayerWhiteouts((host) => {
+      this.forget();
+      opts.liveIndex?.removeTree(rootfs.imagePathOf(host));
+    });
   }
 
   /** Applies one entry. `body` yields the entry's data; the caller skips what is left of it. */
@@ -77,16 +81,16 @@ export class LayerWriter {
       return this.fs(`setting metadata of / from ${e.name}`, () => this.setMeta(this.rootfs.root, e, 'dir'));
     }
     const host = await this.resolve(imagePath, e.name);
-    this.xattrs.drop(imagePath);
+    this.xattrs.drop(this.rootfs.imagePathOf(host));
     this.fs(`extracting ${imagePath}`, () => this.ensureParent(host));
     switch (e.type) {
       case 'directory':
         this.fs(`extracting ${imagePath}`, () => {
           this.create(host, true, () => mkdirSync(host, 0o700));
           this.setMeta(host, e, 'dir');
+          this.note(host, e);
         });
         this.knownDirs.add(host);
-        this.noteXattrs(imagePath, host, e);
         break;
       case 'file':
         await this.writeFile(host, imagePath, e, body);
@@ -96,8 +100,8 @@ export class LayerWriter {
           this.create(host, false, () => symlinkSync(e.linkname, host));
           this.forget(); // cached resolutions through this name are stale now
           this.setMeta(host, e, 'symlink');
+          this.note(host, e, e.linkname);
         });
-        this.noteXattrs(imagePath, host, e);
         break;
       case 'link':
         await this.hardlink(host, imagePath, e);
@@ -111,7 +115,9 @@ export class LayerWriter {
 
   /** Sets the deferred directory mtimes and extended attributes; call once after the last entry. */
   async finish(): Promise<void> {
-    await this.xattrs.apply(this.rootfs, this.opts.xattrs, this.opts.logger, this.opts.layerName, this.opts.signal);
+    const touched = await this.xattrs.apply(this.rootfs, this.opts.xattrs, this.opts.logger, this.opts.layerName, this.opts.signal);
+    // Setting an attribute moved those inodes' ctime.
+    for (const host of touched) this.note(host);
     for (const [host, mtime] of this.dirTimes) {
       try {
         lutimesSync(host, mtime, mtime);
@@ -141,10 +147,11 @@ export class LayerWriter {
         fchownSync(fd, e.uid, e.gid);
         fchmodSync(fd, e.mode); // after chown, which clears setuid/setgid
         futimesSync(fd, e.mtime, e.mtime);
-        if (!hash && e.xattrs.size === 0) return;
-        const st = fstatSync(fd);
-        if (hash) this.opts.contentCache?.record(imagePath, factsOf(st), contentIdentity(hash, e.xattrs.get(CAPABILITY_XATTR)));
-        this.xattrs.add(imagePath, st.ino, e.xattrs);
+        if (!hash && e.xattrs.size === 0 && !this.opts.liveIndex) return;
+        const facts = factsOf(fstatSync(fd));
+        if (hash) this.opts.contentCache?.record(imagePath, facts, contentIdentity(hash, e.xattrs.get(CAPABILITY_XATTR)));
+        this.opts.liveIndex?.set(this.rootfs.imagePathOf(host), facts);
+        this.xattrs.add(this.rootfs.imagePathOf(host), facts.ino, e.xattrs);
       });
     } finally {
       closeSync(fd);
@@ -165,11 +172,13 @@ export class LayerWriter {
     this.fs(`linking ${imagePath} to ${target}`, () => this.create(host, false, () => linkSync(targetHost, host)));
     // link(2) of a symlink makes another symlink: cached resolutions through this name are stale.
     this.forget();
-    if (identity !== undefined) {
-      // link(2) changed the inode's ctime: both names are recorded again with the new facts.
-      const facts = factsOf(lstatSync(host));
-      this.opts.contentCache?.record(target, facts, identity);
-      this.opts.contentCache?.record(imagePath, facts, identity);
+    // link(2) changed the inode's link count and ctime: both names are recorded with the new facts.
+    if (identity === undefined && !this.opts.liveIndex) return;
+    const facts = factsOf(lstatSync(host));
+    if (before.isSymbolicLink()) facts.linkTarget = readlinkSync(host);
+    for (const [name, at] of [[target, targetHost], [imagePath, host]] as const) {
+      if (identity !== undefined) this.opts.contentCache?.record(name, facts, identity);
+      this.opts.liveIndex?.set(this.rootfs.imagePathOf(at), facts);
     }
   }
 
@@ -194,21 +203,17 @@ export class LayerWriter {
       return;
     }
     this.fs(`creating ${what} ${imagePath}`, () => this.setMeta(host, e, 'file'));
-    this.noteXattrs(imagePath, host, e);
+    this.note(host, e);
     this.whiteouts.markWritten(host, this.rootfs.root);
   }
 
   private async whiteout(imagePath: string, base: string, name: string): Promise<void> {
-    if (base !== OPAQUE_MARKER && base.startsWith(`${WHITEOUT_PREFIX}${WHITEOUT_PREFIX}`)) {
-      // Other `.wh..wh.` names are AUFS bookkeeping (e.g. `.wh..wh.plnk`); Docker skips them too.
-      this.opts.logger.debug(`ignoring AUFS metadata entry ${name} in layer ${this.opts.layerName}`);
-      return;
-    }
-    const target = base.slice(WHITEOUT_PREFIX.length);
-    if (base !== OPAQUE_MARKER && (target === '' || target === '.' || target === '..')) throw this.unsafe(name, 'it is a whiteout of no name');
+    const w = whiteoutOf(base);
+    if (w === 'aufs') return this.opts.logger.debug(`ignoring AUFS metadata entry ${name} in layer ${this.opts.layerName}`);
+    if (w === 'invalid') throw this.unsafe(name, 'it is a whiteout of no name');
     // The marker's directory, with symlinks among its parents resolved inside the root.
     const hostDir = dirname(await this.resolve(imagePath, name));
-    this.fs(`applying whiteout ${name}`, () => this.whiteouts.apply(hostDir, base === OPAQUE_MARKER ? undefined : target));
+    this.fs(`applying whiteout ${name}`, () => this.whiteouts.apply(hostDir, w === 'opaque' ? undefined : w.name));
   }
 
   /** The host path of an entry, resolved strictly: a path that needs to leave the root is refused. */
@@ -224,8 +229,24 @@ export class LayerWriter {
   private ensureParent(host: string): void {
     const parent = dirname(host);
     if (this.knownDirs.has(parent)) return;
-    mkdirSync(parent, { recursive: true });
+    const first = mkdirSync(parent, { recursive: true });
     this.knownDirs.add(parent);
+    // Directories made for the entry (no entry of their own) are part of the rootfs too.
+    if (first !== undefined && this.opts.liveIndex) {
+      for (let d = parent; d.length >= first.length; d = dirname(d)) this.note(d);
+    }
+  }
+
+  /**
+   * After a path was made at `host`: its facts go to the live index (`linkTarget` for a
+   * symlink), and the entry's extended attributes wait for the end of the layer.
+   */
+  private note(host: string, e?: TarEntry, linkTarget?: string): void {
+    if (!this.opts.liveIndex && !e?.xattrs.size) return;
+    const facts = factsOf(lstatSync(host));
+    if (linkTarget !== undefined) facts.linkTarget = linkTarget;
+    this.opts.liveIndex?.set(this.rootfs.imagePathOf(host), facts);
+    if (e) this.xattrs.add(this.rootfs.imagePathOf(host), facts.ino, e.xattrs);
   }
 
   /**
@@ -264,10 +285,6 @@ export class LayerWriter {
     if (kind !== 'symlink') chmodSync(host, e.mode);
     if (kind === 'dir') this.dirTimes.set(host, e.mtime);
     else lutimesSync(host, e.mtime, e.mtime);
-  }
-
-  private noteXattrs(imagePath: string, host: string, e: TarEntry): void {
-    if (e.xattrs.size > 0) this.xattrs.add(imagePath, lstatSync(host).ino, e.xattrs);
   }
 
   private unsafe(name: string, why: string): IntegrityError {

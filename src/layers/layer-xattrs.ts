@@ -29,13 +29,14 @@ export class PendingXattrs {
     this.items.delete(imagePath);
   }
 
-  /** Applies what is pending; without a tool, warns that the attributes were not applied. */
-  async apply(rootfs: Rootfs, tool: XattrTool | undefined, logger: Logger, layerName: string, signal?: AbortSignal): Promise<void> {
-    if (this.items.size === 0) return;
+  /** Applies what is pending (returning the host paths it set attributes on); without a tool, warns that the attributes were not applied. */
+  async apply(rootfs: Rootfs, tool: XattrTool | undefined, logger: Logger, layerName: string, signal?: AbortSignal): Promise<string[]> {
+    if (this.items.size === 0) return [];
     if (!tool) {
       const [first] = this.items;
       logger.warn(`layer ${layerName}: extended attributes of ${this.items.size} path(s) not applied (e.g. ${[...(first?.[1].xattrs.keys() ?? [])].join(', ')} of ${first?.[0] ?? ''}): setfattr (Debian package attr) was not found`);
-      return;
+      this.items.clear();
+      return [];
     }
     const items: XattrItem[] = [];
     for (const [imagePath, p] of this.items) {
@@ -48,5 +49,6 @@ export class PendingXattrs {
     const refused = await tool.set(items, signal);
     // Docker applies xattrs best effort too where the kernel refuses a namespace (moby pkg/archive).
     for (const msg of refused) logger.warn(`layer ${layerName}: ${msg}`);
+    return items.map((i) => i.host);
   }
 }

@@ -8,9 +8,10 @@
 import type { BlobStore } from '../cache/blob-store.js';
 import type { Logger } from '../log.js';
 import type { Layer } from '../oci/image.js';
-import { isWithin } from '../rootfs/image-path.js';
+import { ignored } from '../rootfs/list-dir.js';
 import type { Rootfs } from '../rootfs/rootfs.js';
 import { ContentCache } from '../snapshot/content-cache.js';
+import { LiveIndex } from '../snapshot/live-index.js';
 import type { Change, SnapshotMode } from '../snapshot/diff.js';
 import { createSnapshotter, type PendingSnapshot, type Snapshotter } from '../snapshot/snapshotter.js';
 import { buildLayer, type LayerCompression } from './build-layer.js';
@@ -28,6 +29,7 @@ export interface LayerSettings {
   compressionLevel?: number;
 }
 
+/** What {@link createStageLayers} needs. */
 export interface StageLayersOptions {
   rootfs: Rootfs;
   store: BlobStore;
@@ -57,13 +59,16 @@ export interface StageLayers {
 const deferred: Snapshotter = {
   begin: () => Promise.resolve({ end: () => Promise.resolve([]) }),
   pathsChanged: () => Promise.resolve(),
+  seed: () => undefined,
   dispose: () => Promise.resolve(),
 };
 
+/** The layering of one stage's rootfs, per the build's layer flags (see {@link StageLayers}). */
 export function createStageLayers(o: StageLayersOptions): StageLayers {
   const s = o.settings;
-  const ignored = (p: string): boolean => s.ignorePaths.some((i) => isWithin(p, i));
   const contentCache = s.snapshotMode === 'full' ? new ContentCache() : undefined;
+  // The rootfs as base extraction leaves it: the first snapshot starts from it instead of a scan.
+  const liveIndex = new LiveIndex();
   const xattrs = o.tools.xattrs;
   const real = createSnapshotter({
     rootfs: o.rootfs,
@@ -75,7 +80,7 @@ export function createStageLayers(o: StageLayersOptions): StageLayers {
     ...(xattrs ? { capabilities: (hosts: string[]) => xattrs.capabilities(hosts, o.signal) } : {}),
   });
   const build = (changes: Change[]): Promise<Layer | undefined> =>
-    buildLayer(o.rootfs, changes.filter((c) => !ignored(c.path)), o.store, {
+    buildLayer(o.rootfs, changes.filter((c) => !ignored(c.path, s.ignorePaths)), o.store, {
       signal: o.signal,
       compression: s.compression,
       ...(s.compressionLevel !== undefined ? { compressionLevel: s.compressionLevel } : {}),
@@ -92,8 +97,10 @@ export function createStageLayers(o: StageLayersOptions): StageLayers {
       ...(xattrs ? { xattrs } : {}),
       ...(o.tools.zstd ? { zstd: o.tools.zstd } : {}),
       ...(contentCache ? { contentCache } : {}),
+      liveIndex,
     },
     async start() {
+      real.seed(liveIndex.take());
       if (s.singleSnapshot) baseline = await real.begin();
     },
     async step(changes) {

@@ -90,7 +90,8 @@ export function parseHeaderBlock(block: Buffer): RawHeader {
   if (size < 0) throw new TarFormatError(`${JSON.stringify(name)}: negative size in tar header`);
   const uid = numeric(block, 108, 8, 'uid');
   const gid = numeric(block, 116, 8, 'gid');
-  if (uid < 0 || gid < 0) throw new TarFormatError(`${JSON.stringify(name)}: negative owner in tar header`);
+  // Linux ids are 32-bit; anything else is a broken or hostile header, not an owner.
+  if (uid < 0 || gid < 0 || uid > 0xffffffff || gid > 0xffffffff) throw new TarFormatError(`${JSON.stringify(name)}: owner ${uid}:${gid} out of range in tar header`);
   return {
     name,
     typeflag,

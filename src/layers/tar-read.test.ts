@@ -112,19 +112,24 @@ test('what Kiln writes, GNU tar and Kiln read back: long and non-ASCII names, bi
   expect(got.equals(cap)).toBe(true);
 });
 
-test('base-256 numbers (GNU) and header-only types carrying a size are read as Go does', async () => {
+/** A header block whose uid field is `uid` in GNU base-256 (0x80, then big-endian bytes). */
+function base256Uid(uid: number): Buffer {
   const block = encodeHeaderBlock({ name: 'big', typeflag: '0', mode: 0o644, uid: 0, gid: 0, size: 3, mtimeSeconds: 0 });
-  // uid 2^33 in base-256: 0x80 then big-endian bytes.
   block.fill(0, 108, 116);
   block[108] = 0x80;
-  block.writeUIntBE(2 ** 33, 110, 6);
+  block.writeUIntBE(uid, 110, 6);
   block.fill(0x20, 148, 156);
   let sum = 0;
   for (const b of block) sum += b;
   block.write(`${sum.toString(8).padStart(6, '0')}\0 `, 148, 8, 'latin1');
+  return block;
+}
+
+test('base-256 numbers (GNU) and header-only types carrying a size are read as Go does', async () => {
+  const block = base256Uid(3_000_000_000);
   const dir = encodeHeaderBlock({ name: 'd/', typeflag: '5', mode: 0o755, uid: 0, gid: 0, size: 0, mtimeSeconds: 0 });
   const entries = await readAll(Buffer.concat([block, Buffer.from('abc'), padding(3), dir, END_OF_ARCHIVE]));
-  expect(entries.map((e) => [e.name, e.uid, e.data])).toEqual([['big', 2 ** 33, 'abc'], ['d/', 0, '']]);
+  expect(entries.map((e) => [e.name, e.uid, e.data])).toEqual([['big', 3_000_000_000, 'abc'], ['d/', 0, '']]);
 });
 
 test.each([
@@ -132,6 +137,7 @@ test.each([
   ['a pax header over 1 MiB', (): Buffer => Buffer.concat([encodeHeaderBlock({ name: 'PaxHeaders.0/a', typeflag: 'x', mode: 0, uid: 0, gid: 0, size: 2 << 20, mtimeSeconds: 0 }), Buffer.alloc(1024)]), /larger than/],
   ['a malformed pax record', (): Buffer => { const rec = Buffer.from('99 path=x\n'); return Buffer.concat([encodeHeaderBlock({ name: 'P', typeflag: 'x', mode: 0, uid: 0, gid: 0, size: rec.length, mtimeSeconds: 0 }), rec, padding(rec.length), tarOf([file('a', 'x')])]); }, /malformed pax/],
   ['truncated data', (): Buffer => tarOf([file('a', 'x'.repeat(2000))]).subarray(0, 1000), /unexpected end of data/],
+  ['an owner beyond 32 bits', (): Buffer => Buffer.concat([base256Uid(2 ** 33), Buffer.from('abc'), padding(3), END_OF_ARCHIVE]), /out of range/],
   ['a GNU sparse file', (): Buffer => Buffer.concat([encodeHeaderBlock({ name: 's', typeflag: 'S', mode: 0, uid: 0, gid: 0, size: 0, mtimeSeconds: 0 }), END_OF_ARCHIVE]), /sparse/],
   ['a non-numeric size', (): Buffer => { const b = encodeHeaderBlock({ name: 'a', typeflag: '0', mode: 0, uid: 0, gid: 0, size: 0, mtimeSeconds: 0 }); b.write('zz', 124, 'latin1'); b.fill(0x20, 148, 156); let s = 0; for (const x of b) s += x; b.write(`${s.toString(8).padStart(6, '0')}\0 `, 148, 8, 'latin1'); return b; }, /size field/],
   ['an archive ending after a pax header', (): Buffer => { const rec = encodePaxRecords([['path', 'x']]); return Buffer.concat([encodeHeaderBlock({ name: 'P', typeflag: 'x', mode: 0, uid: 0, gid: 0, size: rec.length, mtimeSeconds: 0 }), rec, padding(rec.length)]); }, /ends after an extended header/],

@@ -6,7 +6,8 @@
  * a stage pays one full scan per RUN, plus one for its first.
  */
 import type { Logger } from '../log.js';
-import { isWithin, parentPath } from '../rootfs/image-path.js';
+import { parentPath } from '../rootfs/image-path.js';
+import { ignored } from '../rootfs/list-dir.js';
 import type { Rootfs } from '../rootfs/rootfs.js';
 import { ContentCache } from './content-cache.js';
 import { candidates, diffIndexes, type Change, type SnapshotMode } from './diff.js';
@@ -37,18 +38,25 @@ export interface Snapshotter {
   begin(): Promise<PendingSnapshot>;
   /** A step changed these paths itself: the kept index is brought up to date for them. */
   pathsChanged(changes: Change[]): Promise<void>;
+  /** The rootfs is known to be as `index` says (base extraction kept it): the first begin() needs no scan. */
+  seed(index: FileIndex): void;
   /** Stops the worker threads of big scans, if any were started. */
   dispose(): Promise<void>;
 }
 
 /** The top-most paths of `changes` (a path below another one is covered by it). */
 function topPaths(changes: Change[]): string[] {
-  const paths = [...new Set(changes.map((c) => c.path))].sort();
-  const tops: string[] = [];
-  for (const p of paths) if (!tops.some((t) => isWithin(p, t))) tops.push(p);
-  return tops;
+  const paths = new Set(changes.map((c) => c.path));
+  const covered = (p: string): boolean => {
+    for (let d = parentPath(p); ; d = parentPath(d)) {
+      if (paths.has(d) && d !== p) return true;
+      if (d === '/') return false;
+    }
+  };
+  return paths.has('/') ? ['/'] : [...paths].filter((p) => !covered(p));
 }
 
+/** A snapshotter of one rootfs (one per stage), keeping its last index between RUNs. */
 export function createSnapshotter(opts: SnapshotterOptions): Snapshotter {
   const ignore = opts.ignore ?? [];
   const mode = opts.mode ?? 'full';
@@ -112,6 +120,11 @@ export function createSnapshotter(opts: SnapshotterOptions): Snapshotter {
         // The path may be gone (a whiteout) or behind a symlink: a scan finds what is there now.
         for (const [p, f] of await index(top)) index0.set(p, f);
       }
+    },
+    seed(seeded) {
+      // Ignored paths are never in an index (extraction wrote them, scans skip them).
+      for (const p of seeded.keys()) if (ignored(p, ignore)) seeded.delete(p);
+      current = seeded;
     },
     async dispose() {
       const p = pool;
