@@ -4,24 +4,10 @@
  * `getfattr` (extended attributes, file capabilities). A missing program leaves its feature
  * out; the layer code says so when it would have been needed.
  */
-import { access, constants } from 'node:fs/promises';
-import { join } from 'node:path';
+import { findOnPath } from './find-on-path.js';
 import { mknodTool } from './mknod.js';
 import { attrTool } from './xattr.js';
 import { zstdCodec } from './zstd.js';
-
-async function findOnPath(name: string, pathEnv: string): Promise<string | undefined> {
-  for (const dir of pathEnv.split(':').filter(Boolean)) {
-    const candidate = join(dir, name);
-    try {
-      await access(candidate, constants.X_OK);
-      return candidate;
-    } catch {
-      // not here
-    }
-  }
-  return undefined;
-}
 
 /** What was found; each field is structurally the matching `layers/tools.ts` type. */
 export interface HostLayerTools {

@@ -3,24 +3,10 @@
  * when `unshare` may create them, plain chroot otherwise. Probed once per build.
  */
 import { spawn } from 'node:child_process';
-import { access, constants } from 'node:fs/promises';
-import { join } from 'node:path';
+import { findOnPath } from './find-on-path.js';
 import { UsageError } from '../errors.js';
 import type { ProcessRunner } from './runner.js';
 import { spawnRunner, type HostTools } from './spawn-runner.js';
-
-async function findOnPath(name: string, pathEnv: string): Promise<string | undefined> {
-  for (const dir of pathEnv.split(':').filter(Boolean)) {
-    const candidate = join(dir, name);
-    try {
-      await access(candidate, constants.X_OK);
-      return candidate;
-    } catch {
-      // not here
-    }
-  }
-  return undefined;
-}
 
 function exitsZero(argv: string[]): Promise<boolean> {
   return new Promise((resolve) => {
