@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { promisify } from 'node:util';
-import tar, { type Header } from 'tar-stream';
+import { tarOf, type TarEntry as Entry } from '../../test/support/tar-fixture.js';
 import { afterEach, expect, test } from 'vitest';
 import { FilesystemError } from '../errors.js';
 import { silentLogger, type Logger } from '../log.js';
@@ -12,17 +12,6 @@ import { Rootfs } from '../rootfs/rootfs.js';
 import { extractLayer } from './extract.js';
 
 /** Special entries of layers: devices, fifos and extended attributes, through the host-tool hooks. */
-
-type Entry = Partial<Header> & { name: string; content?: string; pax?: Record<string, string> };
-
-async function tarOf(entries: Entry[]): Promise<Buffer> {
-  const pack = tar.pack();
-  for (const { content, ...h } of entries) pack.entry({ mtime: new Date(1_600_000_000_000), ...h }, content ?? '');
-  pack.finalize();
-  const chunks: Buffer[] = [];
-  for await (const c of pack) chunks.push(c as Buffer);
-  return Buffer.concat(chunks);
-}
 
 const dirs: string[] = [];
 afterEach(async () => {

@@ -5,24 +5,12 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { promisify } from 'node:util';
 import { gzipSync } from 'node:zlib';
-import tar, { type Header } from 'tar-stream';
+import { tarOf, type TarEntry as Entry } from '../../test/support/tar-fixture.js';
 import { afterEach, expect, test } from 'vitest';
 import { IntegrityError } from '../errors.js';
 import { silentLogger, type Logger } from '../log.js';
 import { Rootfs } from '../rootfs/rootfs.js';
 import { extractLayer } from './extract.js';
-
-type Entry = Partial<Header> & { name: string; content?: string; pax?: Record<string, string> };
-
-/** A tar built with tar-stream; `mode` defaults as tar-stream's (0644 files, 0755 dirs). */
-async function tarOf(entries: Entry[]): Promise<Buffer> {
-  const pack = tar.pack();
-  for (const { content, ...h } of entries) pack.entry({ mtime: new Date(1_600_000_000_000), ...h }, content ?? '');
-  pack.finalize();
-  const chunks: Buffer[] = [];
-  for await (const c of pack) chunks.push(c as Buffer);
-  return Buffer.concat(chunks);
-}
 
 const dirs: string[] = [];
 afterEach(async () => {

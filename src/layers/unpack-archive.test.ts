@@ -3,24 +3,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { gzipSync } from 'node:zlib';
-import tar, { type Header } from 'tar-stream';
+import { tarOf, type TarEntry as Entry } from '../../test/support/tar-fixture.js';
 import { afterEach, expect, test } from 'vitest';
 import { IntegrityError } from '../errors.js';
 import { silentLogger } from '../log.js';
 import { Rootfs } from '../rootfs/rootfs.js';
 import { unpackArchive } from './unpack-archive.js';
 import { isTarHeader, peekBytes, sniffArchiveCompression } from './unpack-archive-sniff.js';
-
-type Entry = Partial<Header> & { name: string; content?: string };
-
-async function tarOf(entries: Entry[]): Promise<Buffer> {
-  const pack = tar.pack();
-  for (const { content, ...h } of entries) pack.entry({ mtime: new Date(1_600_000_000_000), ...h }, content ?? '');
-  pack.finalize();
-  const chunks: Buffer[] = [];
-  for await (const c of pack) chunks.push(c as Buffer);
-  return Buffer.concat(chunks);
-}
 
 const dirs: string[] = [];
 afterEach(async () => {
