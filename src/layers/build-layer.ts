@@ -20,8 +20,12 @@ export const DEFAULT_GZIP_LEVEL = 6;
 /** zstd level when none is given: the zstd program's default. */
 export const DEFAULT_ZSTD_LEVEL = 3;
 
-/** gzip members in flight: one per core (up to zlib's four pool threads, which file writes share). */
-const GZIP_CONCURRENCY = Math.min(4, Math.max(2, availableParallelism()));
+/**
+ * gzip members in flight: one per core and one more, so a core never waits for the main thread to
+ * hand it the next block. bin/executor sizes libuv's pool so that file reads and writes still
+ * have threads of their own.
+ */
+export const GZIP_CONCURRENCY = Math.min(8, availableParallelism() + 1);
 
 /** `--compression`. */
 export type LayerCompression = 'gzip' | 'zstd';
