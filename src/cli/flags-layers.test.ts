@@ -26,3 +26,10 @@ test.each([
 ])('%j is refused', async (args, message) => {
   await expect(raw(args)).rejects.toThrow(message);
 });
+
+test('--rootfs takes a path and --force is a boolean with pflag forms', async () => {
+  expect(await raw([])).not.toHaveProperty('rootfs');
+  expect(await raw(['--rootfs=/', '--force'])).toMatchObject({ rootfs: '/', force: true });
+  expect(await raw(['--rootfs', '/', '--force=true'])).toMatchObject({ rootfs: '/', force: true });
+  expect(await raw(['--force=false'])).not.toHaveProperty('force');
+});

@@ -11,6 +11,7 @@ import { parsePlatform, type Platform } from '../oci/platform.js';
 import { layerRawShape, parseLayerOptions, type LayerOptions } from './layer-options.js';
 import { parseSecretFlags, type SecretSource } from './secret-options.js';
 import { parseRegistryOptions, registryRawShape, type RegistryOptions } from './registry-options.js';
+import { parseRootfsOptions, rootfsRawShape, type RootfsOptions } from './rootfs-options.js';
 
 /** Flag values exactly as the command line gave them. */
 export const rawOptionsSchema = z.object({
@@ -29,6 +30,7 @@ export const rawOptionsSchema = z.object({
   skipUnusedStages: z.boolean().default(false),
   ...registryRawShape,
   ...layerRawShape,
+  ...rootfsRawShape,
   verbosity: z.enum(LOG_LEVELS).default('info'),
   logFormat: z.enum(LOG_FORMATS).default('color'),
   logTimestamp: z.boolean().default(false),
@@ -37,7 +39,7 @@ export const rawOptionsSchema = z.object({
 });
 export type RawOptions = z.input<typeof rawOptionsSchema>;
 
-export interface BuildOptions extends RegistryOptions, LayerOptions {
+export interface BuildOptions extends RegistryOptions, LayerOptions, RootfsOptions {
   /** Path of the Dockerfile as given (resolved against the context by the executor). */
   dockerfile: string;
   /** Context directory (the `dir://` prefix removed). */
@@ -125,6 +127,7 @@ export function parseBuildOptions(raw: RawOptions, env: Record<string, string | 
     secrets: parseSecretFlags(o.secret, env),
     ...parseRegistryOptions(o, env),
     ...parseLayerOptions(o, env),
+    ...parseRootfsOptions(o),
     verbosity: o.verbosity,
     logFormat: o.logFormat,
     logTimestamp: o.logTimestamp,

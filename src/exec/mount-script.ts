@@ -9,19 +9,22 @@
  *
  * All user-controlled values (paths, sizes, the command) arrive as positional arguments, never
  * spliced into the script text:
- *   root uid gid wd dev proc sys resolv hosts  scratch pipes net nmounts
+ *   root uid gid wd dev proc sys resolv hosts  scratch pipes net nmounts unshare
  *   then nmounts × (kind source target option), then the command's argv.
+ * `unshare` is the host's util-linux unshare as found at start-up. The other programs the script
+ * calls (mount, mkdir, ln, cp, ip) are looked up first in unshare's directory, then in the standard
+ * ones: Kiln's image keeps all of them in /kaniko/bin, where the standard directories hold nothing
+ * — or, in an in-place build (`--rootfs=/`), the base image's programs.
  * A mount that cannot be made ends the step with status 125 and a `kiln:` line saying which.
  */
 export const MOUNT_SCRIPT = `
 set -eu
 root=$1 uid=$2 gid=$3 wd=$4 dev=$5 proc=$6 sys=$7 resolv=$8 hosts=$9
 shift 9
-scratch=$1 pipes=$2 net=$3 nmounts=$4
-shift 4
+scratch=$1 pipes=$2 net=$3 nmounts=$4 unshare_bin=$5
+shift 5
 imgpath=$PATH
-PATH=/usr/sbin:/usr/bin:/sbin:/bin
-unshare_bin=$(command -v unshare)
+PATH=\${unshare_bin%/*}:/usr/sbin:/usr/bin:/sbin:/bin
 fail() { echo "kiln: $*" >&2; exit 125; }
 if [ "$dev" = 1 ]; then
   mount -t tmpfs -o nosuid,mode=0755,size=65536k tmpfs "$root/dev"

@@ -54,7 +54,7 @@ function argvFor(mode: IsolationMode, tools: HostTools, spec: RunSpec): string[]
     tools.unshare, '--mount', '--pid', ...(network === 'none' ? ['--net'] : []), '--fork', '--kill-child', '--propagation', 'private', '--',
     tools.sh, '-c', MOUNT_SCRIPT, 'kiln-run',
     spec.rootfs, ...ids, spec.cwd, flag(m.dev), flag(m.proc), flag(m.sys), flag(m.resolvConf), flag(m.hosts),
-    extra?.scratch ?? '', extra?.pipes ?? '', network, String(extra?.mounts.length ?? 0),
+    extra?.scratch ?? '', extra?.pipes ?? '', network, String(extra?.mounts.length ?? 0), tools.unshare,
     ...(extra?.mounts ?? []).flatMap(mountArgs),
     ...spec.argv,
   ];

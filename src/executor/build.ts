@@ -18,6 +18,7 @@ import { createRegistryClients } from './clients.js';
 import { deliver } from './outputs.js';
 import { layerTimes } from '../config/layer-options.js';
 import { findLayerTools } from '../exec/layer-tools.js';
+import { admitInPlace, IN_PLACE_KANIKO_DIR, inPlaceEnv, inPlaceKeep } from './in-place.js';
 
 export interface BuildResult {
   digest: Digest;
@@ -40,6 +41,9 @@ async function readDockerfile(env: BuildEnv): Promise<{ text: string; name: stri
 
 export async function build(env: BuildEnv): Promise<BuildResult> {
   const o = env.options;
+  // --rootfs=/ is admitted (inside a container, or with --force) or refused before anything is
+  // read, pulled or touched, so that it can never wipe a developer's machine (DESIGN.md §3).
+  const inPlace = o.inPlace ? await admitInPlace(env) : undefined;
   const { text, name, path: dockerfilePath } = await readDockerfile(env);
   const df = parseDockerfile(text, name);
   const contextDir = resolve(env.cwd, o.contextDir);
@@ -51,7 +55,7 @@ export async function build(env: BuildEnv): Promise<BuildResult> {
     buildPlatform: env.hostPlatform,
   });
   const clients = createRegistryClients(env);
-  const base = o.kanikoDir ?? env.tmpDir;
+  const base = o.kanikoDir ?? (inPlace ? IN_PLACE_KANIKO_DIR : env.tmpDir);
   await mkdir(base, { recursive: true }).catch((err: unknown) => {
     throw fsError(`creating ${base}`, err);
   });
@@ -68,8 +72,12 @@ export async function build(env: BuildEnv): Promise<BuildResult> {
     if (o.compression === 'zstd' && !layerTools.zstd) throw new UsageError('--compression=zstd needs the zstd program (Debian package zstd), which is not on PATH');
     if (!layerTools.xattrs) env.logger.warn('setfattr/getfattr (Debian package attr) not found: file capabilities and other xattrs are neither extracted nor recorded in new layers');
     const consumed = new Set<string>();
+    const inPlaceStage = inPlace && {
+      mode: inPlace.mode,
+      keep: await inPlaceKeep(env, { admission: inPlace, kanikoDir: resolve(env.cwd, base), work: resolve(env.cwd, work), contextDir }),
+    };
     const image = await buildStages({
-      env,
+      env: inPlace ? await inPlaceEnv(env, resolve(env.cwd, base), resolve(env.cwd, work)) : env,
       df,
       plan,
       work,
@@ -80,6 +88,7 @@ export async function build(env: BuildEnv): Promise<BuildResult> {
       ...times,
       layerTools,
       consumed,
+      ...(inPlaceStage ? { inPlace: inPlaceStage } : {}),
     });
     for (const k of o.buildArgs.keys()) {
       if (!consumed.has(k) && !plan.declaredGlobals.has(k) && !PROXY_ARGS.includes(k)) env.logger.warn(`build arg ${k} was not consumed by any ARG`);

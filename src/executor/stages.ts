@@ -19,6 +19,7 @@ import { assembleImage, type Image } from '../oci/image.js';
 import { formatPlatform, type Platform } from '../oci/platform.js';
 import { formatReference, parseReference, ReferenceSyntaxError } from '../oci/reference.js';
 import { copySource, type BuildPlan, type PlannedStage } from '../plan/planner.js';
+import { clearRootfs } from '../rootfs/clear.js';
 import { Rootfs } from '../rootfs/rootfs.js';
 import { createStageLayers } from '../layers/stage-layers.js';
 import type { LayerTools } from '../layers/tools.js';
@@ -50,6 +51,8 @@ export interface StagesContext {
   layerTools: LayerTools;
   /** Build args some ARG declared, for the unused-build-arg warning. */
   consumed: Set<string>;
+  /** `--rootfs=/`, admitted: the target stage is built over `/`, keeping these paths as they are. */
+  inPlace?: { mode: string; keep: readonly string[] };
 }
 
 /** Pulls images on first use (FROM and COPY --from share them) and unpacks them on demand. */
@@ -98,6 +101,7 @@ class ImageCache {
   processRunner(): Promise<ProcessRunner> {
     this.runner ??= selectRunner(this.ctx.env.env.PATH ?? '').then((r) => {
       this.ctx.env.logger.info(`RUN isolation: ${r.mode}`);
+      if (this.ctx.inPlace) this.ctx.env.logger.info(this.ctx.inPlace.mode);
       return r;
     });
     return this.runner;
@@ -116,11 +120,13 @@ async function buildOne(ps: PlannedStage, isTarget: boolean, ctx: StagesContext,
     base = earlier.image;
   }
   env.logger.info(`building stage ${ps.stage.index}${from.stageName ? ` (${from.stageName})` : ''} FROM ${ps.base.kind === 'image' ? ps.base.ref : ps.base.kind === 'stage' ? `stage ${ps.base.index}` : 'scratch'}`);
-  const rootfs = new Rootfs(join(ctx.work, `stage-${ps.stage.index}`));
-  await mkdir(rootfs.root, { mode: 0o755 });
+  const inPlace = isTarget ? ctx.inPlace : undefined;
+  const rootfs = inPlace ? await inPlaceRootfs(inPlace.keep, ctx, cache) : new Rootfs(join(ctx.work, `stage-${ps.stage.index}`));
+  if (!inPlace) await mkdir(rootfs.root, { mode: 0o755 });
   const layers = createStageLayers({
     rootfs, store: ctx.store, logger: env.logger, now: env.now, signal: env.signal, tools: ctx.layerTools, settings: env.options,
     ...(ctx.clampMtime ? { clampMtime: ctx.clampMtime } : {}),
+    ...(inPlace ? { keep: inPlace.keep } : {}),
   });
   base = await unpackBase(base, rootfs, ctx.store, env.logger, env.signal, layers.extraction);
   await layers.start();
@@ -156,9 +162,28 @@ async function buildOne(ps: PlannedStage, isTarget: boolean, ctx: StagesContext,
   return { image: assembleImage(config, [...base.layers, ...out.layers]), rootfs };
 }
 
+/**
+ * `--rootfs=/`: the target stage's rootfs is `/` itself, emptied of everything but the kept paths
+ * (mount points, --kaniko-dir, the context, Kiln's own files, --ignore-paths) before its base is
+ * unpacked there, as Kaniko does. Only the target: earlier stages keep their own directories under
+ * the work dir, so `COPY --from` reads them as they were and nothing is extracted twice — where
+ * Kaniko wipes `/` between stages and has to save each stage's files aside first.
+ */
+async function inPlaceRootfs(keep: readonly string[], ctx: StagesContext, cache: ImageCache): Promise<Rootfs> {
+  // Chosen while the container's own programs are still there: the probe and the host tools it
+  // finds (unshare, sh) must not be the base image's.
+  await cache.processRunner();
+  const rootfs = new Rootfs('/');
+  const removed = clearRootfs(rootfs, keep);
+  ctx.env.logger.info(`in-place: cleared / for the base image (${removed} paths removed, ${keep.length} kept)`, { kept: keep.join(' ') });
+  return rootfs;
+}
+
 /** Builds every planned stage; returns the target's image. */
 export async function buildStages(ctx: StagesContext): Promise<Image> {
   const cache = new ImageCache(ctx);
+  // In place, the isolation is chosen and logged at the start, next to the in-place mode.
+  if (ctx.inPlace) await cache.processRunner();
   const built = new Map<number, BuiltStage>();
   let last: BuiltStage | undefined;
   for (const [i, ps] of ctx.plan.stages.entries()) {

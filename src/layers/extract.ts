@@ -26,7 +26,8 @@ export interface ExtractOptions extends LayerWriterOptions {
  * mtimes (directories last), extended attributes (`opts.xattrs`). Every entry path goes through
  * the rootfs resolver in strict mode: names or link targets that need to leave the root, and
  * absolute names, throw IntegrityError naming `layerName` and the entry. A corrupt stream (bad
- * gzip, truncated tar, bad header) is an IntegrityError too.
+ * gzip, truncated tar, bad header) is an IntegrityError too. In an in-place build `opts.ignore`
+ * names the paths kept as they are: entries there are skipped (debug log), whiteouts spare them.
  */
 export async function extractLayer(rootfs: Rootfs, compressed: Readable, opts: ExtractOptions): Promise<void> {
   const zstd = opts.zstd;

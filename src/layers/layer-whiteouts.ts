@@ -31,8 +31,14 @@ export class LayerWhiteouts {
   /** Host directories that contain something this layer wrote. */
   private readonly ancestors = new Set<string>();
 
-  /** `removed` is told whenever something was removed (cached resolutions may be stale), with its host path. */
-  constructor(private readonly removed: (host: string) => void) {}
+  /**
+   * `removed` is told whenever something was removed (cached resolutions may be stale), with its
+   * host path; `rm` removes a path (default: recursively; an in-place build spares kept paths).
+   */
+  constructor(
+    private readonly removed: (host: string) => void,
+    private readonly rm: (host: string) => void = (host) => rmSync(host, { recursive: true, force: true }),
+  ) {}
 
   /** Records an entry of this layer at `host` (under `root`). */
   markWritten(host: string, root: string): void {
@@ -52,7 +58,7 @@ export class LayerWhiteouts {
   /** Removes whatever is at `host` (recursively; rm never follows symlinks). */
   remove(host: string): void {
     this.removed(host);
-    rmSync(host, { recursive: true, force: true });
+    this.rm(host);
   }
 
   private removeLower(host: string): void {

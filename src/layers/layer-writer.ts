@@ -19,6 +19,7 @@ import { CachedResolver, UnsafePathError, type Rootfs } from '../rootfs/rootfs.j
 import { contentHasher, contentIdentity, type ContentCache } from '../snapshot/content-cache.js';
 import { factsOf } from '../snapshot/file-index.js';
 import type { LiveIndex } from '../snapshot/live-index.js';
+import { keepingRemover, keptByName, keptEntryReason } from './layer-keep.js';
 import { LayerWhiteouts, WHITEOUT_PREFIX, whiteoutOf } from './layer-whiteouts.js';
 import { PendingXattrs } from './layer-xattrs.js';
 import type { TarEntry } from './tar-read.js';
@@ -37,6 +38,12 @@ export interface LayerWriterOptions {
   contentCache?: ContentCache;
   /** The facts of every path written (and the removals) are recorded here: the stage's first snapshot starts from it. */
   liveIndex?: LiveIndex;
+  /**
+   * Image paths left alone (an in-place build's mount points, Kiln's own directory,
+   * `--ignore-path`s): entries at or below them are skipped, and whiteouts and replaced paths
+   * never remove them.
+   */
+  ignore?: readonly string[];
 }
 
 const SPECIAL: Partial<Record<string, SpecialKind>> = { fifo: 'fifo', 'character-device': 'char', 'block-device': 'block' };
@@ -62,10 +69,13 @@ export class LayerWriter {
     private readonly opts: LayerWriterOptions,
   ) {
     this.resolver = new CachedResolver(rootfs, { strict: true });
-    this.whiteouts = new LayerWhiteouts((host) => {
-      this.forget();
-      opts.liveIndex?.removeTree(rootfs.imagePathOf(host));
-    });
+    this.whiteouts = new LayerWhiteouts(
+      (host) => {
+        this.forget();
+        opts.liveIndex?.removeTree(rootfs.imagePathOf(host));
+      },
+      keepingRemover(rootfs, opts.ignore),
+    );
   }
 
   /** Applies one entry. `body` yields the entry's data; the caller skips what is left of it. */
@@ -74,6 +84,8 @@ export class LayerWriter {
     if (e.name.startsWith('/')) throw this.unsafe(e.name, 'its name is absolute');
     const imagePath = imagePathOfEntryName(e.name);
     if (imagePath === undefined) throw this.unsafe(e.name, 'its path climbs above the root');
+    const keptName = keptByName(this.opts.ignore, imagePath);
+    if (keptName) return this.skip(imagePath, keptName);
     const base = baseName(imagePath);
     if (base.startsWith(WHITEOUT_PREFIX)) return this.whiteout(imagePath, base, e.name);
     if (imagePath === '/') {
@@ -81,6 +93,8 @@ export class LayerWriter {
       return this.fs(`setting metadata of / from ${e.name}`, () => this.setMeta(this.rootfs.root, e, 'dir'));
     }
     const host = await this.resolve(imagePath, e.name);
+    const kept = keptEntryReason(this.rootfs, this.opts.ignore, { imagePath, host, isDir: e.type === 'directory' });
+    if (kept) return this.skip(imagePath, kept);
     this.xattrs.drop(this.rootfs.imagePathOf(host));
     this.fs(`extracting ${imagePath}`, () => this.ensureParent(host));
     switch (e.type) {
@@ -162,8 +176,11 @@ export class LayerWriter {
     const target = imagePathOfEntryName(e.linkname);
     // An absolute link name (Kaniko writes them) is taken inside the root, as Docker does.
     if (target === undefined || target === '/') throw this.unsafe(e.name, `its hardlink target "${e.linkname}" is outside the root`);
+    if (keptByName(this.opts.ignore, target)) return this.skip(imagePath, 'its hardlink target is kept by the in-place build');
     const targetHost = await this.resolve(target, e.name);
     if (targetHost === host) return; // a link to itself changes nothing
+    const kept = keptEntryReason(this.rootfs, this.opts.ignore, { imagePath, host, isDir: false, linkTargetHost: targetHost });
+    if (kept) return this.skip(imagePath, kept);
     const before = lstatSync(targetHost, { throwIfNoEntry: false });
     if (!before) throw this.unsafe(e.name, `its hardlink target ${target} does not exist`);
     if (before.isDirectory()) throw this.unsafe(e.name, `its hardlink target ${target} is a directory`);
@@ -214,6 +231,10 @@ export class LayerWriter {
     // The marker's directory, with symlinks among its parents resolved inside the root.
     const hostDir = dirname(await this.resolve(imagePath, name));
     this.fs(`applying whiteout ${name}`, () => this.whiteouts.apply(hostDir, w === 'opaque' ? undefined : w.name));
+  }
+
+  private skip(imagePath: string, why: string): void {
+    this.opts.logger.debug(`skipping ${imagePath} in layer ${this.opts.layerName}: ${why}`);
   }
 
   /** The host path of an entry, resolved strictly: a path that needs to leave the root is refused. */

@@ -5,12 +5,15 @@
  * reach a layer; `--snapshot-mode` decides what counts as changed; `--compression(-level)`,
  * `--reproducible` and SOURCE_DATE_EPOCH shape the blobs.
  */
+import { lstat } from 'node:fs/promises';
+import { posix } from 'node:path';
 import type { BlobStore } from '../cache/blob-store.js';
 import type { Logger } from '../log.js';
 import type { Layer } from '../oci/image.js';
 import { ignored } from '../rootfs/list-dir.js';
 import type { Rootfs } from '../rootfs/rootfs.js';
 import { ContentCache } from '../snapshot/content-cache.js';
+import { factsOf } from '../snapshot/file-index.js';
 import { LiveIndex } from '../snapshot/live-index.js';
 import type { Change, SnapshotMode } from '../snapshot/diff.js';
 import { createSnapshotter, type PendingSnapshot, type Snapshotter } from '../snapshot/snapshotter.js';
@@ -40,6 +43,11 @@ export interface StageLayersOptions {
   settings: LayerSettings;
   /** New layers' mtimes are clamped to this (`--reproducible`: the epoch; SOURCE_DATE_EPOCH). */
   clampMtime?: Date;
+  /**
+   * An in-place build's kept paths (`rootfs/in-place.ts`): besides never being captured, like
+   * `ignorePaths`, base extraction neither writes nor removes them.
+   */
+  keep?: readonly string[];
 }
 
 /** A stage's layering: the snapshotter RUN uses, and the layers of its steps. */
@@ -63,9 +71,20 @@ const deferred: Snapshotter = {
   dispose: () => Promise.resolve(),
 };
 
+/** The directories above kept paths, `/` excluded. */
+function keptAncestors(keep: readonly string[]): Set<string> {
+  const dirs = new Set<string>();
+  for (const path of keep) {
+    for (let dir = posix.dirname(path); dir !== '/' && dir !== '.'; dir = posix.dirname(dir)) dirs.add(dir);
+  }
+  return dirs;
+}
+
 /** The layering of one stage's rootfs, per the build's layer flags (see {@link StageLayers}). */
 export function createStageLayers(o: StageLayersOptions): StageLayers {
   const s = o.settings;
+  const keep = o.keep ?? [];
+  const ignore = keep.length > 0 ? [...new Set([...s.ignorePaths, ...keep])] : s.ignorePaths;
   const contentCache = s.snapshotMode === 'full' ? new ContentCache() : undefined;
   // The rootfs as base extraction leaves it: the first snapshot starts from it instead of a scan.
   const liveIndex = new LiveIndex();
@@ -74,13 +93,13 @@ export function createStageLayers(o: StageLayersOptions): StageLayers {
     rootfs: o.rootfs,
     logger: o.logger,
     now: o.now,
-    ignore: s.ignorePaths,
+    ignore,
     mode: s.snapshotMode,
     ...(contentCache ? { contentCache } : {}),
     ...(xattrs ? { capabilities: (hosts: string[]) => xattrs.capabilities(hosts, o.signal) } : {}),
   });
   const build = (changes: Change[]): Promise<Layer | undefined> =>
-    buildLayer(o.rootfs, changes.filter((c) => !ignored(c.path, s.ignorePaths)), o.store, {
+    buildLayer(o.rootfs, changes.filter((c) => !ignored(c.path, ignore)), o.store, {
       signal: o.signal,
       compression: s.compression,
       ...(s.compressionLevel !== undefined ? { compressionLevel: s.compressionLevel } : {}),
@@ -97,10 +116,19 @@ export function createStageLayers(o: StageLayersOptions): StageLayers {
       ...(xattrs ? { xattrs } : {}),
       ...(o.tools.zstd ? { zstd: o.tools.zstd } : {}),
       ...(contentCache ? { contentCache } : {}),
+      ...(keep.length > 0 ? { ignore: keep } : {}),
       liveIndex,
     },
     async start() {
-      real.seed(liveIndex.take());
+      const index = liveIndex.take();
+      // In place, the directories leading to kept paths (/run above /run/.containerenv) stayed
+      // through the clearing of `/`: the base did not make them, but no step did either.
+      for (const dir of keptAncestors(keep)) {
+        if (index.has(dir)) continue;
+        const st = await lstat(await o.rootfs.resolve(dir)).catch(() => undefined);
+        if (st?.isDirectory()) index.set(dir, factsOf(st));
+      }
+      real.seed(index);
       if (s.singleSnapshot) baseline = await real.begin();
     },
     async step(changes) {

@@ -53,6 +53,14 @@ export function ignored(path: string, ignore: readonly string[]): boolean {
 }
 
 /**
+ * Whether one of `ignore` lies strictly below the image path `path`: then `path` itself may not be
+ * removed or replaced as a whole (an in-place build keeps a mount point under it).
+ */
+export function holdsIgnored(path: string, ignore: readonly string[]): boolean {
+  return ignore.length > 0 && ignore.some((i) => i !== path && isWithin(i, path));
+}
+
+/**
  * Lists the directory at `host` (image path `image`), leaving out ignored paths and entries
  * that vanish meanwhile (a RUN's leftover process). A directory that vanished lists empty.
  */

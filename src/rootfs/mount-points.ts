@@ -27,8 +27,19 @@ async function kindOf(hostPath: string): Promise<'dir' | 'file' | 'other' | 'mis
   }
 }
 
-/** Prepares the mount points of the rootfs for one RUN. */
+/** Nothing to mount: an in-place rootfs (the process's own `/`) already has the real ones. */
+const IN_PLACE: PreparedMounts = {
+  plan: { dev: false, proc: false, sys: false, resolvConf: false, hosts: false },
+  cleanup: () => Promise.resolve(),
+};
+
+/**
+ * Prepares the mount points of the rootfs for one RUN. In place (`--rootfs=/`) the rootfs's
+ * /dev, /proc, /sys, /etc/resolv.conf and /etc/hosts are the container's own, so the plan is all
+ * off: binding them onto themselves would at best do nothing.
+ */
 export async function prepareMountPoints(rootfs: Rootfs): Promise<PreparedMounts> {
+  if (rootfs.root === '/') return IN_PLACE;
   const created: string[] = [];
   const dir = async (imagePath: string): Promise<boolean> => {
     const host = await rootfs.resolve(imagePath);

@@ -1,0 +1,129 @@
+/**
+ * In-place builds (`--rootfs=/`, DESIGN.md §3, the third rung): the target stage is built over
+ * the process's own `/`, as Kaniko does, which only makes sense inside Kiln's own image. This
+ * module admits or refuses such a build before anything is read, pulled or touched, and works out
+ * what the build must keep: mount points, `--kaniko-dir`, the context, Kiln's own files,
+ * `--ignore-path`s (`rootfs/in-place.ts`).
+ */
+import { mkdir, readFile, realpath } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { fsError, UsageError } from '../errors.js';
+import { detectContainer, type ContainerFacts } from '../rootfs/container.js';
+import { readContainerFacts } from '../rootfs/host-facts.js';
+import { inPlaceKeepList } from '../rootfs/in-place.js';
+import type { BuildEnv } from './build-env.js';
+
+/** Kaniko's `--kaniko-dir` default, which Kiln uses when building in place. */
+export const IN_PLACE_KANIKO_DIR = '/kaniko';
+
+/** An admitted in-place build. */
+export interface InPlaceAdmission {
+  /** The log line naming the mode and why it is allowed here. */
+  mode: string;
+  /** `/proc/self/mountinfo` as read at admission: its mount points are kept. */
+  mountinfo: string;
+}
+
+/** Files of the running program: Kiln's package directory and the node executable. */
+export interface SelfPaths {
+  kilnDir: string;
+  nodeExecutable: string;
+}
+
+/**
+ * Where this Kiln runs from: the package directory above this module (a `package.json` named
+ * kiln: the repository, an npm install), else this module's own directory (the bundle in Kiln's
+ * image, `/kaniko/lib`, whose files the snapshot workers load later).
+ */
+export async function selfPaths(): Promise<SelfPaths> {
+  const moduleDir = dirname(fileURLToPath(import.meta.url));
+  for (let dir = moduleDir; ; dir = dirname(dir)) {
+    const pkg = await readFile(join(dir, 'package.json'), 'utf8').catch(() => undefined);
+    if (pkg !== undefined && /"name"\s*:\s*"kiln"/.test(pkg)) return { kilnDir: dir, nodeExecutable: process.execPath };
+    if (dir === dirname(dir)) return { kilnDir: moduleDir, nodeExecutable: process.execPath };
+  }
+}
+
+const REFUSAL =
+  "--rootfs=/ builds in place over this machine's own filesystem and is refused outside a container; run Kiln's image, or add --force if you really mean it";
+
+/**
+ * Admits `--rootfs=/` inside a container (or anywhere with `--force`, with a warning), else
+ * throws a UsageError (exit 2). Also refuses a context or `--kaniko-dir` at `/` itself, which
+ * could not be kept while `/` is rebuilt, and a host whose mount table cannot be read.
+ */
+export async function admitInPlace(env: BuildEnv, facts?: ContainerFacts): Promise<InPlaceAdmission> {
+  const o = env.options;
+  const f = facts ?? (await readContainerFacts(env.env));
+  const verdict = detectContainer(f);
+  if (!verdict.inContainer && !o.force) {
+    const dockerenv = f.dockerenv ? ' (/.dockerenv also survives when an image becomes a VM disk or a chroot)' : '';
+    const found = verdict.weak.length > 0 ? `found only ${verdict.weak.join(' and ')}, which does not show a container${dockerenv}` : 'no sign of a container was found';
+    throw new UsageError(REFUSAL, { hint: `${found}; looked for /run/.containerenv, $container, $KUBERNETES_SERVICE_HOST, a runtime in /proc/1/cgroup and container storage at /` });
+  }
+  for (const [flag, value] of [['--context', resolve(env.cwd, o.contextDir)], ['--kaniko-dir', resolve(env.cwd, o.kanikoDir ?? IN_PLACE_KANIKO_DIR)]] as const) {
+    if (value === '/') throw new UsageError(`${flag} ${value}: an in-place build (--rootfs=/) keeps ${flag} as it is, so it cannot be / itself; use a directory of its own (a volume)`);
+  }
+  if (f.mountinfo === undefined) throw new UsageError('--rootfs=/ needs /proc/self/mountinfo to keep every mount point as it is, and it cannot be read here');
+  if (!verdict.inContainer) env.logger.warn("--rootfs=/ --force: no container detected, building in place over this machine's own filesystem");
+  const why = verdict.inContainer ? `inside a container: ${verdict.evidence.join(', ')}` : 'forced outside a container';
+  return { mode: `isolation: in-place (--rootfs=/, ${why})`, mountinfo: f.mountinfo };
+}
+
+/** The given path and, when a symlink leads elsewhere, its real path: both are kept. */
+async function withRealPath(path: string): Promise<string[]> {
+  try {
+    const real = await realpath(path);
+    return real === path ? [path] : [path, real];
+  } catch {
+    return [path]; // not there (yet): nothing behind it to protect
+  }
+}
+
+/** What {@link inPlaceKeep} needs besides the BuildEnv. */
+export interface KeepContext {
+  admission: InPlaceAdmission;
+  /** `--kaniko-dir` as used (default {@link IN_PLACE_KANIKO_DIR}), and the build's work dir in it. */
+  kanikoDir: string;
+  work: string;
+  contextDir: string;
+  self?: SelfPaths;
+}
+
+/**
+ * The paths the in-place stage keeps: the mount points of the admission's mountinfo, `/dev`,
+ * `/proc`, `/sys`, the `--ignore-path`s, and what the build reads until it ends — `--kaniko-dir`
+ * (the work dir, blobs and earlier stages' rootfses live there), the context, Kiln's own files,
+ * `--secret` files, the Docker client config (credentials for the push), and the directories
+ * the outputs are written to. A kept path that is `/` itself is refused.
+ */
+export async function inPlaceKeep(env: BuildEnv, k: KeepContext): Promise<string[]> {
+  const o = env.options;
+  const self = k.self ?? (await selfPaths());
+  const dockerConfig = env.env.DOCKER_CONFIG ? resolve(env.cwd, env.env.DOCKER_CONFIG) : join(env.homeDir, '.docker');
+  const secrets = [...o.secrets.values()].flatMap((s) => (s.kind === 'file' ? [resolve(env.cwd, s.path)] : []));
+  const outputs = [o.tarPath, o.ociLayoutPath, o.digestFile, o.imageNameWithDigestFile].flatMap((p) => (p === undefined ? [] : [dirname(resolve(env.cwd, p))]));
+  const given = [k.kanikoDir, k.work, k.contextDir, self.kilnDir, self.nodeExecutable, dockerConfig, ...secrets, ...outputs];
+  const found = await Promise.all(given.map(withRealPath));
+  // The first three hold the build itself; an output written to / just has no directory to keep.
+  const atRoot = found.slice(0, 3).findIndex((paths) => paths.includes('/'));
+  if (atRoot >= 0) {
+    throw new UsageError(`${given[atRoot] ?? '/'} leads to / itself, which an in-place build (--rootfs=/) cannot keep while it rebuilds /; use a directory of its own (a volume)`);
+  }
+  const own = found.flat();
+  return inPlaceKeepList({ mountinfo: k.admission.mountinfo, own, ignorePaths: o.ignorePaths });
+}
+
+/**
+ * The BuildEnv of an in-place build's stages: scratch files (ADD downloads, git checkouts) go to
+ * the work dir instead of the temp dir, and RUN cache mounts under `--kaniko-dir`, since
+ * whatever lies elsewhere is wiped with `/` or would end up in a layer.
+ */
+export async function inPlaceEnv(env: BuildEnv, kanikoDir: string, work: string): Promise<BuildEnv> {
+  const tmpDir = join(work, 'tmp');
+  await mkdir(tmpDir, { recursive: true }).catch((err: unknown) => {
+    throw fsError(`creating ${tmpDir}`, err);
+  });
+  return { ...env, options: { ...env.options, kanikoDir }, tmpDir };
+}
