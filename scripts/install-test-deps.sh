@@ -2,7 +2,9 @@
 # Installs the system packages the test suite uses (Debian 12), only when missing:
 # the CNCF distribution registry, skopeo and umoci to check images, busybox-static for the test
 # base image, htpasswd for basic-auth registries, util-linux for RUN isolation, zstd and attr
-# (setfattr/getfattr) and libcap2-bin (setcap/getcap) for zstd layers and file capabilities.
+# (setfattr/getfattr) and libcap2-bin (setcap/getcap) for zstd layers and file capabilities;
+# patchelf to build Kiln's own image (scripts/image.mjs), podman and runc to run it (crun, podman's
+# default runtime, refuses this machine kind's hybrid cgroups: DESIGN.md §7).
 set -euo pipefail
 declare -A pkg_for=(
   [docker-registry]=docker-registry
@@ -15,6 +17,11 @@ declare -A pkg_for=(
   [zstd]=zstd
   [setfattr]=attr
   [setcap]=libcap2-bin
+  [capsh]=libcap2-bin
+  [patchelf]=patchelf
+  [podman]=podman
+  [runc]=runc
+  [dash]=dash
 )
 missing=()
 for cmd in "${!pkg_for[@]}"; do

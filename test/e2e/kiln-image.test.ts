@@ -1,0 +1,187 @@
+/**
+ * Issue 7: Kiln's own image, built by Kiln from images/Dockerfile (scripts/image.mjs), checked
+ * with umoci, then run by podman as a Kubernetes pod would run it: the context mounted at
+ * /workspace, the args of deploy/kubernetes/{pod,job}.yaml, registry credentials and CAs where the
+ * image expects them, default capabilities (chroot isolation) and with SYS_ADMIN (namespaces).
+ * The registry serves HTTPS with a test CA that the container trusts through the image's own CA
+ * bundle path, so the Job's args are used exactly, with no --insecure added.
+ */
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { pushBusybox } from '../support/busybox.js';
+import { issueCert, makeCa, type CertFiles } from '../support/certs.js';
+import { REPO, tempDir } from '../support/executor.js';
+import { inspectImage, type InspectedImage } from '../support/inspect.js';
+import { manifestArgs, withDestination } from '../support/k8s-manifests.js';
+import { listHost } from '../support/layers-listing.js';
+import { makePodman, type Podman } from '../support/podman.js';
+import { startRegistry, type TestRegistry } from '../support/registry.js';
+
+let work: string;
+let layout: string;
+let ca: CertFiles;
+let reg: TestRegistry;
+let baseRef: string;
+let podman: Podman;
+let podmanSkip: string | undefined;
+let latest: InspectedImage;
+
+function buildImage(out: string): Promise<{ code: number | null; output: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [join(REPO, 'scripts', 'image.mjs'), '--oci-layout-path', out], { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout.on('data', (b: Buffer) => (output += b.toString()));
+    child.stderr.on('data', (b: Buffer) => (output += b.toString()));
+    child.once('error', reject);
+    child.once('close', (code) => resolve({ code, output }));
+  });
+}
+
+beforeAll(async () => {
+  // Lower case: podman names an image it runs from `oci:DIR` after DIR.
+  work = join(tmpdir(), `kiln-image-${randomBytes(6).toString('hex')}`);
+  await mkdir(work);
+  layout = join(work, 'layout');
+  const built = await buildImage(layout);
+  if (built.code !== 0) throw new Error(`scripts/image.mjs failed (${String(built.code)}):\n${built.output}`);
+  latest = await inspectImage({ ociLayout: layout, tag: 'latest' });
+  ca = await makeCa(work);
+  const server = await issueCert(ca, work, 'registry', 'server');
+  reg = await startRegistry({ extraHttp: ['  tls:', `    certificate: ${server.cert}`, `    key: ${server.key}`].join('\n'), tls: { ca: ca.certPem } });
+  baseRef = (await pushBusybox(reg)).ref;
+  podman = await makePodman();
+  podmanSkip = await podman.unusable(`oci:${layout}:latest`);
+  if (podmanSkip) console.warn(`skipping the podman tests: ${podmanSkip}`);
+}, 300_000);
+
+afterAll(async () => {
+  await latest?.cleanup();
+  await reg?.stop();
+  await podman?.cleanup();
+  if (work) await rm(work, { recursive: true, force: true });
+});
+
+describe("Kiln's image, as umoci and skopeo read it", () => {
+  test('holds /kaniko/executor, the Node runtime with its libraries, the host tools and CA certificates', async () => {
+    const exec = await latest.stat('/kaniko/executor');
+    expect(exec.type).toBe('file');
+    expect(exec.mode).toBe(0o755);
+    expect((await latest.readFile('/kaniko/executor')).split('\n')[0]).toBe('#!/kaniko/bin/node');
+    for (const p of ['/kaniko/bin/node', '/kaniko/bin/unshare', '/kaniko/bin/mount', '/kaniko/bin/sh', '/kaniko/lib/ld-linux-x86-64.so.2', '/kaniko/lib/libc.so.6', '/kaniko/lib/libstdc++.so.6', '/kaniko/lib/executor.js', '/kaniko/lib/listing-worker.js']) {
+      expect(await latest.exists(p), p).toBe(true);
+    }
+    expect((await latest.stat('/kaniko/bin/node')).mode & 0o111).toBe(0o111);
+    expect(await latest.readFile('/kaniko/ssl/certs/ca-certificates.crt')).toContain('-----BEGIN CERTIFICATE-----');
+    expect((await latest.stat('/kaniko/.docker')).type).toBe('dir');
+    expect((await latest.stat('/workspace')).type).toBe('dir');
+    expect((await latest.stat('/tmp')).mode).toBe(0o1777);
+    // Nothing outside /kaniko that Kiln needs: a build in place may replace the rest.
+    expect(await latest.exists('/usr')).toBe(false);
+    expect(await latest.exists('/lib64')).toBe(false);
+    expect(await latest.exists('/busybox')).toBe(false);
+  });
+
+  test("has Kaniko's entrypoint, DOCKER_CONFIG and default context", () => {
+    const c = latest.config.config ?? {};
+    expect(c.Entrypoint).toEqual(['/kaniko/executor']);
+    expect(c.Cmd ?? undefined).toBeUndefined();
+    expect(c.WorkingDir).toBe('/workspace');
+    expect(c.Env).toContain('DOCKER_CONFIG=/kaniko/.docker/');
+    expect(c.Env).toContain('SSL_CERT_DIR=/kaniko/ssl/certs');
+    expect(c.Env?.find((e) => e.startsWith('PATH='))).toMatch(/^PATH=\/kaniko\/bin:/);
+    expect(latest.config.os).toBe('linux');
+  });
+
+  test('the :debug variant adds busybox at /busybox on top of the same layers', async () => {
+    const debug = await inspectImage({ ociLayout: layout, tag: 'debug' });
+    try {
+      expect(debug.layers.slice(0, latest.layers.length)).toEqual(latest.layers);
+      expect(debug.layers.length).toBe(latest.layers.length + 1);
+      expect((await debug.stat('/busybox/sh')).linkTarget).toBe('busybox');
+      expect((await debug.stat('/busybox/busybox')).mode).toBe(0o755);
+      expect(debug.config.config?.Env?.find((e) => e.startsWith('PATH='))).toMatch(/:\/busybox$/);
+      expect(debug.config.config?.Entrypoint).toEqual(['/kaniko/executor']);
+    } finally {
+      await debug.cleanup();
+    }
+  });
+});
+
+/** A build context: a Dockerfile with COPY and RUN on the test registry's busybox. */
+async function context(): Promise<string> {
+  const ctx = await tempDir('kiln-image-ctx');
+  await writeFile(join(ctx, 'Dockerfile'), [
+    `FROM ${baseRef}`,
+    'COPY hello.txt /app/hello.txt',
+    'RUN echo built > /app/built && chmod 0640 /app/built && ln -s built /app/link && mkdir -p /app/sub && cat /app/hello.txt > /app/sub/copy',
+    'ENTRYPOINT ["/bin/cat", "/app/built"]',
+    '',
+  ].join('\n'));
+  await writeFile(join(ctx, 'hello.txt'), 'hello from the workspace\n');
+  return ctx;
+}
+
+/** `podman run` of Kiln's image as the pod spec runs it: context at /workspace, our CA trusted. */
+async function runKiln(ctx: string, args: string[], extra: string[] = []): ReturnType<Podman['run']> {
+  return podman.run([
+    '--network', 'host',
+    '-v', `${ctx}:/workspace`,
+    '-v', `${ca.cert}:/kaniko/ssl/certs/ca-certificates.crt:ro`,
+    ...extra,
+    `oci:${layout}:latest`,
+    ...args,
+  ]);
+}
+
+describe('podman runs the image as a Kubernetes pod would', () => {
+  test('the Job, with default capabilities: chroot isolation, pushed and readable; with SYS_ADMIN: namespaces; with --rootfs=/: in place; the same rootfs each time', async (t) => {
+    if (podmanSkip) return t.skip(podmanSkip);
+    const { job } = await manifestArgs();
+    const ctx = await context();
+    const listings = [];
+    for (const [mode, extra] of [['chroot', []], ['namespaces', ['--cap-add', 'SYS_ADMIN']]] as const) {
+      const dest = `${reg.host}/podman/${mode}:1`;
+      const r = await runKiln(ctx, withDestination(job, dest), [...extra]);
+      expect(r.exitCode, `${r.stdout}\n${r.stderr}`).toBe(0);
+      expect(r.stderr).toMatch(new RegExp(`isolation[:=] ?${mode}`));
+      expect(r.stdout.trim().split('\n').at(-1)).toMatch(/^sha256:[0-9a-f]{64}$/);
+      const image = await inspectImage({ registry: dest });
+      try {
+        expect(await image.readFile('/app/built')).toBe('built\n');
+        expect(await image.readFile('/app/sub/copy')).toBe('hello from the workspace\n');
+        expect((await image.stat('/app/built')).mode).toBe(0o640);
+        expect((await image.stat('/app/link')).linkTarget).toBe('built');
+        expect(image.config.config?.Entrypoint).toEqual(['/bin/cat', '/app/built']);
+        listings.push(await listHost(image.rootfsDir));
+      } finally {
+        await image.cleanup();
+      }
+    }
+    expect(listings[1]).toEqual(listings[0]);
+    // Kaniko's model, --rootfs=/: the base unpacked over the container's own / (Kiln's image keeps
+    // all it needs under /kaniko), RUN in place. The image is the same as the other two build.
+    const dest = `${reg.host}/podman/in-place:1`;
+    const r = await runKiln(ctx, [...withDestination(job, dest), '--rootfs=/']);
+    expect(r.exitCode, `${r.stdout}\n${r.stderr}`).toBe(0);
+    expect(r.stderr).toMatch(/isolation: in-place \(--rootfs=\/, inside a container/);
+    const image = await inspectImage({ registry: dest });
+    try {
+      expect(await listHost(image.rootfsDir)).toEqual(listings[0]);
+    } finally {
+      await image.cleanup();
+    }
+  }, 300_000);
+
+  test('the Pod: a --no-push build whose last line is the digest, and nothing pushed', async (t) => {
+    if (podmanSkip) return t.skip(podmanSkip);
+    const { pod } = await manifestArgs();
+    const r = await runKiln(await context(), pod);
+    expect(r.exitCode, `${r.stdout}\n${r.stderr}`).toBe(0);
+    expect(r.stdout.trim().split('\n').at(-1)).toMatch(/^sha256:[0-9a-f]{64}$/);
+    expect(r.stderr).not.toMatch(/pushed/);
+  }, 300_000);
+});
