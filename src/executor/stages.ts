@@ -27,6 +27,7 @@ import { unpackBase } from './base.js';
 import type { BuildEnv } from './build-env.js';
 import type { RegistryClients } from './clients.js';
 import { finalConfig, initialState } from './image-config.js';
+import { eagerUploads } from './eager-upload.js';
 import { runStage } from './stage.js';
 
 export interface BuiltStage {
@@ -120,6 +121,7 @@ async function buildOne(ps: PlannedStage, isTarget: boolean, ctx: StagesContext,
     base = earlier.image;
   }
   env.logger.info(`building stage ${ps.stage.index}${from.stageName ? ` (${from.stageName})` : ''} FROM ${ps.base.kind === 'image' ? ps.base.ref : ps.base.kind === 'stage' ? `stage ${ps.base.index}` : 'scratch'}`);
+  const uploads = isTarget ? eagerUploads(env, ctx.clients.push) : undefined;
   const inPlace = isTarget ? ctx.inPlace : undefined;
   const rootfs = inPlace ? await inPlaceRootfs(inPlace.keep, ctx, cache) : new Rootfs(join(ctx.work, `stage-${ps.stage.index}`));
   if (!inPlace) await mkdir(rootfs.root, { mode: 0o755 });
@@ -127,6 +129,7 @@ async function buildOne(ps: PlannedStage, isTarget: boolean, ctx: StagesContext,
     rootfs, store: ctx.store, logger: env.logger, now: env.now, signal: env.signal, tools: ctx.layerTools, settings: env.options,
     ...(ctx.clampMtime ? { clampMtime: ctx.clampMtime } : {}),
     ...(inPlace ? { keep: inPlace.keep } : {}),
+    ...(isTarget && uploads ? { upload: uploads } : {}),
   });
   base = await unpackBase(base, rootfs, ctx.store, env.logger, env.signal, layers.extraction);
   await layers.start();

@@ -2,16 +2,18 @@
  * Turns changes into a stored layer in one pass over the bytes (DESIGN.md §4): pack → sha256 of
  * the tar (diffId) → gzip or zstd → blob store (digest and size of the compressed blob).
  */
-import { pipeline, type Duplex } from 'node:stream';
+import { pipeline, type Duplex, type Writable } from 'node:stream';
 import { availableParallelism } from 'node:os';
 import type { BlobStore } from '../cache/blob-store.js';
 import { UsageError } from '../errors.js';
 import { MediaType } from '../oci/media-types.js';
-import type { Layer } from '../oci/image.js';
+import type { Digest } from '../oci/digest.js';
+import type { Layer, LayerOrigin } from '../oci/image.js';
 import type { Rootfs } from '../rootfs/rootfs.js';
 import type { Change } from '../snapshot/diff.js';
 import { HashTap } from '../stream/hash.js';
 import { parallelGzip } from '../stream/parallel-gzip.js';
+import { SideCopy } from '../stream/side-copy.js';
 import { packChanges, type PackOptions } from './pack.js';
 import type { ZstdCodec } from './tools.js';
 
@@ -30,6 +32,21 @@ export const GZIP_CONCURRENCY = Math.min(8, availableParallelism() + 1);
 /** `--compression`. */
 export type LayerCompression = 'gzip' | 'zstd';
 
+/**
+ * A second destination for a new layer's compressed bytes while they are made: a streaming upload
+ * to the image's first destination (executor/eager-upload.ts), so that pushing overlaps
+ * compression instead of following it.
+ */
+export interface LayerUpload {
+  /** Receives the compressed bytes as they are made. */
+  readonly input: Writable;
+  /**
+   * Commits the upload as `blob`, or gives it up when `blob` is undefined or `failure` is set.
+   * Never rejects: resolves with where the blob now is, or undefined (it is then pushed as usual).
+   */
+  settle(blob: { digest: Digest; size: number } | undefined, failure?: Error): Promise<LayerOrigin | undefined>;
+}
+
 /** Options of {@link buildLayer}. */
 export interface BuildLayerOptions extends PackOptions {
   /** Default gzip. */
@@ -38,6 +55,8 @@ export interface BuildLayerOptions extends PackOptions {
   compressionLevel?: number;
   /** Needed for zstd. */
   zstd?: ZstdCodec;
+  /** Starts a {@link LayerUpload} for the layer, if there is to be one. */
+  upload?: () => Promise<LayerUpload | undefined>;
 }
 
 /** A compressor and the media type of what it produces. */
@@ -59,14 +78,25 @@ export async function buildLayer(rootfs: Rootfs, changes: Change[], store: BlobS
   if (changes.length === 0) return undefined;
   const tap = new HashTap();
   const { stream, mediaType } = compressor(opts);
-  // The callback form returns the compressor; a failure anywhere in the first half destroys it
-  // with that error, so ingest's pipeline rejects with it.
-  const compressed = pipeline(packChanges(rootfs, changes, opts), tap, stream, () => {});
-  const blob = await store.ingest(compressed, undefined, 'new layer', opts.signal);
+  const upload = await opts.upload?.();
+  const side = upload ? new SideCopy(upload.input) : undefined;
+  // The callback form returns the last stream; a failure anywhere before it destroys it with that
+  // error, so ingest's pipeline rejects with it.
+  const last = side ?? stream;
+  pipeline([packChanges(rootfs, changes, opts), tap, stream, ...(side ? [side] : [])], () => {});
+  let blob: { digest: Digest; size: number };
+  try {
+    blob = await store.ingest(last, undefined, 'new layer', opts.signal);
+  } catch (err) {
+    await upload?.settle(undefined, err instanceof Error ? err : new Error(String(err)));
+    throw err;
+  }
+  const origin = await upload?.settle(blob, side?.failure());
   const diffId = tap.result().digest;
   return {
     descriptor: { mediaType, digest: blob.digest, size: blob.size },
     diffId,
+    ...(origin ? { origin } : {}),
     open: (signal?: AbortSignal) => Promise.resolve(store.open(blob.digest, signal)),
   };
 }

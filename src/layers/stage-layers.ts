@@ -17,7 +17,7 @@ import { factsOf } from '../snapshot/file-index.js';
 import { LiveIndex } from '../snapshot/live-index.js';
 import type { Change, SnapshotMode } from '../snapshot/diff.js';
 import { createSnapshotter, type PendingSnapshot, type Snapshotter } from '../snapshot/snapshotter.js';
-import { buildLayer, type LayerCompression } from './build-layer.js';
+import { buildLayer, type LayerCompression, type LayerUpload } from './build-layer.js';
 import type { ExtractOptions } from './extract.js';
 import type { LayerTools } from './tools.js';
 
@@ -48,6 +48,8 @@ export interface StageLayersOptions {
    * `ignorePaths`, base extraction neither writes nor removes them.
    */
   keep?: readonly string[];
+  /** Where new layers also stream while they are made (build-layer.ts, {@link LayerUpload}). */
+  upload?: () => Promise<LayerUpload | undefined>;
 }
 
 /** A stage's layering: the snapshotter RUN uses, and the layers of its steps. */
@@ -107,6 +109,7 @@ export function createStageLayers(o: StageLayersOptions): StageLayers {
       ...(o.tools.zstd ? { zstd: o.tools.zstd } : {}),
       ...(xattrs ? { xattrs } : {}),
       ...(contentCache ? { contentCache } : {}),
+      ...(o.upload ? { upload: o.upload } : {}),
     });
   let baseline: PendingSnapshot | undefined;
   return {

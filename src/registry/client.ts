@@ -14,6 +14,7 @@ import { realSleep } from './retry.js';
 import { Session } from './session.js';
 import { Transport } from './transport.js';
 import type { RegistryClientOptions } from './types.js';
+import { startStreamingUpload, type StreamingUpload } from './streaming-upload.js';
 import { DEFAULT_CHUNK_SIZE, DEFAULT_CHUNKED_THRESHOLD, uploadBlob } from './upload.js';
 
 export type { FetchedManifest, ManifestHead } from './manifests.js';
@@ -108,6 +109,15 @@ export class RegistryClient {
   }
 
   /** PUT a manifest under a tag or digest; returns the digest the registry reports (Docker-Content-Digest) or sha256 of bytes. */
+  /**
+   * Starts an upload whose digest is known only at its end (streaming-upload.ts): write the bytes
+   * to `input`, then `finish(digest, size)`. Not retried; on failure, upload the blob again with
+   * {@link uploadBlob}.
+   */
+  startStreamingUpload(registry: string, repository: string, signal?: AbortSignal): Promise<StreamingUpload> {
+    return startStreamingUpload(this.blobEnv, registry, repository, signal);
+  }
+
   putManifest(registry: string, repository: string, tagOrDigest: string, bytes: Uint8Array, mediaType: string, signal?: AbortSignal): Promise<Digest> {
     return manifests.putManifest(this.session, { registry, repository, tagOrDigest }, bytes, mediaType, signal);
   }

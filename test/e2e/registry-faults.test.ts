@@ -107,6 +107,37 @@ describe('pulling through faults', () => {
 
 describe('pushing through faults', () => {
   const down = { kind: 'status', status: 503, headers: later, body: { errors: [{ code: 'UNAVAILABLE', message: 'down' }] } } as const;
+  /** The PATCH that streams a new layer while it is built: no Content-Range. */
+  const streamingPatch = (r: { method: string; headers: Record<string, unknown> }): boolean => r.method === 'PATCH' && r.headers['content-range'] === undefined;
+
+  test('a new layer streams to the destination while it is built; the push then only adds the manifest', async () => {
+    const f = await fake([]);
+    const dest = `${f.host}/faults/stream:1`;
+    const r = await build(f, ['--destination', dest]);
+    ok(r);
+    expect(r.stderr).toMatch(/DEBUG layer uploaded while it was built destination=.*faults\/stream:1/);
+    expect(f.requests.filter(streamingPatch)).toHaveLength(1);
+    // The layer was not uploaded a second time: one upload session for it, one for the config.
+    const puts = f.requests.filter((q) => q.method === 'PUT' && q.url.includes('/blobs/uploads/'));
+    expect(puts).toHaveLength(2);
+    const image = await inspectImage({ registry: `${env.reg.host}/faults/stream:1` });
+    onTestFinished(() => image.cleanup());
+    expect(await image.readFile('/hello.txt')).toBe('despite faults\n');
+  });
+
+  for (const [what, fault] of [['refused', down], ['reset', { kind: 'reset' }]] as const) {
+    test(`a streaming upload that is ${what} falls back to the ordinary push of the stored layer`, async () => {
+      const f = await fake([times(1, streamingPatch, fault)]);
+      const dest = `${f.host}/faults/fallback-${what}:1`;
+      const r = await build(f, ['--destination', dest]);
+      ok(r);
+      expect(r.stderr).toMatch(/DEBUG streaming the new layer to the registry failed; it is pushed after the build/);
+      expect(r.stderr).toMatch(/DEBUG uploading blob destination=.*fallback/);
+      const image = await inspectImage({ registry: `${env.reg.host}/faults/fallback-${what}:1` });
+      onTestFinished(() => image.cleanup());
+      expect(await image.readFile('/hello.txt')).toBe('despite faults\n');
+    });
+  }
 
   test('--push-retry pushes again after the requests\' own retries failed', async () => {
     const f = await fake([times(4, is.manifestPut, down)]);
