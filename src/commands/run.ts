@@ -65,6 +65,11 @@ function mountSpecs(ins: RunInstruction, state: StageState): MountSpec[] {
 const NAMESPACES_HINT =
   'run Kiln as root with CAP_SYS_ADMIN (e.g. a privileged container, or securityContext.capabilities.add: ["SYS_ADMIN"]) or where user namespaces are allowed, so that it can create namespaces';
 
+/** Under a RUN that failed in chroot mode: what that mode lacks, and how to get namespaces. */
+const CHROOT_FAILURE_HINT =
+  'RUN ran in chroot isolation (this host does not let Kiln create namespaces: no CAP_SYS_ADMIN), so /proc and /sys are not mounted; ' +
+  'if the command needs them, give Kiln CAP_SYS_ADMIN (e.g. docker run --cap-add SYS_ADMIN, or securityContext.capabilities.add: ["SYS_ADMIN"]) for namespace isolation';
+
 /** Refuses what only the "namespaces" isolation can do, naming the mode this host allows. */
 function checkIsolation(ins: RunInstruction, runner: ProcessRunner, specs: readonly MountSpec[], network: 'host' | 'none'): void {
   if (runner.mode === 'namespaces') return;
@@ -156,7 +161,9 @@ export async function run(ins: RunInstruction, state: StageState, deps: RunDeps)
   if (result.exitStatus !== 0) {
     const status = result.exitStatus === null ? `was killed by ${result.signal ?? 'a signal'}` : `exited with status ${result.exitStatus}`;
     const output = tail.text();
-    throw new StepError(`RUN ${display}: the command ${status}` + (output ? `\n--- last output ---\n${output}` : ''), ins.at);
+    // In chroot mode a command may fail only for want of what namespaces give (/proc, /sys): say so.
+    const hint = deps.runner.mode === 'chroot' ? { hint: CHROOT_FAILURE_HINT } : undefined;
+    throw new StepError(`RUN ${display}: the command ${status}` + (output ? `\n--- last output ---\n${output}` : ''), ins.at, hint);
   }
   return { state, changes: await snapshot.end() };
 }

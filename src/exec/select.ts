@@ -26,7 +26,8 @@ export async function selectRunner(hostPath: string): Promise<ProcessRunner> {
     throw new UsageError('RUN needs util-linux `unshare` and a POSIX `sh` on the host, and they were not found on PATH');
   }
   const flock = await findOnPath('flock', searchPath);
-  const tools: HostTools = { unshare, sh, ...(flock ? { flock } : {}) };
+  const mknod = await findOnPath('mknod', searchPath);
+  const tools: HostTools = { unshare, sh, ...(flock ? { flock } : {}), ...(mknod ? { mknod } : {}) };
   const namespaces = await exitsZero([unshare, '--mount', '--pid', '--fork', '--kill-child', '--', sh, '-c', 'mount -t tmpfs tmpfs /mnt 2>/dev/null || mount -t tmpfs tmpfs /tmp']);
   return spawnRunner(namespaces ? 'namespaces' : 'chroot', tools);
 }
