@@ -75,6 +75,8 @@ export type IsolationMode = 'namespaces' | 'chroot';
 
 export interface ProcessRunner {
   readonly mode: IsolationMode;
+  /** Why this mode was chosen, for the log line at the start of the build. */
+  readonly reason: string;
   /** Runs the process; every process it left behind is killed when it ends or the signal aborts. */
   run(spec: RunSpec, signal?: AbortSignal): Promise<RunResult>;
 }

@@ -29,5 +29,7 @@ export async function selectRunner(hostPath: string): Promise<ProcessRunner> {
   const mknod = await findOnPath('mknod', searchPath);
   const tools: HostTools = { unshare, sh, ...(flock ? { flock } : {}), ...(mknod ? { mknod } : {}) };
   const namespaces = await exitsZero([unshare, '--mount', '--pid', '--fork', '--kill-child', '--', sh, '-c', 'mount -t tmpfs tmpfs /mnt 2>/dev/null || mount -t tmpfs tmpfs /tmp']);
-  return spawnRunner(namespaces ? 'namespaces' : 'chroot', tools);
+  return namespaces
+    ? spawnRunner('namespaces', tools, 'Kiln may create mount and pid namespaces here')
+    : spawnRunner('chroot', tools, 'Kiln may not create mount namespaces here: no CAP_SYS_ADMIN, or seccomp forbids them; RUN gets no /proc, /sys, RUN --mount or --network=none');
 }

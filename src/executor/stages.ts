@@ -101,7 +101,7 @@ class ImageCache {
 
   processRunner(): Promise<ProcessRunner> {
     this.runner ??= selectRunner(this.ctx.env.env.PATH ?? '').then((r) => {
-      this.ctx.env.logger.info(`RUN isolation: ${r.mode}`);
+      this.ctx.env.logger.info(`RUN isolation: ${r.mode} (${r.reason})`);
       if (this.ctx.inPlace) this.ctx.env.logger.info(this.ctx.inPlace.mode);
       return r;
     });
@@ -185,8 +185,9 @@ async function inPlaceRootfs(keep: readonly string[], ctx: StagesContext, cache:
 /** Builds every planned stage; returns the target's image. */
 export async function buildStages(ctx: StagesContext): Promise<Image> {
   const cache = new ImageCache(ctx);
-  // In place, the isolation is chosen and logged at the start, next to the in-place mode.
-  if (ctx.inPlace) await cache.processRunner();
+  // The isolation is chosen and logged at the start (next to the in-place mode) when a stage
+  // has a RUN: the user sees what RUN will get before the first base layer is pulled.
+  if (ctx.inPlace || ctx.plan.stages.some((ps) => ps.stage.instructions.some((i) => i.kind === 'RUN'))) await cache.processRunner();
   const built = new Map<number, BuiltStage>();
   let last: BuiltStage | undefined;
   for (const [i, ps] of ctx.plan.stages.entries()) {
