@@ -29,6 +29,12 @@ export const DEFAULT_ZSTD_LEVEL = 3;
  */
 export const GZIP_CONCURRENCY = Math.min(8, availableParallelism() + 1);
 
+/**
+ * A new layer streams to the registry while it is made only once this much of it exists: below
+ * that, opening an upload costs more round trips than sending the finished blob after the build.
+ */
+const STREAM_UPLOAD_AFTER = 4 << 20;
+
 /** `--compression`. */
 export type LayerCompression = 'gzip' | 'zstd';
 
@@ -78,8 +84,14 @@ export async function buildLayer(rootfs: Rootfs, changes: Change[], store: BlobS
   if (changes.length === 0) return undefined;
   const tap = new HashTap();
   const { stream, mediaType } = compressor(opts);
-  const upload = await opts.upload?.();
-  const side = upload ? new SideCopy(upload.input) : undefined;
+  let upload: LayerUpload | undefined;
+  const startUpload = opts.upload;
+  const side = startUpload
+    ? new SideCopy(async () => {
+      upload = await startUpload();
+      return upload?.input;
+    }, STREAM_UPLOAD_AFTER)
+    : undefined;
   // The callback form returns the last stream; a failure anywhere before it destroys it with that
   // error, so ingest's pipeline rejects with it.
   const last = side ?? stream;

@@ -6,6 +6,7 @@
  * asserted in test/integration/registry-policy.test.ts with an injected sleep).
  */
 import { Buffer } from 'node:buffer';
+import { randomBytes } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, onTestFinished, test } from 'vitest';
@@ -22,16 +23,18 @@ async function fake(rules: FaultRule[], opts: Partial<FakeRegistryOptions> = {})
   return f;
 }
 
-async function context(): Promise<string> {
+/** A context copying hello.txt, and with `big` also 6 MiB of random bytes (a layer big enough to stream while it is built). */
+async function context(big = false): Promise<string> {
   const ctx = await tempDir('faults-ctx');
-  await writeFile(join(ctx, 'Dockerfile'), 'ARG BASE\nFROM ${BASE}\nCOPY hello.txt /hello.txt\n');
+  await writeFile(join(ctx, 'Dockerfile'), `ARG BASE\nFROM \${BASE}\nCOPY hello.txt ${big ? 'big.bin ' : ''}/\n`);
   await writeFile(join(ctx, 'hello.txt'), 'despite faults\n');
+  if (big) await writeFile(join(ctx, 'big.bin'), randomBytes(6 << 20));
   return ctx;
 }
 
 /** Builds FROM the busybox base as served by `from` (the fake), with `--no-push` unless flags say otherwise. */
-async function build(from: FakeRegistry, flags: string[] = ['--no-push'], extraEnv: Record<string, string> = {}): Promise<ExecutorResult> {
-  return runExecutor(['--context', await context(), '--build-arg', `BASE=${from.host}/base/busybox`, '--insecure', '--insecure-pull', '-v', 'debug', ...flags], { env: extraEnv });
+async function build(from: FakeRegistry, flags: string[] = ['--no-push'], extraEnv: Record<string, string> = {}, big = false): Promise<ExecutorResult> {
+  return runExecutor(['--context', await context(big), '--build-arg', `BASE=${from.host}/base/busybox`, '--insecure', '--insecure-pull', '-v', 'debug', ...flags], { env: extraEnv });
 }
 
 function ok(r: ExecutorResult): void {
@@ -110,10 +113,18 @@ describe('pushing through faults', () => {
   /** The PATCH that streams a new layer while it is built: no Content-Range. */
   const streamingPatch = (r: { method: string; headers: Record<string, unknown> }): boolean => r.method === 'PATCH' && r.headers['content-range'] === undefined;
 
-  test('a new layer streams to the destination while it is built; the push then only adds the manifest', async () => {
+  test('a small new layer is uploaded after the build, not streamed', async () => {
+    const f = await fake([]);
+    const r = await build(f, ['--destination', `${f.host}/faults/small:1`]);
+    ok(r);
+    expect(f.requests.filter(streamingPatch)).toHaveLength(0);
+    expect(r.stderr).not.toMatch(/uploaded while it was built/);
+  });
+
+  test('a big new layer streams to the destination while it is built; the push then only adds the manifest', async () => {
     const f = await fake([]);
     const dest = `${f.host}/faults/stream:1`;
-    const r = await build(f, ['--destination', dest]);
+    const r = await build(f, ['--destination', dest], {}, true);
     ok(r);
     expect(r.stderr).toMatch(/DEBUG layer uploaded while it was built destination=.*faults\/stream:1/);
     expect(f.requests.filter(streamingPatch)).toHaveLength(1);
@@ -129,7 +140,7 @@ describe('pushing through faults', () => {
     test(`a streaming upload that is ${what} falls back to the ordinary push of the stored layer`, async () => {
       const f = await fake([times(1, streamingPatch, fault)]);
       const dest = `${f.host}/faults/fallback-${what}:1`;
-      const r = await build(f, ['--destination', dest]);
+      const r = await build(f, ['--destination', dest], {}, true);
       ok(r);
       expect(r.stderr).toMatch(/DEBUG streaming the new layer to the registry failed; it is pushed after the build/);
       expect(r.stderr).toMatch(/DEBUG uploading blob destination=.*fallback/);
