@@ -186,8 +186,9 @@ async function inPlaceRootfs(keep: readonly string[], ctx: StagesContext, cache:
 export async function buildStages(ctx: StagesContext): Promise<Image> {
   const cache = new ImageCache(ctx);
   // The isolation is chosen and logged at the start (next to the in-place mode) when a stage
-  // has a RUN: the user sees what RUN will get before the first base layer is pulled.
-  if (ctx.inPlace || ctx.plan.stages.some((ps) => ps.stage.instructions.some((i) => i.kind === 'RUN'))) await cache.processRunner();
+  // has a RUN. The probe runs while the base is pulled; a failure surfaces at the first RUN.
+  if (ctx.inPlace) await cache.processRunner();
+  else if (ctx.plan.stages.some((ps) => ps.stage.instructions.some((i) => i.kind === 'RUN'))) cache.processRunner().catch(() => undefined);
   const built = new Map<number, BuiltStage>();
   let last: BuiltStage | undefined;
   for (const [i, ps] of ctx.plan.stages.entries()) {
