@@ -33,3 +33,10 @@ test('--rootfs takes a path and --force is a boolean with pflag forms', async ()
   expect(await raw(['--rootfs', '/', '--force=true'])).toMatchObject({ rootfs: '/', force: true });
   expect(await raw(['--force=false'])).not.toHaveProperty('force');
 });
+
+test("Kaniko's --use-new-run and --cleanup are accepted, with pflag boolean forms", async () => {
+  expect(await raw(['--use-new-run'])).toMatchObject({ useNewRun: true });
+  expect(await raw(['--use-new-run=false'])).not.toHaveProperty('useNewRun');
+  expect(await raw(['--cleanup', '--rootfs=/'])).toMatchObject({ cleanup: true, rootfs: '/' });
+  expect(await raw(['--cleanup=true'])).toMatchObject({ cleanup: true });
+});

@@ -5,7 +5,7 @@ import { COMPRESSIONS, SNAPSHOT_MODES } from '../config/layer-options.js';
 const collect = (value: string, previous: string[]): string[] => [...previous, value];
 
 /** Boolean flags of this tier, which also take pflag's `--flag=true|false`. */
-export const LAYER_BOOLEAN_FLAGS: string[] = ['single-snapshot', 'reproducible'];
+export const LAYER_BOOLEAN_FLAGS: string[] = ['single-snapshot', 'reproducible', 'use-new-run'];
 
 /** pflag's ParseBool: what `--flag=VALUE` accepts for a boolean. */
 function parseBool(value: string): boolean {
@@ -24,5 +24,6 @@ export function addLayerFlags(cmd: Command): Command {
     .addOption(new Option('--ignore-var-run [bool]', 'do not capture /var/run in layers').default(true).argParser(parseBool))
     .addOption(new Option('--compression <algorithm>', 'compression of new layers').choices(COMPRESSIONS).default('gzip'))
     .option('--compression-level <level>', 'compression level (gzip 0-9, zstd 1-22; -1: default)', '-1')
-    .option('--reproducible', 'strip timestamps: new layers\' file times at the epoch, created 1970-01-01');
+    .option('--reproducible', 'strip timestamps: new layers\' file times at the epoch, created 1970-01-01')
+    .option('--use-new-run', 'accepted for Kaniko compatibility: Kiln\'s RUN already snapshots only what changed (Kaniko\'s "new run")');
 }

@@ -10,7 +10,7 @@ import { addRegistryFlags, REGISTRY_BOOLEAN_FLAGS } from './flags-registry.js';
 const collect = (value: string, previous: string[]): string[] => [...previous, value];
 
 /** Boolean flags, for which Kaniko (pflag) also accepts `--flag=true|false`. */
-const BOOLEAN_FLAGS = ['no-push', 'log-timestamp', 'skip-unused-stages', 'force', ...REGISTRY_BOOLEAN_FLAGS, ...LAYER_BOOLEAN_FLAGS];
+const BOOLEAN_FLAGS = ['no-push', 'log-timestamp', 'skip-unused-stages', 'force', 'cleanup', ...REGISTRY_BOOLEAN_FLAGS, ...LAYER_BOOLEAN_FLAGS];
 
 /** Rewrites pflag-style `--flag=true` / `--flag=false` of boolean flags into commander's form. */
 export function normaliseBooleanFlags(argv: string[]): string[] {
@@ -51,6 +51,7 @@ export function buildProgram(onAction: (a: Action) => void, write: { out: (s: st
     .option('--kaniko-dir <dir>', 'directory for the build\'s scratch files (default: a temp dir; /kaniko with --rootfs=/)')
     .option('--rootfs <path>', 'only "/": build the target stage in place over this container\'s own filesystem (Kaniko\'s model; mount points, --kaniko-dir, the context and --ignore-paths are kept). Refused outside a container. Default: each stage in its own directory under --kaniko-dir')
     .option('--force', 'with --rootfs=/: build in place even outside a container (wipes this machine\'s filesystem)')
+    .option('--cleanup', 'with --rootfs=/: empty / again at the end of the build, keeping what the build kept (without --rootfs=/ the scratch directory is always removed)')
     .option('--secret <id=ID,src=PATH|env=VAR>', 'build secret for RUN --mount=type=secret (repeatable)', collect, [])
     .addOption(new Option('-v, --verbosity <level>', 'log level').choices(['panic', 'fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info'))
     .addOption(new Option('--log-format <format>', 'log format').choices(['text', 'color', 'json']))

@@ -18,6 +18,8 @@ export const layerRawShape = {
   compression: z.enum(COMPRESSIONS).default('gzip'),
   compressionLevel: z.union([z.string(), z.number()]).default(-1),
   reproducible: z.boolean().default(false),
+  /** Kaniko's `--use-new-run`: accepted, and nothing to do: Kiln's RUN snapshots are already incremental. */
+  useNewRun: z.boolean().default(false),
 };
 
 type LayerRaw = z.output<z.ZodObject<typeof layerRawShape>>;

@@ -17,3 +17,8 @@ test.each<[string, { rootfs?: string; force?: boolean }, { inPlace: boolean; for
 test.each(['/tmp/x', 'rootfs', '', '.'])('--rootfs=%j is refused: only / is supported', (value) => {
   expect(() => opts({ rootfs: value })).toThrow(/^--rootfs ".*": only \/ is supported/);
 });
+
+test('--cleanup is carried to the build options (it acts only in place)', () => {
+  expect(opts({ rootfs: '/', cleanup: true }).cleanup).toBe(true);
+  expect(opts({}).cleanup).toBe(false);
+});

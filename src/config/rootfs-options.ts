@@ -12,6 +12,7 @@ import { UsageError } from '../errors.js';
 export const rootfsRawShape = {
   rootfs: z.string().optional(),
   force: z.boolean().default(false),
+  cleanup: z.boolean().default(false),
 };
 
 type RootfsRaw = z.output<z.ZodObject<typeof rootfsRawShape>>;
@@ -22,6 +23,11 @@ export interface RootfsOptions {
   inPlace: boolean;
   /** `--force`: build in place even where no container is detected. */
   force: boolean;
+  /**
+   * Kaniko's `--cleanup`: empty the filesystem at the end of the build. Only an in-place build
+   * leaves one behind (`/`); a directory build's scratch directory is always removed.
+   */
+  cleanup: boolean;
 }
 
 /**
@@ -30,12 +36,12 @@ export interface RootfsOptions {
  * there is most likely a misunderstanding worth a clear refusal.
  */
 export function parseRootfsOptions(o: RootfsRaw): RootfsOptions {
-  if (o.rootfs === undefined) return { inPlace: false, force: o.force };
+  if (o.rootfs === undefined) return { inPlace: false, force: o.force, cleanup: o.cleanup };
   const value = o.rootfs.trim();
   if (value === '' || posix.normalize(value) !== '/') {
     throw new UsageError(`--rootfs "${o.rootfs}": only / is supported (an in-place build, inside Kiln's own image)`, {
       hint: 'without --rootfs every stage is built in its own directory under --kaniko-dir, which needs no flag',
     });
   }
-  return { inPlace: true, force: o.force };
+  return { inPlace: true, force: o.force, cleanup: o.cleanup };
 }

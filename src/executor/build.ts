@@ -4,6 +4,8 @@
  */
 import { mkdir, mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { isAbsolute, join, resolve } from 'node:path';
+import { clearRootfs } from '../rootfs/clear.js';
+import { Rootfs } from '../rootfs/rootfs.js';
 import { BlobStore } from '../cache/blob-store.js';
 import { errnoCode, fsError, UsageError } from '../errors.js';
 import { parseDockerfile } from '../dockerfile/parse.js';
@@ -62,6 +64,7 @@ export async function build(env: BuildEnv): Promise<BuildResult> {
   const work = await mkdtemp(join(base, 'kiln-build-')).catch((err: unknown) => {
     throw fsError(`creating a build directory in ${base}`, err);
   });
+  let inPlaceStage: { mode: string; keep: readonly string[] } | undefined;
   try {
     if (o.push && !o.skipPushPermissionCheck) {
       for (const dest of o.destinations) await clients.push.checkPushAccess(dest.registry, dest.repository, env.signal);
@@ -72,7 +75,7 @@ export async function build(env: BuildEnv): Promise<BuildResult> {
     if (o.compression === 'zstd' && !layerTools.zstd) throw new UsageError('--compression=zstd needs the zstd program (Debian package zstd), which is not on PATH');
     if (!layerTools.xattrs) env.logger.warn('setfattr/getfattr (Debian package attr) not found: file capabilities and other xattrs are neither extracted nor recorded in new layers');
     const consumed = new Set<string>();
-    const inPlaceStage = inPlace && {
+    inPlaceStage = inPlace && {
       mode: inPlace.mode,
       keep: await inPlaceKeep(env, { admission: inPlace, kanikoDir: resolve(env.cwd, base), work: resolve(env.cwd, work), contextDir }),
     };
@@ -99,5 +102,10 @@ export async function build(env: BuildEnv): Promise<BuildResult> {
   } finally {
     await clients.close();
     await rm(work, { recursive: true, force: true });
+    // Kaniko's --cleanup: a container that builds again starts from its own files only.
+    if (inPlaceStage && o.cleanup) {
+      const removed = clearRootfs(new Rootfs('/'), inPlaceStage.keep);
+      env.logger.info(`in-place: --cleanup emptied / (${removed} paths removed)`);
+    }
   }
 }

@@ -176,6 +176,22 @@ describe('podman runs the image as a Kubernetes pod would', () => {
     }
   }, 300_000);
 
+  test('--rootfs=/ --cleanup: after the build the container\'s / holds only what Kiln kept, not the base', async (t) => {
+    if (podmanSkip) return t.skip(podmanSkip);
+    const { pod } = await manifestArgs();
+    // dash's own `echo /*` lists / after the executor is done: no program of the base is needed.
+    const script = '/kaniko/executor "$@"; rc=$?; echo "after:" /*; exit $rc';
+    const r = await runKiln(await context(), ['-c', script, 'sh', ...pod, '--rootfs=/', '--cleanup'], ['--entrypoint', '/kaniko/bin/sh']);
+    expect(r.exitCode, `${r.stdout}\n${r.stderr}`).toBe(0);
+    expect(r.stderr).toMatch(/in-place: --cleanup emptied \/ \(\d+ paths removed\)/);
+    const after = /^after: (.*)$/m.exec(r.stdout)?.[1]?.split(' ') ?? [];
+    expect(after).toContain('/kaniko');
+    expect(after).toContain('/workspace');
+    // The busybox base brought /bin and /app came from the build: both gone.
+    expect(after).not.toContain('/bin');
+    expect(after).not.toContain('/app');
+  }, 300_000);
+
   test('the Pod: a --no-push build whose last line is the digest, and nothing pushed', async (t) => {
     if (podmanSkip) return t.skip(podmanSkip);
     const { pod } = await manifestArgs();
