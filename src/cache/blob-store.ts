@@ -21,6 +21,8 @@ const LOCAL_FS_CODES = new Set(['ENOSPC', 'EDQUOT', 'EACCES', 'EPERM', 'EROFS', 
 /** A directory of blobs named by digest. Safe for concurrent ingests of the same digest. */
 export class BlobStore {
   readonly dir: string;
+  /** Downloads under way, by digest, so that concurrent stages wanting one blob share it. */
+  private readonly fetching = new Map<string, Promise<unknown>>();
 
   /** `dir` is created on first write. */
   constructor(dir: string) {
@@ -40,6 +42,27 @@ export class BlobStore {
     } catch (err) {
       if (errnoCode(err) === 'ENOENT') return false;
       throw fsError(`checking blob ${digest} in ${this.dir}`, err);
+    }
+  }
+
+  /**
+   * Makes sure the store holds `expected`: unless it is there, or already being fetched for
+   * another caller (then that fetch is awaited), `open()` is called and its bytes ingested,
+   * verified. Resolves true for the one caller whose `open()` fetched it.
+   */
+  async fetch(expected: { digest: Digest; size: number }, open: () => Promise<Readable>, what: string, signal?: AbortSignal): Promise<boolean> {
+    const shared = this.fetching.get(expected.digest);
+    if (shared) return shared.then(() => false);
+    if (await this.has(expected.digest)) return false;
+    const again = this.fetching.get(expected.digest);
+    if (again) return again.then(() => false);
+    const mine = open().then((source) => this.ingest(source, expected, what, signal));
+    this.fetching.set(expected.digest, mine);
+    try {
+      await mine;
+      return true;
+    } finally {
+      this.fetching.delete(expected.digest);
     }
   }
 

@@ -17,10 +17,11 @@ export async function unpackBase(image: Image, rootfs: Rootfs, store: BlobStore,
   for (const [i, layer] of image.layers.entries()) {
     const { digest, size } = layer.descriptor;
     const name = `layer ${i + 1}/${image.layers.length} (${digest})`;
-    if (!(await store.has(digest))) {
+    // One download per blob, however many concurrent stages start from the same base.
+    await store.fetch({ digest, size }, () => {
       logger.info(`pulling ${name}`, { size });
-      await store.ingest(await layer.open(signal), { digest, size }, name, signal);
-    }
+      return layer.open(signal);
+    }, name, signal);
     logger.debug(`extracting ${name}`);
     await extractLayer(rootfs, store.open(digest), { ...helpers, layerName: name, logger, signal });
     layers.push({ ...layer, open: async () => store.open(digest) });

@@ -33,6 +33,8 @@ import { createdBy } from './created-by.js';
 
 export interface StageDeps {
   env: BuildEnv;
+  /** In a build of several stages, the stage's name (or index), added to its step log lines. */
+  stageLabel?: string;
   rootfs: Rootfs;
   store: BlobStore;
   contextDir: string;
@@ -101,7 +103,7 @@ export async function runStage(stage: Stage, initial: StageState, deps: StageDep
   const total = stage.instructions.length;
   for (const [i, ins] of stage.instructions.entries()) {
     deps.env.signal.throwIfAborted();
-    deps.env.logger.info(`[${i + 1}/${total}] ${ins.text}`);
+    deps.env.logger.info(`[${i + 1}/${total}] ${ins.text}`, deps.stageLabel === undefined ? undefined : { stage: deps.stageLabel });
     const before = state;
     const result = await dispatch(ins, state, deps);
     state = result.state;

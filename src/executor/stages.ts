@@ -109,7 +109,7 @@ class ImageCache {
   }
 }
 
-async function buildOne(ps: PlannedStage, isTarget: boolean, ctx: StagesContext, cache: ImageCache, built: Map<number, BuiltStage>): Promise<BuiltStage> {
+async function buildOne(ps: PlannedStage, isTarget: boolean, ctx: StagesContext, cache: ImageCache, built: ReadonlyMap<number, Promise<BuiltStage>>): Promise<BuiltStage> {
   const { env, df } = ctx;
   const from = ps.stage.from;
   let base: Image;
@@ -118,7 +118,7 @@ async function buildOne(ps: PlannedStage, isTarget: boolean, ctx: StagesContext,
   else {
     const earlier = built.get(ps.base.index);
     if (!earlier) throw new Error(`stage ${ps.base.index} was not built before stage ${ps.stage.index}`);
-    base = earlier.image;
+    base = (await earlier).image;
   }
   env.logger.info(`building stage ${ps.stage.index}${from.stageName ? ` (${from.stageName})` : ''} FROM ${ps.base.kind === 'image' ? ps.base.ref : ps.base.kind === 'stage' ? `stage ${ps.base.index}` : 'scratch'}`);
   const uploads = isTarget ? eagerUploads(env, ctx.clients.push) : undefined;
@@ -139,6 +139,8 @@ async function buildOne(ps: PlannedStage, isTarget: boolean, ctx: StagesContext,
   const initial = initialState(base.config, df.escape);
   const out = await runStage(stage, triggers.length > 0 ? withoutTriggers(initial) : initial, {
     env,
+    // Steps of concurrent stages interleave in the log: say whose they are.
+    ...(ctx.plan.stages.length > 1 ? { stageLabel: from.stageName ?? String(ps.stage.index) } : {}),
     rootfs,
     store: ctx.store,
     contextDir: ctx.contextDir,
@@ -151,7 +153,7 @@ async function buildOne(ps: PlannedStage, isTarget: boolean, ctx: StagesContext,
       if (src.kind === 'image') return cache.rootfsOf(src.ref, ps.platform, from.at, from.text);
       const stage = built.get(src.index);
       if (!stage) throw new StepError(`--from=${value}: stage ${src.index} was not built (is it excluded by --target?)`, from.at);
-      return stage.rootfs;
+      return (await stage).rootfs;
     },
     argScope: { buildArgs: env.options.buildArgs, globals: ctx.plan.globals, consumed: ctx.consumed },
     created: ctx.created,
@@ -182,19 +184,41 @@ async function inPlaceRootfs(keep: readonly string[], ctx: StagesContext, cache:
   return rootfs;
 }
 
-/** Builds every planned stage; returns the target's image. */
+/**
+ * Builds every planned stage; returns the target's image. Stages run concurrently, as BuildKit
+ * runs them: each waits only for what it uses of an earlier stage (its base, a `COPY --from`, a
+ * `RUN --mount from=`), when it gets there, so independent stages overlap their pulls, extractions
+ * and RUNs. The first failure stops the others and is the one reported. An in-place target starts
+ * after every other stage is done, since it empties `/`.
+ */
 export async function buildStages(ctx: StagesContext): Promise<Image> {
-  const cache = new ImageCache(ctx);
+  const stop = new AbortController();
+  const signal = AbortSignal.any([ctx.env.signal, stop.signal]);
+  const sctx: StagesContext = { ...ctx, env: { ...ctx.env, signal } };
+  const cache = new ImageCache(sctx);
   // The isolation is chosen and logged at the start (next to the in-place mode) when a stage
   // has a RUN. The probe runs while the base is pulled; a failure surfaces at the first RUN.
   if (ctx.inPlace) await cache.processRunner();
   else if (ctx.plan.stages.some((ps) => ps.stage.instructions.some((i) => i.kind === 'RUN'))) cache.processRunner().catch(() => undefined);
-  const built = new Map<number, BuiltStage>();
-  let last: BuiltStage | undefined;
+  const built = new Map<number, Promise<BuiltStage>>();
+  const all: Promise<BuiltStage>[] = [];
+  let failure: { error: unknown } | undefined;
   for (const [i, ps] of ctx.plan.stages.entries()) {
-    last = await buildOne(ps, i === ctx.plan.stages.length - 1, ctx, cache, built);
-    built.set(ps.stage.index, last);
+    const isTarget = i === ctx.plan.stages.length - 1;
+    const before = isTarget && ctx.inPlace ? Promise.allSettled(all) : Promise.resolve();
+    const p = before.then(() => buildOne(ps, isTarget, sctx, cache, built));
+    p.catch((error: unknown) => {
+      if (failure) return;
+      failure = { error };
+      stop.abort(error);
+    });
+    built.set(ps.stage.index, p);
+    all.push(p);
   }
-  if (!last) throw new Error('the plan has no stage');
-  return last.image;
+  // Every stage has stopped before the build's scratch directory may go.
+  const results = await Promise.allSettled(all);
+  if (failure) throw failure.error;
+  const last = results.at(-1);
+  if (last?.status !== 'fulfilled') throw new Error('the plan has no stage');
+  return last.value.image;
 }
