@@ -60,7 +60,7 @@ function addProgram(ctx, src, name) {
   chmodSync(dest, 0o755);
   const libs = libraries(src);
   // DT_RPATH rather than DT_RUNPATH: it also serves the libraries' own dependencies.
-  if (libs.length > 0) execFileSync('patchelf', ['--set-interpreter', INTERP, '--force-rpath', '--set-rpath', '/kaniko/lib', dest]);
+  if (libs.length > 0) execFileSync(which('patchelf'), ['--set-interpreter', INTERP, '--force-rpath', '--set-rpath', '/kaniko/lib', dest]);
   return libs;
 }
 
