@@ -4,41 +4,19 @@
  * with namespace isolation. A RUN that needs what only namespaces give (/proc) fails naming the
  * isolation in use and how to get a stronger one.
  */
-import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { lstat, readFile, readlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { expect, onTestFinished, test } from 'vitest';
-import { REPO, runExecutor, tempDir, type ExecutorResult } from '../support/executor.js';
+import { runExecutor, tempDir, WITHOUT_SYS_ADMIN, type ExecutorResult } from '../support/executor.js';
 import { inspectImage, type InspectedImage } from '../support/inspect.js';
 import { useRegistryWithBusybox } from '../support/suite.js';
 
 const env = useRegistryWithBusybox();
 
-/**
- * `node bin/executor args…` under `capsh --drop=cap_sys_admin --`: capsh drops CAP_SYS_ADMIN from
- * the bounding set and execs bash with the rest, whose `exec` replaces it with the executor.
- */
-function runUnderCapsh(args: string[]): Promise<ExecutorResult> {
-  const argv = ['--drop=cap_sys_admin', '--', '-c', 'exec "$0" "$@"', process.execPath, join(REPO, 'bin', 'executor'), ...args];
-  const child = spawn('capsh', argv, {
-    cwd: REPO,
-    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/root', ...(process.env.TMPDIR ? { TMPDIR: process.env.TMPDIR } : {}) },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const out: Buffer[] = [];
-  const err: Buffer[] = [];
-  child.stdout.on('data', (d: Buffer) => out.push(d));
-  child.stderr.on('data', (d: Buffer) => err.push(d));
-  return new Promise((resolve, reject) => {
-    child.once('error', reject);
-    child.once('close', (code) => resolve({ exitCode: code, stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString() }));
-  });
-}
-
 type Mode = 'chroot' | 'namespaces';
 
-const build = (mode: Mode, args: string[]): Promise<ExecutorResult> => (mode === 'chroot' ? runUnderCapsh(args) : runExecutor(args));
+const build = (mode: Mode, args: string[]): Promise<ExecutorResult> => runExecutor(args, mode === 'chroot' ? { prefix: WITHOUT_SYS_ADMIN } : {});
 
 async function inspected(ref: string): Promise<InspectedImage> {
   const image = await inspectImage({ registry: ref });

@@ -1,11 +1,9 @@
 /**
  * RUN syntax Kiln refuses, with `Dockerfile:LINE` and exit 3, and what needs namespaces when the
- * host allows only chroot (simulated by dropping CAP_SYS_ADMIN with util-linux `setpriv`).
+ * host allows only chroot (simulated by dropping CAP_SYS_ADMIN with capsh).
  */
-import { spawn } from 'node:child_process';
-import { join } from 'node:path';
 import { expect, test } from 'vitest';
-import { fixture, REPO, runExecutor, type ExecutorResult } from '../support/executor.js';
+import { fixture, runExecutor, WITHOUT_SYS_ADMIN, type ExecutorResult } from '../support/executor.js';
 import { useRegistryWithBusybox } from '../support/suite.js';
 
 const env = useRegistryWithBusybox();
@@ -25,20 +23,7 @@ test.concurrent.for([
 });
 
 /** The executor without CAP_SYS_ADMIN, as in a container with default capabilities: only chroot isolation works. */
-function runWithoutSysAdmin(args: string[]): Promise<ExecutorResult> {
-  const child = spawn('setpriv', ['--bounding-set', '-sys_admin', '--inh-caps', '-sys_admin', process.execPath, join(REPO, 'bin', 'executor'), ...args], {
-    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/root', ...(process.env.TMPDIR ? { TMPDIR: process.env.TMPDIR } : {}) },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const out: Buffer[] = [];
-  const err: Buffer[] = [];
-  child.stdout.on('data', (d: Buffer) => out.push(d));
-  child.stderr.on('data', (d: Buffer) => err.push(d));
-  return new Promise((resolve, reject) => {
-    child.once('error', reject);
-    child.once('close', (code) => resolve({ exitCode: code, stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString() }));
-  });
-}
+const runWithoutSysAdmin = (args: string[]): Promise<ExecutorResult> => runExecutor(args, { prefix: WITHOUT_SYS_ADMIN });
 
 test('in chroot-only mode a #! heredoc still runs, but RUN --mount and --network=none fail naming the mode', async () => {
   const common = ['--context', fixture('run-refusals'), '--no-push', '--insecure-pull', '--build-arg', `BASE=${env.base.ref}`];

@@ -12,11 +12,11 @@ import { Readable } from 'node:stream';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { RegistryError } from '../../src/errors.js';
-import { createLogger } from '../../src/log.js';
 import { sha256Of } from '../../src/oci/digest.js';
 import { MediaType } from '../../src/oci/media-types.js';
 import { parseReference } from '../../src/oci/reference.js';
 import { dockerConfigCredentials, RegistryClient, type Credential, type CredentialProvider } from '../../src/registry/index.js';
+import { linesLogger, testRegistryClient } from '../support/registry-client.js';
 import { startRegistry, type TestRegistry } from '../support/registry.js';
 
 const USER = 'alice';
@@ -44,14 +44,7 @@ function fixed(c: Credential | undefined): CredentialProvider {
 }
 
 function withClient(credentials: CredentialProvider, lines: string[] = []): RegistryClient {
-  return new RegistryClient({
-    logger: createLogger({ level: 'trace', format: 'json', timestamps: false, write: (l) => lines.push(l), now: () => new Date(0) }),
-    userAgent: 'kiln/test',
-    insecure: (r) => r === reg.host,
-    skipTlsVerify: () => false,
-    credentials,
-    sleep: async () => {},
-  });
+  return testRegistryClient({ logger: linesLogger(lines, 'trace', 'json'), insecure: (r) => r === reg.host, credentials });
 }
 
 async function pushSmallImage(client: RegistryClient, repo: string, tag: string): Promise<string> {

@@ -9,9 +9,9 @@ import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { afterAll, beforeAll, expect, onTestFinished, test, vi } from 'vitest';
 import { IntegrityError } from '../../src/errors.js';
-import { silentLogger } from '../../src/log.js';
 import { sha256Of } from '../../src/oci/digest.js';
 import { RegistryClient, type RegistryClientOptions } from '../../src/registry/index.js';
+import { testRegistryClient } from '../support/registry-client.js';
 import { startFakeRegistry, times, type FakeRegistry, type FaultRule } from '../support/fake-registry.js';
 import { startRegistry, type TestRegistry } from '../support/registry.js';
 
@@ -26,17 +26,7 @@ afterAll(async () => {
 });
 
 function client(opts: Partial<RegistryClientOptions> = {}): RegistryClient {
-  const c = new RegistryClient({
-    logger: silentLogger,
-    userAgent: 'kiln/test',
-    insecure: () => true,
-    skipTlsVerify: () => false,
-    credentials: { get: async () => undefined },
-    sleep: async () => {},
-    chunkedUploadThreshold: 10_000,
-    chunkSize: 16_384,
-    ...opts,
-  });
+  const c = testRegistryClient({ chunkedUploadThreshold: 10_000, chunkSize: 16_384, ...opts });
   onTestFinished(() => c.close());
   return c;
 }

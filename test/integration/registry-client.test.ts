@@ -7,30 +7,18 @@ import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { IntegrityError, RegistryError } from '../../src/errors.js';
-import { createLogger, type Logger } from '../../src/log.js';
 import { sha256Of } from '../../src/oci/digest.js';
 import { MediaType } from '../../src/oci/media-types.js';
 import { parseReference } from '../../src/oci/reference.js';
 import { RegistryClient } from '../../src/registry/index.js';
+import { linesLogger, testRegistryClient } from '../support/registry-client.js';
 import { freePort, startRegistry, type TestRegistry } from '../support/registry.js';
 
 let reg: TestRegistry;
 let client: RegistryClient;
 
-function logger(lines: string[]): Logger {
-  return createLogger({ level: 'trace', format: 'text', timestamps: false, write: (l) => lines.push(l), now: () => new Date(0) });
-}
-
 function newClient(opts: Partial<ConstructorParameters<typeof RegistryClient>[0]> = {}): RegistryClient {
-  return new RegistryClient({
-    logger: logger([]),
-    userAgent: 'kiln/test',
-    insecure: (r) => r === reg.host,
-    skipTlsVerify: () => false,
-    credentials: { get: async () => undefined },
-    sleep: async () => {},
-    ...opts,
-  });
+  return testRegistryClient({ logger: linesLogger([], 'trace'), insecure: (r) => r === reg.host, ...opts });
 }
 
 beforeAll(async () => {
@@ -220,7 +208,7 @@ describe('connection', () => {
 
   test('requests are logged at debug with method, URL and status; the HTTP fallback too', async () => {
     const lines: string[] = [];
-    const c = newClient({ logger: logger(lines) });
+    const c = newClient({ logger: linesLogger(lines, 'trace') });
     try {
       await c.hasBlob(reg.host, 'app/logged', sha256Of('x'));
     } finally {

@@ -8,12 +8,12 @@ import { Buffer } from 'node:buffer';
 import { Readable } from 'node:stream';
 import { afterEach, describe, expect, test, vi } from 'vitest';
 import { IntegrityError, RegistryError } from '../../src/errors.js';
-import { createLogger } from '../../src/log.js';
 import { sha256Of } from '../../src/oci/digest.js';
 import { MediaType } from '../../src/oci/media-types.js';
 import { parseReference } from '../../src/oci/reference.js';
 import { RegistryClient, type Credential, type RegistryClientOptions } from '../../src/registry/index.js';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { linesLogger, testRegistryClient } from '../support/registry-client.js';
 
 interface Recorded {
   method: string;
@@ -79,15 +79,7 @@ async function server(handler: Handler): Promise<FakeServer> {
 }
 
 function client(opts: Partial<RegistryClientOptions> = {}, lines: string[] = []): RegistryClient {
-  const c = new RegistryClient({
-    logger: createLogger({ level: 'trace', format: 'text', timestamps: false, write: (l) => lines.push(l), now: () => new Date(0) }),
-    userAgent: 'kiln/test',
-    insecure: () => true,
-    skipTlsVerify: () => false,
-    credentials: { get: async () => undefined },
-    sleep: async () => {},
-    ...opts,
-  });
+  const c = testRegistryClient({ logger: linesLogger(lines, 'trace'), ...opts });
   cleanups.push(() => c.close());
   return c;
 }

@@ -9,10 +9,11 @@ import { afterAll, beforeAll, describe, expect, onTestFinished, test, vi } from 
 import { RegistryError } from '../../src/errors.js';
 import { resolveRegistryImage, type PullPolicy } from '../../src/image/registry-source.js';
 import { pushImage, type PushPolicy } from '../../src/image/registry-sink.js';
-import { createLogger, silentLogger } from '../../src/log.js';
+import { silentLogger } from '../../src/log.js';
 import type { Image } from '../../src/oci/image.js';
 import { parseMirror, parseReference } from '../../src/oci/reference.js';
 import { RegistryClient } from '../../src/registry/index.js';
+import { linesLogger, testRegistryClient } from '../support/registry-client.js';
 import { pushBusybox, type BaseImage } from '../support/busybox.js';
 import { is, startFakeRegistry, times, type FakeRegistry, type FaultRule } from '../support/fake-registry.js';
 import { startRegistry, type TestRegistry } from '../support/registry.js';
@@ -31,7 +32,7 @@ afterAll(async () => {
 });
 
 function client(sleep: (ms: number) => Promise<void> = async () => {}): RegistryClient {
-  const c = new RegistryClient({ logger: silentLogger, userAgent: 'kiln/test', insecure: () => true, skipTlsVerify: () => false, credentials: { get: async () => undefined }, sleep });
+  const c = testRegistryClient({ sleep });
   onTestFinished(() => c.close());
   return c;
 }
@@ -40,10 +41,6 @@ async function fake(rules: FaultRule[] = []): Promise<FakeRegistry> {
   const f = await startFakeRegistry({ upstream: reg.host, rules });
   onTestFinished(() => f.close());
   return f;
-}
-
-function logger(lines: string[]): ReturnType<typeof createLogger> {
-  return createLogger({ level: 'debug', format: 'text', timestamps: false, write: (l) => lines.push(l), now: () => new Date(0) });
 }
 
 async function busybox(c: RegistryClient): Promise<Image> {
@@ -90,7 +87,7 @@ describe('push policy', () => {
     const c = client();
     const lines: string[] = [];
     const policy: PushPolicy = { retries: 0, sleep: async () => {}, ignoreImmutableTagErrors: true };
-    expect(await pushImage(c, await busybox(c), [parseReference(`${f.host}/policy/immutable:1`)], logger(lines), undefined, policy)).toBe(base.digest);
+    expect(await pushImage(c, await busybox(c), [parseReference(`${f.host}/policy/immutable:1`)], linesLogger(lines), undefined, policy)).toBe(base.digest);
     expect(lines.join('')).toMatch(/WARN .*policy\/immutable:1 is immutable and was not overwritten/);
     const err = await pushImage(c, await busybox(c), [parseReference(`${f.host}/policy/immutable:1`)], silentLogger).catch((e: unknown) => e);
     expect((err as Error).message).toMatch(/bad request \(400 TAG_INVALID: .*cannot be overwritten because the repository is immutable/);
@@ -131,7 +128,7 @@ describe('pull policy', () => {
   test('a mirror is tried first, and the image comes from it', async () => {
     const c = client();
     const lines: string[] = [];
-    const image = await resolveRegistryImage(c, parseReference('127.0.0.1:1/base/busybox'), AMD64, logger(lines), undefined, policy({ mirrors: (r) => (r === '127.0.0.1:1' ? [parseMirror(reg.host)] : []) }));
+    const image = await resolveRegistryImage(c, parseReference('127.0.0.1:1/base/busybox'), AMD64, linesLogger(lines), undefined, policy({ mirrors: (r) => (r === '127.0.0.1:1' ? [parseMirror(reg.host)] : []) }));
     expect(image.layers[0]?.origin).toEqual({ registry: reg.host, repository: 'base/busybox' });
     expect(lines.join('')).toContain(`retrieving image ${reg.host}/base/busybox:latest from mirror ${reg.host}`);
   });
@@ -140,7 +137,7 @@ describe('pull policy', () => {
     const c = client();
     const lines: string[] = [];
     const mirrors = [parseMirror('127.0.0.1:1'), parseMirror(`${reg.host}/nothing-here`)];
-    const image = await resolveRegistryImage(c, parseReference(base.ref), AMD64, logger(lines), undefined, policy({ mirrors: () => mirrors }));
+    const image = await resolveRegistryImage(c, parseReference(base.ref), AMD64, linesLogger(lines), undefined, policy({ mirrors: () => mirrors }));
     expect(image.layers[0]?.origin?.registry).toBe(reg.host);
     expect(lines.filter((l) => l.startsWith('WARN could not pull'))).toHaveLength(2);
   });

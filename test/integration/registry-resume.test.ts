@@ -17,11 +17,12 @@ import { BlobStore } from '../../src/cache/blob-store.js';
 import { IntegrityError, RegistryError } from '../../src/errors.js';
 import { unpackBase } from '../../src/executor/base.js';
 import { resolveRegistryImage } from '../../src/image/registry-source.js';
-import { createLogger, silentLogger } from '../../src/log.js';
+import { silentLogger } from '../../src/log.js';
 import { parseReference } from '../../src/oci/reference.js';
 import { RegistryClient, type RegistryClientOptions } from '../../src/registry/index.js';
 import { Rootfs } from '../../src/rootfs/rootfs.js';
 import { verifyDigest } from '../../src/stream/verify.js';
+import { linesLogger, testRegistryClient } from '../support/registry-client.js';
 import { pushBusybox, type BaseImage } from '../support/busybox.js';
 import { tempDir } from '../support/executor.js';
 import { is, startFakeRegistry, times, type FakeRegistry, type FaultRule } from '../support/fake-registry.js';
@@ -40,15 +41,7 @@ afterAll(async () => {
 });
 
 function client(opts: Partial<RegistryClientOptions> = {}, lines: string[] = []): RegistryClient {
-  const c = new RegistryClient({
-    logger: createLogger({ level: 'debug', format: 'text', timestamps: false, write: (l) => lines.push(l), now: () => new Date(0) }),
-    userAgent: 'kiln/test',
-    insecure: () => true,
-    skipTlsVerify: () => false,
-    credentials: { get: async () => undefined },
-    sleep: async () => {},
-    ...opts,
-  });
+  const c = testRegistryClient({ logger: linesLogger(lines), ...opts });
   onTestFinished(() => c.close());
   return c;
 }

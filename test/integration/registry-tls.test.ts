@@ -11,9 +11,9 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, test, vi } from 'vitest';
 import { RegistryError } from '../../src/errors.js';
-import { silentLogger } from '../../src/log.js';
 import { sha256Of } from '../../src/oci/digest.js';
 import { RegistryClient, type RegistryClientOptions } from '../../src/registry/index.js';
+import { testRegistryClient } from '../support/registry-client.js';
 import { issueCert, makeCa, type CertFiles } from '../support/certs.js';
 import { startRegistry, type TestRegistry } from '../support/registry.js';
 
@@ -51,15 +51,7 @@ afterAll(async () => {
 });
 
 async function withClient<T>(opts: Partial<RegistryClientOptions>, fn: (c: RegistryClient) => Promise<T>): Promise<T> {
-  const c = new RegistryClient({
-    logger: silentLogger,
-    userAgent: 'kiln/test',
-    insecure: () => false,
-    skipTlsVerify: () => false,
-    credentials: { get: async () => undefined },
-    sleep: async () => {},
-    ...opts,
-  });
+  const c = testRegistryClient({ insecure: () => false, ...opts });
   try {
     return await fn(c);
   } finally {

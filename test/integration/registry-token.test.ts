@@ -11,11 +11,11 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { RegistryError } from '../../src/errors.js';
-import { createLogger } from '../../src/log.js';
 import { sha256Of } from '../../src/oci/digest.js';
 import { MediaType } from '../../src/oci/media-types.js';
 import { parseReference } from '../../src/oci/reference.js';
 import { RegistryClient, type Credential } from '../../src/registry/index.js';
+import { linesLogger, testRegistryClient } from '../support/registry-client.js';
 import { issueCert, makeCa } from '../support/certs.js';
 import { startRegistry, type TestRegistry } from '../support/registry.js';
 import { startTokenServer, type TokenServer } from '../support/token-server.js';
@@ -44,14 +44,7 @@ afterAll(async () => {
 });
 
 function client(credential: Credential | undefined, lines: string[] = []): RegistryClient {
-  return new RegistryClient({
-    logger: createLogger({ level: 'trace', format: 'json', timestamps: false, write: (l) => lines.push(l), now: () => new Date(0) }),
-    userAgent: 'kiln/test',
-    insecure: (r) => r === reg.host,
-    skipTlsVerify: () => false,
-    credentials: { get: async () => credential },
-    sleep: async () => {},
-  });
+  return testRegistryClient({ logger: linesLogger(lines, 'trace', 'json'), insecure: (r) => r === reg.host, credentials: { get: async () => credential } });
 }
 
 async function pushImage(c: RegistryClient, repo: string, tag: string): Promise<{ digest: string; layer: string }> {

@@ -29,7 +29,16 @@ export interface ExecutorOptions {
   timeoutMs?: number;
   /** Written to stdin, e.g. a context tarball for `--context tar://stdin`. */
   input?: string | Buffer;
+  /** A command that runs `node bin/executor …` for us, e.g. {@link WITHOUT_SYS_ADMIN}. */
+  prefix?: readonly string[];
 }
+
+/**
+ * Runs the executor without CAP_SYS_ADMIN, as in a container with default capabilities, so Kiln
+ * picks chroot isolation: capsh drops it from the bounding set and execs bash, whose `exec`
+ * replaces itself with the executor (the very process then lacks the capability).
+ */
+export const WITHOUT_SYS_ADMIN: readonly string[] = ['capsh', '--drop=cap_sys_admin', '--', '-c', 'exec "$0" "$@"'];
 
 /** Spawns `node bin/executor ...args` and collects its output; never throws on a non-zero exit. */
 export async function runExecutor(args: string[], opts: ExecutorOptions = {}): Promise<ExecutorResult> {
@@ -37,7 +46,8 @@ export async function runExecutor(args: string[], opts: ExecutorOptions = {}): P
   if (!existsSync(bin)) throw new Error(`${bin} is missing: build Kiln first (npm run build)`);
   const env: Record<string, string> = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/root' };
   if (process.env.TMPDIR) env.TMPDIR = process.env.TMPDIR;
-  const child = spawn(process.execPath, [bin, ...args], {
+  const [cmd = '', ...argv] = [...(opts.prefix ?? []), process.execPath, bin, ...args];
+  const child = spawn(cmd, argv, {
     cwd: opts.cwd ?? REPO,
     env: { ...env, ...opts.env },
     stdio: ['pipe', 'pipe', 'pipe'],
