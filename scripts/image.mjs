@@ -71,14 +71,12 @@ function stage(ctx) {
   const bundle = join(repo, 'dist', 'bundle');
   if (!existsSync(join(bundle, 'executor.js'))) fail('dist/bundle is missing: run `npm run build` first');
   for (const f of readdirSync(bundle)) copyFileSync(join(bundle, f), join(ctx, 'kaniko', 'lib', f));
-  // CommonJS, like bin/executor, so that it can size libuv's pool before the pool starts.
-  writeFileSync(join(ctx, 'kaniko', 'executor'), [
-    '#!/kaniko/bin/node',
-    "'use strict';",
-    "process.env.UV_THREADPOOL_SIZE ??= String(4 + Math.min(8, require('node:os').availableParallelism() + 1));",
-    "import('/kaniko/lib/executor.js').then((m) => m.run());",
-    '',
-  ].join('\n'), { mode: 0o755 });
+  // bin/executor itself (CommonJS, sizing libuv's pool before it starts), with the image's Node
+  // in its #! line and the bundle where the image keeps it.
+  const shim = readFileSync(join(repo, 'bin', 'executor'), 'utf8');
+  const executor = shim.replace(/^#!.*\n/, '#!/kaniko/bin/node\n').replace("'../dist/bundle/executor.js'", "'./lib/executor.js'");
+  if (!executor.includes("'./lib/executor.js'")) fail('bin/executor no longer imports ../dist/bundle/executor.js: update scripts/image.mjs');
+  writeFileSync(join(ctx, 'kaniko', 'executor'), executor, { mode: 0o755 });
   const libs = new Map();
   const keep = (list) => list.forEach(([soname, path]) => libs.set(soname, path));
   keep(addProgram(ctx, process.execPath, 'node'));

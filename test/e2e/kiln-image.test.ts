@@ -6,7 +6,6 @@
  * The registry serves HTTPS with a test CA that the container trusts through the image's own CA
  * bundle path, so the Job's args are used exactly, with no --insecure added.
  */
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -20,6 +19,7 @@ import { manifestArgs, withDestination } from '../support/k8s-manifests.js';
 import { listHost } from '../support/layers-listing.js';
 import { makePodman, type Podman } from '../support/podman.js';
 import { startRegistry, type TestRegistry } from '../support/registry.js';
+import { run } from '../support/run.js';
 
 let work: string;
 let layout: string;
@@ -30,24 +30,12 @@ let podman: Podman;
 let podmanSkip: string | undefined;
 let latest: InspectedImage;
 
-function buildImage(out: string): Promise<{ code: number | null; output: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [join(REPO, 'scripts', 'image.mjs'), '--oci-layout-path', out], { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'] });
-    let output = '';
-    child.stdout.on('data', (b: Buffer) => (output += b.toString()));
-    child.stderr.on('data', (b: Buffer) => (output += b.toString()));
-    child.once('error', reject);
-    child.once('close', (code) => resolve({ code, output }));
-  });
-}
-
 beforeAll(async () => {
   // Lower case: podman names an image it runs from `oci:DIR` after DIR.
   work = join(tmpdir(), `kiln-image-${randomBytes(6).toString('hex')}`);
   await mkdir(work);
   layout = join(work, 'layout');
-  const built = await buildImage(layout);
-  if (built.code !== 0) throw new Error(`scripts/image.mjs failed (${String(built.code)}):\n${built.output}`);
+  await run(process.execPath, [join(REPO, 'scripts', 'image.mjs'), '--oci-layout-path', layout], { cwd: REPO });
   latest = await inspectImage({ ociLayout: layout, tag: 'latest' });
   ca = await makeCa(work);
   const server = await issueCert(ca, work, 'registry', 'server');
