@@ -10,6 +10,7 @@
 import type { LayerUpload } from '../layers/build-layer.js';
 import { formatReference } from '../oci/reference.js';
 import type { RegistryClient } from '../registry/client.js';
+import type { StreamingUpload } from '../registry/streaming-upload.js';
 import type { BuildEnv } from './build-env.js';
 
 const message = (err: unknown): string => (err instanceof Error ? err.message : String(err));
@@ -22,15 +23,14 @@ export function eagerUploads(env: BuildEnv, client: RegistryClient): (() => Prom
   const where = formatReference(dest);
   const log = env.logger;
   return async () => {
-    let upload;
+    let started: StreamingUpload;
     try {
-      upload = await client.startStreamingUpload(registry, repository, env.signal);
+      started = await client.startStreamingUpload(registry, repository, env.signal);
     } catch (err) {
       if (env.signal.aborted) throw err;
       log.debug('cannot stream the new layer to the registry; it is pushed after the build', { destination: where, error: message(err) });
       return undefined;
     }
-    const started = upload;
     return {
       input: started.input,
       async settle(blob, failure) {

@@ -202,22 +202,20 @@ export async function buildStages(ctx: StagesContext): Promise<Image> {
   else if (ctx.plan.stages.some((ps) => ps.stage.instructions.some((i) => i.kind === 'RUN'))) cache.processRunner().catch(() => undefined);
   const built = new Map<number, Promise<BuiltStage>>();
   const all: Promise<BuiltStage>[] = [];
-  let failure: { error: unknown } | undefined;
   for (const [i, ps] of ctx.plan.stages.entries()) {
     const isTarget = i === ctx.plan.stages.length - 1;
     const before = isTarget && ctx.inPlace ? Promise.allSettled(all) : Promise.resolve();
     const p = before.then(() => buildOne(ps, isTarget, sctx, cache, built));
+    // The first failure stops the rest, and is the abort's reason.
     p.catch((error: unknown) => {
-      if (failure) return;
-      failure = { error };
-      stop.abort(error);
+      if (!stop.signal.aborted) stop.abort(error);
     });
     built.set(ps.stage.index, p);
     all.push(p);
   }
   // Every stage has stopped before the build's scratch directory may go.
   const results = await Promise.allSettled(all);
-  if (failure) throw failure.error;
+  if (stop.signal.aborted) throw stop.signal.reason;
   const last = results.at(-1);
   if (last?.status !== 'fulfilled') throw new Error('the plan has no stage');
   return last.value.image;

@@ -92,8 +92,7 @@ export async function buildLayer(rootfs: Rootfs, changes: Change[], store: BlobS
       return upload?.input;
     }, STREAM_UPLOAD_AFTER)
     : undefined;
-  // The callback form returns the last stream; a failure anywhere before it destroys it with that
-  // error, so ingest's pipeline rejects with it.
+  // A failure anywhere in the chain destroys its last stream with that error, so ingest rejects with it.
   const last = side ?? stream;
   pipeline([packChanges(rootfs, changes, opts), tap, stream, ...(side ? [side] : [])], () => {});
   let blob: { digest: Digest; size: number };

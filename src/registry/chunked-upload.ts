@@ -26,7 +26,7 @@ function header(v: string | string[] | undefined): string | undefined {
 }
 
 /** The end of `Range: 0-END` (distribution writes `0--1` for an empty upload), or undefined. */
-function rangeEnd(v: string | string[] | undefined): number | undefined {
+export function rangeEnd(v: string | string[] | undefined): number | undefined {
   const m = /^(?:bytes=)?0-(-?\d+)$/.exec(header(v)?.trim() ?? '');
   return m ? Number(m[1]) : undefined;
 }

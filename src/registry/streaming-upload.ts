@@ -13,8 +13,8 @@ import { IntegrityError } from '../errors.js';
 import { repositoryScope } from './auth.js';
 import { blobCtx, cancelUpload, checked, startUpload, uploadLocation, type BlobEnv } from './blobs.js';
 import { discard } from './body.js';
-import type { FailureContext } from './failure.js';
-import { TransientRegistryError } from './failure.js';
+import { rangeEnd } from './chunked-upload.js';
+import { TransientRegistryError, type FailureContext } from './failure.js';
 import { appendQuery } from './paths.js';
 
 /** A blob upload fed while the blob is made; see the file comment. */
@@ -25,11 +25,6 @@ export interface StreamingUpload {
   finish(digest: string, size: number): Promise<void>;
   /** Gives up: stops the request and cancels the session (best effort). */
   abort(): Promise<void>;
-}
-
-function rangeEnd(v: string | string[] | undefined): number | undefined {
-  const m = /^(?:bytes=)?0-(-?\d+)$/.exec((Array.isArray(v) ? v[0] : v)?.trim() ?? '');
-  return m ? Number(m[1]) : undefined;
 }
 
 /** Starts a streaming upload to `registry/repository`. */
