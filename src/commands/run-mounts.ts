@@ -1,6 +1,6 @@
 /**
  * `RUN --mount`, host side: turns parsed mount specs into host paths the runner mounts inside
- * the step's private mount namespace (exec/mount-script.ts), with BuildKit's semantics:
+ * the step's private mount namespace (runc: exec/oci-spec.ts; in place: exec/in-place-script.ts), with BuildKit's semantics:
  * - bind: a path of the build context, or of a `from=` stage or image, read-only unless `rw` —
  *   and then writes are discarded (an overlay on a private tmpfs), never written back;
  * - cache: a directory under Kiln's state dir, keyed by `id` (default: the target), kept between

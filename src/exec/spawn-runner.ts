@@ -1,16 +1,17 @@
 /**
- * Runners that spawn util-linux `unshare` (the only place besides `select.ts` that uses
- * child_process): "namespaces" wraps the step in new mount + pid namespaces and runs
- * MOUNT_SCRIPT; "chroot" only chroots and drops privileges, for hosts that forbid namespaces
- * (default container capabilities, no CAP_SYS_ADMIN). Without namespaces, the chroot runner
- * itself makes the /dev nodes a step expects and finds the step's leftover processes in /proc
- * (chroot-step.ts).
+ * Spawning a RUN step's process (the only place besides `select.ts` and `runc-runner.ts` that uses
+ * child_process) and the runners that wrap util-linux `unshare`: "chroot" only chroots and drops
+ * privileges, for hosts that forbid namespaces (default container capabilities, no CAP_SYS_ADMIN:
+ * the container is the boundary, as with Kaniko); an in-place RUN (`--rootfs=/`) with namespaces
+ * runs IN_PLACE_SCRIPT in new mount + pid namespaces. Without namespaces, the chroot runner itself
+ * makes the /dev nodes a step expects and finds the step's leftover processes in /proc
+ * (chroot-step.ts). A rootfs of Kiln's own, where namespaces are allowed, runs under runc.
  */
 import { spawn } from 'node:child_process';
 import { realpath } from 'node:fs/promises';
 import { StepError } from '../errors.js';
 import { chrootDevices, kill, reapChrootStep } from './chroot-step.js';
-import { MOUNT_SCRIPT } from './mount-script.js';
+import { IN_PLACE_SCRIPT } from './in-place-script.js';
 import type { IsolationMode, ProcessRunner, RunMount, RunResult, RunSpec } from './runner.js';
 
 /** Host programs the runners start, found on the host PATH at start-up. */
@@ -21,6 +22,10 @@ export interface HostTools {
   flock?: string;
   /** coreutils `mknod`, for the device nodes of a chroot-mode step; absent when not installed. */
   mknod?: string;
+  /** `runc`, the OCI runtime that isolates a step in "namespaces" mode; absent when not installed. */
+  runc?: string;
+  /** `cp`, for a private copy of a writable RUN --mount source where overlayfs cannot stack; absent when not installed. */
+  cp?: string;
 }
 
 /** The per-mount positional arguments of MOUNT_SCRIPT: kind, source, target, option. */
@@ -36,7 +41,7 @@ function mountArgs(m: RunMount): string[] {
  * `flock -o LOCK` per lock, each holding its lock until the step ends (`-o`: the step itself does
  * not inherit the lock's descriptor).
  */
-function lockPrefix(tools: HostTools, locks: readonly string[]): string[] {
+export function lockPrefix(tools: HostTools, locks: readonly string[]): string[] {
   if (locks.length === 0) return [];
   if (!tools.flock) {
     throw new StepError('RUN --mount=type=cache with sharing=locked or sharing=private needs util-linux `flock` on the host, and it was not found on PATH', undefined, { hint: 'install util-linux, or use sharing=shared' });
@@ -51,16 +56,14 @@ function argvFor(mode: IsolationMode, tools: HostTools, spec: RunSpec): string[]
     if (spec.extra || spec.network === 'none') throw new Error('chroot isolation cannot make RUN mounts or network namespaces');
     return [tools.unshare, `--root=${spec.rootfs}`, `--wd=${spec.cwd}`, `--setgid=${ids[1]}`, `--setuid=${ids[0]}`, '--', ...spec.argv];
   }
-  const m = spec.mounts;
+  if (spec.rootfs !== '/') throw new Error('the unshare runner runs only in-place steps in namespaces mode');
   const extra = spec.extra;
-  const flag = (b: boolean): string => (b ? '1' : '0');
   const network = spec.network ?? 'host';
   return [
     ...lockPrefix(tools, extra?.locks ?? []),
     tools.unshare, '--mount', '--pid', ...(network === 'none' ? ['--net'] : []), '--fork', '--kill-child', '--propagation', 'private', '--',
-    tools.sh, '-c', MOUNT_SCRIPT, 'kiln-run',
-    spec.rootfs, ...ids, spec.cwd, flag(m.dev), flag(m.proc), flag(m.sys), flag(m.resolvConf), flag(m.hosts),
-    extra?.scratch ?? '', extra?.pipes ?? '', network, String(extra?.mounts.length ?? 0), tools.unshare,
+    tools.sh, '-c', IN_PLACE_SCRIPT, 'kiln-run',
+    ...ids, spec.cwd, extra?.scratch ?? '', extra?.pipes ?? '', network, String(extra?.mounts.length ?? 0), tools.unshare,
     ...(extra?.mounts ?? []).flatMap(mountArgs),
     ...spec.argv,
   ];
@@ -69,12 +72,22 @@ function argvFor(mode: IsolationMode, tools: HostTools, spec: RunSpec): string[]
 /** How long to wait for the output pipes to close once the step's processes are killed. */
 const PIPE_GRACE_MS = 2000;
 
+/** How {@link runSpawned} starts a step and takes down what it left running. */
+export interface SpawnOptions {
+  /** The environment of the spawned program, when it is not the step's own (runc reads the step's from its spec). */
+  env?: Record<string, string>;
+  /** Kills what escaped the process group (chroot mode), given the first process's pid; runs when the step ends or aborts. */
+  reap?: (leader: number) => Promise<void>;
+  /** Stops the step on abort before its process group is killed (runc: `runc kill`, so runc can tear the container down). */
+  stop?: () => Promise<void>;
+}
+
 /**
  * Spawns the step and resolves with its exit status. When its first process ends, or the signal
  * aborts, whatever the step still runs is killed: its process group (in namespace mode the pid
- * namespace goes with it), and in chroot mode also what escaped the group (`reapChroot`).
+ * namespace goes with it), and in chroot mode also what escaped the group (`reap`).
  */
-function runSpawned(argv: string[], spec: RunSpec, signal: AbortSignal | undefined, reapChroot: ((leader: number) => Promise<void>) | undefined): Promise<RunResult> {
+export function runSpawned(argv: string[], spec: RunSpec, signal: AbortSignal | undefined, opts: SpawnOptions = {}): Promise<RunResult> {
   return new Promise((resolve, reject) => {
     // An abort that came before the step started (a SIGTERM while its mounts were prepared) fires
     // no 'abort' event any more: without this check the step would run on and the build hang.
@@ -83,23 +96,27 @@ function runSpawned(argv: string[], spec: RunSpec, signal: AbortSignal | undefin
       return;
     }
     const [cmd = '', ...args] = argv;
-    const env: Record<string, string> = {};
-    for (const kv of spec.env) {
-      const eq = kv.indexOf('=');
-      if (eq > 0) env[kv.slice(0, eq)] = kv.slice(eq + 1);
+    const env: Record<string, string> = opts.env ?? {};
+    if (!opts.env) {
+      for (const kv of spec.env) {
+        const eq = kv.indexOf('=');
+        if (eq > 0) env[kv.slice(0, eq)] = kv.slice(eq + 1);
+      }
     }
     // detached: the step gets its own process group, so leftovers can be killed as one.
     const child = spawn(cmd, args, { env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
-    let reaping: Promise<void> | undefined;
+    let killing: Promise<void> | undefined;
     const killAll = (): Promise<void> => {
       const leader = child.pid;
       if (leader === undefined) return Promise.resolve();
       // In chroot mode the tree is read before anything is killed: a killed parent's children
       // are re-parented and could no longer be told from the machine's other processes.
-      reaping ??= reapChroot ? reapChroot(leader).catch(() => undefined).then(() => kill(-leader)) : Promise.resolve(kill(-leader));
-      return reaping;
+      const reap = opts.reap;
+      killing ??= reap ? reap(leader).catch(() => undefined).then(() => kill(-leader)) : Promise.resolve(kill(-leader));
+      return killing;
     };
-    const onAbort = (): void => void killAll();
+    const stop = opts.stop;
+    const onAbort = (): void => void (stop ? stop().catch(() => undefined) : Promise.resolve()).then(killAll);
     signal?.addEventListener('abort', onAbort, { once: true });
     child.stdout.on('data', spec.onOutput);
     child.stderr.on('data', spec.onOutput);
@@ -139,11 +156,11 @@ export function spawnRunner(mode: IsolationMode, tools: HostTools, reason: strin
     reason,
     async run(spec, signal) {
       const argv = argvFor(mode, tools, spec);
-      if (mode !== 'chroot') return runSpawned(argv, spec, signal, undefined);
+      if (mode !== 'chroot') return runSpawned(argv, spec, signal);
       const root = await realpath(spec.rootfs);
       const removeDevices = await chrootDevices(spec, tools);
       try {
-        return await runSpawned(argv, spec, signal, (leader) => reapChrootStep(leader, root === '/' ? undefined : root));
+        return await runSpawned(argv, spec, signal, { reap: (leader) => reapChrootStep(leader, root === '/' ? undefined : root) });
       } finally {
         await removeDevices();
       }

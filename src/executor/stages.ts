@@ -20,6 +20,8 @@ import { formatPlatform, type Platform } from '../oci/platform.js';
 import { formatReference, parseReference, ReferenceSyntaxError } from '../oci/reference.js';
 import { copySource, type BuildPlan, type PlannedStage } from '../plan/planner.js';
 import { clearRootfs } from '../rootfs/clear.js';
+import { detectContainer } from '../rootfs/container.js';
+import { readContainerFacts } from '../rootfs/host-facts.js';
 import { Rootfs } from '../rootfs/rootfs.js';
 import { createStageLayers } from '../layers/stage-layers.js';
 import type { LayerTools } from '../layers/tools.js';
@@ -100,7 +102,9 @@ class ImageCache {
   }
 
   processRunner(): Promise<ProcessRunner> {
-    this.runner ??= selectRunner(this.ctx.env.env.PATH ?? '').then((r) => {
+    const env = this.ctx.env.env;
+    const inContainer = async (): Promise<boolean> => detectContainer(await readContainerFacts(env)).inContainer;
+    this.runner ??= selectRunner({ path: env.PATH ?? '', workDir: this.ctx.work, inContainer }).then((r) => {
       this.ctx.env.logger.info(`RUN isolation: ${r.mode} (${r.reason})`);
       if (this.ctx.inPlace) this.ctx.env.logger.info(this.ctx.inPlace.mode);
       return r;
