@@ -15,7 +15,7 @@ const repo = join(dirname(fileURLToPath(import.meta.url)), '..');
 const INTERP = '/kaniko/lib/ld-linux-x86-64.so.2';
 
 /** Host programs copied into /kaniko/bin (dynamically linked ones get their libraries too). */
-const TOOLS = ['unshare', 'mount', 'flock', 'zstd', 'setfattr', 'getfattr'];
+const TOOLS = ['unshare', 'mount', 'flock', 'runc', 'zstd', 'setfattr', 'getfattr'];
 /**
  * The shell the RUN runners start: dash, not busybox's sh, which prefers its own applets (its
  * unshare and mount lack the util-linux options Kiln uses) over programs on PATH.

@@ -20,6 +20,12 @@ const OVERLAYFS_MAGIC = 0x794c7630;
 
 /** Where the runner keeps runc's state and the steps' bundles, and what it tells the step of the host. */
 export interface RuncHost {
+  /**
+   * Global flags for every runc call: `--rootless=true` where Kiln runs in a container whose
+   * cgroups are read-only (runc then makes none of its own, and device access is limited by the
+   * container's device cgroup instead).
+   */
+  flags: readonly string[];
   /** A directory of this build, removed with it. */
   workDir: string;
   hostname: string;
@@ -87,7 +93,7 @@ export function runcRunner(runc: string, tools: HostTools, host: RuncHost, reaso
       const bundle = join(host.workDir, 'runc', id);
       await mkdir(bundle, { recursive: true, mode: 0o700 });
       await mkdir(state, { recursive: true, mode: 0o700 });
-      const runcCmd = (...args: string[]): string[] => [runc, '--root', state, ...args];
+      const runcCmd = (...args: string[]): string[] => [runc, ...host.flags, '--root', state, ...args];
       try {
         const specHost: SpecHost = {
           hostname: host.hostname,
@@ -117,7 +123,7 @@ export function runcRunner(runc: string, tools: HostTools, host: RuncHost, reaso
  * Whether runc can run a container here: cgroups, namespaces, mounts and pivot_root all work.
  * The probe's process does not exist, so runc fails at its very last step, the exec — and says so.
  */
-export async function runcWorks(runc: string, workDir: string): Promise<{ ok: true } | { ok: false; why: string }> {
+export async function runcWorks(runc: string, workDir: string, flags: readonly string[] = []): Promise<{ ok: true } | { ok: false; why: string }> {
   const dir = join(workDir, 'runc', 'probe');
   const root = join(dir, 'rootfs');
   await mkdir(root, { recursive: true, mode: 0o700 });
@@ -129,12 +135,13 @@ export async function runcWorks(runc: string, workDir: string): Promise<{ ok: tr
   );
   await writeFile(join(dir, 'config.json'), JSON.stringify(spec));
   try {
-    const got = await runTool([runc, '--root', state, 'run', '--bundle', dir, id]);
+    const got = await runTool([runc, ...flags, '--root', state, 'run', '--bundle', dir, id]);
     if (/exec: \\?"\/kiln-runc-probe\\?"/.test(got.stderr)) return { ok: true };
-    const why = /msg="([^"\\]*(?:\\.[^"\\]*)*)"/.exec(got.stderr)?.[1] ?? got.stderr.trim();
+    // runc logs `level=error msg="…"`; its warnings before it are not the reason.
+    const why = /level=error msg="((?:[^"\\]|\\.)*)"/.exec(got.stderr)?.[1] ?? got.stderr.trim();
     return { ok: false, why: why || `runc exited with status ${String(got.code)}` };
   } finally {
-    await runTool([runc, '--root', state, 'delete', '--force', id]);
+    await runTool([runc, ...flags, '--root', state, 'delete', '--force', id]);
     await rm(dir, { recursive: true, force: true });
   }
 }

@@ -33,6 +33,9 @@ export interface RunnerHost {
   inContainer: () => Promise<boolean>;
 }
 
+/** runc's flag to carry on where it cannot create cgroups (it skips them rather than failing). */
+const ROOTLESS_CGROUPS = ['--rootless=true'];
+
 const CHROOT_REASON = 'Kiln may not create mount namespaces here: no CAP_SYS_ADMIN, or seccomp forbids them; RUN gets no /proc, /sys, RUN --mount or --network=none, and the container is the boundary';
 
 /** Finds the host tools and probes for namespaces and runc. */
@@ -46,11 +49,18 @@ export async function selectRunner(host: RunnerHost): Promise<ProcessRunner> {
   const namespaces = await exitsZero([unshare, '--mount', '--pid', '--fork', '--kill-child', '--', sh, '-c', 'mount -t tmpfs tmpfs /mnt 2>/dev/null || mount -t tmpfs tmpfs /tmp']);
   if (!namespaces) return spawnRunner('chroot', tools, CHROOT_REASON);
   const works = runc ? await runcWorks(runc, host.workDir) : { ok: false as const, why: 'runc was not found on PATH' };
+  const runcHost = { workDir: host.workDir, hostname: hostname(), resolvConf: '/etc/resolv.conf', hosts: '/etc/hosts' };
   if (works.ok && runc) {
-    return runcRunner(runc, tools, { workDir: host.workDir, hostname: hostname(), resolvConf: '/etc/resolv.conf', hosts: '/etc/hosts' }, 'Kiln may create namespaces here: each RUN is a runc container with Docker\'s default capabilities');
+    return runcRunner(runc, tools, { ...runcHost, flags: [] }, 'Kiln may create namespaces here: each RUN is a runc container with Docker\'s default capabilities');
   }
   const why = works.ok ? 'runc was not found on PATH' : works.why;
-  if (await host.inContainer()) {
+  const inContainer = await host.inContainer();
+  // A container with CAP_SYS_ADMIN usually has read-only cgroups: runc can still isolate the step
+  // without cgroups of its own, the container's own device cgroup standing in for the step's.
+  if (inContainer && runc && /cgroup/.test(why) && (await runcWorks(runc, host.workDir, ROOTLESS_CGROUPS)).ok) {
+    return runcRunner(runc, tools, { ...runcHost, flags: ROOTLESS_CGROUPS }, 'Kiln may create namespaces here: each RUN is a runc container with Docker\'s default capabilities, without cgroups of its own (this container\'s are read-only)');
+  }
+  if (inContainer) {
     return spawnRunner('chroot', tools, `runc cannot run here (${why}); RUN gets no /proc, /sys, RUN --mount or --network=none, and the container is the boundary`);
   }
   throw new UsageError(`RUN needs runc to isolate its steps on this host: ${why}`, {
