@@ -14,7 +14,7 @@
  * without directory fds, and the main case — a step that is over by then — has no window at all.
  */
 import { lstatSync, lutimesSync, rmdirSync, unlinkSync, type Stats } from 'node:fs';
-import { errnoCode } from '../errors.js';
+import { errnoCode, fsError } from '../errors.js';
 
 /** The type of a pinned path, as lstat(2) saw it. */
 export type PinnedKind = 'dir' | 'file' | 'symlink' | 'char' | 'block' | 'fifo' | 'socket';
@@ -121,5 +121,35 @@ export async function setPinnedTimes(resolver: PathResolver, pinned: PinnedPath,
   } catch (err) {
     if (errnoCode(err) === 'ENOENT' || errnoCode(err) === 'ENOTDIR') return false;
     throw err;
+  }
+}
+
+/**
+ * Directory times deferred to the end of a layer or archive (writing an entry changes its
+ * directory's mtime, so they are set last, as Docker's archive.Untar does), each pinned to the
+ * directory it was read for: a later entry that turns a parent into a symlink must not carry the
+ * time to whatever the symlink names.
+ */
+export class DeferredTimes {
+  private readonly times = new Map<string, { pinned: PinnedPath; time: Date }>();
+
+  /** Remembers `time` for the directory at `imagePath`, whose lstat is `st` (a later call for the same path wins). */
+  set(imagePath: string, st: Stats, time: Date): void {
+    this.times.set(imagePath, { pinned: pinStats(imagePath, st), time });
+  }
+
+  /**
+   * Sets every remembered time; a directory removed, moved or replaced since is skipped.
+   * `doing` prefixes the message of a failure (the layer or archive).
+   */
+  async apply(resolver: PathResolver, doing: string): Promise<void> {
+    for (const { pinned, time } of this.times.values()) {
+      try {
+        await setPinnedTimes(resolver, pinned, time);
+      } catch (err) {
+        throw fsError(`${doing}: setting mtime of ${pinned.imagePath}`, err);
+      }
+    }
+    this.times.clear();
   }
 }
