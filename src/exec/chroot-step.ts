@@ -3,9 +3,11 @@
  * step expects (made for the step, removed before the snapshot), and finding the step's leftover
  * processes in /proc when there is no pid namespace to take them down.
  */
-import { chmod, lstat, readdir, readFile, readlink, unlink } from 'node:fs/promises';
+import { chmod, lstat, readdir, readFile, readlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { errnoCode } from '../errors.js';
+import { pin, removePinned, type PinnedPath } from '../rootfs/pinned-path.js';
+import { Rootfs } from '../rootfs/rootfs.js';
 import { mknodTool } from './mknod.js';
 import type { RunSpec } from './runner.js';
 import type { HostTools } from './spawn-runner.js';
@@ -24,13 +26,12 @@ const DEVICES = [['null', 1, 3], ['zero', 1, 5], ['full', 1, 7], ['random', 1, 8
  * permitted (no CAP_MKNOD) the step runs without them, as before.
  */
 export async function chrootDevices(spec: RunSpec, tools: HostTools): Promise<() => Promise<void>> {
-  const made: string[] = [];
+  const rootfs = new Rootfs(spec.rootfs);
+  const made: PinnedPath[] = [];
   const removeMade = async (): Promise<void> => {
-    for (const path of made) {
-      // Only what is still a device node is ours to remove; anything the step put there stays.
-      const st = await lstat(path).catch(() => undefined);
-      if (st?.isCharacterDevice()) await unlink(path).catch(() => undefined);
-    }
+    // Only the node made, found again inside the rootfs, is ours to remove: the step may have
+    // replaced /dev by a symlink to a host directory, or a node by one of its own.
+    for (const node of made.splice(0)) await removePinned(rootfs, node).catch(() => undefined);
   };
   if (!spec.mounts.dev || !tools.mknod) return removeMade;
   const mknod = mknodTool(tools.mknod);
@@ -41,7 +42,8 @@ export async function chrootDevices(spec: RunSpec, tools: HostTools): Promise<()
     const got = await mknod(path, 'char', { major, minor }).catch(() => 'failed' as const);
     if (got === 'not-permitted') break;
     if (got === 'failed') continue;
-    made.push(path);
+    const node = await pin(rootfs, `/dev/${name}`).catch(() => undefined);
+    if (node) made.push(node);
     // mknodTool makes nodes 0600; a step running as another user needs them as Docker has them.
     await chmod(path, 0o666).catch(() => undefined);
   }

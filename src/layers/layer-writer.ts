@@ -15,6 +15,7 @@ import { dirname } from 'node:path';
 import { BuildError, errnoCode, fsError, IntegrityError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { baseName, imagePathOfEntryName } from '../rootfs/image-path.js';
+import { DeferredTimes, pinStats } from '../rootfs/pinned-path.js';
 import { CachedResolver, UnsafePathError, type Rootfs } from '../rootfs/rootfs.js';
 import { contentHasher, contentIdentity, type ContentCache } from '../snapshot/content-cache.js';
 import { factsOf } from '../snapshot/file-index.js';
@@ -57,7 +58,7 @@ function isSystemError(err: unknown): boolean {
 /** The state of one layer's extraction: what it wrote (whiteouts must spare it) and what is left to do at the end. */
 export class LayerWriter {
   /** Directory mtimes, set after all entries since adding an entry changes its directory's mtime. */
-  private readonly dirTimes = new Map<string, Date>();
+  private readonly dirTimes = new DeferredTimes();
   /** Resolved directories and directories known to exist: most entries share their parents. */
   private readonly resolver: CachedResolver;
   private readonly knownDirs = new Set<string>();
@@ -129,17 +130,12 @@ export class LayerWriter {
 
   /** Sets the deferred directory mtimes and extended attributes; call once after the last entry. */
   async finish(): Promise<void> {
-    const touched = await this.xattrs.apply(this.rootfs, this.opts.xattrs, this.opts.logger, this.opts.layerName, this.opts.signal);
+    // Both go through the extraction's own resolver, which every removal and new symlink has
+    // kept current; each path must still be the inode it was recorded for (pinned-path.ts).
+    const touched = await this.xattrs.apply(this.resolver, this.opts.xattrs, this.opts.logger, this.opts.layerName, this.opts.signal);
     // Setting an attribute moved those inodes' ctime.
     for (const host of touched) this.note(host);
-    for (const [host, mtime] of this.dirTimes) {
-      try {
-        lutimesSync(host, mtime, mtime);
-      } catch (err) {
-        // A directory removed later in the same layer has no time to set.
-        if (errnoCode(err) !== 'ENOENT') throw fsError(`setting mtime of ${this.rootfs.imagePathOf(host)}`, err);
-      }
-    }
+    await this.dirTimes.apply(this.resolver, `layer ${this.opts.layerName}`);
   }
 
   /**
@@ -162,10 +158,11 @@ export class LayerWriter {
         fchmodSync(fd, e.mode); // after chown, which clears setuid/setgid
         futimesSync(fd, e.mtime, e.mtime);
         if (!hash && e.xattrs.size === 0 && !this.opts.liveIndex) return;
-        const facts = factsOf(fstatSync(fd));
+        const st = fstatSync(fd);
+        const facts = factsOf(st);
         if (hash) this.opts.contentCache?.record(imagePath, facts, contentIdentity(hash, e.xattrs.get(CAPABILITY_XATTR)));
         this.opts.liveIndex?.set(this.rootfs.imagePathOf(host), facts);
-        this.xattrs.add(this.rootfs.imagePathOf(host), facts.ino, e.xattrs);
+        this.xattrs.add(pinStats(this.rootfs.imagePathOf(host), st), e.xattrs);
       });
     } finally {
       closeSync(fd);
@@ -264,10 +261,11 @@ export class LayerWriter {
    */
   private note(host: string, e?: TarEntry, linkTarget?: string): void {
     if (!this.opts.liveIndex && !e?.xattrs.size) return;
-    const facts = factsOf(lstatSync(host));
+    const st = lstatSync(host);
+    const facts = factsOf(st);
     if (linkTarget !== undefined) facts.linkTarget = linkTarget;
     this.opts.liveIndex?.set(this.rootfs.imagePathOf(host), facts);
-    if (e) this.xattrs.add(this.rootfs.imagePathOf(host), facts.ino, e.xattrs);
+    if (e) this.xattrs.add(pinStats(this.rootfs.imagePathOf(host), st), e.xattrs);
   }
 
   /**
@@ -304,7 +302,7 @@ export class LayerWriter {
     lchownSync(host, e.uid, e.gid);
     // Linux has no lchmod: a symlink's own mode is always 0777 and meaningless.
     if (kind !== 'symlink') chmodSync(host, e.mode);
-    if (kind === 'dir') this.dirTimes.set(host, e.mtime);
+    if (kind === 'dir') this.dirTimes.set(this.rootfs.imagePathOf(host), lstatSync(host), e.mtime);
     else lutimesSync(host, e.mtime, e.mtime);
   }
 

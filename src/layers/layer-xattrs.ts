@@ -2,16 +2,15 @@
  * Extended attributes of a layer's entries (pax `SCHILY.xattr.*`, e.g. `security.capability`),
  * applied once the layer's entries are all written: one host tool call per layer instead of one
  * per file, and after every chown(2) of the layer (chown clears file capabilities). Each path
- * is resolved again inside the root and must still be the inode that was written, so a later
- * entry of the same layer can never redirect an attribute elsewhere.
+ * is pinned when written and found again inside the root (rootfs/pinned-path.ts): it must still
+ * be that inode, so a later entry of the same layer can never redirect an attribute elsewhere.
  */
-import { lstatSync } from 'node:fs';
 import type { Logger } from '../log.js';
-import type { Rootfs } from '../rootfs/rootfs.js';
+import { locate, type PathResolver, type PinnedPath } from '../rootfs/pinned-path.js';
 import type { XattrItem, XattrTool } from './tools.js';
 
 interface Pending {
-  ino: number;
+  pinned: PinnedPath;
   xattrs: ReadonlyMap<string, Buffer>;
 }
 
@@ -19,9 +18,9 @@ interface Pending {
 export class PendingXattrs {
   private readonly items = new Map<string, Pending>();
 
-  /** Remembers the attributes of the entry just written at `imagePath` (inode `ino`). */
-  add(imagePath: string, ino: number, xattrs: ReadonlyMap<string, Buffer>): void {
-    if (xattrs.size > 0) this.items.set(imagePath, { ino, xattrs });
+  /** Remembers the attributes of the entry just written (pinned to its image path and inode). */
+  add(pinned: PinnedPath, xattrs: ReadonlyMap<string, Buffer>): void {
+    if (xattrs.size > 0) this.items.set(pinned.imagePath, { pinned, xattrs });
   }
 
   /** A later entry replaced `imagePath`: its attributes are its own now. */
@@ -30,7 +29,7 @@ export class PendingXattrs {
   }
 
   /** Applies what is pending (returning the host paths it set attributes on); without a tool, warns that the attributes were not applied. */
-  async apply(rootfs: Rootfs, tool: XattrTool | undefined, logger: Logger, layerName: string, signal?: AbortSignal): Promise<string[]> {
+  async apply(resolver: PathResolver, tool: XattrTool | undefined, logger: Logger, layerName: string, signal?: AbortSignal): Promise<string[]> {
     if (this.items.size === 0) return [];
     if (!tool) {
       const [first] = this.items;
@@ -39,11 +38,9 @@ export class PendingXattrs {
       return [];
     }
     const items: XattrItem[] = [];
-    for (const [imagePath, p] of this.items) {
-      const host = await rootfs.resolve(imagePath, { strict: true }).catch(() => undefined);
-      if (host === undefined) continue;
-      const st = lstatSync(host, { throwIfNoEntry: false });
-      if (st?.ino === p.ino) items.push({ host, xattrs: p.xattrs });
+    for (const p of this.items.values()) {
+      const host = await locate(resolver, p.pinned);
+      if (host !== undefined) items.push({ host, xattrs: p.xattrs });
     }
     this.items.clear();
     const refused = await tool.set(items, signal);

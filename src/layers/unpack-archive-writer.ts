@@ -12,6 +12,7 @@ import { dirname } from 'node:path';
 import { errnoCode, fsError, IntegrityError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { imagePathOfEntryName } from '../rootfs/image-path.js';
+import { DeferredTimes } from '../rootfs/pinned-path.js';
 import { CachedResolver, type Rootfs } from '../rootfs/rootfs.js';
 import type { TarEntry } from './tar-read.js';
 
@@ -28,7 +29,8 @@ export class ArchiveWriter {
   /** Host paths written (entries and the parents made for them), in order. */
   readonly written: string[] = [];
   private readonly resolver: CachedResolver;
-  private readonly dirTimes = new Map<string, Date>();
+  /** Set last, each on the directory it was read for (a later entry may turn a parent into a symlink). */
+  private readonly dirTimes = new DeferredTimes();
 
   /** `dest` is a Rootfs rooted at the (existing) destination directory. */
   constructor(
@@ -89,11 +91,8 @@ export class ArchiveWriter {
 
   /** Sets directory mtimes, deferred because writing entries changes them; call after the last entry. */
   async finish(): Promise<void> {
-    for (const [host, mtime] of this.dirTimes) {
-      await lutimes(host, mtime, mtime).catch((err: unknown) => {
-        if (errnoCode(err) !== 'ENOENT') throw fsError(`ADD ${this.opts.archiveName}: setting mtime of ${host}`, err);
-      });
-    }
+    // The resolver is current: every removal and new link cleared it.
+    await this.dirTimes.apply(this.resolver, `ADD ${this.opts.archiveName}`);
   }
 
   /** Chunk by chunk through one handle opened O_EXCL (never follows a symlink put there), metadata on that inode. */
@@ -149,7 +148,7 @@ export class ArchiveWriter {
   private async setMeta(host: string, h: TarEntry, kind: 'dir' | 'file' | 'symlink'): Promise<void> {
     await lchown(host, h.uid, h.gid);
     if (kind !== 'symlink') await chmod(host, h.mode);
-    if (kind === 'dir') this.dirTimes.set(host, h.mtime);
+    if (kind === 'dir') this.dirTimes.set(this.dest.imagePathOf(host), await lstat(host), h.mtime);
     else await lutimes(host, h.mtime, h.mtime);
   }
 

@@ -1,4 +1,4 @@
-import { lstat, mkdir, mkdtemp, readFile, readlink, rm, stat } from 'node:fs/promises';
+import { lstat, mkdir, mkdtemp, readFile, readlink, rm, stat, utimes } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -72,6 +72,21 @@ test('an entry replaces what is there, except a directory over a directory', asy
   expect(await readFile(join(rootfs.root, 'dest/d/old'), 'utf8')).toBe('1');
   expect((await stat(join(rootfs.root, 'dest/d'))).mode & 0o777).toBe(0o700);
   expect(await readFile(join(rootfs.root, 'dest/f'), 'utf8')).toBe('now a file');
+});
+
+test('a deferred directory mtime is not set through a parent a later entry turned into a symlink to the host', async () => {
+  const { base, rootfs } = await setup();
+  const old = new Date('2001-01-01T00:00:00Z');
+  await mkdir(join(base, 'outside', 'b'), { recursive: true });
+  await utimes(join(base, 'outside', 'b'), old, old);
+  await unpack(rootfs, [
+    { name: 'a/', type: 'directory' },
+    { name: 'a/b/', type: 'directory' },
+    { name: 'kept/', type: 'directory' },
+    { name: 'a', type: 'symlink', linkname: join(base, 'outside') },
+  ]);
+  expect((await stat(join(base, 'outside', 'b'))).mtimeMs).toBe(old.getTime());
+  expect((await stat(join(rootfs.root, 'dest/kept'))).mtimeMs).toBe(1_600_000_000_000);
 });
 
 test('a truncated archive is an integrity error', async () => {

@@ -3,12 +3,15 @@
  * those of its `RUN --mount` targets ({@link MountTargets}).
  * A missing directory is created for the run and removed afterwards, so it never shows up in a
  * snapshot; a path that is a symlink (or anything but the expected type) is not mounted on,
- * since a hostile image could point it anywhere.
+ * since a hostile image could point it anywhere. What was created is pinned (pinned-path.ts)
+ * and removed only if the step left it where it was: a step that swapped a parent for a symlink
+ * must not make Kiln remove whatever that symlink names on the host.
  */
-import { lstat, mkdir, rmdir, unlink, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, writeFile } from 'node:fs/promises';
 import { posix } from 'node:path';
 import { errnoCode, fsError } from '../errors.js';
 import { mkdirAll } from './mkdir.js';
+import { pin, removePinned, type PinnedPath } from './pinned-path.js';
 import type { Rootfs } from './rootfs.js';
 
 export interface PreparedMounts {
@@ -27,6 +30,27 @@ async function kindOf(hostPath: string): Promise<'dir' | 'file' | 'other' | 'mis
   }
 }
 
+/** Pins what was just created at `imagePath`, for {@link removeCreated}. */
+async function pinCreated(rootfs: Rootfs, imagePath: string, created: PinnedPath[]): Promise<void> {
+  const made = await pin(rootfs, imagePath);
+  if (made) created.push(made);
+}
+
+/**
+ * Removes what was created, deepest first, each only if it is still the inode made (pinned-path.ts).
+ * A directory the step wrote into stays (it is now the step's content), and so does anything
+ * the step moved or replaced: never act on what is there now.
+ */
+async function removeCreated(rootfs: Rootfs, created: PinnedPath[]): Promise<void> {
+  for (const made of created.splice(0).reverse()) {
+    try {
+      await removePinned(rootfs, made);
+    } catch (err) {
+      throw fsError(`removing mount point ${made.imagePath}`, err);
+    }
+  }
+}
+
 /** Nothing to mount: an in-place rootfs (the process's own `/`) already has the real ones. */
 const IN_PLACE: PreparedMounts = {
   plan: { dev: false, proc: false, sys: false, resolvConf: false, hosts: false },
@@ -40,7 +64,7 @@ const IN_PLACE: PreparedMounts = {
  */
 export async function prepareMountPoints(rootfs: Rootfs): Promise<PreparedMounts> {
   if (rootfs.root === '/') return IN_PLACE;
-  const created: string[] = [];
+  const created: PinnedPath[] = [];
   const dir = async (imagePath: string): Promise<boolean> => {
     const host = await rootfs.resolve(imagePath);
     const kind = await kindOf(host);
@@ -51,7 +75,7 @@ export async function prepareMountPoints(rootfs: Rootfs): Promise<PreparedMounts
     } catch (err) {
       throw fsError(`creating mount point ${imagePath} in the rootfs`, err);
     }
-    created.push(host);
+    await pinCreated(rootfs, imagePath, created);
     return true;
   };
   const file = async (imagePath: string): Promise<boolean> => (await kindOf(await rootfs.resolve(imagePath))) === 'file';
@@ -64,14 +88,7 @@ export async function prepareMountPoints(rootfs: Rootfs): Promise<PreparedMounts
   };
   return {
     plan,
-    async cleanup() {
-      for (const host of created.reverse()) {
-        await rmdir(host).catch((err: unknown) => {
-          // A RUN that wrote into a directory we created keeps it: it is now the step's content.
-          if (errnoCode(err) !== 'ENOTEMPTY' && errnoCode(err) !== 'ENOENT') throw fsError(`removing mount point ${host}`, err);
-        });
-      }
-    },
+    cleanup: () => removeCreated(rootfs, created),
   };
 }
 
@@ -87,8 +104,8 @@ export type MountPointKind = 'dir' | 'file';
  * created parent stays (it is the step's output).
  */
 export class MountTargets {
-  /** Host paths created, in creation order. */
-  private readonly created: { host: string; kind: MountPointKind }[] = [];
+  /** What was created, in creation order. */
+  private readonly created: PinnedPath[] = [];
 
   constructor(private readonly rootfs: Rootfs) {}
 
@@ -100,9 +117,7 @@ export class MountTargets {
   async prepare(imagePath: string, kind: MountPointKind, create: boolean): Promise<{ host: string } | { error: string }> {
     const parent = posix.dirname(imagePath);
     if (create) {
-      for (const made of await mkdirAll(this.rootfs, parent)) {
-        this.created.push({ host: await this.rootfs.resolve(made), kind: 'dir' });
-      }
+      for (const made of await mkdirAll(this.rootfs, parent)) await pinCreated(this.rootfs, made, this.created);
     } else if ((await kindOf(await this.rootfs.resolve(parent, { followFinal: true }))) !== 'dir') {
       return { error: `${parent} is not a directory` };
     }
@@ -117,16 +132,12 @@ export class MountTargets {
     } catch (err) {
       throw fsError(`creating mount point ${imagePath}`, err);
     }
-    this.created.push({ host, kind });
+    await pinCreated(this.rootfs, imagePath, this.created);
     return { host };
   }
 
-  /** Removes what {@link prepare} created, deepest first; directories the step filled are kept. */
-  async cleanup(): Promise<void> {
-    for (const { host, kind } of this.created.splice(0).reverse()) {
-      await (kind === 'dir' ? rmdir(host) : unlink(host)).catch((err: unknown) => {
-        if (errnoCode(err) !== 'ENOTEMPTY' && errnoCode(err) !== 'ENOENT') throw fsError(`removing mount point ${host}`, err);
-      });
-    }
+  /** Removes what {@link prepare} created, deepest first; directories the step filled, and whatever it moved or replaced, are kept. */
+  cleanup(): Promise<void> {
+    return removeCreated(this.rootfs, this.created);
   }
 }

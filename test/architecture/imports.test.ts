@@ -45,7 +45,7 @@ const ALLOWED: Record<string, string[]> = {
   cache: ['stream', 'oci'],
   rootfs: ['oci'],
   context: ['oci'],
-  exec: ['oci'],
+  exec: ['rootfs', 'oci'],
   stream: ['oci'],
   plan: ['dockerfile', 'oci', 'config'],
   config: ['oci'],
