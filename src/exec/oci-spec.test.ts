@@ -70,3 +70,22 @@ describe('ociSpec', () => {
     expect(() => built(spec({ extra }))).toThrow(/outside the rootfs/);
   });
 });
+
+describe('the seccomp filter', () => {
+  const filter = (ociSpec(spec(), { hostname: 'h', overlays: [] }) as unknown as { linux: { seccomp: { defaultAction: string; syscalls: { names: string[]; action: string; args?: { value: number; valueTwo: number; op: string }[] }[] } } }).linux.seccomp;
+
+  test('allows by default and denies mounts, namespaces, modules, keyrings and bpf', () => {
+    expect(filter.defaultAction).toBe('SCMP_ACT_ALLOW');
+    const denied = filter.syscalls.filter((r) => !r.args).flatMap((r) => r.names);
+    for (const name of ['mount', 'umount2', 'pivot_root', 'unshare', 'setns', 'init_module', 'keyctl', 'bpf', 'open_by_handle_at']) expect(denied).toContain(name);
+    expect(denied).not.toContain('chroot');
+  });
+
+  test('denies clone only with a namespace flag, one rule per flag (rules of a syscall are OR-ed)', () => {
+    const clone = filter.syscalls.filter((r) => r.names.includes('clone'));
+    const flags = clone.map((r) => r.args?.[0]);
+    expect(flags.every((a) => a?.op === 'SCMP_CMP_MASKED_EQ' && a.value === a.valueTwo)).toBe(true);
+    expect(flags.map((a) => a?.value)).toContain(0x10000000); // CLONE_NEWUSER
+    expect(flags.map((a) => a?.value)).not.toContain(0x00010000); // CLONE_THREAD stays allowed
+  });
+});

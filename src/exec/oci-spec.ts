@@ -6,7 +6,9 @@
  * bounding set cut to it, Docker's masked and read-only `/proc` paths, a private `/dev` with the
  * standard nodes, `/dev/shm`, `/dev/pts`, a fresh `/proc`, a read-only `/sys`, and private copies of
  * the host's `resolv.conf` and `hosts`. The device cgroup allows only the standard nodes, so a
- * node a step makes for a host disk cannot be opened. Pure: every host fact comes in as an argument.
+ * node a step makes for a host disk cannot be opened, and a seccomp filter denies what Docker's
+ * default profile denies a container without extra capabilities. Pure: every host fact comes in
+ * as an argument.
  */
 import { posix } from 'node:path';
 import type { RunSpec } from './runner.js';
@@ -29,6 +31,41 @@ export const MASKED_PATHS = [
 
 /** Docker's read-only paths: the kernel's knobs, readable but not writable even by root in the step. */
 export const READONLY_PATHS = ['/proc/bus', '/proc/fs', '/proc/irq', '/proc/sys', '/proc/sysrq-trigger'] as const;
+
+/**
+ * Syscalls a step may not make, whatever its capabilities (the deny side of Docker's default
+ * seccomp profile, for a container without CAP_SYS_ADMIN, SYS_MODULE, SYS_PTRACE…): kernel
+ * modules and kexec, mounts and pivot_root, namespaces (a user namespace would hand the step a new
+ * set of capabilities), keyrings, bpf, perf, userfaultfd, handles that bypass path checks, clock
+ * and swap. Everything else is allowed, so images keep working as under Docker.
+ */
+export const DENIED_SYSCALLS = [
+  'acct', 'add_key', 'bpf', 'clock_adjtime', 'clock_settime', 'create_module', 'delete_module', 'fanotify_init',
+  'finit_module', 'fsconfig', 'fsmount', 'fsopen', 'fspick', 'get_kernel_syms', 'init_module', 'ioperm', 'iopl', 'kcmp',
+  'kexec_file_load', 'kexec_load', 'keyctl', 'lookup_dcookie', 'mount', 'mount_setattr', 'move_mount', 'name_to_handle_at',
+  'nfsservctl', 'open_by_handle_at', 'open_tree', 'perf_event_open', 'pivot_root', 'process_vm_readv', 'process_vm_writev',
+  'query_module', 'quotactl', 'reboot', 'request_key', 'setns', 'settimeofday', 'stime', 'swapoff', 'swapon', 'sysfs',
+  '_sysctl', 'umount', 'umount2', 'unshare', 'uselib', 'userfaultfd', 'ustat', 'vm86', 'vm86old',
+] as const;
+
+/** clone(2) flags that make namespaces: CLONE_NEWNS, NEWCGROUP, NEWUTS, NEWIPC, NEWUSER, NEWPID, NEWNET. */
+const NAMESPACE_CLONE_FLAGS = [0x00020000, 0x02000000, 0x04000000, 0x08000000, 0x10000000, 0x20000000, 0x40000000];
+
+const EPERM = 1;
+
+/** The step's seccomp filter: allow by default, deny {@link DENIED_SYSCALLS} and namespace-making clones. */
+function seccomp(): Record<string, unknown> {
+  return {
+    defaultAction: 'SCMP_ACT_ALLOW',
+    syscalls: [
+      { names: [...DENIED_SYSCALLS], action: 'SCMP_ACT_ERRNO', errnoRet: EPERM },
+      // One rule per flag: rules of one syscall are OR-ed, the arguments of one rule AND-ed.
+      ...NAMESPACE_CLONE_FLAGS.map((flag) => ({ names: ['clone'], action: 'SCMP_ACT_ERRNO', errnoRet: EPERM, args: [{ index: 0, value: flag, valueTwo: flag, op: 'SCMP_CMP_MASKED_EQ' }] })),
+      // clone3 passes its flags in memory, where a filter cannot look: ENOSYS makes libc fall back to clone (as Docker does).
+      { names: ['clone3'], action: 'SCMP_ACT_ERRNO', errnoRet: 38 },
+    ],
+  };
+}
 
 /** One entry of the spec's `mounts`. */
 export interface OciMount {
@@ -136,6 +173,7 @@ export function ociSpec(spec: RunSpec, host: SpecHost): Record<string, unknown> 
       maskedPaths: [...MASKED_PATHS],
       readonlyPaths: [...READONLY_PATHS],
       rootfsPropagation: 'private',
+      seccomp: seccomp(),
     },
   };
 }
