@@ -38,7 +38,38 @@ const ROOTLESS_CGROUPS = ['--rootless=true'];
 
 const CHROOT_REASON = 'Kiln may not create mount namespaces here: no CAP_SYS_ADMIN, or seccomp forbids them; RUN gets no /proc, /sys, RUN --mount or --network=none, and the container is the boundary';
 
-/** Finds the host tools and probes for namespaces and runc. */
+/** What {@link decideIsolation} asks of the host; each probe runs only when the answer matters. */
+export interface IsolationProbes {
+  /** Kiln may create mount and pid namespaces. */
+  namespaces(): Promise<boolean>;
+  /** runc is on PATH. */
+  runc: boolean;
+  /** runc can run a container with these global flags. */
+  runcWorks(flags: readonly string[]): Promise<{ ok: true } | { ok: false; why: string }>;
+  inContainer(): Promise<boolean>;
+}
+
+/** The isolation to use, and why (the log line), or why RUN must be refused. */
+export type IsolationChoice =
+  | { kind: 'runc'; flags: readonly string[]; reason: string }
+  | { kind: 'chroot'; reason: string }
+  | { kind: 'refuse'; why: string };
+
+/** The policy of DESIGN.md §3, apart from the probes that feed it. */
+export async function decideIsolation(p: IsolationProbes): Promise<IsolationChoice> {
+  if (!(await p.namespaces())) return { kind: 'chroot', reason: CHROOT_REASON };
+  const works = p.runc ? await p.runcWorks([]) : { ok: false as const, why: 'runc was not found on PATH' };
+  if (works.ok) return { kind: 'runc', flags: [], reason: 'Kiln may create namespaces here: each RUN is a runc container with Docker\'s default capabilities' };
+  if (!(await p.inContainer())) return { kind: 'refuse', why: works.why };
+  // A container with CAP_SYS_ADMIN usually has read-only cgroups: runc can still isolate the step
+  // without cgroups of its own, the container's own device cgroup standing in for the step's.
+  if (p.runc && /cgroup/.test(works.why) && (await p.runcWorks(ROOTLESS_CGROUPS)).ok) {
+    return { kind: 'runc', flags: ROOTLESS_CGROUPS, reason: 'Kiln may create namespaces here: each RUN is a runc container with Docker\'s default capabilities, without cgroups of its own (this container\'s are read-only)' };
+  }
+  return { kind: 'chroot', reason: `runc cannot run here (${works.why}); RUN gets no /proc, /sys, RUN --mount or --network=none, and the container is the boundary` };
+}
+
+/** Finds the host tools, probes for namespaces and runc, and makes the runner {@link decideIsolation} chooses. */
 export async function selectRunner(host: RunnerHost): Promise<ProcessRunner> {
   const searchPath = `${host.path}:/usr/sbin:/usr/bin:/sbin:/bin`;
   const [unshare, sh, flock, mknod, runc, cp] = await Promise.all(['unshare', 'sh', 'flock', 'mknod', 'runc', 'cp'].map((n) => findOnPath(n, searchPath)));
@@ -46,24 +77,20 @@ export async function selectRunner(host: RunnerHost): Promise<ProcessRunner> {
     throw new UsageError('RUN needs util-linux `unshare` and a POSIX `sh` on the host, and they were not found on PATH');
   }
   const tools: HostTools = { unshare, sh, ...(flock ? { flock } : {}), ...(mknod ? { mknod } : {}), ...(runc ? { runc } : {}), ...(cp ? { cp } : {}) };
-  const namespaces = await exitsZero([unshare, '--mount', '--pid', '--fork', '--kill-child', '--', sh, '-c', 'mount -t tmpfs tmpfs /mnt 2>/dev/null || mount -t tmpfs tmpfs /tmp']);
-  if (!namespaces) return spawnRunner('chroot', tools, CHROOT_REASON);
-  const works = runc ? await runcWorks(runc, host.workDir) : { ok: false as const, why: 'runc was not found on PATH' };
-  const runcHost = { workDir: host.workDir, hostname: hostname(), resolvConf: '/etc/resolv.conf', hosts: '/etc/hosts' };
-  if (works.ok && runc) {
-    return runcRunner(runc, tools, { ...runcHost, flags: [] }, 'Kiln may create namespaces here: each RUN is a runc container with Docker\'s default capabilities');
-  }
-  const why = works.ok ? 'runc was not found on PATH' : works.why;
-  const inContainer = await host.inContainer();
-  // A container with CAP_SYS_ADMIN usually has read-only cgroups: runc can still isolate the step
-  // without cgroups of its own, the container's own device cgroup standing in for the step's.
-  if (inContainer && runc && /cgroup/.test(why) && (await runcWorks(runc, host.workDir, ROOTLESS_CGROUPS)).ok) {
-    return runcRunner(runc, tools, { ...runcHost, flags: ROOTLESS_CGROUPS }, 'Kiln may create namespaces here: each RUN is a runc container with Docker\'s default capabilities, without cgroups of its own (this container\'s are read-only)');
-  }
-  if (inContainer) {
-    return spawnRunner('chroot', tools, `runc cannot run here (${why}); RUN gets no /proc, /sys, RUN --mount or --network=none, and the container is the boundary`);
-  }
-  throw new UsageError(`RUN needs runc to isolate its steps on this host: ${why}`, {
-    hint: 'install runc (Debian and Ubuntu: apt-get install runc); a plain chroot would let a root step reach the host',
+  const choice = await decideIsolation({
+    namespaces: () => exitsZero([unshare, '--mount', '--pid', '--fork', '--kill-child', '--', sh, '-c', 'mount -t tmpfs tmpfs /mnt 2>/dev/null || mount -t tmpfs tmpfs /tmp']),
+    runc: runc !== undefined,
+    runcWorks: (flags) => runcWorks(runc ?? 'runc', host.workDir, flags),
+    inContainer: host.inContainer,
   });
+  switch (choice.kind) {
+    case 'chroot':
+      return spawnRunner('chroot', tools, choice.reason);
+    case 'runc':
+      return runcRunner(runc ?? 'runc', tools, { workDir: host.workDir, hostname: hostname(), resolvConf: '/etc/resolv.conf', hosts: '/etc/hosts', flags: choice.flags }, choice.reason);
+    case 'refuse':
+      throw new UsageError(`RUN needs runc to isolate its steps on this host: ${choice.why}`, {
+        hint: 'install runc (Debian and Ubuntu: apt-get install runc); a plain chroot would let a root step reach the host',
+      });
+  }
 }
