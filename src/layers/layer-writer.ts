@@ -10,7 +10,8 @@
  * still runs on the thread pool (zlib) or in a child process (zstd) meanwhile.
  */
 import type { Stats } from 'node:fs';
-import { chmodSync, closeSync, constants, fchmodSync, fchownSync, fstatSync, futimesSync, lchownSync, linkSync, lstatSync, lutimesSync, mkdirSync, openSync, readlinkSync, symlinkSync, writeSync } from 'node:fs';
+import { closeSync, constants, fchmodSync, fchownSync, fstatSync, futimesSync, writeSync } from 'node:fs';
+import { chmodSync, lchownSync, linkSync, lstatSync, lutimesSync, mkdirSync, openSync, readlinkSync, symlinkSync } from '../rootfs/host-fs.js';
 import { dirname } from 'node:path';
 import { BuildError, errnoCode, fsError, IntegrityError } from '../errors.js';
 import type { Logger } from '../log.js';

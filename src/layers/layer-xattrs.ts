@@ -5,7 +5,7 @@
  * is resolved again inside the root and must still be the inode that was written, so a later
  * entry of the same layer can never redirect an attribute elsewhere.
  */
-import { lstatSync } from 'node:fs';
+import { lstatSync } from '../rootfs/host-fs.js';
 import type { Logger } from '../log.js';
 import type { Rootfs } from '../rootfs/rootfs.js';
 import type { XattrItem, XattrTool } from './tools.js';
