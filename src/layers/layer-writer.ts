@@ -15,6 +15,7 @@ import { chmodSync, lchownSync, linkSync, lstatSync, lutimesSync, mkdirSync, ope
 import { dirname } from 'node:path';
 import { BuildError, errnoCode, fsError, IntegrityError } from '../errors.js';
 import type { Logger } from '../log.js';
+import { printableName } from '../oci/file-names.js';
 import { baseName, imagePathOfEntryName } from '../rootfs/image-path.js';
 import { CachedResolver, UnsafePathError, type Rootfs } from '../rootfs/rootfs.js';
 import { contentHasher, contentIdentity, type ContentCache } from '../snapshot/content-cache.js';
@@ -310,7 +311,7 @@ export class LayerWriter {
   }
 
   private unsafe(name: string, why: string): IntegrityError {
-    return new IntegrityError(`layer ${this.opts.layerName}: unsafe tar entry "${name}": ${why}`);
+    return new IntegrityError(`layer ${this.opts.layerName}: unsafe tar entry "${printableName(name)}": ${why}`);
   }
 
   /** Runs a filesystem operation, turning OS errors into FilesystemError saying what was done. */

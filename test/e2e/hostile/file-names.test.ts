@@ -55,8 +55,9 @@ const DOCKERFILE = [
   `RUN test "$(cat "/dir/$(printf 'bad\\377name')")" = A && test "$(cat "/d$(printf '\\376')/inner")" = B && test "$(readlink "/$(printf 'link\\374')")" = "dir/$(printf 'bad\\377name')"`,
   // (b) names made by a RUN; (c) a name deleted by a RUN.
   `RUN touch "/dir/$(printf 'new\\376name')" && mkdir "/n$(printf '\\373')" && echo D > "/n$(printf '\\373')/f" && rm "/$(printf 'gone\\375')"`,
-  // (d) names in the build context.
+  // (d) names in the build context, copied whole and matched by a wildcard.
   'COPY ctx/ /ctx/',
+  'COPY ctx/c* /star/',
   '',
 ].join('\n');
 
@@ -95,6 +96,7 @@ test('a name that is not valid UTF-8 survives a base layer, RUN, a whiteout and 
   expect((await readFile(at(root, bytes('n\xfb'), 'f'))).toString()).toBe('D\n');
   expect((await readFile(at(root, 'ctx', bytes('c\xfaname')))).toString()).toBe('E\n');
   expect((await readFile(at(root, 'ctx', bytes('s\xf9'), 'x'))).toString()).toBe('F\n');
+  expect(hex(await readdir(at(root, 'star'), { encoding: 'buffer' }))).toEqual(hex([bytes('c\xfaname')]));
 
   // The new layers' tars carry the exact bytes (whiteout included), and no U+FFFD anywhere.
   const entries: Buffer[] = [];
