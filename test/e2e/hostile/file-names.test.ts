@@ -2,7 +2,7 @@
  * Hostile-build corpus, file names (issue 11, finding 10): Linux names are bytes, and a name
  * that is not valid UTF-8 must survive every path through Kiln — extraction of a base layer, a
  * RUN that creates one, a RUN that deletes one (a whiteout of the exact bytes), symlink targets,
- * and COPY from the context — and come out of the pushed image byte for byte, as `umoci unpack`
+ * COPY from the context and ADD of a local archive — and come out of the pushed image byte for byte, as `umoci unpack`
  * and GNU tar (independent of Kiln's code) read it. Beside each hostile name sits its lossy
  * twin (the same name with U+FFFD where the bad byte was): a reader that decodes names as UTF-8
  * would confuse the two, so the twins must come out untouched.
@@ -58,10 +58,12 @@ const DOCKERFILE = [
   // (d) names in the build context, copied whole and matched by a wildcard.
   'COPY ctx/ /ctx/',
   'COPY ctx/c* /star/',
+  // ADD's archive extraction reads names with the same tar reader.
+  'ADD arch.tar /arch/',
   '',
 ].join('\n');
 
-test('a name that is not valid UTF-8 survives a base layer, RUN, a whiteout and COPY, byte for byte', async () => {
+test('a name that is not valid UTF-8 survives a base layer, RUN, a whiteout, COPY and ADD, byte for byte', async () => {
   const reg = await startRegistry();
   onTestFinished(() => reg.stop());
   const sentinel = await tempDir('names-sentinel');
@@ -76,6 +78,9 @@ test('a name that is not valid UTF-8 survives a base layer, RUN, a whiteout and 
   await writeFile(at(ctx, 'ctx', bytes('c\xfaname')), 'E\n');
   await mkdir(at(ctx, 'ctx', bytes('s\xf9')));
   await writeFile(at(ctx, 'ctx', bytes('s\xf9'), 'x'), 'F\n');
+  const archived = await tempDir('names-archive');
+  await writeFile(at(archived, bytes('a\xf8')), 'G\n');
+  await writeFile(join(ctx, 'arch.tar'), await gnuTarLayer(archived, ['.']));
   const dest = `${reg.host}/names/out:v1`;
   const r = await runExecutor(['--context', ctx, '--insecure', '--insecure-pull', '--build-arg', `BASE=${base}`, '--destination', dest, '--kaniko-dir', await tempDir('names-kaniko')], { timeoutMs: 60_000 });
   expect(r.exitCode, r.stderr).not.toBeNull();
@@ -97,12 +102,13 @@ test('a name that is not valid UTF-8 survives a base layer, RUN, a whiteout and 
   expect((await readFile(at(root, 'ctx', bytes('c\xfaname')))).toString()).toBe('E\n');
   expect((await readFile(at(root, 'ctx', bytes('s\xf9'), 'x'))).toString()).toBe('F\n');
   expect(hex(await readdir(at(root, 'star'), { encoding: 'buffer' }))).toEqual(hex([bytes('c\xfaname')]));
+  expect((await readFile(at(root, 'arch', bytes('a\xf8')))).toString()).toBe('G\n');
 
   // The new layers' tars carry the exact bytes (whiteout included), and no U+FFFD anywhere.
   const entries: Buffer[] = [];
   for (let i = 1; i < img.layers.length; i++) entries.push(...(await img.layerEntryBytes(i)));
   const names = hex(entries);
-  for (const want of ['dir/new\xfename', '.wh.gone\xfd', 'n\xfb/', 'n\xfb/f', 'ctx/c\xfaname', 'ctx/s\xf9/', 'ctx/s\xf9/x']) {
+  for (const want of ['dir/new\xfename', '.wh.gone\xfd', 'n\xfb/', 'n\xfb/f', 'ctx/c\xfaname', 'ctx/s\xf9/', 'ctx/s\xf9/x', 'star/c\xfaname', 'arch/a\xf8']) {
     expect(names, want).toContain(bytes(want).toString('hex'));
   }
   expect(entries.filter((e) => e.includes(Buffer.from('\ufffd'))).map((e) => e.toString())).toEqual([]);
