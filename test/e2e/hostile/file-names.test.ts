@@ -2,10 +2,10 @@
  * Hostile-build corpus, file names (issue 11, finding 10): Linux names are bytes, and a name
  * that is not valid UTF-8 must survive every path through Kiln — extraction of a base layer, a
  * RUN that creates one, a RUN that deletes one (a whiteout of the exact bytes), symlink targets,
- * COPY from the context and ADD of a local archive — and come out of the pushed image byte for byte, as `umoci unpack`
- * and GNU tar (independent of Kiln's code) read it. Beside each hostile name sits its lossy
- * twin (the same name with U+FFFD where the bad byte was): a reader that decodes names as UTF-8
- * would confuse the two, so the twins must come out untouched.
+ * COPY from the context and ADD of a local archive — and come out of the pushed image byte for
+ * byte, as `umoci unpack` and GNU tar (independent of Kiln's code) read it. Beside each hostile
+ * name sits its lossy twin (the same name with U+FFFD where the bad byte was): a reader that
+ * decodes names as UTF-8 would confuse the two, so the twins must come out untouched.
  */
 import { chmod, copyFile, mkdir, readdir, readFile, readlink, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
