@@ -46,15 +46,11 @@ export const symlinkSync = twoPaths(fs.symlinkSync);
 export const createReadStream = onePath(fs.createReadStream);
 
 export const lstat = onePath(fsp.lstat);
-export const stat = onePath(fsp.stat);
 export const chmod = onePath(fsp.chmod);
 export const lchown = onePath(fsp.lchown);
 export const lutimes = onePath(fsp.lutimes);
 export const open = onePath(fsp.open);
 export const rm = onePath(fsp.rm);
-export const rmdir = onePath(fsp.rmdir);
-export const unlink = onePath(fsp.unlink);
-export const writeFile = onePath(fsp.writeFile);
 export const link = twoPaths(fsp.link);
 export const symlink = twoPaths(fsp.symlink);
 export const copyFile = twoPaths(fsp.copyFile);
