@@ -3,9 +3,13 @@
  * no xattr API; a native addon would need a compiler at install time). Both work in batches —
  * one process per layer to set, one per thousand-odd files to read — and never follow a final
  * symlink (`-h`). File names travel in getfattr's dump format, where `\ooo` escapes newlines and
- * backslashes; everything else is raw bytes.
+ * backslashes; everything else is raw bytes. Host paths are strings with names as bytes
+ * (`oci/file-names.ts`): a path that is not UTF-8 cannot be a program argument (Node encodes
+ * arguments as UTF-8), so such a file is read through a descriptor handed to getfattr.
  */
 import { spawn } from 'node:child_process';
+import { closeSync, constants, openSync } from 'node:fs';
+import { bytesOfName, hasRawBytes, nameFromBytes } from '../oci/file-names.js';
 
 /** Attributes of one host path (structurally `layers/tools.ts` XattrItem). */
 export interface XattrItem {
@@ -22,9 +26,12 @@ interface Ran {
   stderr: string;
 }
 
-function runTool(program: string, args: string[], input: Buffer | undefined, signal?: AbortSignal): Promise<Ran> {
+/** Runs a tool; `fd`, if given, is the tool's descriptor 3. */
+function runTool(program: string, args: string[], input: Buffer | undefined, signal?: AbortSignal, fd?: number): Promise<Ran> {
   return new Promise((resolve, reject) => {
-    const child = spawn(program, args, { stdio: ['pipe', 'pipe', 'pipe'], env: { LC_ALL: 'C' }, ...(signal ? { signal } : {}) });
+    // The first three are pipes either way (typed as the three-pipe form, whose streams are not null).
+    const stdio = ['pipe', 'pipe', 'pipe', ...(fd === undefined ? [] : [fd])] as ['pipe', 'pipe', 'pipe'];
+    const child = spawn(program, args, { stdio, env: { LC_ALL: 'C' }, ...(signal ? { signal } : {}) });
     const out: Buffer[] = [];
     let err = '';
     child.stdout.on('data', (d: Buffer) => out.push(d));
@@ -70,7 +77,7 @@ export function parseGetfattr(output: Buffer, attribute: string): Map<string, Bu
     if (end < 0) end = output.length;
     const line = output.subarray(start, end);
     start = end + 1;
-    if (line.subarray(0, 8).toString('latin1') === '# file: ') file = unescapeName(line.subarray(8)).toString('utf8');
+    if (line.subarray(0, 8).toString('latin1') === '# file: ') file = nameFromBytes(unescapeName(line.subarray(8)));
     else {
       const text = line.toString('latin1');
       const prefix = `${attribute}=0x`;
@@ -99,6 +106,27 @@ function batches(hosts: string[]): string[][] {
   return out;
 }
 
+/** How a tool names the file behind its descriptor 3: a magic link that getxattr(2) follows to that very inode. */
+const FD_PATH = '/proc/self/fd/3';
+
+/**
+ * The capability of a regular file whose path cannot be an argument: opened here (never following
+ * a symlink, never blocking), read by the tool through {@link FD_PATH}. A path gone meanwhile has none.
+ */
+async function capabilityThroughFd(host: string, get: (fd: number) => Promise<Map<string, Buffer>>): Promise<Buffer | undefined> {
+  let fd: number;
+  try {
+    fd = openSync(bytesOfName(host), constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+  } catch {
+    return undefined;
+  }
+  try {
+    return (await get(fd)).get(FD_PATH);
+  } finally {
+    closeSync(fd);
+  }
+}
+
 /** An XattrTool (see `layers/tools.ts`) on `setfattr`/`getfattr` at the given paths. */
 export function attrTool(setfattr: string, getfattr: string): {
   set(items: XattrItem[], signal?: AbortSignal): Promise<string[]>;
@@ -109,7 +137,7 @@ export function attrTool(setfattr: string, getfattr: string): {
       if (items.length === 0) return [];
       const dump: Buffer[] = [];
       for (const item of items) {
-        dump.push(Buffer.from('# file: '), escapeName(Buffer.from(item.host)), Buffer.from('\n'));
+        dump.push(Buffer.from('# file: '), escapeName(bytesOfName(item.host)), Buffer.from('\n'));
         for (const [name, value] of item.xattrs) dump.push(Buffer.from(`${name}=0x${value.toString('hex')}\n`, 'latin1'));
         dump.push(Buffer.from('\n'));
       }
@@ -120,11 +148,18 @@ export function attrTool(setfattr: string, getfattr: string): {
     },
     async capabilities(hosts, signal) {
       const found = new Map<string, Buffer>();
-      for (const batch of batches(hosts)) {
+      const get = async (paths: string[], fd?: number): Promise<Map<string, Buffer>> => {
         // Exit status 1 only says that some files have no such attribute.
-        const r = await runTool(getfattr, ['-h', '--absolute-names', '-n', 'security.capability', '-e', 'hex', '--', ...batch], undefined, signal);
+        const r = await runTool(getfattr, [...(fd === undefined ? ['-h'] : []), '--absolute-names', '-n', 'security.capability', '-e', 'hex', '--', ...paths], undefined, signal, fd);
         if (r.code !== 0 && r.code !== 1) throw new Error(`getfattr failed (status ${String(r.code)}): ${r.stderr.trim()}`);
-        for (const [host, value] of parseGetfattr(r.stdout, 'security.capability')) found.set(host, value);
+        return parseGetfattr(r.stdout, 'security.capability');
+      };
+      for (const batch of batches(hosts.filter((h) => !hasRawBytes(h)))) {
+        for (const [host, value] of await get(batch)) found.set(host, value);
+      }
+      for (const host of hosts.filter(hasRawBytes)) {
+        const value = await capabilityThroughFd(host, (fd) => get([FD_PATH], fd));
+        if (value) found.set(host, value);
       }
       return found;
     },

@@ -4,7 +4,7 @@
  * layer itself wrote is spared, whatever the order of the entries ("whiteout files MUST only
  * apply to resources in lower/parent layers").
  */
-import { readdirSync, rmSync } from 'node:fs';
+import { readdirSync, rmSync } from '../rootfs/host-fs.js';
 import { dirname, join } from 'node:path';
 import { errnoCode } from '../errors.js';
 

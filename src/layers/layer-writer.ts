@@ -10,10 +10,12 @@
  * still runs on the thread pool (zlib) or in a child process (zstd) meanwhile.
  */
 import type { Stats } from 'node:fs';
-import { chmodSync, closeSync, constants, fchmodSync, fchownSync, fstatSync, futimesSync, lchownSync, linkSync, lstatSync, lutimesSync, mkdirSync, openSync, readlinkSync, symlinkSync, writeSync } from 'node:fs';
+import { closeSync, constants, fchmodSync, fchownSync, fstatSync, futimesSync, writeSync } from 'node:fs';
+import { chmodSync, lchownSync, linkSync, lstatSync, lutimesSync, mkdirSync, openSync, readlinkSync, symlinkSync } from '../rootfs/host-fs.js';
 import { dirname } from 'node:path';
 import { BuildError, errnoCode, fsError, IntegrityError } from '../errors.js';
 import type { Logger } from '../log.js';
+import { printableName } from '../oci/file-names.js';
 import { baseName, imagePathOfEntryName } from '../rootfs/image-path.js';
 import { DeferredTimes, pinStats } from '../rootfs/pinned-path.js';
 import { CachedResolver, UnsafePathError, type Rootfs } from '../rootfs/rootfs.js';
@@ -307,7 +309,7 @@ export class LayerWriter {
   }
 
   private unsafe(name: string, why: string): IntegrityError {
-    return new IntegrityError(`layer ${this.opts.layerName}: unsafe tar entry "${name}": ${why}`);
+    return new IntegrityError(`layer ${this.opts.layerName}: unsafe tar entry "${printableName(name)}": ${why}`);
   }
 
   /** Runs a filesystem operation, turning OS errors into FilesystemError saying what was done. */

@@ -6,7 +6,8 @@
  * RUN survives. Small entries are gathered into larger chunks; big files stream through.
  */
 import type { Stats } from 'node:fs';
-import { closeSync, constants, lstatSync, openSync, readlinkSync, readSync } from 'node:fs';
+import { closeSync, constants, readSync } from 'node:fs';
+import { lstatSync, openSync, readlinkSync } from '../rootfs/host-fs.js';
 import { Readable } from 'node:stream';
 import { errnoCode, fsError, FilesystemError } from '../errors.js';
 import { CachedResolver, type Rootfs } from '../rootfs/rootfs.js';

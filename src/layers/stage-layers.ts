@@ -5,7 +5,7 @@
  * reach a layer; `--snapshot-mode` decides what counts as changed; `--compression(-level)`,
  * `--reproducible` and SOURCE_DATE_EPOCH shape the blobs.
  */
-import { lstat } from 'node:fs/promises';
+import { lstat } from '../rootfs/host-fs.js';
 import { posix } from 'node:path';
 import type { BlobStore } from '../cache/blob-store.js';
 import type { Logger } from '../log.js';

@@ -3,6 +3,7 @@
  * for the reader and encoding for the writer. Field offsets and number formats follow POSIX
  * pax(1) "ustar Interchange Format" and Go's archive/tar (base-256 numbers, checksum rules).
  */
+import { nameFromBytes } from '../oci/file-names.js';
 import { TarFormatError, type TarEntryType } from './tar-entry.js';
 
 /** A header block decoded, before pax or GNU long-name records are applied. */
@@ -33,9 +34,10 @@ export function headerOnly(type: TarEntryType): boolean {
   return type !== 'file' && type !== 'other';
 }
 
+/** A NUL-terminated name field, its bytes kept (names need not be UTF-8; see `oci/file-names.ts`). */
 function text(block: Buffer, start: number, length: number): string {
   const end = block.indexOf(0, start);
-  return block.toString('utf8', start, end >= 0 && end < start + length ? end : start + length);
+  return nameFromBytes(block, start, end >= 0 && end < start + length ? end : start + length);
 }
 
 /** A numeric field: octal text (spaces and NULs around it ignored), or GNU base-256 when the high bit is set. */

@@ -3,6 +3,7 @@
  * as `SCHILY.xattr.security.capability` are binary and must round-trip byte for byte (GNU tar,
  * Go's archive/tar and Docker write them so).
  */
+import { nameFromBytes } from '../oci/file-names.js';
 import { TarFormatError, type TarEntry } from './tar-entry.js';
 
 /** Records of one pax header: keys as text, values as the bytes written. */
@@ -45,11 +46,13 @@ export function applyPax(entry: TarEntry, pax: PaxRecords): void {
   for (const [key, value] of Object.entries(pax)) {
     if (value.length === 0) continue;
     switch (key) {
+      // Names are bytes, as Go's archive/tar reads them: UTF-8 by the standard, raw under
+      // `hdrcharset=BINARY` (GNU tar) or from writers that never said (Go); kept either way.
       case 'path':
-        entry.name = value.toString('utf8');
+        entry.name = nameFromBytes(value);
         break;
       case 'linkpath':
-        entry.linkname = value.toString('utf8');
+        entry.linkname = nameFromBytes(value);
         break;
       case 'size':
         entry.size = decimal(key, value, Number.MAX_SAFE_INTEGER);

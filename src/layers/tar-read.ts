@@ -6,6 +6,7 @@
  * `SCHILY.xattr.security.capability` (bytes ≥ 0x80 for e.g. cap_setuid), and because one pull
  * loop over the decompressed chunks is much cheaper than a stream per entry.
  */
+import { nameFromBytes } from '../oci/file-names.js';
 import { headerOnly, parseHeaderBlock, type RawHeader } from './tar-block.js';
 import { TarFormatError, type TarEntry } from './tar-entry.js';
 import { applyPax, isSparse, parsePaxRecords, type PaxRecords } from './tar-pax.js';
@@ -187,8 +188,8 @@ export class TarReader {
   }
 }
 
-/** A NUL-terminated string (GNU long names end with NUL). */
+/** A NUL-terminated name (GNU long names end with NUL), its bytes kept. */
 function cString(b: Buffer): string {
   const end = b.indexOf(0);
-  return b.toString('utf8', 0, end < 0 ? b.length : end);
+  return nameFromBytes(b, 0, end < 0 ? b.length : end);
 }

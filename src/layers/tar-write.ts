@@ -5,6 +5,7 @@
  * attributes (`SCHILY.xattr.*`, binary-safe, as GNU tar and Go's archive/tar write them).
  * uname/gname are empty, no atime/ctime, records sorted: the same header always encodes the same.
  */
+import { bytesOfName, hasRawBytes } from '../oci/file-names.js';
 import { encodeHeaderBlock, MAX_OCTAL_11, MAX_OCTAL_7 } from './tar-block.js';
 import { BLOCK } from './tar-read.js';
 import { encodePaxRecords, xattrKey } from './tar-pax.js';
@@ -73,10 +74,14 @@ function truncated(name: string): string {
 export function encodeHeader(h: WriteHeader): Buffer {
   const records: [string, string | Buffer][] = [];
   const split = ustarName(h.name);
-  if (!split) records.push(['path', h.name]);
+  // Names are bytes (oci/file-names.ts); the pax records carry them exactly, as Go's
+  // archive/tar writes them, and say so where they are not UTF-8 (POSIX pax `hdrcharset`, as
+  // GNU tar and libarchive write it), so that tar tools take them as they are.
+  if (!split) records.push(['path', bytesOfName(h.name)]);
   const linkname = h.linkname ?? '';
   const linkFits = isAscii(linkname) && linkname.length <= 100;
-  if (!linkFits) records.push(['linkpath', linkname]);
+  if (!linkFits) records.push(['linkpath', bytesOfName(linkname)]);
+  if (hasRawBytes(h.name) || hasRawBytes(linkname)) records.push(['hdrcharset', 'BINARY']);
   if (h.uid > MAX_OCTAL_7) records.push(['uid', String(h.uid)]);
   if (h.gid > MAX_OCTAL_7) records.push(['gid', String(h.gid)]);
   if (h.size > MAX_OCTAL_11) records.push(['size', String(h.size)]);

@@ -7,7 +7,7 @@
  * the destination, so no name, symlink or hardlink can reach outside it. Extended attributes of
  * entries are not applied (Docker applies them best-effort).
  */
-import { chmod, lchown, link, lstat, lutimes, mkdir, open, rm, symlink } from 'node:fs/promises';
+import { chmod, lchown, link, lstat, lutimes, mkdir, open, rm, symlink } from '../rootfs/host-fs.js';
 import { dirname } from 'node:path';
 import { errnoCode, fsError, IntegrityError } from '../errors.js';
 import type { Logger } from '../log.js';

@@ -5,7 +5,7 @@
  * they stay, with their contents, and so do the directories that lead to them. Synchronous, as
  * extraction is; `rm` never follows symlinks.
  */
-import { lstatSync, readdirSync, rmSync } from 'node:fs';
+import { lstatSync, readdirSync, rmSync } from './host-fs.js';
 import { join } from 'node:path';
 import { fsError } from '../errors.js';
 import { joinPath } from './image-path.js';

@@ -7,7 +7,7 @@
  * the source hardlinked together in the copy. File data moves with `copyFile`
  * (copy_file_range), never through memory. Every path is mapped through {@link Rootfs.resolve}.
  */
-import { chmod, copyFile, lchown, link, lstat, lutimes, mkdir, open, readdir, readlink, rm, symlink } from 'node:fs/promises';
+import { chmod, copyFile, lchown, link, lstat, lutimes, mkdir, open, readdir, readlink, rm, symlink } from './host-fs.js';
 import type { Stats } from 'node:fs';
 import { join, posix } from 'node:path';
 import type { Readable } from 'node:stream';

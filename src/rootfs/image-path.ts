@@ -1,7 +1,9 @@
 /**
  * Pure helpers for image paths (absolute POSIX paths inside an image, e.g. `/etc/passwd`) and
  * tar entry names. No filesystem access: mapping to host paths is {@link Rootfs.resolve}'s job.
+ * Names hold bytes that are not UTF-8 as escapes (`oci/file-names.ts`); orders compare the bytes.
  */
+import { bytesOfName } from '../oci/file-names.js';
 
 /**
  * Orders image paths the way a depth-first walk visits them: component by component, each
@@ -11,13 +13,14 @@
 export function comparePaths(a: string, b: string): number {
   // '/' sorts before every other byte when compared component-wise; reading it as NUL (which
   // no path contains) turns a component-wise comparison into a plain byte comparison. Below
-  // U+D800, UTF-16 code units order like UTF-8 bytes, so most paths compare without encoding.
+  // U+D800, UTF-16 code units order like UTF-8 bytes, so most paths compare without encoding
+  // (escaped bytes, U+DC80–U+DCFF, take the byte comparison).
   const n = Math.min(a.length, b.length);
   for (let i = 0; i < n; i++) {
     let x = a.charCodeAt(i);
     let y = b.charCodeAt(i);
     if (x === y) continue;
-    if (x >= 0xd800 || y >= 0xd800) return Buffer.compare(Buffer.from(a.replaceAll('/', '\0')), Buffer.from(b.replaceAll('/', '\0')));
+    if (x >= 0xd800 || y >= 0xd800) return Buffer.compare(bytesOfName(a.replaceAll('/', '\0')), bytesOfName(b.replaceAll('/', '\0')));
     if (x === 0x2f) x = 0;
     if (y === 0x2f) y = 0;
     return x - y;
@@ -25,9 +28,9 @@ export function comparePaths(a: string, b: string): number {
   return a.length - b.length;
 }
 
-/** Orders names (single components) by their UTF-8 bytes, as `ls` under LC_ALL=C does. */
+/** Orders names (single components) by their bytes, as `ls` under LC_ALL=C does. */
 export function compareNames(a: string, b: string): number {
-  return Buffer.compare(Buffer.from(a), Buffer.from(b));
+  return Buffer.compare(bytesOfName(a), bytesOfName(b));
 }
 
 /** The parent of an absolute image path; `/` for top-level paths and for `/` itself. */

@@ -5,7 +5,7 @@
  * microseconds per lstat is the whole cost, and a promise per call would triple it.
  */
 import type { Stats } from 'node:fs';
-import { lstatSync, readdirSync, readlinkSync } from 'node:fs';
+import { lstatSync, readdirSync, readlinkSync } from './host-fs.js';
 import { errnoCode, fsError } from '../errors.js';
 import { compareNames, isWithin, joinPath } from './image-path.js';
 

@@ -1,5 +1,5 @@
 /** `mkdir -p` inside the rootfs, reporting which directories it created (they belong in the layer). */
-import { lchown, lstat, mkdir } from 'node:fs/promises';
+import { lchown, lstat, mkdir } from './host-fs.js';
 import { posix } from 'node:path';
 import { errnoCode, fsError, StepError } from '../errors.js';
 import type { Rootfs } from './rootfs.js';

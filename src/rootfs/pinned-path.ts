@@ -13,7 +13,8 @@
  * symlink (rmdir, unlink, lutimes, `setfattr -h`); the window in between is as small as it gets
  * without directory fds, and the main case — a step that is over by then — has no window at all.
  */
-import { lstatSync, lutimesSync, rmdirSync, unlinkSync, type Stats } from 'node:fs';
+import type { Stats } from 'node:fs';
+import { lstatSync, lutimesSync, rmdirSync, unlinkSync } from './host-fs.js';
 import { errnoCode, fsError } from '../errors.js';
 
 /** The type of a pinned path, as lstat(2) saw it. */

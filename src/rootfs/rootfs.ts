@@ -3,7 +3,7 @@
  * rootfs — extraction of untrusted layers, snapshots, COPY — goes through {@link Rootfs.resolve}
  * so that a symlink in an image can never make Kiln read or write outside the root.
  */
-import { lstatSync, readlinkSync } from 'node:fs';
+import { lstatSync, readlinkSync } from './host-fs.js';
 import { isAbsolute, join, normalize, relative, sep } from 'node:path';
 import { errnoCode, fsError, FilesystemError } from '../errors.js';
 

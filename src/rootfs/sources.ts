@@ -4,7 +4,7 @@
  * with FollowSymlinks): `..` stops at the root and a symlink — even an absolute one — resolves
  * inside the tree, so a source can never reach the host.
  */
-import { lstat, readdir } from 'node:fs/promises';
+import { lstat, readdir } from './host-fs.js';
 import { compareNames } from './image-path.js';
 import { errnoCode, fsError } from '../errors.js';
 import type { Rootfs } from './rootfs.js';

@@ -3,7 +3,7 @@
  * (DESIGN.md §8 rule 5) whatever order the filesystem returns directory entries in.
  */
 import type { BigIntStats } from 'node:fs';
-import { lstat, readdir } from 'node:fs/promises';
+import { lstat, readdir } from './host-fs.js';
 import { join } from 'node:path';
 import { errnoCode, fsError } from '../errors.js';
 import { compareNames, joinPath } from './image-path.js';

@@ -4,7 +4,7 @@
  * the number of files, not their bytes.
  */
 import type { Stats } from 'node:fs';
-import { lstatSync, readlinkSync } from 'node:fs';
+import { lstatSync, readlinkSync } from '../rootfs/host-fs.js';
 import { errnoCode, fsError } from '../errors.js';
 import { joinPath } from '../rootfs/image-path.js';
 import { ignored, listDir, S_IFDIR, STRIDE, type DirListing } from '../rootfs/list-dir.js';

@@ -4,7 +4,7 @@
  * recorded for it before. Files with no recorded identity are not hashed at all: they count as
  * changed, which is always safe.
  */
-import { createReadStream } from 'node:fs';
+import { createReadStream } from '../rootfs/host-fs.js';
 import { fsError } from '../errors.js';
 import type { Rootfs } from '../rootfs/rootfs.js';
 import { contentHasher, contentIdentity, type ContentCache } from './content-cache.js';

@@ -4,7 +4,7 @@
  * setfattr/getfattr — checked against the real programs and GNU tar.
  */
 import { execFile } from 'node:child_process';
-import { lstat, mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -20,6 +20,7 @@ import { TarReader } from '../../src/layers/tar-read.js';
 import { encodeHeader, END_OF_ARCHIVE, padding } from '../../src/layers/tar-write.js';
 import { silentLogger } from '../../src/log.js';
 import { sha256Of } from '../../src/oci/digest.js';
+import { bytesOfName, nameFromBytes } from '../../src/oci/file-names.js';
 import { MediaType } from '../../src/oci/media-types.js';
 import { Rootfs } from '../../src/rootfs/rootfs.js';
 import { ContentCache } from '../../src/snapshot/content-cache.js';
@@ -149,4 +150,36 @@ test('full snapshot mode: a setcap alone is a change; a touch of an extracted fi
   await run('setcap', ['cap_net_raw+ep', join(rootfs.root, 'bin/a')]);
   await run('touch', [join(rootfs.root, 'bin/b')]);
   expect(await pending.end()).toEqual([{ kind: 'upsert', path: '/bin/a' }]);
+});
+
+test('names that are not UTF-8: fifos, devices and file capabilities go through the host tools byte for byte', async () => {
+  const d = await temp();
+  const cap = await (async () => {
+    await writeFile(join(d, 'probe'), 'p');
+    await run('setcap', ['cap_net_raw+ep', join(d, 'probe')]);
+    return (await run('getfattr', ['-n', 'security.capability', '-e', 'hex', '--only-values', join(d, 'probe')], { encoding: 'buffer' })).stdout;
+  })();
+  const name = (s: string): string => nameFromBytes(Buffer.from(s, 'latin1'));
+  const dir = name('d\xfe');
+  const tar = Buffer.concat([
+    encodeHeader({ name: `${dir}/`, type: 'directory', mode: 0o755, uid: 0, gid: 0, size: 0, mtimeSeconds: 1 }),
+    encodeHeader({ name: name('d\xfe/fifo\xff'), type: 'fifo', mode: 0o620, uid: 2, gid: 3, size: 0, mtimeSeconds: 1 }),
+    encodeHeader({ name: `${dir}/null`, type: 'character-device', devmajor: 1, devminor: 3, mode: 0o666, uid: 0, gid: 0, size: 0, mtimeSeconds: 1 }),
+    encodeHeader({ name: `${dir}/ping`, type: 'file', mode: 0o755, uid: 0, gid: 0, size: 1, mtimeSeconds: 1, xattrs: new Map([['security.capability', cap]]) }), Buffer.from('p'), padding(1),
+    END_OF_ARCHIVE,
+  ]);
+  const rootfs = new Rootfs(join(d, 'root'));
+  await mkdir(rootfs.root);
+  await extractLayer(rootfs, Readable.from([tar]), { layerName: 'names', logger: silentLogger, ...tools });
+  const host = (s: string): Buffer => Buffer.concat([Buffer.from(`${rootfs.root}/`), Buffer.from(s, 'latin1')]);
+  const fifo = await lstat(host('d\xfe/fifo\xff'));
+  expect([fifo.isFIFO(), fifo.mode & 0o7777, fifo.uid, fifo.gid]).toEqual([true, 0o620, 2, 3]);
+  expect((await lstat(host('d\xfe/null'))).rdev).toBe((1 << 8) | 3);
+  expect((await readdir(host('d\xfe'))).filter((n) => n.startsWith('.kiln'))).toEqual([]);
+  // The capability was set (setfattr reads names as bytes) and is read back (getfattr through a descriptor).
+  const packed = packChanges(rootfs, await changesForPaths(rootfs, [`/${dir}`]), { ...(tools.xattrs ? { xattrs: tools.xattrs } : {}) });
+  const reader = new TarReader(packed);
+  const seen = new Map<string, string[]>();
+  for (let e = await reader.next(); e; e = await reader.next()) seen.set(bytesOfName(e.name).toString('latin1'), [e.type, ...e.xattrs.keys()]);
+  expect(Object.fromEntries(seen)).toEqual({ 'd\xfe/': ['directory'], 'd\xfe/fifo\xff': ['fifo'], 'd\xfe/null': ['character-device'], 'd\xfe/ping': ['file', 'security.capability'] });
 });

@@ -21,6 +21,9 @@ beforeAll(async () => {
     await mkdir(sub, { recursive: true });
     await Promise.all(Array.from({ length: 200 }, (_, f) => writeFile(join(sub, `f${f}`), `${d}/${f}`)));
     await symlink(`../deep/f${d}`, join(sub, '..', `link${d}`));
+    // A name and a link target that are not UTF-8 (issue 11): bytes cross the thread boundary intact.
+    await writeFile(Buffer.from(`${sub}/bad\xff`, 'latin1'), 'raw');
+    await symlink(Buffer.from('bad\xff', 'latin1'), Buffer.from(`${sub}/raw-link\xfe`, 'latin1'));
   }
   await mkdir(join(dir, 'var', 'run'), { recursive: true });
   await writeFile(join(dir, 'var', 'run', 'pid'), '1');
@@ -43,6 +46,10 @@ test.skipIf(availableParallelism() < 2)('worker threads index a big tree exactly
   expect([...pooled]).toEqual([...inline]);
   expect(pooled.has('/var/run')).toBe(false);
   expect(pooled.get('/usr/pkg0/d7/link7')).toMatchObject({ type: 'symlink', linkTarget: '../deep/f7' });
+  for (const d of [0, 39]) {
+    expect(pooled.get(`/usr/pkg${d % 7}/d${d}/deep/bad\udcff`)).toMatchObject({ type: 'file', size: 3 });
+    expect(pooled.get(`/usr/pkg${d % 7}/d${d}/deep/raw-link\udcfe`)).toMatchObject({ type: 'symlink', linkTarget: 'bad\udcff' });
+  }
   // A subtree, as pathsChanged() asks for one.
   expect([...(await indexRootfs(rootfs, { start: '/usr/pkg1', pool }))]).toEqual([...inline].filter(([p]) => p === '/usr/pkg1' || p.startsWith('/usr/pkg1/')));
 });

@@ -83,6 +83,8 @@ export interface InspectedImage {
    * from the local copy (same names even where a zstd layer was recompressed for umoci).
    */
   layerEntries(i: number): Promise<string[]>;
+  /** {@link layerEntries} as raw bytes: Linux names need not be UTF-8, and a string would hide that. */
+  layerEntryBytes(i: number): Promise<Buffer[]>;
   cleanup(): Promise<void>;
 }
 
@@ -107,6 +109,21 @@ export async function inspectImage(src: ImageSource, opts: { creds?: string } = 
     await run('umoci', ['unpack', '--image', `${layout}:${LOCAL_TAG}`, join(work, 'bundle')]);
     const local = parseManifest(await skopeo(['inspect', '--raw', `oci:${layout}:${LOCAL_TAG}`]));
     const root = join(work, 'bundle', 'rootfs');
+    const entryBytes = async (i: number): Promise<Buffer[]> => {
+      const layer = local.layers[i];
+      if (!layer) throw new Error(`image has ${local.layers.length} layers, no layer ${i}`);
+      const blob = join(layout, 'blobs', ...layer.digest.split(':'));
+      // GNU tar detects gzip/zstd/plain itself; -P and literal quoting keep names as written.
+      const out = await run('tar', ['--quoting-style=literal', '-P', '-tf', blob]);
+      const names: Buffer[] = [];
+      for (let at = 0; at < out.length; ) {
+        const nl = out.indexOf(0x0a, at);
+        const end = nl < 0 ? out.length : nl;
+        if (end > at) names.push(out.subarray(at, end));
+        at = end + 1;
+      }
+      return names;
+    };
     return {
       digest: `sha256:${createHash('sha256').update(raw).digest('hex')}`,
       manifest,
@@ -116,14 +133,8 @@ export async function inspectImage(src: ImageSource, opts: { creds?: string } = 
       readFile: async (p) => readFile(await resolveIn(root, p, true), 'utf8'),
       exists: async (p) => lstat(await resolveIn(root, p, false)).then(() => true, () => false),
       stat: async (p) => fileInfo(await resolveIn(root, p, false)),
-      layerEntries: async (i) => {
-        const layer = local.layers[i];
-        if (!layer) throw new Error(`image has ${local.layers.length} layers, no layer ${i}`);
-        const blob = join(layout, 'blobs', ...layer.digest.split(':'));
-        // GNU tar detects gzip/zstd/plain itself; -P and literal quoting keep names as written.
-        const out = await run('tar', ['--quoting-style=literal', '-P', '-tf', blob]);
-        return out.toString().split('\n').filter((n) => n !== '');
-      },
+      layerEntries: async (i) => (await entryBytes(i)).map((n) => n.toString()),
+      layerEntryBytes: entryBytes,
       cleanup: () => rm(work, { recursive: true, force: true }),
     };
   } catch (err) {
