@@ -139,7 +139,7 @@ test('a layer entry owned by uid 2^31 is a hostile entry (exit 5)', async () => 
   const ctx = await contextWith(['ARG BASE', 'FROM ${BASE}', 'LABEL x=1']);
   const r = await runExecutor(['--context', ctx, '--no-push', '--insecure-pull', '--build-arg', `BASE=${base}`], { timeoutMs: BOUND });
   expect(r.exitCode, r.stderr).toBe(5);
-  expect(r.stderr).toMatch(/uid 2147483648 .*out of range|out of range.*2147483648/);
+  expect(r.stderr).toMatch(/^error: layer layer 1\/1 \(sha256:[0-9a-f]{64}\) .*"owned": owner 2147483648:0 out of range \(0 to 2147483647\)/m);
   expect(await readdir(sentinel)).toEqual(['victim']);
 });
 
