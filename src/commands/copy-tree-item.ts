@@ -3,12 +3,18 @@
  * rootfs: a file lands at the destination or inside it (copy-dest.ts), a directory's contents go
  * into the destination, a `--parents` source keeps its relative path below the destination (its
  * kept parent directories made like their sources), and for ADD a local tar archive is unpacked
- * into the destination instead. `.dockerignore` and `--exclude` filter what is below.
+ * into the destination instead. `.dockerignore` and `--exclude` filter what is below. FIFOs and
+ * device nodes of another stage or image are copied as what they are (BuildKit's fsutil copy
+ * makes them with mknod); those of the build context are skipped.
  */
+import { lstat } from 'node:fs/promises';
 import { posix } from 'node:path';
 import type { CopyInstruction } from '../dockerfile/instructions.js';
 import type { PathFilter, FilterVerdict } from '../context/path-filter.js';
-import { copyDirectoryShell, copyIntoRootfs, type CopyInOptions, type Selector } from '../rootfs/copy-in.js';
+import { errnoCode, fsError } from '../errors.js';
+import { findOnPath } from '../exec/find-on-path.js';
+import { mknodTool } from '../exec/mknod.js';
+import { copyDirectoryShell, copyIntoRootfs, type CopyInOptions, type Selector, type SpecialMaker } from '../rootfs/copy-in.js';
 import type { Owner } from '../rootfs/mkdir.js';
 import type { Rootfs } from '../rootfs/rootfs.js';
 import { statInTree } from '../rootfs/sources.js';
@@ -55,6 +61,39 @@ function selector(tree: SourceTree, match: MatchedSource, excludes: PathFilter):
   };
 }
 
+/**
+ * Makes FIFOs and device nodes with coreutils `mknod`, looked up on the build's PATH when the
+ * first one is met; without it, or without CAP_MKNOD for a device, the entry is left out with a
+ * warning, as layer extraction does (layers/layer-writer.ts).
+ */
+function specialMaker(ins: CopyInstruction, rootfs: Rootfs, io: ArchiveIO): SpecialMaker {
+  let tool: Promise<SpecialMaker | undefined> | undefined;
+  return async (host, kind, dev) => {
+    tool ??= findOnPath('mknod', io.env.PATH ?? '').then((p) => (p === undefined ? undefined : mknodTool(p)));
+    const make = await tool;
+    const what = `${kind === 'fifo' ? 'fifo' : `${kind} device`} ${rootfs.imagePathOf(host)}`;
+    if (!make) {
+      io.logger.warn(`${ins.kind}: skipping ${what}: mknod is not available`);
+      return 'not-permitted';
+    }
+    const made = await make(host, kind, dev).catch((err: unknown) => {
+      throw fsError(`${ins.kind}: creating ${what}`, err);
+    });
+    if (made === 'not-permitted') io.logger.warn(`${ins.kind}: skipping ${what}: creating device nodes is not permitted here`);
+    return made;
+  };
+}
+
+/** Whether a host path is a regular file: only those are opened to look for an archive (a FIFO would block). */
+async function isRegularFile(host: string): Promise<boolean> {
+  try {
+    return (await lstat(host)).isFile();
+  } catch (err) {
+    if (errnoCode(err) === 'ENOENT') return false;
+    throw fsError(`reading ${host}`, err);
+  }
+}
+
 /** Copies one matched source; returns the image paths written (none when `--exclude` leaves it out). */
 export async function copyTreeItem(ins: CopyInstruction, item: { tree: SourceTree; match: MatchedSource; fromContext: boolean }, ctx: TreeItemContext): Promise<string[]> {
   const { tree, match } = item;
@@ -68,8 +107,9 @@ export async function copyTreeItem(ins: CopyInstruction, item: { tree: SourceTre
     ...(select ? { select } : {}),
     links: ctx.links,
     ...(item.fromContext && entry.resolvedPath === '/' ? { plainTop: true } : {}),
+    ...(item.fromContext ? {} : { special: specialMaker(ins, ctx.rootfs, ctx.io) }),
   };
-  if (ins.kind === 'ADD' && ins.unpack !== false && item.fromContext && !entry.isDir) {
+  if (ins.kind === 'ADD' && ins.unpack !== false && item.fromContext && !entry.isDir && (await isRegularFile(entry.hostPath))) {
     const tarBytes = await openArchive(entry.hostPath, ctx.io);
     if (tarBytes) return unpackInto(ctx.rootfs, ctx.dest.path, tarBytes, ctx.owner ?? { uid: 0, gid: 0 }, match.entry.imagePath.slice(1), ctx.io);
   }

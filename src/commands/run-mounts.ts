@@ -14,6 +14,7 @@
 import { createHash } from 'node:crypto';
 import { chmod, chown, copyFile, lstat, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
+import { ensurePrivateDir, stateEntryDir, stateLockFile } from '../cache/state-dir.js';
 import { errnoCode, fsError, StepError, type SourceLocation } from '../errors.js';
 import type { ExtraMounts, RunMount } from '../exec/runner.js';
 import { MountTargets, type MountPointKind } from '../rootfs/mount-points.js';
@@ -187,22 +188,21 @@ class MountStep {
   }
 
   private async cache(s: Extract<MountSpec, { type: 'cache' }>): Promise<{ mount: RunMount; lock?: string }> {
-    const dir = join(this.ctx.env.cacheRoot, createHash('sha256').update(s.id).digest('hex').slice(0, 32));
-    await mkdir(this.ctx.env.cacheRoot, { recursive: true, mode: 0o700 });
-    try {
-      await mkdir(dir);
+    // The cache root is checked from / down on every use (cache/state-dir.ts): another local user
+    // must not have planted it, a symlink or a lock file in it.
+    const root = await ensurePrivateDir(this.ctx.env.cacheRoot);
+    const name = createHash('sha256').update(s.id).digest('hex').slice(0, 32);
+    const { path: dir, made } = await stateEntryDir(root, name);
+    if (made) {
       // A new cache directory gets mode/uid/gid as BuildKit's "settings cache mount permissions" step makes it.
-      await chown(dir, s.uid, s.gid);
-      await chmod(dir, s.mode);
-    } catch (err) {
-      if (errnoCode(err) !== 'EEXIST') throw fsError(`creating the cache mount directory ${dir}`, err);
+      await chown(dir, s.uid, s.gid).then(() => chmod(dir, s.mode)).catch((err: unknown) => {
+        throw fsError(`creating the cache mount directory ${dir}`, err);
+      });
     }
     const target = await this.target(s.target, 'dir', this.nestIn(new Rootfs(dir), true));
     const mount: RunMount = { kind: 'bind', source: dir, target, readonly: s.readonly };
     if (s.sharing === 'shared') return { mount };
-    const lock = `${dir}.lock`;
-    await writeFile(lock, '', { flag: 'a', mode: 0o600 });
-    return { mount, lock };
+    return { mount, lock: await stateLockFile(join(root, `${name}.lock`)) };
   }
 
   private async secret(s: Extract<MountSpec, { type: 'secret' }>): Promise<{ mount?: RunMount; env?: string }> {

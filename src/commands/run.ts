@@ -117,7 +117,11 @@ export async function run(ins: RunInstruction, state: StageState, deps: RunDeps)
   const display = ins.command.form === 'shell' ? ins.command.command : JSON.stringify(ins.command.argv);
   const userSpec = state.config.User || 'root';
   const who = resolveUser(userSpec, await readRootfsFile(deps.rootfs, '/etc/passwd'), await readRootfsFile(deps.rootfs, '/etc/group'));
-  if ('error' in who) throw new StepError(`RUN ${display}: ${who.error}`, ins.at);
+  if ('error' in who) {
+    // An id that would wrap to another (4294967296 is root) is the Dockerfile's fault, not the step's.
+    if (who.kind === 'range') throw new DockerfileError(`RUN ${display}: ${who.error}`, ins.at, { source: ins.text });
+    throw new StepError(`RUN ${display}: ${who.error}`, ins.at);
+  }
   const cwd = state.config.WorkingDir || '/';
   // BuildKit creates a missing working directory for RUN; it becomes part of this step's layer.
   await mkdirAll(deps.rootfs, cwd);

@@ -1,22 +1,33 @@
 /**
  * USER resolution the way Docker (runc's libcontainer/user) does it: `name`, `uid`, `uid:gid`,
  * `name:group`, looked up in the image's /etc/passwd and /etc/group. A numeric uid need not
- * exist (its gid is then 0); a name must.
+ * exist (its gid is then 0); a name must. Ids above 2^31−1 are refused wherever they come from:
+ * the kernel takes ids modulo 2^32, so 4294967296 would be root (issue 11, finding 4).
  */
 import type { RunUser } from './runner.js';
 
 interface PasswdEntry { name: string; uid: number; gid: number; home: string }
 interface GroupEntry { name: string; gid: number }
 
-/** Parses /etc/passwd text; malformed lines are skipped as libc does. */
+/** The largest uid or gid Kiln accepts (2^31−1, as Docker and the OCI runtime spec's int32 ids). */
+export const MAX_ID = 0x7fffffff;
+
+const NUMERIC = /^\d+$/;
+
+/** A decimal id field; undefined when it is not one (Number() would take '', ' 1', '0x10', '1e3'). */
+function idField(text: string | undefined): number | undefined {
+  return text !== undefined && NUMERIC.test(text) ? Number(text) : undefined;
+}
+
+/** Parses /etc/passwd text; malformed lines are skipped as libc does. Ids are kept as written, range checks are the caller's. */
 export function parsePasswd(text: string): PasswdEntry[] {
   const out: PasswdEntry[] = [];
   for (const line of text.split('\n')) {
     const f = line.split(':');
     if (f.length < 7 || line.startsWith('#')) continue;
-    const uid = Number(f[2]);
-    const gid = Number(f[3]);
-    if (!Number.isInteger(uid) || !Number.isInteger(gid)) continue;
+    const uid = idField(f[2]);
+    const gid = idField(f[3]);
+    if (uid === undefined || gid === undefined) continue;
     out.push({ name: f[0] ?? '', uid, gid, home: f[5] ?? '/' });
   }
   return out;
@@ -28,11 +39,34 @@ export function parseGroup(text: string): GroupEntry[] {
   for (const line of text.split('\n')) {
     const f = line.split(':');
     if (f.length < 3 || line.startsWith('#')) continue;
-    const gid = Number(f[2]);
-    if (!Number.isInteger(gid)) continue;
+    const gid = idField(f[2]);
+    if (gid === undefined) continue;
     out.push({ name: f[0] ?? '', gid });
   }
   return out;
+}
+
+/** Why a numeric id written in a Dockerfile (`USER`, `--chown`) is refused, or undefined when it is in range. */
+export function numericIdError(kind: 'uid' | 'gid', text: string): string | undefined {
+  return Number(text) > MAX_ID ? `${kind} ${text} is out of range (0 to ${MAX_ID})` : undefined;
+}
+
+/** Why an id found in the image's /etc/passwd or /etc/group (`who`: "user app", "group staff") is refused, or undefined when it is in range. */
+export function entryIdError(who: string, field: 'uid' | 'gid', id: number, file: '/etc/passwd' | '/etc/group'): string | undefined {
+  return id > MAX_ID ? `${who} has ${field} ${String(id)} in ${file}, out of range (0 to ${MAX_ID})` : undefined;
+}
+
+/**
+ * The ids a `user[:group]` value spells out as numbers that are out of range; undefined when
+ * none is. Names are checked when they are looked up ({@link resolveUser}).
+ */
+export function userSpecError(spec: string): string | undefined {
+  const [userPart = '', groupPart] = spec.split(':', 2);
+  if (NUMERIC.test(userPart)) {
+    const e = numericIdError('uid', userPart);
+    if (e) return e;
+  }
+  return groupPart !== undefined && NUMERIC.test(groupPart) ? numericIdError('gid', groupPart) : undefined;
 }
 
 export interface ResolvedUser extends RunUser {
@@ -40,34 +74,41 @@ export interface ResolvedUser extends RunUser {
   home: string;
 }
 
-const NUMERIC = /^\d+$/;
+/** Why a USER value cannot be resolved: `range` for an id above {@link MAX_ID} (a Dockerfile error), `unknown` for a missing name. */
+export interface UserError {
+  error: string;
+  kind: 'unknown' | 'range';
+}
 
 /**
  * Resolves a USER value. Returns an error message instead of throwing so the caller can attach
  * the Dockerfile location.
  */
-export function resolveUser(spec: string, passwd: string | undefined, group: string | undefined): ResolvedUser | { error: string } {
+export function resolveUser(spec: string, passwd: string | undefined, group: string | undefined): ResolvedUser | UserError {
+  const specError = userSpecError(spec);
+  if (specError) return { error: specError, kind: 'range' };
   const [userPart = '', groupPart] = spec.split(':', 2);
   const users = passwd === undefined ? [] : parsePasswd(passwd);
-  const groups = group === undefined ? [] : parseGroup(group);
-  let uid: number;
-  let gid = 0;
-  let home = '/';
-  const byName = users.find((u) => u.name === userPart);
-  if (byName) {
-    ({ uid, gid, home } = byName);
-  } else if (NUMERIC.test(userPart)) {
-    uid = Number(userPart);
-    const entry = users.find((u) => u.uid === uid);
-    if (entry) ({ gid, home } = entry);
-  } else {
-    return { error: `unable to find user ${userPart}: no matching entries in passwd file` };
-  }
+  const numeric = NUMERIC.test(userPart);
+  const entry = users.find((u) => u.name === userPart) ?? (numeric ? users.find((u) => u.uid === Number(userPart)) : undefined);
+  if (!entry && !numeric) return { error: `unable to find user ${userPart}: no matching entries in passwd file`, kind: 'unknown' };
+  const uid = entry?.uid ?? Number(userPart);
+  let gid = entry?.gid ?? 0;
+  // Where the gid came from, for the message when it is out of range (a number in the spec was checked above).
+  let gidFrom: { who: string; file: '/etc/passwd' | '/etc/group' } | undefined = entry && { who: `user ${entry.name}`, file: '/etc/passwd' };
   if (groupPart !== undefined && groupPart !== '') {
-    const g = groups.find((x) => x.name === groupPart);
-    if (g) gid = g.gid;
-    else if (NUMERIC.test(groupPart)) gid = Number(groupPart);
-    else return { error: `unable to find group ${groupPart}: no matching entries in group file` };
+    const g = (group === undefined ? [] : parseGroup(group)).find((x) => x.name === groupPart);
+    if (g) {
+      gid = g.gid;
+      gidFrom = { who: `group ${g.name}`, file: '/etc/group' };
+    } else if (NUMERIC.test(groupPart)) {
+      gid = Number(groupPart);
+      gidFrom = undefined;
+    } else {
+      return { error: `unable to find group ${groupPart}: no matching entries in group file`, kind: 'unknown' };
+    }
   }
-  return { uid, gid, home };
+  const rangeError = (entry && entryIdError(`user ${entry.name}`, 'uid', uid, '/etc/passwd')) ?? (gidFrom && entryIdError(gidFrom.who, 'gid', gid, gidFrom.file));
+  if (rangeError) return { error: rangeError, kind: 'range' };
+  return { uid, gid, home: entry?.home ?? '/' };
 }

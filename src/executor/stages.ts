@@ -6,6 +6,7 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { BlobStore } from '../cache/blob-store.js';
+import { currentEuid, stateDirPath } from '../cache/state-dir.js';
 import { DockerfileError, StepError } from '../errors.js';
 import { onbuildTriggers, withoutTriggers } from '../commands/onbuild.js';
 import { secretReader } from '../commands/run-secrets.js';
@@ -162,7 +163,7 @@ async function buildOne(ps: PlannedStage, isTarget: boolean, ctx: StagesContext,
     argScope: { buildArgs: env.options.buildArgs, globals: ctx.plan.globals, consumed: ctx.consumed },
     created: ctx.created,
     runMounts: {
-      cacheRoot: join(env.options.kanikoDir ?? join(env.tmpDir, 'kiln'), 'cache', 'run-mounts'),
+      cacheRoot: join(stateDirPath({ kanikoDir: env.options.kanikoDir, cwd: env.cwd, env: env.env, homeDir: env.homeDir, euid: currentEuid() }), 'cache', 'run-mounts'),
       scratchDir: join(ctx.work, 'run-mounts'),
       secret: secretReader(env.options.secrets, env.env, env.cwd),
     },

@@ -4,7 +4,7 @@
  * pax(1) "ustar Interchange Format" and Go's archive/tar (base-256 numbers, checksum rules).
  */
 import { nameFromBytes } from '../oci/file-names.js';
-import { TarFormatError, type TarEntryType } from './tar-entry.js';
+import { MAX_ID, TarFormatError, type TarEntryType } from './tar-entry.js';
 
 /** A header block decoded, before pax or GNU long-name records are applied. */
 export interface RawHeader {
@@ -92,8 +92,8 @@ export function parseHeaderBlock(block: Buffer): RawHeader {
   if (size < 0) throw new TarFormatError(`${JSON.stringify(name)}: negative size in tar header`);
   const uid = numeric(block, 108, 8, 'uid');
   const gid = numeric(block, 116, 8, 'gid');
-  // Linux ids are 32-bit; anything else is a broken or hostile header, not an owner.
-  if (uid < 0 || gid < 0 || uid > 0xffffffff || gid > 0xffffffff) throw new TarFormatError(`${JSON.stringify(name)}: owner ${uid}:${gid} out of range in tar header`);
+  // Ids above 2^31−1 would wrap (the kernel takes them modulo 2^32): a hostile header, not an owner.
+  if (uid < 0 || gid < 0 || uid > MAX_ID || gid > MAX_ID) throw new TarFormatError(`${JSON.stringify(name)}: owner ${uid}:${gid} out of range (0 to ${MAX_ID}) in tar header`);
   return {
     name,
     typeflag,

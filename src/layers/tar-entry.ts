@@ -24,6 +24,12 @@ export interface TarEntry {
   xattrs: ReadonlyMap<string, Buffer>;
 }
 
+/**
+ * The largest uid or gid an entry may have (2^31−1, as Docker's and the OCI runtime spec's int32
+ * ids): the kernel takes ids modulo 2^32, so a bigger one is hostile (4294967296 is root).
+ */
+export const MAX_ID = 0x7fffffff;
+
 /** A malformed or hostile archive; extraction reports it as an IntegrityError naming the layer. */
 export class TarFormatError extends Error {
   override readonly name = 'TarFormatError';

@@ -4,7 +4,7 @@
  * Go's archive/tar and Docker write them so).
  */
 import { nameFromBytes } from '../oci/file-names.js';
-import { TarFormatError, type TarEntry } from './tar-entry.js';
+import { MAX_ID, TarFormatError, type TarEntry } from './tar-entry.js';
 
 /** Records of one pax header: keys as text, values as the bytes written. */
 export type PaxRecords = Record<string, Buffer>;
@@ -58,10 +58,8 @@ export function applyPax(entry: TarEntry, pax: PaxRecords): void {
         entry.size = decimal(key, value, Number.MAX_SAFE_INTEGER);
         break;
       case 'uid':
-        entry.uid = decimal(key, value, 0xffffffff);
-        break;
       case 'gid':
-        entry.gid = decimal(key, value, 0xffffffff);
+        entry[key] = decimal(key, value, Number.MAX_SAFE_INTEGER);
         break;
       case 'mtime': {
         const s = value.toString('latin1');
@@ -76,6 +74,8 @@ export function applyPax(entry: TarEntry, pax: PaxRecords): void {
     }
   }
   entry.xattrs = xattrs;
+  // An id above 2^31−1 would wrap to another (4294967296 is root): the entry is hostile.
+  if (entry.uid > MAX_ID || entry.gid > MAX_ID) throw new TarFormatError(`${JSON.stringify(entry.name)}: owner ${entry.uid}:${entry.gid} out of range (0 to ${MAX_ID}) in pax records`);
 }
 
 function uriDecoded(s: string): string {

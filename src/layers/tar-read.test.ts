@@ -126,11 +126,29 @@ function base256Uid(uid: number): Buffer {
 }
 
 test('base-256 numbers (GNU) and header-only types carrying a size are read as Go does', async () => {
-  const block = base256Uid(3_000_000_000);
+  const block = base256Uid(2_147_483_647);
   const dir = encodeHeaderBlock({ name: 'd/', typeflag: '5', mode: 0o755, uid: 0, gid: 0, size: 0, mtimeSeconds: 0 });
   const entries = await readAll(Buffer.concat([block, Buffer.from('abc'), padding(3), dir, END_OF_ARCHIVE]));
-  expect(entries.map((e) => [e.name, e.uid, e.data])).toEqual([['big', 3_000_000_000, 'abc'], ['d/', 0, '']]);
+  expect(entries.map((e) => [e.name, e.uid, e.data])).toEqual([['big', 2_147_483_647, 'abc'], ['d/', 0, '']]);
 });
+
+/** A file entry `a` whose owner is set by pax records. */
+function paxOwned(records: [string, string][]): Buffer {
+  const rec = encodePaxRecords(records);
+  return Buffer.concat([encodeHeaderBlock({ name: 'P', typeflag: 'x', mode: 0, uid: 0, gid: 0, size: rec.length, mtimeSeconds: 0 }), rec, padding(rec.length), tarOf([file('a', 'x')])]);
+}
+
+/** uids and gids above 2^31−1 wrap in the kernel (2^32 is root): every way of writing one is refused. */
+function ownerCases(): [string, () => Buffer, RegExp][] {
+  return [
+    ['a base-256 uid of 2^31', () => Buffer.concat([base256Uid(2 ** 31), Buffer.from('abc'), padding(3), END_OF_ARCHIVE]), /"big": owner 2147483648:0 out of range \(0 to 2147483647\)/],
+    ['a base-256 uid of 2^32', () => Buffer.concat([base256Uid(2 ** 32), Buffer.from('abc'), padding(3), END_OF_ARCHIVE]), /owner 4294967296:0 out of range/],
+    ['a pax uid of 2^31', () => paxOwned([['uid', '2147483648']]), /"a": owner 2147483648:0 out of range \(0 to 2147483647\) in pax records/],
+    ['a pax uid of 2^32', () => paxOwned([['uid', '4294967296']]), /owner 4294967296:0 out of range/],
+    ['a pax gid of 2^32', () => paxOwned([['gid', '4294967296']]), /owner 0:4294967296 out of range/],
+    ['a pax uid beyond 2^53', () => paxOwned([['uid', '99999999999999999999']]), /not a valid number/],
+  ];
+}
 
 test.each([
   ['a bad checksum', (): Buffer => { const b = tarOf([file('a', 'x')]); b[10] = 0x41; return b; }, /checksum/],
@@ -138,9 +156,18 @@ test.each([
   ['a malformed pax record', (): Buffer => { const rec = Buffer.from('99 path=x\n'); return Buffer.concat([encodeHeaderBlock({ name: 'P', typeflag: 'x', mode: 0, uid: 0, gid: 0, size: rec.length, mtimeSeconds: 0 }), rec, padding(rec.length), tarOf([file('a', 'x')])]); }, /malformed pax/],
   ['truncated data', (): Buffer => tarOf([file('a', 'x'.repeat(2000))]).subarray(0, 1000), /unexpected end of data/],
   ['an owner beyond 32 bits', (): Buffer => Buffer.concat([base256Uid(2 ** 33), Buffer.from('abc'), padding(3), END_OF_ARCHIVE]), /out of range/],
+  ...ownerCases(),
   ['a GNU sparse file', (): Buffer => Buffer.concat([encodeHeaderBlock({ name: 's', typeflag: 'S', mode: 0, uid: 0, gid: 0, size: 0, mtimeSeconds: 0 }), END_OF_ARCHIVE]), /sparse/],
   ['a non-numeric size', (): Buffer => { const b = encodeHeaderBlock({ name: 'a', typeflag: '0', mode: 0, uid: 0, gid: 0, size: 0, mtimeSeconds: 0 }); b.write('zz', 124, 'latin1'); b.fill(0x20, 148, 156); let s = 0; for (const x of b) s += x; b.write(`${s.toString(8).padStart(6, '0')}\0 `, 148, 8, 'latin1'); return b; }, /size field/],
   ['an archive ending after a pax header', (): Buffer => { const rec = encodePaxRecords([['path', 'x']]); return Buffer.concat([encodeHeaderBlock({ name: 'P', typeflag: 'x', mode: 0, uid: 0, gid: 0, size: rec.length, mtimeSeconds: 0 }), rec, padding(rec.length)]); }, /ends after an extended header/],
 ] as [string, () => Buffer, RegExp][])('refuses %s', async (_what, make, message) => {
   await expect(readAll(make())).rejects.toThrow(message);
+});
+
+test.each([
+  ['pax', (): Buffer => paxOwned([['uid', '2147483647'], ['gid', '2147483647']])],
+  ['base-256', (): Buffer => Buffer.concat([base256Uid(2_147_483_647), Buffer.from('abc'), padding(3), END_OF_ARCHIVE])],
+])('an owner of 2^31−1 (%s) is still read', async (_how, make) => {
+  const [entry] = await readAll(make());
+  expect(entry?.uid).toBe(2_147_483_647);
 });

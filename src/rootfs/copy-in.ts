@@ -4,8 +4,10 @@
  * copy): owner from `--chown` (kept from the source when the caller passes none), permissions
  * from the source unless `--chmod`, modification times kept; missing parents of the destination
  * made 0755 with the `--chown` owner; symlinks copied as symlinks; files hardlinked together in
- * the source hardlinked together in the copy. File data moves with `copyFile`
- * (copy_file_range), never through memory. Every path is mapped through {@link Rootfs.resolve}.
+ * the source hardlinked together in the copy; FIFOs and device nodes made as what they are when
+ * the caller can make them (COPY --from, as fsutil's copy does), never opened — opening a FIFO
+ * blocks and a device never ends. File data moves with `copyFile` (copy_file_range), never
+ * through memory. Every path is mapped through {@link Rootfs.resolve}.
  */
 import { chmod, copyFile, lchown, link, lstat, lutimes, mkdir, open, readdir, readlink, rm, symlink } from './host-fs.js';
 import type { Stats } from 'node:fs';
@@ -14,6 +16,15 @@ import type { Readable } from 'node:stream';
 import { errnoCode, fsError, StepError } from '../errors.js';
 import { mkdirAll, type Owner } from './mkdir.js';
 import type { Rootfs } from './rootfs.js';
+
+/** Kinds of special files a copy recreates. */
+export type SpecialKind = 'fifo' | 'char' | 'block';
+
+/**
+ * Creates a FIFO or device node at a host path (Node has no mknod(2)); metadata is set
+ * afterwards. Resolves 'not-permitted' where the system forbids it: the entry is then left out.
+ */
+export type SpecialMaker = (hostPath: string, kind: SpecialKind, dev: { major: number; minor: number }) => Promise<void | 'not-permitted'>;
 
 /** The permission bits a copied entry gets from its source's (`--chmod`, octal or symbolic). */
 export type ModeFn = (sourceMode: number, isDir: boolean) => number;
@@ -38,6 +49,26 @@ export interface CopyInOptions {
    * of its own, not the client's.
    */
   plainTop?: boolean;
+  /**
+   * Makes FIFOs and device nodes of the source as what they are (COPY --from). Without it they
+   * are skipped, as Docker skips them in a build context. Sockets are always skipped.
+   */
+  special?: SpecialMaker;
+}
+
+function specialKind(st: Stats): SpecialKind | undefined {
+  return st.isFIFO() ? 'fifo' : st.isCharacterDevice() ? 'char' : st.isBlockDevice() ? 'block' : undefined;
+}
+
+/** Whether a non-directory is copied at all: files and symlinks always, FIFOs and devices when they can be made. */
+function copiesLeaf(st: Stats, opts: CopyInOptions): boolean {
+  return st.isFile() || st.isSymbolicLink() || (specialKind(st) !== undefined && opts.special !== undefined);
+}
+
+/** Linux's dev_t encoding (glibc `gnu_dev_major`/`gnu_dev_minor`), as layers/pack.ts reads it. */
+function deviceNumbers(rdev: number): { major: number; minor: number } {
+  const r = BigInt(rdev);
+  return { major: Number(((r >> 8n) & 0xfffn) | ((r >> 32n) & 0xfffff000n)), minor: Number((r & 0xffn) | ((r >> 12n) & 0xffffff00n)) };
 }
 
 async function lstatOrUndefined(p: string): Promise<Stats | undefined> {
@@ -64,17 +95,21 @@ async function clearForLeaf(host: string, dest: string): Promise<void> {
   if (existing) await rm(host, { force: true });
 }
 
-/** Copies one non-directory (file or symlink) to exactly `dest`, whose parent exists. */
+/** Copies one non-directory (file, symlink, FIFO or device) to exactly `dest`, whose parent exists; skips what {@link copiesLeaf} leaves out. */
 async function copyLeaf(rootfs: Rootfs, src: string, st: Stats, dest: string, opts: CopyInOptions, written: string[]): Promise<void> {
+  if (!copiesLeaf(st, opts)) return;
   const host = await rootfs.resolve(dest);
   await clearForLeaf(host, dest);
   const key = `${st.dev}:${st.ino}`;
   const first = st.isFile() && st.nlink > 1 ? opts.links?.get(key) : undefined;
+  const kind = specialKind(st);
   if (first !== undefined) {
     await link(await rootfs.resolve(first), host);
   } else {
     if (st.isSymbolicLink()) await symlink(await readlink(src), host);
-    else await copyFile(src, host);
+    else if (kind && opts.special) {
+      if ((await opts.special(host, kind, deviceNumbers(st.rdev))) === 'not-permitted') return;
+    } else await copyFile(src, host);
     await setMeta(host, st, opts);
     if (st.isFile() && st.nlink > 1) opts.links?.set(key, dest);
   }
@@ -116,11 +151,11 @@ async function copyTree(rootfs: Rootfs, src: string, dest: string, rel: string, 
       if (verdict === 'include') await ensure();
       await copyTree(rootfs, s, d, r, opts, written, ensure);
       if (made) await setMeta(await rootfs.resolve(d), st, opts);
-    } else if (st.isFile() || st.isSymbolicLink()) {
+    } else if (copiesLeaf(st, opts)) {
       await ensureDest();
       await copyLeaf(rootfs, s, st, d, opts, written);
     }
-    // Sockets, fifos and devices in a build context are skipped, as Docker does.
+    // Sockets, and fifos and devices in a build context, are skipped, as Docker does.
   }
 }
 
