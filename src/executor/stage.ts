@@ -50,8 +50,8 @@ export interface StageDeps {
   fromSource: (value: string) => Promise<Rootfs>;
   /** Timestamp written into history entries. */
   created: string;
-  /** Where `RUN --mount=type=cache` keeps its directories, this build's scratch dir, and `--secret` values. */
-  runMounts: Pick<RunMountEnv, 'cacheRoot' | 'scratchDir' | 'secret'>;
+  /** Where `RUN --mount=type=cache` keeps its directories, this build's scratch dir, `--secret` values, and the context's `.dockerignore` filter. */
+  runMounts: Pick<RunMountEnv, 'cacheRoot' | 'scratchDir' | 'secret' | 'contextIgnore'>;
 }
 
 export interface StageOutput {
