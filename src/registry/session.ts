@@ -112,7 +112,8 @@ export class Session {
           }
         } catch (err) {
           if (canRetry && err instanceof TransientRegistryError) return new RetryLater(err.message, err.retryAfterMs);
-          if (attempt > 0 && err instanceof TransientRegistryError) err.message += ` (${attempt + 1} attempts)`;
+          // A network failure (a timeout, a reset) says how often it was met; a status speaks for itself.
+          if (attempt > 0 && err instanceof TransientRegistryError && err.details.status === undefined) err.message += ` (${attempt + 1} attempts)`;
           throw err;
         }
       },
