@@ -161,8 +161,8 @@ async function buildOne(ps: PlannedStage, isTarget: boolean, ctx: StagesContext,
     runMounts: {
       cacheRoot: join(env.options.kanikoDir ?? join(env.tmpDir, 'kiln'), 'cache', 'run-mounts'),
       scratchDir: join(ctx.work, 'run-mounts'),
-      contextIgnore,
       secret: secretReader(env.options.secrets, env.env, env.cwd),
+      contextIgnore,
     },
   });
   const config = finalConfig(base.config, out, isTarget ? env.options.labels : new Map(), ctx.created);
