@@ -29,6 +29,7 @@ export function addRegistryFlags(cmd: Command): Command {
     .option('--skip-default-registry-fallback', 'fail when every mirror fails instead of pulling from the original registry')
     .option('--push-retry <n>', 'retries of a failed push, with exponential backoff', '0')
     .option('--image-download-retry <n>', 'retries of a failed base image download, with exponential backoff', '0')
+    .option('--network-timeout <duration>', 'how long a registry or ADD <url> request may wait to connect, for an answer, or between chunks of a body before it is retried (e.g. 30s, 2m; default 30s to connect, 60s otherwise)')
     .option('--push-ignore-immutable-tag-errors', 'treat a registry\'s refusal to overwrite an immutable tag as success')
     .option('--skip-push-permission-check', 'do not check push access before building');
 }

@@ -14,7 +14,11 @@ import { PassThrough, pipeline as pipeStreams, Transform, type Readable, type Tr
 import { pipeline } from 'node:stream/promises';
 import { DockerfileError, fsError, IntegrityError, StepError } from '../errors.js';
 import type { CopyInstruction } from '../dockerfile/instructions.js';
-import { DownloadFailed, openDownload, type Download } from '../context/http-download.js';
+import { DEFAULT_DOWNLOAD_TIMEOUTS, DownloadFailed, openDownload, type Download, type DownloadTimeouts } from '../context/http-download.js';
+import { DEFAULT_RETRIES } from '../registry/client.js';
+import { classifyNetworkError } from '../registry/network-error.js';
+import { isRetryableStatus, realSleep, RetryLater, withRetries } from '../registry/retry.js';
+import type { SleepFn } from '../registry/types.js';
 import type { Owner } from '../rootfs/mkdir.js';
 import { writeStreamIntoRootfs } from '../rootfs/copy-in.js';
 import type { Rootfs } from '../rootfs/rootfs.js';
@@ -67,19 +71,36 @@ export interface UrlItem {
   checksum?: ExpectedDigest;
 }
 
+/** Timeouts and retries of URL downloads: the registry client's policy (registry/retry.ts). */
+export interface DownloadPolicy {
+  timeouts: DownloadTimeouts;
+  /** Retries after a timeout, a reset or a 408/429/5xx answer. */
+  retries: number;
+  sleep: SleepFn;
+}
+
 /** What a URL download needs from the build. */
 export interface UrlIO extends ArchiveIO {
   /** Scratch space outside the rootfs, for `--unpack=true` downloads. */
   tmpDir: string;
+  /** Default: 30 s to connect, 60 s for headers and between chunks, 3 retries with backoff. */
+  download?: DownloadPolicy;
 }
 
-async function open(ins: CopyInstruction, url: URL, io: UrlIO): Promise<Download> {
-  try {
-    return await openDownload(url, io.signal);
-  } catch (err) {
-    if (err instanceof DownloadFailed) throw new StepError(`ADD failed: ${err.message}`, ins.at, { cause: err });
-    throw err;
-  }
+const DEFAULT_POLICY: DownloadPolicy = { timeouts: DEFAULT_DOWNLOAD_TIMEOUTS, retries: DEFAULT_RETRIES, sleep: realSleep };
+
+/** Whether trying the download again may help, by the registry client's rules. */
+function transient(err: DownloadFailed): boolean {
+  if (err.extra.status !== undefined) return isRetryableStatus(err.extra.status);
+  return err.extra.timedOut === true || classifyNetworkError(err.cause)?.retryable === true;
+}
+
+/** A failure of the body while it was being read, as a {@link DownloadFailed} naming the URL; else `err` itself. */
+function bodyFailure(dl: Download, item: UrlItem, err: unknown): unknown {
+  const broken = dl.body.errored;
+  if (!broken) return err;
+  const timedOut = broken instanceof DownloadFailed && broken.extra.timedOut === true;
+  return new DownloadFailed(`downloading ${item.url.href}: ${broken.message}`, { timedOut, cause: broken });
 }
 
 function verify(ins: CopyInstruction, item: UrlItem, tap: DigestTap | undefined): void {
@@ -90,16 +111,42 @@ function verify(ins: CopyInstruction, item: UrlItem, tap: DigestTap | undefined)
   }
 }
 
-/** Downloads one URL into the rootfs; returns the image paths written. */
+/**
+ * Downloads one URL into the rootfs; returns the image paths written. A transient failure (a
+ * timeout, a reset, a 408/429/5xx) starts the download again, with the registry client's backoff.
+ */
 export async function addUrl(ins: CopyInstruction, rootfs: Rootfs, item: UrlItem, io: UrlIO): Promise<string[]> {
-  const dl = await open(ins, item.url, io);
+  const policy = io.download ?? DEFAULT_POLICY;
+  let attempts = 0;
+  try {
+    return await withRetries(
+      { retries: policy.retries, sleep: policy.sleep, signal: io.signal, onRetry: (reason, wait, attempt) => io.logger.warn(`retrying in ${wait} ms: ADD ${reason}`, { attempt }) },
+      async (canRetry) => {
+        attempts++;
+        try {
+          return await downloadOnce(ins, rootfs, item, io, policy.timeouts);
+        } catch (err) {
+          if (canRetry && err instanceof DownloadFailed && transient(err) && !io.signal.aborted) return new RetryLater(err.message);
+          throw err;
+        }
+      },
+    );
+  } catch (err) {
+    if (!(err instanceof DownloadFailed)) throw err;
+    const tries = attempts > 1 ? ` (${attempts} attempts)` : '';
+    throw new StepError(`ADD failed: ${err.message}${tries}`, ins.at, { cause: err });
+  }
+}
+
+async function downloadOnce(ins: CopyInstruction, rootfs: Rootfs, item: UrlItem, io: UrlIO, timeouts: DownloadTimeouts): Promise<string[]> {
+  const dl = await openDownload(item.url, io.signal, timeouts);
   const tap = item.checksum ? new DigestTap(item.checksum.algorithm) : undefined;
   const meta = { owner: item.owner, mode: item.chmod ? item.chmod(0o600, false) : 0o600, mtime: dl.lastModified ?? new Date(0) };
   if (ins.unpack !== true) {
     // The callback form of pipeline returns the tap and passes a broken download on to it.
     const body: Readable = tap ? pipeStreams(dl.body, tap, () => undefined) : dl.body;
     const written = await writeStreamIntoRootfs(rootfs, item.target, body, meta, io.signal).catch((err: unknown) => {
-      throw dl.body.errored ? new StepError(`ADD failed: downloading ${item.url.href}: ${dl.body.errored.message}`, ins.at, { cause: err }) : err;
+      throw bodyFailure(dl, item, err);
     });
     verify(ins, item, tap);
     return written;
@@ -111,7 +158,8 @@ export async function addUrl(ins: CopyInstruction, rootfs: Rootfs, item: UrlItem
   try {
     const file = join(scratch, 'download');
     await pipeline(dl.body, tap ?? new PassThrough(), createWriteStream(file), { signal: io.signal }).catch((err: unknown) => {
-      throw dl.body.errored ? new StepError(`ADD failed: downloading ${item.url.href}: ${dl.body.errored.message}`, ins.at, { cause: err }) : fsError(`downloading ${item.url.href}`, err);
+      const failure = bodyFailure(dl, item, err);
+      throw failure === err ? fsError(`downloading ${item.url.href}`, err) : failure;
     });
     verify(ins, item, tap);
     const tarBytes = await openArchive(file, io);

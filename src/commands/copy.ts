@@ -18,7 +18,7 @@ import type { Logger } from '../log.js';
 import { isDirectoryInRootfs, writeStreamIntoRootfs } from '../rootfs/copy-in.js';
 import { Rootfs } from '../rootfs/rootfs.js';
 import { addGit } from './add-git.js';
-import { addUrl, parseDigest, type ExpectedDigest } from './add-url.js';
+import { addUrl, parseDigest, type DownloadPolicy, type ExpectedDigest } from './add-url.js';
 import { ChmodSyntaxError, parseChmod, type ChmodFn } from './copy-chmod.js';
 import { destinationOf, fileTarget, sourceCountError, type Destination } from './copy-dest.js';
 import { HEREDOC_MODE, heredocContent, heredocStream } from './copy-heredoc.js';
@@ -43,6 +43,8 @@ export interface CopyDeps {
   tmpDir: string;
   /** The clock, for the mtime of heredoc files (as BuildKit: the time they are made). */
   now: () => Date;
+  /** Timeouts and retries of `ADD <url>` (`--network-timeout`); default: add-url.ts's. */
+  download?: DownloadPolicy;
 }
 
 /** One thing to copy, in instruction order. */
@@ -130,7 +132,7 @@ export async function copy(ins: CopyInstruction, state: StageState, deps: CopyDe
   if (countError) fail(ins, countError);
   const intoDir = dest.spelledAsDir || (await isDirectoryInRootfs(deps.rootfs, dest.path));
   const root = { uid: 0, gid: 0 };
-  const io = { logger: deps.logger, signal: deps.signal, env: deps.env, tmpDir: deps.tmpDir };
+  const io = { logger: deps.logger, signal: deps.signal, env: deps.env, tmpDir: deps.tmpDir, ...(deps.download ? { download: deps.download } : {}) };
   const links = new Map<string, string>();
   const written: string[] = [];
   for (const item of items) {

@@ -7,6 +7,7 @@ import { lstat, mkdir, mkdtemp, readdir, readFile, rm, stat, symlink, writeFile 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, expect, test } from 'vitest';
+import { NO_FILTER, PathFilter } from '../context/path-filter.js';
 import { StepError } from '../errors.js';
 import { Rootfs } from '../rootfs/rootfs.js';
 import { prepareRunMounts, type RunMountEnv } from './run-mounts.js';
@@ -30,6 +31,7 @@ beforeEach(async () => {
   secrets = new Map([['tok', Buffer.from('t0ken')]]);
   env = {
     contextDir: context,
+    contextIgnore: NO_FILTER,
     fromSource: () => Promise.reject(new Error('no stages here')),
     cacheRoot: join(base, 'state', 'cache', 'run-mounts'),
     scratchDir: join(base, 'work', 'run-mounts'),
@@ -82,6 +84,32 @@ test('a writable directory bind is an overlay; a writable file bind is a private
   expect(file?.kind === 'bind' && !file.readonly && file.source.startsWith(env.scratchDir)).toBe(true);
   expect((await lstat(join(rootfs.root, 'one.txt'))).isFile()).toBe(true);
   await prepared.cleanup();
+});
+
+test('.dockerignore: a bind of the context mounts a filtered view, unless nothing under the source can be ignored', async () => {
+  await writeFile(join(env.contextDir, 'secret.env'), 'TOKEN=x');
+  await writeFile(join(env.contextDir, 'src', 'local.env'), 'TOKEN=y');
+  env.contextIgnore = new PathFilter(['*.env', 'src/*.env', 'src/node_modules', 'other']);
+  const prepared = await prepareRunMounts([bind('.', '/ctx'), bind('src', '/src', false)], undefined, rootfs, env, at);
+  const [whole, sub] = prepared.extra.mounts;
+  const views = [whole, sub].map((m) => (m?.kind === 'bind' || m?.kind === 'overlay' ? m.source : ''));
+  for (const v of views) expect(v.startsWith(env.scratchDir)).toBe(true);
+  expect((await readdir(views[0] ?? '')).sort()).toEqual(['escape', 'src']);
+  expect(await readdir(join(views[0] ?? '', 'src'))).toEqual(['main.c']);
+  expect(await readdir(views[1] ?? '')).toEqual(['main.c']);
+  expect(sub?.kind).toBe('overlay');
+  // An ignored source is not found, as named or through a symlink.
+  await expect(prepareRunMounts([bind('secret.env', '/s')], undefined, rootfs, env, at)).rejects.toThrow(/source secret.env not found in the build context/);
+  await symlink('src/local.env', join(env.contextDir, 'alias'));
+  await expect(prepareRunMounts([bind('alias', '/s')], undefined, rootfs, env, at)).rejects.toThrow(/source alias not found/);
+  await prepared.cleanup();
+  expect(await readdir(env.scratchDir)).toEqual([]);
+  expect((await readdir(join(env.contextDir, 'src'))).sort()).toEqual(['local.env', 'main.c', 'node_modules']);
+  // Patterns that cannot reach below the source: the directory itself is mounted, as before.
+  env.contextIgnore = new PathFilter(['secret.env', 'lib/*.o']);
+  const raw = await prepareRunMounts([bind('src', '/src')], undefined, rootfs, env, at);
+  expect(raw.extra.mounts[0]).toEqual({ kind: 'bind', source: join(env.contextDir, 'src'), target: join(rootfs.root, 'src'), readonly: true });
+  await raw.cleanup();
 });
 
 test('nested targets go through the mount above them; what a read-only source lacks is an error', async () => {

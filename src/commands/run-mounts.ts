@@ -13,9 +13,11 @@
  */
 import { createHash } from 'node:crypto';
 import { chmod, chown, copyFile, lstat, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { join, relative } from 'node:path';
+import { join, posix, relative } from 'node:path';
 import { ensurePrivateDir, stateEntryDir, stateLockFile } from '../cache/state-dir.js';
 import { errnoCode, fsError, StepError, type SourceLocation } from '../errors.js';
+import { makeFilteredView } from '../context/filtered-view.js';
+import { NO_FILTER, type PathFilter } from '../context/path-filter.js';
 import type { ExtraMounts, RunMount } from '../exec/runner.js';
 import { MountTargets, type MountPointKind } from '../rootfs/mount-points.js';
 import { Rootfs } from '../rootfs/rootfs.js';
@@ -25,6 +27,11 @@ import type { MountSpec } from './run-mount-spec.js';
 export interface RunMountEnv {
   /** The build context directory: the default source of bind mounts. */
   contextDir: string;
+  /**
+   * The build's `.dockerignore`, on paths relative to the context root: a bind of the context
+   * shows only what it keeps, as BuildKit's does (the context it mounts was filtered when sent).
+   */
+  contextIgnore: PathFilter;
   /** The rootfs a `from=` value names (an earlier stage, or an image pulled for it). */
   fromSource: (value: string) => Promise<Rootfs>;
   /** Where cache mounts live between builds (`<state dir>/cache/run-mounts`). */
@@ -173,10 +180,19 @@ class MountStep {
     const from = s.from === undefined ? new Rootfs(this.ctx.env.contextDir) : await this.ctx.env.fromSource(s.from);
     const where = s.from === undefined ? 'the build context' : `--from=${s.from}`;
     // Symlinks in the source resolve inside its root, as BuildKit resolves them in the source's snapshot.
-    const source = await from.resolve(s.source, { followFinal: true });
+    let source = await from.resolve(s.source, { followFinal: true });
     const kind = await kindOf(source);
-    if (kind === 'missing') this.fail(`source ${s.source} not found in ${where}`);
+    const ignore = s.from === undefined ? this.ctx.env.contextIgnore : NO_FILTER;
+    // An ignored source is not in the context at all: as named, or where its symlinks lead (as for COPY).
+    const rels = [posix.resolve('/', s.source), from.imagePathOf(source)].map((p) => p.slice(1));
+    if (kind === 'missing' || rels.some((rel) => rel !== '' && ignore.verdict(rel, kind === 'dir') === 'exclude')) this.fail(`source ${s.source} not found in ${where}`);
     if (kind === 'other') this.fail(`source ${s.source} in ${where} is neither a file nor a directory`);
+    const rel = rels[1] ?? '';
+    if (kind === 'dir' && ignore.mayExcludeWithin(rel)) {
+      const view = join(this.ctx.scratch, `bind-view-${this.index}`);
+      await makeFilteredView(source, rel, ignore, view);
+      source = view;
+    }
     const nest = kind === 'dir' ? this.nestIn(new Rootfs(source), false) : undefined;
     const target = await this.target(s.target, kind, nest);
     if (s.readonly) return { kind: 'bind', source, target, readonly: true };

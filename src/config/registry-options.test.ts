@@ -1,6 +1,7 @@
 import { describe, expect, test } from 'vitest';
 import { UsageError } from '../errors.js';
 import { parseBuildOptions } from './options.js';
+import { parseDuration } from './registry-options.js';
 
 const opts = (raw: Parameters<typeof parseBuildOptions>[0], env: Record<string, string> = {}): ReturnType<typeof parseBuildOptions> =>
   parseBuildOptions({ push: false, ...raw }, env);
@@ -65,6 +66,24 @@ describe('retries and push policy', () => {
     const o = opts({ pushRetry: '3' as unknown as number, imageDownloadRetry: '2' as unknown as number, pushIgnoreImmutableTagErrors: true });
     expect([o.pushRetry, o.imageDownloadRetry, o.pushIgnoreImmutableTagErrors]).toEqual([3, 2, true]);
     expect([opts({}).pushRetry, opts({}).imageDownloadRetry]).toEqual([0, 0]);
+  });
+
+  test.each([
+    ['30s', 30_000],
+    ['1m30s', 90_000],
+    ['1.5s', 1500],
+    ['250ms', 250],
+    ['90', 90_000],
+    ['2h', 7_200_000],
+  ])('--network-timeout %s is %d ms', (v, ms) => {
+    expect(opts({ networkTimeout: v }).networkTimeoutMs).toBe(ms);
+  });
+
+  test('--network-timeout: absent means the defaults; nonsense, zero and over a day are refused', () => {
+    expect(opts({}).networkTimeoutMs).toBeUndefined();
+    for (const v of ['', 'x', '0', '0s', '-5s', '5 s', '25h', '1d']) expect(() => opts({ networkTimeout: v }), v).toThrow(/--network-timeout ".*": expected a duration/);
+    expect(parseDuration('1h2m3.5s')).toBe(3_723_500);
+    expect(parseDuration('10µs')).toBe(0.01);
   });
 
   test.each(['-1', 'x', '1.5'])('--push-retry %s is refused', (v) => {

@@ -27,6 +27,7 @@ export const registryRawShape = {
   pushRetry: count,
   imageDownloadRetry: count,
   pushIgnoreImmutableTagErrors: z.boolean().default(false),
+  networkTimeout: z.string().optional(),
 };
 
 type RegistryRaw = z.output<z.ZodObject<typeof registryRawShape>>;
@@ -61,6 +62,38 @@ export interface RegistryOptions {
   imageDownloadRetry: number;
   /** Treat a registry's "tag is immutable" refusal of a manifest as success, with a warning. */
   pushIgnoreImmutableTagErrors: boolean;
+  /**
+   * `--network-timeout`: how long a registry or `ADD <url>` request may wait to connect, for the
+   * response headers, and between two chunks of a body, in milliseconds. Undefined: Kiln's
+   * defaults (30 s to connect, 60 s for the other two).
+   */
+  networkTimeoutMs?: number;
+}
+
+const UNIT_MS: Record<string, number> = { ns: 1e-6, us: 1e-3, 'µs': 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+
+/**
+ * A duration as Go's `time.ParseDuration` writes it (`30s`, `1m30s`, `1.5s`, `500ms`), as
+ * Kaniko's duration flags take it; a bare number is seconds. Returns milliseconds, or undefined
+ * when malformed.
+ */
+export function parseDuration(text: string): number | undefined {
+  const t = text.trim();
+  if (/^\d+(\.\d+)?$/.test(t)) return Number(t) * 1000;
+  if (!/^((\d+(\.\d*)?|\.\d+)(ns|us|µs|ms|s|m|h))+$/.test(t)) return undefined;
+  let ms = 0;
+  for (const m of t.matchAll(/(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|ms|s|m|h)/g)) ms += Number(m[1]) * (UNIT_MS[m[2] ?? ''] ?? 0);
+  return ms;
+}
+
+/** `--network-timeout`: at least a millisecond, at most a day. */
+function networkTimeout(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const ms = parseDuration(value);
+  if (ms === undefined || ms < 1 || ms > 86_400_000) {
+    throw new UsageError(`--network-timeout "${value}": expected a duration from 1ms to 24h, e.g. 30s, 2m or 90 (seconds)`);
+  }
+  return Math.round(ms);
 }
 
 function host(flag: string, value: string, name: string): string {
@@ -146,5 +179,6 @@ export function parseRegistryOptions(o: RegistryRaw, env: Record<string, string 
     pushRetry: o.pushRetry,
     imageDownloadRetry: o.imageDownloadRetry,
     pushIgnoreImmutableTagErrors: o.pushIgnoreImmutableTagErrors,
+    ...(o.networkTimeout === undefined ? {} : { networkTimeoutMs: networkTimeout(o.networkTimeout) }),
   };
 }

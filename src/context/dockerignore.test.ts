@@ -2,7 +2,8 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, expect, test } from 'vitest';
-import { parseDockerignore, readDockerignore } from './dockerignore.js';
+import { UsageError } from '../errors.js';
+import { dockerignoreFilter, parseDockerignore, readDockerignore } from './dockerignore.js';
 import { PathFilter } from './path-filter.js';
 
 test.each([
@@ -59,4 +60,10 @@ test('<Dockerfile>.dockerignore next to the Dockerfile wins over the context roo
   await writeFile(join(base, 'build', 'app.Dockerfile.dockerignore'), 'from-dockerfile\n');
   expect(await readDockerignore(join(base, 'ctx'), join(base, 'build', 'app.Dockerfile'))).toEqual({ file: join(base, 'build', 'app.Dockerfile.dockerignore'), patterns: ['from-dockerfile'] });
   expect(await readDockerignore(join(base, 'build'), join(base, 'ctx', 'Dockerfile'))).toEqual({ patterns: [] });
+});
+
+test('a malformed pattern is a usage error naming the file', () => {
+  expect(dockerignoreFilter({ file: '/ctx/.dockerignore', patterns: ['ok'] }).excludes('ok')).toBe(true);
+  expect(() => dockerignoreFilter({ file: '/ctx/.dockerignore', patterns: ['[a'] })).toThrow(UsageError);
+  expect(() => dockerignoreFilter({ file: '/ctx/.dockerignore', patterns: ['[a'] })).toThrow(/^\/ctx\/\.dockerignore: syntax error in pattern "\[a": unterminated \[/);
 });

@@ -9,8 +9,9 @@
  */
 import { readFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { errnoCode, fsError } from '../errors.js';
-import { cleanPath } from './pattern.js';
+import { errnoCode, fsError, UsageError } from '../errors.js';
+import { PathFilter } from './path-filter.js';
+import { cleanPath, PatternSyntaxError } from './pattern.js';
 
 /** The patterns in force for a build context and where they came from. */
 export interface Dockerignore {
@@ -61,4 +62,17 @@ export async function readDockerignore(contextDir: string, dockerfilePath: strin
     if (text !== undefined) return { file, patterns: parseDockerignore(text) };
   }
   return { patterns: [] };
+}
+
+/**
+ * The patterns compiled into a filter on paths relative to the context root. A malformed pattern
+ * fails the build before it starts, as the Docker CLI refuses such a file; the error names it.
+ */
+export function dockerignoreFilter(ignore: Dockerignore): PathFilter {
+  try {
+    return new PathFilter(ignore.patterns);
+  } catch (err) {
+    if (err instanceof PatternSyntaxError) throw new UsageError(`${ignore.file ?? '.dockerignore'}: ${err.message}`, { cause: err });
+    throw err;
+  }
 }

@@ -79,3 +79,19 @@ test.each([
   const expected = tree.filter((f) => !filter.excludes(f));
   expect(walk(filter, '').sort()).toEqual(expected.sort());
 });
+
+test.each([
+  // patterns, directory ('' for the root), whether something at or below it may be left out
+  [[], '', false],
+  [['!keep'], '', false],
+  [['secret.env'], '', true],
+  [['secret.env'], 'sub', false],
+  [['sub/private'], 'sub', true],
+  [['sub/private'], 'sub/private/deep', true],
+  [['sub/private'], 'other', false],
+  [['*.txt'], 'sub', true],
+  [['**/x'], 'a/b', true],
+  [['a/*/c'], 'b', false],
+])('patterns %j may exclude within %j: %s', (patterns, dir, may) => {
+  expect(new PathFilter(patterns).mayExcludeWithin(dir)).toBe(may);
+});

@@ -41,6 +41,17 @@ export class PathFilter {
     return this.matcher.matches(rel);
   }
 
+  /**
+   * Whether the filter might leave out `rel` (slash-separated, relative to the root; '' for the
+   * root itself) or anything below it. A cheap, conservative test from the patterns' literal
+   * leading components: false means a walk of `rel` would keep everything.
+   */
+  mayExcludeWithin(rel: string): boolean {
+    const excluding = this.matcher.patterns.filter((p) => !p.exclusion);
+    if (rel === '') return excluding.length > 0;
+    return excluding.some((p) => p.covers(rel) || p.mayMatchInside(rel));
+  }
+
   /** The verdict for `rel`, a directory when `isDir`. */
   verdict(rel: string, isDir: boolean): FilterVerdict {
     if (!this.matcher.matches(rel)) return 'include';

@@ -66,7 +66,9 @@ export function createRegistryClients(env: BuildEnv, sleep: SleepFn = realSleep)
   const o = env.options;
   const credentials = dockerConfigCredentials({ env: env.env, homeDir: env.homeDir });
   const material = tlsMaterial(env);
-  const common = { logger: env.logger, userAgent: `kiln/${env.version}`, credentials, sleep, tls: (r: string) => material.get(r) };
+  const ms = o.networkTimeoutMs;
+  const timeouts = ms === undefined ? {} : { timeouts: { connectMs: ms, headersMs: ms, bodyMs: ms } };
+  const common = { logger: env.logger, userAgent: `kiln/${env.version}`, credentials, sleep, tls: (r: string) => material.get(r), ...timeouts };
   const pull = new RegistryClient({ ...common, insecure: o.insecurePull, skipTlsVerify: o.skipTlsVerifyPull });
   const push = new RegistryClient({ ...common, insecure: o.insecurePush, skipTlsVerify: o.skipTlsVerifyPush });
   return {

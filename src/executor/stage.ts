@@ -8,6 +8,7 @@ import type { Instruction, Stage } from '../dockerfile/instructions.js';
 import type { BlobStore } from '../cache/blob-store.js';
 import { arg, type ArgScope } from '../commands/arg.js';
 import { cmd, entrypoint } from '../commands/command-form.js';
+import type { DownloadPolicy } from '../commands/add-url.js';
 import { copy } from '../commands/copy.js';
 import { env } from '../commands/env.js';
 import { expose } from '../commands/expose.js';
@@ -22,6 +23,8 @@ import { user } from '../commands/user.js';
 import { workdir } from '../commands/workdir.js';
 import type { ProcessRunner } from '../exec/runner.js';
 import { PROXY_ARGS } from '../plan/platform-args.js';
+import { DEFAULT_RETRIES } from '../registry/client.js';
+import { realSleep } from '../registry/retry.js';
 import type { StageLayers } from '../layers/stage-layers.js';
 import type { Layer } from '../oci/image.js';
 import type { HistoryEntry } from '../oci/schemas.js';
@@ -50,8 +53,8 @@ export interface StageDeps {
   fromSource: (value: string) => Promise<Rootfs>;
   /** Timestamp written into history entries. */
   created: string;
-  /** Where `RUN --mount=type=cache` keeps its directories, this build's scratch dir, and `--secret` values. */
-  runMounts: Pick<RunMountEnv, 'cacheRoot' | 'scratchDir' | 'secret'>;
+  /** Where `RUN --mount=type=cache` keeps its directories, this build's scratch dir, `--secret` values, and the context's `.dockerignore` filter. */
+  runMounts: Pick<RunMountEnv, 'cacheRoot' | 'scratchDir' | 'secret' | 'contextIgnore'>;
 }
 
 export interface StageOutput {
@@ -78,7 +81,7 @@ async function dispatch(ins: Instruction, state: StageState, deps: StageDeps): P
     case 'COPY':
     case 'ADD': {
       const e = deps.env;
-      return copy(ins, state, { rootfs: deps.rootfs, contextDir: deps.contextDir, fromSource: deps.fromSource, dockerignore: deps.dockerignore, logger: e.logger, signal: e.signal, env: e.env, tmpDir: e.tmpDir, now: e.now });
+      return copy(ins, state, { rootfs: deps.rootfs, contextDir: deps.contextDir, fromSource: deps.fromSource, dockerignore: deps.dockerignore, logger: e.logger, signal: e.signal, env: e.env, tmpDir: e.tmpDir, now: e.now, ...downloadPolicy(e.options.networkTimeoutMs) });
     }
     case 'RUN': {
       const mounts = { ...deps.runMounts, contextDir: deps.contextDir, fromSource: deps.fromSource };
@@ -89,6 +92,12 @@ async function dispatch(ins: Instruction, state: StageState, deps: StageDeps): P
     case 'FROM':
       throw new DockerfileError(`${ins.kind} is not supported yet`, ins.at, { source: ins.text });
   }
+}
+
+/** `--network-timeout` for `ADD <url>`: the same value for all three timeouts, as for the registry clients. */
+function downloadPolicy(ms: number | undefined): { download?: DownloadPolicy } {
+  if (ms === undefined) return {};
+  return { download: { timeouts: { connectMs: ms, headersMs: ms, bodyMs: ms }, retries: DEFAULT_RETRIES, sleep: realSleep } };
 }
 
 function proxyArgsOf(buildArgs: ReadonlyMap<string, string>): Map<string, string> {

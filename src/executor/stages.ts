@@ -11,7 +11,8 @@ import { DockerfileError, StepError } from '../errors.js';
 import { onbuildTriggers, withoutTriggers } from '../commands/onbuild.js';
 import { secretReader } from '../commands/run-secrets.js';
 import type { ParsedDockerfile } from '../dockerfile/instructions.js';
-import type { Dockerignore } from '../context/dockerignore.js';
+import { dockerignoreFilter, type Dockerignore } from '../context/dockerignore.js';
+import type { PathFilter } from '../context/path-filter.js';
 import { selectRunner } from '../exec/select.js';
 import type { ProcessRunner } from '../exec/runner.js';
 import { resolveRegistryImage } from '../image/registry-source.js';
@@ -114,7 +115,7 @@ class ImageCache {
   }
 }
 
-async function buildOne(ps: PlannedStage, isTarget: boolean, ctx: StagesContext, cache: ImageCache, built: ReadonlyMap<number, Promise<BuiltStage>>): Promise<BuiltStage> {
+async function buildOne(ps: PlannedStage, isTarget: boolean, ctx: StagesContext, cache: ImageCache, built: ReadonlyMap<number, Promise<BuiltStage>>, contextIgnore: PathFilter): Promise<BuiltStage> {
   const { env, df } = ctx;
   const from = ps.stage.from;
   let base: Image;
@@ -166,6 +167,7 @@ async function buildOne(ps: PlannedStage, isTarget: boolean, ctx: StagesContext,
       cacheRoot: join(stateDirPath({ kanikoDir: env.options.kanikoDir, cwd: env.cwd, env: env.env, homeDir: env.homeDir, euid: currentEuid() }), 'cache', 'run-mounts'),
       scratchDir: join(ctx.work, 'run-mounts'),
       secret: secretReader(env.options.secrets, env.env, env.cwd),
+      contextIgnore,
     },
   });
   const config = finalConfig(base.config, out, isTarget ? env.options.labels : new Map(), ctx.created);
@@ -201,6 +203,8 @@ export async function buildStages(ctx: StagesContext): Promise<Image> {
   const signal = AbortSignal.any([ctx.env.signal, stop.signal]);
   const sctx: StagesContext = { ...ctx, env: { ...ctx.env, signal } };
   const cache = new ImageCache(sctx);
+  // Compiled once for the build: RUN --mount=type=bind of the context shows only what it keeps.
+  const contextIgnore = dockerignoreFilter(ctx.dockerignore);
   // The isolation is chosen and logged at the start (next to the in-place mode) when a stage
   // has a RUN. The probe runs while the base is pulled; a failure surfaces at the first RUN.
   if (ctx.inPlace) await cache.processRunner();
@@ -210,7 +214,7 @@ export async function buildStages(ctx: StagesContext): Promise<Image> {
   for (const [i, ps] of ctx.plan.stages.entries()) {
     const isTarget = i === ctx.plan.stages.length - 1;
     const before = isTarget && ctx.inPlace ? Promise.allSettled(all) : Promise.resolve();
-    const p = before.then(() => buildOne(ps, isTarget, sctx, cache, built));
+    const p = before.then(() => buildOne(ps, isTarget, sctx, cache, built, contextIgnore));
     // The first failure stops the rest, and is the abort's reason.
     p.catch((error: unknown) => {
       if (!stop.signal.aborted) stop.abort(error);

@@ -60,7 +60,7 @@ function bytesToSkip(res: RegistryResponse, offset: number, loc: BlobLocation): 
 }
 
 function giveUp(env: BlobEnv, loc: BlobLocation, err: unknown, offset: number, size: number | undefined, retries: number): TransientRegistryError {
-  const why = err instanceof ShortBody ? 'the registry ended the blob early' : (classifyNetworkError(err)?.reason ?? 'the download failed');
+  const why = err instanceof ShortBody ? 'the registry ended the blob early' : (classifyNetworkError(err, env.session.timeouts)?.reason ?? 'the download failed');
   const where = size === undefined ? `after ${offset} bytes` : `at byte ${offset} of ${size}`;
   const tries = retries > 0 ? ` (gave up after ${retries} ${retries === 1 ? 'retry' : 'retries'})` : '';
   const message = `${ctxOf(loc).action}: ${why} ${where}${tries}`;
@@ -104,7 +104,7 @@ async function* resumable(env: BlobEnv, loc: BlobLocation, size: number | undefi
     failures++;
     // Progress since the last break means the link works: resume at once. Otherwise back off.
     if (offset === before) await env.sleep(backoffMs(failures - 1), signal);
-    const reason = failure instanceof ShortBody ? 'the body ended early' : (classifyNetworkError(failure)?.reason ?? 'failed');
+    const reason = failure instanceof ShortBody ? 'the body ended early' : (classifyNetworkError(failure, env.session.timeouts)?.reason ?? 'failed');
     env.logger.warn(`resuming the download of ${loc.digest} at byte ${offset}: ${reason}`, { registry: loc.registry, attempt: failures });
     const res = await request(env, loc, offset, signal);
     try {

@@ -33,7 +33,7 @@ export class RegistryClient {
     const now = opts.now ?? Date.now;
     const retries = opts.retries ?? DEFAULT_RETRIES;
     const sleep = opts.sleep ?? realSleep;
-    this.transport = new Transport({ skipVerify: opts.skipTlsVerify, ...(opts.tls ? { extra: opts.tls } : {}) });
+    this.transport = new Transport({ skipVerify: opts.skipTlsVerify, ...(opts.tls ? { extra: opts.tls } : {}) }, opts.timeouts);
     const auth = new Authenticator({
       dispatcher: this.transport.agent,
       credentials: opts.credentials,

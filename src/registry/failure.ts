@@ -11,6 +11,7 @@ import { describeFailure, parseErrorBody, type Subject } from './error-body.js';
 import { classifyNetworkError } from './network-error.js';
 import type { Redactor } from './redact.js';
 import { isRetryableStatus, parseRetryAfter } from './retry.js';
+import type { NetworkTimeouts } from './types.js';
 
 /** A registry failure that may succeed when tried again (429, 5xx, a reset); `retryAfterMs` from the server if it said. */
 export class TransientRegistryError extends RegistryError {
@@ -101,8 +102,8 @@ export async function responseError(
  * The error for a failure below HTTP while talking to `host` (the registry, or a token server or
  * blob store it sent us to), or undefined when `err` is not a network failure (a bug: rethrow it).
  */
-export function networkError(err: unknown, ctx: FailureContext, host: string, redactor: Redactor): RegistryError | undefined {
-  const f = classifyNetworkError(err);
+export function networkError(err: unknown, ctx: FailureContext, host: string, redactor: Redactor, timeouts?: NetworkTimeouts): RegistryError | undefined {
+  const f = classifyNetworkError(err, timeouts);
   if (f === undefined) return undefined;
   const where = host === ctx.registry ? `registry ${host}` : host;
   return build(`${ctx.action}: cannot reach ${where}: ${f.reason}`, ctx, { cause: err, hint: f.hint, transient: f.retryable }, redactor);

@@ -32,3 +32,13 @@ test('aborts are recognised', () => {
   expect(isAbort(sysErr('UND_ERR_ABORTED'))).toBe(true);
   expect(isAbort(sysErr('ECONNRESET'))).toBe(false);
 });
+
+test.each([
+  ['UND_ERR_CONNECT_TIMEOUT', 'connection timed out after 30 s'],
+  ['UND_ERR_HEADERS_TIMEOUT', 'timed out waiting for the registry to answer after 60 s'],
+  ['UND_ERR_BODY_TIMEOUT', 'timed out reading the response after 1.5 s'],
+])('%s with the client timeouts says how long it waited, and is retryable', (code, reason) => {
+  const f = classifyNetworkError(sysErr(code), { connectMs: 30_000, headersMs: 60_000, bodyMs: 1500 });
+  expect(f).toMatchObject({ reason, retryable: true, tls: false });
+  expect(classifyNetworkError(sysErr(code))?.reason).toBe(reason.replace(/ after .*$/, ''));
+});

@@ -4,6 +4,7 @@
  * insecure registry may fall back to plain HTTP, as go-containerregistry's ping does).
  */
 import { errnoCode } from '../errors.js';
+import type { NetworkTimeouts } from './types.js';
 
 /** A network-level failure, described. */
 export interface NetworkFailure {
@@ -69,12 +70,36 @@ export function isAbort(err: unknown, signal?: AbortSignal): boolean {
   return false;
 }
 
-/** Describes a failure below HTTP, or returns undefined when `err` is not one (a bug, an abort). */
-export function classifyNetworkError(err: unknown): NetworkFailure | undefined {
+/**
+ * Kiln's defaults: 30 s to connect (Go's net.Dialer default in go-containerregistry's transport,
+ * which Kaniko uses), 60 s for the headers and between body chunks. A registry that accepts
+ * the connection and then says nothing fails within a minute per attempt instead of five.
+ */
+export const DEFAULT_TIMEOUTS: NetworkTimeouts = { connectMs: 30_000, headersMs: 60_000, bodyMs: 60_000 };
+
+/** A duration for a message: `60 s`, `1.5 s`. */
+export function formatTimeout(ms: number): string {
+  return `${Number((ms / 1000).toFixed(3))} s`;
+}
+
+/** Which of a client's timeouts each of undici's timeout errors stands for. */
+const TIMEOUT_OF: Record<string, keyof NetworkTimeouts> = {
+  UND_ERR_CONNECT_TIMEOUT: 'connectMs',
+  UND_ERR_HEADERS_TIMEOUT: 'headersMs',
+  UND_ERR_BODY_TIMEOUT: 'bodyMs',
+};
+
+/**
+ * Describes a failure below HTTP, or returns undefined when `err` is not one (a bug, an abort).
+ * With the client's `timeouts`, a timeout says how long it waited.
+ */
+export function classifyNetworkError(err: unknown, timeouts?: NetworkTimeouts): NetworkFailure | undefined {
   for (const e of errorTree(err)) {
     const code = errnoCode(e);
     if (code === undefined) continue;
     const simple = SIMPLE[code];
+    const waited = TIMEOUT_OF[code];
+    if (simple && waited !== undefined && timeouts !== undefined) return { ...simple, reason: `${simple.reason} after ${formatTimeout(timeouts[waited])}`, tls: false };
     if (simple) return { ...simple, tls: false };
     if (NOT_TLS.has(code)) {
       return {

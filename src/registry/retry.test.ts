@@ -66,3 +66,14 @@ test('withRetries stops when the signal aborts', async () => {
   ac.abort(new Error('stop'));
   await expect(withRetries({ retries: 3, sleep: async () => {}, signal: ac.signal }, async () => new RetryLater('x'))).rejects.toThrow('stop');
 });
+
+test('withRetries numbers the attempts, so that a final error can say how many were made', async () => {
+  const seen: [boolean, number][] = [];
+  const err = await withRetries({ retries: 2, sleep: async () => {} }, async (canRetry, n) => {
+    seen.push([canRetry, n]);
+    if (canRetry) return new RetryLater('timed out');
+    throw new Error(`timed out (${n + 1} attempts)`);
+  }).catch((e: unknown) => e);
+  expect(seen).toEqual([[true, 0], [true, 1], [false, 2]]);
+  expect(String(err)).toContain('(3 attempts)');
+});

@@ -58,15 +58,16 @@ export const realSleep: SleepFn = async (ms, signal) => {
 
 /**
  * Runs `attempt` until it returns a value, at most `retries + 1` times. `attempt` receives whether
- * another try is allowed; when it is not, the attempt must throw its real error instead of
- * returning {@link RetryLater}.
+ * another try is allowed and its own number (0 for the first); when no other try is allowed, it
+ * must throw its real error instead of returning {@link RetryLater}. A timeout (connect, headers,
+ * body idle) is one more transient failure here: retried like a reset, with the same backoff.
  */
 export async function withRetries<T>(
   opts: { retries: number; sleep: SleepFn; signal?: AbortSignal; onRetry?: (reason: string, waitMs: number, attempt: number) => void },
-  attempt: (canRetry: boolean) => Promise<T | RetryLater>,
+  attempt: (canRetry: boolean, n: number) => Promise<T | RetryLater>,
 ): Promise<T> {
   for (let n = 0; ; n++) {
-    const r = await attempt(n < opts.retries);
+    const r = await attempt(n < opts.retries, n);
     if (!(r instanceof RetryLater)) return r;
     if (n >= opts.retries) throw new Error(`internal: retry requested after the last attempt (${r.reason})`);
     const wait = r.ms ?? backoffMs(n);

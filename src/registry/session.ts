@@ -16,7 +16,7 @@ import { classifyNetworkError, isAbort, type NetworkFailure } from './network-er
 import { redactUrl, type Redactor } from './redact.js';
 import { isRetryableStatus, parseRetryAfter, RetryLater, withRetries } from './retry.js';
 import { apiHost, mayUsePlainHttp, urlHostKey, type Transport } from './transport.js';
-import type { SleepFn } from './types.js';
+import type { NetworkTimeouts, SleepFn } from './types.js';
 import { challengeScopes, parseWwwAuthenticate, pickChallenge, type Challenge } from './www-authenticate.js';
 
 /** Where and how a registry is spoken to; `challenge` is updated when a later 401 says otherwise. */
@@ -83,6 +83,11 @@ export class Session {
 
   constructor(private readonly o: SessionOptions) {}
 
+  /** The client's connect, header and body-idle timeouts, for messages. */
+  get timeouts(): NetworkTimeouts {
+    return this.o.transport.timeouts;
+  }
+
   /** Sends a request, retrying transient failures when `req.retry`. The caller consumes the body. */
   send(req: RegistryRequest): Promise<RegistryResponse> {
     return this.fetch(req, async (res) => res);
@@ -96,17 +101,19 @@ export class Session {
     const ep = await this.endpoint(req.registry, req.ctx, req.signal);
     return withRetries(
       { retries: req.retry ? this.o.retries : 0, sleep: this.o.sleep, ...(req.signal ? { signal: req.signal } : {}), onRetry: this.logRetry(req.ctx) },
-      async (canRetry) => {
+      async (canRetry, attempt) => {
         try {
           const res = await this.once(ep, req);
           try {
             return await read(res);
           } catch (err) {
             if (isAbort(err, req.signal)) throw err;
-            throw networkError(err, req.ctx, req.registry, this.o.redactor) ?? err;
+            throw networkError(err, req.ctx, req.registry, this.o.redactor, this.timeouts) ?? err;
           }
         } catch (err) {
           if (canRetry && err instanceof TransientRegistryError) return new RetryLater(err.message, err.retryAfterMs);
+          // A network failure (a timeout, a reset) says how often it was met; a status speaks for itself.
+          if (attempt > 0 && err instanceof TransientRegistryError && err.details.status === undefined) err.message += ` (${attempt + 1} attempts)`;
           throw err;
         }
       },
@@ -158,7 +165,7 @@ export class Session {
       } catch (err) {
         if (body !== undefined && !(body instanceof Uint8Array)) body.destroy();
         if (isAbort(err, signal)) throw err;
-        throw networkError(err, ctx, ownHost ? registry : url.host, this.o.redactor) ?? err;
+        throw networkError(err, ctx, ownHost ? registry : url.host, this.o.redactor, this.timeouts) ?? err;
       }
       this.o.logger.debug('registry request', { method: req.method, url: redactUrl(url.toString()), status: res.statusCode });
       if (!req.expect.includes(res.statusCode) && body !== undefined && !(body instanceof Uint8Array) && !body.readableEnded) {
@@ -201,7 +208,7 @@ export class Session {
       this.o.transport.bind(url, registry);
       const res = await withRetries(
         { retries: this.o.retries, sleep: this.o.sleep, ...(signal ? { signal } : {}), onRetry: this.logRetry(ctx) },
-        async (canRetry) => {
+        async (canRetry, attempt) => {
           let r: Dispatcher.ResponseData;
           try {
             r = await this.o.transport.agent.request({
@@ -213,10 +220,11 @@ export class Session {
             });
           } catch (err) {
             if (isAbort(err, signal)) throw err;
-            const failure = classifyNetworkError(err);
+            const failure = classifyNetworkError(err, this.timeouts);
             if (failure === undefined) throw err;
             if (failure.retryable && canRetry) return new RetryLater(`${ctx.action}: ${registry}: ${failure.reason}`);
-            failures.push({ scheme, failure, cause: err });
+            const tries = attempt > 0 ? ` (${attempt + 1} attempts)` : '';
+            failures.push({ scheme, failure: { ...failure, reason: `${failure.reason}${tries}` }, cause: err });
             return undefined;
           }
           if (isRetryableStatus(r.statusCode) && canRetry) {

@@ -7,7 +7,8 @@
 import { isIP } from 'node:net';
 import { rootCertificates } from 'node:tls';
 import { Agent, buildConnector } from 'undici';
-import type { RegistryTlsOptions } from './types.js';
+import { DEFAULT_TIMEOUTS } from './network-error.js';
+import type { NetworkTimeouts, RegistryTlsOptions } from './types.js';
 
 /** Docker Hub's API endpoint: `docker.io` names images, `registry-1.docker.io` serves them (as Docker does). */
 export const DOCKER_HUB_API = 'registry-1.docker.io';
@@ -70,10 +71,17 @@ export class Transport {
   private readonly registryOfHost = new Map<string, string>();
   private readonly connectors = new Map<string, Connector>();
   // Explicit, so that NODE_TLS_REJECT_UNAUTHORIZED (a hidden input) cannot turn verification off.
-  private readonly verified: Connector = buildConnector({ rejectUnauthorized: true });
+  private readonly verified: Connector;
 
-  constructor(private readonly tls: TlsPolicy) {
+  constructor(
+    private readonly tls: TlsPolicy,
+    readonly timeouts: NetworkTimeouts = DEFAULT_TIMEOUTS,
+  ) {
+    this.verified = buildConnector({ rejectUnauthorized: true, timeout: timeouts.connectMs });
     this.agent = new Agent({
+      // The connect timeout goes to each connector: undici ignores `connectTimeout` beside a connect function.
+      headersTimeout: timeouts.headersMs,
+      bodyTimeout: timeouts.bodyMs,
       connect: (opts, cb) => {
         const registry = this.registryOfHost.get(hostKey(opts.hostname, opts.port, opts.protocol));
         const connector = registry === undefined ? this.verified : this.connectorFor(registry);
@@ -94,6 +102,7 @@ export class Transport {
       const extra = this.tls.extra?.(registry);
       c = buildConnector({
         rejectUnauthorized: !this.tls.skipVerify(registry),
+        timeout: this.timeouts.connectMs,
         // Node's `ca` replaces the system roots; Kaniko's --registry-certificate adds to them.
         ...(extra?.ca !== undefined ? { ca: [...rootCertificates, extra.ca] } : {}),
         ...(extra?.cert !== undefined ? { cert: extra.cert } : {}),

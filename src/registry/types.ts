@@ -32,6 +32,17 @@ export interface RegistryTlsOptions {
   key?: string | Buffer;
 }
 
+/**
+ * How long a request may wait, in milliseconds: for the connection (TCP and TLS handshake), for
+ * the response headers once the request is sent, and between two chunks of a response body.
+ * undici's own defaults are 10 s to connect and 300 s for the other two.
+ */
+export interface NetworkTimeouts {
+  connectMs: number;
+  headersMs: number;
+  bodyMs: number;
+}
+
 /** How long to wait before a retry; injectable so that tests never sleep. */
 export type SleepFn = (ms: number, signal?: AbortSignal) => Promise<void>;
 
@@ -53,6 +64,8 @@ export interface RegistryClientOptions {
   now?: () => number;
   /** Extra CA / client certificate per registry (--registry-certificate, --registry-client-cert). */
   tls?: (registry: string) => RegistryTlsOptions | undefined;
+  /** Connect, header and body-idle timeouts of every request (default 30 s to connect, 60 s for headers and between body chunks). */
+  timeouts?: NetworkTimeouts;
   /** Blobs larger than this many bytes are uploaded in chunks (default 64 MiB). */
   chunkedUploadThreshold?: number;
   /** Bytes per chunk of a chunked upload (default 32 MiB, or the registry's minimum if larger). */
