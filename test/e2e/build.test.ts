@@ -4,9 +4,9 @@
  */
 import { chmod, cp, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { describe, expect, onTestFinished, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { fixture, runExecutor, tempDir } from '../support/executor.js';
-import { inspectImage, type InspectedImage } from '../support/inspect.js';
+import { inspectForTest } from '../support/inspect.js';
 import { useRegistryWithBusybox } from '../support/suite.js';
 
 const env = useRegistryWithBusybox();
@@ -22,11 +22,6 @@ async function helloContext(): Promise<string> {
   return dir;
 }
 
-async function inspected(src: Parameters<typeof inspectImage>[0]): Promise<InspectedImage> {
-  const image = await inspectImage(src);
-  onTestFinished(() => image.cleanup());
-  return image;
-}
 
 function ok(r: { exitCode: number | null; stderr: string }): void {
   expect(r.stderr, r.stderr).not.toMatch(/internal error/);
@@ -39,7 +34,7 @@ describe('a build pushed to the registry', () => {
     const dest = `${env.reg.host}/e2e/hello:1`;
     const r = await runExecutor(['--context', `dir://${ctx}`, '--destination', dest, ...net()]);
     ok(r);
-    const image = await inspected({ registry: dest });
+    const image = await inspectForTest({ registry: dest });
     expect(r.stdout.trim().split('\n').at(-1)).toBe(image.digest);
 
     const cfg = image.config.config ?? {};
@@ -86,7 +81,7 @@ describe('a build pushed to the registry', () => {
     const dest = `${env.reg.host}/e2e/whiteout:1`;
     const r = await runExecutor(['--context', fixture('errors'), '--dockerfile', fixture('errors/whiteout.Dockerfile'), '--destination', dest, ...net()]);
     ok(r);
-    const image = await inspected({ registry: dest });
+    const image = await inspectForTest({ registry: dest });
     expect(await image.exists('/etc/group')).toBe(false);
     expect(await image.exists('/etc/passwd')).toBe(true);
     expect(await image.layerEntries(1)).toContain('etc/.wh.group');
@@ -107,7 +102,7 @@ describe('a build pushed to the registry', () => {
     ok(r);
     const digest = (await readFile(join(out, 'digest'), 'utf8')).trim();
     expect(await readFile(join(out, 'names'), 'utf8')).toBe(`${env.reg.host}/e2e/multi-a@${digest}\n${env.reg.host}/e2e/multi-b@${digest}\n`);
-    for (const d of dests) expect((await inspected({ registry: d })).digest).toBe(digest);
+    for (const d of dests) expect((await inspectForTest({ registry: d })).digest).toBe(digest);
   });
 });
 
@@ -121,12 +116,12 @@ describe('a build written to disk', () => {
     ok(r);
     const digest = (await readFile(join(out, 'digest'), 'utf8')).trim();
 
-    const fromLayout = await inspected({ ociLayout: layout, tag: '2' });
+    const fromLayout = await inspectForTest({ ociLayout: layout, tag: '2' });
     expect(fromLayout.digest).toBe(digest);
     expect(await fromLayout.readFile('/hello.txt')).toBe('hello\n');
     expect(await fromLayout.stat('/opt/files/sub/deep/b.txt')).toMatchObject({ mode: 0o600 });
 
-    const fromTar = await inspected({ dockerArchive: tar });
+    const fromTar = await inspectForTest({ dockerArchive: tar });
     expect(fromTar.config.rootfs.diff_ids).toEqual(fromLayout.config.rootfs.diff_ids);
     expect(fromTar.config.config?.Entrypoint).toEqual(['/bin/sh', '-c', 'cat /hello.txt']);
     expect(await fromTar.readFile('/greeting.txt')).toBe('greetings\n');

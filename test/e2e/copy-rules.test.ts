@@ -6,9 +6,9 @@
  */
 import { chmod, cp, link, readdir, stat, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { expect, onTestFinished, test } from 'vitest';
+import { expect, test } from 'vitest';
 import { fixture, runExecutor, tempDir } from '../support/executor.js';
-import { inspectImage, type InspectedImage } from '../support/inspect.js';
+import { inspectForTest } from '../support/inspect.js';
 import { useRegistryWithBusybox } from '../support/suite.js';
 
 const env = useRegistryWithBusybox();
@@ -32,17 +32,12 @@ async function context(): Promise<string> {
   return ctx;
 }
 
-async function inspected(src: Parameters<typeof inspectImage>[0]): Promise<InspectedImage> {
-  const image = await inspectImage(src);
-  onTestFinished(() => image.cleanup());
-  return image;
-}
 
 test('COPY follows Docker’s destination, ownership, mode, filter and heredoc rules', async () => {
   const dest = `${env.reg.host}/e2e/copy-rules:1`;
   const r = await runExecutor(['--context', await context(), '--dockerfile', fixture('copy-rules', 'Dockerfile'), '--destination', dest, '--insecure', '--insecure-pull', '--build-arg', `BASE=${env.base.ref}`]);
   expect(r.exitCode, r.stderr).toBe(0);
-  const image = await inspected({ registry: dest });
+  const image = await inspectForTest({ registry: dest });
   const file = async (p: string): Promise<string> => image.readFile(p);
   const missing = async (...paths: string[]): Promise<void> => {
     for (const p of paths) expect(await image.exists(p), p).toBe(false);
@@ -108,7 +103,7 @@ test('<Dockerfile>.dockerignore next to the Dockerfile replaces the context’s 
   const out = join(dir, 'layout');
   const r = await runExecutor(['--context', fixture('copy-rules', 'ctx'), '--dockerfile', join(dir, 'alt.Dockerfile'), '--no-push', '--oci-layout-path', out]);
   expect(r.exitCode, r.stderr).toBe(0);
-  const image = await inspected({ ociLayout: out });
+  const image = await inspectForTest({ ociLayout: out });
   expect(await image.readFile('/secret.txt')).toBe('secret\n'); // the context's .dockerignore is not used
   expect(await image.readFile('/b.txt')).toBe('beta\n');
   for (const p of ['/a.txt', '/dir', '/.dockerignore']) expect(await image.exists(p), p).toBe(false);

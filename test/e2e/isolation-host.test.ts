@@ -7,9 +7,9 @@
 import { createHash } from 'node:crypto';
 import { lstat, readFile, readlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { expect, onTestFinished, test } from 'vitest';
+import { expect, test } from 'vitest';
 import { runExecutor, tempDir, WITHOUT_SYS_ADMIN, type ExecutorResult } from '../support/executor.js';
-import { inspectImage, type InspectedImage } from '../support/inspect.js';
+import { type InspectedImage, inspectForTest } from '../support/inspect.js';
 import { useRegistryWithBusybox } from '../support/suite.js';
 
 const env = useRegistryWithBusybox();
@@ -18,11 +18,6 @@ type Mode = 'chroot' | 'namespaces';
 
 const build = (mode: Mode, args: string[]): Promise<ExecutorResult> => runExecutor(args, mode === 'chroot' ? { prefix: WITHOUT_SYS_ADMIN } : {});
 
-async function inspected(ref: string): Promise<InspectedImage> {
-  const image = await inspectImage({ registry: ref });
-  onTestFinished(() => image.cleanup());
-  return image;
-}
 
 /**
  * RUN writes files as root and as another user, with modes; the background job and the write to
@@ -75,7 +70,7 @@ test('without CAP_SYS_ADMIN the executor picks chroot isolation, says so, and bu
 
   const listings: Record<Mode, string[]> = { chroot: [], namespaces: [] };
   for (const mode of ['chroot', 'namespaces'] as const) {
-    const image = await inspected(dests[mode]);
+    const image = await inspectForTest(dests[mode]);
     expect(image.layers.slice(0, env.base.layers.length)).toEqual(env.base.layers);
     expect(await image.readFile('/out/run.txt')).toBe('built\n');
     expect(await image.stat('/out/run.txt')).toMatchObject({ type: 'file', mode: 0o640, uid: 0, gid: 0 });

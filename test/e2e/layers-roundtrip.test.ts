@@ -6,9 +6,9 @@
  */
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, expect, onTestFinished, test } from 'vitest';
+import { afterAll, beforeAll, expect, test } from 'vitest';
 import { runExecutor, tempDir } from '../support/executor.js';
-import { inspectImage, type InspectedImage } from '../support/inspect.js';
+import { inspectForTest } from '../support/inspect.js';
 import { pushRichBase } from '../support/layers-base.js';
 import { layoutLayer as layerListing, LISTING_RUN, listHost, parseListing } from '../support/layers-listing.js';
 import { startRegistry, type TestRegistry } from '../support/registry.js';
@@ -23,11 +23,6 @@ afterAll(async () => {
   await reg.stop();
 });
 
-async function inspected(src: Parameters<typeof inspectImage>[0]): Promise<InspectedImage> {
-  const image = await inspectImage(src);
-  onTestFinished(() => image.cleanup());
-  return image;
-}
 
 async function build(lines: string[], extra: string[] = []): Promise<{ stdout: string; layout: string; dest: string }> {
   const ctx = await tempDir('roundtrip-ctx');
@@ -42,7 +37,7 @@ async function build(lines: string[], extra: string[] = []): Promise<{ stdout: s
 test('a base with whiteouts and opaque directories extracts the way umoci unpack does', async () => {
   const { stdout } = await build([`RUN ${LISTING_RUN}`]);
   const seen = parseListing(stdout);
-  const umoci = await listHost((await inspected({ registry: base })).rootfsDir);
+  const umoci = await listHost((await inspectForTest({ registry: base })).rootfsDir);
   expect(seen.entries).toEqual(umoci.entries);
   expect(seen.hashes).toEqual(umoci.hashes);
   expect(seen.caps).toEqual(umoci.caps);
@@ -68,7 +63,7 @@ test('RUN churn → pushed image → umoci unpack equals what the RUNs saw, with
     `RUN ${LISTING_RUN}`,
   ]);
   const seen = parseListing(stdout);
-  const image = await inspected({ registry: dest });
+  const image = await inspectForTest({ registry: dest });
   const umoci = await listHost(image.rootfsDir);
   expect(seen.entries.length).toBeGreaterThan(4000);
   expect(seen.entries).toEqual(umoci.entries);

@@ -1,26 +1,21 @@
 /** Multi-stage builds: FROM earlier stages, COPY --from by name and index, --target, --skip-unused-stages. */
 import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { expect, onTestFinished, test } from 'vitest';
+import { expect, test } from 'vitest';
 import { fixture, runExecutor, tempDir } from '../support/executor.js';
-import { inspectImage, type InspectedImage } from '../support/inspect.js';
+import { inspectForTest } from '../support/inspect.js';
 import { useRegistryWithBusybox } from '../support/suite.js';
 
 const env = useRegistryWithBusybox();
 const args = (): string[] => ['--context', fixture('multistage'), '--insecure', '--insecure-pull', '--build-arg', `BASE=${env.base.ref}`];
 
-async function inspected(ref: string): Promise<InspectedImage> {
-  const image = await inspectImage({ registry: ref });
-  onTestFinished(() => image.cleanup());
-  return image;
-}
 
 test('the final stage copies from earlier stages by name and index, keeping owners unless --chown', async () => {
   const dest = `${env.reg.host}/e2e/multi:1`;
   const r = await runExecutor([...args(), '--destination', dest]);
   expect(r.exitCode, r.stderr).toBe(0);
   expect(r.stderr).toContain('building stage 1 (unused)'); // Kaniko builds every stage before the target by default
-  const image = await inspected(dest);
+  const image = await inspectForTest(dest);
   expect(image.layers).toHaveLength(3); // FROM scratch: only the three COPY layers
   expect(await image.readFile('/artifact')).toMatch(/^built for (amd64|arm64)\n$/);
   expect(await image.stat('/artifact')).toMatchObject({ uid: 1000, gid: 1000 });
@@ -42,7 +37,7 @@ test('--target builds an intermediate stage as the image', async () => {
   const r = await runExecutor([...args(), '--destination', dest, '--target', 'builder']);
   expect(r.exitCode, r.stderr).toBe(0);
   expect(r.stderr).not.toContain('building stage 2');
-  const image = await inspected(dest);
+  const image = await inspectForTest(dest);
   expect(image.layers[0]).toBe(env.base.layers[0]);
   expect(await image.exists('/out/artifact')).toBe(true);
   expect(await image.exists('/bin/sh')).toBe(true);
@@ -82,7 +77,7 @@ test('independent stages run at the same time: each RUN waits for the other thro
   // The base is pulled once, though three stages start from it at once.
   expect(r.stderr.match(/INFO pulling layer/g)).toHaveLength(1);
   expect(r.stderr).toMatch(/INFO \[1\/1\] RUN .* stage=one/);
-  const image = await inspected(dest);
+  const image = await inspectForTest(dest);
   expect(await image.readFile('/one')).toBe('one\n');
   expect(await image.readFile('/two')).toBe('two\n');
 });

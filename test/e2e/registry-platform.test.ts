@@ -9,10 +9,10 @@ import { createHash } from 'node:crypto';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { beforeAll, describe, expect, onTestFinished, test } from 'vitest';
+import { beforeAll, describe, expect, test } from 'vitest';
 import { makeBusyboxLayout, pushBusybox } from '../support/busybox.js';
 import { runExecutor, tempDir, type ExecutorResult } from '../support/executor.js';
-import { inspectImage, type InspectedImage } from '../support/inspect.js';
+import { inspectForTest } from '../support/inspect.js';
 import { skopeo } from '../support/run.js';
 import { useRegistryWithBusybox } from '../support/suite.js';
 
@@ -70,18 +70,13 @@ async function build(from: string, flags: string[], extraEnv: Record<string, str
   return runExecutor(['--context', await context(from), '--insecure', '--insecure-pull', ...flags], { env: extraEnv });
 }
 
-async function inspected(ref: string): Promise<InspectedImage> {
-  const image = await inspectImage({ registry: ref });
-  onTestFinished(() => image.cleanup());
-  return image;
-}
 
 describe('a 2-platform index', () => {
   test('--custom-platform=linux/arm64 selects the arm64 image', async () => {
     const dest = `${env.reg.host}/platform/arm:1`;
     const r = await build(multi, ['--custom-platform=linux/arm64', '--destination', dest]);
     expect(r.exitCode, r.stderr).toBe(0);
-    const image = await inspected(dest);
+    const image = await inspectForTest(dest);
     expect(image.config.architecture).toBe('arm64');
     expect(image.layers[0]).toBe(env.base.layers[0]);
     expect(await image.readFile('/hello.txt')).toBe('picked\n');
@@ -96,7 +91,7 @@ describe('a 2-platform index', () => {
     const dest = `${env.reg.host}/platform/from-flag:1`;
     const r = await runExecutor(['--context', ctx, '--insecure', '--insecure-pull', '--destination', dest, '--target', 'arm']);
     expect(r.exitCode, r.stderr).toBe(0);
-    const image = await inspected(dest);
+    const image = await inspectForTest(dest);
     expect(image.config.architecture).toBe('arm64');
     expect(image.config.config?.Env).toContain(`SEEN=${process.arch === 'arm64' ? 'arm64' : 'amd64'}`);
   });

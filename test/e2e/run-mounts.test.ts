@@ -4,31 +4,16 @@
  * its history or the build's output.
  */
 import { randomBytes } from 'node:crypto';
-import { readdir, readFile, writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { expect, onTestFinished, test } from 'vitest';
+import { expect, test } from 'vitest';
 import { fixture, runExecutor, tempDir } from '../support/executor.js';
-import { inspectImage, type InspectedImage } from '../support/inspect.js';
+import { filesContaining, inspectForTest } from '../support/inspect.js';
 import { useRegistryWithBusybox } from '../support/suite.js';
 
 const env = useRegistryWithBusybox();
 
-async function inspected(ref: string): Promise<InspectedImage> {
-  const image = await inspectImage({ registry: ref });
-  onTestFinished(() => image.cleanup());
-  return image;
-}
 
-/** Every regular file under `dir` whose content contains `needle`. */
-async function filesContaining(dir: string, needle: string): Promise<string[]> {
-  const hits: string[] = [];
-  for (const e of await readdir(dir, { withFileTypes: true, recursive: true })) {
-    if (!e.isFile()) continue;
-    const p = join(e.parentPath, e.name);
-    if ((await readFile(p)).includes(needle)) hits.push(p);
-  }
-  return hits;
-}
 
 test('bind, cache, tmpfs and secret mounts work, leave no trace, and a cache outlives the build', async () => {
   const state = await tempDir('state');
@@ -46,7 +31,7 @@ test('bind, cache, tmpfs and secret mounts work, leave no trace, and a cache out
   const dest = `${env.reg.host}/e2e/run-mounts:1`;
   const r = await runExecutor([...args, '--destination', dest], opts);
   expect(r.exitCode, r.stderr).toBe(0);
-  const image = await inspected(dest);
+  const image = await inspectForTest(dest);
 
   expect(await image.readFile('/from-bind.txt')).toBe('hello from the context\n');
   expect(await image.readFile('/rw-seen.txt')).toBe('scribbled\n');

@@ -4,9 +4,10 @@
  * (DESIGN.md §7), so an image Kiln wrote wrongly cannot be read back "correctly" by Kiln itself.
  */
 import { createHash } from 'node:crypto';
-import { lstat, mkdtemp, readFile, readlink, rm } from 'node:fs/promises';
+import { lstat, mkdtemp, readdir, readFile, readlink, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { onTestFinished } from 'vitest';
 import { run, skopeo } from './run.js';
 
 /** An OCI/Docker content descriptor. */
@@ -204,4 +205,22 @@ async function resolveIn(root: string, p: string, followLast: boolean): Promise<
     todo.unshift(...target.split('/').filter((s) => s !== ''));
   }
   return join(root, ...cur);
+}
+
+/** {@link inspectImage} for the running test (a registry reference, or any source), cleaned up when the test finishes. */
+export async function inspectForTest(src: string | ImageSource): Promise<InspectedImage> {
+  const image = await inspectImage(typeof src === 'string' ? { registry: src } : src);
+  onTestFinished(() => image.cleanup());
+  return image;
+}
+
+/** Every regular file under `dir` (an unpacked image, say) whose content contains `needle`. */
+export async function filesContaining(dir: string, needle: string): Promise<string[]> {
+  const hits: string[] = [];
+  for (const e of await readdir(dir, { withFileTypes: true, recursive: true })) {
+    if (!e.isFile()) continue;
+    const p = join(e.parentPath, e.name);
+    if ((await readFile(p)).includes(needle)) hits.push(p);
+  }
+  return hits;
 }

@@ -7,29 +7,14 @@
 import { randomBytes } from 'node:crypto';
 import { lstat, mkdir, readdir, readFile, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { expect, onTestFinished, test } from 'vitest';
+import { expect, test } from 'vitest';
 import { runExecutor, tempDir } from '../../support/executor.js';
-import { inspectImage, type InspectedImage } from '../../support/inspect.js';
+import { filesContaining, inspectForTest } from '../../support/inspect.js';
 import { useRegistryWithBusybox } from '../../support/suite.js';
 
 const env = useRegistryWithBusybox();
 
-async function inspected(ref: string): Promise<InspectedImage> {
-  const image = await inspectImage({ registry: ref });
-  onTestFinished(() => image.cleanup());
-  return image;
-}
 
-/** Every regular file under `dir` whose content contains `needle`. */
-async function filesContaining(dir: string, needle: string): Promise<string[]> {
-  const hits: string[] = [];
-  for (const e of await readdir(dir, { withFileTypes: true, recursive: true })) {
-    if (!e.isFile()) continue;
-    const p = join(e.parentPath, e.name);
-    if ((await readFile(p)).includes(needle)) hits.push(p);
-  }
-  return hits;
-}
 
 /** Every file of `dir` with its content, mode, mtime and link count, to compare the context before and after the build. */
 async function snapshot(dir: string): Promise<Record<string, string>> {
@@ -78,7 +63,7 @@ test('a bind mount of the context hides what .dockerignore ignores, and the cont
   expect(Date.now() - started).toBeLessThan(90_000);
   expect(await snapshot(ctx)).toEqual(before);
 
-  const image = await inspected(dest);
+  const image = await inspectForTest(dest);
   expect((await image.readFile('/listing')).split('\n').filter(Boolean)).toEqual(['.dockerignore', 'Dockerfile', 'keep.txt', 'sub']);
   expect(await image.readFile('/sub-listing')).toBe('/sub:\nlink\nok.md\n');
   expect((await image.readFile('/rw-listing')).split('\n').filter(Boolean)).toEqual(['.dockerignore', 'Dockerfile', 'keep.txt', 'sub']);
