@@ -4,7 +4,7 @@
 # base image, htpasswd for basic-auth registries, util-linux for RUN isolation, zstd and attr
 # (setfattr/getfattr) and libcap2-bin (setcap/getcap) for zstd layers and file capabilities;
 # patchelf to build Kiln's own image (scripts/image.mjs), podman and runc to run it (crun, podman's
-# default runtime, refuses this machine kind's hybrid cgroups: DESIGN.md §7).
+# default runtime, refuses this machine kind's hybrid cgroups: ARCHITECTURE.md §10).
 set -euo pipefail
 exec bash "$(dirname "$0")/apt-ensure.sh" tests \
   docker-registry=docker-registry skopeo=skopeo umoci=umoci busybox-static htpasswd=apache2-utils \

@@ -1,6 +1,6 @@
 /**
  * Kiln's error hierarchy. Every error a user can cause is a {@link BuildError} with a stable
- * `code` and an exit code (DESIGN.md §6); anything else reaching the CLI boundary is a bug.
+ * `code` and an exit code (ARCHITECTURE.md §8); anything else reaching the CLI boundary is a bug.
  * Only `cli/main.ts` maps these to process exit codes.
  */
 

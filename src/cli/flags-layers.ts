@@ -1,4 +1,4 @@
-/** Kaniko's layers-tier flags (DESIGN.md §1), added to the executor command with Kaniko's names and defaults. */
+/** Kaniko's layers-tier flags (ARCHITECTURE.md §9), added to the executor command with Kaniko's names and defaults. */
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { COMPRESSIONS, SNAPSHOT_MODES } from '../config/layer-options.js';
 

@@ -1,4 +1,4 @@
-/** Kaniko's registry-tier flags (DESIGN.md §1), added to the executor command. */
+/** Kaniko's registry-tier flags (ARCHITECTURE.md §9), added to the executor command. */
 import type { Command } from 'commander';
 
 const collect = (value: string, previous: string[]): string[] => [...previous, value];

@@ -10,7 +10,7 @@ export interface Streams {
   err: (s: string) => void;
 }
 
-/** Reports an error; returns the exit code it maps to (DESIGN.md §6). */
+/** Reports an error; returns the exit code it maps to (ARCHITECTURE.md §8). */
 export function reportError(err: unknown, format: LogFormat, io: Streams): number {
   if (err instanceof BuildError) {
     if (format === 'json') {

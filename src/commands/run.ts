@@ -3,7 +3,7 @@
  * in its WORKDIR, with its ENV plus the ARGs in scope (Docker passes build args to RUN but does
  * not persist them). `--mount`s, `--network=none` and a `#!` heredoc's file are set up in the
  * step's private namespaces; what changed is found by comparing a file index of the rootfs taken
- * before and after (DESIGN.md §4) — after every mount point Kiln made is gone again.
+ * before and after (ARCHITECTURE.md §5) — after every mount point Kiln made is gone again.
  */
 import { writeFile, chmod } from 'node:fs/promises';
 import { DockerfileError, fsError, StepError } from '../errors.js';

@@ -1,5 +1,5 @@
 /**
- * The layers tier of Kaniko's flags (DESIGN.md §1): snapshots, ignored paths, compression,
+ * The layers tier of Kaniko's flags (ARCHITECTURE.md §9): snapshots, ignored paths, compression,
  * reproducibility. Raw values come from the command line; {@link parseLayerOptions} validates them.
  */
 import { posix } from 'node:path';

@@ -1,6 +1,6 @@
 /**
  * BuildOptions: the validated form of the executor's flags (Kaniko's names and defaults,
- * DESIGN.md §1). `cli/` collects raw strings with commander; {@link parseBuildOptions} turns them
+ * ARCHITECTURE.md §9). `cli/` collects raw strings with commander; {@link parseBuildOptions} turns them
  * into this, or throws a UsageError saying which flag is wrong and why.
  */
 import { z } from 'zod';

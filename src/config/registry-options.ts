@@ -1,5 +1,5 @@
 /**
- * The registry tier of Kaniko's flags (DESIGN.md §1): plain HTTP, TLS, mirrors, retries and push
+ * The registry tier of Kaniko's flags (ARCHITECTURE.md §9): plain HTTP, TLS, mirrors, retries and push
  * checks. Raw values come from the command line (and Kaniko's `KANIKO_REGISTRY_MIRROR` /
  * `KANIKO_REGISTRY_MAP`); {@link parseRegistryOptions} validates them. Registry names are
  * compared in reference form, so `index.docker.io` in a flag means `docker.io`.

@@ -1,6 +1,6 @@
 /**
  * Dockerfile text → {@link ParsedDockerfile}: the parser's entry point and the only importer of
- * dockerfile-ast (DESIGN.md §2). dockerfile-ast, an editor-oriented parser, proposes the
+ * dockerfile-ast (ARCHITECTURE.md §3). dockerfile-ast, an editor-oriented parser, proposes the
  * instructions — where each begins and ends, its keyword and column — and Kiln checks each
  * proposal against Docker's line rules before using it (outline.ts). Kiln's own code handles what
  * dockerfile-ast does differently from Docker:

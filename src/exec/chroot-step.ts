@@ -111,7 +111,7 @@ export function kill(pid: number): void {
 /**
  * Kills every process of a chroot-mode step (see {@link stepMembers}), looking again after each
  * round for what was forked meanwhile, until a round finds nothing new. Without a pid namespace
- * this is what "a RUN's leftover processes are killed" (DESIGN.md §3) takes.
+ * this is what "a RUN's leftover processes are killed" (ARCHITECTURE.md §4) takes.
  */
 export async function reapChrootStep(leader: number, rootfs: string | undefined): Promise<void> {
   const killed = new Set<number>();

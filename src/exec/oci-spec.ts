@@ -1,6 +1,6 @@
 /**
  * The OCI runtime spec (runtime-spec 1.0, `config.json`) of one RUN step in "namespaces"
- * isolation, as Docker and BuildKit give a build step (DESIGN.md §3): new mount, pid, ipc and uts
+ * isolation, as Docker and BuildKit give a build step (ARCHITECTURE.md §4): new mount, pid, ipc and uts
  * namespaces (a network namespace with only loopback for `--network=none`), `pivot_root` into the
  * rootfs with the old root detached (runc's default), Docker's default capability set with the
  * bounding set cut to it, Docker's masked and read-only `/proc` paths, a private `/dev` with the

@@ -1,5 +1,5 @@
 /**
- * How RUN executes a process inside the rootfs (DESIGN.md §3). A ProcessRunner is chosen once
+ * How RUN executes a process inside the rootfs (ARCHITECTURE.md §4). A ProcessRunner is chosen once
  * per build by `select.ts` — the strongest isolation the host allows — and logged.
  */
 

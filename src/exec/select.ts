@@ -1,5 +1,5 @@
 /**
- * Chooses the strongest isolation this host allows (DESIGN.md §3), probed once per build:
+ * Chooses the strongest isolation this host allows (ARCHITECTURE.md §4), probed once per build:
  * - "namespaces": Kiln may create mount namespaces and runc works — each step is a container;
  * - "chroot": Kiln may not create namespaces (default container capabilities), or runc cannot run
  *   inside the container Kiln runs in — the container is the boundary, as with Kaniko.
@@ -55,7 +55,7 @@ export type IsolationChoice =
   | { kind: 'chroot'; reason: string }
   | { kind: 'refuse'; why: string };
 
-/** The policy of DESIGN.md §3, apart from the probes that feed it. */
+/** The policy of ARCHITECTURE.md §4, apart from the probes that feed it. */
 export async function decideIsolation(p: IsolationProbes): Promise<IsolationChoice> {
   if (!(await p.namespaces())) return { kind: 'chroot', reason: CHROOT_REASON };
   const works = p.runc ? await p.runcWorks([]) : { ok: false as const, why: 'runc was not found on PATH' };

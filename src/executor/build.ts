@@ -44,7 +44,7 @@ async function readDockerfile(env: BuildEnv): Promise<{ text: string; name: stri
 export async function build(env: BuildEnv): Promise<BuildResult> {
   const o = env.options;
   // --rootfs=/ is admitted (inside a container, or with --force) or refused before anything is
-  // read, pulled or touched, so that it can never wipe a developer's machine (DESIGN.md §3).
+  // read, pulled or touched, so that it can never wipe a developer's machine (ARCHITECTURE.md §4).
   const inPlace = o.inPlace ? await admitInPlace(env) : undefined;
   const { text, name, path: dockerfilePath } = await readDockerfile(env);
   const df = parseDockerfile(text, name);

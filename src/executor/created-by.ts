@@ -8,7 +8,7 @@
  * carry tokens and passwords as often as versions, and an image's history is public. So RUN has
  * no `|N K=V` prefix, ARG shows the Dockerfile's default, and words with variables keep the
  * `$VAR` reference as written (quotes removed). Also, BuildKit writes no entry for ONBUILD; Kiln
- * writes `ONBUILD <trigger>` (DESIGN.md §4: one entry per instruction).
+ * writes `ONBUILD <trigger>` (ARCHITECTURE.md §5: one entry per instruction).
  */
 import { healthcheckConfig, healthcheckHistory } from '../commands/healthcheck.js';
 import { runCommand } from '../commands/run-command.js';

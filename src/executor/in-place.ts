@@ -1,5 +1,5 @@
 /**
- * In-place builds (`--rootfs=/`, DESIGN.md §3, the third rung): the target stage is built over
+ * In-place builds (`--rootfs=/`, ARCHITECTURE.md §4, the third rung): the target stage is built over
  * the process's own `/`, as Kaniko does, which only makes sense inside Kiln's own image. This
  * module admits or refuses such a build before anything is read, pulled or touched, and works out
  * what the build must keep: mount points, `--kaniko-dir`, the context, Kiln's own files,

@@ -1,7 +1,7 @@
 /**
  * Runs a stage's instructions in order against its rootfs: each handler returns the new stage
  * state and what it changed; changes become a layer, and every instruction a history entry
- * (`empty_layer` where nothing changed, DESIGN.md §4).
+ * (`empty_layer` where nothing changed, ARCHITECTURE.md §5).
  */
 import { DockerfileError } from '../errors.js';
 import type { Instruction, Stage } from '../dockerfile/instructions.js';

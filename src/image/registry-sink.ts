@@ -2,7 +2,7 @@
  * Pushes an image to one or more registry destinations: every blob first (skipped when the
  * registry has it, cross-mounted when it lives in another repository of the same registry — the
  * base image's, or an earlier destination's), then the manifests last, so a failure never
- * leaves a half image under a tag (DESIGN.md §5). A {@link PushPolicy} adds Kaniko's
+ * leaves a half image under a tag (ARCHITECTURE.md §6). A {@link PushPolicy} adds Kaniko's
  * `--push-retry` and `--push-ignore-immutable-tag-errors`.
  */
 import { Readable } from 'node:stream';

@@ -1,5 +1,5 @@
 /**
- * Turns changes into a stored layer in one pass over the bytes (DESIGN.md §4): pack → sha256 of
+ * Turns changes into a stored layer in one pass over the bytes (ARCHITECTURE.md §5): pack → sha256 of
  * the tar (diffId) → gzip or zstd → blob store (digest and size of the compressed blob).
  */
 import { pipeline, type Duplex, type Writable } from 'node:stream';

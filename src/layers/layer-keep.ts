@@ -1,5 +1,5 @@
 /**
- * How layer extraction honours the paths an in-place build keeps (`--rootfs=/`, DESIGN.md §3:
+ * How layer extraction honours the paths an in-place build keeps (`--rootfs=/`, ARCHITECTURE.md §4:
  * mount points, Kiln's own directory, `--ignore-path`s): entries there are skipped, and
  * whiteouts and replaced paths remove everything around them but never them.
  */

@@ -1,5 +1,5 @@
 /**
- * Which tar entries a layer gets for a list of changes, in which order (DESIGN.md §4: "entries
+ * Which tar entries a layer gets for a list of changes, in which order (ARCHITECTURE.md §5: "entries
  * sorted, parent directories present"). PURE: paths in, planned entries out.
  */
 import type { Change } from '../snapshot/diff.js';

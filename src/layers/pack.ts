@@ -1,5 +1,5 @@
 /**
- * Writes a layer tar of changes read from the rootfs (DESIGN.md §4 "Written tar"): entries
+ * Writes a layer tar of changes read from the rootfs (ARCHITECTURE.md §5 "Written tar"): entries
  * sorted, parents present, uname/gname empty, relative hardlink names, no atime/ctime,
  * optionally clamped mtimes, pax only where needed, and the file capability of each file
  * (`SCHILY.xattr.security.capability`, as Docker and Kaniko record it) so that a `setcap` in a

@@ -1,5 +1,5 @@
 /**
- * Encodes tar headers for the layers Kiln writes (DESIGN.md §4 "Written tar"): ustar blocks,
+ * Encodes tar headers for the layers Kiln writes (ARCHITECTURE.md §5 "Written tar"): ustar blocks,
  * with a pax extended header (POSIX.1-2001) only where ustar cannot hold a value — long or
  * non-ASCII names and link targets, ids above 0o7777777, huge sizes — and for extended
  * attributes (`SCHILY.xattr.*`, binary-safe, as GNU tar and Go's archive/tar write them).

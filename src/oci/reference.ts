@@ -131,11 +131,6 @@ export function formatReference(ref: Reference): string {
   return `${ref.registry}/${ref.repository}${ref.tag ? `:${ref.tag}` : ''}${ref.digest ? `@${ref.digest}` : ''}`;
 }
 
-/** `registry/repository`, without tag or digest. */
-export function repositoryName(ref: Reference): string {
-  return `${ref.registry}/${ref.repository}`;
-}
-
 /**
  * A registry name as users write it in flags (`--registry-certificate`, `--insecure-registry`,
  * `--registry-map`), in the form references use: Docker Hub's aliases become `docker.io`, as

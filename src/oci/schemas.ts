@@ -2,7 +2,7 @@
  * zod schemas of the JSON documents Kiln reads: descriptors, manifests, indexes and image
  * configs (OCI image spec; Docker v2 schema 2 has the same shape). Unknown fields are kept so
  * that a base image's config survives a rebuild untouched. `mediaType` is optional in
- * manifests because umoci and older tools omit it (DESIGN.md §7).
+ * manifests because umoci and older tools omit it (ARCHITECTURE.md §6).
  */
 import { z } from 'zod';
 

@@ -1,5 +1,5 @@
 /**
- * Kiln's OCI distribution client (DESIGN.md §5): the one object the rest of Kiln uses to talk
+ * Kiln's OCI distribution client (ARCHITECTURE.md §6): the one object the rest of Kiln uses to talk
  * to registries. One undici Agent per client; every cache (endpoints, credentials, tokens,
  * secrets to redact) lives in the instance, never in module state.
  */

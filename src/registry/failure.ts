@@ -1,6 +1,6 @@
 /**
  * Turning failed requests into {@link RegistryError}s whose first line says what was being done
- * and why (DESIGN.md §6): `pushing 127.0.0.1:5000/app:1: unauthorized (401 UNAUTHORIZED: authentication required)`,
+ * and why (ARCHITECTURE.md §8): `pushing 127.0.0.1:5000/app:1: unauthorized (401 UNAUTHORIZED: authentication required)`,
  * `fetching manifest 127.0.0.1:1/app:1: cannot reach registry 127.0.0.1:1: connection refused`.
  * Every message and hint passes through the client's {@link Redactor}.
  */

@@ -1,5 +1,5 @@
 /**
- * The registry adapter's public surface (DESIGN.md §2: `registry/` is the only importer of undici).
+ * The registry adapter's public surface (ARCHITECTURE.md §3: `registry/` is the only importer of undici).
  */
 export { RegistryClient, DEFAULT_RETRIES, type FetchedManifest, type ManifestHead } from './client.js';
 export type { Credential, CredentialProvider, RegistryClientOptions, RegistryTlsOptions, SleepFn } from './types.js';

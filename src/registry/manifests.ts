@@ -37,7 +37,7 @@ function headerValue(v: string | string[] | undefined): string | undefined {
 /**
  * The media type of fetched manifest bytes: the `Content-Type` when it names a manifest or index
  * type, else the document's own `mediaType` field, else inferred from its shape (umoci and old
- * tools omit `mediaType`, DESIGN.md §7): `manifests` means an index, `config` and `layers` a manifest.
+ * tools omit `mediaType`, ARCHITECTURE.md §6): `manifests` means an index, `config` and `layers` a manifest.
  */
 export function manifestMediaType(contentType: string | undefined, bytes: Uint8Array): string {
   const header = contentType?.split(';')[0]?.trim().toLowerCase();

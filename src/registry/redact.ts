@@ -1,5 +1,5 @@
 /**
- * Keeping secrets out of messages and logs (DESIGN.md §5: credentials redacted everywhere).
+ * Keeping secrets out of messages and logs (ARCHITECTURE.md §6: credentials redacted everywhere).
  * Kiln never builds a message from a credential on purpose; this is the safety net for text that
  * comes from elsewhere (a registry echoing a header, a URL with userinfo or a signed query).
  */

@@ -1,7 +1,7 @@
 /**
  * Reads one stream as consecutive byte ranges, each handed out as its own stream: what a chunked
  * upload needs to send a 512 MiB layer as PATCH requests of a few MiB without ever holding more
- * than a chunk of the stream's own buffering in memory (DESIGN.md §8 rule 2).
+ * than a chunk of the stream's own buffering in memory (ARCHITECTURE.md §11 rule 2).
  */
 import type { Readable } from 'node:stream';
 

@@ -1,5 +1,5 @@
 /**
- * Public option and credential types of the registry client (DESIGN.md §5). Kept apart from the
+ * Public option and credential types of the registry client (ARCHITECTURE.md §6). Kept apart from the
  * client so that callers (CLI wiring, tests) can build options without pulling in undici.
  */
 import type { Logger } from '../log.js';

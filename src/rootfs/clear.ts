@@ -1,5 +1,5 @@
 /**
- * Removal that spares kept paths: what an in-place build (`--rootfs=/`, DESIGN.md §3) does to `/`
+ * Removal that spares kept paths: what an in-place build (`--rootfs=/`, ARCHITECTURE.md §4) does to `/`
  * before unpacking the base, and what its whiteouts and replaced paths do during extraction.
  * Kept paths are mount points, Kiln's own directory and `--ignore-path`s (see `in-place.ts`):
  * they stay, with their contents, and so do the directories that lead to them. Synchronous, as

@@ -1,6 +1,6 @@
 /**
- * Does this process run inside a container? `--rootfs=/` (an in-place build over `/`, DESIGN.md
- * §3) is only allowed there, so the answer must err towards "no": a false "yes" on a developer's
+ * Does this process run inside a container? `--rootfs=/` (an in-place build over `/`,
+ * ARCHITECTURE.md §4) is only allowed there, so the answer must err towards "no": a false "yes" on a developer's
  * machine would let a build wipe it. The facts are read at the edge (`host-facts.ts`); this
  * module only weighs them. PURE.
  *

@@ -8,7 +8,7 @@ import { bytesOfName } from '../oci/file-names.js';
 /**
  * Orders image paths the way a depth-first walk visits them: component by component, each
  * compared by bytes (UTF-8). So `/a` < `/a/z` < `/a-b`, and a parent always precedes its
- * children, which tar extraction needs (DESIGN.md §4: "entries sorted").
+ * children, which tar extraction needs (ARCHITECTURE.md §5: "entries sorted").
  */
 export function comparePaths(a: string, b: string): number {
   // '/' sorts before every other byte when compared component-wise; reading it as NUL (which

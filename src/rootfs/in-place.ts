@@ -1,5 +1,5 @@
 /**
- * What an in-place build (`--rootfs=/`, DESIGN.md §3) must never touch: it neither deletes,
+ * What an in-place build (`--rootfs=/`, ARCHITECTURE.md §4) must never touch: it neither deletes,
  * extracts over nor snapshots these paths or anything below them. In place, image paths and
  * host paths are the same, so the list serves as both. PURE.
  */

@@ -1,6 +1,6 @@
 /**
  * Paths Kiln made or saw in a rootfs and touches again later, after untrusted code (a RUN step)
- * or untrusted tar entries ran in between (DESIGN.md §3): mount points and /dev nodes made for a
+ * or untrusted tar entries ran in between (ARCHITECTURE.md §7): mount points and /dev nodes made for a
  * step, a `#!` heredoc's file, deferred directory mtimes, extended attributes.
  *
  * A host path computed before is not safe to reuse: the step (or a later entry) may have put a

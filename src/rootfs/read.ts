@@ -10,7 +10,7 @@ import { lstat, open } from 'node:fs/promises';
 import { errnoCode, fsError, IntegrityError } from '../errors.js';
 import type { Rootfs } from './rootfs.js';
 
-/** Small configuration files only: a bigger one is refused, never buffered (DESIGN.md §3). */
+/** Small configuration files only: a bigger one is refused, never buffered (ARCHITECTURE.md §4). */
 export const MAX_IMAGE_FILE_BYTES = 1024 * 1024;
 
 const OPEN_FLAGS = constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOFOLLOW;

@@ -1,5 +1,5 @@
 /**
- * The one place that maps image paths to host paths (DESIGN.md §2). Everything that touches a
+ * The one place that maps image paths to host paths (ARCHITECTURE.md §1). Everything that touches a
  * rootfs — extraction of untrusted layers, snapshots, COPY — goes through {@link Rootfs.resolve}
  * so that a symlink in an image can never make Kiln read or write outside the root.
  */

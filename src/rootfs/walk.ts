@@ -1,6 +1,6 @@
 /**
  * Sorted depth-first walks of a rootfs. Sorting makes snapshots and layers deterministic
- * (DESIGN.md §8 rule 5) whatever order the filesystem returns directory entries in.
+ * (ARCHITECTURE.md §11 rule 5) whatever order the filesystem returns directory entries in.
  */
 import type { BigIntStats } from 'node:fs';
 import { lstat, readdir } from './host-fs.js';

@@ -1,5 +1,5 @@
 /**
- * What a step changed, computed from two file indexes (DESIGN.md §4). PURE: no filesystem.
+ * What a step changed, computed from two file indexes (ARCHITECTURE.md §5). PURE: no filesystem.
  * Whiteouts follow the OCI image spec (layer.md "Whiteouts"): a deleted path is hidden by a
  * `.wh.<name>` entry beside it, and a directory whose lower contents must all vanish gets an
  * opaque whiteout `.wh..wh..opq`. What counts as a change follows Kaniko's `--snapshot-mode`.

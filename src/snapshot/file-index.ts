@@ -1,6 +1,6 @@
 /**
  * A file index: lstat facts of every path in a rootfs, taken before and after a RUN and
- * compared by {@link diffIndexes} (DESIGN.md §4). Only metadata is read, so the cost grows with
+ * compared by {@link diffIndexes} (ARCHITECTURE.md §5). Only metadata is read, so the cost grows with
  * the number of files, not their bytes.
  */
 import type { Stats } from 'node:fs';

@@ -1,7 +1,7 @@
 /**
  * The snapshotter: how a step that cannot name its changes (RUN) finds them. `begin()` takes a
  * file index of the rootfs before the step; `end()` takes one after and returns the diff
- * (DESIGN.md §4), reporting what it cost. The index taken after one RUN is the index before
+ * (ARCHITECTURE.md §5), reporting what it cost. The index taken after one RUN is the index before
  * the next, kept current by `pathsChanged()` for steps that name their changes (COPY, WORKDIR):
  * a stage pays one full scan per RUN, plus one for its first.
  */

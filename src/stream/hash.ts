@@ -1,7 +1,7 @@
 /**
  * A pass-through that hashes what flows through it. Used where a digest must be produced in
- * the same pass that moves the bytes (DESIGN.md §4: "one pass over the bytes produces diffId,
- * compressed digest and size").
+ * the same pass that moves the bytes (ARCHITECTURE.md §5: "one pass over the bytes produces the
+ * diffID, the compressed digest and the size").
  */
 import { createHash, type Hash } from 'node:crypto';
 import { Transform, type TransformCallback } from 'node:stream';

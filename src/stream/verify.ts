@@ -1,5 +1,5 @@
 /**
- * Verify before trusting (DESIGN.md §8 rule 3): every blob read from a registry, a layout or a
+ * Verify before trusting (ARCHITECTURE.md §11 rule 3): every blob read from a registry, a layout or a
  * cache passes through {@link verifyDigest}, which fails the pipeline when the bytes are not
  * the ones the descriptor names (OCI image spec, descriptor.md "Digests": consumers MUST verify).
  */

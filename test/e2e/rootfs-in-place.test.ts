@@ -1,5 +1,5 @@
 /**
- * `--rootfs=/` (in-place builds, DESIGN.md §3) outside a container: refused with exit 2 before
+ * `--rootfs=/` (in-place builds, ARCHITECTURE.md §4) outside a container: refused with exit 2 before
  * anything is read, pulled, pushed or created. These tests never run an in-place build — they
  * are skipped where Kiln would detect a container, since there the build would go ahead over `/`
  * (the in-place build itself is tested inside Kiln's image). As a second safety net the

@@ -1,6 +1,6 @@
 /**
  * The registry client against in-process fake servers, for what the real registry will not do
- * on demand (DESIGN.md §7): 429/503/resets and retries, redirects to blob storage, wrong digests,
+ * on demand (ARCHITECTURE.md §10): 429/503/resets and retries, redirects to blob storage, wrong digests,
  * oversized manifests, and the Bearer token flow (token server, scopes, identity and registry
  * tokens, expiry) — Docker Hub's protocol, without reaching beyond 127.0.0.1.
  */

@@ -1,7 +1,7 @@
 /**
  * A busybox base image made locally from Debian's `busybox-static`, with system tools only
  * (tar, gzip, node:crypto), never Kiln's own code, so Kiln's bugs cannot hide behind themselves
- * (DESIGN.md §7). Like Docker Hub's busybox it has no /proc and no /sys.
+ * (ARCHITECTURE.md §10). Like Docker Hub's busybox it has no /proc and no /sys.
  */
 import { createHash } from 'node:crypto';
 import { chmod, chown, copyFile, mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';

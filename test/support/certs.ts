@@ -1,5 +1,5 @@
 /**
- * A throwaway PKI made with openssl (DESIGN.md §7: "a self-signed CA made by openssl"): a test
+ * A throwaway PKI made with openssl (ARCHITECTURE.md §10: "a self-signed CA made by openssl"): a test
  * CA, and certificates it signs for the registry's TLS (SAN IP:127.0.0.1), for clients (mutual
  * TLS) and for a token server's signing key. EC P-256 keys by default (fast to make); RSA when a
  * test needs RS256.

@@ -1,5 +1,5 @@
 /**
- * An in-process registry for fault injection only (DESIGN.md §7): a proxy in front of a real
+ * An in-process registry for fault injection only (ARCHITECTURE.md §10): a proxy in front of a real
  * `docker-registry` that passes everything through except the requests a test's rules pick, which
  * get a status (503, 429 with Retry-After, a registry error body), a dropped connection, a body
  * cut short or corrupted, or a redirect to another host. Optionally it demands Basic auth itself

@@ -1,7 +1,7 @@
 /**
  * The image checker for end-to-end tests: `skopeo inspect` for manifest and config, `skopeo copy`
  * into a private OCI layout and `umoci unpack` for the files. Independent of Kiln's code
- * (DESIGN.md §7), so an image Kiln wrote wrongly cannot be read back "correctly" by Kiln itself.
+ * (ARCHITECTURE.md §10), so an image Kiln wrote wrongly cannot be read back "correctly" by Kiln itself.
  */
 import { createHash } from 'node:crypto';
 import { lstat, mkdtemp, readdir, readFile, readlink, rm } from 'node:fs/promises';
@@ -20,7 +20,7 @@ export interface Descriptor {
 /** A single-platform image manifest (OCI or Docker v2 schema 2). */
 export interface Manifest {
   schemaVersion: number;
-  /** Optional: umoci, for one, omits it (DESIGN.md §7). */
+  /** Optional: umoci, for one, omits it (ARCHITECTURE.md §6). */
   mediaType?: string;
   config: Descriptor;
   layers: Descriptor[];

@@ -1,6 +1,6 @@
 /**
  * podman for the end-to-end tests of Kiln's own image, set up as this machine kind needs
- * (DESIGN.md §7): the runc runtime, cgroupfs, and ulimits lowered to what a process without
+ * (ARCHITECTURE.md §10): the runc runtime, cgroupfs, and ulimits lowered to what a process without
  * CAP_SYS_RESOURCE may set, in a containers.conf named by CONTAINERS_CONF. Storage lives in a
  * private temp directory, so the tests neither read nor leave images in /var/lib/containers.
  */

@@ -1,6 +1,6 @@
 /**
  * Starts the CNCF distribution registry (Debian package `docker-registry`) on 127.0.0.1 at a
- * free port with a temporary config and storage directory (DESIGN.md §7).
+ * free port with a temporary config and storage directory (ARCHITECTURE.md §10).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
