@@ -4,7 +4,9 @@
  * `--chown`, and the `Last-Modified` time as mtime (epoch 0 without one, as BuildKit's http
  * source). `--checksum=<algorithm>:<hex>` is verified over the bytes as they pass; a mismatch
  * fails the build with an integrity error. Remote archives are not unpacked unless
- * `--unpack=true`.
+ * `--unpack=true`. The GET goes through the registry client's HTTP layer
+ * (registry/http-fetch.ts): its timeouts, redirect policy and redaction, so no message or log
+ * shows the URL's password or signed query.
  */
 import { createHash, type Hash } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
@@ -14,11 +16,12 @@ import { PassThrough, pipeline as pipeStreams, Transform, type Readable, type Tr
 import { pipeline } from 'node:stream/promises';
 import { DockerfileError, fsError, IntegrityError, StepError } from '../errors.js';
 import type { CopyInstruction } from '../dockerfile/instructions.js';
-import { DEFAULT_DOWNLOAD_TIMEOUTS, DownloadFailed, openDownload, type Download, type DownloadTimeouts } from '../context/http-download.js';
 import { DEFAULT_RETRIES } from '../registry/client.js';
-import { classifyNetworkError } from '../registry/network-error.js';
+import { FetchFailed, fetchStream, type FetchedStream } from '../registry/http-fetch.js';
+import { classifyNetworkError, DEFAULT_TIMEOUTS } from '../registry/network-error.js';
+import { redactUrl } from '../registry/redact.js';
 import { isRetryableStatus, realSleep, RetryLater, withRetries } from '../registry/retry.js';
-import type { SleepFn } from '../registry/types.js';
+import type { NetworkTimeouts, SleepFn } from '../registry/types.js';
 import type { Owner } from '../rootfs/mkdir.js';
 import { writeStreamIntoRootfs } from '../rootfs/copy-in.js';
 import type { Rootfs } from '../rootfs/rootfs.js';
@@ -73,7 +76,7 @@ export interface UrlItem {
 
 /** Timeouts and retries of URL downloads: the registry client's policy (registry/retry.ts). */
 export interface DownloadPolicy {
-  timeouts: DownloadTimeouts;
+  timeouts: NetworkTimeouts;
   /** Retries after a timeout, a reset or a 408/429/5xx answer. */
   retries: number;
   sleep: SleepFn;
@@ -87,27 +90,27 @@ export interface UrlIO extends ArchiveIO {
   download?: DownloadPolicy;
 }
 
-const DEFAULT_POLICY: DownloadPolicy = { timeouts: DEFAULT_DOWNLOAD_TIMEOUTS, retries: DEFAULT_RETRIES, sleep: realSleep };
+const DEFAULT_POLICY: DownloadPolicy = { timeouts: DEFAULT_TIMEOUTS, retries: DEFAULT_RETRIES, sleep: realSleep };
 
 /** Whether trying the download again may help, by the registry client's rules. */
-function transient(err: DownloadFailed): boolean {
+function transient(err: FetchFailed): boolean {
   if (err.extra.status !== undefined) return isRetryableStatus(err.extra.status);
   return err.extra.timedOut === true || classifyNetworkError(err.cause)?.retryable === true;
 }
 
-/** A failure of the body while it was being read, as a {@link DownloadFailed} naming the URL; else `err` itself. */
-function bodyFailure(dl: Download, item: UrlItem, err: unknown): unknown {
+/** A failure of the body while it was being read, as a {@link FetchFailed} naming the (redacted) URL; else `err` itself. */
+function bodyFailure(dl: FetchedStream, item: UrlItem, err: unknown): unknown {
   const broken = dl.body.errored;
   if (!broken) return err;
-  const timedOut = broken instanceof DownloadFailed && broken.extra.timedOut === true;
-  return new DownloadFailed(`downloading ${item.url.href}: ${broken.message}`, { timedOut, cause: broken });
+  const timedOut = broken instanceof FetchFailed && broken.extra.timedOut === true;
+  return new FetchFailed(`downloading ${redactUrl(item.url.href)}: ${broken.message}`, { timedOut, cause: broken });
 }
 
 function verify(ins: CopyInstruction, item: UrlItem, tap: DigestTap | undefined): void {
   if (!item.checksum || !tap) return;
   const got = tap.hex();
   if (got !== item.checksum.hex) {
-    throw new IntegrityError(`${ins.at.file}:${ins.at.line}: ADD ${item.url.href}: checksum mismatch: expected ${item.checksum.algorithm}:${item.checksum.hex}, got ${item.checksum.algorithm}:${got}`);
+    throw new IntegrityError(`${ins.at.file}:${ins.at.line}: ADD ${redactUrl(item.url.href)}: checksum mismatch: expected ${item.checksum.algorithm}:${item.checksum.hex}, got ${item.checksum.algorithm}:${got}`);
   }
 }
 
@@ -126,20 +129,30 @@ export async function addUrl(ins: CopyInstruction, rootfs: Rootfs, item: UrlItem
         try {
           return await downloadOnce(ins, rootfs, item, io, policy.timeouts);
         } catch (err) {
-          if (canRetry && err instanceof DownloadFailed && transient(err) && !io.signal.aborted) return new RetryLater(err.message);
+          if (canRetry && err instanceof FetchFailed && transient(err) && !io.signal.aborted) return new RetryLater(err.message);
           throw err;
         }
       },
     );
   } catch (err) {
-    if (!(err instanceof DownloadFailed)) throw err;
+    if (!(err instanceof FetchFailed)) throw err;
     const tries = attempts > 1 ? ` (${attempts} attempts)` : '';
     throw new StepError(`ADD failed: ${err.message}${tries}`, ins.at, { cause: err });
   }
 }
 
-async function downloadOnce(ins: CopyInstruction, rootfs: Rootfs, item: UrlItem, io: UrlIO, timeouts: DownloadTimeouts): Promise<string[]> {
-  const dl = await openDownload(item.url, io.signal, timeouts);
+async function downloadOnce(ins: CopyInstruction, rootfs: Rootfs, item: UrlItem, io: UrlIO, timeouts: NetworkTimeouts): Promise<string[]> {
+  const dl = await fetchStream(item.url, { signal: io.signal, timeouts });
+  try {
+    return await writeDownload(ins, rootfs, item, io, dl);
+  } finally {
+    // Read to the end, or given up on: either way its connection is released.
+    dl.body.destroy();
+  }
+}
+
+async function writeDownload(ins: CopyInstruction, rootfs: Rootfs, item: UrlItem, io: UrlIO, dl: FetchedStream): Promise<string[]> {
+  const shown = redactUrl(item.url.href);
   const tap = item.checksum ? new DigestTap(item.checksum.algorithm) : undefined;
   const meta = { owner: item.owner, mode: item.chmod ? item.chmod(0o600, false) : 0o600, mtime: dl.lastModified ?? new Date(0) };
   if (ins.unpack !== true) {
@@ -159,11 +172,11 @@ async function downloadOnce(ins: CopyInstruction, rootfs: Rootfs, item: UrlItem,
     const file = join(scratch, 'download');
     await pipeline(dl.body, tap ?? new PassThrough(), createWriteStream(file), { signal: io.signal }).catch((err: unknown) => {
       const failure = bodyFailure(dl, item, err);
-      throw failure === err ? fsError(`downloading ${item.url.href}`, err) : failure;
+      throw failure === err ? fsError(`downloading ${shown}`, err) : failure;
     });
     verify(ins, item, tap);
     const tarBytes = await openArchive(file, io);
-    if (tarBytes) return await unpackInto(rootfs, item.destDir, tarBytes, item.owner, item.url.href, io);
+    if (tarBytes) return await unpackInto(rootfs, item.destDir, tarBytes, item.owner, shown, io);
     return await writeStreamIntoRootfs(rootfs, item.target, createReadStream(file), meta, io.signal);
   } finally {
     await rm(scratch, { recursive: true, force: true });

@@ -24,6 +24,7 @@ import { workdir } from '../commands/workdir.js';
 import type { ProcessRunner } from '../exec/runner.js';
 import { PROXY_ARGS } from '../plan/platform-args.js';
 import { DEFAULT_RETRIES } from '../registry/client.js';
+import { redactUrls } from '../registry/redact.js';
 import { realSleep } from '../registry/retry.js';
 import type { StageLayers } from '../layers/stage-layers.js';
 import type { Layer } from '../oci/image.js';
@@ -112,7 +113,8 @@ export async function runStage(stage: Stage, initial: StageState, deps: StageDep
   const total = stage.instructions.length;
   for (const [i, ins] of stage.instructions.entries()) {
     deps.env.signal.throwIfAborted();
-    deps.env.logger.info(`[${i + 1}/${total}] ${ins.text}`, deps.stageLabel === undefined ? undefined : { stage: deps.stageLabel });
+    // An `ADD <url>` may carry a password or a signed query: the log shows neither.
+    deps.env.logger.info(`[${i + 1}/${total}] ${redactUrls(ins.text)}`, deps.stageLabel === undefined ? undefined : { stage: deps.stageLabel });
     const before = state;
     const result = await dispatch(ins, state, deps);
     state = result.state;

@@ -17,6 +17,8 @@ export { spawnHelperRunner, type CredentialHelperRunner, type HelperResult } fro
 export { parseWwwAuthenticate, type Challenge } from './www-authenticate.js';
 export { parseErrorBody, describeFailure, type RegistryErrorEntry } from './error-body.js';
 export { Redactor, redactUrl, REDACTED } from './redact.js';
+export { fetchStream, FetchFailed, type FetchedStream, type FetchOptions } from './http-fetch.js';
+export { MAX_REDIRECTS } from './redirect.js';
 export { TransientRegistryError, isRetryableFailure } from './failure.js';
 export { realSleep, RetryLater, withRetries, backoffMs } from './retry.js';
 export { DEFAULT_CHUNK_SIZE, DEFAULT_CHUNKED_THRESHOLD } from './upload.js';

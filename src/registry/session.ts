@@ -14,6 +14,7 @@ import { discard } from './body.js';
 import { networkError, protocolError, responseError, TransientRegistryError, type FailureContext } from './failure.js';
 import { classifyNetworkError, isAbort, type NetworkFailure } from './network-error.js';
 import { redactUrl, type Redactor } from './redact.js';
+import { isRedirect, redirectTarget } from './redirect.js';
 import { isRetryableStatus, parseRetryAfter, RetryLater, withRetries } from './retry.js';
 import { apiHost, mayUsePlainHttp, urlHostKey, type Transport } from './transport.js';
 import type { NetworkTimeouts, SleepFn } from './types.js';
@@ -69,9 +70,6 @@ export interface SessionOptions {
   sleep: SleepFn;
   now: () => number;
 }
-
-const REDIRECTS = new Set([301, 302, 303, 307, 308]);
-const MAX_REDIRECTS = 5;
 
 function sameChallenge(a: Challenge | undefined, b: Challenge | undefined): boolean {
   return a?.scheme === b?.scheme && a?.params.realm === b?.params.realm && a?.params.service === b?.params.service;
@@ -186,10 +184,11 @@ export class Session {
         }
       }
       const location = res.headers.location;
-      if (req.followRedirects && REDIRECTS.has(res.statusCode) && typeof location === 'string' && !req.expect.includes(res.statusCode)) {
+      if (req.followRedirects && isRedirect(res.statusCode, location) && !req.expect.includes(res.statusCode)) {
         await discard(res.body);
-        if (++hops > MAX_REDIRECTS) throw protocolError(`more than ${MAX_REDIRECTS} redirects`, ctx, this.o.redactor, res.statusCode);
-        url = new URL(location, url);
+        const next = redirectTarget(url, location, hops++);
+        if ('refused' in next) throw protocolError(next.refused, ctx, this.o.redactor, res.statusCode);
+        url = next.url;
         this.o.transport.bind(url, registry);
         continue;
       }

@@ -8,9 +8,12 @@ import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { chmod, mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import type { AddressInfo, Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve, sep } from 'node:path';
 import { afterAll, beforeAll, expect, onTestFinished, test } from 'vitest';
+import { issueCert, makeCa } from '../support/certs.js';
 import { fixture, runExecutor, tempDir } from '../support/executor.js';
 import { inspectImage } from '../support/inspect.js';
 import { run } from '../support/run.js';
@@ -65,6 +68,11 @@ beforeAll(async () => {
     if (path === '/files/tool.sh') res.writeHead(200, { 'last-modified': LAST_MODIFIED }).end(TOOL);
     else if (path === '/files/nodate.txt') res.end('no date\n');
     else if (path === '/redirect') res.writeHead(302, { location: '/files/tool.sh' }).end();
+    else if (path.startsWith('/chain/')) {
+      // /chain/N answers with N redirects before the file.
+      const n = Number(path.slice('/chain/'.length));
+      res.writeHead(n > 0 ? 302 : 200, n > 0 ? { location: `/chain/${n - 1}` } : {}).end(n > 0 ? undefined : TOOL);
+    }
     else if (path === '/archive.tar.gz') res.end(archive);
     else if (path.startsWith('/git/')) {
       const file = resolve(gitRoot, path.slice('/git/'.length));
@@ -120,6 +128,7 @@ test('ADD downloads URLs and checks out git refs with Docker’s names, modes, o
 test.each([
   ['ADD --checksum=sha256:0000000000000000000000000000000000000000000000000000000000000000 SRV/files/tool.sh /x', 5, /:2: ADD .*tool\.sh: checksum mismatch: expected sha256:0+, got sha256:/],
   ['ADD SRV/missing /x', 6, /:2: ADD failed: GET .*\/missing: 404/],
+  ['ADD SRV/chain/11 /x', 6, /:2: ADD failed: GET .*\/chain\/11: more than 10 redirects/],
   ['ADD --checksum=sha256:abc SRV/files/tool.sh /x', 3, /:2: ADD --checksum=sha256:abc: invalid checksum digest format/],
   [`ADD --checksum=${TOOL_SUM} a.txt /x`, 3, /:2: checksum requires HTTP\(S\) or Git sources/],
   ['ADD --checksum=deadbeef SRV/git/repo.git /x/', 5, /:2: ADD .*repo\.git: checksum mismatch: expected commit deadbeef/],
@@ -131,4 +140,62 @@ test.each([
   const r = await runExecutor(['--context', fixture('copy-rules', 'ctx'), '--dockerfile', join(dir, 'Dockerfile'), '--no-push']);
   expect(r.exitCode, r.stderr).toBe(code);
   expect(r.stderr).toMatch(message);
+});
+
+/** A password and a pre-signed query, as a URL to private storage carries them. */
+const PASSWORD = 'Url-Passw0rd-7';
+const SIGNATURE = 'a1b2c3d4e5f6Signature';
+const secretUrl = (origin: string, path: string): string => origin.replace('//', `//bob:${PASSWORD}@`) + `${path}?X-Amz-Signature=${SIGNATURE}&token=Tok3n-Value`;
+
+async function buildWith(line: string, extra: string[] = [], env?: Record<string, string>): Promise<Awaited<ReturnType<typeof runExecutor>>> {
+  const dir = await tempDir('add-remote-url');
+  await writeFile(join(dir, 'Dockerfile'), `FROM scratch\n${line}\n`);
+  return runExecutor(['--context', fixture('copy-rules', 'ctx'), '--dockerfile', join(dir, 'Dockerfile'), '--no-push', ...extra], { timeoutMs: 60_000, ...(env ? { env } : {}) });
+}
+
+test('a URL with a password and a signed query fails (404) without either in the output', async () => {
+  const r = await buildWith(`ADD ${secretUrl(srv, '/missing')} /x`);
+  expect(r.exitCode, r.stderr).toBe(6);
+  expect(r.stderr).toMatch(/:2: ADD failed: GET http:\/\/127\.0\.0\.1:\d+\/missing\?X-Amz-Signature=\*\*\*&token=\*\*\*: 404/);
+  for (const secret of [PASSWORD, SIGNATURE, 'Tok3n-Value']) expect(r.stdout + r.stderr).not.toContain(secret);
+});
+
+test('a URL with a password and a signed query whose server stalls fails (exit 6) without either in the output', async () => {
+  const sockets: Socket[] = [];
+  const stalled = createServer(() => undefined); // reads the request, never answers
+  stalled.on('connection', (s: Socket) => sockets.push(s));
+  onTestFinished(async () => {
+    for (const s of sockets) s.destroy();
+    await new Promise((ok) => stalled.close(ok));
+  });
+  await new Promise<void>((ok) => stalled.listen(0, '127.0.0.1', ok));
+  const origin = `http://127.0.0.1:${(stalled.address() as AddressInfo).port}`;
+  const r = await buildWith(`ADD ${secretUrl(origin, '/file')} /x`, ['--network-timeout', '1s']);
+  expect(r.exitCode, r.stderr).toBe(6);
+  expect(r.stderr).toContain(`ADD failed: GET ${origin}/file?X-Amz-Signature=***&token=***: no response within 1 s (4 attempts)`);
+  for (const secret of [PASSWORD, SIGNATURE, 'Tok3n-Value']) expect(r.stdout + r.stderr).not.toContain(secret);
+});
+
+test('ADD follows 10 redirects; over HTTPS, a redirect down to plain HTTP is refused (exit 6)', async () => {
+  const pki = await tempDir('add-remote-pki');
+  const ca = await makeCa(pki);
+  const cert = await issueCert(ca, pki, 'server', 'server');
+  const https = createHttpsServer({ cert: cert.certPem, key: cert.keyPem }, (req, res) => {
+    const path = new URL(req.url ?? '/', 'https://x').pathname;
+    if (path === '/up') res.writeHead(302, { location: '/up2' }).end(); // stays on HTTPS
+    else if (path === '/up2') res.writeHead(200).end(TOOL);
+    else if (path === '/down') res.writeHead(302, { location: `${srv}/files/tool.sh` }).end();
+    else res.writeHead(404).end();
+  });
+  onTestFinished(() => new Promise<void>((ok) => https.close(() => ok())));
+  await new Promise<void>((ok) => https.listen(0, '127.0.0.1', ok));
+  const origin = `https://127.0.0.1:${(https.address() as AddressInfo).port}`;
+  const trust = { NODE_EXTRA_CA_CERTS: ca.cert };
+
+  expect((await buildWith(`ADD ${srv}/chain/10 /x`)).exitCode).toBe(0);
+  const up = await buildWith(`ADD ${origin}/up /x`, [], trust);
+  expect(up.exitCode, up.stderr).toBe(0);
+  const down = await buildWith(`ADD ${origin}/down /x`, [], trust);
+  expect(down.exitCode, down.stderr).toBe(6);
+  expect(down.stderr).toContain(`:2: ADD failed: GET ${origin}/down: refused a redirect from HTTPS to plain HTTP (${srv}/files/tool.sh)`);
 });
