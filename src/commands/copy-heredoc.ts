@@ -9,7 +9,7 @@
 import { Readable } from 'node:stream';
 import { DockerfileError } from '../errors.js';
 import type { CopyInstruction, Heredoc } from '../dockerfile/instructions.js';
-import { lex } from '../dockerfile/shell-lex.js';
+import { lex, ShellExpansionError } from '../dockerfile/shell-lex.js';
 import { expansionEnv, type StageState } from './step.js';
 
 /** Escapes every quote the lexer would otherwise treat as quoting; escapes already there are kept as pairs. */
@@ -32,7 +32,9 @@ export function heredocContent(ins: CopyInstruction, state: StageState, doc: Her
   try {
     return lex(quotesAsText(doc.content), expansionEnv(state), { escape: '\\' }).result;
   } catch (err) {
-    throw new DockerfileError(`${ins.kind} <<${doc.name}: ${err instanceof Error ? err.message : String(err)}`, ins.at, { cause: err, source: ins.text });
+    // Only a malformed body is the Dockerfile's fault; anything else is a bug and stays one.
+    if (!(err instanceof ShellExpansionError)) throw err;
+    throw new DockerfileError(`${ins.kind} <<${doc.name}: ${err.message}`, ins.at, { cause: err, source: ins.text });
   }
 }
 

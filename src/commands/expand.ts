@@ -1,6 +1,10 @@
-/** Word expansion for handlers, turning the lexer's errors into Dockerfile errors at the instruction. */
+/**
+ * Word expansion for handlers, turning the lexer's errors into Dockerfile errors at the instruction.
+ * Only {@link ShellExpansionError} is the Dockerfile's fault; anything else is a bug and keeps its
+ * class, so the CLI reports it as one (exit 1 with its stack) instead of as a Dockerfile error.
+ */
 import { DockerfileError } from '../errors.js';
-import { expandWord, expandWords } from '../dockerfile/shell-lex.js';
+import { expandWord, expandWords, ShellExpansionError } from '../dockerfile/shell-lex.js';
 import type { Instruction } from '../dockerfile/instructions.js';
 import { expansionEnv, type StageState } from './step.js';
 
@@ -8,8 +12,8 @@ function wrap<T>(ins: Instruction, fn: () => T): T {
   try {
     return fn();
   } catch (err) {
-    if (err instanceof DockerfileError) throw err;
-    throw new DockerfileError(`${ins.kind}: ${err instanceof Error ? err.message : String(err)}`, ins.at, { cause: err, source: ins.text });
+    if (!(err instanceof ShellExpansionError)) throw err;
+    throw new DockerfileError(`${ins.kind}: ${err.message}`, ins.at, { cause: err, source: ins.text });
   }
 }
 

@@ -13,7 +13,7 @@
 import { healthcheckConfig, healthcheckHistory } from '../commands/healthcheck.js';
 import { runCommand } from '../commands/run-command.js';
 import type { StageState } from '../commands/step.js';
-import { lex } from '../dockerfile/shell-lex.js';
+import { lex, ShellExpansionError } from '../dockerfile/shell-lex.js';
 import type { Instruction } from '../dockerfile/instructions.js';
 
 /** Go's `%q` of a string (strconv.Quote), for `CMD %q` and `ENTRYPOINT %q`. */
@@ -36,7 +36,9 @@ function goQuoteList(list: readonly string[] | null | undefined): string {
 function literal(word: string, state: StageState): string {
   try {
     return lex(word, {}, { escape: state.escape, skipUnsetEnv: true }).result;
-  } catch {
+  } catch (err) {
+    // A word the lexer refuses is written as it is; a bug is not hidden behind that fallback.
+    if (!(err instanceof ShellExpansionError)) throw err;
     return word;
   }
 }
@@ -45,7 +47,8 @@ function words(list: readonly string[], state: StageState): string[] {
   return list.flatMap((w) => {
     try {
       return lex(w, {}, { escape: state.escape, skipUnsetEnv: true }).words;
-    } catch {
+    } catch (err) {
+      if (!(err instanceof ShellExpansionError)) throw err;
       return [w];
     }
   });

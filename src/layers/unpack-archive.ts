@@ -7,6 +7,7 @@ import type { Readable } from 'node:stream';
 import { BuildError, IntegrityError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { Rootfs } from '../rootfs/rootfs.js';
+import { TarFormatError } from './tar-entry.js';
 import { TarReader } from './tar-read.js';
 import { ArchiveWriter } from './unpack-archive-writer.js';
 
@@ -34,8 +35,12 @@ export async function unpackArchive(rootfs: Rootfs, destDir: string, tarStream: 
       await writer.apply(entry, reader.body());
     }
   } catch (err) {
+    // What the archive's bytes caused is an integrity error: a malformed tar, or the stream
+    // feeding it failing (corrupt compression, a decompressor refusing its input; the stream was
+    // destroyed with that error). Anything else is a bug and keeps its class.
+    const fromArchive = err instanceof TarFormatError || (err !== null && err === tarStream.errored);
     tarStream.destroy();
-    if (err instanceof BuildError || (err instanceof Error && err.name === 'AbortError')) throw err;
+    if (err instanceof BuildError || (err instanceof Error && err.name === 'AbortError') || !fromArchive) throw err;
     const why = err instanceof Error ? err.message : String(err);
     throw new IntegrityError(`ADD ${opts.archiveName}: not a valid (compressed) tar archive: ${why}`, { cause: err });
   }

@@ -5,7 +5,7 @@
  */
 import { DockerfileError } from '../errors.js';
 import type { ArgInstruction } from '../dockerfile/instructions.js';
-import { expandWord } from '../dockerfile/shell-lex.js';
+import { expandWord, ShellExpansionError } from '../dockerfile/shell-lex.js';
 
 export function globalArgValues(globalArgs: ArgInstruction[], buildArgs: ReadonlyMap<string, string>, escape: string): Map<string, string | undefined> {
   const values = new Map<string, string | undefined>();
@@ -18,7 +18,9 @@ export function globalArgValues(globalArgs: ArgInstruction[], buildArgs: Readonl
         try {
           values.set(a.name, expandWord(a.defaultValue, scope, escape));
         } catch (err) {
-          throw new DockerfileError(`ARG ${a.name}: ${err instanceof Error ? err.message : String(err)}`, ins.at, { source: ins.text });
+          // Only a malformed default is the Dockerfile's fault; anything else is a bug and stays one.
+          if (!(err instanceof ShellExpansionError)) throw err;
+          throw new DockerfileError(`ARG ${a.name}: ${err.message}`, ins.at, { source: ins.text });
         }
       } else {
         values.set(a.name, undefined);

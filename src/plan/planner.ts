@@ -5,7 +5,7 @@
  */
 import { DockerfileError, UsageError } from '../errors.js';
 import type { Instruction, ParsedDockerfile, Stage } from '../dockerfile/instructions.js';
-import { expandWord } from '../dockerfile/shell-lex.js';
+import { expandWord, ShellExpansionError } from '../dockerfile/shell-lex.js';
 import { parsePlatform, type Platform } from '../oci/platform.js';
 import { globalArgValues } from './build-args.js';
 import { platformArgs } from './platform-args.js';
@@ -86,7 +86,9 @@ function planStage(df: ParsedDockerfile, i: number, globals: Record<string, stri
     try {
       return expandWord(w, globals, df.escape);
     } catch (err) {
-      throw new DockerfileError(`FROM: ${err instanceof Error ? err.message : String(err)}`, from.at, { source: from.text });
+      // Only a malformed word is the Dockerfile's fault; anything else is a bug and stays one.
+      if (!(err instanceof ShellExpansionError)) throw err;
+      throw new DockerfileError(`FROM: ${err.message}`, from.at, { source: from.text });
     }
   };
   const image = expand(from.image);
