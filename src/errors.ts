@@ -103,9 +103,12 @@ export function errnoCode(err: unknown): string | undefined {
   return undefined;
 }
 
-/** Wraps a local filesystem failure into a {@link FilesystemError} saying what was being done; rethrows BuildErrors as they are. */
-export function fsError(doing: string, err: unknown): BuildError {
+/** Wraps a local filesystem failure into a {@link FilesystemError} saying what was being done; BuildErrors and bugs (no system error code) come back as they are. */
+export function fsError(doing: string, err: unknown): Error {
   if (err instanceof BuildError) return err;
+  // Only the operating system's refusals are the filesystem's fault; anything else is a bug and
+  // keeps its class, so that it reaches the CLI as exit 1 with its stack.
+  if (!isSystemError(err)) return err instanceof Error ? err : new Error(String(err));
   const code = errnoCode(err);
   const why =
     code === 'ENOSPC' ? 'no space left on device'
@@ -114,4 +117,10 @@ export function fsError(doing: string, err: unknown): BuildError {
     : code === 'ENOENT' ? 'no such file or directory'
     : err instanceof Error ? err.message : String(err);
   return new FilesystemError(`${doing}: ${why}`, { cause: err });
+}
+
+/** An error of the operating system (`ENOSPC`, `EACCES`, …) or of Node's fs layer (`ERR_FS_FILE_TOO_LARGE`…), as opposed to a bug. */
+export function isSystemError(err: unknown): boolean {
+  const code = errnoCode(err) ?? '';
+  return /^E[A-Z0-9]+$/.test(code) || code.startsWith('ERR_FS_');
 }

@@ -14,6 +14,7 @@ import { parseJsonArgs } from './json-args.js';
 import { splitInstruction } from './instruction-line.js';
 import { fail, type Where } from './located.js';
 import { lex } from './shell-lex.js';
+import { ShellExpansionError } from './shell-param.js';
 import type { SourceText } from './source-text.js';
 
 /** A heredoc opener on an instruction line, before its body is read. */
@@ -54,8 +55,10 @@ export function parseHeredocWord(word: string): HeredocHeader | undefined {
     // Quotes that lexing removed show that part of the delimiter was quoted.
     const withQuotes = lex(delimiter, {}, { skipUnsetEnv: true, rawQuotes: true }).result;
     return { name, expand: countQuotes(withQuotes) === countQuotes(plain.result), chomp: match[1] === '-' };
-  } catch {
-    return undefined;
+  } catch (err) {
+    // A delimiter the lexer rejects opens no heredoc; a bug in the lexer stays a bug.
+    if (err instanceof ShellExpansionError) return undefined;
+    throw err;
   }
 }
 
@@ -66,8 +69,9 @@ export function heredocOpeners(text: string): HeredocHeader[] {
   try {
     // Docker reads the line with `\` as the escape character whatever the escape directive.
     words = lex(text, {}, { rawQuotes: true, rawEscapes: true, skipUnsetEnv: true }).words;
-  } catch {
-    return []; // unbalanced quotes: no heredoc
+  } catch (err) {
+    if (err instanceof ShellExpansionError) return []; // unbalanced quotes: no heredoc
+    throw err;
   }
   return words.map(parseHeredocWord).filter((h): h is HeredocHeader => h !== undefined);
 }

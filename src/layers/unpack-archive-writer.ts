@@ -9,7 +9,7 @@
  */
 import { chmod, lchown, link, lstat, lutimes, mkdir, open, rm, symlink } from '../rootfs/host-fs.js';
 import { dirname } from 'node:path';
-import { errnoCode, fsError, IntegrityError } from '../errors.js';
+import { errnoCode, fsError, IntegrityError, isSystemError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { imagePathOfEntryName } from '../rootfs/image-path.js';
 import { DeferredTimes } from '../rootfs/pinned-path.js';
@@ -162,7 +162,7 @@ export class ArchiveWriter {
     } catch (err) {
       // Only the OS's own errors (ENOSPC, EACCES…) are about the filesystem; anything else came
       // from the tar stream feeding the body and is left for unpackArchive to report.
-      throw /^E[A-Z0-9]+$/.test(errnoCode(err) ?? '') ? fsError(`ADD ${this.opts.archiveName}: ${doing}`, err) : err;
+      throw isSystemError(err) ? fsError(`ADD ${this.opts.archiveName}: ${doing}`, err) : err;
     }
   }
 }
