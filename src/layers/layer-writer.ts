@@ -70,6 +70,7 @@ export class LayerWriter {
   ) {
     this.resolver = new CachedResolver(rootfs, { strict: true });
     this.whiteouts = new LayerWhiteouts(
+      rootfs.root,
       (host) => {
         this.forget();
         opts.liveIndex?.removeTree(rootfs.imagePathOf(host));
@@ -100,7 +101,12 @@ export class LayerWriter {
     switch (e.type) {
       case 'directory':
         this.fs(`extracting ${imagePath}`, () => {
-          this.create(host, true, () => mkdirSync(host, 0o700));
+          // Not made when a directory was there already (merged: it may hold lower content).
+          const made: boolean | undefined = this.create(host, true, () => {
+            mkdirSync(host, 0o700);
+            return true;
+          });
+          if (made) this.whiteouts.created(host);
           this.setMeta(host, e, 'dir');
           this.note(host, e);
         });
@@ -124,7 +130,7 @@ export class LayerWriter {
         await this.special(host, imagePath, e);
         return;
     }
-    this.whiteouts.markWritten(host, this.rootfs.root);
+    this.whiteouts.markWritten(host);
   }
 
   /** Sets the deferred directory mtimes and extended attributes; call once after the last entry. */
@@ -221,7 +227,7 @@ export class LayerWriter {
     }
     this.fs(`creating ${what} ${imagePath}`, () => this.setMeta(host, e, 'file'));
     this.note(host, e);
-    this.whiteouts.markWritten(host, this.rootfs.root);
+    this.whiteouts.markWritten(host);
   }
 
   private async whiteout(imagePath: string, base: string, name: string): Promise<void> {
@@ -252,6 +258,7 @@ export class LayerWriter {
     if (this.knownDirs.has(parent)) return;
     const first = mkdirSync(parent, { recursive: true });
     this.knownDirs.add(parent);
+    if (first !== undefined) this.whiteouts.created(first);
     // Directories made for the entry (no entry of their own) are part of the rootfs too.
     if (first !== undefined && this.opts.liveIndex) {
       for (let d = parent; d.length >= first.length; d = dirname(d)) this.note(d);
