@@ -9,6 +9,7 @@ import { createHash } from 'node:crypto';
 import { readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, test } from 'vitest';
+import { pushBusybox } from '../../support/busybox.js';
 import { runExecutor, tempDir, type ExecutorResult } from '../../support/executor.js';
 import { rawTar, treeFingerprint } from '../../support/hostile-tars.js';
 import { pushLayers } from '../../support/layer-images.js';
@@ -79,6 +80,17 @@ test('a wrong diff_id is caught for COPY --from=<image> too', async () => {
   const r = await build(`FROM scratch\nCOPY --from=${base} /a /a\n`, ['--no-push']);
   expect(r.exitCode, r.stderr).toBe(5);
   expect(r.stderr).toMatch(/layer 1\/1 .*diff_id/);
+  await s.unchanged();
+});
+
+test('a wrong diff_id is caught for RUN --mount=from=<image> too, before the step runs', async () => {
+  const s = await sentinel();
+  const busybox = await pushBusybox(reg, 'integrity/busybox');
+  const layer = await fileLayer('a', 'data\n');
+  const base = await pushLayers(reg, 'integrity/mount-from', 'v1', [layer], { diffIds: [WRONG] });
+  const r = await build(`FROM ${busybox.ref}\nRUN --mount=from=${base},target=/m cp /m/a /a && echo ran > ${s.dir}/ran\n`, ['--no-push']);
+  expect(r.exitCode, r.stderr).toBe(5);
+  expect(r.stderr).toMatch(/layer 1\/1 .*diff_id mismatch/);
   await s.unchanged();
 });
 
