@@ -14,6 +14,7 @@ import { runExecutor, tempDir, type ExecutorResult } from '../../support/executo
 import { rawTar, treeFingerprint } from '../../support/hostile-tars.js';
 import { pushLayers } from '../../support/layer-images.js';
 import { startRegistry, type TestRegistry } from '../../support/registry.js';
+import { run } from '../../support/run.js';
 import { tarOf } from '../../support/tar-fixture.js';
 
 let reg: TestRegistry;
@@ -137,6 +138,26 @@ test.each(hostileEntries)('%s fails the build with exit 5 naming the layer and t
   expect(line).toMatch(/layer 1\/1 \(sha256:[0-9a-f]{64}\)/);
   expect(line).toContain(entry);
   expect(r.kanikoLeft).toEqual([]);
+  await s.unchanged();
+});
+
+test('a layer that meets a full disk is the host’s problem: exit 7, not 5', async () => {
+  const s = await sentinel();
+  const base = await pushLayers(reg, 'integrity/big', 'v1', [await tarOf([{ name: 'big', content: 'x'.repeat(4 << 20) }])]);
+  // A 1 MiB tmpfs as --kaniko-dir: the rootfs lives there, so extraction meets ENOSPC.
+  const small = await tempDir('integrity-small');
+  const ctx = await tempDir('integrity-ctx');
+  await writeFile(join(ctx, 'Dockerfile'), `FROM ${base}\nLABEL x=1\n`);
+  await run('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', small]);
+  let r: ExecutorResult;
+  try {
+    r = await runExecutor(['--context', ctx, '--no-push', '--insecure-pull', '--kaniko-dir', small], { timeoutMs: 30_000 });
+  } finally {
+    await run('umount', [small]);
+  }
+  expect(r.exitCode, r.stderr).not.toBeNull();
+  expect(r.exitCode, r.stderr).toBe(7);
+  expect(r.stderr).toMatch(/no space left on device/);
   await s.unchanged();
 });
 
