@@ -1,29 +1,44 @@
 /**
  * Brings a stage's base image into its rootfs: each layer is pulled into the blob store
- * (streamed and verified against its digest), then decompressed and extracted from there. The
- * returned image's layers read from the store, so sinks never download a base layer twice.
+ * (streamed and verified against its digest), then decompressed, checked against its diff_id
+ * and extracted from there, in one pass. The returned image's layers read from the store, so
+ * sinks never download a base layer twice.
  */
 import type { BlobStore } from '../cache/blob-store.js';
+import { IntegrityError } from '../errors.js';
 import { extractLayer, type ExtractOptions } from '../layers/extract.js';
 import type { Logger } from '../log.js';
+import { isDigest } from '../oci/digest.js';
 import type { Image, Layer } from '../oci/image.js';
 import type { Rootfs } from '../rootfs/rootfs.js';
 
 /** Host helpers and content identities for extraction (see `layers/stage-layers.ts` `extraction`). */
-export type ExtractionHelpers = Omit<ExtractOptions, 'layerName' | 'logger' | 'signal'>;
+export type ExtractionHelpers = Omit<ExtractOptions, 'layerName' | 'logger' | 'signal' | 'diffId'>;
 
-export async function unpackBase(image: Image, rootfs: Rootfs, store: BlobStore, logger: Logger, signal: AbortSignal, helpers: ExtractionHelpers = {}): Promise<Image> {
+/**
+ * Pulls and extracts `image` (named `imageName` in messages: its reference, or the stage it
+ * comes from) into `rootfs`. Every extraction checks the layer against the config's diff_id,
+ * also when the blob was already in the store (fetched for another stage or another image
+ * whose config may tell the truth where this one lies); hashing costs far less than the
+ * decompression it rides along with.
+ */
+export async function unpackBase(image: Image, imageName: string, rootfs: Rootfs, store: BlobStore, logger: Logger, signal: AbortSignal, helpers: ExtractionHelpers = {}): Promise<Image> {
+  // Sources refuse a config whose diff_ids do not pair with the layers (image/registry-source.ts).
+  const diffIds = image.config.rootfs.diff_ids;
   const layers: Layer[] = [];
   for (const [i, layer] of image.layers.entries()) {
     const { digest, size } = layer.descriptor;
-    const name = `layer ${i + 1}/${image.layers.length} (${digest})`;
+    const name = `layer ${i + 1}/${image.layers.length} (${digest}) of ${imageName}`;
     // One download per blob, however many concurrent stages start from the same base.
     await store.fetch({ digest, size }, () => {
       logger.info(`pulling ${name}`, { size });
       return layer.open(signal);
     }, name, signal);
     logger.debug(`extracting ${name}`);
-    await extractLayer(rootfs, store.open(digest), { ...helpers, layerName: name, logger, signal });
+    // The config's own diff_id: it is what the new image's config repeats.
+    const diffId = diffIds[i];
+    if (diffId === undefined || !isDigest(diffId)) throw new IntegrityError(`${name}: the config's diff_id ${JSON.stringify(diffId)} is not a sha256 digest`);
+    await extractLayer(rootfs, store.open(digest), { ...helpers, layerName: name, logger, signal, diffId });
     layers.push({ ...layer, open: async () => store.open(digest) });
   }
   return { ...image, layers };

@@ -2,7 +2,8 @@
  * One build, end to end: Dockerfile → base image → rootfs → steps → layers → image → sinks.
  * Everything it needs comes from the BuildEnv; its scratch directory is removed when it ends.
  */
-import { mkdir, mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { rmSync } from 'node:fs';
+import { mkdir, mkdtemp, readFile, stat } from 'node:fs/promises';
 import { isAbsolute, join, resolve } from 'node:path';
 import { clearRootfs } from '../rootfs/clear.js';
 import { Rootfs } from '../rootfs/rootfs.js';
@@ -101,7 +102,10 @@ export async function build(env: BuildEnv): Promise<BuildResult> {
     return { digest, pushed };
   } finally {
     await clients.close();
-    await rm(work, { recursive: true, force: true });
+    // Synchronously, on purpose: fs.promises.rm starts an unlink for every entry of a directory
+    // at once, which held 400 MB for a rootfs of 200,000 files (issue 11, finding 8); rmSync
+    // walks depth-first in constant memory, and nothing else runs at this point.
+    rmSync(work, { recursive: true, force: true });
     // Kaniko's --cleanup: a container that builds again starts from its own files only.
     if (inPlaceStage && o.cleanup) {
       const removed = clearRootfs(new Rootfs('/'), inPlaceStage.keep);

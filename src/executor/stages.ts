@@ -95,7 +95,7 @@ class ImageCache {
       got = (async () => {
         const rootfs = new Rootfs(join(this.ctx.work, `image-${this.rootfses.size}`));
         await mkdir(rootfs.root, { mode: 0o755 });
-        await unpackBase(await this.image(ref, platform, at, source), rootfs, this.ctx.store, this.ctx.env.logger, this.ctx.env.signal, this.ctx.layerTools);
+        await unpackBase(await this.image(ref, platform, at, source), ref, rootfs, this.ctx.store, this.ctx.env.logger, this.ctx.env.signal, this.ctx.layerTools);
         return rootfs;
       })();
       this.rootfses.set(key, got);
@@ -119,6 +119,7 @@ async function buildOne(ps: PlannedStage, isTarget: boolean, ctx: StagesContext,
   const { env, df } = ctx;
   const from = ps.stage.from;
   let base: Image;
+  const baseName = ps.base.kind === 'image' ? ps.base.ref : ps.base.kind === 'stage' ? `stage ${ps.base.index}` : 'scratch';
   if (ps.base.kind === 'scratch') base = scratchImage(ps.platform);
   else if (ps.base.kind === 'image') base = await cache.image(ps.base.ref, ps.platform, from.at, from.text);
   else {
@@ -126,7 +127,7 @@ async function buildOne(ps: PlannedStage, isTarget: boolean, ctx: StagesContext,
     if (!earlier) throw new Error(`stage ${ps.base.index} was not built before stage ${ps.stage.index}`);
     base = (await earlier).image;
   }
-  env.logger.info(`building stage ${ps.stage.index}${from.stageName ? ` (${from.stageName})` : ''} FROM ${ps.base.kind === 'image' ? ps.base.ref : ps.base.kind === 'stage' ? `stage ${ps.base.index}` : 'scratch'}`);
+  env.logger.info(`building stage ${ps.stage.index}${from.stageName ? ` (${from.stageName})` : ''} FROM ${baseName}`);
   const uploads = isTarget ? eagerUploads(env, ctx.clients.push) : undefined;
   const inPlace = isTarget ? ctx.inPlace : undefined;
   const rootfs = inPlace ? await inPlaceRootfs(inPlace.keep, ctx, cache) : new Rootfs(join(ctx.work, `stage-${ps.stage.index}`));
@@ -137,7 +138,7 @@ async function buildOne(ps: PlannedStage, isTarget: boolean, ctx: StagesContext,
     ...(inPlace ? { keep: inPlace.keep } : {}),
     ...(isTarget && uploads ? { upload: uploads } : {}),
   });
-  base = await unpackBase(base, rootfs, ctx.store, env.logger, env.signal, layers.extraction);
+  base = await unpackBase(base, baseName, rootfs, ctx.store, env.logger, env.signal, layers.extraction);
   await layers.start();
   // A base's ONBUILD triggers run first, then leave the config (BuildKit initOnBuildTriggers).
   const triggers = onbuildTriggers(base.config.config?.OnBuild, from.at, from.text);

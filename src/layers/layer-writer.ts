@@ -13,7 +13,7 @@ import type { Stats } from 'node:fs';
 import { closeSync, constants, fchmodSync, fchownSync, fstatSync, futimesSync, writeSync } from 'node:fs';
 import { chmodSync, lchownSync, linkSync, lstatSync, lutimesSync, mkdirSync, openSync, readlinkSync, symlinkSync } from '../rootfs/host-fs.js';
 import { dirname } from 'node:path';
-import { BuildError, errnoCode, fsError, IntegrityError } from '../errors.js';
+import { BuildError, errnoCode, fsError, IntegrityError, isSystemError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { printableName } from '../oci/file-names.js';
 import { baseName, imagePathOfEntryName } from '../rootfs/image-path.js';
@@ -52,11 +52,6 @@ export interface LayerWriterOptions {
 const SPECIAL: Partial<Record<string, SpecialKind>> = { fifo: 'fifo', 'character-device': 'char', 'block-device': 'block' };
 const CREATE_FILE = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL;
 
-/** Errors the OS raised (ENOSPC, EACCES, …), as opposed to a broken tar stream feeding us. */
-function isSystemError(err: unknown): boolean {
-  return /^E[A-Z0-9]+$/.test(errnoCode(err) ?? '');
-}
-
 /** The state of one layer's extraction: what it wrote (whiteouts must spare it) and what is left to do at the end. */
 export class LayerWriter {
   /** Directory mtimes, set after all entries since adding an entry changes its directory's mtime. */
@@ -73,6 +68,7 @@ export class LayerWriter {
   ) {
     this.resolver = new CachedResolver(rootfs, { strict: true });
     this.whiteouts = new LayerWhiteouts(
+      rootfs.root,
       (host) => {
         this.forget();
         opts.liveIndex?.removeTree(rootfs.imagePathOf(host));
@@ -103,7 +99,12 @@ export class LayerWriter {
     switch (e.type) {
       case 'directory':
         this.fs(`extracting ${imagePath}`, () => {
-          this.create(host, true, () => mkdirSync(host, 0o700));
+          // Not made when a directory was there already (merged: it may hold lower content).
+          const made: boolean | undefined = this.create(host, true, () => {
+            mkdirSync(host, 0o700);
+            return true;
+          });
+          if (made) this.whiteouts.created(host);
           this.setMeta(host, e, 'dir');
           this.note(host, e);
         });
@@ -127,7 +128,7 @@ export class LayerWriter {
         await this.special(host, imagePath, e);
         return;
     }
-    this.whiteouts.markWritten(host, this.rootfs.root);
+    this.whiteouts.markWritten(host);
   }
 
   /** Sets the deferred directory mtimes and extended attributes; call once after the last entry. */
@@ -220,7 +221,7 @@ export class LayerWriter {
     }
     this.fs(`creating ${what} ${imagePath}`, () => this.setMeta(host, e, 'file'));
     this.note(host, e);
-    this.whiteouts.markWritten(host, this.rootfs.root);
+    this.whiteouts.markWritten(host);
   }
 
   private async whiteout(imagePath: string, base: string, name: string): Promise<void> {
@@ -251,6 +252,7 @@ export class LayerWriter {
     if (this.knownDirs.has(parent)) return;
     const first = mkdirSync(parent, { recursive: true });
     this.knownDirs.add(parent);
+    if (first !== undefined) this.whiteouts.created(first);
     // Directories made for the entry (no entry of their own) are part of the rootfs too.
     if (first !== undefined && this.opts.liveIndex) {
       for (let d = parent; d.length >= first.length; d = dirname(d)) this.note(d);

@@ -42,6 +42,7 @@ export const lutimesSync = onePath(fs.lutimesSync);
 export const openSync = onePath(fs.openSync);
 export const rmSync = onePath(fs.rmSync);
 export const rmdirSync = onePath(fs.rmdirSync);
+export const opendirSync = onePath(fs.opendirSync);
 export const unlinkSync = onePath(fs.unlinkSync);
 export const linkSync = twoPaths(fs.linkSync);
 export const symlinkSync = twoPaths(fs.symlinkSync);

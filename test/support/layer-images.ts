@@ -25,12 +25,18 @@ async function putBlob(reg: TestRegistry, repo: string, blob: Buffer): Promise<s
   return digest;
 }
 
+/** Options of {@link pushLayers}. */
+export interface PushLayersOptions {
+  /** The config's `rootfs.diff_ids` as given (a lie about the layers), instead of their real sha256s. */
+  diffIds?: string[];
+}
+
 /**
  * Pushes an image whose layers are `layers` (uncompressed tars, gzipped here) as
  * `repo:tag`; returns the reference. `raw: true` keeps a layer's bytes exactly as given
  * (an uncompressed or deliberately broken blob).
  */
-export async function pushLayers(reg: TestRegistry, repo: string, tag: string, layers: (Buffer | { raw: Buffer })[]): Promise<string> {
+export async function pushLayers(reg: TestRegistry, repo: string, tag: string, layers: (Buffer | { raw: Buffer })[], opts: PushLayersOptions = {}): Promise<string> {
   const blobs = layers.map((l) => (Buffer.isBuffer(l) ? { tar: l, blob: gzipSync(l) } : { tar: l.raw, blob: l.raw }));
   const descriptors = [];
   for (const b of blobs) {
@@ -42,7 +48,7 @@ export async function pushLayers(reg: TestRegistry, repo: string, tag: string, l
     architecture: ARCH[process.arch] ?? process.arch,
     os: 'linux',
     config: { Env: ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'] },
-    rootfs: { type: 'layers', diff_ids: blobs.map((b) => sha256(b.tar)) },
+    rootfs: { type: 'layers', diff_ids: opts.diffIds ?? blobs.map((b) => sha256(b.tar)) },
     history: blobs.map(() => ({ created: '1970-01-01T00:00:00Z', created_by: 'kiln test harness: layer-images' })),
   }));
   const configDigest = await putBlob(reg, repo, config);
