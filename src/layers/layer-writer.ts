@@ -13,7 +13,7 @@ import type { Stats } from 'node:fs';
 import { closeSync, constants, fchmodSync, fchownSync, fstatSync, futimesSync, writeSync } from 'node:fs';
 import { chmodSync, lchownSync, linkSync, lstatSync, lutimesSync, mkdirSync, openSync, readlinkSync, symlinkSync } from '../rootfs/host-fs.js';
 import { dirname } from 'node:path';
-import { BuildError, errnoCode, fsError, IntegrityError, isSystemError } from '../errors.js';
+import { BuildError, errnoCode, FilesystemError, fsError, IntegrityError, isSystemError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { printableName } from '../oci/file-names.js';
 import { baseName, imagePathOfEntryName } from '../rootfs/image-path.js';
@@ -212,8 +212,9 @@ export class LayerWriter {
     try {
       made = await make(host, kind, { major: e.devmajor, minor: e.devminor });
     } catch (err) {
-      // Whatever the hook throws is about the local system, never about the layer.
-      throw err instanceof BuildError ? err : fsError(`layer ${this.opts.layerName}: creating ${what} ${imagePath}`, err);
+      // Whatever the hook (a host program) throws is about the local system, never about the layer.
+      if (err instanceof BuildError) throw err;
+      throw new FilesystemError(`layer ${this.opts.layerName}: creating ${what} ${imagePath}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
     }
     if (made === 'not-permitted') {
       this.opts.logger.warn(`skipping ${what} ${imagePath} in layer ${this.opts.layerName}: creating device nodes is not permitted here`);
