@@ -6,7 +6,7 @@
 import type { SourceLocation } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { ContainerConfig } from '../oci/schemas.js';
-import type { Change } from '../snapshot/diff.js';
+import type { Change } from '../rootfs/change.js';
 
 /** The evolving state of a stage while its instructions run. */
 export interface StageState {

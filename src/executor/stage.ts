@@ -26,7 +26,7 @@ import { PROXY_ARGS } from '../plan/platform-args.js';
 import { DEFAULT_RETRIES } from '../registry/client.js';
 import { redactUrls } from '../registry/redact.js';
 import { realSleep } from '../registry/retry.js';
-import type { StageLayers } from '../layers/stage-layers.js';
+import type { StageLayers } from './stage-layers.js';
 import type { Layer } from '../oci/image.js';
 import type { HistoryEntry } from '../oci/schemas.js';
 import type { Rootfs } from '../rootfs/rootfs.js';

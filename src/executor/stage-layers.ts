@@ -12,14 +12,15 @@ import type { Logger } from '../log.js';
 import type { Layer } from '../oci/image.js';
 import { ignored } from '../rootfs/list-dir.js';
 import type { Rootfs } from '../rootfs/rootfs.js';
+import type { Change } from '../rootfs/change.js';
+import { factsOf } from '../rootfs/file-facts.js';
 import { ContentCache } from '../snapshot/content-cache.js';
-import { factsOf } from '../snapshot/file-index.js';
 import { LiveIndex } from '../snapshot/live-index.js';
-import type { Change, SnapshotMode } from '../snapshot/diff.js';
+import type { SnapshotMode } from '../snapshot/diff.js';
 import { createSnapshotter, type PendingSnapshot, type Snapshotter } from '../snapshot/snapshotter.js';
-import { buildLayer, type LayerCompression, type LayerUpload } from './build-layer.js';
-import type { ExtractOptions } from './extract.js';
-import type { LayerTools } from './tools.js';
+import { buildLayer, type LayerCompression, type LayerUpload } from '../layers/build-layer.js';
+import type { ExtractOptions } from '../layers/extract.js';
+import type { LayerTools } from '../layers/tools.js';
 
 /** The layer flags of a build, as BuildOptions carries them. */
 export interface LayerSettings {
@@ -120,7 +121,7 @@ export function createStageLayers(o: StageLayersOptions): StageLayers {
       ...(o.tools.zstd ? { zstd: o.tools.zstd } : {}),
       ...(contentCache ? { contentCache } : {}),
       ...(keep.length > 0 ? { ignore: keep } : {}),
-      liveIndex,
+      observer: liveIndex,
     },
     async start() {
       const index = liveIndex.take();
