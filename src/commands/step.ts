@@ -25,6 +25,11 @@ export interface StepResult {
   state: StageState;
   /** Filesystem changes; empty for metadata-only instructions. */
   changes: Change[];
+  /**
+   * The changes were found by a snapshot (RUN), not named by the step: the snapshotter's kept
+   * index already knows them and need not be told (executor/stage-layers.ts).
+   */
+  fromSnapshot?: boolean;
 }
 
 /** Docker's default shell for shell-form RUN/CMD/ENTRYPOINT on Linux. */

@@ -38,10 +38,7 @@ export interface LayerWriterOptions {
   xattrs?: XattrTool;
   /** `--snapshot-mode=full`: the content identity of every file written is recorded here. */
   contentCache?: ContentIdentities;
-  /**
-   * Told the facts of every path written and every subtree removed (a `snapshot/` live index:
-   * the stage's first snapshot starts from it). Without it, no lstat is spent on reporting.
-   */
+  /** Told the facts of every path written and every subtree removed (the stage's first snapshot starts from them). */
   observer?: ExtractionObserver;
   /**
    * Image paths left alone (an in-place build's mount points, Kiln's own directory,
