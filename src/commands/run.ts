@@ -29,8 +29,11 @@ export interface RunDeps extends StepIO {
   runner: ProcessRunner;
   /** Where the step's output goes while it runs (the build's stdout). */
   output: (chunk: Buffer) => void;
-  /** Finds what the command changed in the rootfs. */
-  snapshotter: Snapshotter;
+  /**
+   * Finds what the command changed in the rootfs. None under `--single-snapshot`: the stage
+   * takes its one snapshot at its end, and a RUN reports no changes of its own.
+   */
+  snapshotter: Snapshotter | undefined;
   /** Docker's predefined proxy ARGs given with --build-arg: in RUN's environment without an ARG line. */
   proxyArgs: ReadonlyMap<string, string>;
   /** What `RUN --mount` needs from the build: context, other stages, cache dir, secrets. */
@@ -126,7 +129,7 @@ export async function run(ins: RunInstruction, state: StageState, deps: RunDeps)
   // BuildKit creates a missing working directory for RUN; it becomes part of this step's layer.
   await mkdirAll(deps.rootfs, cwd);
 
-  const snapshot = await deps.snapshotter.begin();
+  const snapshot = await deps.snapshotter?.begin();
   const mounts = await prepareMountPoints(deps.rootfs);
   const tail = new OutputTail(40, 8192);
   let result;
@@ -169,5 +172,5 @@ export async function run(ins: RunInstruction, state: StageState, deps: RunDeps)
     const hint = deps.runner.mode === 'chroot' ? { hint: CHROOT_FAILURE_HINT } : undefined;
     throw new StepError(`RUN ${display}: the command ${status}` + (output ? `\n--- last output ---\n${output}` : ''), ins.at, hint);
   }
-  return { state, changes: await snapshot.end() };
+  return { state, changes: snapshot ? await snapshot.end() : [], fromSnapshot: true };
 }

@@ -6,7 +6,7 @@
 import type { SourceLocation } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { ContainerConfig } from '../oci/schemas.js';
-import type { Change } from '../snapshot/diff.js';
+import type { Change } from '../rootfs/change.js';
 
 /** The evolving state of a stage while its instructions run. */
 export interface StageState {
@@ -25,6 +25,11 @@ export interface StepResult {
   state: StageState;
   /** Filesystem changes; empty for metadata-only instructions. */
   changes: Change[];
+  /**
+   * The changes were found by a snapshot (RUN), not named by the step: the snapshotter's kept
+   * index already knows them and need not be told (executor/stage-layers.ts).
+   */
+  fromSnapshot?: boolean;
 }
 
 /** Docker's default shell for shell-form RUN/CMD/ENTRYPOINT on Linux. */

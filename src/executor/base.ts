@@ -12,7 +12,7 @@ import { isDigest } from '../oci/digest.js';
 import type { Image, Layer } from '../oci/image.js';
 import type { Rootfs } from '../rootfs/rootfs.js';
 
-/** Host helpers and content identities for extraction (see `layers/stage-layers.ts` `extraction`). */
+/** Host helpers and content identities for extraction (see `executor/stage-layers.ts` `extraction`). */
 export type ExtractionHelpers = Omit<ExtractOptions, 'layerName' | 'logger' | 'signal' | 'diffId'>;
 
 /**

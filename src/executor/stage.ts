@@ -26,7 +26,7 @@ import { PROXY_ARGS } from '../plan/platform-args.js';
 import { DEFAULT_RETRIES } from '../registry/client.js';
 import { redactUrls } from '../registry/redact.js';
 import { realSleep } from '../registry/retry.js';
-import type { StageLayers } from '../layers/stage-layers.js';
+import type { StageLayers } from './stage-layers.js';
 import type { Layer } from '../oci/image.js';
 import type { HistoryEntry } from '../oci/schemas.js';
 import type { Rootfs } from '../rootfs/rootfs.js';
@@ -44,7 +44,8 @@ export interface StageDeps {
   contextDir: string;
   /** The build context's `.dockerignore` patterns, which COPY and ADD honour. */
   dockerignore: Dockerignore;
-  snapshotter: Snapshotter;
+  /** RUN's snapshotter; none under --single-snapshot (see {@link StageLayers.snapshotter}). */
+  snapshotter: Snapshotter | undefined;
   /** Turns each step's changes into a layer, per the layer flags (--single-snapshot: one at the end). */
   layers: StageLayers;
   /** The process runner, chosen on first use (a build without RUN never probes). */
@@ -118,7 +119,7 @@ export async function runStage(stage: Stage, initial: StageState, deps: StageDep
     const before = state;
     const result = await dispatch(ins, state, deps);
     state = result.state;
-    const layer = await deps.layers.step(result.changes);
+    const layer = await deps.layers.step(result);
     if (layer) {
       layers.push(layer);
       deps.env.logger.debug('layer added', { digest: layer.descriptor.digest, size: layer.descriptor.size });

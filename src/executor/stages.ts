@@ -25,7 +25,7 @@ import { clearRootfs } from '../rootfs/clear.js';
 import { detectContainer } from '../rootfs/container.js';
 import { readContainerFacts } from '../rootfs/host-facts.js';
 import { Rootfs } from '../rootfs/rootfs.js';
-import { createStageLayers } from '../layers/stage-layers.js';
+import { createStageLayers } from './stage-layers.js';
 import type { LayerTools } from '../layers/tools.js';
 import { unpackBase } from './base.js';
 import type { BuildEnv } from './build-env.js';

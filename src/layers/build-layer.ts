@@ -10,7 +10,7 @@ import { MediaType } from '../oci/media-types.js';
 import type { Digest } from '../oci/digest.js';
 import type { Layer, LayerOrigin } from '../oci/image.js';
 import type { Rootfs } from '../rootfs/rootfs.js';
-import type { Change } from '../snapshot/diff.js';
+import type { Change } from '../rootfs/change.js';
 import { HashTap } from '../stream/hash.js';
 import { parallelGzip } from '../stream/parallel-gzip.js';
 import { SideCopy } from '../stream/side-copy.js';

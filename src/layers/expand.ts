@@ -5,7 +5,7 @@
 import { comparePaths } from '../rootfs/image-path.js';
 import type { Rootfs } from '../rootfs/rootfs.js';
 import { walk } from '../rootfs/walk.js';
-import type { Change } from '../snapshot/diff.js';
+import type { Change } from '../rootfs/change.js';
 
 /**
  * Upsert changes for every path under each given image path (the path itself and, for

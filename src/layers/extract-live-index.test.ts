@@ -8,7 +8,8 @@ import { tarOf, type TarEntry as Entry } from '../../test/support/tar-fixture.js
 import { afterEach, expect, test } from 'vitest';
 import { silentLogger } from '../log.js';
 import { Rootfs } from '../rootfs/rootfs.js';
-import { indexRootfs, type FileFacts, type FileIndex } from '../snapshot/file-index.js';
+import type { FileFacts } from '../rootfs/file-facts.js';
+import { indexRootfs, type FileIndex } from '../snapshot/file-index.js';
 import { LiveIndex } from '../snapshot/live-index.js';
 import { extractLayer } from './extract.js';
 
@@ -33,7 +34,7 @@ test('the live index of extracted layers equals a scan of the result: whiteouts,
   const live = new LiveIndex();
   const layer = async (entries: Entry[]): Promise<void> => {
     await extractLayer(rootfs, Readable.from([await tarOf(entries)]), {
-      layerName: 'L', logger: silentLogger, liveIndex: live,
+      layerName: 'L', logger: silentLogger, observer: live,
       mknod: async (host) => void (await promisify(execFile)('mkfifo', [host])),
     });
   };
@@ -71,7 +72,7 @@ test('a scan and the live index agree after a layer that removes the whole tree 
   await mkdir(join(root, 'unused'));
   const rootfs = new Rootfs(root);
   const live = new LiveIndex();
-  const apply = async (entries: Entry[]): Promise<void> => extractLayer(rootfs, Readable.from([await tarOf(entries)]), { layerName: 'L', logger: silentLogger, liveIndex: live });
+  const apply = async (entries: Entry[]): Promise<void> => extractLayer(rootfs, Readable.from([await tarOf(entries)]), { layerName: 'L', logger: silentLogger, observer: live });
   await apply([{ name: 'a/b/c', content: '1' }, { name: 'a/b/d', content: '2' }]);
   await apply([{ name: 'a/b/c', content: 'again' }, { name: 'a/.wh.b' }, { name: 'a/b/e', content: '3' }]);
   const scanned = await indexRootfs(rootfs, {});

@@ -19,9 +19,8 @@ import { printableName } from '../oci/file-names.js';
 import { baseName, imagePathOfEntryName } from '../rootfs/image-path.js';
 import { DeferredTimes, pinStats } from '../rootfs/pinned-path.js';
 import { CachedResolver, UnsafePathError, type Rootfs } from '../rootfs/rootfs.js';
-import { contentHasher, contentIdentity, type ContentCache } from '../snapshot/content-cache.js';
-import { factsOf } from '../snapshot/file-index.js';
-import type { LiveIndex } from '../snapshot/live-index.js';
+import type { ContentIdentities, ExtractionObserver } from '../rootfs/change.js';
+import { contentHasher, contentIdentity, factsOf } from '../rootfs/file-facts.js';
 import { keepingRemover, keptByName, keptEntryReason } from './layer-keep.js';
 import { LayerWhiteouts, WHITEOUT_PREFIX, whiteoutOf } from './layer-whiteouts.js';
 import { PendingXattrs } from './layer-xattrs.js';
@@ -38,9 +37,9 @@ export interface LayerWriterOptions {
   /** Without it, extended attributes are not applied (with a warning). */
   xattrs?: XattrTool;
   /** `--snapshot-mode=full`: the content identity of every file written is recorded here. */
-  contentCache?: ContentCache;
-  /** The facts of every path written (and the removals) are recorded here: the stage's first snapshot starts from it. */
-  liveIndex?: LiveIndex;
+  contentCache?: ContentIdentities;
+  /** Told the facts of every path written and every subtree removed (the stage's first snapshot starts from them). */
+  observer?: ExtractionObserver;
   /**
    * Image paths left alone (an in-place build's mount points, Kiln's own directory,
    * `--ignore-path`s): entries at or below them are skipped, and whiteouts and replaced paths
@@ -71,7 +70,7 @@ export class LayerWriter {
       rootfs.root,
       (host) => {
         this.forget();
-        opts.liveIndex?.removeTree(rootfs.imagePathOf(host));
+        opts.observer?.removeTree(rootfs.imagePathOf(host));
       },
       keepingRemover(rootfs, opts.ignore),
     );
@@ -160,11 +159,11 @@ export class LayerWriter {
         fchownSync(fd, e.uid, e.gid);
         fchmodSync(fd, e.mode); // after chown, which clears setuid/setgid
         futimesSync(fd, e.mtime, e.mtime);
-        if (!hash && e.xattrs.size === 0 && !this.opts.liveIndex) return;
+        if (!hash && e.xattrs.size === 0 && !this.opts.observer) return;
         const st = fstatSync(fd);
         const facts = factsOf(st);
         if (hash) this.opts.contentCache?.record(imagePath, facts, contentIdentity(hash, e.xattrs.get(CAPABILITY_XATTR)));
-        this.opts.liveIndex?.set(this.rootfs.imagePathOf(host), facts);
+        this.opts.observer?.set(this.rootfs.imagePathOf(host), facts);
         this.xattrs.add(pinStats(this.rootfs.imagePathOf(host), st), e.xattrs);
       });
     } finally {
@@ -190,12 +189,12 @@ export class LayerWriter {
     // link(2) of a symlink makes another symlink: cached resolutions through this name are stale.
     this.forget();
     // link(2) changed the inode's link count and ctime: both names are recorded with the new facts.
-    if (identity === undefined && !this.opts.liveIndex) return;
+    if (identity === undefined && !this.opts.observer) return;
     const facts = factsOf(lstatSync(host));
     if (before.isSymbolicLink()) facts.linkTarget = readlinkSync(host);
     for (const [name, at] of [[target, targetHost], [imagePath, host]] as const) {
       if (identity !== undefined) this.opts.contentCache?.record(name, facts, identity);
-      this.opts.liveIndex?.set(this.rootfs.imagePathOf(at), facts);
+      this.opts.observer?.set(this.rootfs.imagePathOf(at), facts);
     }
   }
 
@@ -255,7 +254,7 @@ export class LayerWriter {
     this.knownDirs.add(parent);
     if (first !== undefined) this.whiteouts.created(first);
     // Directories made for the entry (no entry of their own) are part of the rootfs too.
-    if (first !== undefined && this.opts.liveIndex) {
+    if (first !== undefined && this.opts.observer) {
       for (let d = parent; d.length >= first.length; d = dirname(d)) this.note(d);
     }
   }
@@ -265,11 +264,11 @@ export class LayerWriter {
    * symlink), and the entry's extended attributes wait for the end of the layer.
    */
   private note(host: string, e?: TarEntry, linkTarget?: string): void {
-    if (!this.opts.liveIndex && !e?.xattrs.size) return;
+    if (!this.opts.observer && !e?.xattrs.size) return;
     const st = lstatSync(host);
     const facts = factsOf(st);
     if (linkTarget !== undefined) facts.linkTarget = linkTarget;
-    this.opts.liveIndex?.set(this.rootfs.imagePathOf(host), facts);
+    this.opts.observer?.set(this.rootfs.imagePathOf(host), facts);
     if (e) this.xattrs.add(pinStats(this.rootfs.imagePathOf(host), st), e.xattrs);
   }
 

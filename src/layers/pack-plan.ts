@@ -2,7 +2,7 @@
  * Which tar entries a layer gets for a list of changes, in which order (ARCHITECTURE.md §5: "entries
  * sorted, parent directories present"). PURE: paths in, planned entries out.
  */
-import type { Change } from '../snapshot/diff.js';
+import type { Change } from '../rootfs/change.js';
 import { baseName, comparePaths, parentPath } from '../rootfs/image-path.js';
 
 /** One planned entry: a path read from the rootfs (with an opaque marker after it), or a whiteout. */

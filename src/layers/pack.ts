@@ -11,9 +11,8 @@ import { lstatSync, openSync, readlinkSync } from '../rootfs/host-fs.js';
 import { Readable } from 'node:stream';
 import { errnoCode, fsError, FilesystemError } from '../errors.js';
 import { CachedResolver, type Rootfs } from '../rootfs/rootfs.js';
-import { contentHasher, contentIdentity, type ContentCache } from '../snapshot/content-cache.js';
-import type { Change } from '../snapshot/diff.js';
-import { factsOf } from '../snapshot/file-index.js';
+import type { Change, ContentIdentities } from '../rootfs/change.js';
+import { contentHasher, contentIdentity, factsOf } from '../rootfs/file-facts.js';
 import { OPAQUE_MARKER } from './layer-whiteouts.js';
 import { planEntries, type PlannedEntry } from './pack-plan.js';
 import { encodeHeader, END_OF_ARCHIVE, padding, type WriteHeader } from './tar-write.js';
@@ -27,7 +26,7 @@ export interface PackOptions {
   /** Reads file capabilities; without it, none are recorded. */
   xattrs?: XattrTool;
   /** `--snapshot-mode=full`: the content identity of every file packed is recorded here. */
-  contentCache?: ContentCache;
+  contentCache?: ContentIdentities;
 }
 
 /** Entries looked at (lstat, capabilities) at a time. */
@@ -153,7 +152,7 @@ function headerOf(name: string, node: Node, mtimeSeconds: number, cap: Buffer | 
  * The file's bytes and padding: exactly the size lstat saw (a file that grew is cut there; one
  * that shrank fails the layer). Small files join the gathered output; big ones stream.
  */
-async function* fileData(node: Node, out: Gather, cache: ContentCache | undefined, cap: Buffer | undefined): AsyncGenerator<Buffer> {
+async function* fileData(node: Node, out: Gather, cache: ContentIdentities | undefined, cap: Buffer | undefined): AsyncGenerator<Buffer> {
   const size = node.stat.size;
   const hash = cache ? contentHasher() : undefined;
   let fd: number;

@@ -7,8 +7,8 @@
  * — and compares with the identity recorded when the file was extracted, packed or hashed
  * before. A record counts only while the file's facts are still those it was recorded with.
  */
-import { createHash, type Hash } from 'node:crypto';
-import type { FileFacts } from './file-index.js';
+import type { ContentIdentities } from '../rootfs/change.js';
+import type { FileFacts } from '../rootfs/file-facts.js';
 
 interface Entry {
   ino: number;
@@ -18,19 +18,8 @@ interface Entry {
   identity: string;
 }
 
-/** The identity of a file's content: its sha256 and, when it has one, its file capability. */
-export function contentIdentity(sha256: Hash, capability?: Buffer): string {
-  const hex = sha256.digest('hex');
-  return capability ? `${hex}+cap:${capability.toString('hex')}` : hex;
-}
-
-/** A fresh sha256 for {@link contentIdentity}. */
-export function contentHasher(): Hash {
-  return createHash('sha256');
-}
-
 /** Identities of files by image path, valid while their facts stay the same. */
-export class ContentCache {
+export class ContentCache implements ContentIdentities {
   private readonly entries = new Map<string, Entry>();
 
   /** Records the identity of the file at `path`, whose facts are `facts` right now. */

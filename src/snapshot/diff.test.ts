@@ -1,6 +1,8 @@
 import { describe, expect, test } from 'vitest';
-import { candidates, diffIndexes, type Change, type SnapshotMode } from './diff.js';
-import type { FileFacts, FileIndex } from './file-index.js';
+import type { Change } from '../rootfs/change.js';
+import type { FileFacts } from '../rootfs/file-facts.js';
+import { candidates, diffIndexes, type SnapshotMode } from './diff.js';
+import type { FileIndex } from './file-index.js';
 
 let nextIno = 100;
 function f(over: Partial<FileFacts> = {}): FileFacts {

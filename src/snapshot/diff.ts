@@ -5,10 +5,9 @@
  * opaque whiteout `.wh..wh..opq`. What counts as a change follows Kaniko's `--snapshot-mode`.
  */
 import { comparePaths, parentPath } from '../rootfs/image-path.js';
-import type { FileFacts, FileIndex } from './file-index.js';
-
-/** One change to put in a layer. */
-export type Change = { kind: 'upsert'; path: string } | { kind: 'whiteout'; path: string } | { kind: 'opaque'; path: string };
+import type { Change } from '../rootfs/change.js';
+import type { FileFacts } from '../rootfs/file-facts.js';
+import type { FileIndex } from './file-index.js';
 
 /**
  * Kaniko's `--snapshot-mode`: which file attributes a snapshot looks at.

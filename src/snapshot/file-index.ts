@@ -7,62 +7,13 @@ import type { Stats } from 'node:fs';
 import { lstatSync, readlinkSync } from '../rootfs/host-fs.js';
 import { errnoCode, fsError } from '../errors.js';
 import { joinPath } from '../rootfs/image-path.js';
+import { factsOf, FILE_TYPES, type FileFacts } from '../rootfs/file-facts.js';
 import { ignored, listDir, S_IFDIR, STRIDE, type DirListing } from '../rootfs/list-dir.js';
 import type { Rootfs } from '../rootfs/rootfs.js';
 import type { DirRef, ListingPool } from './listing-pool.js';
 
-/**
- * The lstat facts a snapshot compares. Times are milliseconds with sub-millisecond fractions,
- * as Node computes them from the kernel's seconds and nanoseconds (the same for every lstat of
- * an unchanged file, so they compare exactly).
- */
-export interface FileFacts {
-  type: 'file' | 'dir' | 'symlink' | 'char' | 'block' | 'fifo' | 'socket';
-  /** Permission and special bits: st_mode & 0o7777. */
-  mode: number;
-  uid: number;
-  gid: number;
-  size: number;
-  mtimeMs: number;
-  ctimeMs: number;
-  ino: number;
-  nlink: number;
-  /** Device number of char and block devices. */
-  rdev?: number;
-  linkTarget?: string;
-}
-
 /** Facts keyed by image path, e.g. '/etc/passwd'. */
 export type FileIndex = Map<string, FileFacts>;
-
-/** File type bits of st_mode (inode(7)). */
-const S_IFMT = 0o170000;
-const TYPES = new Map<number, FileFacts['type']>([
-  [0o100000, 'file'], [0o040000, 'dir'], [0o120000, 'symlink'], [0o020000, 'char'], [0o060000, 'block'], [0o010000, 'fifo'], [0o140000, 'socket'],
-]);
-
-/** The {@link FileFacts} type of an lstat result (from the mode bits: one lookup, not six method calls). */
-export function fileType(stat: Stats): FileFacts['type'] {
-  return TYPES.get(stat.mode & S_IFMT) ?? 'socket';
-}
-
-/** Facts of one path from its lstat; `linkTarget` is filled in by the caller. */
-export function factsOf(stat: Stats): FileFacts {
-  const type = fileType(stat);
-  const facts: FileFacts = {
-    type,
-    mode: stat.mode & 0o7777,
-    uid: stat.uid,
-    gid: stat.gid,
-    size: stat.size,
-    mtimeMs: stat.mtimeMs,
-    ctimeMs: stat.ctimeMs,
-    ino: stat.ino,
-    nlink: stat.nlink,
-  };
-  if (type === 'char' || type === 'block') facts.rdev = stat.rdev;
-  return facts;
-}
 
 /** Facts of one path, its link target read for symlinks. */
 export function factsAt(host: string, imagePath: string, stat: Stats): FileFacts {
@@ -96,7 +47,7 @@ const JOB_DIRS = 16;
 function factsFrom(l: DirListing, k: number): FileFacts {
   const n = l.nums;
   const o = k * STRIDE;
-  const type = TYPES.get(n[o] ?? 0) ?? 'socket';
+  const type = FILE_TYPES.get(n[o] ?? 0) ?? 'socket';
   const facts: FileFacts = {
     type,
     mode: n[o + 1] ?? 0,

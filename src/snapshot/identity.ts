@@ -7,7 +7,8 @@
 import { createReadStream } from '../rootfs/host-fs.js';
 import { fsError } from '../errors.js';
 import type { Rootfs } from '../rootfs/rootfs.js';
-import { contentHasher, contentIdentity, type ContentCache } from './content-cache.js';
+import { contentHasher, contentIdentity } from '../rootfs/file-facts.js';
+import type { ContentCache } from './content-cache.js';
 import type { FileIndex } from './file-index.js';
 
 /** Reads the `security.capability` attribute of host paths (an XattrTool's `capabilities`). */

@@ -1,5 +1,5 @@
 import { expect, test } from 'vitest';
-import type { FileFacts } from './file-index.js';
+import type { FileFacts } from '../rootfs/file-facts.js';
 import { LiveIndex } from './live-index.js';
 
 const facts = (over: Partial<FileFacts>): FileFacts => ({ type: 'file', mode: 0o644, uid: 0, gid: 0, size: 0, mtimeMs: 0, ctimeMs: 0, ino: 1, nlink: 1, ...over });

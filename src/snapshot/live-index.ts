@@ -14,7 +14,9 @@
  * look changed and be compared or captured again — never hide a change.
  */
 import { parentPath } from '../rootfs/image-path.js';
-import type { FileFacts, FileIndex } from './file-index.js';
+import type { ExtractionObserver } from '../rootfs/change.js';
+import type { FileFacts } from '../rootfs/file-facts.js';
+import type { FileIndex } from './file-index.js';
 
 const TYPES: readonly FileFacts['type'][] = ['file', 'dir', 'symlink', 'char', 'block', 'fifo', 'socket'];
 const TYPE_CODE = new Map(TYPES.map((t, i) => [t, i]));
@@ -23,7 +25,7 @@ const NUMS = 4; // size, mtimeMs, ctimeMs, ino: doubles (sizes and inode numbers
 const INTS = 5; // type << 12 | mode, uid, gid, nlink, seq: 32-bit unsigned
 
 /** Facts of extracted paths, by canonical image path. */
-export class LiveIndex {
+export class LiveIndex implements ExtractionObserver {
   private readonly slots = new Map<string, number>();
   private nums = new Float64Array(1024 * NUMS);
   private ints = new Uint32Array(1024 * INTS);

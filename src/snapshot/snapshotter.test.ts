@@ -5,8 +5,8 @@ import { join } from 'node:path';
 import { afterEach, expect, test } from 'vitest';
 import { silentLogger, type Logger } from '../log.js';
 import { Rootfs } from '../rootfs/rootfs.js';
-import { ContentCache, contentHasher, contentIdentity } from './content-cache.js';
-import { factsOf } from './file-index.js';
+import { contentHasher, contentIdentity, factsOf } from '../rootfs/file-facts.js';
+import { ContentCache } from './content-cache.js';
 import { createSnapshotter, type SnapshotterOptions } from './snapshotter.js';
 
 const dirs: string[] = [];

@@ -10,7 +10,8 @@ import { parentPath } from '../rootfs/image-path.js';
 import { ignored } from '../rootfs/list-dir.js';
 import type { Rootfs } from '../rootfs/rootfs.js';
 import { ContentCache } from './content-cache.js';
-import { candidates, diffIndexes, type Change, type SnapshotMode } from './diff.js';
+import type { Change } from '../rootfs/change.js';
+import { candidates, diffIndexes, type SnapshotMode } from './diff.js';
 import { indexRootfs, type FileIndex } from './file-index.js';
 import { ListingPool } from './listing-pool.js';
 import { unchangedCandidates, type CapabilityReader } from './identity.js';
@@ -36,7 +37,10 @@ export interface PendingSnapshot {
 
 export interface Snapshotter {
   begin(): Promise<PendingSnapshot>;
-  /** A step changed these paths itself: the kept index is brought up to date for them. */
+  /**
+   * A step changed these paths itself (COPY, WORKDIR): the kept index is brought up to date for
+   * them. Not for the changes `end()` returned: the index it keeps already knows those.
+   */
   pathsChanged(changes: Change[]): Promise<void>;
   /** The rootfs is known to be as `index` says (base extraction kept it): the first begin() needs no scan. */
   seed(index: FileIndex): void;
@@ -69,8 +73,6 @@ export function createSnapshotter(opts: SnapshotterOptions): Snapshotter {
   };
   /** The index as of the end of the last RUN, kept current; undefined until the first RUN. */
   let current: FileIndex | undefined;
-  /** Change lists end() returned: the kept index already knows them. */
-  const own = new WeakSet<Change[]>();
   return {
     async begin() {
       const t0 = ms();
@@ -87,7 +89,6 @@ export function createSnapshotter(opts: SnapshotterOptions): Snapshotter {
             : new Set<string>();
           const changes = diffIndexes(before, after, { mode, unchanged });
           current = after;
-          own.add(changes);
           // Reported so that `npm run bench` can hold the snapshot cost to its target (issue 6).
           opts.logger.debug('snapshot', { files: after.size, changes: changes.length, candidates: candidatePaths.length, indexBeforeMs, snapshotMs: ms() - t1 });
           return changes;
@@ -95,7 +96,7 @@ export function createSnapshotter(opts: SnapshotterOptions): Snapshotter {
       };
     },
     async pathsChanged(changes) {
-      if (!current || changes.length === 0 || own.has(changes)) return;
+      if (!current || changes.length === 0) return;
       const index0 = current;
       const tops = topPaths(changes);
       // A directory's old contents must go; anything else is one entry.

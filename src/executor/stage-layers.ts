@@ -12,14 +12,16 @@ import type { Logger } from '../log.js';
 import type { Layer } from '../oci/image.js';
 import { ignored } from '../rootfs/list-dir.js';
 import type { Rootfs } from '../rootfs/rootfs.js';
+import { factsOf } from '../rootfs/file-facts.js';
 import { ContentCache } from '../snapshot/content-cache.js';
-import { factsOf } from '../snapshot/file-index.js';
 import { LiveIndex } from '../snapshot/live-index.js';
-import type { Change, SnapshotMode } from '../snapshot/diff.js';
+import type { Change } from '../rootfs/change.js';
+import type { SnapshotMode } from '../snapshot/diff.js';
 import { createSnapshotter, type PendingSnapshot, type Snapshotter } from '../snapshot/snapshotter.js';
-import { buildLayer, type LayerCompression, type LayerUpload } from './build-layer.js';
-import type { ExtractOptions } from './extract.js';
-import type { LayerTools } from './tools.js';
+import { buildLayer, type LayerCompression, type LayerUpload } from '../layers/build-layer.js';
+import type { ExtractOptions } from '../layers/extract.js';
+import type { LayerTools } from '../layers/tools.js';
+import type { StepResult } from '../commands/step.js';
 
 /** The layer flags of a build, as BuildOptions carries them. */
 export interface LayerSettings {
@@ -54,24 +56,20 @@ export interface StageLayersOptions {
 
 /** A stage's layering: the snapshotter RUN uses, and the layers of its steps. */
 export interface StageLayers {
-  readonly snapshotter: Snapshotter;
+  /**
+   * The snapshotter RUN steps use; none with --single-snapshot, where the stage's one snapshot
+   * is taken by {@link StageLayers.finish} against the rootfs as the base left it.
+   */
+  readonly snapshotter: Snapshotter | undefined;
   /** What base extraction into this stage's rootfs needs (host tools, content identities). */
   readonly extraction: Omit<ExtractOptions, 'layerName' | 'logger' | 'signal'>;
   /** Call once the base is in the rootfs and before the first step. */
   start(): Promise<void>;
   /** The layer of one step's changes; none when nothing changed (or with --single-snapshot). */
-  step(changes: Change[]): Promise<Layer | undefined>;
+  step(result: Pick<StepResult, 'changes' | 'fromSnapshot'>): Promise<Layer | undefined>;
   /** After the last step: with --single-snapshot, the stage's one layer. */
   finish(): Promise<Layer | undefined>;
 }
-
-/** A snapshotter for RUN under --single-snapshot: the stage's end takes the one snapshot. */
-const deferred: Snapshotter = {
-  begin: () => Promise.resolve({ end: () => Promise.resolve([]) }),
-  pathsChanged: () => Promise.resolve(),
-  seed: () => undefined,
-  dispose: () => Promise.resolve(),
-};
 
 /** The directories above kept paths, `/` excluded. */
 function keptAncestors(keep: readonly string[]): Set<string> {
@@ -113,14 +111,14 @@ export function createStageLayers(o: StageLayersOptions): StageLayers {
     });
   let baseline: PendingSnapshot | undefined;
   return {
-    snapshotter: s.singleSnapshot ? deferred : real,
+    snapshotter: s.singleSnapshot ? undefined : real,
     extraction: {
       ...(o.tools.mknod ? { mknod: o.tools.mknod } : {}),
       ...(xattrs ? { xattrs } : {}),
       ...(o.tools.zstd ? { zstd: o.tools.zstd } : {}),
       ...(contentCache ? { contentCache } : {}),
       ...(keep.length > 0 ? { ignore: keep } : {}),
-      liveIndex,
+      observer: liveIndex,
     },
     async start() {
       const index = liveIndex.take();
@@ -134,11 +132,11 @@ export function createStageLayers(o: StageLayersOptions): StageLayers {
       real.seed(index);
       if (s.singleSnapshot) baseline = await real.begin();
     },
-    async step(changes) {
+    async step({ changes, fromSnapshot }) {
       if (s.singleSnapshot) return undefined;
       const layer = await build(changes);
       // RUN's own snapshot already indexed what it changed; for other steps the kept index must learn it.
-      await real.pathsChanged(changes);
+      if (!fromSnapshot) await real.pathsChanged(changes);
       return layer;
     },
     async finish() {
