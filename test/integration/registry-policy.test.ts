@@ -44,7 +44,7 @@ async function fake(rules: FaultRule[] = []): Promise<FakeRegistry> {
 }
 
 async function busybox(c: RegistryClient): Promise<Image> {
-  return resolveRegistryImage(c, parseReference(base.ref), AMD64, silentLogger);
+  return resolveRegistryImage({ client: c, ref: parseReference(base.ref), platform: AMD64, logger: silentLogger });
 }
 
 const unavailable = { kind: 'status', status: 503, body: { errors: [{ code: 'UNAVAILABLE', message: 'down' }] } } as const;
@@ -120,7 +120,7 @@ describe('pull policy', () => {
     const f = await fake([times(4, is.manifestGet, unavailable)]);
     const sleep = vi.fn(async (_ms: number) => {});
     const c = client(sleep);
-    const image = await resolveRegistryImage(c, parseReference(`${f.host}/base/busybox`), AMD64, silentLogger, undefined, policy({ retries: 1, sleep }));
+    const image = await resolveRegistryImage({ client: c, ref: parseReference(`${f.host}/base/busybox`), platform: AMD64, logger: silentLogger, policy: policy({ retries: 1, sleep }) });
     expect(image.manifestBytes.length).toBeGreaterThan(0);
     expect(sleep.mock.calls.map((x) => x[0])).toEqual([1000, 2000, 4000, 1000]);
   });
@@ -128,7 +128,7 @@ describe('pull policy', () => {
   test('a mirror is tried first, and the image comes from it', async () => {
     const c = client();
     const lines: string[] = [];
-    const image = await resolveRegistryImage(c, parseReference('127.0.0.1:1/base/busybox'), AMD64, linesLogger(lines), undefined, policy({ mirrors: (r) => (r === '127.0.0.1:1' ? [parseMirror(reg.host)] : []) }));
+    const image = await resolveRegistryImage({ client: c, ref: parseReference('127.0.0.1:1/base/busybox'), platform: AMD64, logger: linesLogger(lines), policy: policy({ mirrors: (r) => (r === '127.0.0.1:1' ? [parseMirror(reg.host)] : []) }) });
     expect(image.layers[0]?.origin).toEqual({ registry: reg.host, repository: 'base/busybox' });
     expect(lines.join('')).toContain(`retrieving image ${reg.host}/base/busybox:latest from mirror ${reg.host}`);
   });
@@ -137,14 +137,14 @@ describe('pull policy', () => {
     const c = client();
     const lines: string[] = [];
     const mirrors = [parseMirror('127.0.0.1:1'), parseMirror(`${reg.host}/nothing-here`)];
-    const image = await resolveRegistryImage(c, parseReference(base.ref), AMD64, linesLogger(lines), undefined, policy({ mirrors: () => mirrors }));
+    const image = await resolveRegistryImage({ client: c, ref: parseReference(base.ref), platform: AMD64, logger: linesLogger(lines), policy: policy({ mirrors: () => mirrors }) });
     expect(image.layers[0]?.origin?.registry).toBe(reg.host);
     expect(lines.filter((l) => l.startsWith('WARN could not pull'))).toHaveLength(2);
   });
 
   test('--skip-default-registry-fallback fails when every mirror failed', async () => {
     const c = client();
-    const err = await resolveRegistryImage(c, parseReference(base.ref), AMD64, silentLogger, undefined, policy({ mirrors: () => [parseMirror('127.0.0.1:1')], skipDefaultFallback: true })).catch((e: unknown) => e);
+    const err = await resolveRegistryImage({ client: c, ref: parseReference(base.ref), platform: AMD64, logger: silentLogger, policy: policy({ mirrors: () => [parseMirror('127.0.0.1:1')], skipDefaultFallback: true }) }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(RegistryError);
     expect((err as Error).message).toBe(`${base.ref}: not found on any mirror of ${reg.host} (127.0.0.1:1)`);
   });
