@@ -19,9 +19,9 @@ import type { BuildEnv } from './build-env.js';
 export interface RegistryClients {
   pull: RegistryClient;
   push: RegistryClient;
-  /** For `resolveRegistryImage`: mirrors, `--image-download-retry`, `--skip-default-registry-fallback`. */
+  /** For the registry source (`registrySource`): mirrors, `--image-download-retry`, `--skip-default-registry-fallback`. */
   pullPolicy: PullPolicy;
-  /** For `pushImage`: `--push-retry`, `--push-ignore-immutable-tag-errors`. */
+  /** For the registry sink (`registrySink`): `--push-retry`, `--push-ignore-immutable-tag-errors`. */
   pushPolicy: PushPolicy;
   close(): Promise<void>;
 }

@@ -15,11 +15,12 @@ import { dockerignoreFilter, type Dockerignore } from '../context/dockerignore.j
 import type { PathFilter } from '../context/path-filter.js';
 import { selectRunner } from '../exec/select.js';
 import type { ProcessRunner } from '../exec/runner.js';
-import { resolveRegistryImage } from '../image/registry-source.js';
-import { scratchImage } from '../image/scratch.js';
+import type { ImageSource } from '../image/image-source.js';
+import { registrySource } from '../image/registry-source.js';
+import { scratchSource } from '../image/scratch.js';
 import { assembleImage, type Image } from '../oci/image.js';
 import { formatPlatform, type Platform } from '../oci/platform.js';
-import { formatReference, parseReference, ReferenceSyntaxError } from '../oci/reference.js';
+import { formatReference, parseReference, ReferenceSyntaxError, type Reference } from '../oci/reference.js';
 import { copySource, type BuildPlan, type PlannedStage } from '../plan/planner.js';
 import { clearRootfs } from '../rootfs/clear.js';
 import { detectContainer } from '../rootfs/container.js';
@@ -32,6 +33,7 @@ import type { BuildEnv } from './build-env.js';
 import type { RegistryClients } from './clients.js';
 import { finalConfig, initialState } from './image-config.js';
 import { eagerUploads } from './eager-upload.js';
+import { stageSource } from './stage-source.js';
 import { runStage } from './stage.js';
 
 export interface BuiltStage {
@@ -65,8 +67,11 @@ class ImageCache {
   private readonly images = new Map<string, Promise<Image>>();
   private readonly rootfses = new Map<string, Promise<Rootfs>>();
   private runner: Promise<ProcessRunner> | undefined;
+  private readonly registry: ImageSource<Reference>;
 
-  constructor(private readonly ctx: StagesContext) {}
+  constructor(private readonly ctx: StagesContext) {
+    this.registry = registrySource({ client: ctx.clients.pull, logger: ctx.env.logger, policy: ctx.clients.pullPolicy });
+  }
 
   image(ref: string, platform: Platform, at: PlannedStage['stage']['from']['at'], source: string): Promise<Image> {
     const key = `${ref}|${formatPlatform(platform)}`;
@@ -81,7 +86,7 @@ class ImageCache {
       }
       const env = this.ctx.env;
       env.logger.info(`retrieving image ${formatReference(parsed)}`, { platform: formatPlatform(platform) });
-      got = resolveRegistryImage(this.ctx.clients.pull, parsed, platform, env.logger, env.signal, this.ctx.clients.pullPolicy);
+      got = this.registry.resolve(parsed, platform, env.signal);
       this.images.set(key, got);
     }
     return got;
@@ -120,13 +125,9 @@ async function buildOne(ps: PlannedStage, isTarget: boolean, ctx: StagesContext,
   const from = ps.stage.from;
   let base: Image;
   const baseName = ps.base.kind === 'image' ? ps.base.ref : ps.base.kind === 'stage' ? `stage ${ps.base.index}` : 'scratch';
-  if (ps.base.kind === 'scratch') base = scratchImage(ps.platform);
+  if (ps.base.kind === 'scratch') base = await scratchSource.resolve('scratch', ps.platform, env.signal);
   else if (ps.base.kind === 'image') base = await cache.image(ps.base.ref, ps.platform, from.at, from.text);
-  else {
-    const earlier = built.get(ps.base.index);
-    if (!earlier) throw new Error(`stage ${ps.base.index} was not built before stage ${ps.stage.index}`);
-    base = (await earlier).image;
-  }
+  else base = await stageSource(built).resolve(ps.base.index, ps.platform, env.signal);
   env.logger.info(`building stage ${ps.stage.index}${from.stageName ? ` (${from.stageName})` : ''} FROM ${baseName}`);
   const uploads = isTarget ? eagerUploads(env, ctx.clients.push) : undefined;
   const inPlace = isTarget ? ctx.inPlace : undefined;

@@ -10,6 +10,7 @@ import { MediaType } from '../oci/media-types.js';
 import { formatReference, type Reference } from '../oci/reference.js';
 import { fsError } from '../errors.js';
 import { writeTarFile, type ArchiveEntry } from '../layers/archive.js';
+import type { ImageSink } from './image-sink.js';
 
 const blobName = (digest: string): string => `blobs/sha256/${digestHex(digest as `sha256:${string}`)}`;
 
@@ -20,7 +21,8 @@ function repoTag(ref: Reference): string | undefined {
   return full.replace(/^docker\.io\/(library\/)?/, '');
 }
 
-export async function writeDockerArchive(file: string, image: Image, tags: Reference[], signal?: AbortSignal): Promise<void> {
+/** Writes `image` as a docker-archive tarball at `file`, with `tags` as its `RepoTags`. */
+export async function writeDockerArchive(file: string, image: Image, tags: readonly Reference[], signal?: AbortSignal): Promise<void> {
   const configDigest = sha256Of(image.configBytes);
   const manifestJson = Buffer.from(
     JSON.stringify([
@@ -67,4 +69,14 @@ export async function writeDockerArchive(file: string, image: Image, tags: Refer
   } catch (err) {
     throw fsError(`writing the image tarball ${file}`, err);
   }
+}
+
+/** The docker-archive tarball `file` as a sink; `tags` become its `RepoTags` (the first tagged one names it in `index.json`). */
+export function dockerArchiveSink(opts: { file: string; tags: readonly Reference[] }): ImageSink {
+  return {
+    async write(image, signal) {
+      await writeDockerArchive(opts.file, image, opts.tags, signal);
+      return { digest: imageDigest(image), pushed: [] };
+    },
+  };
 }

@@ -11,6 +11,7 @@ import { pipeline } from 'node:stream/promises';
 import { errnoCode, fsError } from '../errors.js';
 import { digestHex, sha256Of, type Digest } from '../oci/digest.js';
 import { imageDigest, type Image } from '../oci/image.js';
+import type { ImageSink } from './image-sink.js';
 import { MediaType } from '../oci/media-types.js';
 import { indexSchema, type ImageIndex } from '../oci/schemas.js';
 
@@ -68,4 +69,14 @@ export async function writeOciLayout(dir: string, image: Image, tag: string, sig
   } catch (err) {
     throw fsError(`writing the OCI layout ${dir}`, err);
   }
+}
+
+/** The OCI layout at `dir` as a sink, naming the image `tag` in its index. */
+export function ociLayoutSink(opts: { dir: string; tag: string }): ImageSink {
+  return {
+    async write(image, signal) {
+      await writeOciLayout(opts.dir, image, opts.tag, signal);
+      return { digest: imageDigest(image), pushed: [] };
+    },
+  };
 }

@@ -12,7 +12,8 @@ import { sha256Of, type Digest } from '../oci/digest.js';
 import { imageDigest, type Image } from '../oci/image.js';
 import { formatReference, type Reference } from '../oci/reference.js';
 import type { RegistryClient } from '../registry/client.js';
-import { isRetryableFailure, RetryLater, withRetries, type SleepFn } from '../registry/index.js';
+import { retryOperation, type SleepFn } from '../registry/index.js';
+import type { ImageSink } from './image-sink.js';
 
 /** How pushes behave (Kaniko's push flags); the default pushes once and fails on any refusal. */
 export interface PushPolicy {
@@ -45,15 +46,31 @@ export function isImmutableTagError(err: unknown): boolean {
 /** Where blobs went during this push, so later destinations of the same registry can mount them. */
 type Pushed = Map<string, string>;
 
-async function pushBlob(
-  client: RegistryClient,
-  dest: Reference,
-  blob: { digest: Digest; size: number; origin?: { registry: string; repository: string } | undefined },
-  open: () => Promise<Readable>,
-  pushed: Pushed,
-  logger: Logger,
-  signal?: AbortSignal,
-): Promise<void> {
+/** Where and how to push (Kaniko's destinations and push flags). */
+export interface PushTarget {
+  client: RegistryClient;
+  /** Every destination gets the blobs first, then the manifests, in this order. */
+  destinations: readonly Reference[];
+  logger: Logger;
+  /** Without one, the image is pushed once and any refusal fails it. */
+  policy?: PushPolicy | undefined;
+}
+
+/** One attempt's state: the target, the abort signal and where each blob went. */
+interface PushRun extends PushTarget {
+  signal?: AbortSignal | undefined;
+  pushed: Pushed;
+}
+
+interface BlobToPush {
+  digest: Digest;
+  size: number;
+  origin?: { registry: string; repository: string } | undefined;
+  open: () => Promise<Readable>;
+}
+
+async function pushBlob(run: PushRun, dest: Reference, blob: BlobToPush): Promise<void> {
+  const { client, logger, signal, pushed } = run;
   const { registry, repository } = dest;
   const { digest, size } = blob;
   if (await client.hasBlob(registry, repository, digest, signal)) {
@@ -68,26 +85,27 @@ async function pushBlob(
     }
     if (!mounted) {
       logger.debug('uploading blob', { destination: formatReference(dest), digest, size });
-      await client.uploadBlob(registry, repository, { digest, size }, open, signal);
+      await client.uploadBlob(registry, repository, { digest, size }, blob.open, signal);
     }
   }
   if (!pushed.has(`${registry}\n${digest}`)) pushed.set(`${registry}\n${digest}`, repository);
 }
 
-async function pushBlobs(client: RegistryClient, image: Image, dest: Reference, pushed: Pushed, logger: Logger, signal?: AbortSignal): Promise<void> {
+async function pushBlobs(run: PushRun, image: Image, dest: Reference): Promise<void> {
   for (const layer of image.layers) {
     const { digest, size } = layer.descriptor;
-    await pushBlob(client, dest, { digest, size, origin: layer.origin }, () => layer.open(signal), pushed, logger, signal);
+    await pushBlob(run, dest, { digest, size, origin: layer.origin, open: () => layer.open(run.signal) });
   }
   const config = Buffer.from(image.configBytes);
-  await pushBlob(client, dest, { digest: sha256Of(config), size: config.length }, async () => Readable.from([config]), pushed, logger, signal);
+  await pushBlob(run, dest, { digest: sha256Of(config), size: config.length, open: async () => Readable.from([config]) });
 }
 
-async function pushOnce(client: RegistryClient, image: Image, destinations: Reference[], logger: Logger, policy: PushPolicy | undefined, signal?: AbortSignal): Promise<Digest> {
-  const pushed: Pushed = new Map();
-  for (const dest of destinations) await pushBlobs(client, image, dest, pushed, logger, signal);
+async function pushOnce(target: PushTarget, image: Image, signal: AbortSignal | undefined): Promise<Digest> {
+  const run: PushRun = { ...target, signal, pushed: new Map() };
+  const { client, logger, policy } = run;
+  for (const dest of target.destinations) await pushBlobs(run, image, dest);
   const digest = imageDigest(image);
-  for (const dest of destinations) {
+  for (const dest of target.destinations) {
     try {
       await client.putManifest(dest.registry, dest.repository, dest.tag ?? dest.digest ?? digest, image.manifestBytes, image.manifestMediaType, signal);
     } catch (err) {
@@ -100,17 +118,20 @@ async function pushOnce(client: RegistryClient, image: Image, destinations: Refe
   return digest;
 }
 
-/** Pushes `image` to every destination, retrying the whole push as `policy` allows; returns the image digest. */
-export async function pushImage(client: RegistryClient, image: Image, destinations: Reference[], logger: Logger, signal?: AbortSignal, policy?: PushPolicy): Promise<Digest> {
-  if (policy === undefined || policy.retries === 0) return pushOnce(client, image, destinations, logger, policy, signal);
+/** Pushes `image` to every destination, retrying the whole push as the policy allows; returns the image digest. */
+export async function pushImage(opts: PushTarget & { image: Image; signal?: AbortSignal | undefined }): Promise<Digest> {
+  const { image, signal, policy, logger } = opts;
+  if (policy === undefined || policy.retries === 0) return pushOnce(opts, image, signal);
   const onRetry = (reason: string, waitMs: number, attempt: number): void => logger.warn(`push failed, retrying in ${waitMs} ms (--push-retry): ${reason}`, { attempt });
-  return withRetries({ retries: policy.retries, sleep: policy.sleep, ...(signal ? { signal } : {}), onRetry }, async (canRetry) => {
-    try {
-      return await pushOnce(client, image, destinations, logger, policy, signal);
-    } catch (err) {
-      if (!canRetry || signal?.aborted || !isRetryableFailure(err)) throw err;
-      const after = 'retryAfterMs' in err && typeof err.retryAfterMs === 'number' ? err.retryAfterMs : undefined;
-      return new RetryLater(err.message, after);
-    }
-  });
+  return retryOperation({ retries: policy.retries, sleep: policy.sleep, signal, onRetry }, () => pushOnce(opts, image, signal));
+}
+
+/** The registry destinations as a sink; it reports every destination as pushed, one whose immutable tag was left alone included. */
+export function registrySink(target: PushTarget): ImageSink {
+  return {
+    async write(image, signal) {
+      const digest = await pushImage({ ...target, image, signal });
+      return { digest, pushed: target.destinations.map(formatReference) };
+    },
+  };
 }

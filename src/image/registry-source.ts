@@ -16,9 +16,10 @@ import { formatPlatform, platformMatches, type Platform } from '../oci/platform.
 import { formatReference, remapReference, type MirrorTarget, type Reference } from '../oci/reference.js';
 import { imageConfigSchema, indexSchema, manifestSchema, type ImageConfig } from '../oci/schemas.js';
 import type { RegistryClient } from '../registry/client.js';
-import { isRetryableFailure, RetryLater, withRetries, type SleepFn } from '../registry/index.js';
+import { retryOperation, type SleepFn } from '../registry/index.js';
 import { readAtMost } from '../stream/read-at-most.js';
 import { verifyDigest } from '../stream/verify.js';
+import type { ImageSource } from './image-source.js';
 
 const CONFIG_LIMIT = 8 * 1024 * 1024;
 
@@ -50,7 +51,8 @@ function selectFromIndex(ref: Reference, bytes: Uint8Array, platform: Platform):
 }
 
 /** Resolves `ref` (following an index to `platform`) into an Image whose layers stream from the registry. */
-async function resolveOnce(client: RegistryClient, ref: Reference, platform: Platform, logger: Logger, signal?: AbortSignal): Promise<Image> {
+async function resolveOnce(from: RegistryPull, ref: Reference): Promise<Image> {
+  const { client, platform, logger, signal } = from;
   let got = await client.getManifest(ref, signal);
   if (isIndexMediaType(got.mediaType)) {
     const digest = selectFromIndex(ref, got.bytes, platform);
@@ -102,18 +104,25 @@ export interface PullPolicy {
   sleep: SleepFn;
 }
 
+/** Where and how to pull (Kaniko's pull flags). */
+export interface PullFrom {
+  client: RegistryClient;
+  logger: Logger;
+  /** Without one, the reference is pulled once, as named. */
+  policy?: PullPolicy | undefined;
+}
+
+/** One image's pull: the source, the platform wanted and the abort signal. */
+interface RegistryPull extends PullFrom {
+  platform: Platform;
+  signal?: AbortSignal | undefined;
+}
+
 /** `resolveOnce` with `--image-download-retry`: Kaniko's `RetryWithResult(…, ImageDownloadRetry, 1000)`. */
-function resolveWithRetries(client: RegistryClient, ref: Reference, platform: Platform, logger: Logger, policy: PullPolicy, signal?: AbortSignal): Promise<Image> {
-  const onRetry = (reason: string, waitMs: number, attempt: number): void => logger.warn(`retrying in ${waitMs} ms: ${reason}`, { image: formatReference(ref), attempt });
-  return withRetries({ retries: policy.retries, sleep: policy.sleep, ...(signal ? { signal } : {}), onRetry }, async (canRetry) => {
-    try {
-      return await resolveOnce(client, ref, platform, logger, signal);
-    } catch (err) {
-      if (!canRetry || signal?.aborted || err instanceof PlatformNotFoundError || !isRetryableFailure(err)) throw err;
-      const after = 'retryAfterMs' in err && typeof err.retryAfterMs === 'number' ? err.retryAfterMs : undefined;
-      return new RetryLater(err.message, after);
-    }
-  });
+function resolveWithRetries(from: RegistryPull, policy: PullPolicy, ref: Reference): Promise<Image> {
+  const onRetry = (reason: string, waitMs: number, attempt: number): void => from.logger.warn(`retrying in ${waitMs} ms: ${reason}`, { image: formatReference(ref), attempt });
+  const isFinal = (err: unknown): boolean => err instanceof PlatformNotFoundError;
+  return retryOperation({ retries: policy.retries, sleep: policy.sleep, signal: from.signal, onRetry, isFinal }, () => resolveOnce(from, ref));
 }
 
 /**
@@ -122,14 +131,15 @@ function resolveWithRetries(client: RegistryClient, ref: Reference, platform: Pl
  * prefix); a mirror that fails for any reason is logged and the next one tried, then the
  * registry itself unless the policy skips that fallback (Kaniko's `RetrieveRemoteImage`).
  */
-export async function resolveRegistryImage(client: RegistryClient, ref: Reference, platform: Platform, logger: Logger, signal?: AbortSignal, policy?: PullPolicy): Promise<Image> {
-  if (policy === undefined) return resolveOnce(client, ref, platform, logger, signal);
+export async function resolveRegistryImage(opts: PullFrom & { ref: Reference; platform: Platform; signal?: AbortSignal | undefined }): Promise<Image> {
+  const { ref, policy, logger, signal } = opts;
+  if (policy === undefined) return resolveOnce(opts, ref);
   const mirrors = policy.mirrors(ref.registry);
   for (const mirror of mirrors) {
     const mapped = remapReference(ref, mirror);
     logger.info(`retrieving image ${formatReference(mapped)} from mirror ${mirror.registry}`);
     try {
-      return await resolveWithRetries(client, mapped, platform, logger, policy, signal);
+      return await resolveWithRetries(opts, policy, mapped);
     } catch (err) {
       if (signal?.aborted || !(err instanceof RegistryError || err instanceof IntegrityError)) throw err;
       logger.warn(`could not pull ${formatReference(mapped)} from mirror ${mirror.registry}: ${err.message}; trying the next mirror, or ${ref.registry}`);
@@ -140,5 +150,10 @@ export async function resolveRegistryImage(client: RegistryClient, ref: Referenc
       hint: 'the mirrors failed (see the warnings above); without --skip-default-registry-fallback Kiln would pull from the original registry',
     });
   }
-  return resolveWithRetries(client, ref, platform, logger, policy, signal);
+  return resolveWithRetries(opts, policy, ref);
+}
+
+/** A registry (with its mirrors and retries) as a source of images named by reference. */
+export function registrySource(from: PullFrom): ImageSource<Reference> {
+  return { resolve: (ref, platform, signal) => resolveRegistryImage({ ...from, ref, platform, signal }) };
 }

@@ -21,4 +21,5 @@ export { fetchStream, FetchFailed, type FetchedStream, type FetchOptions } from 
 export { MAX_REDIRECTS } from './redirect.js';
 export { TransientRegistryError, isRetryableFailure } from './failure.js';
 export { realSleep, RetryLater, withRetries, backoffMs } from './retry.js';
+export { retryOperation, type OperationRetries } from './retry-operation.js';
 export { DEFAULT_CHUNK_SIZE, DEFAULT_CHUNKED_THRESHOLD } from './upload.js';

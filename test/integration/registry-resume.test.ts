@@ -56,7 +56,7 @@ const layer = (): { digest: string } => ({ digest: base.layers[0] ?? '' });
 
 /** Reads the base layer through `c` from `host`, verified; returns its sha256. */
 async function pullLayer(c: RegistryClient, host: string): Promise<string> {
-  const image = await resolveRegistryImage(c, parseReference(`${host}/base/busybox`), { os: 'linux', architecture: 'amd64' }, silentLogger);
+  const image = await resolveRegistryImage({ client: c, ref: parseReference(`${host}/base/busybox`), platform: { os: 'linux', architecture: 'amd64' }, logger: silentLogger });
   const l = image.layers[0];
   if (!l) throw new Error('no layer');
   const hash = createHash('sha256');
@@ -117,7 +117,7 @@ test('a server that ignores Range is read again from the start, the delivered by
 test('a corrupted layer fails with an IntegrityError and nothing is extracted', async () => {
   const f = await fake([times(10, is.blobGet(layer().digest), { kind: 'corrupt' })]);
   const c = client();
-  const image = await resolveRegistryImage(c, parseReference(`${f.host}/base/busybox`), { os: 'linux', architecture: 'amd64' }, silentLogger);
+  const image = await resolveRegistryImage({ client: c, ref: parseReference(`${f.host}/base/busybox`), platform: { os: 'linux', architecture: 'amd64' }, logger: silentLogger });
   const work = await tempDir('corrupt');
   const rootfs = new Rootfs(join(work, 'rootfs'));
   await mkdir(rootfs.root);
