@@ -150,6 +150,8 @@ export async function runStageInProcess(s: InProcessStage): Promise<StageOutput 
   const store = new BlobStore(join(dir, 'blobs'));
   const layers = createStageLayers({ rootfs, store, logger: env.logger, now: env.now, signal: env.signal, tools: {}, settings: env.options });
   await layers.start();
+  // The snapshotter learns the prepared files as it would a base's: one snapshot taken now.
+  await (await layers.snapshotter.begin()).end();
   const runner = s.runner ?? new FakeRunner();
   const initial = initialState({ architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: [] } }, '\\');
   const out = await runStage(stage, initial, {
