@@ -60,6 +60,8 @@ export interface StagesContext {
   consumed: Set<string>;
   /** `--rootfs=/`, admitted: the target stage is built over `/`, keeping these paths as they are. */
   inPlace?: { mode: string; keep: readonly string[] };
+  /** A runner to use instead of probing the host (in-process tests); default: `exec/select.ts` chooses. */
+  runner?: ProcessRunner;
 }
 
 /** Pulls images on first use (FROM and COPY --from share them) and unpacks them on demand. */
@@ -111,7 +113,8 @@ class ImageCache {
   processRunner(): Promise<ProcessRunner> {
     const env = this.ctx.env.env;
     const inContainer = async (): Promise<boolean> => detectContainer(await readContainerFacts(env)).inContainer;
-    this.runner ??= selectRunner({ path: env.PATH ?? '', workDir: this.ctx.work, inContainer }).then((r) => {
+    const choose = (): Promise<ProcessRunner> => (this.ctx.runner ? Promise.resolve(this.ctx.runner) : selectRunner({ path: env.PATH ?? '', workDir: this.ctx.work, inContainer }));
+    this.runner ??= choose().then((r) => {
       this.ctx.env.logger.info(`RUN isolation: ${r.mode} (${r.reason})`);
       if (this.ctx.inPlace) this.ctx.env.logger.info(this.ctx.inPlace.mode);
       return r;
