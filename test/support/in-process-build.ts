@@ -20,7 +20,7 @@ import type { RegistryClients } from '../../src/executor/clients.js';
 import { initialState } from '../../src/executor/image-config.js';
 import { runStage, type StageOutput } from '../../src/executor/stage.js';
 import { buildStages } from '../../src/executor/stages.js';
-import { createStageLayers } from '../../src/layers/stage-layers.js';
+import { createStageLayers } from '../../src/executor/stage-layers.js';
 import { TarReader } from '../../src/layers/tar-read.js';
 import type { Logger } from '../../src/log.js';
 import type { Image, Layer } from '../../src/oci/image.js';
@@ -151,13 +151,16 @@ export async function runStageInProcess(s: InProcessStage): Promise<StageOutput 
   const layers = createStageLayers({ rootfs, store, logger: env.logger, now: env.now, signal: env.signal, tools: {}, settings: env.options });
   await layers.start();
   // The snapshotter learns the prepared files as it would a base's: one snapshot taken now.
-  await (await layers.snapshotter.begin()).end();
+  // (Without --single-snapshot, which these tests do not use, the stage has a snapshotter.)
+  const snapshotter = layers.snapshotter;
+  if (!snapshotter) throw new Error('no snapshotter: the in-process stage tests do not use --single-snapshot');
+  await (await snapshotter.begin()).end();
   const runner = s.runner ?? new FakeRunner();
   const initial = initialState({ architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: [] } }, '\\');
   const out = await runStage(stage, initial, {
     env, rootfs, store, contextDir, runner: () => Promise.resolve(runner),
     dockerignore: { patterns: [] },
-    snapshotter: layers.snapshotter,
+    snapshotter,
     layers,
     argScope: { buildArgs: new Map(), globals: new Map(), consumed: new Set() },
     fromSource: (value) => Promise.reject(new Error(`no stage ${value} in a one-stage test`)),
