@@ -26,7 +26,20 @@ const SYSTEM_CACHE = '/var/lib/containers/cache';
 
 /** Private mount namespace with the blob-info cache redirected to `cacheDir`, then `argv`. */
 function inPrivateCache(cacheDir: string, argv: string[]): [string, string[]] {
-  return ['unshare', ['--mount', '--propagation', 'private', '--', 'sh', '-c', `mount --bind "$0" ${SYSTEM_CACHE} && exec "$@"`, cacheDir, ...argv]];
+  return [
+    'unshare',
+    [
+      '--mount',
+      '--propagation',
+      'private',
+      '--',
+      'sh',
+      '-c',
+      `mount --bind "$0" ${SYSTEM_CACHE} && exec "$@"`,
+      cacheDir,
+      ...argv,
+    ],
+  ];
 }
 
 function storageArgs(dir: string, driver: StorageDriver): string[] {
@@ -49,24 +62,52 @@ export async function pickStorageDriver(dir: string): Promise<{ driver: StorageD
   const res = spawnSync(cmd, args, { encoding: 'utf8' });
   await rm(probe, { recursive: true, force: true });
   if (res.status === 0) return { driver: 'overlay', why: 'overlay initialised' };
-  return { driver: 'vfs', why: `overlay failed: ${(res.stderr || res.error?.message || '').trim().split('\n').pop() ?? ''}` };
+  return {
+    driver: 'vfs',
+    why: `overlay failed: ${(res.stderr || res.error?.message || '').trim().split('\n').pop() ?? ''}`,
+  };
 }
 
 /** One timed build + push, in a storage root under `scratch` that is wiped before and after. */
-export async function runBuildah(b: BuildahBuild, scratch: string, driver: StorageDriver, policy: string): Promise<Measured> {
+export async function runBuildah(
+  b: BuildahBuild,
+  scratch: string,
+  driver: StorageDriver,
+  policy: string,
+): Promise<Measured> {
   const dir = join(scratch, 'buildah');
   await rm(dir, { recursive: true, force: true });
   await mkdir(join(dir, 'cache'), { recursive: true });
   try {
     const storage = storageArgs(dir, driver);
     const buildArgv = [
-      'buildah', ...storage, 'build',
-      '--isolation', 'chroot', '--layers=false', '--no-cache',
-      '--signature-policy', policy, '--tls-verify=false',
+      'buildah',
+      ...storage,
+      'build',
+      '--isolation',
+      'chroot',
+      '--layers=false',
+      '--no-cache',
+      '--signature-policy',
+      policy,
+      '--tls-verify=false',
       ...Object.entries(b.buildArgs).flatMap(([k, v]) => ['--build-arg', `${k}=${v}`]),
-      '-f', b.dockerfile, '-t', b.destination, b.context,
+      '-f',
+      b.dockerfile,
+      '-t',
+      b.destination,
+      b.context,
     ];
-    const pushArgv = ['buildah', ...storage, 'push', '--signature-policy', policy, '--tls-verify=false', b.destination, `docker://${b.destination}`];
+    const pushArgv = [
+      'buildah',
+      ...storage,
+      'push',
+      '--signature-policy',
+      policy,
+      '--tls-verify=false',
+      b.destination,
+      `docker://${b.destination}`,
+    ];
     const timeFile = join(scratch, 'time-buildah.txt');
     const [bc, ba] = inPrivateCache(join(dir, 'cache'), buildArgv);
     const built = await timed(bc, ba, { timeFile });

@@ -35,23 +35,38 @@ export async function freezeKiln(repo: string, dir: string): Promise<string> {
 /** The executor's arguments for a build that pushes over plain HTTP to the bench registry. */
 export function kilnArgs(b: KilnBuild, kanikoDir: string): string[] {
   return [
-    '--context', b.context,
-    '--dockerfile', b.dockerfile,
-    '--destination', b.destination,
-    '--insecure', '--insecure-pull',
+    '--context',
+    b.context,
+    '--dockerfile',
+    b.dockerfile,
+    '--destination',
+    b.destination,
+    '--insecure',
+    '--insecure-pull',
     ...Object.entries(b.buildArgs).flatMap(([k, v]) => ['--build-arg', `${k}=${v}`]),
-    '--kaniko-dir', kanikoDir,
-    '--verbosity', 'debug', '--log-format', 'json',
+    '--kaniko-dir',
+    kanikoDir,
+    '--verbosity',
+    'debug',
+    '--log-format',
+    'json',
   ];
 }
 
 /** Where `node --cpu-prof` writes a profile of the run (it inflates the timings). */
-export interface ProfileTo { dir: string; name: string }
+export interface ProfileTo {
+  dir: string;
+  name: string;
+}
 
 /** Runs `node EXECUTOR …` under /usr/bin/time. */
 export async function runKiln(executor: string, b: KilnBuild, scratch: string, profile?: ProfileTo): Promise<Measured> {
-  const prof = profile ? ['--cpu-prof', `--cpu-prof-dir=${profile.dir}`, `--cpu-prof-name=${profile.name}.cpuprofile`] : [];
-  return timed(process.execPath, [...prof, executor, ...kilnArgs(b, join(scratch, 'kaniko'))], { timeFile: join(scratch, 'time-kiln.txt') });
+  const prof = profile
+    ? ['--cpu-prof', `--cpu-prof-dir=${profile.dir}`, `--cpu-prof-name=${profile.name}.cpuprofile`]
+    : [];
+  return timed(process.execPath, [...prof, executor, ...kilnArgs(b, join(scratch, 'kaniko'))], {
+    timeFile: join(scratch, 'time-kiln.txt'),
+  });
 }
 
 /** The `snapshot` records of a Kiln run, one per RUN step, in order. */

@@ -17,9 +17,20 @@ const MT_MANIFEST = 'application/vnd.oci.image.manifest.v1+json';
 const TAG = 'large';
 const PER_DIR = 400;
 
-interface Descriptor { mediaType: string; digest: string; size: number }
-interface Manifest { schemaVersion: number; mediaType?: string; config: Descriptor; layers: Descriptor[] }
-interface Index { manifests: (Descriptor & { annotations?: Record<string, string> })[] }
+interface Descriptor {
+  mediaType: string;
+  digest: string;
+  size: number;
+}
+interface Manifest {
+  schemaVersion: number;
+  mediaType?: string;
+  config: Descriptor;
+  layers: Descriptor[];
+}
+interface Index {
+  manifests: (Descriptor & { annotations?: Record<string, string> })[];
+}
 
 const sha256 = (b: Buffer | string): string => `sha256:${createHash('sha256').update(b).digest('hex')}`;
 
@@ -55,13 +66,28 @@ export async function pushLargeBase(reg: TestRegistry, scratch: string, count: n
     await writeFiles(stage, count);
     const tarPath = join(root, 'layer.tar');
     await run('tar', [
-      '--create', '--format=posix', '--pax-option=exthdr.name=%d/PaxHeaders/%f,delete=atime,delete=ctime',
-      '--sort=name', '--mtime=@0', '--numeric-owner', '--owner=0', '--group=0', '-C', stage, '-f', tarPath, 'usr',
+      '--create',
+      '--format=posix',
+      '--pax-option=exthdr.name=%d/PaxHeaders/%f,delete=atime,delete=ctime',
+      '--sort=name',
+      '--mtime=@0',
+      '--numeric-owner',
+      '--owner=0',
+      '--group=0',
+      '-C',
+      stage,
+      '-f',
+      tarPath,
+      'usr',
     ]);
     const diffId = await sha256File(tarPath);
     await run('gzip', ['-n', '-1', tarPath]);
     const gzPath = `${tarPath}.gz`;
-    const layer: Descriptor = { mediaType: MT_LAYER, digest: await sha256File(gzPath), size: (await stat(gzPath)).size };
+    const layer: Descriptor = {
+      mediaType: MT_LAYER,
+      digest: await sha256File(gzPath),
+      size: (await stat(gzPath)).size,
+    };
     await run('mv', [gzPath, blob(layer.digest)]);
 
     const config = structuredClone(busybox.config) as { rootfs: { diff_ids: string[] }; history: unknown[] };
@@ -77,16 +103,25 @@ export async function pushLargeBase(reg: TestRegistry, scratch: string, count: n
     const manifestJson = Buffer.from(JSON.stringify(next));
     await writeFile(blob(sha256(manifestJson)), manifestJson);
     const index = JSON.parse(await readFile(join(layout, 'index.json'), 'utf8')) as Index;
-    index.manifests = [{
-      mediaType: MT_MANIFEST,
-      digest: sha256(manifestJson),
-      size: manifestJson.length,
-      annotations: { 'org.opencontainers.image.ref.name': TAG },
-    }];
+    index.manifests = [
+      {
+        mediaType: MT_MANIFEST,
+        digest: sha256(manifestJson),
+        size: manifestJson.length,
+        annotations: { 'org.opencontainers.image.ref.name': TAG },
+      },
+    ];
     await writeFile(join(layout, 'index.json'), JSON.stringify(index));
 
     const ref = `${reg.host}/base/large:latest`;
-    await skopeo(['copy', '--quiet', '--preserve-digests', '--dest-tls-verify=false', `oci:${layout}:${TAG}`, `docker://${ref}`]);
+    await skopeo([
+      'copy',
+      '--quiet',
+      '--preserve-digests',
+      '--dest-tls-verify=false',
+      `oci:${layout}:${TAG}`,
+      `docker://${ref}`,
+    ]);
     return ref;
   } finally {
     await rm(root, { recursive: true, force: true });

@@ -16,7 +16,16 @@ import { pickStorageDriver, runBuildah, writePolicy, type StorageDriver } from '
 import { imageBytes } from './image-size.js';
 import { freezeKiln, isUnsupported, runKiln, snapshotCosts } from './kiln.js';
 import type { Measured } from './measure.js';
-import { checkTargets, formatScenario, formatTargets, ratios, summarise, type RunRecord, type ScenarioResult, type SideResult } from './report.js';
+import {
+  checkTargets,
+  formatScenario,
+  formatTargets,
+  ratios,
+  summarise,
+  type RunRecord,
+  type ScenarioResult,
+  type SideResult,
+} from './report.js';
 import { SCENARIOS, type Scenario } from './scenarios.js';
 
 /** The repository root: this file runs as out/bench/bench/main.js. */
@@ -60,8 +69,15 @@ function version(cmd: string, args: string[]): string {
 /** Which Kiln was measured: the commit, whether the tree had local changes, when dist/ was built. */
 async function kilnBuild(): Promise<string> {
   const head = version('git', ['-C', REPO, 'rev-parse', '--short', 'HEAD']);
-  const dirty = spawnSync('git', ['-C', REPO, 'status', '--porcelain', '--untracked-files=no', '--', 'src'], { encoding: 'utf8' }).stdout?.trim() ? ' + uncommitted src changes' : '';
-  const built = await stat(join(REPO, 'dist/cli/main.js')).then((s) => s.mtime.toISOString(), () => '?');
+  const dirty = spawnSync('git', ['-C', REPO, 'status', '--porcelain', '--untracked-files=no', '--', 'src'], {
+    encoding: 'utf8',
+  }).stdout?.trim()
+    ? ' + uncommitted src changes'
+    : '';
+  const built = await stat(join(REPO, 'dist/cli/main.js')).then(
+    (s) => s.mtime.toISOString(),
+    () => '?',
+  );
   return `${head || '?'}${dirty}, dist built ${built}`;
 }
 
@@ -78,7 +94,9 @@ async function machine(driver: string, why: string): Promise<Record<string, stri
     buildah: version('buildah', ['--version']),
     buildahStorage: `${driver} (${why})`,
     // Other work on the machine skews both tools; alternating runs spreads it, this records it.
-    loadAtStart: loadavg().map((x) => x.toFixed(2)).join(' '),
+    loadAtStart: loadavg()
+      .map((x) => x.toFixed(2))
+      .join(' '),
   };
 }
 
@@ -87,18 +105,36 @@ function tailOf(text: string): string {
 }
 
 /** One timed build + push of `tool`; never throws: a failure is recorded with its stderr tail. */
-async function attempt(b: Bench, tool: Tool, s: Scenario, dir: string, buildArgs: Record<string, string>, i: number): Promise<{ rec: RunRecord; unsupported: boolean }> {
+async function attempt(
+  b: Bench,
+  tool: Tool,
+  s: Scenario,
+  dir: string,
+  buildArgs: Record<string, string>,
+  i: number,
+): Promise<{ rec: RunRecord; unsupported: boolean }> {
   const repo = `${tool}/${s.name}-r${i}`;
   const tag = String(i);
-  const build = { context: dir, dockerfile: join(dir, 'Dockerfile'), destination: `${b.registry.host}/${repo}:${tag}`, buildArgs };
+  const build = {
+    context: dir,
+    dockerfile: join(dir, 'Dockerfile'),
+    destination: `${b.registry.host}/${repo}:${tag}`,
+    buildArgs,
+  };
   const scratch = join(b.tmp, 'scratch');
   await mkdir(scratch, { recursive: true });
   let m: Measured;
   try {
     const profile = b.profileDir ? { dir: b.profileDir, name: `${s.name}-${i}` } : undefined;
-    m = tool === 'kiln' ? await runKiln(b.executor, build, scratch, profile) : await runBuildah(build, scratch, b.driver, b.policy);
+    m =
+      tool === 'kiln'
+        ? await runKiln(b.executor, build, scratch, profile)
+        : await runBuildah(build, scratch, b.driver, b.policy);
   } catch (err) {
-    return { rec: { ok: false, exitCode: null, wallS: NaN, cpuS: NaN, rssMiB: NaN, error: String(err) }, unsupported: false };
+    return {
+      rec: { ok: false, exitCode: null, wallS: NaN, cpuS: NaN, rssMiB: NaN, error: String(err) },
+      unsupported: false,
+    };
   } finally {
     await rm(join(scratch, 'kaniko'), { recursive: true, force: true });
   }
@@ -161,10 +197,15 @@ async function runScenario(b: Bench, s: Scenario): Promise<ScenarioResult> {
 async function main(): Promise<void> {
   const scenarios = selectScenarios(process.argv.slice(2));
   const runs = Number(process.env.BENCH_RUNS ?? 3);
-  if (!Number.isInteger(runs) || runs < 1) throw new Error(`BENCH_RUNS must be a positive integer, not ${process.env.BENCH_RUNS}`);
-  const named = (process.env.BENCH_TOOLS ?? 'kiln,buildah').split(',').map((t) => t.trim()).filter(Boolean);
+  if (!Number.isInteger(runs) || runs < 1)
+    throw new Error(`BENCH_RUNS must be a positive integer, not ${process.env.BENCH_RUNS}`);
+  const named = (process.env.BENCH_TOOLS ?? 'kiln,buildah')
+    .split(',')
+    .map((t) => t.trim())
+    .filter(Boolean);
   const tools = named.filter((t): t is Tool => t === 'kiln' || t === 'buildah');
-  if (tools.length === 0 || tools.length !== named.length) throw new Error(`BENCH_TOOLS must list kiln and/or buildah, not ${process.env.BENCH_TOOLS}`);
+  if (tools.length === 0 || tools.length !== named.length)
+    throw new Error(`BENCH_TOOLS must list kiln and/or buildah, not ${process.env.BENCH_TOOLS}`);
   const deps = spawnSync('bash', [join(REPO, 'bench/install-deps.sh')], { stdio: 'inherit' });
   if (deps.status !== 0) throw new Error('bench/install-deps.sh failed');
 
@@ -182,18 +223,36 @@ async function main(): Promise<void> {
     registry = await startRegistry();
     const busybox = (await pushBusybox(registry)).ref;
     const info = await machine(driver, why);
-    say(`bench: ${scenarios.map((s) => s.name).join(' ')}; ${runs} runs each after a warm-up; Buildah storage ${info.buildahStorage}`);
+    say(
+      `bench: ${scenarios.map((s) => s.name).join(' ')}; ${runs} runs each after a warm-up; Buildah storage ${info.buildahStorage}`,
+    );
     const profileDir = process.env.BENCH_PROFILE ? resolve(process.env.BENCH_PROFILE) : undefined;
-    if (profileDir) say(`bench: BENCH_PROFILE set: Kiln runs write CPU profiles to ${profileDir}; their timings are inflated`);
-    const b: Bench = { registry, busybox, executor, driver, policy, tmp, runs, tools, ...(profileDir ? { profileDir } : {}) };
+    if (profileDir)
+      say(`bench: BENCH_PROFILE set: Kiln runs write CPU profiles to ${profileDir}; their timings are inflated`);
+    const b: Bench = {
+      registry,
+      busybox,
+      executor,
+      driver,
+      policy,
+      tmp,
+      runs,
+      tools,
+      ...(profileDir ? { profileDir } : {}),
+    };
     const results: ScenarioResult[] = [];
     for (const s of scenarios) results.push(await runScenario(b, s));
 
     const targets = checkTargets(results);
     const date = new Date().toISOString();
-    info.loadAtEnd = loadavg().map((x) => x.toFixed(2)).join(' ');
+    info.loadAtEnd = loadavg()
+      .map((x) => x.toFixed(2))
+      .join(' ');
     let text = `\nKiln vs Buildah — ${date}\n`;
-    text += Object.entries(info).map(([k, v]) => `  ${k}: ${v}`).join('\n') + '\n';
+    text +=
+      Object.entries(info)
+        .map(([k, v]) => `  ${k}: ${v}`)
+        .join('\n') + '\n';
     text += `  runs: ${runs} per tool after one warm-up each, alternating; medians shown\n\n`;
     text += results.map(formatScenario).join('\n');
     text += `\nTargets\n${formatTargets(targets)}`;

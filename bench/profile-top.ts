@@ -8,9 +8,23 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 
-interface CallFrame { functionName: string; url: string; lineNumber: number }
-interface ProfileNode { id: number; callFrame: CallFrame; children?: number[] }
-interface CpuProfile { nodes: ProfileNode[]; samples: number[]; timeDeltas: number[]; startTime: number; endTime: number }
+interface CallFrame {
+  functionName: string;
+  url: string;
+  lineNumber: number;
+}
+interface ProfileNode {
+  id: number;
+  callFrame: CallFrame;
+  children?: number[];
+}
+interface CpuProfile {
+  nodes: ProfileNode[];
+  samples: number[];
+  timeDeltas: number[];
+  startTime: number;
+  endTime: number;
+}
 
 /** `name file:line`, with the repository path shortened. */
 function keyOf(f: CallFrame): string {
@@ -30,7 +44,13 @@ async function profilesIn(path: string): Promise<string[]> {
 
 function table(title: string, totals: Map<string, number>, allMs: number, top: number): string {
   const rows = [...totals].sort((a, b) => b[1] - a[1]).slice(0, top);
-  return `${title}\n` + rows.map(([k, ms]) => `${ms.toFixed(0).padStart(8)} ms ${((100 * ms) / allMs).toFixed(1).padStart(5)}%  ${k}`).join('\n') + '\n';
+  return (
+    `${title}\n` +
+    rows
+      .map(([k, ms]) => `${ms.toFixed(0).padStart(8)} ms ${((100 * ms) / allMs).toFixed(1).padStart(5)}%  ${k}`)
+      .join('\n') +
+    '\n'
+  );
 }
 
 async function summarise(file: string, top: number): Promise<string> {

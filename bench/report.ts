@@ -16,7 +16,12 @@ export interface RunRecord {
   error?: string;
 }
 
-export interface Medians { wallS: number; cpuS: number; rssMiB: number; imageMiB: number }
+export interface Medians {
+  wallS: number;
+  cpuS: number;
+  rssMiB: number;
+  imageMiB: number;
+}
 
 export interface SideResult {
   status: 'ok' | 'failed' | 'unsupported' | 'skipped';
@@ -36,7 +41,11 @@ export interface ScenarioResult {
   ratio?: Medians;
 }
 
-export interface TargetCheck { target: string; met: boolean; detail: string }
+export interface TargetCheck {
+  target: string;
+  met: boolean;
+  detail: string;
+}
 
 export function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -61,12 +70,19 @@ export function summarise(side: SideResult): SideResult {
 
 export function ratios(k: Medians | undefined, b: Medians | undefined): Medians | undefined {
   if (!k || !b) return undefined;
-  return { wallS: k.wallS / b.wallS, cpuS: k.cpuS / b.cpuS, rssMiB: k.rssMiB / b.rssMiB, imageMiB: k.imageMiB / b.imageMiB };
+  return {
+    wallS: k.wallS / b.wallS,
+    cpuS: k.cpuS / b.cpuS,
+    rssMiB: k.rssMiB / b.rssMiB,
+    imageMiB: k.imageMiB / b.imageMiB,
+  };
 }
 
 /** Per-RUN snapshot cost (index before + snapshot after), median over timed runs, per step. */
 export function snapshotStepMedians(side: SideResult): number[] {
-  const per = side.runs.filter((r) => r.ok && r.snapshots).map((r) => (r.snapshots ?? []).map((s) => s.indexBeforeMs + s.snapshotMs));
+  const per = side.runs
+    .filter((r) => r.ok && r.snapshots)
+    .map((r) => (r.snapshots ?? []).map((s) => s.indexBeforeMs + s.snapshotMs));
   const steps = Math.max(0, ...per.map((p) => p.length));
   return Array.from({ length: steps }, (_, i) => median(per.map((p) => p[i] ?? NaN).filter((x) => !Number.isNaN(x))));
 }
@@ -77,15 +93,27 @@ export function checkTargets(results: ScenarioResult[]): TargetCheck[] {
   const by = new Map(results.map((r) => [r.name, r]));
   for (const r of results) {
     if (r.kiln.status === 'unsupported' || !r.ratio) {
-      checks.push({ target: `${r.name}: Kiln wall ≤ 1.0× Buildah`, met: false, detail: `Kiln ${r.kiln.status}` + (r.buildah.status === 'ok' ? '' : `, Buildah ${r.buildah.status}`) });
+      checks.push({
+        target: `${r.name}: Kiln wall ≤ 1.0× Buildah`,
+        met: false,
+        detail: `Kiln ${r.kiln.status}` + (r.buildah.status === 'ok' ? '' : `, Buildah ${r.buildah.status}`),
+      });
     } else {
-      checks.push({ target: `${r.name}: Kiln wall ≤ 1.0× Buildah`, met: r.ratio.wallS <= 1.0, detail: `${r.ratio.wallS.toFixed(2)}×` });
+      checks.push({
+        target: `${r.name}: Kiln wall ≤ 1.0× Buildah`,
+        met: r.ratio.wallS <= 1.0,
+        detail: `${r.ratio.wallS.toFixed(2)}×`,
+      });
     }
   }
   const big = by.get('copy-big')?.kiln.median;
   const big256 = by.get('copy-big-256')?.kiln.median;
   if (by.has('copy-big')) {
-    checks.push({ target: 'copy-big: Kiln peak RSS ≤ 200 MiB', met: !!big && big.rssMiB <= 200, detail: big ? `${big.rssMiB.toFixed(0)} MiB` : 'no successful run' });
+    checks.push({
+      target: 'copy-big: Kiln peak RSS ≤ 200 MiB',
+      met: !!big && big.rssMiB <= 200,
+      detail: big ? `${big.rssMiB.toFixed(0)} MiB` : 'no successful run',
+    });
   }
   if (big && big256) {
     // "Not growing": within 10% (allocator and GC noise), for twice the bytes.
@@ -101,17 +129,21 @@ export function checkTargets(results: ScenarioResult[]): TargetCheck[] {
     checks.push({
       target: 'snapshot-large-rootfs: snapshot per small RUN < 1 s',
       met: steps.length > 0 && steps.every((ms) => ms < 1000),
-      detail: steps.length ? `per RUN (median ms): ${steps.map((ms) => ms.toFixed(0)).join(', ')}` : 'no snapshot records',
+      detail: steps.length
+        ? `per RUN (median ms): ${steps.map((ms) => ms.toFixed(0)).join(', ')}`
+        : 'no snapshot records',
     });
   }
   return checks;
 }
 
-const f = (x: number | undefined, digits: number): string => (x === undefined || Number.isNaN(x) ? '–' : x.toFixed(digits));
+const f = (x: number | undefined, digits: number): string =>
+  x === undefined || Number.isNaN(x) ? '–' : x.toFixed(digits);
 
 /** One scenario as a fixed-width text table. */
 export function formatScenario(r: ScenarioResult): string {
-  const row = (label: string, cells: string[]): string => label.padEnd(14) + cells.map((c) => c.padStart(10)).join('') + '\n';
+  const row = (label: string, cells: string[]): string =>
+    label.padEnd(14) + cells.map((c) => c.padStart(10)).join('') + '\n';
   const side = (label: string, s: SideResult): string => {
     const m = s.median;
     const okRuns = `${s.runs.filter((x) => x.ok).length}/${s.runs.length}`;
@@ -123,11 +155,22 @@ export function formatScenario(r: ScenarioResult): string {
   out += side('kiln', r.kiln);
   out += side('buildah', r.buildah);
   const q = r.ratio;
-  out += row('kiln/buildah', q ? [q.wallS, q.cpuS, q.rssMiB, q.imageMiB].map((x) => `${f(x, 2)}×`) : ['–', '–', '–', '–']);
+  out += row(
+    'kiln/buildah',
+    q ? [q.wallS, q.cpuS, q.rssMiB, q.imageMiB].map((x) => `${f(x, 2)}×`) : ['–', '–', '–', '–'],
+  );
   const steps = snapshotStepMedians(r.kiln);
-  if (steps.length) out += `kiln snapshot per RUN (index before + after, median ms): ${steps.map((ms) => ms.toFixed(0)).join(', ')}\n`;
-  for (const [label, s] of [['kiln', r.kiln], ['buildah', r.buildah]] as const) {
-    if (s.error) out += `${label} ${s.status}:\n${s.error.split('\n').map((l) => `    ${l}`).join('\n')}\n`;
+  if (steps.length)
+    out += `kiln snapshot per RUN (index before + after, median ms): ${steps.map((ms) => ms.toFixed(0)).join(', ')}\n`;
+  for (const [label, s] of [
+    ['kiln', r.kiln],
+    ['buildah', r.buildah],
+  ] as const) {
+    if (s.error)
+      out += `${label} ${s.status}:\n${s.error
+        .split('\n')
+        .map((l) => `    ${l}`)
+        .join('\n')}\n`;
   }
   return out;
 }

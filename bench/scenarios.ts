@@ -76,7 +76,10 @@ export const SCENARIOS: Scenario[] = [
     name: 'hello',
     what: 'FROM busybox, one RUN, ENTRYPOINT',
     async prepare(dir, env) {
-      await writeFile(join(dir, 'Dockerfile'), dockerfile(['RUN echo hello > /hello.txt', 'ENTRYPOINT ["/bin/cat", "/hello.txt"]']));
+      await writeFile(
+        join(dir, 'Dockerfile'),
+        dockerfile(['RUN echo hello > /hello.txt', 'ENTRYPOINT ["/bin/cat", "/hello.txt"]']),
+      );
       return { BASE: env.busybox };
     },
   },
@@ -95,13 +98,16 @@ export const SCENARIOS: Scenario[] = [
     name: 'run-churn',
     what: 'RUNs: create 5,000 files, delete 1,000, replace a dir by a file, chmod -R a tree',
     async prepare(dir, env) {
-      await writeFile(join(dir, 'Dockerfile'), dockerfile([
-        'RUN mkdir /churn && cd /churn && for d in $(seq 0 49); do mkdir d$d; done && ' +
-          'i=0 && while [ $i -lt 5000 ]; do echo "file $i" > d$((i % 50))/f$i; i=$((i + 1)); done',
-        'RUN cd /churn && i=0 && while [ $i -lt 5000 ]; do rm d$((i % 50))/f$i; i=$((i + 5)); done',
-        'RUN rm -rf /churn/d49 && echo "now a file" > /churn/d49',
-        'RUN chmod -R go-rwx /churn',
-      ]));
+      await writeFile(
+        join(dir, 'Dockerfile'),
+        dockerfile([
+          'RUN mkdir /churn && cd /churn && for d in $(seq 0 49); do mkdir d$d; done && ' +
+            'i=0 && while [ $i -lt 5000 ]; do echo "file $i" > d$((i % 50))/f$i; i=$((i + 1)); done',
+          'RUN cd /churn && i=0 && while [ $i -lt 5000 ]; do rm d$((i % 50))/f$i; i=$((i + 5)); done',
+          'RUN rm -rf /churn/d49 && echo "now a file" > /churn/d49',
+          'RUN chmod -R go-rwx /churn',
+        ]),
+      );
       return { BASE: env.busybox };
     },
   },
@@ -110,11 +116,14 @@ export const SCENARIOS: Scenario[] = [
     what: 'base of 100,000 files, then three small RUNs',
     async prepare(dir, env) {
       const base = await pushLargeBase(env.registry, env.scratch, 100_000);
-      await writeFile(join(dir, 'Dockerfile'), dockerfile([
-        'RUN echo one > /one.txt',
-        'RUN mkdir -p /app && echo two > /app/two.txt',
-        'RUN rm /usr/share/bench-data/d000/f000 && echo three > /usr/share/bench-data/d001/f001',
-      ]));
+      await writeFile(
+        join(dir, 'Dockerfile'),
+        dockerfile([
+          'RUN echo one > /one.txt',
+          'RUN mkdir -p /app && echo two > /app/two.txt',
+          'RUN rm /usr/share/bench-data/d000/f000 && echo three > /usr/share/bench-data/d001/f001',
+        ]),
+      );
       return { BASE: base };
     },
   },
@@ -122,17 +131,20 @@ export const SCENARIOS: Scenario[] = [
     name: 'multistage',
     what: 'two build stages and a final stage with COPY --from',
     async prepare(dir, env) {
-      await writeFile(join(dir, 'Dockerfile'), [
-        'ARG BASE',
-        'FROM ${BASE} AS one',
-        'RUN mkdir /out && echo one > /out/one.txt',
-        'FROM ${BASE} AS two',
-        'RUN mkdir /out && seq 1 1000 > /out/two.txt',
-        'FROM ${BASE}',
-        'COPY --from=one /out/one.txt /one.txt',
-        'COPY --from=two /out/two.txt /two.txt',
-        '',
-      ].join('\n'));
+      await writeFile(
+        join(dir, 'Dockerfile'),
+        [
+          'ARG BASE',
+          'FROM ${BASE} AS one',
+          'RUN mkdir /out && echo one > /out/one.txt',
+          'FROM ${BASE} AS two',
+          'RUN mkdir /out && seq 1 1000 > /out/two.txt',
+          'FROM ${BASE}',
+          'COPY --from=one /out/one.txt /one.txt',
+          'COPY --from=two /out/two.txt /two.txt',
+          '',
+        ].join('\n'),
+      );
       return { BASE: env.busybox };
     },
   },

@@ -14,14 +14,19 @@ mkdirSync(out, { recursive: true });
 await build({
   // The listing pool starts its workers from `new URL('./listing-worker.js', import.meta.url)`:
   // both bundles sit side by side, so that URL holds.
-  entryPoints: { executor: join(repo, 'dist', 'cli', 'main.js'), 'listing-worker': join(repo, 'dist', 'snapshot', 'listing-worker.js') },
+  entryPoints: {
+    executor: join(repo, 'dist', 'cli', 'main.js'),
+    'listing-worker': join(repo, 'dist', 'snapshot', 'listing-worker.js'),
+  },
   outdir: out,
   bundle: true,
   platform: 'node',
   format: 'esm',
   target: 'node20',
   // CommonJS dependencies (commander, dockerfile-ast) call require() for Node's own modules.
-  banner: { js: "import { createRequire as kilnCreateRequire } from 'node:module'; const require = kilnCreateRequire(import.meta.url);" },
+  banner: {
+    js: "import { createRequire as kilnCreateRequire } from 'node:module'; const require = kilnCreateRequire(import.meta.url);",
+  },
   legalComments: 'linked',
   logLevel: 'warning',
 });

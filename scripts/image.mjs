@@ -7,7 +7,18 @@
 // `--oci-layout-path DIR` writes the layout elsewhere, and the context is then staged beside it in
 // DIR.context (the tests use this). Other flags after `--` (e.g. --insecure) go to the executor.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  readdirSync,
+  realpathSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -60,13 +71,15 @@ function addProgram(ctx, src, name) {
   chmodSync(dest, 0o755);
   const libs = libraries(src);
   // DT_RPATH rather than DT_RUNPATH: it also serves the libraries' own dependencies.
-  if (libs.length > 0) execFileSync(which('patchelf'), ['--set-interpreter', INTERP, '--force-rpath', '--set-rpath', '/kaniko/lib', dest]);
+  if (libs.length > 0)
+    execFileSync(which('patchelf'), ['--set-interpreter', INTERP, '--force-rpath', '--set-rpath', '/kaniko/lib', dest]);
   return libs;
 }
 
 function stage(ctx) {
   rmSync(ctx, { recursive: true, force: true });
-  for (const d of ['kaniko/bin', 'kaniko/lib', 'kaniko/ssl/certs', 'kaniko/.docker', 'tmp', 'busybox']) mkdirSync(join(ctx, d), { recursive: true });
+  for (const d of ['kaniko/bin', 'kaniko/lib', 'kaniko/ssl/certs', 'kaniko/.docker', 'tmp', 'busybox'])
+    mkdirSync(join(ctx, d), { recursive: true });
   chmodSync(join(ctx, 'tmp'), 0o1777);
   const bundle = join(repo, 'dist', 'bundle');
   if (!existsSync(join(bundle, 'executor.js'))) fail('dist/bundle is missing: run `npm run build` first');
@@ -74,8 +87,11 @@ function stage(ctx) {
   // bin/executor itself (CommonJS, sizing libuv's pool before it starts), with the image's Node
   // in its #! line and the bundle where the image keeps it.
   const shim = readFileSync(join(repo, 'bin', 'executor'), 'utf8');
-  const executor = shim.replace(/^#!.*\n/, '#!/kaniko/bin/node\n').replace("'../dist/bundle/executor.js'", "'./lib/executor.js'");
-  if (!executor.includes("'./lib/executor.js'")) fail('bin/executor no longer imports ../dist/bundle/executor.js: update scripts/image.mjs');
+  const executor = shim
+    .replace(/^#!.*\n/, '#!/kaniko/bin/node\n')
+    .replace("'../dist/bundle/executor.js'", "'./lib/executor.js'");
+  if (!executor.includes("'./lib/executor.js'"))
+    fail('bin/executor no longer imports ../dist/bundle/executor.js: update scripts/image.mjs');
   writeFileSync(join(ctx, 'kaniko', 'executor'), executor, { mode: 0o755 });
   const libs = new Map();
   const keep = (list) => list.forEach(([soname, path]) => libs.set(soname, path));
@@ -91,7 +107,9 @@ function stage(ctx) {
   // The debug variant's shell: every applet busybox has, as Kaniko's /busybox.
   copyFileSync(busybox, join(ctx, 'busybox', 'busybox'));
   chmodSync(join(ctx, 'busybox', 'busybox'), 0o755);
-  const applets = execFileSync(busybox, ['--list'], { encoding: 'utf8' }).split('\n').filter((a) => a && a !== 'busybox');
+  const applets = execFileSync(busybox, ['--list'], { encoding: 'utf8' })
+    .split('\n')
+    .filter((a) => a && a !== 'busybox');
   for (const a of applets) symlinkSync('busybox', join(ctx, 'busybox', a));
   const certs = '/etc/ssl/certs/ca-certificates.crt';
   if (!existsSync(certs)) fail(`${certs} is missing (Debian package ca-certificates)`);
@@ -125,7 +143,11 @@ function debugRef(ref) {
 function sourceDateEpoch() {
   if (process.env.SOURCE_DATE_EPOCH) return process.env.SOURCE_DATE_EPOCH;
   try {
-    return execFileSync('git', ['log', '-1', '--format=%ct'], { cwd: repo, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+    return execFileSync('git', ['log', '-1', '--format=%ct'], {
+      cwd: repo,
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+    }).trim();
   } catch {
     return String(Math.floor(Date.now() / 1000));
   }
@@ -137,16 +159,26 @@ const ctx = layoutArg ? `${layout}.context` : join(repo, 'out', 'image-context')
 stage(ctx);
 const epoch = sourceDateEpoch();
 for (const target of ['latest', 'debug']) {
-  const ref = destination ? (target === 'latest' ? destination : debugRef(destination)) : `kiln.local/kiln/executor:${target}`;
+  const ref = destination
+    ? target === 'latest'
+      ? destination
+      : debugRef(destination)
+    : `kiln.local/kiln/executor:${target}`;
   const args = [
     join(repo, 'bin', 'executor'),
-    '--context', `dir://${ctx}`,
-    '--dockerfile', join(repo, 'images', 'Dockerfile'),
-    '--target', target,
-    '--destination', ref,
+    '--context',
+    `dir://${ctx}`,
+    '--dockerfile',
+    join(repo, 'images', 'Dockerfile'),
+    '--target',
+    target,
+    '--destination',
+    ref,
     ...(destination ? [] : ['--no-push']),
-    '--oci-layout-path', layout,
-    '--digest-file', join(ctx, `..`, `${basename(layout)}-${target}.digest`),
+    '--oci-layout-path',
+    layout,
+    '--digest-file',
+    join(ctx, `..`, `${basename(layout)}-${target}.digest`),
     ...pass,
   ];
   const r = spawnSync(process.execPath, args, { stdio: 'inherit', env: { ...process.env, SOURCE_DATE_EPOCH: epoch } });

@@ -10,7 +10,7 @@ describe('fsError', () => {
     ['EROFS', 'writing /x: read-only filesystem'],
     ['EIO', 'writing /x: EIO'],
     ['ERR_FS_FILE_TOO_LARGE', 'writing /x: ERR_FS_FILE_TOO_LARGE'],
-  ])('an operating-system error %s is the filesystem\'s: exit 7, saying what was being done', (code, message) => {
+  ])("an operating-system error %s is the filesystem's: exit 7, saying what was being done", (code, message) => {
     const got = fsError('writing /x', sysErr(code));
     expect(got).toBeInstanceOf(FilesystemError);
     expect(got.message).toBe(message);

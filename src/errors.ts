@@ -40,10 +40,7 @@ export class DockerfileError extends BuildError {
     readonly at: SourceLocation,
     options?: { cause?: unknown; hint?: string; source?: string },
   ) {
-    super(
-      `${at.file}:${at.line}: ${message}` + (options?.source ? `\n  ${at.line} | ${options.source}` : ''),
-      options,
-    );
+    super(`${at.file}:${at.line}: ${message}` + (options?.source ? `\n  ${at.line} | ${options.source}` : ''), options);
   }
 }
 
@@ -111,11 +108,17 @@ export function fsError(doing: string, err: unknown): Error {
   if (!isSystemError(err)) return err instanceof Error ? err : new Error(String(err));
   const code = errnoCode(err);
   const why =
-    code === 'ENOSPC' ? 'no space left on device'
-    : code === 'EACCES' || code === 'EPERM' ? 'permission denied'
-    : code === 'EROFS' ? 'read-only filesystem'
-    : code === 'ENOENT' ? 'no such file or directory'
-    : err instanceof Error ? err.message : String(err);
+    code === 'ENOSPC'
+      ? 'no space left on device'
+      : code === 'EACCES' || code === 'EPERM'
+        ? 'permission denied'
+        : code === 'EROFS'
+          ? 'read-only filesystem'
+          : code === 'ENOENT'
+            ? 'no such file or directory'
+            : err instanceof Error
+              ? err.message
+              : String(err);
   return new FilesystemError(`${doing}: ${why}`, { cause: err });
 }
 

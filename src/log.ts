@@ -45,7 +45,9 @@ export function createLogger(opts: LoggerOptions): Logger {
       opts.write(JSON.stringify(rec) + '\n');
       return;
     }
-    const tail = defined.map(([k, v]) => ` ${k}=${typeof v === 'string' && /\s/.test(v) ? JSON.stringify(v) : String(v)}`).join('');
+    const tail = defined
+      .map(([k, v]) => ` ${k}=${typeof v === 'string' && /\s/.test(v) ? JSON.stringify(v) : String(v)}`)
+      .join('');
     const ts = opts.timestamps ? `${opts.now().toISOString()} ` : '';
     const tag = level.toUpperCase();
     const colored = opts.format === 'color' && COLORS[level] ? `\x1b[${COLORS[level]}m${tag}\x1b[0m` : tag;

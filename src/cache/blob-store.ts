@@ -16,7 +16,20 @@ import { HashTap } from '../stream/hash.js';
 import { verifyDigest } from '../stream/verify.js';
 
 /** errno codes that mean the local disk refused, as opposed to the source stream failing. */
-const LOCAL_FS_CODES = new Set(['ENOSPC', 'EDQUOT', 'EACCES', 'EPERM', 'EROFS', 'EIO', 'ENOENT', 'ENOTDIR', 'EISDIR', 'EMFILE', 'ENFILE', 'EEXIST']);
+const LOCAL_FS_CODES = new Set([
+  'ENOSPC',
+  'EDQUOT',
+  'EACCES',
+  'EPERM',
+  'EROFS',
+  'EIO',
+  'ENOENT',
+  'ENOTDIR',
+  'EISDIR',
+  'EMFILE',
+  'ENFILE',
+  'EEXIST',
+]);
 
 /** A directory of blobs named by digest. Safe for concurrent ingests of the same digest. */
 export class BlobStore {
@@ -50,7 +63,12 @@ export class BlobStore {
    * another caller (then that fetch is awaited), `open()` is called and its bytes ingested,
    * verified. Resolves true for the one caller whose `open()` fetched it.
    */
-  async fetch(expected: { digest: Digest; size: number }, open: () => Promise<Readable>, what: string, signal?: AbortSignal): Promise<boolean> {
+  async fetch(
+    expected: { digest: Digest; size: number },
+    open: () => Promise<Readable>,
+    what: string,
+    signal?: AbortSignal,
+  ): Promise<boolean> {
     const shared = this.fetching.get(expected.digest);
     if (shared) return shared.then(() => false);
     if (await this.has(expected.digest)) return false;
@@ -109,7 +127,12 @@ export class BlobStore {
     const tap = new HashTap();
     const check: Transform = expected ? verifyDigest(expected, what) : tap;
     try {
-      const piped = pipeline(source, check, createWriteStream(temp, { flags: 'wx', mode: 0o644 }), signal ? { signal } : {});
+      const piped = pipeline(
+        source,
+        check,
+        createWriteStream(temp, { flags: 'wx', mode: 0o644 }),
+        signal ? { signal } : {},
+      );
       source.off('error', early);
       await piped;
       const result = expected ? { digest: expected.digest, size: expected.size } : tap.result();

@@ -49,41 +49,62 @@ test('a missing path is made private, component by component, below a sticky /tm
 type Plant = (state: string) => Promise<[string, RegExp]>;
 
 test.each<[string, Plant]>([
-  ['the state dir owned by another user', async (state) => {
-    await mkdir(state, { mode: 0o700 });
-    await chown(state, OTHER, OTHER);
-    return [state, /is owned by uid 1000, expected 0$/];
-  }],
-  ['the state dir a symlink to a sentinel', async (state) => {
-    await symlink(sentinel, state);
-    return [state, /is a symlink/];
-  }],
-  ['a group-writable state dir', async (state) => {
-    await mkdir(state);
-    await chmod(state, 0o775);
-    return [state, /is writable by group or others \(mode 0775\)/];
-  }],
-  ['a world-writable sticky dir owned by another user', async (state) => {
-    await mkdir(state);
-    await chown(state, OTHER, OTHER);
-    await chmod(state, 0o1777);
-    return [state, /is owned by uid 1000/];
-  }],
-  ['a regular file as the cache dir', async (state) => {
-    await mkdir(state, { mode: 0o700 });
-    await writeFile(join(state, 'cache'), '');
-    return [join(state, 'cache'), /is not a directory/];
-  }],
-  ['the cache root readable by others', async (state) => {
-    await mkdir(join(state, 'cache', 'run-mounts'), { recursive: true, mode: 0o700 });
-    await chmod(join(state, 'cache', 'run-mounts'), 0o755);
-    return [join(state, 'cache', 'run-mounts'), /has mode 0755, expected 0700/];
-  }],
-  ['the cache root owned by another user', async (state) => {
-    await mkdir(join(state, 'cache', 'run-mounts'), { recursive: true, mode: 0o700 });
-    await chown(join(state, 'cache', 'run-mounts'), OTHER, OTHER);
-    return [join(state, 'cache', 'run-mounts'), /is owned by uid 1000, expected 0$/];
-  }],
+  [
+    'the state dir owned by another user',
+    async (state) => {
+      await mkdir(state, { mode: 0o700 });
+      await chown(state, OTHER, OTHER);
+      return [state, /is owned by uid 1000, expected 0$/];
+    },
+  ],
+  [
+    'the state dir a symlink to a sentinel',
+    async (state) => {
+      await symlink(sentinel, state);
+      return [state, /is a symlink/];
+    },
+  ],
+  [
+    'a group-writable state dir',
+    async (state) => {
+      await mkdir(state);
+      await chmod(state, 0o775);
+      return [state, /is writable by group or others \(mode 0775\)/];
+    },
+  ],
+  [
+    'a world-writable sticky dir owned by another user',
+    async (state) => {
+      await mkdir(state);
+      await chown(state, OTHER, OTHER);
+      await chmod(state, 0o1777);
+      return [state, /is owned by uid 1000/];
+    },
+  ],
+  [
+    'a regular file as the cache dir',
+    async (state) => {
+      await mkdir(state, { mode: 0o700 });
+      await writeFile(join(state, 'cache'), '');
+      return [join(state, 'cache'), /is not a directory/];
+    },
+  ],
+  [
+    'the cache root readable by others',
+    async (state) => {
+      await mkdir(join(state, 'cache', 'run-mounts'), { recursive: true, mode: 0o700 });
+      await chmod(join(state, 'cache', 'run-mounts'), 0o755);
+      return [join(state, 'cache', 'run-mounts'), /has mode 0755, expected 0700/];
+    },
+  ],
+  [
+    'the cache root owned by another user',
+    async (state) => {
+      await mkdir(join(state, 'cache', 'run-mounts'), { recursive: true, mode: 0o700 });
+      await chown(join(state, 'cache', 'run-mounts'), OTHER, OTHER);
+      return [join(state, 'cache', 'run-mounts'), /is owned by uid 1000, expected 0$/];
+    },
+  ],
 ])('refuses %s, changing nothing', async (_what, plant) => {
   const state = join(base, 'state');
   const [path, problem] = await plant(state);

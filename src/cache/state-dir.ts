@@ -50,7 +50,8 @@ const octal = (mode: number): string => (mode & 0o7777).toString(8).padStart(4, 
 function parentProblem(st: Stats, euid: number): string | undefined {
   if (st.isSymbolicLink()) return 'is a symlink (Kiln reaches its state without symlinks: pass the real path)';
   if (!st.isDirectory()) return 'is not a directory';
-  if (st.uid !== 0 && st.uid !== euid) return `is owned by uid ${st.uid}, expected ${euid === 0 ? '0' : `0 or ${euid}`}`;
+  if (st.uid !== 0 && st.uid !== euid)
+    return `is owned by uid ${st.uid}, expected ${euid === 0 ? '0' : `0 or ${euid}`}`;
   // Like /tmp: others may create entries, but only the owner of one may rename or remove it.
   const sharedButSticky = (st.mode & S_ISVTX) !== 0 && st.uid === 0;
   if ((st.mode & 0o022) !== 0 && !sharedButSticky) return `is writable by group or others (mode ${octal(st.mode)})`;

@@ -1,12 +1,36 @@
 import { expect, test } from 'vitest';
 import { rawFlags } from '../../test/support/cli-raw.js';
 
-
 test('the layer flags with Kaniko names, defaults and pflag boolean forms', async () => {
-  expect(await rawFlags([])).toMatchObject({ snapshotMode: 'full', ignorePath: [], ignoreVarRun: true, compression: 'gzip', compressionLevel: '-1' });
+  expect(await rawFlags([])).toMatchObject({
+    snapshotMode: 'full',
+    ignorePath: [],
+    ignoreVarRun: true,
+    compression: 'gzip',
+    compressionLevel: '-1',
+  });
   expect(
-    await rawFlags(['--snapshot-mode=redo', '--single-snapshot=true', '--ignore-path', '/a', '--ignore-path=/b', '--ignore-var-run=false', '--compression', 'zstd', '--compression-level=19', '--reproducible']),
-  ).toMatchObject({ snapshotMode: 'redo', singleSnapshot: true, ignorePath: ['/a', '/b'], ignoreVarRun: false, compression: 'zstd', compressionLevel: '19', reproducible: true });
+    await rawFlags([
+      '--snapshot-mode=redo',
+      '--single-snapshot=true',
+      '--ignore-path',
+      '/a',
+      '--ignore-path=/b',
+      '--ignore-var-run=false',
+      '--compression',
+      'zstd',
+      '--compression-level=19',
+      '--reproducible',
+    ]),
+  ).toMatchObject({
+    snapshotMode: 'redo',
+    singleSnapshot: true,
+    ignorePath: ['/a', '/b'],
+    ignoreVarRun: false,
+    compression: 'zstd',
+    compressionLevel: '19',
+    reproducible: true,
+  });
   expect(await rawFlags(['--ignore-var-run'])).toMatchObject({ ignoreVarRun: true });
   expect(await rawFlags(['--ignore-var-run=1'])).toMatchObject({ ignoreVarRun: true });
 });

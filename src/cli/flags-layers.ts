@@ -16,14 +16,30 @@ function parseBool(value: string): boolean {
 
 /** Adds the layer flags to the executor command. */
 export function addLayerFlags(cmd: Command): Command {
-  return cmd
-    .addOption(new Option('--snapshot-mode <mode>', 'what a snapshot compares: full (content), redo (size and mtime), time (mtime)').choices(SNAPSHOT_MODES).default('full'))
-    .option('--single-snapshot', 'take one snapshot per stage, at its end (one layer)')
-    .option('--ignore-path <path>', 'path never captured in a layer (repeatable)', collect, [])
-    // Defaults to true, so it takes a value: `--ignore-var-run=false` keeps /var/run changes.
-    .addOption(new Option('--ignore-var-run [bool]', 'do not capture /var/run in layers').default(true).argParser(parseBool))
-    .addOption(new Option('--compression <algorithm>', 'compression of new layers').choices(COMPRESSIONS).default('gzip'))
-    .option('--compression-level <level>', 'compression level (gzip 0-9, zstd 1-22; -1: default)', '-1')
-    .option('--reproducible', 'strip timestamps: new layers\' file times at the epoch, created 1970-01-01')
-    .option('--use-new-run', 'accepted for Kaniko compatibility: Kiln\'s RUN already snapshots only what changed (Kaniko\'s "new run")');
+  return (
+    cmd
+      .addOption(
+        new Option(
+          '--snapshot-mode <mode>',
+          'what a snapshot compares: full (content), redo (size and mtime), time (mtime)',
+        )
+          .choices(SNAPSHOT_MODES)
+          .default('full'),
+      )
+      .option('--single-snapshot', 'take one snapshot per stage, at its end (one layer)')
+      .option('--ignore-path <path>', 'path never captured in a layer (repeatable)', collect, [])
+      // Defaults to true, so it takes a value: `--ignore-var-run=false` keeps /var/run changes.
+      .addOption(
+        new Option('--ignore-var-run [bool]', 'do not capture /var/run in layers').default(true).argParser(parseBool),
+      )
+      .addOption(
+        new Option('--compression <algorithm>', 'compression of new layers').choices(COMPRESSIONS).default('gzip'),
+      )
+      .option('--compression-level <level>', 'compression level (gzip 0-9, zstd 1-22; -1: default)', '-1')
+      .option('--reproducible', "strip timestamps: new layers' file times at the epoch, created 1970-01-01")
+      .option(
+        '--use-new-run',
+        'accepted for Kaniko compatibility: Kiln\'s RUN already snapshots only what changed (Kaniko\'s "new run")',
+      )
+  );
 }

@@ -24,7 +24,9 @@ export async function main(argv: string[], io: Streams, signal: AbortSignal): Pr
     } catch (err) {
       if (err instanceof CommanderError) {
         if (err.exitCode === 0) return 0; // --help, --version
-        throw new UsageError(err.message.replace(/^error: /, ''), { hint: 'run `executor --help` for the list of flags' });
+        throw new UsageError(err.message.replace(/^error: /, ''), {
+          hint: 'run `executor --help` for the list of flags',
+        });
       }
       throw err;
     }
@@ -34,9 +36,15 @@ export async function main(argv: string[], io: Streams, signal: AbortSignal): Pr
       return 0;
     }
     const env = process.env;
-    format = action.logFormatGiven ? action.raw.logFormat ?? 'color' : process.stderr.isTTY ? 'color' : 'text';
+    format = action.logFormatGiven ? (action.raw.logFormat ?? 'color') : process.stderr.isTTY ? 'color' : 'text';
     const options = parseBuildOptions({ ...action.raw, logFormat: format }, env);
-    const logger = createLogger({ level: options.verbosity, format, timestamps: options.logTimestamp, write: io.err, now: () => new Date() });
+    const logger = createLogger({
+      level: options.verbosity,
+      format,
+      timestamps: options.logTimestamp,
+      write: io.err,
+      now: () => new Date(),
+    });
     const result = await build({
       options,
       logger,

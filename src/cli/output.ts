@@ -14,7 +14,15 @@ export interface Streams {
 export function reportError(err: unknown, format: LogFormat, io: Streams): number {
   if (err instanceof BuildError) {
     if (format === 'json') {
-      io.err(JSON.stringify({ level: 'error', code: err.code, exitCode: err.exitCode, msg: err.message, ...(err.hint ? { hint: err.hint } : {}) }) + '\n');
+      io.err(
+        JSON.stringify({
+          level: 'error',
+          code: err.code,
+          exitCode: err.exitCode,
+          msg: err.message,
+          ...(err.hint ? { hint: err.hint } : {}),
+        }) + '\n',
+      );
     } else {
       io.err(`error: ${err.message}\n`);
       if (err.hint) io.err(`hint: ${err.hint}\n`);
@@ -22,7 +30,10 @@ export function reportError(err: unknown, format: LogFormat, io: Streams): numbe
     return err.exitCode;
   }
   const detail = err instanceof Error ? (err.stack ?? err.message) : String(err);
-  if (format === 'json') io.err(JSON.stringify({ level: 'error', code: 'ERR_INTERNAL', exitCode: 1, msg: `internal error: ${detail}` }) + '\n');
+  if (format === 'json')
+    io.err(
+      JSON.stringify({ level: 'error', code: 'ERR_INTERNAL', exitCode: 1, msg: `internal error: ${detail}` }) + '\n',
+    );
   else io.err(`internal error (this is a bug in Kiln; please report it):\n${detail}\n`);
   return 1;
 }

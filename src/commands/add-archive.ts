@@ -14,7 +14,13 @@ import { createGunzip } from 'node:zlib';
 import { StepError } from '../errors.js';
 import { DecompressorFailed, externalDecompressor } from '../exec/decompress.js';
 import type { Logger } from '../log.js';
-import { isTarHeader, MAGIC_BYTES, peekBytes, sniffArchiveCompression, TAR_BLOCK } from '../layers/unpack-archive-sniff.js';
+import {
+  isTarHeader,
+  MAGIC_BYTES,
+  peekBytes,
+  sniffArchiveCompression,
+  TAR_BLOCK,
+} from '../layers/unpack-archive-sniff.js';
 import { unpackArchive } from '../layers/unpack-archive.js';
 import { mkdirAll, type Owner } from '../rootfs/mkdir.js';
 import type { Rootfs } from '../rootfs/rootfs.js';
@@ -54,8 +60,11 @@ export async function openArchive(hostPath: string, io: ArchiveIO): Promise<Read
     tarBytes?.destroy();
     if (io.signal.aborted) throw err;
     // A missing decompressor must not turn an archive silently into a copied file.
-    if (err instanceof DecompressorFailed && err.missingProgram) throw new StepError(`ADD ${hostPath}: ${err.message}`, undefined, { cause: err });
-    io.logger.debug(`${hostPath} is not an archive ADD can unpack, copying it as a file`, { reason: err instanceof Error ? err.message : String(err) });
+    if (err instanceof DecompressorFailed && err.missingProgram)
+      throw new StepError(`ADD ${hostPath}: ${err.message}`, undefined, { cause: err });
+    io.logger.debug(`${hostPath} is not an archive ADD can unpack, copying it as a file`, {
+      reason: err instanceof Error ? err.message : String(err),
+    });
   }
   return undefined;
 }
@@ -64,8 +73,19 @@ export async function openArchive(hostPath: string, io: ArchiveIO): Promise<Read
  * Unpacks tar bytes into the directory `destDir` (made with parents, 0755, owned by `owner`, when
  * missing). Returns the image paths written, the destination included.
  */
-export async function unpackInto(rootfs: Rootfs, destDir: string, tarBytes: Readable, owner: Owner, name: string, io: ArchiveIO): Promise<string[]> {
+export async function unpackInto(
+  rootfs: Rootfs,
+  destDir: string,
+  tarBytes: Readable,
+  owner: Owner,
+  name: string,
+  io: ArchiveIO,
+): Promise<string[]> {
   const made = await mkdirAll(rootfs, destDir, owner);
-  const entries = await unpackArchive(rootfs, destDir, tarBytes, { archiveName: name, logger: io.logger, signal: io.signal });
+  const entries = await unpackArchive(rootfs, destDir, tarBytes, {
+    archiveName: name,
+    logger: io.logger,
+    signal: io.signal,
+  });
   return [...made, destDir, ...entries];
 }

@@ -53,21 +53,31 @@ export async function addGit(ins: CopyInstruction, rootfs: Rootfs, item: GitItem
     try {
       checkout = await fetchGitRef(item.source.remote, item.source.ref, scratch, io);
     } catch (err) {
-      if (err instanceof GitFailed) throw new StepError(`ADD failed: fetching ${where}: ${err.message}`, ins.at, { cause: err });
+      if (err instanceof GitFailed)
+        throw new StepError(`ADD failed: fetching ${where}: ${err.message}`, ins.at, { cause: err });
       throw err;
     }
     if (item.commit !== undefined && !checkout.commit.startsWith(item.commit)) {
-      throw new IntegrityError(`${ins.at.file}:${ins.at.line}: ADD ${where}: checksum mismatch: expected commit ${item.commit}, got ${checkout.commit}`);
+      throw new IntegrityError(
+        `${ins.at.file}:${ins.at.line}: ADD ${where}: checksum mismatch: expected commit ${item.commit}, got ${checkout.commit}`,
+      );
     }
     const repo = new Rootfs(scratch);
     const sub = await statInTree(repo, posix.resolve('/', item.source.subdir ?? '/'));
-    if (!sub?.isDir) throw new StepError(`ADD failed: ${where}: no directory ${item.source.subdir ?? '/'} in the repository`, ins.at);
+    if (!sub?.isDir)
+      throw new StepError(`ADD failed: ${where}: no directory ${item.source.subdir ?? '/'} in the repository`, ins.at);
     const atRoot = sub.resolvedPath === '/';
     const select: Selector = (rel, isDir) => {
       if (atRoot && !item.keepGitDir && (rel === '.git' || rel.startsWith('.git/'))) return 'exclude';
       return item.select ? item.select(rel, isDir) : 'include';
     };
-    return await copyIntoRootfs(rootfs, sub.hostPath, item.destDir, { owner: item.owner, mode: item.chmod ?? gitMode, mtime: checkout.time, select, links: new Map() });
+    return await copyIntoRootfs(rootfs, sub.hostPath, item.destDir, {
+      owner: item.owner,
+      mode: item.chmod ?? gitMode,
+      mtime: checkout.time,
+      select,
+      links: new Map(),
+    });
   } finally {
     await rm(scratch, { recursive: true, force: true });
   }

@@ -41,7 +41,11 @@ export function parseDigest(ins: CopyInstruction, value: string): ExpectedDigest
   const m = /^(sha256|sha384|sha512):([a-f0-9]+)$/.exec(value);
   const algorithm = m?.[1] as ExpectedDigest['algorithm'] | undefined;
   if (!m || algorithm === undefined || m[2]?.length !== HEX_LENGTH[algorithm]) {
-    throw new DockerfileError(`ADD --checksum=${value}: invalid checksum digest format (expected e.g. sha256:<64 hex digits>)`, ins.at, { source: ins.text });
+    throw new DockerfileError(
+      `ADD --checksum=${value}: invalid checksum digest format (expected e.g. sha256:<64 hex digits>)`,
+      ins.at,
+      { source: ins.text },
+    );
   }
   return { algorithm, hex: m[2] };
 }
@@ -110,7 +114,9 @@ function verify(ins: CopyInstruction, item: UrlItem, tap: DigestTap | undefined)
   if (!item.checksum || !tap) return;
   const got = tap.hex();
   if (got !== item.checksum.hex) {
-    throw new IntegrityError(`${ins.at.file}:${ins.at.line}: ADD ${redactUrl(item.url.href)}: checksum mismatch: expected ${item.checksum.algorithm}:${item.checksum.hex}, got ${item.checksum.algorithm}:${got}`);
+    throw new IntegrityError(
+      `${ins.at.file}:${ins.at.line}: ADD ${redactUrl(item.url.href)}: checksum mismatch: expected ${item.checksum.algorithm}:${item.checksum.hex}, got ${item.checksum.algorithm}:${got}`,
+    );
   }
 }
 
@@ -123,13 +129,19 @@ export async function addUrl(ins: CopyInstruction, rootfs: Rootfs, item: UrlItem
   let attempts = 0;
   try {
     return await withRetries(
-      { retries: policy.retries, sleep: policy.sleep, signal: io.signal, onRetry: (reason, wait, attempt) => io.logger.warn(`retrying in ${wait} ms: ADD ${reason}`, { attempt }) },
+      {
+        retries: policy.retries,
+        sleep: policy.sleep,
+        signal: io.signal,
+        onRetry: (reason, wait, attempt) => io.logger.warn(`retrying in ${wait} ms: ADD ${reason}`, { attempt }),
+      },
       async (canRetry) => {
         attempts++;
         try {
           return await downloadOnce(ins, rootfs, item, io, policy.timeouts);
         } catch (err) {
-          if (canRetry && err instanceof FetchFailed && transient(err) && !io.signal.aborted) return new RetryLater(err.message);
+          if (canRetry && err instanceof FetchFailed && transient(err) && !io.signal.aborted)
+            return new RetryLater(err.message);
           throw err;
         }
       },
@@ -141,7 +153,13 @@ export async function addUrl(ins: CopyInstruction, rootfs: Rootfs, item: UrlItem
   }
 }
 
-async function downloadOnce(ins: CopyInstruction, rootfs: Rootfs, item: UrlItem, io: UrlIO, timeouts: NetworkTimeouts): Promise<string[]> {
+async function downloadOnce(
+  ins: CopyInstruction,
+  rootfs: Rootfs,
+  item: UrlItem,
+  io: UrlIO,
+  timeouts: NetworkTimeouts,
+): Promise<string[]> {
   const dl = await fetchStream(item.url, { signal: io.signal, timeouts });
   try {
     return await writeDownload(ins, rootfs, item, io, dl);
@@ -151,10 +169,20 @@ async function downloadOnce(ins: CopyInstruction, rootfs: Rootfs, item: UrlItem,
   }
 }
 
-async function writeDownload(ins: CopyInstruction, rootfs: Rootfs, item: UrlItem, io: UrlIO, dl: FetchedStream): Promise<string[]> {
+async function writeDownload(
+  ins: CopyInstruction,
+  rootfs: Rootfs,
+  item: UrlItem,
+  io: UrlIO,
+  dl: FetchedStream,
+): Promise<string[]> {
   const shown = redactUrl(item.url.href);
   const tap = item.checksum ? new DigestTap(item.checksum.algorithm) : undefined;
-  const meta = { owner: item.owner, mode: item.chmod ? item.chmod(0o600, false) : 0o600, mtime: dl.lastModified ?? new Date(0) };
+  const meta = {
+    owner: item.owner,
+    mode: item.chmod ? item.chmod(0o600, false) : 0o600,
+    mtime: dl.lastModified ?? new Date(0),
+  };
   if (ins.unpack !== true) {
     // The callback form of pipeline returns the tap and passes a broken download on to it.
     const body: Readable = tap ? pipeStreams(dl.body, tap, () => undefined) : dl.body;
@@ -170,10 +198,12 @@ async function writeDownload(ins: CopyInstruction, rootfs: Rootfs, item: UrlItem
   });
   try {
     const file = join(scratch, 'download');
-    await pipeline(dl.body, tap ?? new PassThrough(), createWriteStream(file), { signal: io.signal }).catch((err: unknown) => {
-      const failure = bodyFailure(dl, item, err);
-      throw failure === err ? fsError(`downloading ${shown}`, err) : failure;
-    });
+    await pipeline(dl.body, tap ?? new PassThrough(), createWriteStream(file), { signal: io.signal }).catch(
+      (err: unknown) => {
+        const failure = bodyFailure(dl, item, err);
+        throw failure === err ? fsError(`downloading ${shown}`, err) : failure;
+      },
+    );
     verify(ins, item, tap);
     const tarBytes = await openArchive(file, io);
     if (tarBytes) return await unpackInto(rootfs, item.destDir, tarBytes, item.owner, shown, io);

@@ -9,7 +9,10 @@ export function commandArgv(form: CommandForm, state: StageState): string[] {
 
 /** CMD: the default arguments of the container. */
 export function cmd(ins: CmdInstruction, state: StageState): StepResult {
-  return { state: { ...state, cmdSet: true, config: { ...state.config, Cmd: commandArgv(ins.command, state) } }, changes: [] };
+  return {
+    state: { ...state, cmdSet: true, config: { ...state.config, Cmd: commandArgv(ins.command, state) } },
+    changes: [],
+  };
 }
 
 /** ENTRYPOINT: also clears a CMD inherited from the base image, unless this stage set one (Docker's rule). */

@@ -48,10 +48,17 @@ function bitsOf(perms: string, who: readonly Who[], mode: number, isDir: boolean
 
 function parseClause(text: string, whole: string): Clause {
   const m = /^([ugoa]*)(([-+=]([ugo]|[rwxXst]*))+)$/.exec(text);
-  if (!m) throw new ChmodSyntaxError(`invalid chmod parameter: '${whole}': "${text}" is not a symbolic mode (e.g. u+x,g-w)`);
+  if (!m)
+    throw new ChmodSyntaxError(`invalid chmod parameter: '${whole}': "${text}" is not a symbolic mode (e.g. u+x,g-w)`);
   const whoText = m[1] ?? '';
-  const who: Who[] = whoText === '' || whoText.includes('a') ? ['u', 'g', 'o'] : [...new Set(whoText.split(''))].filter((w): w is Who => w in WHO_BITS);
-  const actions = [...(m[2] ?? '').matchAll(/([-+=])([ugo]|[rwxXst]*)/g)].map((a) => ({ op: a[1] as Action['op'], perms: a[2] ?? '' }));
+  const who: Who[] =
+    whoText === '' || whoText.includes('a')
+      ? ['u', 'g', 'o']
+      : [...new Set(whoText.split(''))].filter((w): w is Who => w in WHO_BITS);
+  const actions = [...(m[2] ?? '').matchAll(/([-+=])([ugo]|[rwxXst]*)/g)].map((a) => ({
+    op: a[1] as Action['op'],
+    perms: a[2] ?? '',
+  }));
   return { who, actions };
 }
 
@@ -76,7 +83,9 @@ export function parseChmod(value: string): ChmodFn {
   }
   // BuildKit keeps its old message for anything that looks numeric.
   if (/^[0-9]+$/.test(value) || value === '') {
-    throw new ChmodSyntaxError(`invalid chmod parameter: '${value}'. it should be octal string and between 0 and 07777`);
+    throw new ChmodSyntaxError(
+      `invalid chmod parameter: '${value}'. it should be octal string and between 0 and 07777`,
+    );
   }
   const clauses = value.split(',').map((c) => parseClause(c, value));
   return (mode, isDir) => applyClauses(clauses, mode, isDir);

@@ -32,7 +32,11 @@ export async function chownOwner(ins: CopyInstruction, state: StageState, rootfs
   if (NUMERIC.test(u)) uid = Number(u);
   else {
     const entry = parsePasswd((await readRootfsFile(rootfs, '/etc/passwd')) ?? '').find((e) => e.name === u);
-    if (!entry) throw new StepError(`${ins.kind} --chown=${spec}: unable to find user ${u}: no matching entries in passwd file`, ins.at);
+    if (!entry)
+      throw new StepError(
+        `${ins.kind} --chown=${spec}: unable to find user ${u}: no matching entries in passwd file`,
+        ins.at,
+      );
     const rangeError = entryIdError(`user ${u}`, 'uid', entry.uid, '/etc/passwd');
     if (rangeError) refuse(rangeError);
     uid = entry.uid;
@@ -40,7 +44,11 @@ export async function chownOwner(ins: CopyInstruction, state: StageState, rootfs
   if (g === undefined || g === '') return { uid, gid: uid };
   if (NUMERIC.test(g)) return { uid, gid: Number(g) };
   const group = parseGroup((await readRootfsFile(rootfs, '/etc/group')) ?? '').find((e) => e.name === g);
-  if (!group) throw new StepError(`${ins.kind} --chown=${spec}: unable to find group ${g}: no matching entries in group file`, ins.at);
+  if (!group)
+    throw new StepError(
+      `${ins.kind} --chown=${spec}: unable to find group ${g}: no matching entries in group file`,
+      ins.at,
+    );
   const rangeError = entryIdError(`group ${g}`, 'gid', group.gid, '/etc/group');
   if (rangeError) refuse(rangeError);
   return { uid, gid: group.gid };

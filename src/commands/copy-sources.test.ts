@@ -12,14 +12,30 @@ let tree: SourceTree;
 beforeAll(async () => {
   base = await mkdtemp(join(tmpdir(), 'kiln-sources-'));
   const ctx = join(base, 'ctx');
-  for (const f of ['a.txt', 'b.txt', 'c.md', 'secret.txt', 'x/a.txt', 'x/y/b.txt', 'x/y/c.md', 'src/p/q/d.txt', 'docs/keep.md', 'docs/drop.md', 'a*b']) {
+  for (const f of [
+    'a.txt',
+    'b.txt',
+    'c.md',
+    'secret.txt',
+    'x/a.txt',
+    'x/y/b.txt',
+    'x/y/c.md',
+    'src/p/q/d.txt',
+    'docs/keep.md',
+    'docs/drop.md',
+    'a*b',
+  ]) {
     await mkdir(dirname(join(ctx, f)), { recursive: true });
     await writeFile(join(ctx, f), f);
   }
   await writeFile(join(base, 'outside.txt'), 'host');
   await symlink('/x', join(ctx, 'abs-link')); // resolves inside the context, like a chroot
   await symlink('../../outside.txt', join(ctx, 'escape'));
-  tree = { root: new Rootfs(ctx), ignore: new PathFilter(['secret.txt', 'docs', '!docs/keep.md']), label: 'the build context' };
+  tree = {
+    root: new Rootfs(ctx),
+    ignore: new PathFilter(['secret.txt', 'docs', '!docs/keep.md']),
+    label: 'the build context',
+  };
 });
 
 afterAll(async () => {
@@ -27,7 +43,9 @@ afterAll(async () => {
 });
 
 const paths = async (src: string, parents = false): Promise<string[]> =>
-  (await (parents ? matchParents(tree, src) : matchSource(tree, src))).map((m) => (m.keep === undefined ? m.entry.imagePath : `${m.entry.imagePath} keeps ${m.keep}`));
+  (await (parents ? matchParents(tree, src) : matchSource(tree, src))).map((m) =>
+    m.keep === undefined ? m.entry.imagePath : `${m.entry.imagePath} keeps ${m.keep}`,
+  );
 
 test.each([
   ['a.txt', ['/a.txt']],

@@ -89,7 +89,8 @@ export async function matchParents(tree: SourceTree, src: string): Promise<Match
     if (!base.isDir) continue;
     if (!hasWildcard(pattern)) {
       const entry = await statInTree(tree.root, posix.join(base.imagePath, pattern));
-      if (entry && !hidden(tree, entry)) out.push({ entry, name: posix.basename(entry.imagePath), keep: pattern, base: base.imagePath });
+      if (entry && !hidden(tree, entry))
+        out.push({ entry, name: posix.basename(entry.imagePath), keep: pattern, base: base.imagePath });
       continue;
     }
     const glob = new PathGlob(pattern);

@@ -14,7 +14,13 @@ import type { PathFilter, FilterVerdict } from '../context/path-filter.js';
 import { errnoCode, fsError } from '../errors.js';
 import { findOnPath } from '../exec/find-on-path.js';
 import { mknodTool } from '../exec/mknod.js';
-import { copyDirectoryShell, copyIntoRootfs, type CopyInOptions, type Selector, type SpecialMaker } from '../rootfs/copy-in.js';
+import {
+  copyDirectoryShell,
+  copyIntoRootfs,
+  type CopyInOptions,
+  type Selector,
+  type SpecialMaker,
+} from '../rootfs/copy-in.js';
 import type { Owner } from '../rootfs/mkdir.js';
 import type { Rootfs } from '../rootfs/rootfs.js';
 import { statInTree } from '../rootfs/sources.js';
@@ -79,7 +85,8 @@ function specialMaker(ins: CopyInstruction, rootfs: Rootfs, io: ArchiveIO): Spec
     const made = await make(host, kind, dev).catch((err: unknown) => {
       throw fsError(`${ins.kind}: creating ${what}`, err);
     });
-    if (made === 'not-permitted') io.logger.warn(`${ins.kind}: skipping ${what}: creating device nodes is not permitted here`);
+    if (made === 'not-permitted')
+      io.logger.warn(`${ins.kind}: skipping ${what}: creating device nodes is not permitted here`);
     return made;
   };
 }
@@ -95,7 +102,11 @@ async function isRegularFile(host: string): Promise<boolean> {
 }
 
 /** Copies one matched source; returns the image paths written (none when `--exclude` leaves it out). */
-export async function copyTreeItem(ins: CopyInstruction, item: { tree: SourceTree; match: MatchedSource; fromContext: boolean }, ctx: TreeItemContext): Promise<string[]> {
+export async function copyTreeItem(
+  ins: CopyInstruction,
+  item: { tree: SourceTree; match: MatchedSource; fromContext: boolean },
+  ctx: TreeItemContext,
+): Promise<string[]> {
   const { tree, match } = item;
   const { entry } = match;
   // `--exclude=*.txt hom*` leaves out home.txt itself (Dockerfile reference, "COPY --exclude").
@@ -109,9 +120,23 @@ export async function copyTreeItem(ins: CopyInstruction, item: { tree: SourceTre
     ...(item.fromContext && entry.resolvedPath === '/' ? { plainTop: true } : {}),
     ...(item.fromContext ? {} : { special: specialMaker(ins, ctx.rootfs, ctx.io) }),
   };
-  if (ins.kind === 'ADD' && ins.unpack !== false && item.fromContext && !entry.isDir && (await isRegularFile(entry.hostPath))) {
+  if (
+    ins.kind === 'ADD' &&
+    ins.unpack !== false &&
+    item.fromContext &&
+    !entry.isDir &&
+    (await isRegularFile(entry.hostPath))
+  ) {
     const tarBytes = await openArchive(entry.hostPath, ctx.io);
-    if (tarBytes) return unpackInto(ctx.rootfs, ctx.dest.path, tarBytes, ctx.owner ?? { uid: 0, gid: 0 }, match.entry.imagePath.slice(1), ctx.io);
+    if (tarBytes)
+      return unpackInto(
+        ctx.rootfs,
+        ctx.dest.path,
+        tarBytes,
+        ctx.owner ?? { uid: 0, gid: 0 },
+        match.entry.imagePath.slice(1),
+        ctx.io,
+      );
   }
   if (match.keep === undefined || match.base === undefined) {
     const target = entry.isDir ? ctx.dest.path : fileTarget(ctx.dest, ctx.intoDir, match.name);
@@ -123,7 +148,8 @@ export async function copyTreeItem(ins: CopyInstruction, item: { tree: SourceTre
   for (let i = 1; i < parts.length; i++) {
     const kept = parts.slice(0, i).join('/');
     const srcDir = await statInTree(tree.root, posix.join(match.base, kept));
-    if (srcDir) written.push(...(await copyDirectoryShell(ctx.rootfs, srcDir.hostPath, posix.join(ctx.dest.path, kept), opts)));
+    if (srcDir)
+      written.push(...(await copyDirectoryShell(ctx.rootfs, srcDir.hostPath, posix.join(ctx.dest.path, kept), opts)));
   }
   written.push(...(await copyIntoRootfs(ctx.rootfs, entry.hostPath, posix.join(ctx.dest.path, match.keep), opts)));
   return written;

@@ -67,7 +67,8 @@ function fail(ins: CopyInstruction, message: string): never {
 }
 
 function options(ins: CopyInstruction, state: StageState): Options {
-  const word = (v: string | true | undefined): string | undefined => (typeof v === 'string' ? expand(ins, state, v) : undefined);
+  const word = (v: string | true | undefined): string | undefined =>
+    typeof v === 'string' ? expand(ins, state, v) : undefined;
   const chmodValue = word(ins.flags.chmod);
   const from = word(ins.flags.from);
   try {
@@ -83,20 +84,36 @@ function options(ins: CopyInstruction, state: StageState): Options {
 /** The sources of the instruction as items, in order (heredocs last, as BuildKit copies them). */
 async function gather(ins: CopyInstruction, state: StageState, opts: Options, deps: CopyDeps): Promise<Item[]> {
   const items: Item[] = [];
-  const context = (): SourceTree => ({ root: new Rootfs(deps.contextDir), ignore: new PathFilter(deps.dockerignore?.patterns ?? []), label: 'the build context' });
-  const tree = opts.from === undefined ? context() : { root: await deps.fromSource(opts.from), ignore: NO_FILTER, label: `--from=${opts.from}` };
+  const context = (): SourceTree => ({
+    root: new Rootfs(deps.contextDir),
+    ignore: new PathFilter(deps.dockerignore?.patterns ?? []),
+    label: 'the build context',
+  });
+  const tree =
+    opts.from === undefined
+      ? context()
+      : { root: await deps.fromSource(opts.from), ignore: NO_FILTER, label: `--from=${opts.from}` };
   for (const word of ins.sources) {
     const src = expand(ins, state, word);
     const kind = opts.from === undefined ? classifySource(src) : { kind: 'local' as const };
     if (kind.kind !== 'local') {
-      if (ins.kind === 'COPY') fail(ins, kind.kind === 'git' ? `source can't be a git ref for COPY: ${src} (use ADD)` : `source can't be a URL for COPY: ${src} (use ADD)`);
+      if (ins.kind === 'COPY')
+        fail(
+          ins,
+          kind.kind === 'git'
+            ? `source can't be a git ref for COPY: ${src} (use ADD)`
+            : `source can't be a URL for COPY: ${src} (use ADD)`,
+        );
       items.push(kind.kind === 'git' ? { kind: 'git', source: kind } : { kind: 'http', source: kind });
       continue;
     }
     const matched = opts.parents ? await matchParents(tree, src) : await matchSource(tree, src);
     // A wildcard matching nothing is fine as long as the instruction copies something (Docker).
     if (matched.length === 0 && !hasWildcard(src)) {
-      const why = opts.from === undefined ? `file not found in build context or excluded by .dockerignore: ${src}` : `${src} not found in ${tree.label}`;
+      const why =
+        opts.from === undefined
+          ? `file not found in build context or excluded by .dockerignore: ${src}`
+          : `${src} not found in ${tree.label}`;
       throw new StepError(`${ins.kind} failed: ${why}`, ins.at);
     }
     for (const match of matched) items.push({ kind: 'tree', tree, match, fromContext: opts.from === undefined });
@@ -109,7 +126,11 @@ async function gather(ins: CopyInstruction, state: StageState, opts: Options, de
  * `--checksum` of ADD (BuildKit dispatchCopy): one source only, remote only; for a URL a digest
  * checked over the download, for a git repository the commit the ref must resolve to.
  */
-function checksumOf(ins: CopyInstruction, state: StageState, items: readonly Item[]): { digest?: ExpectedDigest; commit?: string } {
+function checksumOf(
+  ins: CopyInstruction,
+  state: StageState,
+  items: readonly Item[],
+): { digest?: ExpectedDigest; commit?: string } {
   const value = ins.flags.checksum;
   if (typeof value !== 'string') return {};
   const checksum = expand(ins, state, value);
@@ -132,30 +153,79 @@ export async function copy(ins: CopyInstruction, state: StageState, deps: CopyDe
   if (countError) fail(ins, countError);
   const intoDir = dest.spelledAsDir || (await isDirectoryInRootfs(deps.rootfs, dest.path));
   const root = { uid: 0, gid: 0 };
-  const io = { logger: deps.logger, signal: deps.signal, env: deps.env, tmpDir: deps.tmpDir, ...(deps.download ? { download: deps.download } : {}) };
+  const io = {
+    logger: deps.logger,
+    signal: deps.signal,
+    env: deps.env,
+    tmpDir: deps.tmpDir,
+    ...(deps.download ? { download: deps.download } : {}),
+  };
   const links = new Map<string, string>();
   const written: string[] = [];
   for (const item of items) {
     deps.signal.throwIfAborted();
     switch (item.kind) {
       case 'tree':
-        written.push(...(await copyTreeItem(ins, item, { rootfs: deps.rootfs, dest, intoDir, chmod: opts.chmod, excludes: opts.excludes, owner: chowned ?? (item.fromContext ? root : undefined), links, io })));
+        written.push(
+          ...(await copyTreeItem(ins, item, {
+            rootfs: deps.rootfs,
+            dest,
+            intoDir,
+            chmod: opts.chmod,
+            excludes: opts.excludes,
+            owner: chowned ?? (item.fromContext ? root : undefined),
+            links,
+            io,
+          })),
+        );
         break;
       case 'http': {
         const target = fileTarget(dest, intoDir, urlFileName(item.source.url));
-        written.push(...(await addUrl(ins, deps.rootfs, { url: item.source.url, target, destDir: dest.path, owner: chowned ?? root, ...(opts.chmod ? { chmod: opts.chmod } : {}), ...(digest ? { checksum: digest } : {}) }, io)));
+        written.push(
+          ...(await addUrl(
+            ins,
+            deps.rootfs,
+            {
+              url: item.source.url,
+              target,
+              destDir: dest.path,
+              owner: chowned ?? root,
+              ...(opts.chmod ? { chmod: opts.chmod } : {}),
+              ...(digest ? { checksum: digest } : {}),
+            },
+            io,
+          )),
+        );
         break;
       }
       case 'git': {
-        const select = opts.excludes.empty ? undefined : (rel: string, isDir: boolean) => opts.excludes.verdict(rel, isDir);
-        const gitItem = { source: item.source, destDir: dest.path, owner: chowned ?? root, keepGitDir: ins.flags['keep-git-dir'] === true, ...(opts.chmod ? { chmod: opts.chmod } : {}), ...(commit === undefined ? {} : { commit }), ...(select ? { select } : {}) };
+        const select = opts.excludes.empty
+          ? undefined
+          : (rel: string, isDir: boolean) => opts.excludes.verdict(rel, isDir);
+        const gitItem = {
+          source: item.source,
+          destDir: dest.path,
+          owner: chowned ?? root,
+          keepGitDir: ins.flags['keep-git-dir'] === true,
+          ...(opts.chmod ? { chmod: opts.chmod } : {}),
+          ...(commit === undefined ? {} : { commit }),
+          ...(select ? { select } : {}),
+        };
         written.push(...(await addGit(ins, deps.rootfs, gitItem, io)));
         break;
       }
       case 'heredoc': {
         const content = heredocContent(ins, state, item.doc);
         const mode = opts.chmod ? opts.chmod(HEREDOC_MODE, false) : HEREDOC_MODE;
-        written.push(...(await writeStreamIntoRootfs(deps.rootfs, fileTarget(dest, intoDir, item.doc.name), heredocStream(content), { owner: chowned ?? root, mode, mtime: deps.now() }, deps.signal)));
+        written.push(
+          ...(await writeStreamIntoRootfs(
+            deps.rootfs,
+            fileTarget(dest, intoDir, item.doc.name),
+            heredocStream(content),
+            { owner: chowned ?? root, mode, mtime: deps.now() },
+            deps.signal,
+          )),
+        );
         break;
       }
     }

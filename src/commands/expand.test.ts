@@ -80,7 +80,8 @@ const sites: Site[] = [
   {
     name: 'expandToWords',
     fault: () => expandToWords(instruction('VOLUME "/a'), state, '"/a'),
-    message: 'Dockerfile:2: VOLUME: unexpected end of statement while looking for matching double-quote\n  2 | VOLUME "/a',
+    message:
+      'Dockerfile:2: VOLUME: unexpected end of statement while looking for matching double-quote\n  2 | VOLUME "/a',
     line: 2,
     callee: expandWords,
     call: () => {

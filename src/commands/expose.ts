@@ -13,7 +13,11 @@ export function expose(ins: ExposeInstruction, state: StageState): StepResult {
     const lo = Number(m?.[1]);
     const hi = m?.[2] === undefined ? lo : Number(m[2]);
     if (!m || lo > 65535 || hi > 65535 || hi < lo) {
-      throw new DockerfileError(`EXPOSE: invalid port "${word}" (expected PORT[/PROTOCOL] or a range START-END)`, ins.at, { source: ins.text });
+      throw new DockerfileError(
+        `EXPOSE: invalid port "${word}" (expected PORT[/PROTOCOL] or a range START-END)`,
+        ins.at,
+        { source: ins.text },
+      );
     }
     const proto = (m[3] ?? 'tcp').toLowerCase();
     for (let p = lo; p <= hi; p++) ports[`${p}/${proto}`] = {};

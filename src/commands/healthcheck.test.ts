@@ -14,11 +14,21 @@ const S = 1_000_000_000;
 
 test.each([
   ['HEALTHCHECK NONE', { Test: ['NONE'] }],
-  ['HEALTHCHECK CMD curl -f http://localhost/ || exit 1', { Test: ['CMD-SHELL', 'curl -f http://localhost/ || exit 1'] }],
+  [
+    'HEALTHCHECK CMD curl -f http://localhost/ || exit 1',
+    { Test: ['CMD-SHELL', 'curl -f http://localhost/ || exit 1'] },
+  ],
   ['HEALTHCHECK CMD ["/bin/check", "--quick"]', { Test: ['CMD', '/bin/check', '--quick'] }],
   [
     'HEALTHCHECK --interval=30s --timeout=3s --start-period=1m --start-interval=500ms --retries=4 CMD check $HOME',
-    { Test: ['CMD-SHELL', 'check $HOME'], Interval: 30 * S, Timeout: 3 * S, StartPeriod: 60 * S, StartInterval: S / 2, Retries: 4 },
+    {
+      Test: ['CMD-SHELL', 'check $HOME'],
+      Interval: 30 * S,
+      Timeout: 3 * S,
+      StartPeriod: 60 * S,
+      StartInterval: S / 2,
+      Retries: 4,
+    },
   ],
   // Zero values are omitted, as Docker's `json:",omitempty"` does.
   ['HEALTHCHECK --interval=0s --retries=0 CMD true', { Test: ['CMD-SHELL', 'true'] }],
@@ -27,7 +37,12 @@ test.each([
 });
 
 test('HEALTHCHECK replaces an inherited health check', () => {
-  const state: StageState = { config: { Healthcheck: { Test: ['CMD', 'old'], Retries: 9 } }, args: new Map(), escape: '\\', cmdSet: false };
+  const state: StageState = {
+    config: { Healthcheck: { Test: ['CMD', 'old'], Retries: 9 } },
+    args: new Map(),
+    escape: '\\',
+    cmdSet: false,
+  };
   expect(healthcheck(hcOf('HEALTHCHECK NONE'), state).state.config.Healthcheck).toEqual({ Test: ['NONE'] });
 });
 
@@ -46,8 +61,14 @@ test.each([
 });
 
 test('history reads as BuildKit writes it (%+v of the config)', () => {
-  expect(healthcheckHistory(healthcheckConfig(hcOf('HEALTHCHECK --interval=5m --timeout=3s --retries=3 CMD curl -f http://localhost/')))).toBe(
+  expect(
+    healthcheckHistory(
+      healthcheckConfig(hcOf('HEALTHCHECK --interval=5m --timeout=3s --retries=3 CMD curl -f http://localhost/')),
+    ),
+  ).toBe(
     'HEALTHCHECK {Test:[CMD-SHELL curl -f http://localhost/] Interval:5m0s Timeout:3s StartPeriod:0s StartInterval:0s Retries:3}',
   );
-  expect(healthcheckHistory({ Test: ['NONE'] })).toBe('HEALTHCHECK {Test:[NONE] Interval:0s Timeout:0s StartPeriod:0s StartInterval:0s Retries:0}');
+  expect(healthcheckHistory({ Test: ['NONE'] })).toBe(
+    'HEALTHCHECK {Test:[NONE] Interval:0s Timeout:0s StartPeriod:0s StartInterval:0s Retries:0}',
+  );
 });

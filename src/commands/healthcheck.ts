@@ -30,7 +30,10 @@ export function healthcheck(ins: HealthcheckInstruction, state: StageState): Ste
   return { state: { ...state, config: { ...state.config, Healthcheck: healthcheckConfig(ins) } }, changes: [] };
 }
 
-const UNITS: [string, bigint][] = [['h', 3_600_000_000_000n], ['m', 60_000_000_000n]];
+const UNITS: [string, bigint][] = [
+  ['h', 3_600_000_000_000n],
+  ['m', 60_000_000_000n],
+];
 
 /** Go's `time.Duration.String()`: `0s`, `1.5s`, `500ms`, `1m30s`, `1h0m0s`. */
 export function formatGoDuration(ns: number): string {

@@ -14,7 +14,12 @@ function instruction(line: string): Instruction {
   return ins;
 }
 
-const start = (over: Partial<StageState['config']> = {}): StageState => ({ config: { Env: ['PATH=/bin', 'A=old'], ...over }, args: new Map([['V', '1.2']]), escape: '\\', cmdSet: false });
+const start = (over: Partial<StageState['config']> = {}): StageState => ({
+  config: { Env: ['PATH=/bin', 'A=old'], ...over },
+  args: new Map([['V', '1.2']]),
+  escape: '\\',
+  cmdSet: false,
+});
 
 test('ENV expands every pair against the environment before the instruction', () => {
   const ins = instruction('ENV A=new B=$A C="x y" D=${V}');
@@ -25,7 +30,11 @@ test('ENV expands every pair against the environment before the instruction', ()
 test('LABEL merges into existing labels and expands values', () => {
   const ins = instruction('LABEL version=$V "my key"="a b"');
   if (ins.kind !== 'LABEL') throw new Error('not LABEL');
-  expect(label(ins, start({ Labels: { keep: 'yes' } })).state.config.Labels).toEqual({ keep: 'yes', version: '1.2', 'my key': 'a b' });
+  expect(label(ins, start({ Labels: { keep: 'yes' } })).state.config.Labels).toEqual({
+    keep: 'yes',
+    version: '1.2',
+    'my key': 'a b',
+  });
 });
 
 test.each([

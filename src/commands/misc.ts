@@ -1,12 +1,18 @@
 /** Metadata instructions with one field each: STOPSIGNAL, VOLUME, SHELL, MAINTAINER. */
 import { DockerfileError } from '../errors.js';
-import type { MaintainerInstruction, ShellInstruction, StopSignalInstruction, VolumeInstruction } from '../dockerfile/instructions.js';
+import type {
+  MaintainerInstruction,
+  ShellInstruction,
+  StopSignalInstruction,
+  VolumeInstruction,
+} from '../dockerfile/instructions.js';
 import { expand, expandToWords } from './expand.js';
 import type { StageState, StepResult } from './step.js';
 
 export function stopsignal(ins: StopSignalInstruction, state: StageState): StepResult {
   const sig = expand(ins, state, ins.signal);
-  if (!/^(SIG[A-Z0-9+-]+|\d+)$/.test(sig)) throw new DockerfileError(`STOPSIGNAL: invalid signal "${sig}"`, ins.at, { source: ins.text });
+  if (!/^(SIG[A-Z0-9+-]+|\d+)$/.test(sig))
+    throw new DockerfileError(`STOPSIGNAL: invalid signal "${sig}"`, ins.at, { source: ins.text });
   return { state: { ...state, config: { ...state.config, StopSignal: sig } }, changes: [] };
 }
 
@@ -17,7 +23,10 @@ export function volume(ins: VolumeInstruction, state: StageState): StepResult {
 }
 
 export function shell(ins: ShellInstruction, state: StageState): StepResult {
-  if (ins.argv.length === 0) throw new DockerfileError('SHELL requires a JSON array, e.g. SHELL ["/bin/bash", "-c"]', ins.at, { source: ins.text });
+  if (ins.argv.length === 0)
+    throw new DockerfileError('SHELL requires a JSON array, e.g. SHELL ["/bin/bash", "-c"]', ins.at, {
+      source: ins.text,
+    });
   return { state: { ...state, config: { ...state.config, Shell: ins.argv } }, changes: [] };
 }
 

@@ -13,7 +13,7 @@ test('ONBUILD appends its trigger to the config', () => {
   expect(onbuild(ins, state).state.config.OnBuild).toEqual(['RUN first', 'COPY --chown=1 . /app']);
 });
 
-test('a base image\'s triggers become instructions at the child\'s FROM, heredocs included', () => {
+test("a base image's triggers become instructions at the child's FROM, heredocs included", () => {
   const triggers = onbuildTriggers(['RUN echo one', 'COPY a /b', 'RUN <<EOF\necho two\nEOF'], at, 'FROM base');
   expect(triggers.map((t) => t.kind)).toEqual(['RUN', 'COPY', 'RUN']);
   expect(triggers.every((t) => t.at === at)).toBe(true);

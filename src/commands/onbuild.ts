@@ -11,7 +11,10 @@ import type { StageState, StepResult } from './step.js';
 
 /** ONBUILD: records the trigger; it runs in builds that use this image as a base. */
 export function onbuild(ins: OnbuildInstruction, state: StageState): StepResult {
-  return { state: { ...state, config: { ...state.config, OnBuild: [...(state.config.OnBuild ?? []), ins.trigger] } }, changes: [] };
+  return {
+    state: { ...state, config: { ...state.config, OnBuild: [...(state.config.OnBuild ?? []), ins.trigger] } },
+    changes: [],
+  };
 }
 
 /**
@@ -19,21 +22,30 @@ export function onbuild(ins: OnbuildInstruction, state: StageState): StepResult 
  * reports their errors. A trigger must be one instruction other than ONBUILD, FROM and
  * MAINTAINER (Docker refuses those when the ONBUILD is written; a hand-made image could hold any).
  */
-export function onbuildTriggers(triggers: readonly string[] | null | undefined, at: SourceLocation, source: string): Instruction[] {
+export function onbuildTriggers(
+  triggers: readonly string[] | null | undefined,
+  at: SourceLocation,
+  source: string,
+): Instruction[] {
   return (triggers ?? []).map((trigger) => {
     const invalid = (why: string, cause?: unknown): DockerfileError =>
-      new DockerfileError(`the base image's ONBUILD trigger ${JSON.stringify(trigger)} ${why}`, at, { source, ...(cause === undefined ? {} : { cause }) });
+      new DockerfileError(`the base image's ONBUILD trigger ${JSON.stringify(trigger)} ${why}`, at, {
+        source,
+        ...(cause === undefined ? {} : { cause }),
+      });
     let parsed;
     try {
       // Triggers are parsed on their own, with the default escape character, as BuildKit does.
       parsed = parseDockerfile(`FROM scratch\n${trigger}\n`, 'ONBUILD');
     } catch (err) {
-      if (err instanceof DockerfileError) throw invalid(`is invalid: ${err.message.split('\n')[0]?.replace(/^ONBUILD:\d+: /, '') ?? ''}`, err);
+      if (err instanceof DockerfileError)
+        throw invalid(`is invalid: ${err.message.split('\n')[0]?.replace(/^ONBUILD:\d+: /, '') ?? ''}`, err);
       throw err;
     }
     const [stage, ...more] = parsed.stages;
     const ins = stage?.instructions[0];
-    if (ins === undefined || more.length > 0 || (stage?.instructions.length ?? 0) !== 1) throw invalid('should be a single instruction');
+    if (ins === undefined || more.length > 0 || (stage?.instructions.length ?? 0) !== 1)
+      throw invalid('should be a single instruction');
     if (ins.kind === 'ONBUILD' || ins.kind === 'MAINTAINER') throw invalid(`is not allowed as a trigger`);
     return { ...ins, at };
   });

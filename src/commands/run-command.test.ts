@@ -22,7 +22,7 @@ test.each([
   // Otherwise bodies and delimiters are appended and the shell reads the heredocs.
   ['RUN cat <<EOF > /out\nline\nEOF', ['/bin/sh', '-c', 'cat <<EOF > /out\nline\nEOF']],
   ['RUN cat <<A <<B\na\nA\nb\nB', ['/bin/sh', '-c', 'cat <<A <<B\na\nA\nb\nB']],
-  ['RUN python3 <<\'PY\'\nprint(1)\nPY', ['/bin/sh', '-c', "python3 <<'PY'\nprint(1)\nPY"]],
+  ["RUN python3 <<'PY'\nprint(1)\nPY", ['/bin/sh', '-c', "python3 <<'PY'\nprint(1)\nPY"]],
 ])('%j runs %j', (text, argv) => {
   expect(runCommand(runOf(text), state)).toEqual({ argv });
 });
@@ -36,5 +36,10 @@ test('a lone #! heredoc becomes an executable file in /dev/pipes run through the
 
 test('SHELL applies to heredoc scripts as to any shell form', () => {
   const bash = { ...state, config: { Shell: ['/bin/bash', '-eu', '-c'] } };
-  expect(runCommand(runOf('RUN <<EOF\nset -o pipefail\nEOF'), bash).argv).toEqual(['/bin/bash', '-eu', '-c', 'set -o pipefail\n']);
+  expect(runCommand(runOf('RUN <<EOF\nset -o pipefail\nEOF'), bash).argv).toEqual([
+    '/bin/bash',
+    '-eu',
+    '-c',
+    'set -o pipefail\n',
+  ]);
 });

@@ -31,7 +31,10 @@ export function runCommand(ins: RunInstruction, state: StageState): RunCommand {
   const line = ins.command.command;
   if (parseHeredocWord(line.trim()) !== undefined) {
     if (first.content.startsWith('#!')) {
-      return { argv: commandArgv({ form: 'shell', command: `${PIPES_DIR}/${first.name}` }, state), script: { name: first.name, content: first.content } };
+      return {
+        argv: commandArgv({ form: 'shell', command: `${PIPES_DIR}/${first.name}` }, state),
+        script: { name: first.name, content: first.content },
+      };
     }
     return { argv: commandArgv({ form: 'shell', command: first.content }, state) };
   }

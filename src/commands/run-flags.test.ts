@@ -20,12 +20,16 @@ test.each([
 });
 
 test('an unknown network mode is a Dockerfile error at the line', () => {
-  expect(() => runNetwork(runOf('RUN --network=bridge true'))).toThrow(/Dockerfile:2: unsupported network mode "bridge" for RUN --network/);
+  expect(() => runNetwork(runOf('RUN --network=bridge true'))).toThrow(
+    /Dockerfile:2: unsupported network mode "bridge" for RUN --network/,
+  );
 });
 
 test('--security=sandbox is the default; insecure is refused', () => {
   expect(() => checkRunSecurity(runOf('RUN --security=sandbox true'))).not.toThrow();
   expect(() => checkRunSecurity(runOf('RUN --security=insecure true'))).toThrow(DockerfileError);
-  expect(() => checkRunSecurity(runOf('RUN --security=insecure true'))).toThrow(/Dockerfile:2: RUN --security=insecure is not supported/);
+  expect(() => checkRunSecurity(runOf('RUN --security=insecure true'))).toThrow(
+    /Dockerfile:2: RUN --security=insecure is not supported/,
+  );
   expect(() => checkRunSecurity(runOf('RUN --security=lax true'))).toThrow(/unsupported security mode "lax"/);
 });

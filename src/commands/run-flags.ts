@@ -20,7 +20,10 @@ export function runNetwork(ins: RunInstruction): RunNetwork {
   const value = ins.flags.network;
   if (value === undefined) return 'host';
   if (typeof value !== 'string' || !NETWORKS.includes(value)) {
-    throw new DockerfileError(`unsupported network mode ${JSON.stringify(value)} for RUN --network`, ins.at, { source: ins.text, hint: `use one of ${NETWORKS.join(', ')}` });
+    throw new DockerfileError(`unsupported network mode ${JSON.stringify(value)} for RUN --network`, ins.at, {
+      source: ins.text,
+      hint: `use one of ${NETWORKS.join(', ')}`,
+    });
   }
   return value === 'none' ? 'none' : 'host';
 }
@@ -35,5 +38,8 @@ export function checkRunSecurity(ins: RunInstruction): void {
       hint: 'Kiln never grants a step extra privileges; drop the flag (sandbox is the default)',
     });
   }
-  throw new DockerfileError(`unsupported security mode ${JSON.stringify(value)} for RUN --security`, ins.at, { source: ins.text, hint: 'use sandbox or insecure' });
+  throw new DockerfileError(`unsupported security mode ${JSON.stringify(value)} for RUN --security`, ins.at, {
+    source: ins.text,
+    hint: 'use sandbox or insecure',
+  });
 }

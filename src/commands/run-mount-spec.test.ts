@@ -24,22 +24,73 @@ describe('splitCsv reads a record as Go encoding/csv does', () => {
 describe('parseMountSpec', () => {
   test.each([
     ['target=/src', { type: 'bind', source: '/', target: '/src', readonly: true }],
-    ['type=bind,source=go.mod,target=go.mod', { type: 'bind', source: 'go.mod', target: '/work/go.mod', readonly: true }],
-    ['type=bind,from=builder,src=/out,dst=/in,rw', { type: 'bind', from: 'builder', source: '/out', target: '/in', readonly: false }],
+    [
+      'type=bind,source=go.mod,target=go.mod',
+      { type: 'bind', source: 'go.mod', target: '/work/go.mod', readonly: true },
+    ],
+    [
+      'type=bind,from=builder,src=/out,dst=/in,rw',
+      { type: 'bind', from: 'builder', source: '/out', target: '/in', readonly: false },
+    ],
     ['type=bind,target=/in,readwrite=true', { type: 'bind', source: '/', target: '/in', readonly: false }],
     ['type=bind,target=/in,rw=false', { type: 'bind', source: '/', target: '/in', readonly: true }],
     ['TYPE=Bind,Target=/$V', { type: 'bind', source: '/', target: '/vee', readonly: true }],
-    ['type=cache,target=/root/.cache', { type: 'cache', id: '/root/.cache', target: '/root/.cache', readonly: false, sharing: 'shared', mode: 0o755, uid: 0, gid: 0 }],
-    ['type=cache,id=go,target=cache,sharing=locked,mode=0700,uid=1000,gid=1001,ro', { type: 'cache', id: 'go', target: '/work/cache', readonly: true, sharing: 'locked', mode: 0o700, uid: 1000, gid: 1001 }],
-    ['type=cache,target=/c,sharing=PRIVATE', { type: 'cache', id: '/c', target: '/c', readonly: false, sharing: 'private', mode: 0o755, uid: 0, gid: 0 }],
+    [
+      'type=cache,target=/root/.cache',
+      {
+        type: 'cache',
+        id: '/root/.cache',
+        target: '/root/.cache',
+        readonly: false,
+        sharing: 'shared',
+        mode: 0o755,
+        uid: 0,
+        gid: 0,
+      },
+    ],
+    [
+      'type=cache,id=go,target=cache,sharing=locked,mode=0700,uid=1000,gid=1001,ro',
+      {
+        type: 'cache',
+        id: 'go',
+        target: '/work/cache',
+        readonly: true,
+        sharing: 'locked',
+        mode: 0o700,
+        uid: 1000,
+        gid: 1001,
+      },
+    ],
+    [
+      'type=cache,target=/c,sharing=PRIVATE',
+      { type: 'cache', id: '/c', target: '/c', readonly: false, sharing: 'private', mode: 0o755, uid: 0, gid: 0 },
+    ],
     ['type=tmpfs,target=/tmp', { type: 'tmpfs', target: '/tmp' }],
     ['type=tmpfs,target=/tmp,size=64m', { type: 'tmpfs', target: '/tmp', sizeBytes: 64 * 1024 * 1024 }],
-    ['type=secret,id=npm', { type: 'secret', id: 'npm', target: '/run/secrets/npm', required: false, mode: 0o400, uid: 0, gid: 0 }],
-    ['type=secret,id=npm,target=/root/.npmrc,required,mode=0440,uid=1,gid=2', { type: 'secret', id: 'npm', target: '/root/.npmrc', required: true, mode: 0o440, uid: 1, gid: 2 }],
-    ['type=secret,id=tok,required=false,env=TOKEN', { type: 'secret', id: 'tok', env: 'TOKEN', required: false, mode: 0o400, uid: 0, gid: 0 }],
-    ['type=secret,id=tok,env=TOKEN,target=/t', { type: 'secret', id: 'tok', target: '/t', env: 'TOKEN', required: false, mode: 0o400, uid: 0, gid: 0 }],
-    ['type=secret,source=aws', { type: 'secret', id: 'aws', target: '/run/secrets/aws', required: false, mode: 0o400, uid: 0, gid: 0 }],
-    ['type=secret,target=/etc/key.pem', { type: 'secret', id: 'key.pem', target: '/etc/key.pem', required: false, mode: 0o400, uid: 0, gid: 0 }],
+    [
+      'type=secret,id=npm',
+      { type: 'secret', id: 'npm', target: '/run/secrets/npm', required: false, mode: 0o400, uid: 0, gid: 0 },
+    ],
+    [
+      'type=secret,id=npm,target=/root/.npmrc,required,mode=0440,uid=1,gid=2',
+      { type: 'secret', id: 'npm', target: '/root/.npmrc', required: true, mode: 0o440, uid: 1, gid: 2 },
+    ],
+    [
+      'type=secret,id=tok,required=false,env=TOKEN',
+      { type: 'secret', id: 'tok', env: 'TOKEN', required: false, mode: 0o400, uid: 0, gid: 0 },
+    ],
+    [
+      'type=secret,id=tok,env=TOKEN,target=/t',
+      { type: 'secret', id: 'tok', target: '/t', env: 'TOKEN', required: false, mode: 0o400, uid: 0, gid: 0 },
+    ],
+    [
+      'type=secret,source=aws',
+      { type: 'secret', id: 'aws', target: '/run/secrets/aws', required: false, mode: 0o400, uid: 0, gid: 0 },
+    ],
+    [
+      'type=secret,target=/etc/key.pem',
+      { type: 'secret', id: 'key.pem', target: '/etc/key.pem', required: false, mode: 0o400, uid: 0, gid: 0 },
+    ],
   ])('%s', (value, spec) => {
     expect(parse(value)).toEqual(spec);
   });

@@ -14,7 +14,16 @@ export type CacheSharing = 'shared' | 'private' | 'locked';
 /** One parsed `--mount`, with Docker's defaults filled in and the target made absolute. */
 export type MountSpec =
   | { type: 'bind'; from?: string; source: string; target: string; readonly: boolean }
-  | { type: 'cache'; id: string; target: string; readonly: boolean; sharing: CacheSharing; mode: number; uid: number; gid: number }
+  | {
+      type: 'cache';
+      id: string;
+      target: string;
+      readonly: boolean;
+      sharing: CacheSharing;
+      mode: number;
+      uid: number;
+      gid: number;
+    }
   | { type: 'tmpfs'; target: string; sizeBytes?: number }
   | {
       type: 'secret';
@@ -30,14 +39,37 @@ export type MountSpec =
 
 /** A `--mount` value Docker would reject; the message is Docker's where it has one. */
 export class MountSpecError extends Error {
-  constructor(message: string, readonly hint?: string) {
+  constructor(
+    message: string,
+    readonly hint?: string,
+  ) {
     super(message);
   }
 }
 
 const TYPES = ['bind', 'cache', 'tmpfs', 'secret', 'ssh'];
 const SHARING: readonly CacheSharing[] = ['shared', 'private', 'locked'];
-const KEYS = ['type', 'from', 'source', 'target', 'readonly', 'id', 'sharing', 'required', 'mode', 'uid', 'gid', 'src', 'dst', 'destination', 'ro', 'rw', 'readwrite', 'size', 'env'];
+const KEYS = [
+  'type',
+  'from',
+  'source',
+  'target',
+  'readonly',
+  'id',
+  'sharing',
+  'required',
+  'mode',
+  'uid',
+  'gid',
+  'src',
+  'dst',
+  'destination',
+  'ro',
+  'rw',
+  'readwrite',
+  'size',
+  'env',
+];
 
 /**
  * Splits one CSV record as Go's encoding/csv does (no LazyQuotes): commas separate fields; a
@@ -52,7 +84,8 @@ export function splitCsv(record: string): string[] {
     if (record[i] === '"') {
       i++;
       for (;;) {
-        if (i >= record.length) throw new MountSpecError(`failed to parse csv mounts: extraneous or missing " in quoted-field`);
+        if (i >= record.length)
+          throw new MountSpecError(`failed to parse csv mounts: extraneous or missing " in quoted-field`);
         if (record[i] === '"') {
           if (record[i + 1] === '"') {
             field += '"';
@@ -65,7 +98,8 @@ export function splitCsv(record: string): string[] {
         field += record[i];
         i++;
       }
-      if (i < record.length && record[i] !== ',') throw new MountSpecError(`failed to parse csv mounts: extraneous or missing " in quoted-field`);
+      if (i < record.length && record[i] !== ',')
+        throw new MountSpecError(`failed to parse csv mounts: extraneous or missing " in quoted-field`);
     } else {
       const end = record.indexOf(',', i);
       field = record.slice(i, end < 0 ? record.length : end);
@@ -124,18 +158,37 @@ function readField(f: Fields, key: string, value: string): void {
       const t = value.toLowerCase();
       if (!TYPES.includes(t)) {
         const close = suggest(value, TYPES, true);
-        throw new MountSpecError(`unsupported mount type ${JSON.stringify(value)}`, close ? `did you mean ${close}?` : `use one of ${TYPES.join(', ')}`);
+        throw new MountSpecError(
+          `unsupported mount type ${JSON.stringify(value)}`,
+          close ? `did you mean ${close}?` : `use one of ${TYPES.join(', ')}`,
+        );
       }
       f.type = t;
       return;
     }
-    case 'from': f.from = value; return;
-    case 'source': case 'src': f.source = value; return;
-    case 'target': case 'dst': case 'destination': f.target = value; return;
-    case 'readonly': case 'ro': f.readonly = parseBool(key, value); return;
-    case 'readwrite': case 'rw': f.readonly = !parseBool(key, value); return;
+    case 'from':
+      f.from = value;
+      return;
+    case 'source':
+    case 'src':
+      f.source = value;
+      return;
+    case 'target':
+    case 'dst':
+    case 'destination':
+      f.target = value;
+      return;
+    case 'readonly':
+    case 'ro':
+      f.readonly = parseBool(key, value);
+      return;
+    case 'readwrite':
+    case 'rw':
+      f.readonly = !parseBool(key, value);
+      return;
     case 'required':
-      if (f.type !== 'secret' && f.type !== 'ssh') throw new MountSpecError(`unexpected key '${key}' for mount type '${f.type}'`);
+      if (f.type !== 'secret' && f.type !== 'ssh')
+        throw new MountSpecError(`unexpected key '${key}' for mount type '${f.type}'`);
       f.required = parseBool(key, value);
       return;
     case 'size': {
@@ -145,23 +198,38 @@ function readField(f: Fields, key: string, value: string): void {
       f.size = size;
       return;
     }
-    case 'id': f.id = value; return;
+    case 'id':
+      f.id = value;
+      return;
     case 'sharing': {
       const s = SHARING.find((x) => x === value.toLowerCase());
-      if (!s) throw new MountSpecError(`unsupported sharing value ${JSON.stringify(value)}`, `use one of ${SHARING.join(', ')}`);
+      if (!s)
+        throw new MountSpecError(
+          `unsupported sharing value ${JSON.stringify(value)}`,
+          `use one of ${SHARING.join(', ')}`,
+        );
       f.sharing = s;
       return;
     }
-    case 'mode': f.mode = parseUint(key, value, 8); return;
-    case 'uid': f.uid = parseUint(key, value, 10); return;
-    case 'gid': f.gid = parseUint(key, value, 10); return;
+    case 'mode':
+      f.mode = parseUint(key, value, 8);
+      return;
+    case 'uid':
+      f.uid = parseUint(key, value, 10);
+      return;
+    case 'gid':
+      f.gid = parseUint(key, value, 10);
+      return;
     case 'env':
       if (f.type !== 'secret') throw new MountSpecError(`unexpected key '${key}' for mount type '${f.type}'`);
       f.env = value;
       return;
     default: {
       const close = suggest(key, KEYS, true);
-      throw new MountSpecError(`unexpected key '${key}' in '${key}=${value}'`, close ? `did you mean ${close}?` : undefined);
+      throw new MountSpecError(
+        `unexpected key '${key}' in '${key}=${value}'`,
+        close ? `did you mean ${close}?` : undefined,
+      );
     }
   }
 }
@@ -181,7 +249,8 @@ export function parseMountSpec(value: string, expand: (word: string) => string, 
       continue;
     }
     const raw = field.slice(eq + 1);
-    if (key === 'from' && /\$./.test(raw)) throw new MountSpecError(`'from' doesn't support variable expansion, define alias stage instead`);
+    if (key === 'from' && /\$./.test(raw))
+      throw new MountSpecError(`'from' doesn't support variable expansion, define alias stage instead`);
     readField(f, key, key === 'from' ? raw : expand(raw));
   }
   return toSpec(f, workdir);
@@ -196,27 +265,52 @@ function toSpec(f: Fields, workdir: string): MountSpec {
   for (const k of ['mode', 'uid', 'gid'] as const) {
     if (!fileInfo && f[k] !== undefined) throw new MountSpecError(`${k} not allowed for "${f.type}" type mounts`);
   }
-  if (f.sharing !== undefined && f.type !== 'cache') throw new MountSpecError(`invalid cache sharing set for ${f.type} mount`);
-  if (f.type === 'ssh') throw new MountSpecError('SSH agent mounts are not supported', 'Kiln has no SSH agent forwarding; use a secret mount for keys or tokens');
+  if (f.sharing !== undefined && f.type !== 'cache')
+    throw new MountSpecError(`invalid cache sharing set for ${f.type} mount`);
+  if (f.type === 'ssh')
+    throw new MountSpecError(
+      'SSH agent mounts are not supported',
+      'Kiln has no SSH agent forwarding; use a secret mount for keys or tokens',
+    );
   if (f.type === 'secret') return secretSpec(f, workdir);
-  if (f.target === undefined || f.target === '') throw new MountSpecError(`mount type ${f.type} requires a target`, 'add target=/path');
+  if (f.target === undefined || f.target === '')
+    throw new MountSpecError(`mount type ${f.type} requires a target`, 'add target=/path');
   const target = absolute(f.target, workdir);
   if (target === '/') throw new MountSpecError(`invalid mount target ${JSON.stringify(f.target)}`);
   if (f.type === 'tmpfs') return { type: 'tmpfs', target, ...(f.size === undefined ? {} : { sizeBytes: f.size }) };
   if (f.type === 'cache') {
     if (f.from !== undefined || f.source !== undefined) {
-      throw new MountSpecError('RUN --mount=type=cache with from= or source= is not supported', 'a cache starts empty in Kiln; drop from= and source=');
+      throw new MountSpecError(
+        'RUN --mount=type=cache with from= or source= is not supported',
+        'a cache starts empty in Kiln; drop from= and source=',
+      );
     }
     // Docker: "id … Defaults to value of target"; a new cache directory is 0755 root:root unless mode/uid/gid say otherwise.
-    return { type: 'cache', id: f.id ?? f.target, target, readonly: f.readonly ?? false, sharing: f.sharing ?? 'shared', mode: f.mode ?? 0o755, uid: f.uid ?? 0, gid: f.gid ?? 0 };
+    return {
+      type: 'cache',
+      id: f.id ?? f.target,
+      target,
+      readonly: f.readonly ?? false,
+      sharing: f.sharing ?? 'shared',
+      mode: f.mode ?? 0o755,
+      uid: f.uid ?? 0,
+      gid: f.gid ?? 0,
+    };
   }
-  return { type: 'bind', ...(f.from === undefined ? {} : { from: f.from }), source: f.source ?? '/', target, readonly: f.readonly ?? true };
+  return {
+    type: 'bind',
+    ...(f.from === undefined ? {} : { from: f.from }),
+    source: f.source ?? '/',
+    target,
+    readonly: f.readonly ?? true,
+  };
 }
 
 /** buildkit `dispatchSecret`: the id defaults to the source, then to the target's base name; the file to /run/secrets/<id>. */
 function secretSpec(f: Fields, workdir: string): MountSpec {
   if (f.from !== undefined) throw new MountSpecError('secret mount should not have a from');
-  if ((f.source ?? '') === '' && (f.target ?? '') === '' && (f.id ?? '') === '') throw new MountSpecError('invalid secret mount. one of source, target required');
+  if ((f.source ?? '') === '' && (f.target ?? '') === '' && (f.id ?? '') === '')
+    throw new MountSpecError('invalid secret mount. one of source, target required');
   if ((f.source ?? '') !== '' && (f.id ?? '') !== '') throw new MountSpecError("both source and id can't be set");
   if (f.readonly === false) throw new MountSpecError('a secret mount is always read-only', 'drop rw');
   const id = f.source || f.id || posix.basename(f.target ?? '');

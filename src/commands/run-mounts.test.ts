@@ -43,11 +43,31 @@ afterEach(async () => {
   await rm(base, { recursive: true, force: true });
 });
 
-const bind = (source: string, target: string, readonly = true): MountSpec => ({ type: 'bind', source, target, readonly });
-const secret = (id: string, over: Partial<Extract<MountSpec, { type: 'secret' }>> = {}): MountSpec => ({ type: 'secret', id, target: `/run/secrets/${id}`, required: false, mode: 0o400, uid: 0, gid: 0, ...over });
+const bind = (source: string, target: string, readonly = true): MountSpec => ({
+  type: 'bind',
+  source,
+  target,
+  readonly,
+});
+const secret = (id: string, over: Partial<Extract<MountSpec, { type: 'secret' }>> = {}): MountSpec => ({
+  type: 'secret',
+  id,
+  target: `/run/secrets/${id}`,
+  required: false,
+  mode: 0o400,
+  uid: 0,
+  gid: 0,
+  ...over,
+});
 
 test('targets are made for the step and removed afterwards, parents included', async () => {
-  const prepared = await prepareRunMounts([bind('src', '/work/src'), { type: 'tmpfs', target: '/tmp/t' }], undefined, rootfs, env, at);
+  const prepared = await prepareRunMounts(
+    [bind('src', '/work/src'), { type: 'tmpfs', target: '/tmp/t' }],
+    undefined,
+    rootfs,
+    env,
+    at,
+  );
   expect(prepared.extra.mounts).toEqual([
     { kind: 'bind', source: join(env.contextDir, 'src'), target: join(rootfs.root, 'work', 'src'), readonly: true },
     { kind: 'tmpfs', target: join(rootfs.root, 'tmp', 't') },
@@ -59,7 +79,16 @@ test('targets are made for the step and removed afterwards, parents included', a
 });
 
 test('a created parent the step wrote into is kept; pre-existing targets are left alone', async () => {
-  const prepared = await prepareRunMounts([{ type: 'tmpfs', target: '/etc' }, { type: 'tmpfs', target: '/out/t' }], undefined, rootfs, env, at);
+  const prepared = await prepareRunMounts(
+    [
+      { type: 'tmpfs', target: '/etc' },
+      { type: 'tmpfs', target: '/out/t' },
+    ],
+    undefined,
+    rootfs,
+    env,
+    at,
+  );
   await writeFile(join(rootfs.root, 'out', 'result'), 'made by the step');
   await prepared.cleanup();
   expect(await readdir(join(rootfs.root, 'out'))).toEqual(['result']);
@@ -67,7 +96,9 @@ test('a created parent the step wrote into is kept; pre-existing targets are lef
 });
 
 test('symlinks resolve inside their root: a source in the context, a target in the rootfs', async () => {
-  const prepared = await prepareRunMounts([bind('escape', '/linked/conf', false)], undefined, rootfs, env, at).catch((e: unknown) => e);
+  const prepared = await prepareRunMounts([bind('escape', '/linked/conf', false)], undefined, rootfs, env, at).catch(
+    (e: unknown) => e,
+  );
   // /escape -> /etc inside the context, which does not exist there: never the host's /etc.
   expect(prepared).toBeInstanceOf(StepError);
   expect(String(prepared)).toMatch(/Dockerfile:4: RUN --mount: source escape not found in the build context/);
@@ -78,7 +109,13 @@ test('symlinks resolve inside their root: a source in the context, a target in t
 
 test('a writable directory bind is an overlay; a writable file bind is a private copy', async () => {
   await writeFile(join(env.contextDir, 'one.txt'), 'one');
-  const prepared = await prepareRunMounts([bind('src', '/s', false), bind('one.txt', '/one.txt', false)], undefined, rootfs, env, at);
+  const prepared = await prepareRunMounts(
+    [bind('src', '/s', false), bind('one.txt', '/one.txt', false)],
+    undefined,
+    rootfs,
+    env,
+    at,
+  );
   const [dir, file] = prepared.extra.mounts;
   expect(dir).toEqual({ kind: 'overlay', source: join(env.contextDir, 'src'), target: join(rootfs.root, 's') });
   expect(file?.kind === 'bind' && !file.readonly && file.source.startsWith(env.scratchDir)).toBe(true);
@@ -99,21 +136,39 @@ test('.dockerignore: a bind of the context mounts a filtered view, unless nothin
   expect(await readdir(views[1] ?? '')).toEqual(['main.c']);
   expect(sub?.kind).toBe('overlay');
   // An ignored source is not found, as named or through a symlink.
-  await expect(prepareRunMounts([bind('secret.env', '/s')], undefined, rootfs, env, at)).rejects.toThrow(/source secret.env not found in the build context/);
+  await expect(prepareRunMounts([bind('secret.env', '/s')], undefined, rootfs, env, at)).rejects.toThrow(
+    /source secret.env not found in the build context/,
+  );
   await symlink('src/local.env', join(env.contextDir, 'alias'));
-  await expect(prepareRunMounts([bind('alias', '/s')], undefined, rootfs, env, at)).rejects.toThrow(/source alias not found/);
+  await expect(prepareRunMounts([bind('alias', '/s')], undefined, rootfs, env, at)).rejects.toThrow(
+    /source alias not found/,
+  );
   await prepared.cleanup();
   expect(await readdir(env.scratchDir)).toEqual([]);
   expect((await readdir(join(env.contextDir, 'src'))).sort()).toEqual(['local.env', 'main.c', 'node_modules']);
   // Patterns that cannot reach below the source: the directory itself is mounted, as before.
   env.contextIgnore = new PathFilter(['secret.env', 'lib/*.o']);
   const raw = await prepareRunMounts([bind('src', '/src')], undefined, rootfs, env, at);
-  expect(raw.extra.mounts[0]).toEqual({ kind: 'bind', source: join(env.contextDir, 'src'), target: join(rootfs.root, 'src'), readonly: true });
+  expect(raw.extra.mounts[0]).toEqual({
+    kind: 'bind',
+    source: join(env.contextDir, 'src'),
+    target: join(rootfs.root, 'src'),
+    readonly: true,
+  });
   await raw.cleanup();
 });
 
 test('nested targets go through the mount above them; what a read-only source lacks is an error', async () => {
-  const cache: MountSpec = { type: 'cache', id: 'nm', target: '/w/src/node_modules', readonly: false, sharing: 'locked', mode: 0o700, uid: 0, gid: 0 };
+  const cache: MountSpec = {
+    type: 'cache',
+    id: 'nm',
+    target: '/w/src/node_modules',
+    readonly: false,
+    sharing: 'locked',
+    mode: 0o700,
+    uid: 0,
+    gid: 0,
+  };
   const prepared = await prepareRunMounts([cache, bind('src', '/w/src')], undefined, rootfs, env, at);
   const [outer, inner] = prepared.extra.mounts;
   expect(outer?.target).toBe(join(rootfs.root, 'w', 'src'));
@@ -121,12 +176,25 @@ test('nested targets go through the mount above them; what a read-only source la
   expect(prepared.extra.locks).toEqual([`${inner?.kind === 'bind' ? inner.source : ''}.lock`]);
   await prepared.cleanup();
   const missing = bind('src', '/w/src/absent/deeper');
-  await expect(prepareRunMounts([missing, bind('src', '/w/src')], undefined, rootfs, env, at)).rejects.toThrow(/in the mount at \/w\/src, \/absent is not a directory/);
-  await expect(prepareRunMounts([{ type: 'tmpfs', target: '/t' }, bind('src', '/t/x')], undefined, rootfs, env, at)).rejects.toThrow(/cannot hold other mounts/);
+  await expect(prepareRunMounts([missing, bind('src', '/w/src')], undefined, rootfs, env, at)).rejects.toThrow(
+    /in the mount at \/w\/src, \/absent is not a directory/,
+  );
+  await expect(
+    prepareRunMounts([{ type: 'tmpfs', target: '/t' }, bind('src', '/t/x')], undefined, rootfs, env, at),
+  ).rejects.toThrow(/cannot hold other mounts/);
 });
 
 test('a cache directory is made once with its mode and kept between builds', async () => {
-  const spec: MountSpec = { type: 'cache', id: 'go', target: '/root/.cache', readonly: false, sharing: 'shared', mode: 0o750, uid: 0, gid: 0 };
+  const spec: MountSpec = {
+    type: 'cache',
+    id: 'go',
+    target: '/root/.cache',
+    readonly: false,
+    sharing: 'shared',
+    mode: 0o750,
+    uid: 0,
+    gid: 0,
+  };
   const first = await prepareRunMounts([spec], undefined, rootfs, env, at);
   const dir = first.extra.mounts[0]?.kind === 'bind' ? first.extra.mounts[0].source : '';
   await writeFile(join(dir, 'kept'), 'x');
@@ -140,7 +208,13 @@ test('a cache directory is made once with its mode and kept between builds', asy
 });
 
 test('secrets: a read-only file with its mode, an env entry, skipped when optional, an error when required', async () => {
-  const prepared = await prepareRunMounts([secret('tok', { mode: 0o440 }), secret('tok', { env: 'TOKEN' }), secret('none')], undefined, rootfs, env, at);
+  const prepared = await prepareRunMounts(
+    [secret('tok', { mode: 0o440 }), secret('tok', { env: 'TOKEN' }), secret('none')],
+    undefined,
+    rootfs,
+    env,
+    at,
+  );
   expect(prepared.env).toEqual(['TOKEN=t0ken']);
   expect(prepared.extra.mounts).toHaveLength(2);
   const file = prepared.extra.mounts[0];
@@ -148,11 +222,13 @@ test('secrets: a read-only file with its mode, an env entry, skipped when option
   const source = file?.kind === 'bind' ? file.source : '';
   expect(await readFile(source, 'utf8')).toBe('t0ken');
   expect(((await stat(source)).mode & 0o777).toString(8)).toBe('440');
-  expect((await readFile(join(rootfs.root, 'run', 'secrets', 'tok'), 'utf8'))).toBe(''); // the mount point holds nothing
+  expect(await readFile(join(rootfs.root, 'run', 'secrets', 'tok'), 'utf8')).toBe(''); // the mount point holds nothing
   await prepared.cleanup();
   await expect(lstat(source)).rejects.toThrow();
   expect(await readdir(rootfs.root)).not.toContain('run');
-  await expect(prepareRunMounts([secret('none', { required: true })], undefined, rootfs, env, at)).rejects.toThrow(/secret none is required but was not given/);
+  await expect(prepareRunMounts([secret('none', { required: true })], undefined, rootfs, env, at)).rejects.toThrow(
+    /secret none is required but was not given/,
+  );
 });
 
 test('a #! heredoc is written executable into its own pipes directory', async () => {
@@ -163,8 +239,14 @@ test('a #! heredoc is written executable into its own pipes directory', async ()
 });
 
 test('targets under /dev, /proc and /sys, a symlink target and a type mismatch are refused', async () => {
-  await expect(prepareRunMounts([{ type: 'tmpfs', target: '/dev/shm' }], undefined, rootfs, env, at)).rejects.toThrow(/target \/dev\/shm is not supported: Kiln provides \/dev itself/);
-  await expect(prepareRunMounts([{ type: 'tmpfs', target: '/linked' }], undefined, rootfs, env, at)).rejects.toThrow(/\/linked is a symlink or special file/);
-  await expect(prepareRunMounts([secret('tok', { target: '/etc' })], undefined, rootfs, env, at)).rejects.toThrow(/\/etc is a directory, and the mount needs a file there/);
+  await expect(prepareRunMounts([{ type: 'tmpfs', target: '/dev/shm' }], undefined, rootfs, env, at)).rejects.toThrow(
+    /target \/dev\/shm is not supported: Kiln provides \/dev itself/,
+  );
+  await expect(prepareRunMounts([{ type: 'tmpfs', target: '/linked' }], undefined, rootfs, env, at)).rejects.toThrow(
+    /\/linked is a symlink or special file/,
+  );
+  await expect(prepareRunMounts([secret('tok', { target: '/etc' })], undefined, rootfs, env, at)).rejects.toThrow(
+    /\/etc is a directory, and the mount needs a file there/,
+  );
   expect((await readdir(rootfs.root)).sort()).toEqual(['etc', 'linked']);
 });

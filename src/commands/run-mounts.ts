@@ -94,7 +94,11 @@ export async function prepareRunMounts(
     const envs: string[] = [];
     const placed: Placed[] = [];
     // Parents before children (stable), as a container runtime applies nested mounts.
-    const ordered = [...specs].sort((a, b) => depth(a.type === 'secret' ? a.target ?? '/' : a.target) - depth(b.type === 'secret' ? b.target ?? '/' : b.target));
+    const ordered = [...specs].sort(
+      (a, b) =>
+        depth(a.type === 'secret' ? (a.target ?? '/') : a.target) -
+        depth(b.type === 'secret' ? (b.target ?? '/') : b.target),
+    );
     for (const [i, spec] of ordered.entries()) {
       const step = new MountStep(spec, i, { scratch, env, at, rootTargets, nested, placed });
       const done = await step.place();
@@ -129,7 +133,11 @@ interface StepContext {
 
 /** One mount being placed. */
 class MountStep {
-  constructor(private readonly spec: MountSpec, private readonly index: number, private readonly ctx: StepContext) {}
+  constructor(
+    private readonly spec: MountSpec,
+    private readonly index: number,
+    private readonly ctx: StepContext,
+  ) {}
 
   private fail(message: string, hint?: string): never {
     throw new StepError(`RUN --mount: ${message}`, this.ctx.at, hint === undefined ? undefined : { hint });
@@ -139,7 +147,13 @@ class MountStep {
     const s = this.spec;
     switch (s.type) {
       case 'tmpfs':
-        return { mount: { kind: 'tmpfs', target: (await this.target(s.target, 'dir', undefined)), ...(s.sizeBytes === undefined ? {} : { sizeBytes: s.sizeBytes }) } };
+        return {
+          mount: {
+            kind: 'tmpfs',
+            target: await this.target(s.target, 'dir', undefined),
+            ...(s.sizeBytes === undefined ? {} : { sizeBytes: s.sizeBytes }),
+          },
+        };
       case 'bind':
         return { mount: await this.bind(s) };
       case 'cache':
@@ -156,7 +170,8 @@ class MountStep {
     const parent = [...this.ctx.placed].reverse().find((p) => under(target, p.target));
     let hostTarget: string;
     if (parent) {
-      if (!parent.nest) this.fail(`target ${target} is inside the mount at ${parent.target}, which cannot hold other mounts`);
+      if (!parent.nest)
+        this.fail(`target ${target} is inside the mount at ${parent.target}, which cannot hold other mounts`);
       const rel = `/${relative(parent.target, target)}`;
       const got = await parent.nest.targets.prepare(rel, kind, parent.nest.create);
       if ('error' in got) this.fail(`cannot mount on ${target}: in the mount at ${parent.target}, ${got.error}`);
@@ -185,7 +200,8 @@ class MountStep {
     const ignore = s.from === undefined ? this.ctx.env.contextIgnore : NO_FILTER;
     // An ignored source is not in the context at all: as named, or where its symlinks lead (as for COPY).
     const rels = [posix.resolve('/', s.source), from.imagePathOf(source)].map((p) => p.slice(1));
-    if (kind === 'missing' || rels.some((rel) => rel !== '' && ignore.verdict(rel, kind === 'dir') === 'exclude')) this.fail(`source ${s.source} not found in ${where}`);
+    if (kind === 'missing' || rels.some((rel) => rel !== '' && ignore.verdict(rel, kind === 'dir') === 'exclude'))
+      this.fail(`source ${s.source} not found in ${where}`);
     if (kind === 'other') this.fail(`source ${s.source} in ${where} is neither a file nor a directory`);
     const rel = rels[1] ?? '';
     if (kind === 'dir' && ignore.mayExcludeWithin(rel)) {
@@ -211,9 +227,11 @@ class MountStep {
     const { path: dir, made } = await stateEntryDir(root, name);
     if (made) {
       // A new cache directory gets mode/uid/gid as BuildKit's "settings cache mount permissions" step makes it.
-      await chown(dir, s.uid, s.gid).then(() => chmod(dir, s.mode)).catch((err: unknown) => {
-        throw fsError(`creating the cache mount directory ${dir}`, err);
-      });
+      await chown(dir, s.uid, s.gid)
+        .then(() => chmod(dir, s.mode))
+        .catch((err: unknown) => {
+          throw fsError(`creating the cache mount directory ${dir}`, err);
+        });
     }
     const target = await this.target(s.target, 'dir', this.nestIn(new Rootfs(dir), true));
     const mount: RunMount = { kind: 'bind', source: dir, target, readonly: s.readonly };
@@ -225,7 +243,11 @@ class MountStep {
     const value = await this.ctx.env.secret(s.id);
     if (value === undefined) {
       // BuildKit skips an optional secret that was not provided.
-      if (s.required) this.fail(`secret ${s.id} is required but was not given`, `pass --secret id=${s.id},src=PATH or --secret id=${s.id},env=VAR`);
+      if (s.required)
+        this.fail(
+          `secret ${s.id} is required but was not given`,
+          `pass --secret id=${s.id},src=PATH or --secret id=${s.id},env=VAR`,
+        );
       return {};
     }
     const out: { mount?: RunMount; env?: string } = {};
@@ -235,7 +257,12 @@ class MountStep {
       await writeFile(file, value, { mode: 0o600 });
       await chown(file, s.uid, s.gid);
       await chmod(file, s.mode);
-      out.mount = { kind: 'bind', source: file, target: await this.target(s.target, 'file', undefined), readonly: true };
+      out.mount = {
+        kind: 'bind',
+        source: file,
+        target: await this.target(s.target, 'file', undefined),
+        readonly: true,
+      };
     }
     return out;
   }

@@ -25,7 +25,10 @@ export function secretReader(
     try {
       return await readFile(path);
     } catch (err) {
-      throw new UsageError(`--secret id=${id}: cannot read ${path}: ${errnoCode(err) === 'ENOENT' ? 'no such file' : errnoCode(err) ?? 'read failed'}`, { cause: err });
+      throw new UsageError(
+        `--secret id=${id}: cannot read ${path}: ${errnoCode(err) === 'ENOENT' ? 'no such file' : (errnoCode(err) ?? 'read failed')}`,
+        { cause: err },
+      );
     }
   };
 }

@@ -60,7 +60,10 @@ function mountSpecs(ins: RunInstruction, state: StageState): MountSpec[] {
       return parseMountSpec(value, (word) => expand(ins, state, word), state.config.WorkingDir || '/');
     } catch (err) {
       if (!(err instanceof MountSpecError)) throw err;
-      throw new DockerfileError(`RUN --mount=${value}: ${err.message}`, ins.at, { source: ins.text, ...(err.hint ? { hint: err.hint } : {}) });
+      throw new DockerfileError(`RUN --mount=${value}: ${err.message}`, ins.at, {
+        source: ins.text,
+        ...(err.hint ? { hint: err.hint } : {}),
+      });
     }
   });
 }
@@ -74,17 +77,34 @@ const CHROOT_FAILURE_HINT =
   'if the command needs them, give Kiln CAP_SYS_ADMIN (e.g. docker run --cap-add SYS_ADMIN, or securityContext.capabilities.add: ["SYS_ADMIN"]) for namespace isolation';
 
 /** Refuses what only the "namespaces" isolation can do, naming the mode this host allows. */
-function checkIsolation(ins: RunInstruction, runner: ProcessRunner, specs: readonly MountSpec[], network: 'host' | 'none'): void {
+function checkIsolation(
+  ins: RunInstruction,
+  runner: ProcessRunner,
+  specs: readonly MountSpec[],
+  network: 'host' | 'none',
+): void {
   if (runner.mode === 'namespaces') return;
-  const what = specs.length > 0 ? 'RUN --mount needs a private mount namespace' : network === 'none' ? 'RUN --network=none needs a network namespace of its own' : undefined;
-  if (what) throw new StepError(`${what}, and this host allows only "${runner.mode}" isolation`, ins.at, { hint: NAMESPACES_HINT });
+  const what =
+    specs.length > 0
+      ? 'RUN --mount needs a private mount namespace'
+      : network === 'none'
+        ? 'RUN --network=none needs a network namespace of its own'
+        : undefined;
+  if (what)
+    throw new StepError(`${what}, and this host allows only "${runner.mode}" isolation`, ins.at, {
+      hint: NAMESPACES_HINT,
+    });
 }
 
 /** The name of a `#!` heredoc's file must be one path component (it lives in /dev/pipes). */
 function checkScriptName(ins: RunInstruction, command: RunCommand): void {
   const name = command.script?.name;
   if (name !== undefined && (name.includes('/') || name === '.' || name === '..')) {
-    throw new DockerfileError(`RUN heredoc delimiter ${JSON.stringify(name)} cannot name a file in ${PIPES_DIR}`, ins.at, { source: ins.text });
+    throw new DockerfileError(
+      `RUN heredoc delimiter ${JSON.stringify(name)} cannot name a file in ${PIPES_DIR}`,
+      ins.at,
+      { source: ins.text },
+    );
   }
 }
 
@@ -119,7 +139,11 @@ export async function run(ins: RunInstruction, state: StageState, deps: RunDeps)
   checkIsolation(ins, deps.runner, specs, network);
   const display = ins.command.form === 'shell' ? ins.command.command : JSON.stringify(ins.command.argv);
   const userSpec = state.config.User || 'root';
-  const who = resolveUser(userSpec, await readRootfsFile(deps.rootfs, '/etc/passwd'), await readRootfsFile(deps.rootfs, '/etc/group'));
+  const who = resolveUser(
+    userSpec,
+    await readRootfsFile(deps.rootfs, '/etc/passwd'),
+    await readRootfsFile(deps.rootfs, '/etc/group'),
+  );
   if ('error' in who) {
     // An id that would wrap to another (4294967296 is root) is the Dockerfile's fault, not the step's.
     if (who.kind === 'range') throw new DockerfileError(`RUN ${display}: ${who.error}`, ins.at, { source: ins.text });
@@ -140,7 +164,11 @@ export async function run(ins: RunInstruction, state: StageState, deps: RunDeps)
     if (inRootfs && command.script) placedScript = await scriptInRootfs(deps.rootfs, command.script);
     const script = inRootfs ? undefined : command.script;
     if (specs.length > 0 || script) prepared = await prepareRunMounts(specs, script, deps.rootfs, deps.mounts, ins.at);
-    deps.logger.info(`RUN ${display}`, { isolation: deps.runner.mode, ...(specs.length ? { mounts: specs.map((s) => s.type).join(',') } : {}), ...(network === 'none' ? { network } : {}) });
+    deps.logger.info(`RUN ${display}`, {
+      isolation: deps.runner.mode,
+      ...(specs.length ? { mounts: specs.map((s) => s.type).join(',') } : {}),
+      ...(network === 'none' ? { network } : {}),
+    });
     result = await deps.runner.run(
       {
         argv: command.argv,
@@ -166,11 +194,18 @@ export async function run(ins: RunInstruction, state: StageState, deps: RunDeps)
   }
   deps.signal.throwIfAborted();
   if (result.exitStatus !== 0) {
-    const status = result.exitStatus === null ? `was killed by ${result.signal ?? 'a signal'}` : `exited with status ${result.exitStatus}`;
+    const status =
+      result.exitStatus === null
+        ? `was killed by ${result.signal ?? 'a signal'}`
+        : `exited with status ${result.exitStatus}`;
     const output = tail.text();
     // In chroot mode a command may fail only for want of what namespaces give (/proc, /sys): say so.
     const hint = deps.runner.mode === 'chroot' ? { hint: CHROOT_FAILURE_HINT } : undefined;
-    throw new StepError(`RUN ${display}: the command ${status}` + (output ? `\n--- last output ---\n${output}` : ''), ins.at, hint);
+    throw new StepError(
+      `RUN ${display}: the command ${status}` + (output ? `\n--- last output ---\n${output}` : ''),
+      ins.at,
+      hint,
+    );
   }
   return { state, changes: snapshot ? await snapshot.end() : [], fromSnapshot: true };
 }

@@ -2,15 +2,26 @@ import { expect, test } from 'vitest';
 import { parseBuildOptions } from './options.js';
 import { layerTimes } from './layer-options.js';
 
-const opts = (raw: Parameters<typeof parseBuildOptions>[0]): ReturnType<typeof parseBuildOptions> => parseBuildOptions({ push: false, ...raw }, {});
+const opts = (raw: Parameters<typeof parseBuildOptions>[0]): ReturnType<typeof parseBuildOptions> =>
+  parseBuildOptions({ push: false, ...raw }, {});
 
 test('Kaniko defaults: full snapshots, one layer per step, /var/run ignored, gzip at its default level', () => {
   const o = opts({});
-  expect([o.snapshotMode, o.singleSnapshot, o.ignorePaths, o.compression, o.compressionLevel, o.reproducible]).toEqual(['full', false, ['/var/run'], 'gzip', undefined, false]);
+  expect([o.snapshotMode, o.singleSnapshot, o.ignorePaths, o.compression, o.compressionLevel, o.reproducible]).toEqual([
+    'full',
+    false,
+    ['/var/run'],
+    'gzip',
+    undefined,
+    false,
+  ]);
 });
 
 test('--ignore-path is repeatable and absolute; --ignore-var-run=false keeps /var/run', () => {
-  expect(opts({ ignorePath: ['/tmp/cache', 'var/lib/x/', '/tmp/cache'], ignoreVarRun: false }).ignorePaths).toEqual(['/tmp/cache', '/var/lib/x']);
+  expect(opts({ ignorePath: ['/tmp/cache', 'var/lib/x/', '/tmp/cache'], ignoreVarRun: false }).ignorePaths).toEqual([
+    '/tmp/cache',
+    '/var/lib/x',
+  ]);
   expect(() => opts({ ignorePath: [' '] })).toThrow(/--ignore-path: the path is empty/);
 });
 
@@ -41,8 +52,16 @@ test('unknown --snapshot-mode and --compression values are refused naming the fl
 test.each([
   [{ reproducible: false }, {}, { created: '2030-01-01T00:00:00Z' }],
   [{ reproducible: true }, {}, { created: '1970-01-01T00:00:00Z', clampMtime: new Date(0) }],
-  [{ reproducible: false }, { SOURCE_DATE_EPOCH: '1700000000' }, { created: '2023-11-14T22:13:20Z', clampMtime: new Date(1_700_000_000_000) }],
-  [{ reproducible: true }, { SOURCE_DATE_EPOCH: '1700000000' }, { created: '2023-11-14T22:13:20Z', clampMtime: new Date(0) }],
+  [
+    { reproducible: false },
+    { SOURCE_DATE_EPOCH: '1700000000' },
+    { created: '2023-11-14T22:13:20Z', clampMtime: new Date(1_700_000_000_000) },
+  ],
+  [
+    { reproducible: true },
+    { SOURCE_DATE_EPOCH: '1700000000' },
+    { created: '2023-11-14T22:13:20Z', clampMtime: new Date(0) },
+  ],
 ])('layerTimes(%j, %j) is %j', (o, env, expected) => {
   expect(layerTimes(o, env, new Date('2030-01-01T00:00:00Z'))).toEqual(expected);
 });

@@ -49,7 +49,10 @@ function compressionLevel(raw: string | number, compression: LayerOptions['compr
   // Kaniko's default -1 means the library's default level.
   if (level === -1) return undefined;
   const [min, max] = LEVELS[compression];
-  if (level < min || level > max) throw new UsageError(`--compression-level ${level}: ${compression} levels are ${min} to ${max} (or -1 for the default)`);
+  if (level < min || level > max)
+    throw new UsageError(
+      `--compression-level ${level}: ${compression} levels are ${min} to ${max} (or -1 for the default)`,
+    );
   return level;
 }
 
@@ -79,7 +82,11 @@ export function parseLayerOptions(o: LayerRaw, _env: Record<string, string | und
  * 1970-01-01 unless SOURCE_DATE_EPOCH names a time; SOURCE_DATE_EPOCH alone sets `created`
  * and clamps newer file times to it. Base layers are never rewritten.
  */
-export function layerTimes(o: Pick<LayerOptions, 'reproducible'>, env: Record<string, string | undefined>, now: Date): { created: string; clampMtime?: Date } {
+export function layerTimes(
+  o: Pick<LayerOptions, 'reproducible'>,
+  env: Record<string, string | undefined>,
+  now: Date,
+): { created: string; clampMtime?: Date } {
   const epoch = sourceDateEpoch(env);
   // RFC 3339 as Go (Docker, Kaniko) writes it: no fraction when it is zero.
   const created = (epoch ?? (o.reproducible ? new Date(0) : now)).toISOString().replace('.000Z', 'Z');

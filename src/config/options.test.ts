@@ -19,19 +19,32 @@ test('destinations are normalised references', () => {
 });
 
 test('--build-arg KEY=V, and KEY alone from the environment (dropped when unset)', () => {
-  const o = parseBuildOptions({ push: false, buildArg: ['A=1', 'B=x=y', 'FROM_ENV', 'UNSET', 'EMPTY='] }, { FROM_ENV: 'env-value' });
-  expect([...o.buildArgs]).toEqual([['A', '1'], ['B', 'x=y'], ['FROM_ENV', 'env-value'], ['EMPTY', '']]);
+  const o = parseBuildOptions(
+    { push: false, buildArg: ['A=1', 'B=x=y', 'FROM_ENV', 'UNSET', 'EMPTY='] },
+    { FROM_ENV: 'env-value' },
+  );
+  expect([...o.buildArgs]).toEqual([
+    ['A', '1'],
+    ['B', 'x=y'],
+    ['FROM_ENV', 'env-value'],
+    ['EMPTY', ''],
+  ]);
   expect(() => parseBuildOptions({ push: false, buildArg: ['=v'] }, {})).toThrow(/name before "=" is empty/);
 });
 
 test('the context accepts DIR and dir://DIR and refuses other schemes clearly', () => {
   expect(parseBuildOptions({ push: false, context: 'dir:///ws' }, {}).contextDir).toBe('/ws');
   expect(parseBuildOptions({ push: false, context: 'ctx' }, {}).contextDir).toBe('ctx');
-  expect(() => parseBuildOptions({ push: false, context: 's3://bucket/ctx.tgz' }, {})).toThrow(/only local directories/);
+  expect(() => parseBuildOptions({ push: false, context: 's3://bucket/ctx.tgz' }, {})).toThrow(
+    /only local directories/,
+  );
 });
 
 test('insecure and TLS flags apply to pulls and pushes separately, or per registry', () => {
-  const o = parseBuildOptions({ push: false, insecurePull: true, insecureRegistry: ['r.example'], skipTlsVerifyRegistry: ['s.example'] }, {});
+  const o = parseBuildOptions(
+    { push: false, insecurePull: true, insecureRegistry: ['r.example'], skipTlsVerifyRegistry: ['s.example'] },
+    {},
+  );
   expect(o.insecurePull('any.example')).toBe(true);
   expect(o.insecurePush('any.example')).toBe(false);
   expect(o.insecurePush('r.example')).toBe(true);
@@ -40,6 +53,10 @@ test('insecure and TLS flags apply to pulls and pushes separately, or per regist
 });
 
 test('--custom-platform must be os/arch[/variant]', () => {
-  expect(parseBuildOptions({ push: false, customPlatform: 'linux/arm/v7' }, {}).platform).toEqual({ os: 'linux', architecture: 'arm', variant: 'v7' });
+  expect(parseBuildOptions({ push: false, customPlatform: 'linux/arm/v7' }, {}).platform).toEqual({
+    os: 'linux',
+    architecture: 'arm',
+    variant: 'v7',
+  });
   expect(() => parseBuildOptions({ push: false, customPlatform: 'arm64' }, {})).toThrow(/expected os\/arch/);
 });

@@ -66,7 +66,12 @@ export interface BuildOptions extends RegistryOptions, LayerOptions, RootfsOptio
   secrets: Map<string, SecretSource>;
 }
 
-function keyValues(flag: string, values: string[], env: Record<string, string | undefined>, allowBare: boolean): Map<string, string> {
+function keyValues(
+  flag: string,
+  values: string[],
+  env: Record<string, string | undefined>,
+  allowBare: boolean,
+): Map<string, string> {
   const out = new Map<string, string>();
   for (const v of values) {
     const eq = v.indexOf('=');
@@ -110,7 +115,8 @@ export function parseBuildOptions(raw: RawOptions, env: Record<string, string | 
   let platform: Platform | undefined;
   if (o.customPlatform !== undefined) {
     platform = parsePlatform(o.customPlatform);
-    if (!platform) throw new UsageError(`--custom-platform "${o.customPlatform}": expected os/arch[/variant], e.g. linux/arm64`);
+    if (!platform)
+      throw new UsageError(`--custom-platform "${o.customPlatform}": expected os/arch[/variant], e.g. linux/arm64`);
   }
   const contextDir = o.context.startsWith('dir://') ? o.context.slice('dir://'.length) : o.context;
   if (/^[a-z0-9+.-]+:\/\//i.test(contextDir)) {

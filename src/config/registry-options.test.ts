@@ -3,12 +3,16 @@ import { UsageError } from '../errors.js';
 import { parseBuildOptions } from './options.js';
 import { parseDuration } from './registry-options.js';
 
-const opts = (raw: Parameters<typeof parseBuildOptions>[0], env: Record<string, string> = {}): ReturnType<typeof parseBuildOptions> =>
-  parseBuildOptions({ push: false, ...raw }, env);
+const opts = (
+  raw: Parameters<typeof parseBuildOptions>[0],
+  env: Record<string, string> = {},
+): ReturnType<typeof parseBuildOptions> => parseBuildOptions({ push: false, ...raw }, env);
 
 describe('TLS material per registry', () => {
   test('--registry-certificate REG=PATH, Docker Hub keys in any spelling', () => {
-    const o = opts({ registryCertificate: ['reg.example:5000=/certs/ca.pem', 'index.docker.io=/certs/hub.pem', '[::1]:5000=/c=d.pem'] });
+    const o = opts({
+      registryCertificate: ['reg.example:5000=/certs/ca.pem', 'index.docker.io=/certs/hub.pem', '[::1]:5000=/c=d.pem'],
+    });
     expect([...o.registryCertificates]).toEqual([
       ['reg.example:5000', '/certs/ca.pem'],
       ['docker.io', '/certs/hub.pem'],
@@ -17,16 +21,22 @@ describe('TLS material per registry', () => {
   });
 
   test('--registry-client-cert REG=CERT,KEY', () => {
-    expect([...opts({ registryClientCert: ['reg.example=/c/client.crt,/c/client.key'] }).registryClientCertificates]).toEqual([
-      ['reg.example', { cert: '/c/client.crt', key: '/c/client.key' }],
-    ]);
+    expect([
+      ...opts({ registryClientCert: ['reg.example=/c/client.crt,/c/client.key'] }).registryClientCertificates,
+    ]).toEqual([['reg.example', { cert: '/c/client.crt', key: '/c/client.key' }]]);
   });
 
   test.each([
-    [{ registryCertificate: ['/certs/ca.pem'] }, /--registry-certificate "\/certs\/ca.pem": expected REGISTRY=CA_CERT_PATH/],
+    [
+      { registryCertificate: ['/certs/ca.pem'] },
+      /--registry-certificate "\/certs\/ca.pem": expected REGISTRY=CA_CERT_PATH/,
+    ],
     [{ registryCertificate: ['reg.example='] }, /expected REGISTRY=CA_CERT_PATH/],
     [{ registryCertificate: ['https://reg.example=/ca.pem'] }, /is not a valid (host name|port)/],
-    [{ registryClientCert: ['reg.example=/c/client.crt'] }, /--registry-client-cert "reg.example=\/c\/client.crt": expected REGISTRY=CERT_PATH,KEY_PATH/],
+    [
+      { registryClientCert: ['reg.example=/c/client.crt'] },
+      /--registry-client-cert "reg.example=\/c\/client.crt": expected REGISTRY=CERT_PATH,KEY_PATH/,
+    ],
     [{ registryClientCert: ['reg.example=a,b,c'] }, /expected REGISTRY=CERT_PATH,KEY_PATH/],
   ])('malformed values are usage errors: %j', (raw, message) => {
     expect(() => opts(raw)).toThrow(UsageError);
@@ -37,10 +47,15 @@ describe('TLS material per registry', () => {
 describe('mirrors and maps', () => {
   test('maps first, then mirrors of Docker Hub; flags before the environment; ";" separates pairs', () => {
     const o = opts(
-      { registryMap: ['index.docker.io=map.example/hub;ghcr.io=gh-mirror.example'], registryMirror: ['mirror.example'] },
+      {
+        registryMap: ['index.docker.io=map.example/hub;ghcr.io=gh-mirror.example'],
+        registryMirror: ['mirror.example'],
+      },
       { KANIKO_REGISTRY_MIRROR: 'env-mirror.example:5000', KANIKO_REGISTRY_MAP: 'quay.io=q.example' },
     );
-    expect(Object.fromEntries([...o.registryMaps].map(([k, v]) => [k, v.map((t) => `${t.registry}/${t.prefix}`)]))).toEqual({
+    expect(
+      Object.fromEntries([...o.registryMaps].map(([k, v]) => [k, v.map((t) => `${t.registry}/${t.prefix}`)])),
+    ).toEqual({
       'docker.io': ['map.example/hub', 'mirror.example/', 'env-mirror.example:5000/'],
       'ghcr.io': ['gh-mirror.example/'],
       'quay.io': ['q.example/'],
@@ -48,7 +63,10 @@ describe('mirrors and maps', () => {
   });
 
   test.each([
-    [{ registryMirror: ['https://mirror.example'] }, /--registry-mirror "https:\/\/mirror.example": a mirror is host\[:port\]\[\/prefix\], without a URL scheme/],
+    [
+      { registryMirror: ['https://mirror.example'] },
+      /--registry-mirror "https:\/\/mirror.example": a mirror is host\[:port\]\[\/prefix\], without a URL scheme/,
+    ],
     [{ registryMap: ['mirror.example'] }, /--registry-map "mirror.example": expected ORIGINAL=MIRROR/],
     [{ registryMap: ['ghcr.io=bad host'] }, /--registry-map/],
   ])('malformed mirrors are usage errors: %j', (raw, message) => {
@@ -63,7 +81,11 @@ describe('mirrors and maps', () => {
 
 describe('retries and push policy', () => {
   test('counts from flag strings; default 0', () => {
-    const o = opts({ pushRetry: '3' as unknown as number, imageDownloadRetry: '2' as unknown as number, pushIgnoreImmutableTagErrors: true });
+    const o = opts({
+      pushRetry: '3' as unknown as number,
+      imageDownloadRetry: '2' as unknown as number,
+      pushIgnoreImmutableTagErrors: true,
+    });
     expect([o.pushRetry, o.imageDownloadRetry, o.pushIgnoreImmutableTagErrors]).toEqual([3, 2, true]);
     expect([opts({}).pushRetry, opts({}).imageDownloadRetry]).toEqual([0, 0]);
   });
@@ -81,7 +103,8 @@ describe('retries and push policy', () => {
 
   test('--network-timeout: absent means the defaults; nonsense, zero and over a day are refused', () => {
     expect(opts({}).networkTimeoutMs).toBeUndefined();
-    for (const v of ['', 'x', '0', '0s', '-5s', '5 s', '25h', '1d']) expect(() => opts({ networkTimeout: v }), v).toThrow(/--network-timeout ".*": expected a duration/);
+    for (const v of ['', 'x', '0', '0s', '-5s', '5 s', '25h', '1d'])
+      expect(() => opts({ networkTimeout: v }), v).toThrow(/--network-timeout ".*": expected a duration/);
     expect(parseDuration('1h2m3.5s')).toBe(3_723_500);
     expect(parseDuration('10µs')).toBe(0.01);
   });

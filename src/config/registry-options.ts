@@ -6,7 +6,14 @@
  */
 import { z } from 'zod';
 import { UsageError } from '../errors.js';
-import { canonicalRegistry, DOCKER_HUB, parseMirror, ReferenceSyntaxError, registryHostProblem, type MirrorTarget } from '../oci/reference.js';
+import {
+  canonicalRegistry,
+  DOCKER_HUB,
+  parseMirror,
+  ReferenceSyntaxError,
+  registryHostProblem,
+  type MirrorTarget,
+} from '../oci/reference.js';
 
 /** A retry count given as a flag value (`--push-retry 3`, `--push-retry=3`). */
 const count = z.coerce.number().int().min(0).max(100).default(0);
@@ -70,7 +77,7 @@ export interface RegistryOptions {
   networkTimeoutMs?: number;
 }
 
-const UNIT_MS: Record<string, number> = { ns: 1e-6, us: 1e-3, 'µs': 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+const UNIT_MS: Record<string, number> = { ns: 1e-6, us: 1e-3, µs: 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
 
 /**
  * A duration as Go's `time.ParseDuration` writes it (`30s`, `1m30s`, `1.5s`, `500ms`), as
@@ -82,7 +89,8 @@ export function parseDuration(text: string): number | undefined {
   if (/^\d+(\.\d+)?$/.test(t)) return Number(t) * 1000;
   if (!/^((\d+(\.\d*)?|\.\d+)(ns|us|µs|ms|s|m|h))+$/.test(t)) return undefined;
   let ms = 0;
-  for (const m of t.matchAll(/(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|ms|s|m|h)/g)) ms += Number(m[1]) * (UNIT_MS[m[2] ?? ''] ?? 0);
+  for (const m of t.matchAll(/(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|ms|s|m|h)/g))
+    ms += Number(m[1]) * (UNIT_MS[m[2] ?? ''] ?? 0);
   return ms;
 }
 
@@ -91,14 +99,19 @@ function networkTimeout(value: string | undefined): number | undefined {
   if (value === undefined) return undefined;
   const ms = parseDuration(value);
   if (ms === undefined || ms < 1 || ms > 86_400_000) {
-    throw new UsageError(`--network-timeout "${value}": expected a duration from 1ms to 24h, e.g. 30s, 2m or 90 (seconds)`);
+    throw new UsageError(
+      `--network-timeout "${value}": expected a duration from 1ms to 24h, e.g. 30s, 2m or 90 (seconds)`,
+    );
   }
   return Math.round(ms);
 }
 
 function host(flag: string, value: string, name: string): string {
   const problem = registryHostProblem(name);
-  if (problem !== undefined) throw new UsageError(`${flag} "${value}": ${problem}`, { hint: `${flag} takes a registry as host[:port], e.g. registry.example.com:5000` });
+  if (problem !== undefined)
+    throw new UsageError(`${flag} "${value}": ${problem}`, {
+      hint: `${flag} takes a registry as host[:port], e.g. registry.example.com:5000`,
+    });
   return canonicalRegistry(name);
 }
 
@@ -113,7 +126,8 @@ function mirror(flag: string, value: string, spec: string): MirrorTarget {
   try {
     return parseMirror(spec);
   } catch (err) {
-    if (err instanceof ReferenceSyntaxError) throw new UsageError(`${flag} "${value}": ${err.message.replace(/^"[^"]*": /, '')}`);
+    if (err instanceof ReferenceSyntaxError)
+      throw new UsageError(`${flag} "${value}": ${err.message.replace(/^"[^"]*": /, '')}`);
     throw err;
   }
 }
@@ -140,7 +154,11 @@ function registryMaps(o: RegistryRaw, env: Record<string, string | undefined>): 
   ];
   for (const [flag, value] of mapValues) {
     for (const pair of value.split(';').filter((p) => p.trim() !== '')) {
-      const [registry, target] = keyValue(flag, pair.trim(), 'ORIGINAL=MIRROR, e.g. index.docker.io=mirror.example.com');
+      const [registry, target] = keyValue(
+        flag,
+        pair.trim(),
+        'ORIGINAL=MIRROR, e.g. index.docker.io=mirror.example.com',
+      );
       add(registry, mirror(flag, value, target));
     }
   }
@@ -149,7 +167,8 @@ function registryMaps(o: RegistryRaw, env: Record<string, string | undefined>): 
     ...(env.KANIKO_REGISTRY_MIRROR ? [['KANIKO_REGISTRY_MIRROR', env.KANIKO_REGISTRY_MIRROR] as [string, string]] : []),
   ];
   for (const [flag, value] of mirrorValues) {
-    for (const spec of value.split(';').filter((p) => p.trim() !== '')) add(DOCKER_HUB, mirror(flag, value, spec.trim()));
+    for (const spec of value.split(';').filter((p) => p.trim() !== ''))
+      add(DOCKER_HUB, mirror(flag, value, spec.trim()));
   }
   return maps;
 }
@@ -157,7 +176,11 @@ function registryMaps(o: RegistryRaw, env: Record<string, string | undefined>): 
 export function parseRegistryOptions(o: RegistryRaw, env: Record<string, string | undefined> = {}): RegistryOptions {
   const insecureRegs = registrySet(o.insecureRegistry);
   const skipTlsRegs = registrySet(o.skipTlsVerifyRegistry);
-  const certificates = new Map(o.registryCertificate.map((v) => keyValue('--registry-certificate', v, 'REGISTRY=CA_CERT_PATH, e.g. registry.example.com=/certs/ca.pem')));
+  const certificates = new Map(
+    o.registryCertificate.map((v) =>
+      keyValue('--registry-certificate', v, 'REGISTRY=CA_CERT_PATH, e.g. registry.example.com=/certs/ca.pem'),
+    ),
+  );
   const clientCerts = new Map<string, ClientCertFiles>();
   for (const v of o.registryClientCert) {
     const example = 'REGISTRY=CERT_PATH,KEY_PATH, e.g. registry.example.com=/certs/client.crt,/certs/client.key';

@@ -1,7 +1,8 @@
 import { expect, test } from 'vitest';
 import { parseBuildOptions } from './options.js';
 
-const opts = (raw: Parameters<typeof parseBuildOptions>[0]): ReturnType<typeof parseBuildOptions> => parseBuildOptions({ push: false, ...raw }, {});
+const opts = (raw: Parameters<typeof parseBuildOptions>[0]): ReturnType<typeof parseBuildOptions> =>
+  parseBuildOptions({ push: false, ...raw }, {});
 
 test.each<[string, { rootfs?: string; force?: boolean }, { inPlace: boolean; force: boolean }]>([
   ['no --rootfs: every stage in its own directory', {}, { inPlace: false, force: false }],

@@ -11,7 +11,13 @@ test.each([
   [['type=env,id=TOKEN'], [['TOKEN', { kind: 'env', name: 'TOKEN' }]]],
   [['type=env,id=t,src=TOKEN'], [['t', { kind: 'env', name: 'TOKEN' }]]],
   [['id=e,env=EMPTY'], [['e', { kind: 'env', name: 'EMPTY' }]]],
-  [['ID=a,SRC=f', 'id=b,env=TOKEN'], [['a', { kind: 'file', path: 'f' }], ['b', { kind: 'env', name: 'TOKEN' }]]],
+  [
+    ['ID=a,SRC=f', 'id=b,env=TOKEN'],
+    [
+      ['a', { kind: 'file', path: 'f' }],
+      ['b', { kind: 'env', name: 'TOKEN' }],
+    ],
+  ],
   [[], []],
 ])('--secret %j', (values, expected) => {
   expect([...parseSecretFlags(values, env)]).toEqual(expected);

@@ -11,7 +11,10 @@ import { UsageError } from '../errors.js';
 export type SecretSource = { kind: 'file'; path: string } | { kind: 'env'; name: string };
 
 /** Parses every `--secret` value; `env` is the executor's environment, to check that named variables exist. */
-export function parseSecretFlags(values: readonly string[], env: Record<string, string | undefined>): Map<string, SecretSource> {
+export function parseSecretFlags(
+  values: readonly string[],
+  env: Record<string, string | undefined>,
+): Map<string, SecretSource> {
   const out = new Map<string, SecretSource>();
   for (const value of values) {
     const [id, source] = parseSecret(value, env);
@@ -22,7 +25,8 @@ export function parseSecretFlags(values: readonly string[], env: Record<string, 
 }
 
 function parseSecret(value: string, env: Record<string, string | undefined>): [string, SecretSource] {
-  const bad = (why: string): UsageError => new UsageError(`--secret "${value}": ${why}`, { hint: 'write --secret id=ID,src=PATH or --secret id=ID,env=VAR' });
+  const bad = (why: string): UsageError =>
+    new UsageError(`--secret "${value}": ${why}`, { hint: 'write --secret id=ID,src=PATH or --secret id=ID,env=VAR' });
   let id: string | undefined;
   let src: string | undefined;
   let envName: string | undefined;

@@ -56,14 +56,22 @@ test('<Dockerfile>.dockerignore next to the Dockerfile wins over the context roo
   await mkdir(join(base, 'ctx'));
   await mkdir(join(base, 'build'));
   await writeFile(join(base, 'ctx', '.dockerignore'), 'from-context\n');
-  expect(await readDockerignore(join(base, 'ctx'), join(base, 'build', 'app.Dockerfile'))).toEqual({ file: join(base, 'ctx', '.dockerignore'), patterns: ['from-context'] });
+  expect(await readDockerignore(join(base, 'ctx'), join(base, 'build', 'app.Dockerfile'))).toEqual({
+    file: join(base, 'ctx', '.dockerignore'),
+    patterns: ['from-context'],
+  });
   await writeFile(join(base, 'build', 'app.Dockerfile.dockerignore'), 'from-dockerfile\n');
-  expect(await readDockerignore(join(base, 'ctx'), join(base, 'build', 'app.Dockerfile'))).toEqual({ file: join(base, 'build', 'app.Dockerfile.dockerignore'), patterns: ['from-dockerfile'] });
+  expect(await readDockerignore(join(base, 'ctx'), join(base, 'build', 'app.Dockerfile'))).toEqual({
+    file: join(base, 'build', 'app.Dockerfile.dockerignore'),
+    patterns: ['from-dockerfile'],
+  });
   expect(await readDockerignore(join(base, 'build'), join(base, 'ctx', 'Dockerfile'))).toEqual({ patterns: [] });
 });
 
 test('a malformed pattern is a usage error naming the file', () => {
   expect(dockerignoreFilter({ file: '/ctx/.dockerignore', patterns: ['ok'] }).excludes('ok')).toBe(true);
   expect(() => dockerignoreFilter({ file: '/ctx/.dockerignore', patterns: ['[a'] })).toThrow(UsageError);
-  expect(() => dockerignoreFilter({ file: '/ctx/.dockerignore', patterns: ['[a'] })).toThrow(/^\/ctx\/\.dockerignore: syntax error in pattern "\[a": unterminated \[/);
+  expect(() => dockerignoreFilter({ file: '/ctx/.dockerignore', patterns: ['[a'] })).toThrow(
+    /^\/ctx\/\.dockerignore: syntax error in pattern "\[a": unterminated \[/,
+  );
 });

@@ -56,7 +56,10 @@ async function readIfPresent(path: string): Promise<string | undefined> {
  * exists (BuildKit's per-Dockerfile ignore file), else `<context>/.dockerignore`, else none.
  */
 export async function readDockerignore(contextDir: string, dockerfilePath: string): Promise<Dockerignore> {
-  const candidates = [join(dirname(dockerfilePath), `${basename(dockerfilePath)}.dockerignore`), join(contextDir, '.dockerignore')];
+  const candidates = [
+    join(dirname(dockerfilePath), `${basename(dockerfilePath)}.dockerignore`),
+    join(contextDir, '.dockerignore'),
+  ];
   for (const file of candidates) {
     const text = await readIfPresent(file);
     if (text !== undefined) return { file, patterns: parseDockerignore(text) };
@@ -72,7 +75,8 @@ export function dockerignoreFilter(ignore: Dockerignore): PathFilter {
   try {
     return new PathFilter(ignore.patterns);
   } catch (err) {
-    if (err instanceof PatternSyntaxError) throw new UsageError(`${ignore.file ?? '.dockerignore'}: ${err.message}`, { cause: err });
+    if (err instanceof PatternSyntaxError)
+      throw new UsageError(`${ignore.file ?? '.dockerignore'}: ${err.message}`, { cause: err });
     throw err;
   }
 }

@@ -1,5 +1,17 @@
 import { existsSync } from 'node:fs';
-import { chmod, lstat, mkdir, mkdtemp, readdir, readFile, readlink, rm, symlink, utimes, writeFile } from 'node:fs/promises';
+import {
+  chmod,
+  lstat,
+  mkdir,
+  mkdtemp,
+  readdir,
+  readFile,
+  readlink,
+  rm,
+  symlink,
+  utimes,
+  writeFile,
+} from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, expect, test } from 'vitest';
@@ -45,7 +57,15 @@ const FILTER = new PathFilter(['secret.env', 'sub/private', 'logs', '!logs/keep'
 test('a view holds what the filter keeps: files hardlinked, symlinks as they are, directories like their sources', async () => {
   const view = join(base, 'view');
   const stats = await makeFilteredView(ctx, '', FILTER, view);
-  expect(await tree(view)).toEqual(['app.txt', 'logs/', 'logs/keep/', 'logs/keep/a.log', 'sub/', 'sub/link', 'sub/ok.md']);
+  expect(await tree(view)).toEqual([
+    'app.txt',
+    'logs/',
+    'logs/keep/',
+    'logs/keep/a.log',
+    'sub/',
+    'sub/link',
+    'sub/ok.md',
+  ]);
   expect((await lstat(join(view, 'app.txt'))).ino).toBe((await lstat(join(ctx, 'app.txt'))).ino);
   expect(await readlink(join(view, 'sub', 'link'))).toBe('../secret.env');
   const sub = await lstat(join(view, 'sub'));
@@ -65,7 +85,9 @@ test('names that are not UTF-8 are kept as bytes', async () => {
   const view = join(base, 'view');
   await makeFilteredView(ctx, '', FILTER, view);
   const names = await readdir(Buffer.from(view), { encoding: 'buffer' });
-  expect(names.some((n) => n.equals(Buffer.concat([Buffer.from('bad'), Buffer.from([0xff]), Buffer.from('name')])))).toBe(true);
+  expect(
+    names.some((n) => n.equals(Buffer.concat([Buffer.from('bad'), Buffer.from([0xff]), Buffer.from('name')]))),
+  ).toBe(true);
 });
 
 test.skipIf(!existsSync('/dev/shm'))('on another filesystem files are copied with their mode', async () => {

@@ -16,7 +16,21 @@
  * UTF-8 decoding.
  */
 import type { Stats } from 'node:fs';
-import { chmod, chown, copyFile, lchown, link, lstat, lutimes, mkdir, readdir, readlink, rmdir, symlink, utimes } from 'node:fs/promises';
+import {
+  chmod,
+  chown,
+  copyFile,
+  lchown,
+  link,
+  lstat,
+  lutimes,
+  mkdir,
+  readdir,
+  readlink,
+  rmdir,
+  symlink,
+  utimes,
+} from 'node:fs/promises';
 import { errnoCode, fsError } from '../errors.js';
 import type { PathFilter } from './path-filter.js';
 
@@ -121,7 +135,12 @@ async function sameMeta(path: Buffer, st: Stats): Promise<void> {
  * relative to the context root is `rel` ('' for the root): everything below it that `filter`
  * keeps, as the filter sees paths relative to the context root. Fails with a FilesystemError.
  */
-export async function makeFilteredView(source: string, rel: string, filter: PathFilter, dest: string): Promise<ViewStats> {
+export async function makeFilteredView(
+  source: string,
+  rel: string,
+  filter: PathFilter,
+  dest: string,
+): Promise<ViewStats> {
   const builder = new ViewBuilder(filter);
   try {
     await builder.dir(Buffer.from(source), rel, Buffer.from(dest), filter.mayExcludeWithin(rel), false);

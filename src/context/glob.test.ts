@@ -67,7 +67,12 @@ test.each([
 });
 
 test('a git source splits its fragment into ref and subdirectory', () => {
-  expect(classifySource('https://h/r.git#main:sub/dir')).toEqual({ kind: 'git', remote: 'https://h/r.git', ref: 'main', subdir: 'sub/dir' });
+  expect(classifySource('https://h/r.git#main:sub/dir')).toEqual({
+    kind: 'git',
+    remote: 'https://h/r.git',
+    ref: 'main',
+    subdir: 'sub/dir',
+  });
   expect(classifySource('git@h:r.git#v1')).toEqual({ kind: 'git', remote: 'git@h:r.git', ref: 'v1' });
   expect(classifySource('https://h/r.git#:docs')).toEqual({ kind: 'git', remote: 'https://h/r.git', subdir: 'docs' });
 });

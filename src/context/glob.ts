@@ -56,7 +56,10 @@ export class PathGlob {
 
   /** `pattern` is relative (no leading `/`), already cleaned. */
   constructor(pattern: string) {
-    this.parts = pattern.split('/').filter((p) => p !== '' && p !== '.').map((p) => (p === '**' ? '**' : componentGlob(p)));
+    this.parts = pattern
+      .split('/')
+      .filter((p) => p !== '' && p !== '.')
+      .map((p) => (p === '**' ? '**' : componentGlob(p)));
   }
 
   /** Whether the relative path `rel` matches the whole pattern. */
@@ -75,7 +78,13 @@ function splitRel(rel: string): string[] {
 }
 
 /** Matches `names[j…]` against `parts[i…]`; with `prefix`, a path that runs out early still matches. */
-function matchFrom(parts: readonly (RegExp | '**')[], i: number, names: readonly string[], j: number, prefix: boolean): boolean {
+function matchFrom(
+  parts: readonly (RegExp | '**')[],
+  i: number,
+  names: readonly string[],
+  j: number,
+  prefix: boolean,
+): boolean {
   if (j === names.length) return prefix ? i < parts.length : parts.slice(i).every((p) => p === '**');
   const part = parts[i];
   if (part === undefined) return false;

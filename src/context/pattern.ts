@@ -51,7 +51,8 @@ type Component =
   /** Anything else: one path component, or several when it holds a `**` or a class that may match `/`. */
   | { kind: 'glob'; atoms: Atom[]; crossing: boolean; literal: string | undefined };
 
-const syntaxError = (pattern: string, why: string): PatternSyntaxError => new PatternSyntaxError(`syntax error in pattern "${pattern}": ${why}`);
+const syntaxError = (pattern: string, why: string): PatternSyntaxError =>
+  new PatternSyntaxError(`syntax error in pattern "${pattern}": ${why}`);
 
 /** Reads a class starting just after its `[`; returns the atom and the index after its `]`. */
 function readClass(cs: readonly string[], start: number, pattern: string): { atom: Atom; next: number } {
@@ -110,14 +111,15 @@ function splitComponents(pattern: string): string[] {
 }
 
 /** Whether a class atom may match `/`. */
-const admitsSlash = (atom: Atom): boolean => atom.kind === 'class' && atom.ranges.some(([lo, hi]) => lo <= 0x2f && hi >= 0x2f) !== atom.negated;
+const admitsSlash = (atom: Atom): boolean =>
+  atom.kind === 'class' && atom.ranges.some(([lo, hi]) => lo <= 0x2f && hi >= 0x2f) !== atom.negated;
 
 /** Compiles one component (between slashes) of a cleaned pattern. */
 function compileComponent(text: string, pattern: string): Component {
   if (text === '**') return { kind: 'dirs' };
   const cs = [...text];
   const atoms: Atom[] = [];
-  for (let i = 0; i < cs.length; ) {
+  for (let i = 0; i < cs.length;) {
     const ch = cs[i] ?? '';
     if (ch === '*') {
       let end = i;
@@ -141,8 +143,15 @@ function compileComponent(text: string, pattern: string): Component {
       i++;
     }
   }
-  const literal = atoms.every((a) => a.kind === 'char') ? atoms.map((a) => (a.kind === 'char' ? a.ch : '')).join('') : undefined;
-  return { kind: 'glob', atoms, crossing: atoms.some((a) => (a.kind === 'star' && a.crossing) || admitsSlash(a)), literal };
+  const literal = atoms.every((a) => a.kind === 'char')
+    ? atoms.map((a) => (a.kind === 'char' ? a.ch : '')).join('')
+    : undefined;
+  return {
+    kind: 'glob',
+    atoms,
+    crossing: atoms.some((a) => (a.kind === 'star' && a.crossing) || admitsSlash(a)),
+    literal,
+  };
 }
 
 /** Whether one character satisfies a non-star atom (`?` never matches `/`). */

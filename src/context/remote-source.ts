@@ -43,7 +43,8 @@ function splitFragment(src: string): { remote: string; ref?: string; subdir?: st
 export function classifySource(src: string): SourceKind {
   if (src.startsWith('./') || src.startsWith('../')) return { kind: 'local' };
   const lower = src.toLowerCase();
-  if (lower.startsWith('git://') || lower.startsWith('ssh://') || SCP_LIKE.test(src)) return { kind: 'git', ...splitFragment(src) };
+  if (lower.startsWith('git://') || lower.startsWith('ssh://') || SCP_LIKE.test(src))
+    return { kind: 'git', ...splitFragment(src) };
   if (lower.startsWith('http://') || lower.startsWith('https://')) {
     const parts = splitFragment(src);
     let url: URL;

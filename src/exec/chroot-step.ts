@@ -16,7 +16,14 @@ import type { HostTools } from './spawn-runner.js';
  * The character devices every step expects in /dev (the nodes the namespaces runner binds from
  * the host, as Docker's default /dev has them): name, major, minor.
  */
-const DEVICES = [['null', 1, 3], ['zero', 1, 5], ['full', 1, 7], ['random', 1, 8], ['urandom', 1, 9], ['tty', 5, 0]] as const;
+const DEVICES = [
+  ['null', 1, 3],
+  ['zero', 1, 5],
+  ['full', 1, 7],
+  ['random', 1, 8],
+  ['urandom', 1, 9],
+  ['tty', 5, 0],
+] as const;
 
 /**
  * Chroot mode cannot mount a /dev, yet a shell opens /dev/null for every `&` job and RUN lines
@@ -37,7 +44,10 @@ export async function chrootDevices(spec: RunSpec, tools: HostTools): Promise<()
   const mknod = mknodTool(tools.mknod);
   for (const [name, major, minor] of DEVICES) {
     const path = join(spec.rootfs, 'dev', name);
-    const missing = await lstat(path).then(() => false, (err: unknown) => errnoCode(err) === 'ENOENT');
+    const missing = await lstat(path).then(
+      () => false,
+      (err: unknown) => errnoCode(err) === 'ENOENT',
+    );
     if (!missing) continue;
     const got = await mknod(path, 'char', { major, minor }).catch(() => 'failed' as const);
     if (got === 'not-permitted') break;
@@ -92,7 +102,8 @@ function stepMembers(all: readonly ProcInfo[], leader: number, rootfs: string | 
       todo.push(c);
     }
   }
-  const inRoot = (r: string | undefined): boolean => rootfs !== undefined && r !== undefined && (r === rootfs || r.startsWith(`${rootfs}/`));
+  const inRoot = (r: string | undefined): boolean =>
+    rootfs !== undefined && r !== undefined && (r === rootfs || r.startsWith(`${rootfs}/`));
   for (const p of all) if (p.pgrp === leader || p.pid === leader || inRoot(p.root)) found.add(p.pid);
   found.delete(process.pid);
   found.delete(1);

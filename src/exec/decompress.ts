@@ -28,13 +28,29 @@ export class DecompressorFailed extends Error {
  * the tool missing from `PATH`, corrupt input (non-zero exit, with the tool's stderr) — are
  * emitted on the stream. `env` is the build's environment (for PATH).
  */
-export function externalDecompressor(codec: ExternalCodec, env: Readonly<Record<string, string | undefined>>, signal?: AbortSignal): Duplex {
+export function externalDecompressor(
+  codec: ExternalCodec,
+  env: Readonly<Record<string, string | undefined>>,
+  signal?: AbortSignal,
+): Duplex {
   const program = PROGRAM[codec];
-  return filterProcess(program, ['-dc'], {
-    spawn: (err) => {
-      const missing = err.code === 'ENOENT';
-      return new DecompressorFailed(missing ? `${codec} archives need the \`${program}\` program, which is not on PATH` : `${program}: ${err.message}`, missing, { cause: err });
+  return filterProcess(
+    program,
+    ['-dc'],
+    {
+      spawn: (err) => {
+        const missing = err.code === 'ENOENT';
+        return new DecompressorFailed(
+          missing
+            ? `${codec} archives need the \`${program}\` program, which is not on PATH`
+            : `${program}: ${err.message}`,
+          missing,
+          { cause: err },
+        );
+      },
+      exit: (status, stderr) =>
+        new DecompressorFailed(`${program} -dc failed (${status}): ${stderr || 'corrupt input'}`),
     },
-    exit: (status, stderr) => new DecompressorFailed(`${program} -dc failed (${status}): ${stderr || 'corrupt input'}`),
-  }, { env: { PATH: env.PATH ?? '/usr/bin:/bin' }, ...(signal ? { signal } : {}) });
+    { env: { PATH: env.PATH ?? '/usr/bin:/bin' }, ...(signal ? { signal } : {}) },
+  );
 }

@@ -14,8 +14,17 @@ export interface FilterErrors {
 }
 
 /** Runs `program args…` as a filter; `env` replaces the environment when given. */
-export function filterProcess(program: string, args: string[], errors: FilterErrors, opts: { env?: NodeJS.ProcessEnv; signal?: AbortSignal } = {}): Duplex {
-  const child = spawn(program, args, { stdio: ['pipe', 'pipe', 'pipe'], ...(opts.env ? { env: opts.env } : {}), ...(opts.signal ? { signal: opts.signal } : {}) });
+export function filterProcess(
+  program: string,
+  args: string[],
+  errors: FilterErrors,
+  opts: { env?: NodeJS.ProcessEnv; signal?: AbortSignal } = {},
+): Duplex {
+  const child = spawn(program, args, {
+    stdio: ['pipe', 'pipe', 'pipe'],
+    ...(opts.env ? { env: opts.env } : {}),
+    ...(opts.signal ? { signal: opts.signal } : {}),
+  });
   let stderr = '';
   child.stderr.on('data', (d: Buffer) => {
     stderr = (stderr + d.toString()).slice(-2000);

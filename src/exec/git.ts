@@ -36,7 +36,11 @@ function git(args: string[], cwd: string, ctx: GitEnv): Promise<string> {
     child.stderr.on('data', (d: Buffer) => (err = (err + d.toString()).slice(-4000)));
     child.once('error', (e) => {
       const missing = (e as NodeJS.ErrnoException).code === 'ENOENT';
-      reject(missing ? new GitFailed('ADD from a git repository needs the `git` program, which is not on PATH', { cause: e }) : e);
+      reject(
+        missing
+          ? new GitFailed('ADD from a git repository needs the `git` program, which is not on PATH', { cause: e })
+          : e,
+      );
     });
     child.once('close', (code) => {
       if (code === 0) resolve(out);
@@ -51,7 +55,12 @@ const FULL_SHA = /^[0-9a-f]{40}([0-9a-f]{24})?$/;
  * Fetches `ref` (a branch, tag or commit; the remote's HEAD when undefined) of `remote` into the
  * empty directory `dir` and checks it out. Throws {@link GitFailed} when git cannot.
  */
-export async function fetchGitRef(remote: string, ref: string | undefined, dir: string, ctx: GitEnv): Promise<GitCheckout> {
+export async function fetchGitRef(
+  remote: string,
+  ref: string | undefined,
+  dir: string,
+  ctx: GitEnv,
+): Promise<GitCheckout> {
   // A ref or remote starting with `-` would be read as an option (`--upload-pack=…` runs a command).
   if (ref?.startsWith('-') || remote.startsWith('-')) throw new GitFailed(`invalid git ref "${ref ?? remote}"`);
   await git(['init', '--quiet'], dir, ctx);

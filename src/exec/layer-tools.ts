@@ -19,7 +19,9 @@ export interface HostLayerTools {
 /** Finds the programs on `hostPath` (plus the usual system directories). */
 export async function findLayerTools(hostPath: string): Promise<HostLayerTools> {
   const searchPath = `${hostPath}:/usr/sbin:/usr/bin:/sbin:/bin`;
-  const [zstd, mknod, setfattr, getfattr] = await Promise.all(['zstd', 'mknod', 'setfattr', 'getfattr'].map((n) => findOnPath(n, searchPath)));
+  const [zstd, mknod, setfattr, getfattr] = await Promise.all(
+    ['zstd', 'mknod', 'setfattr', 'getfattr'].map((n) => findOnPath(n, searchPath)),
+  );
   const tools: HostLayerTools = {};
   if (zstd) tools.zstd = zstdCodec(zstd, searchPath);
   if (mknod) tools.mknod = mknodTool(mknod);

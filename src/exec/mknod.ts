@@ -20,10 +20,19 @@ const TYPE = { fifo: 'p', char: 'c', block: 'b' } as const;
 type Made = void | 'not-permitted';
 
 /** Runs `program` on `target`; `dirFd`, if given, is the program's descriptor 3. */
-function runMknod(program: string, target: string, kind: 'fifo' | 'char' | 'block', dev: { major: number; minor: number }, dirFd?: number): Promise<Made> {
+function runMknod(
+  program: string,
+  target: string,
+  kind: 'fifo' | 'char' | 'block',
+  dev: { major: number; minor: number },
+  dirFd?: number,
+): Promise<Made> {
   return new Promise((resolve, reject) => {
     const args = ['-m', '0600', target, TYPE[kind], ...(kind === 'fifo' ? [] : [String(dev.major), String(dev.minor)])];
-    const child = spawn(program, args, { stdio: ['ignore', 'ignore', 'pipe', ...(dirFd === undefined ? [] : [dirFd])], env: { LC_ALL: 'C' } });
+    const child = spawn(program, args, {
+      stdio: ['ignore', 'ignore', 'pipe', ...(dirFd === undefined ? [] : [dirFd])],
+      env: { LC_ALL: 'C' },
+    });
     let stderr = '';
     child.stderr?.on('data', (d: Buffer) => {
       stderr += d.toString();
@@ -38,7 +47,9 @@ function runMknod(program: string, target: string, kind: 'fifo' | 'char' | 'bloc
 }
 
 /** A SpecialFileMaker (see `layers/tools.ts`) on the `mknod` program at `program`. */
-export function mknodTool(program: string): (hostPath: string, kind: 'fifo' | 'char' | 'block', dev: { major: number; minor: number }) => Promise<Made> {
+export function mknodTool(
+  program: string,
+): (hostPath: string, kind: 'fifo' | 'char' | 'block', dev: { major: number; minor: number }) => Promise<Made> {
   return async (hostPath, kind, dev) => {
     if (!hasRawBytes(hostPath)) return runMknod(program, hostPath, kind, dev);
     const dir = dirname(hostPath);

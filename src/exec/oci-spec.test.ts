@@ -13,12 +13,16 @@ const spec = (over: Partial<RunSpec> = {}): RunSpec => ({
   ...over,
 });
 
-type Spec = { process: { capabilities: Record<string, string[]> }; mounts: OciMount[]; linux: { namespaces: { type: string }[] } };
+type Spec = {
+  process: { capabilities: Record<string, string[]> };
+  mounts: OciMount[];
+  linux: { namespaces: { type: string }[] };
+};
 const built = (s: RunSpec, overlays: Parameters<typeof ociSpec>[1]['overlays'] = []): Spec =>
   ociSpec(s, { hostname: 'h', resolvConf: '/b/resolv.conf', hosts: '/b/hosts', overlays }) as unknown as Spec;
 
 describe('ociSpec', () => {
-  test('root gets Docker\'s default capabilities in every set but inheritable and ambient; others only as bounding set', () => {
+  test("root gets Docker's default capabilities in every set but inheritable and ambient; others only as bounding set", () => {
     const root = built(spec()).process.capabilities;
     expect(root.bounding).toEqual([...DEFAULT_CAPABILITIES]);
     expect(root.effective).toEqual([...DEFAULT_CAPABILITIES]);
@@ -32,10 +36,16 @@ describe('ociSpec', () => {
 
   test('/sys is a read-only bind with the host network and a fresh sysfs in a network namespace of its own', () => {
     const host = built(spec());
-    expect(host.mounts.find((m) => m.destination === '/sys')).toMatchObject({ type: 'bind', options: expect.arrayContaining(['ro', 'rbind']) });
+    expect(host.mounts.find((m) => m.destination === '/sys')).toMatchObject({
+      type: 'bind',
+      options: expect.arrayContaining(['ro', 'rbind']),
+    });
     expect(host.linux.namespaces.map((n) => n.type)).not.toContain('network');
     const none = built(spec({ network: 'none' }));
-    expect(none.mounts.find((m) => m.destination === '/sys')).toMatchObject({ type: 'sysfs', options: expect.arrayContaining(['ro']) });
+    expect(none.mounts.find((m) => m.destination === '/sys')).toMatchObject({
+      type: 'sysfs',
+      options: expect.arrayContaining(['ro']),
+    });
     expect(none.linux.namespaces.map((n) => n.type)).toContain('network');
   });
 
@@ -47,7 +57,8 @@ describe('ociSpec', () => {
 
   test('RUN --mount targets become image paths; rw directories are overlays or private copies', () => {
     const extra = {
-      scratch: '/s', locks: [],
+      scratch: '/s',
+      locks: [],
       mounts: [
         { kind: 'bind' as const, source: '/ctx', target: '/work/stage-0/src', readonly: true },
         { kind: 'overlay' as const, source: '/ctx/a', target: '/work/stage-0/a' },
@@ -56,10 +67,20 @@ describe('ociSpec', () => {
       ],
     };
     const s = built(spec({ extra }), [{ upper: '/s/0/upper', work: '/s/0/work' }, { copy: '/s/1' }]);
-    const run = s.mounts.filter((m) => !['/proc', '/dev', '/dev/pts', '/dev/shm', '/dev/mqueue', '/sys', '/etc/resolv.conf', '/etc/hosts'].includes(m.destination));
+    const run = s.mounts.filter(
+      (m) =>
+        !['/proc', '/dev', '/dev/pts', '/dev/shm', '/dev/mqueue', '/sys', '/etc/resolv.conf', '/etc/hosts'].includes(
+          m.destination,
+        ),
+    );
     expect(run).toEqual([
       { destination: '/src', type: 'bind', source: '/ctx', options: ['rbind', 'ro', 'nosuid', 'nodev'] },
-      { destination: '/a', type: 'overlay', source: 'overlay', options: ['lowerdir=/ctx/a', 'upperdir=/s/0/upper', 'workdir=/s/0/work'] },
+      {
+        destination: '/a',
+        type: 'overlay',
+        source: 'overlay',
+        options: ['lowerdir=/ctx/a', 'upperdir=/s/0/upper', 'workdir=/s/0/work'],
+      },
       { destination: '/b', type: 'bind', source: '/s/1', options: ['rbind', 'rw', 'nosuid', 'nodev'] },
       { destination: '/t', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'nodev', 'mode=1777', 'size=4096'] },
     ]);
@@ -72,12 +93,32 @@ describe('ociSpec', () => {
 });
 
 describe('the seccomp filter', () => {
-  const filter = (ociSpec(spec(), { hostname: 'h', overlays: [] }) as unknown as { linux: { seccomp: { defaultAction: string; syscalls: { names: string[]; action: string; args?: { value: number; valueTwo: number; op: string }[] }[] } } }).linux.seccomp;
+  const filter = (
+    ociSpec(spec(), { hostname: 'h', overlays: [] }) as unknown as {
+      linux: {
+        seccomp: {
+          defaultAction: string;
+          syscalls: { names: string[]; action: string; args?: { value: number; valueTwo: number; op: string }[] }[];
+        };
+      };
+    }
+  ).linux.seccomp;
 
   test('allows by default and denies mounts, namespaces, modules, keyrings and bpf', () => {
     expect(filter.defaultAction).toBe('SCMP_ACT_ALLOW');
     const denied = filter.syscalls.filter((r) => !r.args).flatMap((r) => r.names);
-    for (const name of ['mount', 'umount2', 'pivot_root', 'unshare', 'setns', 'init_module', 'keyctl', 'bpf', 'open_by_handle_at']) expect(denied).toContain(name);
+    for (const name of [
+      'mount',
+      'umount2',
+      'pivot_root',
+      'unshare',
+      'setns',
+      'init_module',
+      'keyctl',
+      'bpf',
+      'open_by_handle_at',
+    ])
+      expect(denied).toContain(name);
     expect(denied).not.toContain('chroot');
   });
 

@@ -19,14 +19,35 @@ import type { RunSpec } from './runner.js';
  * is dropped from every set, the bounding set included.
  */
 export const DEFAULT_CAPABILITIES = [
-  'CAP_CHOWN', 'CAP_DAC_OVERRIDE', 'CAP_FSETID', 'CAP_FOWNER', 'CAP_MKNOD', 'CAP_NET_RAW', 'CAP_SETGID', 'CAP_SETUID',
-  'CAP_SETFCAP', 'CAP_SETPCAP', 'CAP_NET_BIND_SERVICE', 'CAP_SYS_CHROOT', 'CAP_KILL', 'CAP_AUDIT_WRITE',
+  'CAP_CHOWN',
+  'CAP_DAC_OVERRIDE',
+  'CAP_FSETID',
+  'CAP_FOWNER',
+  'CAP_MKNOD',
+  'CAP_NET_RAW',
+  'CAP_SETGID',
+  'CAP_SETUID',
+  'CAP_SETFCAP',
+  'CAP_SETPCAP',
+  'CAP_NET_BIND_SERVICE',
+  'CAP_SYS_CHROOT',
+  'CAP_KILL',
+  'CAP_AUDIT_WRITE',
 ] as const;
 
 /** Docker's masked paths (moby `oci/defaults.go`): hidden behind /dev/null or an empty read-only tmpfs. */
 export const MASKED_PATHS = [
-  '/proc/asound', '/proc/acpi', '/proc/kcore', '/proc/keys', '/proc/latency_stats', '/proc/timer_list',
-  '/proc/timer_stats', '/proc/sched_debug', '/proc/scsi', '/sys/firmware', '/sys/devices/virtual/powercap',
+  '/proc/asound',
+  '/proc/acpi',
+  '/proc/kcore',
+  '/proc/keys',
+  '/proc/latency_stats',
+  '/proc/timer_list',
+  '/proc/timer_stats',
+  '/proc/sched_debug',
+  '/proc/scsi',
+  '/sys/firmware',
+  '/sys/devices/virtual/powercap',
 ] as const;
 
 /** Docker's read-only paths: the kernel's knobs, readable but not writable even by root in the step. */
@@ -40,12 +61,58 @@ export const READONLY_PATHS = ['/proc/bus', '/proc/fs', '/proc/irq', '/proc/sys'
  * and swap. Everything else is allowed, so images keep working as under Docker.
  */
 export const DENIED_SYSCALLS = [
-  'acct', 'add_key', 'bpf', 'clock_adjtime', 'clock_settime', 'create_module', 'delete_module', 'fanotify_init',
-  'finit_module', 'fsconfig', 'fsmount', 'fsopen', 'fspick', 'get_kernel_syms', 'init_module', 'ioperm', 'iopl', 'kcmp',
-  'kexec_file_load', 'kexec_load', 'keyctl', 'lookup_dcookie', 'mount', 'mount_setattr', 'move_mount', 'name_to_handle_at',
-  'nfsservctl', 'open_by_handle_at', 'open_tree', 'perf_event_open', 'pivot_root', 'process_vm_readv', 'process_vm_writev',
-  'query_module', 'quotactl', 'reboot', 'request_key', 'setns', 'settimeofday', 'stime', 'swapoff', 'swapon', 'sysfs',
-  '_sysctl', 'umount', 'umount2', 'unshare', 'uselib', 'userfaultfd', 'ustat', 'vm86', 'vm86old',
+  'acct',
+  'add_key',
+  'bpf',
+  'clock_adjtime',
+  'clock_settime',
+  'create_module',
+  'delete_module',
+  'fanotify_init',
+  'finit_module',
+  'fsconfig',
+  'fsmount',
+  'fsopen',
+  'fspick',
+  'get_kernel_syms',
+  'init_module',
+  'ioperm',
+  'iopl',
+  'kcmp',
+  'kexec_file_load',
+  'kexec_load',
+  'keyctl',
+  'lookup_dcookie',
+  'mount',
+  'mount_setattr',
+  'move_mount',
+  'name_to_handle_at',
+  'nfsservctl',
+  'open_by_handle_at',
+  'open_tree',
+  'perf_event_open',
+  'pivot_root',
+  'process_vm_readv',
+  'process_vm_writev',
+  'query_module',
+  'quotactl',
+  'reboot',
+  'request_key',
+  'setns',
+  'settimeofday',
+  'stime',
+  'swapoff',
+  'swapon',
+  'sysfs',
+  '_sysctl',
+  'umount',
+  'umount2',
+  'unshare',
+  'uselib',
+  'userfaultfd',
+  'ustat',
+  'vm86',
+  'vm86old',
 ] as const;
 
 /** clone(2) flags that make namespaces: CLONE_NEWNS, NEWCGROUP, NEWUTS, NEWIPC, NEWUSER, NEWPID, NEWNET. */
@@ -60,7 +127,12 @@ function seccomp(): Record<string, unknown> {
     syscalls: [
       { names: [...DENIED_SYSCALLS], action: 'SCMP_ACT_ERRNO', errnoRet: EPERM },
       // One rule per flag: rules of one syscall are OR-ed, the arguments of one rule AND-ed.
-      ...NAMESPACE_CLONE_FLAGS.map((flag) => ({ names: ['clone'], action: 'SCMP_ACT_ERRNO', errnoRet: EPERM, args: [{ index: 0, value: flag, valueTwo: flag, op: 'SCMP_CMP_MASKED_EQ' }] })),
+      ...NAMESPACE_CLONE_FLAGS.map((flag) => ({
+        names: ['clone'],
+        action: 'SCMP_ACT_ERRNO',
+        errnoRet: EPERM,
+        args: [{ index: 0, value: flag, valueTwo: flag, op: 'SCMP_CMP_MASKED_EQ' }],
+      })),
       // clone3 passes its flags in memory, where a filter cannot look: ENOSYS makes libc fall back to clone (as Docker does).
       { names: ['clone3'], action: 'SCMP_ACT_ERRNO', errnoRet: 38 },
     ],
@@ -89,7 +161,8 @@ export interface SpecHost {
 /** The image path of a host path inside `rootfs` (mount targets are prepared free of symlinks). */
 function inRootfs(rootfs: string, host: string): string {
   const rel = posix.relative(rootfs, host);
-  if (rel.startsWith('..') || posix.isAbsolute(rel)) throw new Error(`mount target ${host} is outside the rootfs ${rootfs}`);
+  if (rel.startsWith('..') || posix.isAbsolute(rel))
+    throw new Error(`mount target ${host} is outside the rootfs ${rootfs}`);
   return `/${rel}`;
 }
 
@@ -100,21 +173,56 @@ function standardMounts(spec: RunSpec, host: SpecHost): OciMount[] {
   if (m.proc) out.push({ destination: '/proc', type: 'proc', source: 'proc', options: ['nosuid', 'noexec', 'nodev'] });
   if (m.dev) {
     out.push(
-      { destination: '/dev', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'strictatime', 'mode=755', 'size=65536k'] },
-      { destination: '/dev/pts', type: 'devpts', source: 'devpts', options: ['nosuid', 'noexec', 'newinstance', 'ptmxmode=0666', 'mode=0620', 'gid=5'] },
-      { destination: '/dev/shm', type: 'tmpfs', source: 'shm', options: ['nosuid', 'noexec', 'nodev', 'mode=1777', 'size=65536k'] },
+      {
+        destination: '/dev',
+        type: 'tmpfs',
+        source: 'tmpfs',
+        options: ['nosuid', 'strictatime', 'mode=755', 'size=65536k'],
+      },
+      {
+        destination: '/dev/pts',
+        type: 'devpts',
+        source: 'devpts',
+        options: ['nosuid', 'noexec', 'newinstance', 'ptmxmode=0666', 'mode=0620', 'gid=5'],
+      },
+      {
+        destination: '/dev/shm',
+        type: 'tmpfs',
+        source: 'shm',
+        options: ['nosuid', 'noexec', 'nodev', 'mode=1777', 'size=65536k'],
+      },
       { destination: '/dev/mqueue', type: 'mqueue', source: 'mqueue', options: ['nosuid', 'noexec', 'nodev'] },
     );
   }
   if (m.sys) {
     // A fresh sysfs needs a network namespace of its own; with the host's network, Docker binds it.
-    out.push(spec.network === 'none'
-      ? { destination: '/sys', type: 'sysfs', source: 'sysfs', options: ['nosuid', 'noexec', 'nodev', 'ro'] }
-      : { destination: '/sys', type: 'bind', source: '/sys', options: ['rbind', 'nosuid', 'noexec', 'nodev', 'ro'] });
+    out.push(
+      spec.network === 'none'
+        ? { destination: '/sys', type: 'sysfs', source: 'sysfs', options: ['nosuid', 'noexec', 'nodev', 'ro'] }
+        : { destination: '/sys', type: 'bind', source: '/sys', options: ['rbind', 'nosuid', 'noexec', 'nodev', 'ro'] },
+    );
   }
-  if (m.resolvConf && host.resolvConf) out.push({ destination: '/etc/resolv.conf', type: 'bind', source: host.resolvConf, options: ['bind', 'nosuid', 'nodev', 'noexec'] });
-  if (m.hosts && host.hosts) out.push({ destination: '/etc/hosts', type: 'bind', source: host.hosts, options: ['bind', 'nosuid', 'nodev', 'noexec'] });
-  if (m.dev && spec.extra?.pipes) out.push({ destination: '/dev/pipes', type: 'bind', source: spec.extra.pipes, options: ['bind', 'ro', 'nosuid', 'nodev'] });
+  if (m.resolvConf && host.resolvConf)
+    out.push({
+      destination: '/etc/resolv.conf',
+      type: 'bind',
+      source: host.resolvConf,
+      options: ['bind', 'nosuid', 'nodev', 'noexec'],
+    });
+  if (m.hosts && host.hosts)
+    out.push({
+      destination: '/etc/hosts',
+      type: 'bind',
+      source: host.hosts,
+      options: ['bind', 'nosuid', 'nodev', 'noexec'],
+    });
+  if (m.dev && spec.extra?.pipes)
+    out.push({
+      destination: '/dev/pipes',
+      type: 'bind',
+      source: spec.extra.pipes,
+      options: ['bind', 'ro', 'nosuid', 'nodev'],
+    });
   return out;
 }
 
@@ -126,17 +234,39 @@ function runMounts(spec: RunSpec, host: SpecHost): OciMount[] {
     const destination = inRootfs(spec.rootfs, m.target);
     switch (m.kind) {
       case 'bind':
-        out.push({ destination, type: 'bind', source: m.source, options: ['rbind', m.readonly ? 'ro' : 'rw', 'nosuid', 'nodev'] });
+        out.push({
+          destination,
+          type: 'bind',
+          source: m.source,
+          options: ['rbind', m.readonly ? 'ro' : 'rw', 'nosuid', 'nodev'],
+        });
         break;
       case 'tmpfs':
-        out.push({ destination, type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'nodev', 'mode=1777', ...(m.sizeBytes === undefined ? [] : [`size=${Math.trunc(m.sizeBytes)}`])] });
+        out.push({
+          destination,
+          type: 'tmpfs',
+          source: 'tmpfs',
+          options: [
+            'nosuid',
+            'nodev',
+            'mode=1777',
+            ...(m.sizeBytes === undefined ? [] : [`size=${Math.trunc(m.sizeBytes)}`]),
+          ],
+        });
         break;
       case 'overlay': {
         const o = host.overlays[overlay++];
         if (!o) throw new Error('an overlay RUN --mount has no upper directory');
-        out.push('copy' in o
-          ? { destination, type: 'bind', source: o.copy, options: ['rbind', 'rw', 'nosuid', 'nodev'] }
-          : { destination, type: 'overlay', source: 'overlay', options: [`lowerdir=${m.source}`, `upperdir=${o.upper}`, `workdir=${o.work}`] });
+        out.push(
+          'copy' in o
+            ? { destination, type: 'bind', source: o.copy, options: ['rbind', 'rw', 'nosuid', 'nodev'] }
+            : {
+                destination,
+                type: 'overlay',
+                source: 'overlay',
+                options: [`lowerdir=${m.source}`, `upperdir=${o.upper}`, `workdir=${o.work}`],
+              },
+        );
         break;
       }
     }
@@ -158,7 +288,13 @@ export function ociSpec(spec: RunSpec, host: SpecHost): Record<string, unknown> 
       cwd: spec.cwd,
       // A non-root step keeps the default set only as its bounding set (as Docker does): it can
       // regain them through a setuid binary or file capabilities, never more.
-      capabilities: { bounding: caps, effective: root ? caps : [], permitted: root ? caps : [], inheritable: [], ambient: [] },
+      capabilities: {
+        bounding: caps,
+        effective: root ? caps : [],
+        permitted: root ? caps : [],
+        inheritable: [],
+        ambient: [],
+      },
       // Docker allows setuid binaries (sudo, su) in RUN; noNewPrivileges would break them.
       noNewPrivileges: false,
     },
@@ -166,7 +302,13 @@ export function ociSpec(spec: RunSpec, host: SpecHost): Record<string, unknown> 
     hostname: host.hostname,
     mounts: [...standardMounts(spec, host), ...runMounts(spec, host)],
     linux: {
-      namespaces: [{ type: 'pid' }, { type: 'mount' }, { type: 'ipc' }, { type: 'uts' }, ...(spec.network === 'none' ? [{ type: 'network' }] : [])],
+      namespaces: [
+        { type: 'pid' },
+        { type: 'mount' },
+        { type: 'ipc' },
+        { type: 'uts' },
+        ...(spec.network === 'none' ? [{ type: 'network' }] : []),
+      ],
       // Deny every device but the standard nodes, which runc allows itself: a node made for the
       // host's disk (CAP_MKNOD is in the default set) cannot be opened.
       resources: { devices: [{ allow: false, access: 'rwm' }] },

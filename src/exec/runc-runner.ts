@@ -38,7 +38,10 @@ export interface RuncHost {
 function runTool(argv: string[]): Promise<{ code: number | null; stderr: string }> {
   return new Promise((resolve) => {
     const [cmd = '', ...args] = argv;
-    const child = spawn(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'], env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin' } });
+    const child = spawn(cmd, args, {
+      stdio: ['ignore', 'ignore', 'pipe'],
+      env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin' },
+    });
     const err: Buffer[] = [];
     child.stderr.on('data', (d: Buffer) => err.push(d));
     child.once('error', (e) => resolve({ code: null, stderr: e.message }));
@@ -99,7 +102,9 @@ export function runcRunner(runc: string, tools: HostTools, host: RuncHost, reaso
           hostname: host.hostname,
           overlays: await overlayDirs(spec, tools),
         };
-        const resolvConf = spec.mounts.resolvConf ? await hostCopy(host.resolvConf, join(bundle, 'resolv.conf')) : undefined;
+        const resolvConf = spec.mounts.resolvConf
+          ? await hostCopy(host.resolvConf, join(bundle, 'resolv.conf'))
+          : undefined;
         const hosts = spec.mounts.hosts ? await hostCopy(host.hosts, join(bundle, 'hosts')) : undefined;
         if (resolvConf) specHost.resolvConf = resolvConf;
         if (hosts) specHost.hosts = hosts;
@@ -123,14 +128,26 @@ export function runcRunner(runc: string, tools: HostTools, host: RuncHost, reaso
  * Whether runc can run a container here: cgroups, namespaces, mounts and pivot_root all work.
  * The probe's process does not exist, so runc fails at its very last step, the exec — and says so.
  */
-export async function runcWorks(runc: string, workDir: string, flags: readonly string[] = []): Promise<{ ok: true } | { ok: false; why: string }> {
+export async function runcWorks(
+  runc: string,
+  workDir: string,
+  flags: readonly string[] = [],
+): Promise<{ ok: true } | { ok: false; why: string }> {
   const dir = join(workDir, 'runc', 'probe');
   const root = join(dir, 'rootfs');
   await mkdir(root, { recursive: true, mode: 0o700 });
   const id = `kiln-probe-${process.pid}-${randomBytes(4).toString('hex')}`;
   const state = join(workDir, 'runc', 'state');
   const spec = ociSpec(
-    { argv: ['/kiln-runc-probe'], env: [], cwd: '/', user: { uid: 0, gid: 0 }, rootfs: root, mounts: { dev: true, proc: true, sys: false, resolvConf: false, hosts: false }, onOutput: () => undefined },
+    {
+      argv: ['/kiln-runc-probe'],
+      env: [],
+      cwd: '/',
+      user: { uid: 0, gid: 0 },
+      rootfs: root,
+      mounts: { dev: true, proc: true, sys: false, resolvConf: false, hosts: false },
+      onOutput: () => undefined,
+    },
     { hostname: 'kiln', overlays: [] },
   );
   await writeFile(join(dir, 'config.json'), JSON.stringify(spec));

@@ -23,18 +23,39 @@ describe('decideIsolation', () => {
   });
 
   test('on a host, namespaces without runc or with a broken runc: RUN is refused, never a plain chroot', async () => {
-    expect(await decideIsolation(probes({ runc: false }))).toEqual({ kind: 'refuse', why: 'runc was not found on PATH' });
-    expect(await decideIsolation(probes({ works: { '': 'pivot_root: invalid argument' } }))).toEqual({ kind: 'refuse', why: 'pivot_root: invalid argument' });
+    expect(await decideIsolation(probes({ runc: false }))).toEqual({
+      kind: 'refuse',
+      why: 'runc was not found on PATH',
+    });
+    expect(await decideIsolation(probes({ works: { '': 'pivot_root: invalid argument' } }))).toEqual({
+      kind: 'refuse',
+      why: 'pivot_root: invalid argument',
+    });
   });
 
   test('in a container with read-only cgroups, runc runs without cgroups of its own', async () => {
-    const got = await decideIsolation(probes({ inContainer: () => Promise.resolve(true), works: { '': 'mkdir /sys/fs/cgroup/cpuset/x: read-only file system (cgroup)' } }));
+    const got = await decideIsolation(
+      probes({
+        inContainer: () => Promise.resolve(true),
+        works: { '': 'mkdir /sys/fs/cgroup/cpuset/x: read-only file system (cgroup)' },
+      }),
+    );
     expect(got).toMatchObject({ kind: 'runc', flags: ['--rootless=true'] });
   });
 
   test('in a container where runc cannot run at all: chroot, naming why', async () => {
-    const got = await decideIsolation(probes({ inContainer: () => Promise.resolve(true), works: { '': 'cgroup trouble', '--rootless=true': 'still no' } }));
-    expect(got).toMatchObject({ kind: 'chroot', reason: expect.stringMatching(/runc cannot run here \(cgroup trouble\)/) });
-    expect(await decideIsolation(probes({ runc: false, inContainer: () => Promise.resolve(true) }))).toMatchObject({ kind: 'chroot' });
+    const got = await decideIsolation(
+      probes({
+        inContainer: () => Promise.resolve(true),
+        works: { '': 'cgroup trouble', '--rootless=true': 'still no' },
+      }),
+    );
+    expect(got).toMatchObject({
+      kind: 'chroot',
+      reason: expect.stringMatching(/runc cannot run here \(cgroup trouble\)/),
+    });
+    expect(await decideIsolation(probes({ runc: false, inContainer: () => Promise.resolve(true) }))).toMatchObject({
+      kind: 'chroot',
+    });
   });
 });

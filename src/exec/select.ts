@@ -36,7 +36,8 @@ export interface RunnerHost {
 /** runc's flag to carry on where it cannot create cgroups (it skips them rather than failing). */
 const ROOTLESS_CGROUPS = ['--rootless=true'];
 
-const CHROOT_REASON = 'Kiln may not create mount namespaces here: no CAP_SYS_ADMIN, or seccomp forbids them; RUN gets no /proc, /sys, RUN --mount or --network=none, and the container is the boundary';
+const CHROOT_REASON =
+  'Kiln may not create mount namespaces here: no CAP_SYS_ADMIN, or seccomp forbids them; RUN gets no /proc, /sys, RUN --mount or --network=none, and the container is the boundary';
 
 /** What {@link decideIsolation} asks of the host; each probe runs only when the answer matters. */
 export interface IsolationProbes {
@@ -59,26 +60,61 @@ export type IsolationChoice =
 export async function decideIsolation(p: IsolationProbes): Promise<IsolationChoice> {
   if (!(await p.namespaces())) return { kind: 'chroot', reason: CHROOT_REASON };
   const works = p.runc ? await p.runcWorks([]) : { ok: false as const, why: 'runc was not found on PATH' };
-  if (works.ok) return { kind: 'runc', flags: [], reason: 'Kiln may create namespaces here: each RUN is a runc container with Docker\'s default capabilities' };
+  if (works.ok)
+    return {
+      kind: 'runc',
+      flags: [],
+      reason: "Kiln may create namespaces here: each RUN is a runc container with Docker's default capabilities",
+    };
   if (!(await p.inContainer())) return { kind: 'refuse', why: works.why };
   // A container with CAP_SYS_ADMIN usually has read-only cgroups: runc can still isolate the step
   // without cgroups of its own, the container's own device cgroup standing in for the step's.
   if (p.runc && /cgroup/.test(works.why) && (await p.runcWorks(ROOTLESS_CGROUPS)).ok) {
-    return { kind: 'runc', flags: ROOTLESS_CGROUPS, reason: 'Kiln may create namespaces here: each RUN is a runc container with Docker\'s default capabilities, without cgroups of its own (this container\'s are read-only)' };
+    return {
+      kind: 'runc',
+      flags: ROOTLESS_CGROUPS,
+      reason:
+        "Kiln may create namespaces here: each RUN is a runc container with Docker's default capabilities, without cgroups of its own (this container's are read-only)",
+    };
   }
-  return { kind: 'chroot', reason: `runc cannot run here (${works.why}); RUN gets no /proc, /sys, RUN --mount or --network=none, and the container is the boundary` };
+  return {
+    kind: 'chroot',
+    reason: `runc cannot run here (${works.why}); RUN gets no /proc, /sys, RUN --mount or --network=none, and the container is the boundary`,
+  };
 }
 
 /** Finds the host tools, probes for namespaces and runc, and makes the runner {@link decideIsolation} chooses. */
 export async function selectRunner(host: RunnerHost): Promise<ProcessRunner> {
   const searchPath = `${host.path}:/usr/sbin:/usr/bin:/sbin:/bin`;
-  const [unshare, sh, flock, mknod, runc, cp] = await Promise.all(['unshare', 'sh', 'flock', 'mknod', 'runc', 'cp'].map((n) => findOnPath(n, searchPath)));
+  const [unshare, sh, flock, mknod, runc, cp] = await Promise.all(
+    ['unshare', 'sh', 'flock', 'mknod', 'runc', 'cp'].map((n) => findOnPath(n, searchPath)),
+  );
   if (!unshare || !sh) {
-    throw new UsageError('RUN needs util-linux `unshare` and a POSIX `sh` on the host, and they were not found on PATH');
+    throw new UsageError(
+      'RUN needs util-linux `unshare` and a POSIX `sh` on the host, and they were not found on PATH',
+    );
   }
-  const tools: HostTools = { unshare, sh, ...(flock ? { flock } : {}), ...(mknod ? { mknod } : {}), ...(runc ? { runc } : {}), ...(cp ? { cp } : {}) };
+  const tools: HostTools = {
+    unshare,
+    sh,
+    ...(flock ? { flock } : {}),
+    ...(mknod ? { mknod } : {}),
+    ...(runc ? { runc } : {}),
+    ...(cp ? { cp } : {}),
+  };
   const choice = await decideIsolation({
-    namespaces: () => exitsZero([unshare, '--mount', '--pid', '--fork', '--kill-child', '--', sh, '-c', 'mount -t tmpfs tmpfs /mnt 2>/dev/null || mount -t tmpfs tmpfs /tmp']),
+    namespaces: () =>
+      exitsZero([
+        unshare,
+        '--mount',
+        '--pid',
+        '--fork',
+        '--kill-child',
+        '--',
+        sh,
+        '-c',
+        'mount -t tmpfs tmpfs /mnt 2>/dev/null || mount -t tmpfs tmpfs /tmp',
+      ]),
     runc: runc !== undefined,
     runcWorks: (flags) => runcWorks(runc ?? 'runc', host.workDir, flags),
     inContainer: host.inContainer,
@@ -87,7 +123,18 @@ export async function selectRunner(host: RunnerHost): Promise<ProcessRunner> {
     case 'chroot':
       return spawnRunner('chroot', tools, choice.reason);
     case 'runc':
-      return runcRunner(runc ?? 'runc', tools, { workDir: host.workDir, hostname: hostname(), resolvConf: '/etc/resolv.conf', hosts: '/etc/hosts', flags: choice.flags }, choice.reason);
+      return runcRunner(
+        runc ?? 'runc',
+        tools,
+        {
+          workDir: host.workDir,
+          hostname: hostname(),
+          resolvConf: '/etc/resolv.conf',
+          hosts: '/etc/hosts',
+          flags: choice.flags,
+        },
+        choice.reason,
+      );
     case 'refuse':
       throw new UsageError(`RUN needs runc to isolate its steps on this host: ${choice.why}`, {
         hint: 'install runc (Debian and Ubuntu: apt-get install runc); a plain chroot would let a root step reach the host',

@@ -31,9 +31,12 @@ export interface HostTools {
 /** The per-mount positional arguments of MOUNT_SCRIPT: kind, source, target, option. */
 function mountArgs(m: RunMount): string[] {
   switch (m.kind) {
-    case 'bind': return ['bind', m.source, m.target, m.readonly ? 'ro' : 'rw'];
-    case 'overlay': return ['overlay', m.source, m.target, ''];
-    case 'tmpfs': return ['tmpfs', '', m.target, m.sizeBytes === undefined ? '' : String(Math.trunc(m.sizeBytes))];
+    case 'bind':
+      return ['bind', m.source, m.target, m.readonly ? 'ro' : 'rw'];
+    case 'overlay':
+      return ['overlay', m.source, m.target, ''];
+    case 'tmpfs':
+      return ['tmpfs', '', m.target, m.sizeBytes === undefined ? '' : String(Math.trunc(m.sizeBytes))];
   }
 }
 
@@ -44,7 +47,11 @@ function mountArgs(m: RunMount): string[] {
 export function lockPrefix(tools: HostTools, locks: readonly string[]): string[] {
   if (locks.length === 0) return [];
   if (!tools.flock) {
-    throw new StepError('RUN --mount=type=cache with sharing=locked or sharing=private needs util-linux `flock` on the host, and it was not found on PATH', undefined, { hint: 'install util-linux, or use sharing=shared' });
+    throw new StepError(
+      'RUN --mount=type=cache with sharing=locked or sharing=private needs util-linux `flock` on the host, and it was not found on PATH',
+      undefined,
+      { hint: 'install util-linux, or use sharing=shared' },
+    );
   }
   return locks.flatMap((lock) => [tools.flock ?? 'flock', '-o', lock]);
 }
@@ -53,17 +60,43 @@ function argvFor(mode: IsolationMode, tools: HostTools, spec: RunSpec): string[]
   const ids = [String(spec.user.uid), String(spec.user.gid)];
   if (mode === 'chroot') {
     // The caller refuses these in chroot mode with a message for the user (commands/run.ts).
-    if (spec.extra || spec.network === 'none') throw new Error('chroot isolation cannot make RUN mounts or network namespaces');
-    return [tools.unshare, `--root=${spec.rootfs}`, `--wd=${spec.cwd}`, `--setgid=${ids[1]}`, `--setuid=${ids[0]}`, '--', ...spec.argv];
+    if (spec.extra || spec.network === 'none')
+      throw new Error('chroot isolation cannot make RUN mounts or network namespaces');
+    return [
+      tools.unshare,
+      `--root=${spec.rootfs}`,
+      `--wd=${spec.cwd}`,
+      `--setgid=${ids[1]}`,
+      `--setuid=${ids[0]}`,
+      '--',
+      ...spec.argv,
+    ];
   }
   if (spec.rootfs !== '/') throw new Error('the unshare runner runs only in-place steps in namespaces mode');
   const extra = spec.extra;
   const network = spec.network ?? 'host';
   return [
     ...lockPrefix(tools, extra?.locks ?? []),
-    tools.unshare, '--mount', '--pid', ...(network === 'none' ? ['--net'] : []), '--fork', '--kill-child', '--propagation', 'private', '--',
-    tools.sh, '-c', IN_PLACE_SCRIPT, 'kiln-run',
-    ...ids, spec.cwd, extra?.scratch ?? '', extra?.pipes ?? '', network, String(extra?.mounts.length ?? 0), tools.unshare,
+    tools.unshare,
+    '--mount',
+    '--pid',
+    ...(network === 'none' ? ['--net'] : []),
+    '--fork',
+    '--kill-child',
+    '--propagation',
+    'private',
+    '--',
+    tools.sh,
+    '-c',
+    IN_PLACE_SCRIPT,
+    'kiln-run',
+    ...ids,
+    spec.cwd,
+    extra?.scratch ?? '',
+    extra?.pipes ?? '',
+    network,
+    String(extra?.mounts.length ?? 0),
+    tools.unshare,
     ...(extra?.mounts ?? []).flatMap(mountArgs),
     ...spec.argv,
   ];
@@ -87,7 +120,12 @@ export interface SpawnOptions {
  * aborts, whatever the step still runs is killed: its process group (in namespace mode the pid
  * namespace goes with it), and in chroot mode also what escaped the group (`reap`).
  */
-export function runSpawned(argv: string[], spec: RunSpec, signal: AbortSignal | undefined, opts: SpawnOptions = {}): Promise<RunResult> {
+export function runSpawned(
+  argv: string[],
+  spec: RunSpec,
+  signal: AbortSignal | undefined,
+  opts: SpawnOptions = {},
+): Promise<RunResult> {
   return new Promise((resolve, reject) => {
     // An abort that came before the step started (a SIGTERM while its mounts were prepared) fires
     // no 'abort' event any more: without this check the step would run on and the build hang.
@@ -112,7 +150,11 @@ export function runSpawned(argv: string[], spec: RunSpec, signal: AbortSignal | 
       // In chroot mode the tree is read before anything is killed: a killed parent's children
       // are re-parented and could no longer be told from the machine's other processes.
       const reap = opts.reap;
-      killing ??= reap ? reap(leader).catch(() => undefined).then(() => kill(-leader)) : Promise.resolve(kill(-leader));
+      killing ??= reap
+        ? reap(leader)
+            .catch(() => undefined)
+            .then(() => kill(-leader))
+        : Promise.resolve(kill(-leader));
       return killing;
     };
     const stop = opts.stop;
@@ -160,7 +202,9 @@ export function spawnRunner(mode: IsolationMode, tools: HostTools, reason: strin
       const root = await realpath(spec.rootfs);
       const removeDevices = await chrootDevices(spec, tools);
       try {
-        return await runSpawned(argv, spec, signal, { reap: (leader) => reapChrootStep(leader, root === '/' ? undefined : root) });
+        return await runSpawned(argv, spec, signal, {
+          reap: (leader) => reapChrootStep(leader, root === '/' ? undefined : root),
+        });
       } finally {
         await removeDevices();
       }

@@ -30,7 +30,8 @@ test('an image without /etc/passwd still runs numeric users', () => {
   expect(resolveUser('app', undefined, undefined)).toHaveProperty('error');
 });
 
-const hostile = 'root:x:0:0:root:/root:/bin/sh\nevil:x:4294967296:0::/:/bin/sh\nhalf:x:2147483648:0::/:/bin/sh\nbadgid:x:1000:4294967296::/:/bin/sh\nodd:x::0::/:/bin/sh\nhex:x:0x10:0::/:/bin/sh\n';
+const hostile =
+  'root:x:0:0:root:/root:/bin/sh\nevil:x:4294967296:0::/:/bin/sh\nhalf:x:2147483648:0::/:/bin/sh\nbadgid:x:1000:4294967296::/:/bin/sh\nodd:x::0::/:/bin/sh\nhex:x:0x10:0::/:/bin/sh\n';
 const hostileGroups = 'root:x:0:\nwrap:x:4294967296:\nok:x:2147483647:\n';
 
 // The kernel takes ids modulo 2^32: 4294967296 is root. Every way of reaching one is refused.
@@ -59,7 +60,10 @@ test.each([
 });
 
 test.each(['odd', 'hex'])('a passwd line whose uid is not decimal (%s) is skipped, never read as 0', (name) => {
-  expect(resolveUser(name, hostile, hostileGroups)).toEqual({ error: `unable to find user ${name}: no matching entries in passwd file`, kind: 'unknown' });
+  expect(resolveUser(name, hostile, hostileGroups)).toEqual({
+    error: `unable to find user ${name}: no matching entries in passwd file`,
+    kind: 'unknown',
+  });
 });
 
 test.each([

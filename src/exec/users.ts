@@ -6,8 +6,16 @@
  */
 import type { RunUser } from './runner.js';
 
-interface PasswdEntry { name: string; uid: number; gid: number; home: string }
-interface GroupEntry { name: string; gid: number }
+interface PasswdEntry {
+  name: string;
+  uid: number;
+  gid: number;
+  home: string;
+}
+interface GroupEntry {
+  name: string;
+  gid: number;
+}
 
 /** The largest uid or gid Kiln accepts (2^31−1, as Docker and the OCI runtime spec's int32 ids). */
 export const MAX_ID = 0x7fffffff;
@@ -52,7 +60,12 @@ export function numericIdError(kind: 'uid' | 'gid', text: string): string | unde
 }
 
 /** Why an id found in the image's /etc/passwd or /etc/group (`who`: "user app", "group staff") is refused, or undefined when it is in range. */
-export function entryIdError(who: string, field: 'uid' | 'gid', id: number, file: '/etc/passwd' | '/etc/group'): string | undefined {
+export function entryIdError(
+  who: string,
+  field: 'uid' | 'gid',
+  id: number,
+  file: '/etc/passwd' | '/etc/group',
+): string | undefined {
   return id > MAX_ID ? `${who} has ${field} ${String(id)} in ${file}, out of range (0 to ${MAX_ID})` : undefined;
 }
 
@@ -84,18 +97,27 @@ export interface UserError {
  * Resolves a USER value. Returns an error message instead of throwing so the caller can attach
  * the Dockerfile location.
  */
-export function resolveUser(spec: string, passwd: string | undefined, group: string | undefined): ResolvedUser | UserError {
+export function resolveUser(
+  spec: string,
+  passwd: string | undefined,
+  group: string | undefined,
+): ResolvedUser | UserError {
   const specError = userSpecError(spec);
   if (specError) return { error: specError, kind: 'range' };
   const [userPart = '', groupPart] = spec.split(':', 2);
   const users = passwd === undefined ? [] : parsePasswd(passwd);
   const numeric = NUMERIC.test(userPart);
-  const entry = users.find((u) => u.name === userPart) ?? (numeric ? users.find((u) => u.uid === Number(userPart)) : undefined);
-  if (!entry && !numeric) return { error: `unable to find user ${userPart}: no matching entries in passwd file`, kind: 'unknown' };
+  const entry =
+    users.find((u) => u.name === userPart) ?? (numeric ? users.find((u) => u.uid === Number(userPart)) : undefined);
+  if (!entry && !numeric)
+    return { error: `unable to find user ${userPart}: no matching entries in passwd file`, kind: 'unknown' };
   const uid = entry?.uid ?? Number(userPart);
   let gid = entry?.gid ?? 0;
   // Where the gid came from, for the message when it is out of range (a number in the spec was checked above).
-  let gidFrom: { who: string; file: '/etc/passwd' | '/etc/group' } | undefined = entry && { who: `user ${entry.name}`, file: '/etc/passwd' };
+  let gidFrom: { who: string; file: '/etc/passwd' | '/etc/group' } | undefined = entry && {
+    who: `user ${entry.name}`,
+    file: '/etc/passwd',
+  };
   if (groupPart !== undefined && groupPart !== '') {
     const g = (group === undefined ? [] : parseGroup(group)).find((x) => x.name === groupPart);
     if (g) {
@@ -108,7 +130,9 @@ export function resolveUser(spec: string, passwd: string | undefined, group: str
       return { error: `unable to find group ${groupPart}: no matching entries in group file`, kind: 'unknown' };
     }
   }
-  const rangeError = (entry && entryIdError(`user ${entry.name}`, 'uid', uid, '/etc/passwd')) ?? (gidFrom && entryIdError(gidFrom.who, 'gid', gid, gidFrom.file));
+  const rangeError =
+    (entry && entryIdError(`user ${entry.name}`, 'uid', uid, '/etc/passwd')) ??
+    (gidFrom && entryIdError(gidFrom.who, 'gid', gid, gidFrom.file));
   if (rangeError) return { error: rangeError, kind: 'range' };
   return { uid, gid, home: entry?.home ?? '/' };
 }

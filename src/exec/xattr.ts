@@ -27,7 +27,13 @@ interface Ran {
 }
 
 /** Runs a tool; `fd`, if given, is the tool's descriptor 3. */
-function runTool(program: string, args: string[], input: Buffer | undefined, signal?: AbortSignal, fd?: number): Promise<Ran> {
+function runTool(
+  program: string,
+  args: string[],
+  input: Buffer | undefined,
+  signal?: AbortSignal,
+  fd?: number,
+): Promise<Ran> {
   return new Promise((resolve, reject) => {
     // The first three are pipes either way (typed as the three-pipe form, whose streams are not null).
     const stdio = ['pipe', 'pipe', 'pipe', ...(fd === undefined ? [] : [fd])] as ['pipe', 'pipe', 'pipe'];
@@ -49,7 +55,11 @@ function runTool(program: string, args: string[], input: Buffer | undefined, sig
 function escapeName(name: Buffer): Buffer {
   const parts: Buffer[] = [];
   for (const b of name) {
-    parts.push(b === 0x5c || b < 0x20 || b === 0x7f ? Buffer.from(`\\${b.toString(8).padStart(3, '0')}`, 'latin1') : Buffer.from([b]));
+    parts.push(
+      b === 0x5c || b < 0x20 || b === 0x7f
+        ? Buffer.from(`\\${b.toString(8).padStart(3, '0')}`, 'latin1')
+        : Buffer.from([b]),
+    );
   }
   return Buffer.concat(parts);
 }
@@ -113,7 +123,10 @@ const FD_PATH = '/proc/self/fd/3';
  * The capability of a regular file whose path cannot be an argument: opened here (never following
  * a symlink, never blocking), read by the tool through {@link FD_PATH}. A path gone meanwhile has none.
  */
-async function capabilityThroughFd(host: string, get: (fd: number) => Promise<Map<string, Buffer>>): Promise<Buffer | undefined> {
+async function capabilityThroughFd(
+  host: string,
+  get: (fd: number) => Promise<Map<string, Buffer>>,
+): Promise<Buffer | undefined> {
   let fd: number;
   try {
     fd = openSync(bytesOfName(host), constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
@@ -128,7 +141,10 @@ async function capabilityThroughFd(host: string, get: (fd: number) => Promise<Ma
 }
 
 /** An XattrTool (see `layers/tools.ts`) on `setfattr`/`getfattr` at the given paths. */
-export function attrTool(setfattr: string, getfattr: string): {
+export function attrTool(
+  setfattr: string,
+  getfattr: string,
+): {
   set(items: XattrItem[], signal?: AbortSignal): Promise<string[]>;
   capabilities(hosts: string[], signal?: AbortSignal): Promise<Map<string, Buffer>>;
 } {
@@ -138,7 +154,8 @@ export function attrTool(setfattr: string, getfattr: string): {
       const dump: Buffer[] = [];
       for (const item of items) {
         dump.push(Buffer.from('# file: '), escapeName(bytesOfName(item.host)), Buffer.from('\n'));
-        for (const [name, value] of item.xattrs) dump.push(Buffer.from(`${name}=0x${value.toString('hex')}\n`, 'latin1'));
+        for (const [name, value] of item.xattrs)
+          dump.push(Buffer.from(`${name}=0x${value.toString('hex')}\n`, 'latin1'));
         dump.push(Buffer.from('\n'));
       }
       const r = await runTool(setfattr, ['-h', '--restore=-'], Buffer.concat(dump), signal);
@@ -150,8 +167,24 @@ export function attrTool(setfattr: string, getfattr: string): {
       const found = new Map<string, Buffer>();
       const get = async (paths: string[], fd?: number): Promise<Map<string, Buffer>> => {
         // Exit status 1 only says that some files have no such attribute.
-        const r = await runTool(getfattr, [...(fd === undefined ? ['-h'] : []), '--absolute-names', '-n', 'security.capability', '-e', 'hex', '--', ...paths], undefined, signal, fd);
-        if (r.code !== 0 && r.code !== 1) throw new Error(`getfattr failed (status ${String(r.code)}): ${r.stderr.trim()}`);
+        const r = await runTool(
+          getfattr,
+          [
+            ...(fd === undefined ? ['-h'] : []),
+            '--absolute-names',
+            '-n',
+            'security.capability',
+            '-e',
+            'hex',
+            '--',
+            ...paths,
+          ],
+          undefined,
+          signal,
+          fd,
+        );
+        if (r.code !== 0 && r.code !== 1)
+          throw new Error(`getfattr failed (status ${String(r.code)}): ${r.stderr.trim()}`);
         return parseGetfattr(r.stdout, 'security.capability');
       };
       for (const batch of batches(hosts.filter((h) => !hasRawBytes(h)))) {

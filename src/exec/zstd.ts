@@ -10,16 +10,25 @@ import { filterProcess } from './filter-process.js';
 
 /** A zstd filter process as a Duplex; a failure (non-zero exit) errors the stream with zstd's message. */
 function zstdFilter(program: string, args: string[], signal?: AbortSignal): Duplex {
-  return filterProcess(program, args, {
-    spawn: (err) => new Error(`${program}: ${err.message}`, { cause: err }),
-    exit: (status, stderr) => new Error(`zstd ${args.join(' ')} failed (${status}): ${stderr}`),
-  }, signal ? { signal } : {});
+  return filterProcess(
+    program,
+    args,
+    {
+      spawn: (err) => new Error(`${program}: ${err.message}`, { cause: err }),
+      exit: (status, stderr) => new Error(`zstd ${args.join(' ')} failed (${status}): ${stderr}`),
+    },
+    signal ? { signal } : {},
+  );
 }
 
 /** A ZstdCodec (see `layers/tools.ts`) on the `zstd` program at `program`, found on `pathEnv`. */
-export function zstdCodec(program: string, pathEnv: string): { compress(level: number, signal?: AbortSignal): Duplex; decompress(signal?: AbortSignal): Duplex } {
+export function zstdCodec(
+  program: string,
+  pathEnv: string,
+): { compress(level: number, signal?: AbortSignal): Duplex; decompress(signal?: AbortSignal): Duplex } {
   return {
-    compress: (level, signal) => zstdFilter(program, ['-q', '-c', '-T1', ...(level > 19 ? ['--ultra'] : []), `-${level}`], signal),
+    compress: (level, signal) =>
+      zstdFilter(program, ['-q', '-c', '-T1', ...(level > 19 ? ['--ultra'] : []), `-${level}`], signal),
     decompress: (signal) => externalDecompressor('zstd', { PATH: pathEnv }, signal),
   };
 }

@@ -22,7 +22,15 @@ export type ExtractionHelpers = Omit<ExtractOptions, 'layerName' | 'logger' | 's
  * whose config may tell the truth where this one lies); hashing costs far less than the
  * decompression it rides along with.
  */
-export async function unpackBase(image: Image, imageName: string, rootfs: Rootfs, store: BlobStore, logger: Logger, signal: AbortSignal, helpers: ExtractionHelpers = {}): Promise<Image> {
+export async function unpackBase(
+  image: Image,
+  imageName: string,
+  rootfs: Rootfs,
+  store: BlobStore,
+  logger: Logger,
+  signal: AbortSignal,
+  helpers: ExtractionHelpers = {},
+): Promise<Image> {
   // Sources refuse a config whose diff_ids do not pair with the layers (image/registry-source.ts).
   const diffIds = image.config.rootfs.diff_ids;
   const layers: Layer[] = [];
@@ -30,14 +38,20 @@ export async function unpackBase(image: Image, imageName: string, rootfs: Rootfs
     const { digest, size } = layer.descriptor;
     const name = `layer ${i + 1}/${image.layers.length} (${digest}) of ${imageName}`;
     // One download per blob, however many concurrent stages start from the same base.
-    await store.fetch({ digest, size }, () => {
-      logger.info(`pulling ${name}`, { size });
-      return layer.open(signal);
-    }, name, signal);
+    await store.fetch(
+      { digest, size },
+      () => {
+        logger.info(`pulling ${name}`, { size });
+        return layer.open(signal);
+      },
+      name,
+      signal,
+    );
     logger.debug(`extracting ${name}`);
     // The config's own diff_id: it is what the new image's config repeats.
     const diffId = diffIds[i];
-    if (diffId === undefined || !isDigest(diffId)) throw new IntegrityError(`${name}: the config's diff_id ${JSON.stringify(diffId)} is not a sha256 digest`);
+    if (diffId === undefined || !isDigest(diffId))
+      throw new IntegrityError(`${name}: the config's diff_id ${JSON.stringify(diffId)} is not a sha256 digest`);
     await extractLayer(rootfs, store.open(digest), { ...helpers, layerName: name, logger, signal, diffId });
     layers.push({ ...layer, open: async () => store.open(digest) });
   }

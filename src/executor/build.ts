@@ -31,7 +31,9 @@ export interface BuildResult {
 async function readDockerfile(env: BuildEnv): Promise<{ text: string; name: string; path: string }> {
   const o = env.options;
   // Kaniko: a relative --dockerfile is tried as given, then inside the context.
-  const candidates = isAbsolute(o.dockerfile) ? [o.dockerfile] : [resolve(env.cwd, o.dockerfile), resolve(env.cwd, o.contextDir, o.dockerfile)];
+  const candidates = isAbsolute(o.dockerfile)
+    ? [o.dockerfile]
+    : [resolve(env.cwd, o.dockerfile), resolve(env.cwd, o.contextDir, o.dockerfile)];
   for (const p of candidates) {
     try {
       if ((await stat(p)).isFile()) return { text: await readFile(p, 'utf8'), name: o.dockerfile, path: p };
@@ -73,12 +75,21 @@ export async function build(env: BuildEnv): Promise<BuildResult> {
     // SOURCE_DATE_EPOCH and --reproducible: the times of new content (config/layer-options.ts).
     const times = layerTimes(o, env.env, env.now());
     const layerTools = await findLayerTools(env.env.PATH ?? '');
-    if (o.compression === 'zstd' && !layerTools.zstd) throw new UsageError('--compression=zstd needs the zstd program (Debian package zstd), which is not on PATH');
-    if (!layerTools.xattrs) env.logger.warn('setfattr/getfattr (Debian package attr) not found: file capabilities and other xattrs are neither extracted nor recorded in new layers');
+    if (o.compression === 'zstd' && !layerTools.zstd)
+      throw new UsageError('--compression=zstd needs the zstd program (Debian package zstd), which is not on PATH');
+    if (!layerTools.xattrs)
+      env.logger.warn(
+        'setfattr/getfattr (Debian package attr) not found: file capabilities and other xattrs are neither extracted nor recorded in new layers',
+      );
     const consumed = new Set<string>();
     inPlaceStage = inPlace && {
       mode: inPlace.mode,
-      keep: await inPlaceKeep(env, { admission: inPlace, kanikoDir: resolve(env.cwd, base), work: resolve(env.cwd, work), contextDir }),
+      keep: await inPlaceKeep(env, {
+        admission: inPlace,
+        kanikoDir: resolve(env.cwd, base),
+        work: resolve(env.cwd, work),
+        contextDir,
+      }),
     };
     const image = await buildStages({
       env: inPlace ? await inPlaceEnv(env, resolve(env.cwd, base), resolve(env.cwd, work)) : env,
@@ -95,7 +106,8 @@ export async function build(env: BuildEnv): Promise<BuildResult> {
       ...(inPlaceStage ? { inPlace: inPlaceStage } : {}),
     });
     for (const k of o.buildArgs.keys()) {
-      if (!consumed.has(k) && !plan.declaredGlobals.has(k) && !PROXY_ARGS.includes(k)) env.logger.warn(`build arg ${k} was not consumed by any ARG`);
+      if (!consumed.has(k) && !plan.declaredGlobals.has(k) && !PROXY_ARGS.includes(k))
+        env.logger.warn(`build arg ${k} was not consumed by any ARG`);
     }
     const digest = imageDigest(image);
     const pushed = await deliver(image, env, clients);

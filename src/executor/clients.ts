@@ -32,13 +32,20 @@ function readPem(flag: string, path: string, check: (pem: string) => void): stri
   try {
     pem = readFileSync(path, 'utf8');
   } catch (err) {
-    const why = errnoCode(err) === 'ENOENT' ? 'no such file' : errnoCode(err) === 'EACCES' ? 'permission denied' : (errnoCode(err) ?? String(err));
+    const why =
+      errnoCode(err) === 'ENOENT'
+        ? 'no such file'
+        : errnoCode(err) === 'EACCES'
+          ? 'permission denied'
+          : (errnoCode(err) ?? String(err));
     throw new UsageError(`${flag}: cannot read ${path}: ${why}`);
   }
   try {
     check(pem);
   } catch (err) {
-    throw new UsageError(`${flag}: ${path} is not a usable PEM file: ${err instanceof Error ? err.message : String(err)}`);
+    throw new UsageError(
+      `${flag}: ${path} is not a usable PEM file: ${err instanceof Error ? err.message : String(err)}`,
+    );
   }
   return pem;
 }
@@ -54,7 +61,8 @@ function tlsMaterial(env: BuildEnv): Map<string, RegistryTlsOptions> {
   for (const [registry, files] of o.registryClientCertificates) {
     const cert = readPem('--registry-client-cert', resolve(env.cwd, files.cert), (pem) => new X509Certificate(pem));
     const key = readPem('--registry-client-cert', resolve(env.cwd, files.key), (pem) => {
-      if (!new X509Certificate(cert).checkPrivateKey(createPrivateKey(pem))) throw new Error(`the key does not belong to the certificate ${files.cert}`);
+      if (!new X509Certificate(cert).checkPrivateKey(createPrivateKey(pem)))
+        throw new Error(`the key does not belong to the certificate ${files.cert}`);
     });
     out.set(registry, { ...out.get(registry), cert, key });
   }
@@ -68,7 +76,14 @@ export function createRegistryClients(env: BuildEnv, sleep: SleepFn = realSleep)
   const material = tlsMaterial(env);
   const ms = o.networkTimeoutMs;
   const timeouts = ms === undefined ? {} : { timeouts: { connectMs: ms, headersMs: ms, bodyMs: ms } };
-  const common = { logger: env.logger, userAgent: `kiln/${env.version}`, credentials, sleep, tls: (r: string) => material.get(r), ...timeouts };
+  const common = {
+    logger: env.logger,
+    userAgent: `kiln/${env.version}`,
+    credentials,
+    sleep,
+    tls: (r: string) => material.get(r),
+    ...timeouts,
+  };
   const pull = new RegistryClient({ ...common, insecure: o.insecurePull, skipTlsVerify: o.skipTlsVerifyPull });
   const push = new RegistryClient({ ...common, insecure: o.insecurePush, skipTlsVerify: o.skipTlsVerifyPush });
   return {

@@ -3,7 +3,12 @@ import type { StageState } from '../commands/step.js';
 import { parseDockerfile } from '../dockerfile/parse.js';
 import { createdBy, goQuote } from './created-by.js';
 
-const before: StageState = { config: { WorkingDir: '/srv' }, args: new Map([['VERSION', 'secret-ish']]), escape: '\\', cmdSet: false };
+const before: StageState = {
+  config: { WorkingDir: '/srv' },
+  args: new Map([['VERSION', 'secret-ish']]),
+  escape: '\\',
+  cmdSet: false,
+};
 
 /** created_by of the one instruction in `text`, with `after` as the state it produced. */
 function historyOf(text: string, after: Partial<StageState['config']> = {}): string {
@@ -34,21 +39,33 @@ test.each([
   ['VOLUME /cache', 'VOLUME [/cache]'],
   ['SHELL ["/bin/sh", "-ec"]', 'SHELL [/bin/sh -ec]'],
   ['MAINTAINER Jane <j@example.com>', 'MAINTAINER Jane <j@example.com>'],
-  ['HEALTHCHECK --retries=2 CMD ["check"]', 'HEALTHCHECK {Test:[CMD check] Interval:0s Timeout:0s StartPeriod:0s StartInterval:0s Retries:2}'],
+  [
+    'HEALTHCHECK --retries=2 CMD ["check"]',
+    'HEALTHCHECK {Test:[CMD check] Interval:0s Timeout:0s StartPeriod:0s StartInterval:0s Retries:2}',
+  ],
   ['ONBUILD RUN make', 'ONBUILD RUN make'],
 ])('%s → %s', (text, expected) => {
   expect(historyOf(text)).toBe(expected);
 });
 
 test('CMD, ENTRYPOINT and WORKDIR show the values they set', () => {
-  expect(historyOf('CMD echo "hi"', { Cmd: ['/bin/sh', '-c', 'echo "hi"'] })).toBe('CMD ["/bin/sh" "-c" "echo \\"hi\\""]');
+  expect(historyOf('CMD echo "hi"', { Cmd: ['/bin/sh', '-c', 'echo "hi"'] })).toBe(
+    'CMD ["/bin/sh" "-c" "echo \\"hi\\""]',
+  );
   expect(historyOf('ENTRYPOINT ["a"]', { Entrypoint: ['a'] })).toBe('ENTRYPOINT ["a"]');
   expect(historyOf('WORKDIR sub', { WorkingDir: '/srv/sub' })).toBe('WORKDIR /srv/sub');
   expect(historyOf('WORKDIR $HOME', { WorkingDir: '/root' })).toBe('WORKDIR $HOME');
 });
 
 test('no build-arg value reaches the history', () => {
-  for (const text of ['RUN echo $VERSION', 'ENV V=$VERSION', 'LABEL v=$VERSION', 'USER $VERSION', 'WORKDIR /$VERSION', 'ARG X=$VERSION']) {
+  for (const text of [
+    'RUN echo $VERSION',
+    'ENV V=$VERSION',
+    'LABEL v=$VERSION',
+    'USER $VERSION',
+    'WORKDIR /$VERSION',
+    'ARG X=$VERSION',
+  ]) {
     expect(historyOf(text, { WorkingDir: '/secret-ish' })).not.toContain('secret-ish');
   }
 });

@@ -18,7 +18,17 @@ import type { Instruction } from '../dockerfile/instructions.js';
 
 /** Go's `%q` of a string (strconv.Quote), for `CMD %q` and `ENTRYPOINT %q`. */
 export function goQuote(s: string): string {
-  const named: Record<string, string> = { '"': '\\"', '\\': '\\\\', '\x07': '\\a', '\b': '\\b', '\f': '\\f', '\n': '\\n', '\r': '\\r', '\t': '\\t', '\v': '\\v' };
+  const named: Record<string, string> = {
+    '"': '\\"',
+    '\\': '\\\\',
+    '\x07': '\\a',
+    '\b': '\\b',
+    '\f': '\\f',
+    '\n': '\\n',
+    '\r': '\\r',
+    '\t': '\\t',
+    '\v': '\\v',
+  };
   let out = '"';
   for (const ch of s) {
     const code = ch.codePointAt(0) ?? 0;
@@ -71,7 +81,8 @@ function ports(list: readonly string[], state: StageState): string[] {
 /** The history text of `ins`, from the stage state before (`before`) and after (`after`) it ran. */
 export function createdBy(ins: Instruction, before: StageState, after: StageState): string {
   switch (ins.kind) {
-    case 'RUN': return `RUN ${runCommand(ins, before).argv.join(' ')} # buildkit`;
+    case 'RUN':
+      return `RUN ${runCommand(ins, before).argv.join(' ')} # buildkit`;
     case 'COPY':
     case 'ADD': {
       const flags = [
@@ -84,19 +95,33 @@ export function createdBy(ins: Instruction, before: StageState, after: StageStat
       return [ins.kind, ...flags, ...sources, ...docs, literal(ins.dest, before)].join(' ') + ' # buildkit';
     }
     case 'ENV':
-    case 'LABEL': return [ins.kind, ...ins.pairs.map((p) => `${literal(p.key, before)}=${literal(p.value, before)}`)].join(' ');
-    case 'ARG': return `ARG ${ins.args.map((a) => (a.defaultValue === undefined ? a.name : `${a.name}=${literal(a.defaultValue, before)}`)).join(' ')}`;
-    case 'WORKDIR': return `WORKDIR ${ins.path.includes('$') ? literal(ins.path, before) : after.config.WorkingDir ?? ins.path}`;
-    case 'USER': return `USER ${literal(ins.user, before)}`;
-    case 'STOPSIGNAL': return `STOPSIGNAL ${literal(ins.signal, before)}`;
-    case 'EXPOSE': return `EXPOSE [${ports(ins.ports, before).join(' ')}]`;
-    case 'VOLUME': return `VOLUME [${words(ins.paths, before).join(' ')}]`;
-    case 'CMD': return `CMD ${goQuoteList(after.config.Cmd)}`;
-    case 'ENTRYPOINT': return `ENTRYPOINT ${goQuoteList(after.config.Entrypoint)}`;
-    case 'SHELL': return `SHELL [${ins.argv.join(' ')}]`;
-    case 'MAINTAINER': return `MAINTAINER ${ins.name}`;
-    case 'HEALTHCHECK': return healthcheckHistory(healthcheckConfig(ins));
-    case 'ONBUILD': return `ONBUILD ${ins.trigger}`;
-    case 'FROM': return ins.text;
+    case 'LABEL':
+      return [ins.kind, ...ins.pairs.map((p) => `${literal(p.key, before)}=${literal(p.value, before)}`)].join(' ');
+    case 'ARG':
+      return `ARG ${ins.args.map((a) => (a.defaultValue === undefined ? a.name : `${a.name}=${literal(a.defaultValue, before)}`)).join(' ')}`;
+    case 'WORKDIR':
+      return `WORKDIR ${ins.path.includes('$') ? literal(ins.path, before) : (after.config.WorkingDir ?? ins.path)}`;
+    case 'USER':
+      return `USER ${literal(ins.user, before)}`;
+    case 'STOPSIGNAL':
+      return `STOPSIGNAL ${literal(ins.signal, before)}`;
+    case 'EXPOSE':
+      return `EXPOSE [${ports(ins.ports, before).join(' ')}]`;
+    case 'VOLUME':
+      return `VOLUME [${words(ins.paths, before).join(' ')}]`;
+    case 'CMD':
+      return `CMD ${goQuoteList(after.config.Cmd)}`;
+    case 'ENTRYPOINT':
+      return `ENTRYPOINT ${goQuoteList(after.config.Entrypoint)}`;
+    case 'SHELL':
+      return `SHELL [${ins.argv.join(' ')}]`;
+    case 'MAINTAINER':
+      return `MAINTAINER ${ins.name}`;
+    case 'HEALTHCHECK':
+      return healthcheckHistory(healthcheckConfig(ins));
+    case 'ONBUILD':
+      return `ONBUILD ${ins.trigger}`;
+    case 'FROM':
+      return ins.text;
   }
 }

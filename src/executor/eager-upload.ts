@@ -16,7 +16,10 @@ import type { BuildEnv } from './build-env.js';
 const message = (err: unknown): string => (err instanceof Error ? err.message : String(err));
 
 /** A source of {@link LayerUpload}s to the build's first destination, or undefined when nothing is pushed. */
-export function eagerUploads(env: BuildEnv, client: RegistryClient): (() => Promise<LayerUpload | undefined>) | undefined {
+export function eagerUploads(
+  env: BuildEnv,
+  client: RegistryClient,
+): (() => Promise<LayerUpload | undefined>) | undefined {
   const dest = env.options.destinations[0];
   if (!env.options.push || !dest) return undefined;
   const { registry, repository } = dest;
@@ -28,7 +31,10 @@ export function eagerUploads(env: BuildEnv, client: RegistryClient): (() => Prom
       started = await client.startStreamingUpload(registry, repository, env.signal);
     } catch (err) {
       if (env.signal.aborted) throw err;
-      log.debug('cannot stream the new layer to the registry; it is pushed after the build', { destination: where, error: message(err) });
+      log.debug('cannot stream the new layer to the registry; it is pushed after the build', {
+        destination: where,
+        error: message(err),
+      });
       return undefined;
     }
     return {
@@ -40,7 +46,11 @@ export function eagerUploads(env: BuildEnv, client: RegistryClient): (() => Prom
           log.debug('layer uploaded while it was built', { destination: where, digest: blob.digest, size: blob.size });
           return { registry, repository };
         } catch (err) {
-          if (blob) log.debug('streaming the new layer to the registry failed; it is pushed after the build', { destination: where, error: message(err) });
+          if (blob)
+            log.debug('streaming the new layer to the registry failed; it is pushed after the build', {
+              destination: where,
+              error: message(err),
+            });
           if (!env.signal.aborted) await started.abort();
           return undefined;
         }

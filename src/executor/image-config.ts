@@ -14,7 +14,12 @@ export function initialState(base: ImageConfig, escape: string): StageState {
 }
 
 /** The final image config: base fields kept, runtime config replaced, `--label`s applied, new layers and history appended. */
-export function finalConfig(base: ImageConfig, out: StageOutput, labels: ReadonlyMap<string, string>, created: string): ImageConfig {
+export function finalConfig(
+  base: ImageConfig,
+  out: StageOutput,
+  labels: ReadonlyMap<string, string>,
+  created: string,
+): ImageConfig {
   const runtime = { ...out.state.config };
   if (labels.size > 0) runtime.Labels = { ...(runtime.Labels ?? {}), ...Object.fromEntries(labels) };
   const config: ImageConfig = {

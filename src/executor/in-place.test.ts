@@ -15,9 +15,22 @@ afterEach(async () => {
   await Promise.all(dirs.splice(0).map((d) => rm(d, { recursive: true, force: true })));
 });
 
-const MOUNTINFO = '27 1 254:0 / / rw - overlay overlay rw,lowerdir=/var/lib/docker/overlay2/l/A\n30 27 8:1 /vol /workspace rw - ext4 /dev/sda1 rw\n';
-const HOST: ContainerFacts = { dockerenv: true, containerenv: false, env: {}, cgroup: '0::/init.scope\n', mountinfo: '27 1 254:0 / / rw - ext4 /dev/vda rw\n' };
-const POD: ContainerFacts = { dockerenv: false, containerenv: false, env: { KUBERNETES_SERVICE_HOST: '10.0.0.1' }, cgroup: '0::/\n', mountinfo: MOUNTINFO };
+const MOUNTINFO =
+  '27 1 254:0 / / rw - overlay overlay rw,lowerdir=/var/lib/docker/overlay2/l/A\n30 27 8:1 /vol /workspace rw - ext4 /dev/sda1 rw\n';
+const HOST: ContainerFacts = {
+  dockerenv: true,
+  containerenv: false,
+  env: {},
+  cgroup: '0::/init.scope\n',
+  mountinfo: '27 1 254:0 / / rw - ext4 /dev/vda rw\n',
+};
+const POD: ContainerFacts = {
+  dockerenv: false,
+  containerenv: false,
+  env: { KUBERNETES_SERVICE_HOST: '10.0.0.1' },
+  cgroup: '0::/\n',
+  mountinfo: MOUNTINFO,
+};
 
 function buildEnv(raw: RawOptions, more: Partial<BuildEnv> = {}): { env: BuildEnv; warnings: string[] } {
   const warnings: string[] = [];
@@ -45,7 +58,9 @@ test('outside a container --rootfs=/ is refused with exit 2, saying why and what
   expect((err as UsageError).message).toBe(
     "--rootfs=/ builds in place over this machine's own filesystem and is refused outside a container; run Kiln's image, or add --force if you really mean it",
   );
-  expect((err as UsageError).hint).toMatch(/^found only \/\.dockerenv, which does not show a container \(\/\.dockerenv also survives/);
+  expect((err as UsageError).hint).toMatch(
+    /^found only \/\.dockerenv, which does not show a container \(\/\.dockerenv also survives/,
+  );
 });
 
 test('--force admits it outside a container, with a warning', async () => {
@@ -57,7 +72,9 @@ test('--force admits it outside a container, with a warning', async () => {
 
 test('inside a container it is admitted, naming the evidence', async () => {
   const a = await admitInPlace(buildEnv({}).env, POD);
-  expect(a.mode).toMatch(/^isolation: in-place \(--rootfs=\/, inside a container: KUBERNETES_SERVICE_HOST is set, \/ is an overlay of container image layers\)$/);
+  expect(a.mode).toMatch(
+    /^isolation: in-place \(--rootfs=\/, inside a container: KUBERNETES_SERVICE_HOST is set, \/ is an overlay of container image layers\)$/,
+  );
   expect(a.mountinfo).toBe(MOUNTINFO);
 });
 
@@ -77,13 +94,38 @@ test("the kept paths: mount points, Kiln's directories, the context by both its 
   await mkdir(join(base, 'real-context'));
   await symlink(join(base, 'real-context'), join(base, 'context'));
   const { env } = buildEnv(
-    { context: join(base, 'context'), secret: ['id=tok,src=secrets/token'], tarPath: 'out/image.tar', digestFile: '/digest', ignorePath: ['/var/cache'] },
+    {
+      context: join(base, 'context'),
+      secret: ['id=tok,src=secrets/token'],
+      tarPath: 'out/image.tar',
+      digestFile: '/digest',
+      ignorePath: ['/var/cache'],
+    },
     { env: { DOCKER_CONFIG: '/creds' }, cwd: '/home/ci' },
   );
   const admission: InPlaceAdmission = { mode: '', mountinfo: MOUNTINFO };
-  const keep = await inPlaceKeep(env, { admission, kanikoDir: '/kaniko', work: '/kaniko/kiln-build-1', contextDir: join(base, 'context'), self: { kilnDir: '/kaniko/kiln', nodeExecutable: '/kaniko/bin/node' } });
+  const keep = await inPlaceKeep(env, {
+    admission,
+    kanikoDir: '/kaniko',
+    work: '/kaniko/kiln-build-1',
+    contextDir: join(base, 'context'),
+    self: { kilnDir: '/kaniko/kiln', nodeExecutable: '/kaniko/bin/node' },
+  });
   expect(keep).toEqual(
-    [join(base, 'context'), join(base, 'real-context'), '/creds', '/dev', '/home/ci/out', '/home/ci/secrets/token', '/kaniko', '/proc', '/sys', '/var/cache', '/var/run', '/workspace'].sort(),
+    [
+      join(base, 'context'),
+      join(base, 'real-context'),
+      '/creds',
+      '/dev',
+      '/home/ci/out',
+      '/home/ci/secrets/token',
+      '/kaniko',
+      '/proc',
+      '/sys',
+      '/var/cache',
+      '/var/run',
+      '/workspace',
+    ].sort(),
   );
 });
 
@@ -92,7 +134,13 @@ test('a context that leads to / through a symlink is refused', async () => {
   dirs.push(base);
   await symlink('/', join(base, 'ctx'));
   const { env } = buildEnv({ context: join(base, 'ctx') });
-  const k = { admission: { mode: '', mountinfo: MOUNTINFO }, kanikoDir: '/kaniko', work: '/kaniko/w', contextDir: join(base, 'ctx'), self: { kilnDir: '/kaniko/kiln', nodeExecutable: '/kaniko/node' } };
+  const k = {
+    admission: { mode: '', mountinfo: MOUNTINFO },
+    kanikoDir: '/kaniko',
+    work: '/kaniko/w',
+    contextDir: join(base, 'ctx'),
+    self: { kilnDir: '/kaniko/kiln', nodeExecutable: '/kaniko/node' },
+  };
   await expect(inPlaceKeep(env, k)).rejects.toThrow(/ctx leads to \/ itself/);
 });
 

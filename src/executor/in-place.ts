@@ -59,14 +59,29 @@ export async function admitInPlace(env: BuildEnv, facts?: ContainerFacts): Promi
   const verdict = detectContainer(f);
   if (!verdict.inContainer && !o.force) {
     const dockerenv = f.dockerenv ? ' (/.dockerenv also survives when an image becomes a VM disk or a chroot)' : '';
-    const found = verdict.weak.length > 0 ? `found only ${verdict.weak.join(' and ')}, which does not show a container${dockerenv}` : 'no sign of a container was found';
-    throw new UsageError(REFUSAL, { hint: `${found}; looked for /run/.containerenv, $container, $KUBERNETES_SERVICE_HOST, a runtime in /proc/1/cgroup and container storage at /` });
+    const found =
+      verdict.weak.length > 0
+        ? `found only ${verdict.weak.join(' and ')}, which does not show a container${dockerenv}`
+        : 'no sign of a container was found';
+    throw new UsageError(REFUSAL, {
+      hint: `${found}; looked for /run/.containerenv, $container, $KUBERNETES_SERVICE_HOST, a runtime in /proc/1/cgroup and container storage at /`,
+    });
   }
-  for (const [flag, value] of [['--context', resolve(env.cwd, o.contextDir)], ['--kaniko-dir', resolve(env.cwd, o.kanikoDir ?? IN_PLACE_KANIKO_DIR)]] as const) {
-    if (value === '/') throw new UsageError(`${flag} ${value}: an in-place build (--rootfs=/) keeps ${flag} as it is, so it cannot be / itself; use a directory of its own (a volume)`);
+  for (const [flag, value] of [
+    ['--context', resolve(env.cwd, o.contextDir)],
+    ['--kaniko-dir', resolve(env.cwd, o.kanikoDir ?? IN_PLACE_KANIKO_DIR)],
+  ] as const) {
+    if (value === '/')
+      throw new UsageError(
+        `${flag} ${value}: an in-place build (--rootfs=/) keeps ${flag} as it is, so it cannot be / itself; use a directory of its own (a volume)`,
+      );
   }
-  if (f.mountinfo === undefined) throw new UsageError('--rootfs=/ needs /proc/self/mountinfo to keep every mount point as it is, and it cannot be read here');
-  if (!verdict.inContainer) env.logger.warn("--rootfs=/ --force: no container detected, building in place over this machine's own filesystem");
+  if (f.mountinfo === undefined)
+    throw new UsageError(
+      '--rootfs=/ needs /proc/self/mountinfo to keep every mount point as it is, and it cannot be read here',
+    );
+  if (!verdict.inContainer)
+    env.logger.warn("--rootfs=/ --force: no container detected, building in place over this machine's own filesystem");
   const why = verdict.inContainer ? `inside a container: ${verdict.evidence.join(', ')}` : 'forced outside a container';
   return { mode: `isolation: in-place (--rootfs=/, ${why})`, mountinfo: f.mountinfo };
 }
@@ -103,13 +118,26 @@ export async function inPlaceKeep(env: BuildEnv, k: KeepContext): Promise<string
   const self = k.self ?? (await selfPaths());
   const dockerConfig = env.env.DOCKER_CONFIG ? resolve(env.cwd, env.env.DOCKER_CONFIG) : join(env.homeDir, '.docker');
   const secrets = [...o.secrets.values()].flatMap((s) => (s.kind === 'file' ? [resolve(env.cwd, s.path)] : []));
-  const outputs = [o.tarPath, o.ociLayoutPath, o.digestFile, o.imageNameWithDigestFile].flatMap((p) => (p === undefined ? [] : [dirname(resolve(env.cwd, p))]));
-  const given = [k.kanikoDir, k.work, k.contextDir, self.kilnDir, self.nodeExecutable, dockerConfig, ...secrets, ...outputs];
+  const outputs = [o.tarPath, o.ociLayoutPath, o.digestFile, o.imageNameWithDigestFile].flatMap((p) =>
+    p === undefined ? [] : [dirname(resolve(env.cwd, p))],
+  );
+  const given = [
+    k.kanikoDir,
+    k.work,
+    k.contextDir,
+    self.kilnDir,
+    self.nodeExecutable,
+    dockerConfig,
+    ...secrets,
+    ...outputs,
+  ];
   const found = await Promise.all(given.map(withRealPath));
   // The first three hold the build itself; an output written to / just has no directory to keep.
   const atRoot = found.slice(0, 3).findIndex((paths) => paths.includes('/'));
   if (atRoot >= 0) {
-    throw new UsageError(`${given[atRoot] ?? '/'} leads to / itself, which an in-place build (--rootfs=/) cannot keep while it rebuilds /; use a directory of its own (a volume)`);
+    throw new UsageError(
+      `${given[atRoot] ?? '/'} leads to / itself, which an in-place build (--rootfs=/) cannot keep while it rebuilds /; use a directory of its own (a volume)`,
+    );
   }
   const own = found.flat();
   return inPlaceKeepList({ mountinfo: k.admission.mountinfo, own, ignorePaths: o.ignorePaths });

@@ -23,9 +23,18 @@ async function writeText(path: string, text: string, flag: string): Promise<void
 export function imageSinks(env: BuildEnv, clients: RegistryClients): ImageSink[] {
   const o = env.options;
   const sinks: ImageSink[] = [];
-  if (o.ociLayoutPath) sinks.push(ociLayoutSink({ dir: resolve(env.cwd, o.ociLayoutPath), tag: o.destinations[0]?.tag ?? 'latest' }));
+  if (o.ociLayoutPath)
+    sinks.push(ociLayoutSink({ dir: resolve(env.cwd, o.ociLayoutPath), tag: o.destinations[0]?.tag ?? 'latest' }));
   if (o.tarPath) sinks.push(dockerArchiveSink({ file: resolve(env.cwd, o.tarPath), tags: o.destinations }));
-  if (o.push) sinks.push(registrySink({ client: clients.push, destinations: o.destinations, logger: env.logger, policy: clients.pushPolicy }));
+  if (o.push)
+    sinks.push(
+      registrySink({
+        client: clients.push,
+        destinations: o.destinations,
+        logger: env.logger,
+        policy: clients.pushPolicy,
+      }),
+    );
   return sinks;
 }
 

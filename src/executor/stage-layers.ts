@@ -99,16 +99,21 @@ export function createStageLayers(o: StageLayersOptions): StageLayers {
     ...(xattrs ? { capabilities: (hosts: string[]) => xattrs.capabilities(hosts, o.signal) } : {}),
   });
   const build = (changes: Change[]): Promise<Layer | undefined> =>
-    buildLayer(o.rootfs, changes.filter((c) => !ignored(c.path, ignore)), o.store, {
-      signal: o.signal,
-      compression: s.compression,
-      ...(s.compressionLevel !== undefined ? { compressionLevel: s.compressionLevel } : {}),
-      ...(o.clampMtime ? { clampMtime: o.clampMtime } : {}),
-      ...(o.tools.zstd ? { zstd: o.tools.zstd } : {}),
-      ...(xattrs ? { xattrs } : {}),
-      ...(contentCache ? { contentCache } : {}),
-      ...(o.upload ? { upload: o.upload } : {}),
-    });
+    buildLayer(
+      o.rootfs,
+      changes.filter((c) => !ignored(c.path, ignore)),
+      o.store,
+      {
+        signal: o.signal,
+        compression: s.compression,
+        ...(s.compressionLevel !== undefined ? { compressionLevel: s.compressionLevel } : {}),
+        ...(o.clampMtime ? { clampMtime: o.clampMtime } : {}),
+        ...(o.tools.zstd ? { zstd: o.tools.zstd } : {}),
+        ...(xattrs ? { xattrs } : {}),
+        ...(contentCache ? { contentCache } : {}),
+        ...(o.upload ? { upload: o.upload } : {}),
+      },
+    );
   let baseline: PendingSnapshot | undefined;
   return {
     snapshotter: s.singleSnapshot ? undefined : real,

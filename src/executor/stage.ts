@@ -68,29 +68,62 @@ export interface StageOutput {
 async function dispatch(ins: Instruction, state: StageState, deps: StageDeps): Promise<StepResult> {
   const io = { logger: deps.env.logger, signal: deps.env.signal, at: ins.at };
   switch (ins.kind) {
-    case 'ENV': return env(ins, state);
-    case 'LABEL': return label(ins, state);
-    case 'ARG': return arg(ins, state, deps.argScope);
-    case 'USER': return user(ins, state);
-    case 'CMD': return cmd(ins, state);
-    case 'ENTRYPOINT': return entrypoint(ins, state);
-    case 'EXPOSE': return expose(ins, state);
-    case 'STOPSIGNAL': return stopsignal(ins, state);
-    case 'VOLUME': return volume(ins, state);
-    case 'SHELL': return shell(ins, state);
-    case 'MAINTAINER': return maintainer(ins, state);
-    case 'WORKDIR': return workdir(ins, state, deps.rootfs);
+    case 'ENV':
+      return env(ins, state);
+    case 'LABEL':
+      return label(ins, state);
+    case 'ARG':
+      return arg(ins, state, deps.argScope);
+    case 'USER':
+      return user(ins, state);
+    case 'CMD':
+      return cmd(ins, state);
+    case 'ENTRYPOINT':
+      return entrypoint(ins, state);
+    case 'EXPOSE':
+      return expose(ins, state);
+    case 'STOPSIGNAL':
+      return stopsignal(ins, state);
+    case 'VOLUME':
+      return volume(ins, state);
+    case 'SHELL':
+      return shell(ins, state);
+    case 'MAINTAINER':
+      return maintainer(ins, state);
+    case 'WORKDIR':
+      return workdir(ins, state, deps.rootfs);
     case 'COPY':
     case 'ADD': {
       const e = deps.env;
-      return copy(ins, state, { rootfs: deps.rootfs, contextDir: deps.contextDir, fromSource: deps.fromSource, dockerignore: deps.dockerignore, logger: e.logger, signal: e.signal, env: e.env, tmpDir: e.tmpDir, now: e.now, ...downloadPolicy(e.options.networkTimeoutMs) });
+      return copy(ins, state, {
+        rootfs: deps.rootfs,
+        contextDir: deps.contextDir,
+        fromSource: deps.fromSource,
+        dockerignore: deps.dockerignore,
+        logger: e.logger,
+        signal: e.signal,
+        env: e.env,
+        tmpDir: e.tmpDir,
+        now: e.now,
+        ...downloadPolicy(e.options.networkTimeoutMs),
+      });
     }
     case 'RUN': {
       const mounts = { ...deps.runMounts, contextDir: deps.contextDir, fromSource: deps.fromSource };
-      return run(ins, state, { ...io, rootfs: deps.rootfs, runner: await deps.runner(), output: deps.env.stepOutput, snapshotter: deps.snapshotter, proxyArgs: proxyArgsOf(deps.argScope.buildArgs), mounts });
+      return run(ins, state, {
+        ...io,
+        rootfs: deps.rootfs,
+        runner: await deps.runner(),
+        output: deps.env.stepOutput,
+        snapshotter: deps.snapshotter,
+        proxyArgs: proxyArgsOf(deps.argScope.buildArgs),
+        mounts,
+      });
     }
-    case 'HEALTHCHECK': return healthcheck(ins, state);
-    case 'ONBUILD': return onbuild(ins, state);
+    case 'HEALTHCHECK':
+      return healthcheck(ins, state);
+    case 'ONBUILD':
+      return onbuild(ins, state);
     case 'FROM':
       throw new DockerfileError(`${ins.kind} is not supported yet`, ins.at, { source: ins.text });
   }
@@ -99,7 +132,9 @@ async function dispatch(ins: Instruction, state: StageState, deps: StageDeps): P
 /** `--network-timeout` for `ADD <url>`: the same value for all three timeouts, as for the registry clients. */
 function downloadPolicy(ms: number | undefined): { download?: DownloadPolicy } {
   if (ms === undefined) return {};
-  return { download: { timeouts: { connectMs: ms, headersMs: ms, bodyMs: ms }, retries: DEFAULT_RETRIES, sleep: realSleep } };
+  return {
+    download: { timeouts: { connectMs: ms, headersMs: ms, bodyMs: ms }, retries: DEFAULT_RETRIES, sleep: realSleep },
+  };
 }
 
 function proxyArgsOf(buildArgs: ReadonlyMap<string, string>): Map<string, string> {
@@ -115,7 +150,10 @@ export async function runStage(stage: Stage, initial: StageState, deps: StageDep
   for (const [i, ins] of stage.instructions.entries()) {
     deps.env.signal.throwIfAborted();
     // An `ADD <url>` may carry a password or a signed query: the log shows neither.
-    deps.env.logger.info(`[${i + 1}/${total}] ${redactUrls(ins.text)}`, deps.stageLabel === undefined ? undefined : { stage: deps.stageLabel });
+    deps.env.logger.info(
+      `[${i + 1}/${total}] ${redactUrls(ins.text)}`,
+      deps.stageLabel === undefined ? undefined : { stage: deps.stageLabel },
+    );
     const before = state;
     const result = await dispatch(ins, state, deps);
     state = result.state;
@@ -124,7 +162,11 @@ export async function runStage(stage: Stage, initial: StageState, deps: StageDep
       layers.push(layer);
       deps.env.logger.debug('layer added', { digest: layer.descriptor.digest, size: layer.descriptor.size });
     }
-    history.push({ created: deps.created, created_by: createdBy(ins, before, state), ...(layer ? {} : { empty_layer: true }) });
+    history.push({
+      created: deps.created,
+      created_by: createdBy(ins, before, state),
+      ...(layer ? {} : { empty_layer: true }),
+    });
   }
   // --single-snapshot: the stage's one layer, credited to its last instruction as Kaniko does.
   const single = await deps.layers.finish();

@@ -72,7 +72,11 @@ class ImageCache {
   private readonly registry: ImageSource<Reference>;
 
   constructor(private readonly ctx: StagesContext) {
-    this.registry = registrySource({ client: ctx.clients.pull, logger: ctx.env.logger, policy: ctx.clients.pullPolicy });
+    this.registry = registrySource({
+      client: ctx.clients.pull,
+      logger: ctx.env.logger,
+      policy: ctx.clients.pullPolicy,
+    });
   }
 
   image(ref: string, platform: Platform, at: PlannedStage['stage']['from']['at'], source: string): Promise<Image> {
@@ -102,7 +106,15 @@ class ImageCache {
       got = (async () => {
         const rootfs = new Rootfs(join(this.ctx.work, `image-${this.rootfses.size}`));
         await mkdir(rootfs.root, { mode: 0o755 });
-        await unpackBase(await this.image(ref, platform, at, source), ref, rootfs, this.ctx.store, this.ctx.env.logger, this.ctx.env.signal, this.ctx.layerTools);
+        await unpackBase(
+          await this.image(ref, platform, at, source),
+          ref,
+          rootfs,
+          this.ctx.store,
+          this.ctx.env.logger,
+          this.ctx.env.signal,
+          this.ctx.layerTools,
+        );
         return rootfs;
       })();
       this.rootfses.set(key, got);
@@ -113,7 +125,10 @@ class ImageCache {
   processRunner(): Promise<ProcessRunner> {
     const env = this.ctx.env.env;
     const inContainer = async (): Promise<boolean> => detectContainer(await readContainerFacts(env)).inContainer;
-    const choose = (): Promise<ProcessRunner> => (this.ctx.runner ? Promise.resolve(this.ctx.runner) : selectRunner({ path: env.PATH ?? '', workDir: this.ctx.work, inContainer }));
+    const choose = (): Promise<ProcessRunner> =>
+      this.ctx.runner
+        ? Promise.resolve(this.ctx.runner)
+        : selectRunner({ path: env.PATH ?? '', workDir: this.ctx.work, inContainer });
     this.runner ??= choose().then((r) => {
       this.ctx.env.logger.info(`RUN isolation: ${r.mode} (${r.reason})`);
       if (this.ctx.inPlace) this.ctx.env.logger.info(this.ctx.inPlace.mode);
@@ -123,21 +138,37 @@ class ImageCache {
   }
 }
 
-async function buildOne(ps: PlannedStage, isTarget: boolean, ctx: StagesContext, cache: ImageCache, built: ReadonlyMap<number, Promise<BuiltStage>>, contextIgnore: PathFilter): Promise<BuiltStage> {
+async function buildOne(
+  ps: PlannedStage,
+  isTarget: boolean,
+  ctx: StagesContext,
+  cache: ImageCache,
+  built: ReadonlyMap<number, Promise<BuiltStage>>,
+  contextIgnore: PathFilter,
+): Promise<BuiltStage> {
   const { env, df } = ctx;
   const from = ps.stage.from;
   let base: Image;
-  const baseName = ps.base.kind === 'image' ? ps.base.ref : ps.base.kind === 'stage' ? `stage ${ps.base.index}` : 'scratch';
+  const baseName =
+    ps.base.kind === 'image' ? ps.base.ref : ps.base.kind === 'stage' ? `stage ${ps.base.index}` : 'scratch';
   if (ps.base.kind === 'scratch') base = await scratchSource.resolve('scratch', ps.platform, env.signal);
   else if (ps.base.kind === 'image') base = await cache.image(ps.base.ref, ps.platform, from.at, from.text);
   else base = await stageSource(built).resolve(ps.base.index, ps.platform, env.signal);
   env.logger.info(`building stage ${ps.stage.index}${from.stageName ? ` (${from.stageName})` : ''} FROM ${baseName}`);
   const uploads = isTarget ? eagerUploads(env, ctx.clients.push) : undefined;
   const inPlace = isTarget ? ctx.inPlace : undefined;
-  const rootfs = inPlace ? await inPlaceRootfs(inPlace.keep, ctx, cache) : new Rootfs(join(ctx.work, `stage-${ps.stage.index}`));
+  const rootfs = inPlace
+    ? await inPlaceRootfs(inPlace.keep, ctx, cache)
+    : new Rootfs(join(ctx.work, `stage-${ps.stage.index}`));
   if (!inPlace) await mkdir(rootfs.root, { mode: 0o755 });
   const layers = createStageLayers({
-    rootfs, store: ctx.store, logger: env.logger, now: env.now, signal: env.signal, tools: ctx.layerTools, settings: env.options,
+    rootfs,
+    store: ctx.store,
+    logger: env.logger,
+    now: env.now,
+    signal: env.signal,
+    tools: ctx.layerTools,
+    settings: env.options,
     ...(ctx.clampMtime ? { clampMtime: ctx.clampMtime } : {}),
     ...(inPlace ? { keep: inPlace.keep } : {}),
     ...(isTarget && uploads ? { upload: uploads } : {}),
@@ -163,13 +194,24 @@ async function buildOne(ps: PlannedStage, isTarget: boolean, ctx: StagesContext,
       const src = copySource(df.stages, value, ps.stage.index);
       if (src.kind === 'image') return cache.rootfsOf(src.ref, ps.platform, from.at, from.text);
       const stage = built.get(src.index);
-      if (!stage) throw new StepError(`--from=${value}: stage ${src.index} was not built (is it excluded by --target?)`, from.at);
+      if (!stage)
+        throw new StepError(`--from=${value}: stage ${src.index} was not built (is it excluded by --target?)`, from.at);
       return (await stage).rootfs;
     },
     argScope: { buildArgs: env.options.buildArgs, globals: ctx.plan.globals, consumed: ctx.consumed },
     created: ctx.created,
     runMounts: {
-      cacheRoot: join(stateDirPath({ kanikoDir: env.options.kanikoDir, cwd: env.cwd, env: env.env, homeDir: env.homeDir, euid: currentEuid() }), 'cache', 'run-mounts'),
+      cacheRoot: join(
+        stateDirPath({
+          kanikoDir: env.options.kanikoDir,
+          cwd: env.cwd,
+          env: env.env,
+          homeDir: env.homeDir,
+          euid: currentEuid(),
+        }),
+        'cache',
+        'run-mounts',
+      ),
       scratchDir: join(ctx.work, 'run-mounts'),
       secret: secretReader(env.options.secrets, env.env, env.cwd),
       contextIgnore,
@@ -192,7 +234,9 @@ async function inPlaceRootfs(keep: readonly string[], ctx: StagesContext, cache:
   await cache.processRunner();
   const rootfs = new Rootfs('/');
   const removed = clearRootfs(rootfs, keep);
-  ctx.env.logger.info(`in-place: cleared / for the base image (${removed} paths removed, ${keep.length} kept)`, { kept: keep.join(' ') });
+  ctx.env.logger.info(`in-place: cleared / for the base image (${removed} paths removed, ${keep.length} kept)`, {
+    kept: keep.join(' '),
+  });
   return rootfs;
 }
 
@@ -213,7 +257,8 @@ export async function buildStages(ctx: StagesContext): Promise<Image> {
   // The isolation is chosen and logged at the start (next to the in-place mode) when a stage
   // has a RUN. The probe runs while the base is pulled; a failure surfaces at the first RUN.
   if (ctx.inPlace) await cache.processRunner();
-  else if (ctx.plan.stages.some((ps) => ps.stage.instructions.some((i) => i.kind === 'RUN'))) cache.processRunner().catch(() => undefined);
+  else if (ctx.plan.stages.some((ps) => ps.stage.instructions.some((i) => i.kind === 'RUN')))
+    cache.processRunner().catch(() => undefined);
   const built = new Map<number, Promise<BuiltStage>>();
   const all: Promise<BuiltStage>[] = [];
   for (const [i, ps] of ctx.plan.stages.entries()) {

@@ -22,7 +22,12 @@ function repoTag(ref: Reference): string | undefined {
 }
 
 /** Writes `image` as a docker-archive tarball at `file`, with `tags` as its `RepoTags`. */
-export async function writeDockerArchive(file: string, image: Image, tags: readonly Reference[], signal?: AbortSignal): Promise<void> {
+export async function writeDockerArchive(
+  file: string,
+  image: Image,
+  tags: readonly Reference[],
+  signal?: AbortSignal,
+): Promise<void> {
   const configDigest = sha256Of(image.configBytes);
   const manifestJson = Buffer.from(
     JSON.stringify([
@@ -43,7 +48,14 @@ export async function writeDockerArchive(file: string, image: Image, tags: reado
           mediaType: image.manifestMediaType,
           digest: imageDigest(image),
           size: image.manifestBytes.length,
-          ...(firstTag ? { annotations: { 'io.containerd.image.name': formatReference(firstTag), 'org.opencontainers.image.ref.name': firstTag.tag ?? 'latest' } } : {}),
+          ...(firstTag
+            ? {
+                annotations: {
+                  'io.containerd.image.name': formatReference(firstTag),
+                  'org.opencontainers.image.ref.name': firstTag.tag ?? 'latest',
+                },
+              }
+            : {}),
         },
       ],
     }),

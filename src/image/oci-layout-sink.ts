@@ -64,7 +64,12 @@ export async function writeOciLayout(dir: string, image: Image, tag: string, sig
     await writeFile(join(dir, 'oci-layout'), JSON.stringify({ imageLayoutVersion: '1.0.0' }));
     const index = await readIndex(dir);
     const others = index.manifests.filter((m) => m.annotations?.[REF_NAME] !== tag);
-    const entry = { mediaType: image.manifestMediaType, digest: imageDigest(image), size: image.manifestBytes.length, annotations: { [REF_NAME]: tag } };
+    const entry = {
+      mediaType: image.manifestMediaType,
+      digest: imageDigest(image),
+      size: image.manifestBytes.length,
+      annotations: { [REF_NAME]: tag },
+    };
     await writeFile(join(dir, 'index.json'), JSON.stringify({ ...index, manifests: [...others, entry] }));
   } catch (err) {
     throw fsError(`writing the OCI layout ${dir}`, err);

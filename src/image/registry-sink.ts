@@ -79,7 +79,8 @@ async function pushBlob(run: PushRun, dest: Reference, blob: BlobToPush): Promis
     const sources = [blob.origin, { registry, repository: pushed.get(`${registry}\n${digest}`) ?? '' }];
     let mounted = false;
     for (const from of sources) {
-      if (mounted || !from || from.registry !== registry || from.repository === '' || from.repository === repository) continue;
+      if (mounted || !from || from.registry !== registry || from.repository === '' || from.repository === repository)
+        continue;
       mounted = await client.mountBlob(registry, repository, digest, from.repository, signal);
       if (mounted) logger.debug('blob mounted', { from: from.repository, into: repository, digest });
     }
@@ -97,7 +98,11 @@ async function pushBlobs(run: PushRun, image: Image, dest: Reference): Promise<v
     await pushBlob(run, dest, { digest, size, origin: layer.origin, open: () => layer.open(run.signal) });
   }
   const config = Buffer.from(image.configBytes);
-  await pushBlob(run, dest, { digest: sha256Of(config), size: config.length, open: async () => Readable.from([config]) });
+  await pushBlob(run, dest, {
+    digest: sha256Of(config),
+    size: config.length,
+    open: async () => Readable.from([config]),
+  });
 }
 
 async function pushOnce(target: PushTarget, image: Image, signal: AbortSignal | undefined): Promise<Digest> {
@@ -107,10 +112,20 @@ async function pushOnce(target: PushTarget, image: Image, signal: AbortSignal | 
   const digest = imageDigest(image);
   for (const dest of target.destinations) {
     try {
-      await client.putManifest(dest.registry, dest.repository, dest.tag ?? dest.digest ?? digest, image.manifestBytes, image.manifestMediaType, signal);
+      await client.putManifest(
+        dest.registry,
+        dest.repository,
+        dest.tag ?? dest.digest ?? digest,
+        image.manifestBytes,
+        image.manifestMediaType,
+        signal,
+      );
     } catch (err) {
       if (policy?.ignoreImmutableTagErrors !== true || !isImmutableTagError(err)) throw err;
-      logger.warn(`${formatReference(dest)} is immutable and was not overwritten (--push-ignore-immutable-tag-errors): ${(err as Error).message}`, { digest });
+      logger.warn(
+        `${formatReference(dest)} is immutable and was not overwritten (--push-ignore-immutable-tag-errors): ${(err as Error).message}`,
+        { digest },
+      );
       continue;
     }
     logger.info(`pushed ${formatReference(dest)}`, { digest });
@@ -119,11 +134,16 @@ async function pushOnce(target: PushTarget, image: Image, signal: AbortSignal | 
 }
 
 /** Pushes `image` to every destination, retrying the whole push as the policy allows; returns the image digest. */
-export async function pushImage(opts: PushTarget & { image: Image; signal?: AbortSignal | undefined }): Promise<Digest> {
+export async function pushImage(
+  opts: PushTarget & { image: Image; signal?: AbortSignal | undefined },
+): Promise<Digest> {
   const { image, signal, policy, logger } = opts;
   if (policy === undefined || policy.retries === 0) return pushOnce(opts, image, signal);
-  const onRetry = (reason: string, waitMs: number, attempt: number): void => logger.warn(`push failed, retrying in ${waitMs} ms (--push-retry): ${reason}`, { attempt });
-  return retryOperation({ retries: policy.retries, sleep: policy.sleep, signal, onRetry }, () => pushOnce(opts, image, signal));
+  const onRetry = (reason: string, waitMs: number, attempt: number): void =>
+    logger.warn(`push failed, retrying in ${waitMs} ms (--push-retry): ${reason}`, { attempt });
+  return retryOperation({ retries: policy.retries, sleep: policy.sleep, signal, onRetry }, () =>
+    pushOnce(opts, image, signal),
+  );
 }
 
 /** The registry destinations as a sink; it reports every destination as pushed, one whose immutable tag was left alone included. */

@@ -37,15 +37,19 @@ class PlatformNotFoundError extends RegistryError {}
 /** Picks the manifest for `platform` from an index, or fails listing what the index offers. */
 function selectFromIndex(ref: Reference, bytes: Uint8Array, platform: Platform): Digest {
   const parsed = indexSchema.safeParse(parseJson(bytes, `index of ${formatReference(ref)}`));
-  if (!parsed.success) throw new IntegrityError(`index of ${formatReference(ref)} is malformed: ${parsed.error.issues[0]?.message ?? ''}`);
+  if (!parsed.success)
+    throw new IntegrityError(`index of ${formatReference(ref)} is malformed: ${parsed.error.issues[0]?.message ?? ''}`);
   const entries = parsed.data.manifests.filter((m) => m.platform);
   const chosen = entries.find((m) => m.platform && platformMatches(platform, m.platform));
   if (!chosen || !isDigest(chosen.digest)) {
     const offered = entries.map((m) => (m.platform ? formatPlatform(m.platform) : '?')).join(', ');
-    throw new PlatformNotFoundError(`${formatReference(ref)} has no image for platform ${formatPlatform(platform)} (available: ${offered || 'none'})`, {
-      registry: ref.registry,
-      repository: ref.repository,
-    });
+    throw new PlatformNotFoundError(
+      `${formatReference(ref)} has no image for platform ${formatPlatform(platform)} (available: ${offered || 'none'})`,
+      {
+        registry: ref.registry,
+        repository: ref.repository,
+      },
+    );
   }
   return chosen.digest;
 }
@@ -61,22 +65,33 @@ async function resolveOnce(from: RegistryPull, ref: Reference): Promise<Image> {
   }
   const name = formatReference(ref);
   const parsed = manifestSchema.safeParse(parseJson(got.bytes, `manifest of ${name}`));
-  if (!parsed.success) throw new IntegrityError(`manifest of ${name} is not an image manifest: ${parsed.error.issues[0]?.message ?? ''}`);
+  if (!parsed.success)
+    throw new IntegrityError(`manifest of ${name} is not an image manifest: ${parsed.error.issues[0]?.message ?? ''}`);
   const manifest = parsed.data;
   const cfgDesc = manifest.config;
-  if (!isDigest(cfgDesc.digest)) throw new IntegrityError(`manifest of ${name} has an unsupported config digest ${cfgDesc.digest}`);
-  const configBody = await client.getBlob(ref.registry, ref.repository, { digest: cfgDesc.digest, size: cfgDesc.size }, signal);
+  if (!isDigest(cfgDesc.digest))
+    throw new IntegrityError(`manifest of ${name} has an unsupported config digest ${cfgDesc.digest}`);
+  const configBody = await client.getBlob(
+    ref.registry,
+    ref.repository,
+    { digest: cfgDesc.digest, size: cfgDesc.size },
+    signal,
+  );
   const configBytes = await readAtMost(configBody, CONFIG_LIMIT, `config of ${name}`);
-  if (sha256Of(configBytes) !== cfgDesc.digest) throw new IntegrityError(`config of ${name} does not match its digest ${cfgDesc.digest}`);
+  if (sha256Of(configBytes) !== cfgDesc.digest)
+    throw new IntegrityError(`config of ${name} does not match its digest ${cfgDesc.digest}`);
   const cfg = imageConfigSchema.safeParse(parseJson(configBytes, `config of ${name}`));
   if (!cfg.success) throw new IntegrityError(`config of ${name} is malformed: ${cfg.error.issues[0]?.message ?? ''}`);
   const config: ImageConfig = cfg.data;
   if (config.rootfs.diff_ids.length !== manifest.layers.length) {
-    throw new IntegrityError(`${name}: the manifest lists ${manifest.layers.length} layers but the config ${config.rootfs.diff_ids.length} diff ids`);
+    throw new IntegrityError(
+      `${name}: the manifest lists ${manifest.layers.length} layers but the config ${config.rootfs.diff_ids.length} diff ids`,
+    );
   }
   const layers: Layer[] = manifest.layers.map((d, i) => {
     const diffId = config.rootfs.diff_ids[i] ?? '';
-    if (!isDigest(d.digest) || !isDigest(diffId)) throw new IntegrityError(`${name}: layer ${i + 1} has an unsupported digest ${d.digest}`);
+    if (!isDigest(d.digest) || !isDigest(diffId))
+      throw new IntegrityError(`${name}: layer ${i + 1} has an unsupported digest ${d.digest}`);
     const digest = d.digest;
     const what = `layer ${digest} of ${name}`;
     return {
@@ -120,9 +135,12 @@ interface RegistryPull extends PullFrom {
 
 /** `resolveOnce` with `--image-download-retry`: Kaniko's `RetryWithResult(…, ImageDownloadRetry, 1000)`. */
 function resolveWithRetries(from: RegistryPull, policy: PullPolicy, ref: Reference): Promise<Image> {
-  const onRetry = (reason: string, waitMs: number, attempt: number): void => from.logger.warn(`retrying in ${waitMs} ms: ${reason}`, { image: formatReference(ref), attempt });
+  const onRetry = (reason: string, waitMs: number, attempt: number): void =>
+    from.logger.warn(`retrying in ${waitMs} ms: ${reason}`, { image: formatReference(ref), attempt });
   const isFinal = (err: unknown): boolean => err instanceof PlatformNotFoundError;
-  return retryOperation({ retries: policy.retries, sleep: policy.sleep, signal: from.signal, onRetry, isFinal }, () => resolveOnce(from, ref));
+  return retryOperation({ retries: policy.retries, sleep: policy.sleep, signal: from.signal, onRetry, isFinal }, () =>
+    resolveOnce(from, ref),
+  );
 }
 
 /**
@@ -131,7 +149,9 @@ function resolveWithRetries(from: RegistryPull, policy: PullPolicy, ref: Referen
  * prefix); a mirror that fails for any reason is logged and the next one tried, then the
  * registry itself unless the policy skips that fallback (Kaniko's `RetrieveRemoteImage`).
  */
-export async function resolveRegistryImage(opts: PullFrom & { ref: Reference; platform: Platform; signal?: AbortSignal | undefined }): Promise<Image> {
+export async function resolveRegistryImage(
+  opts: PullFrom & { ref: Reference; platform: Platform; signal?: AbortSignal | undefined },
+): Promise<Image> {
   const { ref, policy, logger, signal } = opts;
   if (policy === undefined) return resolveOnce(opts, ref);
   const mirrors = policy.mirrors(ref.registry);
@@ -142,13 +162,19 @@ export async function resolveRegistryImage(opts: PullFrom & { ref: Reference; pl
       return await resolveWithRetries(opts, policy, mapped);
     } catch (err) {
       if (signal?.aborted || !(err instanceof RegistryError || err instanceof IntegrityError)) throw err;
-      logger.warn(`could not pull ${formatReference(mapped)} from mirror ${mirror.registry}: ${err.message}; trying the next mirror, or ${ref.registry}`);
+      logger.warn(
+        `could not pull ${formatReference(mapped)} from mirror ${mirror.registry}: ${err.message}; trying the next mirror, or ${ref.registry}`,
+      );
     }
   }
   if (mirrors.length > 0 && policy.skipDefaultFallback) {
-    throw new RegistryError(`${formatReference(ref)}: not found on any mirror of ${ref.registry} (${mirrors.map((m) => m.registry + (m.prefix ? `/${m.prefix}` : '')).join(', ')})`, { registry: ref.registry, repository: ref.repository }, {
-      hint: 'the mirrors failed (see the warnings above); without --skip-default-registry-fallback Kiln would pull from the original registry',
-    });
+    throw new RegistryError(
+      `${formatReference(ref)}: not found on any mirror of ${ref.registry} (${mirrors.map((m) => m.registry + (m.prefix ? `/${m.prefix}` : '')).join(', ')})`,
+      { registry: ref.registry, repository: ref.repository },
+      {
+        hint: 'the mirrors failed (see the warnings above); without --skip-default-registry-fallback Kiln would pull from the original registry',
+      },
+    );
   }
   return resolveWithRetries(opts, policy, ref);
 }

@@ -20,13 +20,24 @@ export async function writeTarFile(file: string, entries: ArchiveEntry[], signal
   const out = pipeline(pack, createWriteStream(file), { signal });
   const feed = (async () => {
     for (const e of entries) {
-      const header = { name: e.name, size: e.size, mode: 0o644, mtime: new Date(0), uid: 0, gid: 0, uname: '', gname: '' };
+      const header = {
+        name: e.name,
+        size: e.size,
+        mode: 0o644,
+        mtime: new Date(0),
+        uid: 0,
+        gid: 0,
+        uname: '',
+        gname: '',
+      };
       if (typeof e.content === 'function') {
         const source = await e.content();
         await pipeline(source, pack.entry(header), { signal });
       } else {
         const bytes = e.content;
-        await new Promise<void>((resolve, reject) => pack.entry(header, Buffer.from(bytes), (err) => (err ? reject(err) : resolve())));
+        await new Promise<void>((resolve, reject) =>
+          pack.entry(header, Buffer.from(bytes), (err) => (err ? reject(err) : resolve())),
+        );
       }
     }
     pack.finalize();

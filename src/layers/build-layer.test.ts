@@ -26,7 +26,8 @@ async function makeRootfs(stamp: number): Promise<Rootfs> {
   await mkdir(join(root, 'app/lib'), { recursive: true });
   await writeFile(join(root, 'app/lib/a.txt'), 'alpha\n'.repeat(1000));
   await writeFile(join(root, 'app/run.sh'), '#!/bin/sh\necho hi\n', { mode: 0o755 });
-  for (const p of ['app/lib/a.txt', 'app/run.sh', 'app/lib', 'app']) await utimes(join(root, p), new Date(stamp), new Date(stamp));
+  for (const p of ['app/lib/a.txt', 'app/run.sh', 'app/lib', 'app'])
+    await utimes(join(root, p), new Date(stamp), new Date(stamp));
   return new Rootfs(root);
 }
 

@@ -68,19 +68,31 @@ export interface BuildLayerOptions extends PackOptions {
 /** A compressor and the media type of what it produces. */
 function compressor(opts: BuildLayerOptions): { stream: Duplex; mediaType: string } {
   if (opts.compression === 'zstd') {
-    if (!opts.zstd) throw new UsageError('--compression=zstd needs the zstd program (Debian package zstd), which was not found');
-    return { stream: opts.zstd.compress(opts.compressionLevel ?? DEFAULT_ZSTD_LEVEL, opts.signal), mediaType: MediaType.ociLayerZstd };
+    if (!opts.zstd)
+      throw new UsageError('--compression=zstd needs the zstd program (Debian package zstd), which was not found');
+    return {
+      stream: opts.zstd.compress(opts.compressionLevel ?? DEFAULT_ZSTD_LEVEL, opts.signal),
+      mediaType: MediaType.ociLayerZstd,
+    };
   }
   // Node's gzip header has no name and mtime 0, and the members are cut at fixed offsets, so the
   // output depends only on the bytes and the level.
-  return { stream: parallelGzip(opts.compressionLevel ?? DEFAULT_GZIP_LEVEL, GZIP_CONCURRENCY), mediaType: MediaType.ociLayerGzip };
+  return {
+    stream: parallelGzip(opts.compressionLevel ?? DEFAULT_GZIP_LEVEL, GZIP_CONCURRENCY),
+    mediaType: MediaType.ociLayerGzip,
+  };
 }
 
 /**
  * Packs → HashTap (diffId) → gzip or zstd → BlobStore.ingest, in ONE pipeline pass. Returns
  * undefined when `changes` is empty. open() reads from the store.
  */
-export async function buildLayer(rootfs: Rootfs, changes: Change[], store: BlobStore, opts: BuildLayerOptions): Promise<Layer | undefined> {
+export async function buildLayer(
+  rootfs: Rootfs,
+  changes: Change[],
+  store: BlobStore,
+  opts: BuildLayerOptions,
+): Promise<Layer | undefined> {
   if (changes.length === 0) return undefined;
   const tap = new HashTap();
   const { stream, mediaType } = compressor(opts);
@@ -88,9 +100,9 @@ export async function buildLayer(rootfs: Rootfs, changes: Change[], store: BlobS
   const startUpload = opts.upload;
   const side = startUpload
     ? new SideCopy(async () => {
-      upload = await startUpload();
-      return upload?.input;
-    }, STREAM_UPLOAD_AFTER)
+        upload = await startUpload();
+        return upload?.input;
+      }, STREAM_UPLOAD_AFTER)
     : undefined;
   // A failure anywhere in the chain destroys its last stream with that error, so ingest rejects with it.
   const last = side ?? stream;

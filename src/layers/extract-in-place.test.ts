@@ -42,27 +42,41 @@ async function apply(rootfs: Rootfs, entries: TarEntry[], logger: Logger = silen
 }
 
 const read = (rootfs: Rootfs, p: string): Promise<string> => readFile(join(rootfs.root, p), 'utf8');
-const exists = (rootfs: Rootfs, p: string): Promise<boolean> => lstat(join(rootfs.root, p)).then(() => true, () => false);
+const exists = (rootfs: Rootfs, p: string): Promise<boolean> =>
+  lstat(join(rootfs.root, p)).then(
+    () => true,
+    () => false,
+  );
 
 test('entries at or below kept paths are skipped with a debug line; the rest is extracted', async () => {
   const rootfs = await containerRoot();
   const { logger, debug } = recorder();
-  await apply(rootfs, [
-    { name: 'etc/', type: 'directory', mode: 0o755 },
-    { name: 'etc/passwd', content: 'root:x:0:0::/root:/bin/sh\n' },
-    { name: 'etc/resolv.conf', content: 'nameserver 8.8.8.8' },
-    { name: 'kaniko/', type: 'directory', mode: 0o700 },
-    { name: 'kaniko/bin/executor', content: 'evil' },
-    { name: 'workspace', type: 'symlink', linkname: '/tmp' },
-    { name: 'dev/null', content: 'not a device' },
-  ], logger);
+  await apply(
+    rootfs,
+    [
+      { name: 'etc/', type: 'directory', mode: 0o755 },
+      { name: 'etc/passwd', content: 'root:x:0:0::/root:/bin/sh\n' },
+      { name: 'etc/resolv.conf', content: 'nameserver 8.8.8.8' },
+      { name: 'kaniko/', type: 'directory', mode: 0o700 },
+      { name: 'kaniko/bin/executor', content: 'evil' },
+      { name: 'workspace', type: 'symlink', linkname: '/tmp' },
+      { name: 'dev/null', content: 'not a device' },
+    ],
+    logger,
+  );
   expect(await read(rootfs, 'etc/passwd')).toBe('root:x:0:0::/root:/bin/sh\n');
   expect(await read(rootfs, 'etc/resolv.conf')).toBe('nameserver 10.0.0.10');
   expect(await read(rootfs, 'kaniko/bin/executor')).toBe('kiln');
   expect((await lstat(join(rootfs.root, 'kaniko'))).mode & 0o777).toBe(0o755);
   expect((await lstat(join(rootfs.root, 'workspace'))).isDirectory()).toBe(true);
   expect(await read(rootfs, 'dev/null')).toBe('');
-  expect(debug).toEqual(expect.arrayContaining([expect.stringMatching(/^skipping \/etc\/resolv\.conf in layer L1: the in-place build keeps it/), expect.stringMatching(/^skipping \/kaniko\/bin\/executor/), expect.stringMatching(/^skipping \/workspace/)]));
+  expect(debug).toEqual(
+    expect.arrayContaining([
+      expect.stringMatching(/^skipping \/etc\/resolv\.conf in layer L1: the in-place build keeps it/),
+      expect.stringMatching(/^skipping \/kaniko\/bin\/executor/),
+      expect.stringMatching(/^skipping \/workspace/),
+    ]),
+  );
 });
 
 test('a symlink of the layer cannot lead an entry into a kept path', async () => {
@@ -107,7 +121,10 @@ test('a non-directory cannot replace a directory holding a kept path', async () 
 
 test('without kept paths extraction is unchanged: a whiteout removes the whole tree', async () => {
   const rootfs = await containerRoot();
-  await extractLayer(rootfs, Readable.from([await tarOf([{ name: '.wh.workspace', content: '' }])]), { layerName: 'L1', logger: silentLogger });
+  await extractLayer(rootfs, Readable.from([await tarOf([{ name: '.wh.workspace', content: '' }])]), {
+    layerName: 'L1',
+    logger: silentLogger,
+  });
   expect(await exists(rootfs, 'workspace')).toBe(false);
 });
 
@@ -116,10 +133,20 @@ test('entries under a kept symlink of the container are skipped by name, not res
   // The container's /var/run leads above the root: strict resolution would refuse the layer.
   await mkdir(join(rootfs.root, 'var'));
   await symlink('../../../run', join(rootfs.root, 'var/run'));
-  await extractLayer(rootfs, Readable.from([await tarOf([{ name: 'var/run/lock', type: 'directory' }, { name: 'var/run/.wh.pid', content: '' }, { name: 'var/lib/x', content: 'x' }])]), {
-    layerName: 'L1',
-    logger: silentLogger,
-    ignore: [...KEEP, '/var/run'],
-  });
+  await extractLayer(
+    rootfs,
+    Readable.from([
+      await tarOf([
+        { name: 'var/run/lock', type: 'directory' },
+        { name: 'var/run/.wh.pid', content: '' },
+        { name: 'var/lib/x', content: 'x' },
+      ]),
+    ]),
+    {
+      layerName: 'L1',
+      logger: silentLogger,
+      ignore: [...KEEP, '/var/run'],
+    },
+  );
   expect(await read(rootfs, 'var/lib/x')).toBe('x');
 });

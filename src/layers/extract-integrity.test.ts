@@ -29,15 +29,28 @@ const sha256 = (b: Buffer): Digest => `sha256:${createHash('sha256').update(b).d
 test('the uncompressed tar, trailing zero blocks and padding included, is checked against the diff_id', async () => {
   // Some writers pad the archive to a 10 KiB record: the diff_id covers those bytes too.
   const tar = Buffer.concat([await tarOf([{ name: 'a', content: 'x' }]), Buffer.alloc(8192)]);
-  await extractLayer(await tempRoot(), Readable.from([gzipSync(tar)]), { layerName: 'L1', logger: silentLogger, diffId: sha256(tar) });
+  await extractLayer(await tempRoot(), Readable.from([gzipSync(tar)]), {
+    layerName: 'L1',
+    logger: silentLogger,
+    diffId: sha256(tar),
+  });
   const wrong = sha256(Buffer.from('other'));
-  const err = await extractLayer(await tempRoot(), Readable.from([gzipSync(tar)]), { layerName: 'L1', logger: silentLogger, diffId: wrong }).catch((e: unknown) => e);
+  const err = await extractLayer(await tempRoot(), Readable.from([gzipSync(tar)]), {
+    layerName: 'L1',
+    logger: silentLogger,
+    diffId: wrong,
+  }).catch((e: unknown) => e);
   expect(err).toBeInstanceOf(IntegrityError);
-  expect((err as Error).message).toBe(`L1: diff_id mismatch: the image config says ${wrong}, the uncompressed layer is ${sha256(tar)}`);
+  expect((err as Error).message).toBe(
+    `L1: diff_id mismatch: the image config says ${wrong}, the uncompressed layer is ${sha256(tar)}`,
+  );
 });
 
 /** A mknod hook failing as the OS would with `code`. */
-const failingMknod = (code: string, syscall = 'mknod'): SpecialFileMaker => () => Promise.reject(Object.assign(new Error(`${code}: failed, ${syscall}`), { code, syscall }));
+const failingMknod =
+  (code: string, syscall = 'mknod'): SpecialFileMaker =>
+  () =>
+    Promise.reject(Object.assign(new Error(`${code}: failed, ${syscall}`), { code, syscall }));
 
 test.each([
   ['ENAMETOOLONG', 'mknod', IntegrityError],
@@ -50,7 +63,11 @@ test.each([
   ['ENOENT', 'spawn /usr/bin/mknod', FilesystemError],
 ] as const)('an OS error %s (%s) while applying an entry is blamed on %o', async (code, syscall, kind) => {
   const tar = await tarOf([{ name: 'p', type: 'fifo' }]);
-  const err = await extractLayer(await tempRoot(), Readable.from([tar]), { layerName: 'L1', logger: silentLogger, mknod: failingMknod(code, syscall) }).catch((e: unknown) => e);
+  const err = await extractLayer(await tempRoot(), Readable.from([tar]), {
+    layerName: 'L1',
+    logger: silentLogger,
+    mknod: failingMknod(code, syscall),
+  }).catch((e: unknown) => e);
   expect(err).toBeInstanceOf(kind);
   expect((err as Error).message).toMatch(/^layer L1: creating fifo \/p: /);
 });

@@ -34,7 +34,9 @@ test('the live index of extracted layers equals a scan of the result: whiteouts,
   const live = new LiveIndex();
   const layer = async (entries: Entry[]): Promise<void> => {
     await extractLayer(rootfs, Readable.from([await tarOf(entries)]), {
-      layerName: 'L', logger: silentLogger, observer: live,
+      layerName: 'L',
+      logger: silentLogger,
+      observer: live,
       mknod: async (host) => void (await promisify(execFile)('mkfifo', [host])),
     });
   };
@@ -72,8 +74,16 @@ test('a scan and the live index agree after a layer that removes the whole tree 
   await mkdir(join(root, 'unused'));
   const rootfs = new Rootfs(root);
   const live = new LiveIndex();
-  const apply = async (entries: Entry[]): Promise<void> => extractLayer(rootfs, Readable.from([await tarOf(entries)]), { layerName: 'L', logger: silentLogger, observer: live });
-  await apply([{ name: 'a/b/c', content: '1' }, { name: 'a/b/d', content: '2' }]);
+  const apply = async (entries: Entry[]): Promise<void> =>
+    extractLayer(rootfs, Readable.from([await tarOf(entries)]), {
+      layerName: 'L',
+      logger: silentLogger,
+      observer: live,
+    });
+  await apply([
+    { name: 'a/b/c', content: '1' },
+    { name: 'a/b/d', content: '2' },
+  ]);
   await apply([{ name: 'a/b/c', content: 'again' }, { name: 'a/.wh.b' }, { name: 'a/b/e', content: '3' }]);
   const scanned = await indexRootfs(rootfs, {});
   scanned.delete('/unused'); // made before extraction: not the live index's business

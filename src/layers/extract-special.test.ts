@@ -26,7 +26,11 @@ async function tempRoot(): Promise<{ rootfs: Rootfs }> {
 async function apply(rootfs: Rootfs, entries: Entry[], logger: Logger = silentLogger): Promise<void> {
   await extractLayer(rootfs, Readable.from([await tarOf(entries)]), { layerName: 'L1', logger });
 }
-const exists = (p: string): Promise<boolean> => lstat(p).then(() => true, () => false);
+const exists = (p: string): Promise<boolean> =>
+  lstat(p).then(
+    () => true,
+    () => false,
+  );
 
 test('device nodes are skipped with a warning; fifos are made by the mknod hook', async () => {
   const { rootfs } = await tempRoot();
@@ -55,7 +59,11 @@ test('device nodes are skipped with a warning; fifos are made by the mknod hook'
   await extractLayer(rootfs, Readable.from([bytes]), { layerName: 'L1', logger });
   expect(warnings.join('\n')).toMatch(/skipping character-device \/dev\/null/);
   expect(await exists(join(rootfs.root, 'dev/null'))).toBe(false);
-  const failing = extractLayer(rootfs, Readable.from([bytes]), { layerName: 'L1', logger, mknod: () => Promise.reject(new Error('EPERM-ish')) });
+  const failing = extractLayer(rootfs, Readable.from([bytes]), {
+    layerName: 'L1',
+    logger,
+    mknod: () => Promise.reject(new Error('EPERM-ish')),
+  });
   await expect(failing).rejects.toBeInstanceOf(FilesystemError);
 });
 
@@ -67,8 +75,14 @@ test('a device node the system does not permit is skipped with a warning, the re
     { name: 'dev/sda', type: 'block-device', devmajor: 8, devminor: 0 },
     { name: 'etc/after', content: 'still here' },
   ]);
-  await extractLayer(rootfs, Readable.from([bytes]), { layerName: 'L1', logger, mknod: () => Promise.resolve('not-permitted') });
-  expect(warnings.join('\n')).toMatch(/skipping block-device \/dev\/sda in layer L1: creating device nodes is not permitted here/);
+  await extractLayer(rootfs, Readable.from([bytes]), {
+    layerName: 'L1',
+    logger,
+    mknod: () => Promise.resolve('not-permitted'),
+  });
+  expect(warnings.join('\n')).toMatch(
+    /skipping block-device \/dev\/sda in layer L1: creating device nodes is not permitted here/,
+  );
   expect(await exists(join(rootfs.root, 'dev/sda'))).toBe(false);
   expect(await readFile(join(rootfs.root, 'etc/after'), 'utf8')).toBe('still here');
 });
@@ -78,5 +92,9 @@ test('xattrs without a tool to apply them are reported once, not silently droppe
   const warnings: string[] = [];
   const logger: Logger = { ...silentLogger, warn: (m) => warnings.push(m) };
   await apply(rootfs, [{ name: 'bin/ping', content: 'p', pax: { 'SCHILY.xattr.security.capability': 'x' } }], logger);
-  expect(warnings).toEqual([expect.stringMatching(/layer L1: extended attributes of 1 path\(s\) not applied \(e\.g\. security\.capability of \/bin\/ping\): setfattr/)]);
+  expect(warnings).toEqual([
+    expect.stringMatching(
+      /layer L1: extended attributes of 1 path\(s\) not applied \(e\.g\. security\.capability of \/bin\/ping\): setfattr/,
+    ),
+  ]);
 });

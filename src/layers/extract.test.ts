@@ -27,7 +27,11 @@ async function apply(rootfs: Rootfs, entries: Entry[] | Buffer, logger: Logger =
   const bytes = Buffer.isBuffer(entries) ? entries : await tarOf(entries);
   await extractLayer(rootfs, Readable.from([bytes]), { layerName: 'L1', logger });
 }
-const exists = (p: string): Promise<boolean> => lstat(p).then(() => true, () => false);
+const exists = (p: string): Promise<boolean> =>
+  lstat(p).then(
+    () => true,
+    () => false,
+  );
 
 test('extracts files, dirs, symlinks and hardlinks with owners, modes and mtimes', async () => {
   const { rootfs } = await tempRoot();
@@ -74,10 +78,7 @@ test('a whiteout removes the lower layer path, and only that', async () => {
 test('a whiteout does not remove what its own layer wrote (OCI: whiteouts apply to lower layers)', async () => {
   const { rootfs } = await tempRoot();
   await apply(rootfs, [{ name: 'a/old', content: 'lower' }]);
-  await apply(rootfs, [
-    { name: 'a/old', content: 'upper' },
-    { name: 'a/.wh.old' },
-  ]);
+  await apply(rootfs, [{ name: 'a/old', content: 'upper' }, { name: 'a/.wh.old' }]);
   expect(await readFile(join(rootfs.root, 'a/old'), 'utf8')).toBe('upper');
 });
 
@@ -168,7 +169,9 @@ test('an absolute symlink among the parents is followed inside the root (chroot 
   expect((await readdir(base)).sort()).toEqual(['root', 'victim']);
   expect(await readFile(join(rootfs.root, base, 'victim', 'pwned'), 'utf8')).toBe('x');
   // A hardlink to a path that does not exist in the root is a broken layer.
-  await expect(apply(rootfs, [{ name: 'h', type: 'link', linkname: 'esc/file' }])).rejects.toThrow(/unsafe tar entry "h": its hardlink target .* does not exist/);
+  await expect(apply(rootfs, [{ name: 'h', type: 'link', linkname: 'esc/file' }])).rejects.toThrow(
+    /unsafe tar entry "h": its hardlink target .* does not exist/,
+  );
 });
 
 test.each([
@@ -189,7 +192,9 @@ test.each([
 
 test('absolute entry names and symlink loops are refused', async () => {
   const { rootfs } = await tempRoot();
-  await expect(apply(rootfs, [{ name: '/etc/passwd', content: 'x' }])).rejects.toThrow(/unsafe tar entry "\/etc\/passwd": its name is absolute/);
+  await expect(apply(rootfs, [{ name: '/etc/passwd', content: 'x' }])).rejects.toThrow(
+    /unsafe tar entry "\/etc\/passwd": its name is absolute/,
+  );
   const loop = apply(rootfs, [
     { name: 'a', type: 'symlink', linkname: 'b' },
     { name: 'b', type: 'symlink', linkname: 'a' },
@@ -227,7 +232,11 @@ test('a corrupt or truncated layer is an IntegrityError naming the layer', async
 test('an aborted signal stops extraction with an AbortError', async () => {
   const { rootfs } = await tempRoot();
   const bytes = await tarOf([{ name: 'a', content: 'x' }]);
-  const run = extractLayer(rootfs, Readable.from([bytes]), { layerName: 'L1', logger: silentLogger, signal: AbortSignal.abort() });
+  const run = extractLayer(rootfs, Readable.from([bytes]), {
+    layerName: 'L1',
+    logger: silentLogger,
+    signal: AbortSignal.abort(),
+  });
   await expect(run).rejects.toMatchObject({ name: 'AbortError' });
 });
 

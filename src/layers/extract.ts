@@ -68,9 +68,12 @@ export async function extractLayer(rootfs: Rootfs, compressed: Readable, opts: E
 
 function checkDiffId(layerName: string, expected: Digest, actual: Digest): void {
   if (actual === expected) return;
-  throw new IntegrityError(`${layerName}: diff_id mismatch: the image config says ${expected}, the uncompressed layer is ${actual}`, {
-    hint: 'the image config does not describe this layer: the image is corrupt or was tampered with',
-  });
+  throw new IntegrityError(
+    `${layerName}: diff_id mismatch: the image config says ${expected}, the uncompressed layer is ${actual}`,
+    {
+      hint: 'the image config does not describe this layer: the image is corrupt or was tampered with',
+    },
+  );
 }
 
 /**
@@ -81,14 +84,29 @@ function checkDiffId(layerName: string, expected: Digest, actual: Digest): void 
  * is Kiln's own directory and only the layer's entries change it while it is extracted. Every
  * other code (ENOSPC, EDQUOT, EROFS, EACCES, EPERM, EIO, EMFILE…) is the host's problem.
  */
-const ENTRY_ERRNOS = new Set(['ENAMETOOLONG', 'EINVAL', 'ENOENT', 'ENOTDIR', 'EISDIR', 'EEXIST', 'ELOOP', 'EMLINK', 'ENOTEMPTY', 'E2BIG', 'ERANGE']);
+const ENTRY_ERRNOS = new Set([
+  'ENAMETOOLONG',
+  'EINVAL',
+  'ENOENT',
+  'ENOTDIR',
+  'EISDIR',
+  'EEXIST',
+  'ELOOP',
+  'EMLINK',
+  'ENOTEMPTY',
+  'E2BIG',
+  'ERANGE',
+]);
 
 /** The OS error under `err` (a FilesystemError's cause, or `err` itself), when it is one. */
 function systemCause(err: unknown): { code: string; syscall: string } | undefined {
   const cause = err instanceof FilesystemError ? err.cause : err;
   const code = errnoCode(cause);
   if (code === undefined || !/^E[A-Z0-9]+$/.test(code)) return undefined;
-  const syscall = typeof cause === 'object' && cause !== null && 'syscall' in cause && typeof cause.syscall === 'string' ? cause.syscall : '';
+  const syscall =
+    typeof cause === 'object' && cause !== null && 'syscall' in cause && typeof cause.syscall === 'string'
+      ? cause.syscall
+      : '';
   return { code, syscall };
 }
 
@@ -101,12 +119,16 @@ function systemCause(err: unknown): { code: string; syscall: string } | undefine
  */
 function asLayerError(err: unknown, layerName: string): unknown {
   if (err instanceof Error && err.name === 'AbortError') return err;
-  const named = (msg: string): string => (msg.startsWith(`layer ${layerName}`) || msg.startsWith(layerName) ? msg : `layer ${layerName}: ${msg}`);
+  const named = (msg: string): string =>
+    msg.startsWith(`layer ${layerName}`) || msg.startsWith(layerName) ? msg : `layer ${layerName}: ${msg}`;
   const sys = systemCause(err);
   if (sys && (err instanceof FilesystemError || !(err instanceof BuildError))) {
     const message = err instanceof Error ? err.message : String(err);
     if (ENTRY_ERRNOS.has(sys.code) && !sys.syscall.startsWith('spawn')) {
-      return new IntegrityError(named(message), { cause: err, hint: 'the filesystem refuses a tar entry of this layer as it is: the image is broken or hostile' });
+      return new IntegrityError(named(message), {
+        cause: err,
+        hint: 'the filesystem refuses a tar entry of this layer as it is: the image is broken or hostile',
+      });
     }
     return err instanceof FilesystemError ? err : new FilesystemError(named(message), { cause: err });
   }

@@ -33,17 +33,25 @@ export function keptByName(keep: readonly string[] | undefined, imagePath: strin
  * lies below it (it would replace the directory holding that path); or it is a hardlink to a
  * kept file (a second name would let the image's steps write into it).
  */
-export function keptEntryReason(rootfs: Rootfs, keep: readonly string[] | undefined, e: EntryPlace): string | undefined {
+export function keptEntryReason(
+  rootfs: Rootfs,
+  keep: readonly string[] | undefined,
+  e: EntryPlace,
+): string | undefined {
   if (!keep || keep.length === 0) return undefined;
   const canonical = rootfs.imagePathOf(e.host);
   if (ignored(e.imagePath, keep) || ignored(canonical, keep)) return 'the in-place build keeps it';
   if (!e.isDir && holdsIgnored(canonical, keep)) return 'the in-place build keeps a path below it';
-  if (e.linkTargetHost !== undefined && ignored(rootfs.imagePathOf(e.linkTargetHost), keep)) return 'its hardlink target is kept by the in-place build';
+  if (e.linkTargetHost !== undefined && ignored(rootfs.imagePathOf(e.linkTargetHost), keep))
+    return 'its hardlink target is kept by the in-place build';
   return undefined;
 }
 
 /** A removal that spares kept paths (see `rootfs/clear.ts`), or undefined when nothing is kept. */
-export function keepingRemover(rootfs: Rootfs, keep: readonly string[] | undefined): ((host: string) => void) | undefined {
+export function keepingRemover(
+  rootfs: Rootfs,
+  keep: readonly string[] | undefined,
+): ((host: string) => void) | undefined {
   if (!keep || keep.length === 0) return undefined;
   return (host) => void removeExcept(host, rootfs.imagePathOf(host), keep);
 }

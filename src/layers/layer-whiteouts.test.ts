@@ -27,17 +27,24 @@ async function layered(lower: TarEntry[], upper: TarEntry[]): Promise<(path: str
 }
 
 test('a new directory (no entry of its own) made inside a lower one keeps its entries through a later whiteout of its parent', async () => {
-  const ls = await layered([{ name: 'usr/lib/old', content: 'o' }], [
-    { name: 'usr/lib/new/deep/f', content: 'n' }, // usr/lib/new and deep are made for the entry
-    { name: 'usr/.wh.lib' },
-  ]);
+  const ls = await layered(
+    [{ name: 'usr/lib/old', content: 'o' }],
+    [
+      { name: 'usr/lib/new/deep/f', content: 'n' }, // usr/lib/new and deep are made for the entry
+      { name: 'usr/.wh.lib' },
+    ],
+  );
   expect(await ls('usr/lib')).toEqual(['new']);
   expect(await ls('usr/lib/new/deep')).toEqual(['f']);
 });
 
 test('an opaque marker of a lower directory after entries spares them at every depth, and later whiteouts there change nothing', async () => {
   const ls = await layered(
-    [{ name: 'etc/a', content: 'a' }, { name: 'etc/sub/b', content: 'b' }, { name: 'etc/sub/c', content: 'c' }],
+    [
+      { name: 'etc/a', content: 'a' },
+      { name: 'etc/sub/b', content: 'b' },
+      { name: 'etc/sub/c', content: 'c' },
+    ],
     [
       { name: 'etc/sub/mine', content: 'm' },
       { name: 'etc/z', content: 'z' },
@@ -51,24 +58,27 @@ test('an opaque marker of a lower directory after entries spares them at every d
 });
 
 test('a whiteout before the entry of the same name removes the lower one and keeps the new one', async () => {
-  const ls = await layered([{ name: 'd/x/lower', content: 'l' }], [
-    { name: 'd/.wh.x' },
-    { name: 'd/x/upper', content: 'u' },
-  ]);
+  const ls = await layered(
+    [{ name: 'd/x/lower', content: 'l' }],
+    [{ name: 'd/.wh.x' }, { name: 'd/x/upper', content: 'u' }],
+  );
   expect(await ls('d/x')).toEqual(['upper']);
 });
 
 test('a directory the layer made, replaced by a file and made again, is still its own', async () => {
   const base = await mkdtemp(join(tmpdir(), 'kiln-whiteouts-'));
   dirs.push(base);
-  const ls = await layered([{ name: 'keep', content: 'k' }], [
-    { name: 'n/f', content: '1' },
-    { name: 'n', content: 'now a file' },
-    { name: 'n/', type: 'directory' },
-    { name: 'n/g', content: '2' },
-    { name: 'n/.wh.g' },
-    { name: '.wh.keep' },
-  ]);
+  const ls = await layered(
+    [{ name: 'keep', content: 'k' }],
+    [
+      { name: 'n/f', content: '1' },
+      { name: 'n', content: 'now a file' },
+      { name: 'n/', type: 'directory' },
+      { name: 'n/g', content: '2' },
+      { name: 'n/.wh.g' },
+      { name: '.wh.keep' },
+    ],
+  );
   expect(await ls('.')).toEqual(['n']);
   expect(await ls('n')).toEqual(['g']);
 });

@@ -110,7 +110,7 @@ export class LayerWhiteouts {
 
   /** Whether a directory above `host` (up to the root) is all this layer's. */
   private ownAbove(host: string): boolean {
-    for (let d = host; d !== this.root; ) {
+    for (let d = host; d !== this.root;) {
       const up = dirname(d);
       if (up === d) return false;
       if (this.dirs.get(up) === OWN) return true;

@@ -47,7 +47,11 @@ function recordingTool(): XattrTool & { items: XattrItem[] } {
 }
 
 async function apply(rootfs: Rootfs, entries: TarEntry[], xattrs?: XattrTool): Promise<void> {
-  await extractLayer(rootfs, Readable.from([await tarOf(entries)]), { layerName: 'L1', logger: silentLogger, ...(xattrs ? { xattrs } : {}) });
+  await extractLayer(rootfs, Readable.from([await tarOf(entries)]), {
+    layerName: 'L1',
+    logger: silentLogger,
+    ...(xattrs ? { xattrs } : {}),
+  });
 }
 
 test('a deferred directory mtime is not set through a parent a later entry turned into a symlink to the host', async () => {
@@ -77,12 +81,16 @@ test('extended attributes land on the written inodes only, never through a swapp
   const { rootfs, outside } = await setup();
   const tool = recordingTool();
   const xattr = { 'SCHILY.xattr.user.note': 'hi' };
-  await apply(rootfs, [
-    { name: 'a/', type: 'directory' },
-    { name: 'a/b/', type: 'directory', pax: xattr },
-    { name: 'a/b/f', content: 'x', pax: xattr },
-    { name: 'c/f', content: 'y', pax: xattr },
-    { name: 'a', type: 'symlink', linkname: outside },
-  ], tool);
+  await apply(
+    rootfs,
+    [
+      { name: 'a/', type: 'directory' },
+      { name: 'a/b/', type: 'directory', pax: xattr },
+      { name: 'a/b/f', content: 'x', pax: xattr },
+      { name: 'c/f', content: 'y', pax: xattr },
+      { name: 'a', type: 'symlink', linkname: outside },
+    ],
+    tool,
+  );
   expect(tool.items.map((i) => i.host)).toEqual([join(rootfs.root, 'c/f')]);
 });

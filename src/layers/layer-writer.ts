@@ -11,7 +11,17 @@
  */
 import type { Stats } from 'node:fs';
 import { closeSync, constants, fchmodSync, fchownSync, fstatSync, futimesSync, writeSync } from 'node:fs';
-import { chmodSync, lchownSync, linkSync, lstatSync, lutimesSync, mkdirSync, openSync, readlinkSync, symlinkSync } from '../rootfs/host-fs.js';
+import {
+  chmodSync,
+  lchownSync,
+  linkSync,
+  lstatSync,
+  lutimesSync,
+  mkdirSync,
+  openSync,
+  readlinkSync,
+  symlinkSync,
+} from '../rootfs/host-fs.js';
 import { dirname } from 'node:path';
 import { BuildError, errnoCode, FilesystemError, fsError, IntegrityError, isSystemError } from '../errors.js';
 import type { Logger } from '../log.js';
@@ -48,7 +58,11 @@ export interface LayerWriterOptions {
   ignore?: readonly string[];
 }
 
-const SPECIAL: Partial<Record<string, SpecialKind>> = { fifo: 'fifo', 'character-device': 'char', 'block-device': 'block' };
+const SPECIAL: Partial<Record<string, SpecialKind>> = {
+  fifo: 'fifo',
+  'character-device': 'char',
+  'block-device': 'block',
+};
 const CREATE_FILE = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL;
 
 /** The state of one layer's extraction: what it wrote (whiteouts must spare it) and what is left to do at the end. */
@@ -134,7 +148,13 @@ export class LayerWriter {
   async finish(): Promise<void> {
     // Both go through the extraction's own resolver, which every removal and new symlink has
     // kept current; each path must still be the inode it was recorded for (pinned-path.ts).
-    const touched = await this.xattrs.apply(this.resolver, this.opts.xattrs, this.opts.logger, this.opts.layerName, this.opts.signal);
+    const touched = await this.xattrs.apply(
+      this.resolver,
+      this.opts.xattrs,
+      this.opts.logger,
+      this.opts.layerName,
+      this.opts.signal,
+    );
     // Setting an attribute moved those inodes' ctime.
     for (const host of touched) this.note(host);
     await this.dirTimes.apply(this.resolver, `layer ${this.opts.layerName}`);
@@ -145,13 +165,15 @@ export class LayerWriter {
    * O_EXCL never follows a symlink put at `host`, and fchown/fchmod cannot be redirected.
    */
   private async writeFile(host: string, imagePath: string, e: TarEntry, body: AsyncIterable<Buffer>): Promise<void> {
-    const fd = this.fs(`writing ${imagePath}`, () => this.create(host, false, () => openSync(host, CREATE_FILE, 0o600)));
+    const fd = this.fs(`writing ${imagePath}`, () =>
+      this.create(host, false, () => openSync(host, CREATE_FILE, 0o600)),
+    );
     try {
       const hash = this.opts.contentCache ? contentHasher() : undefined;
       for await (const chunk of body) {
         this.opts.signal?.throwIfAborted();
         this.fs(`writing ${imagePath}`, () => {
-          for (let off = 0; off < chunk.length; ) off += writeSync(fd, chunk, off, chunk.length - off);
+          for (let off = 0; off < chunk.length;) off += writeSync(fd, chunk, off, chunk.length - off);
         });
         hash?.update(chunk);
       }
@@ -162,7 +184,8 @@ export class LayerWriter {
         if (!hash && e.xattrs.size === 0 && !this.opts.observer) return;
         const st = fstatSync(fd);
         const facts = factsOf(st);
-        if (hash) this.opts.contentCache?.record(imagePath, facts, contentIdentity(hash, e.xattrs.get(CAPABILITY_XATTR)));
+        if (hash)
+          this.opts.contentCache?.record(imagePath, facts, contentIdentity(hash, e.xattrs.get(CAPABILITY_XATTR)));
         this.opts.observer?.set(this.rootfs.imagePathOf(host), facts);
         this.xattrs.add(pinStats(this.rootfs.imagePathOf(host), st), e.xattrs);
       });
@@ -174,11 +197,18 @@ export class LayerWriter {
   private async hardlink(host: string, imagePath: string, e: TarEntry): Promise<void> {
     const target = imagePathOfEntryName(e.linkname);
     // An absolute link name (Kaniko writes them) is taken inside the root, as Docker does.
-    if (target === undefined || target === '/') throw this.unsafe(e.name, `its hardlink target "${e.linkname}" is outside the root`);
-    if (keptByName(this.opts.ignore, target)) return this.skip(imagePath, 'its hardlink target is kept by the in-place build');
+    if (target === undefined || target === '/')
+      throw this.unsafe(e.name, `its hardlink target "${e.linkname}" is outside the root`);
+    if (keptByName(this.opts.ignore, target))
+      return this.skip(imagePath, 'its hardlink target is kept by the in-place build');
     const targetHost = await this.resolve(target, e.name);
     if (targetHost === host) return; // a link to itself changes nothing
-    const kept = keptEntryReason(this.rootfs, this.opts.ignore, { imagePath, host, isDir: false, linkTargetHost: targetHost });
+    const kept = keptEntryReason(this.rootfs, this.opts.ignore, {
+      imagePath,
+      host,
+      isDir: false,
+      linkTargetHost: targetHost,
+    });
     if (kept) return this.skip(imagePath, kept);
     const before = lstatSync(targetHost, { throwIfNoEntry: false });
     if (!before) throw this.unsafe(e.name, `its hardlink target ${target} does not exist`);
@@ -192,7 +222,10 @@ export class LayerWriter {
     if (identity === undefined && !this.opts.observer) return;
     const facts = factsOf(lstatSync(host));
     if (before.isSymbolicLink()) facts.linkTarget = readlinkSync(host);
-    for (const [name, at] of [[target, targetHost], [imagePath, host]] as const) {
+    for (const [name, at] of [
+      [target, targetHost],
+      [imagePath, host],
+    ] as const) {
       if (identity !== undefined) this.opts.contentCache?.record(name, facts, identity);
       this.opts.observer?.set(this.rootfs.imagePathOf(at), facts);
     }
@@ -202,7 +235,9 @@ export class LayerWriter {
     const kind = SPECIAL[e.type];
     const what = e.type === 'other' ? `entry of type ${JSON.stringify(e.typeflag)}` : e.type;
     if (kind === undefined || !this.opts.mknod) {
-      this.opts.logger.warn(`skipping ${what} ${imagePath} in layer ${this.opts.layerName}: ${kind ? 'mknod is not available' : 'not supported'}`);
+      this.opts.logger.warn(
+        `skipping ${what} ${imagePath} in layer ${this.opts.layerName}: ${kind ? 'mknod is not available' : 'not supported'}`,
+      );
       return;
     }
     const make = this.opts.mknod;
@@ -213,10 +248,15 @@ export class LayerWriter {
     } catch (err) {
       // Whatever the hook (a host program) throws is about the local system, never about the layer.
       if (err instanceof BuildError) throw err;
-      throw new FilesystemError(`layer ${this.opts.layerName}: creating ${what} ${imagePath}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+      throw new FilesystemError(
+        `layer ${this.opts.layerName}: creating ${what} ${imagePath}: ${err instanceof Error ? err.message : String(err)}`,
+        { cause: err },
+      );
     }
     if (made === 'not-permitted') {
-      this.opts.logger.warn(`skipping ${what} ${imagePath} in layer ${this.opts.layerName}: creating device nodes is not permitted here`);
+      this.opts.logger.warn(
+        `skipping ${what} ${imagePath} in layer ${this.opts.layerName}: creating device nodes is not permitted here`,
+      );
       return;
     }
     this.fs(`creating ${what} ${imagePath}`, () => this.setMeta(host, e, 'file'));
@@ -226,7 +266,8 @@ export class LayerWriter {
 
   private async whiteout(imagePath: string, base: string, name: string): Promise<void> {
     const w = whiteoutOf(base);
-    if (w === 'aufs') return this.opts.logger.debug(`ignoring AUFS metadata entry ${name} in layer ${this.opts.layerName}`);
+    if (w === 'aufs')
+      return this.opts.logger.debug(`ignoring AUFS metadata entry ${name} in layer ${this.opts.layerName}`);
     if (w === 'invalid') throw this.unsafe(name, 'it is a whiteout of no name');
     // The marker's directory, with symlinks among its parents resolved inside the root.
     const hostDir = dirname(await this.resolve(imagePath, name));

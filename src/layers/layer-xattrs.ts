@@ -29,11 +29,19 @@ export class PendingXattrs {
   }
 
   /** Applies what is pending (returning the host paths it set attributes on); without a tool, warns that the attributes were not applied. */
-  async apply(resolver: PathResolver, tool: XattrTool | undefined, logger: Logger, layerName: string, signal?: AbortSignal): Promise<string[]> {
+  async apply(
+    resolver: PathResolver,
+    tool: XattrTool | undefined,
+    logger: Logger,
+    layerName: string,
+    signal?: AbortSignal,
+  ): Promise<string[]> {
     if (this.items.size === 0) return [];
     if (!tool) {
       const [first] = this.items;
-      logger.warn(`layer ${layerName}: extended attributes of ${this.items.size} path(s) not applied (e.g. ${[...(first?.[1].xattrs.keys() ?? [])].join(', ')} of ${first?.[0] ?? ''}): setfattr (Debian package attr) was not found`);
+      logger.warn(
+        `layer ${layerName}: extended attributes of ${this.items.size} path(s) not applied (e.g. ${[...(first?.[1].xattrs.keys() ?? [])].join(', ')} of ${first?.[0] ?? ''}): setfattr (Debian package attr) was not found`,
+      );
       this.items.clear();
       return [];
     }

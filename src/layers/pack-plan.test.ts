@@ -22,7 +22,12 @@ test('adds every parent once, sorts, turns whiteouts into .wh. entries and keeps
 });
 
 test('an opaque root gets only its marker, no entry for / itself', () => {
-  expect(planEntries([{ kind: 'opaque', path: '/' }, { kind: 'upsert', path: '/a' }])).toEqual([
+  expect(
+    planEntries([
+      { kind: 'opaque', path: '/' },
+      { kind: 'upsert', path: '/a' },
+    ]),
+  ).toEqual([
     { kind: 'node', path: '/', opaque: true },
     { kind: 'node', path: '/a', opaque: false },
   ]);

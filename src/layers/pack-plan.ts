@@ -7,8 +7,7 @@ import { baseName, comparePaths, parentPath } from '../rootfs/image-path.js';
 
 /** One planned entry: a path read from the rootfs (with an opaque marker after it), or a whiteout. */
 export type PlannedEntry =
-  | { kind: 'node'; path: string; opaque: boolean }
-  | { kind: 'whiteout'; path: string; target: string };
+  { kind: 'node'; path: string; opaque: boolean } | { kind: 'whiteout'; path: string; target: string };
 
 /**
  * Plans the entries for `changes`, whose paths are canonical image paths (no symlinked parents).

@@ -1,5 +1,18 @@
 import { execFile } from 'node:child_process';
-import { chmod, chown, lchown, link, lutimes, mkdir, mkdtemp, rm, symlink, truncate, utimes, writeFile as write } from 'node:fs/promises';
+import {
+  chmod,
+  chown,
+  lchown,
+  link,
+  lutimes,
+  mkdir,
+  mkdtemp,
+  rm,
+  symlink,
+  truncate,
+  utimes,
+  writeFile as write,
+} from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -46,7 +59,8 @@ const LONG = `${'long-directory-name-'.repeat(6)}/${'x'.repeat(120)}`;
 /** A small image filesystem exercising what layers must preserve. */
 async function populate(r: Rootfs): Promise<void> {
   const p = (x: string): string => join(r.root, x);
-  for (const d of ['bin', 'tmp', 'home/u', 'usr/bin', 'usr/lib', 'etc', 'run', LONG.slice(0, LONG.indexOf('/'))]) await mkdir(p(d), { recursive: true });
+  for (const d of ['bin', 'tmp', 'home/u', 'usr/bin', 'usr/lib', 'etc', 'run', LONG.slice(0, LONG.indexOf('/'))])
+    await mkdir(p(d), { recursive: true });
   await write(p('bin/su'), 'su binary');
   await chmod(p('bin/su'), 0o4755);
   await write(p('bin/sg'), 'sg');
@@ -70,11 +84,33 @@ async function populate(r: Rootfs): Promise<void> {
   await write(p('etc/naïve-ünïcode'), 'u');
   await write(p(LONG), 'deep');
   await run('mkfifo', [p('run/fifo')]);
-  for (const f of ['bin/su', 'bin/sg', 'home/u/.profile', 'usr/bin/ln1', 'etc/big-ids', 'etc/shadow', 'etc/empty', 'etc/naïve-ünïcode', LONG, 'run/fifo']) {
+  for (const f of [
+    'bin/su',
+    'bin/sg',
+    'home/u/.profile',
+    'usr/bin/ln1',
+    'etc/big-ids',
+    'etc/shadow',
+    'etc/empty',
+    'etc/naïve-ünïcode',
+    LONG,
+    'run/fifo',
+  ]) {
     await utimes(p(f), T(1_500_000_000), T(1_500_000_000));
   }
   await lutimes(p('etc/alt'), T(1_400_000_000), T(1_400_000_000));
-  for (const d of ['bin', 'tmp', 'home/u', 'home', 'usr/bin', 'usr/lib', 'usr', 'etc', 'run', LONG.slice(0, LONG.indexOf('/'))]) {
+  for (const d of [
+    'bin',
+    'tmp',
+    'home/u',
+    'home',
+    'usr/bin',
+    'usr/lib',
+    'usr',
+    'etc',
+    'run',
+    LONG.slice(0, LONG.indexOf('/')),
+  ]) {
     await utimes(p(d), T(1_300_000_000), T(1_300_000_000));
   }
 }
@@ -83,7 +119,16 @@ async function populate(r: Rootfs): Promise<void> {
 function comparable(index: Map<string, FileFacts>): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [path, f] of index) {
-    out[path] = { type: f.type, mode: f.mode, uid: f.uid, gid: f.gid, size: f.type === 'dir' ? 0 : f.size, mtime: Math.floor(f.mtimeMs / 1000), nlink: f.type === 'dir' ? 0 : f.nlink, linkTarget: f.linkTarget };
+    out[path] = {
+      type: f.type,
+      mode: f.mode,
+      uid: f.uid,
+      gid: f.gid,
+      size: f.type === 'dir' ? 0 : f.size,
+      mtime: Math.floor(f.mtimeMs / 1000),
+      nlink: f.type === 'dir' ? 0 : f.nlink,
+      linkTarget: f.linkTarget,
+    };
   }
   return out;
 }
@@ -144,18 +189,32 @@ test('parents of a deep change are added with their real metadata; whiteouts and
   await write(join(r.root, 'd/new'), 'n');
   await mkdir(join(r.root, 'e'));
   const layer = await bytesOf(
-    packChanges(r, [
-      { kind: 'upsert', path: '/a/b/c' },
-      { kind: 'opaque', path: '/d' },
-      { kind: 'upsert', path: '/d/new' },
-      { kind: 'whiteout', path: '/e/gone' },
-      { kind: 'whiteout', path: '/top' },
-      { kind: 'upsert', path: '/vanished' },
-    ], {}),
+    packChanges(
+      r,
+      [
+        { kind: 'upsert', path: '/a/b/c' },
+        { kind: 'opaque', path: '/d' },
+        { kind: 'upsert', path: '/d/new' },
+        { kind: 'whiteout', path: '/e/gone' },
+        { kind: 'whiteout', path: '/top' },
+        { kind: 'upsert', path: '/vanished' },
+      ],
+      {},
+    ),
   );
   const headers = await headersOf(layer);
   // '.' sorts before letters; '/vanished' does not exist and is left out.
-  expect(headers.map((h) => h.name)).toEqual(['.wh.top', 'a/', 'a/b/', 'a/b/c', 'd/', 'd/.wh..wh..opq', 'd/new', 'e/', 'e/.wh.gone']);
+  expect(headers.map((h) => h.name)).toEqual([
+    '.wh.top',
+    'a/',
+    'a/b/',
+    'a/b/c',
+    'd/',
+    'd/.wh..wh..opq',
+    'd/new',
+    'e/',
+    'e/.wh.gone',
+  ]);
   const a = headers.find((h) => h.name === 'a/');
   expect([a?.uid, a?.gid, (a?.mode ?? 0) & 0o7777]).toEqual([7, 8, 0o750]);
   // Applied over a lower layer, the markers do their job.
@@ -167,7 +226,15 @@ test('parents of a deep change are added with their real metadata; whiteouts and
   await write(join(lower.root, 'e/stays'), 's');
   await write(join(lower.root, 'top'), 't');
   await extractLayer(lower, Readable.from([layer]), { layerName: 'upper', logger: silentLogger });
-  expect([...(await indexRootfs(lower, {})).keys()]).toEqual(['/a', '/a/b', '/a/b/c', '/d', '/d/new', '/e', '/e/stays']);
+  expect([...(await indexRootfs(lower, {})).keys()]).toEqual([
+    '/a',
+    '/a/b',
+    '/a/b/c',
+    '/d',
+    '/d/new',
+    '/e',
+    '/e/stays',
+  ]);
 });
 
 test('packing is deterministic and clampMtime lowers newer mtimes only', async () => {

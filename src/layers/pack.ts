@@ -67,7 +67,8 @@ async function* tarBytes(rootfs: Rootfs, changes: Change[], opts: PackOptions): 
     const batch = planned.slice(i, i + BATCH);
     const nodes = await statAll(batch, resolver);
     const files = [...nodes.values()].filter((n) => n.stat.isFile()).map((n) => n.host);
-    const caps = opts.xattrs && files.length > 0 ? await opts.xattrs.capabilities(files, opts.signal) : new Map<string, Buffer>();
+    const caps =
+      opts.xattrs && files.length > 0 ? await opts.xattrs.capabilities(files, opts.signal) : new Map<string, Buffer>();
     for (const p of batch) {
       opts.signal?.throwIfAborted();
       if (p.kind === 'whiteout') {
@@ -94,7 +95,8 @@ async function* tarBytes(rootfs: Rootfs, changes: Change[], opts: PackOptions): 
         if (header) out.add(encodeHeader(header));
         if (header?.type === 'file') yield* fileData(node, out, opts.contentCache, cap);
       }
-      if (p.kind === 'node' && p.opaque) out.add(marker(p.path === '/' ? OPAQUE_MARKER : `${p.path.slice(1)}/${OPAQUE_MARKER}`));
+      if (p.kind === 'node' && p.opaque)
+        out.add(marker(p.path === '/' ? OPAQUE_MARKER : `${p.path.slice(1)}/${OPAQUE_MARKER}`));
       if (out.full()) yield out.take();
     }
   }
@@ -128,7 +130,8 @@ function marker(name: string): Buffer {
 function headerOf(name: string, node: Node, mtimeSeconds: number, cap: Buffer | undefined): WriteHeader | undefined {
   const { stat } = node;
   const base = { name, mode: stat.mode & 0o7777, uid: stat.uid, gid: stat.gid, size: 0, mtimeSeconds };
-  if (stat.isFile()) return { ...base, type: 'file', size: stat.size, ...(cap ? { xattrs: new Map([[CAPABILITY_XATTR, cap]]) } : {}) };
+  if (stat.isFile())
+    return { ...base, type: 'file', size: stat.size, ...(cap ? { xattrs: new Map([[CAPABILITY_XATTR, cap]]) } : {}) };
   if (stat.isDirectory()) return { ...base, name: `${name}/`, type: 'directory' };
   if (stat.isSymbolicLink()) {
     try {
@@ -152,7 +155,12 @@ function headerOf(name: string, node: Node, mtimeSeconds: number, cap: Buffer | 
  * The file's bytes and padding: exactly the size lstat saw (a file that grew is cut there; one
  * that shrank fails the layer). Small files join the gathered output; big ones stream.
  */
-async function* fileData(node: Node, out: Gather, cache: ContentIdentities | undefined, cap: Buffer | undefined): AsyncGenerator<Buffer> {
+async function* fileData(
+  node: Node,
+  out: Gather,
+  cache: ContentIdentities | undefined,
+  cap: Buffer | undefined,
+): AsyncGenerator<Buffer> {
   const size = node.stat.size;
   const hash = cache ? contentHasher() : undefined;
   let fd: number;

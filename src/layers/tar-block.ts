@@ -25,8 +25,15 @@ const USTAR_MAGIC = Buffer.from('ustar\0', 'latin1');
 const GNU_MAGIC = Buffer.from('ustar  \0', 'latin1');
 
 const TYPES: Partial<Record<string, TarEntryType>> = {
-  '0': 'file', '\0': 'file', '7': 'file', '1': 'link', '2': 'symlink',
-  '3': 'character-device', '4': 'block-device', '5': 'directory', '6': 'fifo',
+  '0': 'file',
+  '\0': 'file',
+  '7': 'file',
+  '1': 'link',
+  '2': 'symlink',
+  '3': 'character-device',
+  '4': 'block-device',
+  '5': 'directory',
+  '6': 'fifo',
 };
 
 /** Types whose entries never carry data (Go's archive/tar `isHeaderOnlyType`). */
@@ -52,13 +59,15 @@ function numeric(block: Buffer, start: number, length: number, field: string): n
       let byte = (block[i] ?? 0) ^ inv;
       if (i === start) byte &= 0x7f;
       value = value * 256 + byte;
-      if (value > Number.MAX_SAFE_INTEGER) throw new TarFormatError(`the ${field} field of a tar header is out of range`);
+      if (value > Number.MAX_SAFE_INTEGER)
+        throw new TarFormatError(`the ${field} field of a tar header is out of range`);
     }
     return inv ? -(value + 1) : value;
   }
   const s = block.toString('latin1', start, start + length).replace(/^[ \0]+|[ \0]+$/g, '');
   if (s === '') return 0;
-  if (!/^[0-7]+$/.test(s)) throw new TarFormatError(`the ${field} field of a tar header is not a number: ${JSON.stringify(s)}`);
+  if (!/^[0-7]+$/.test(s))
+    throw new TarFormatError(`the ${field} field of a tar header is not a number: ${JSON.stringify(s)}`);
   return parseInt(s, 8);
 }
 
@@ -72,7 +81,8 @@ function verifyChecksum(block: Buffer): void {
     unsigned += b;
     signed += b > 127 ? b - 256 : b;
   }
-  if (stored !== unsigned && stored !== signed) throw new TarFormatError('invalid tar header checksum (not a tar, or a corrupt one)');
+  if (stored !== unsigned && stored !== signed)
+    throw new TarFormatError('invalid tar header checksum (not a tar, or a corrupt one)');
 }
 
 /** Decodes one header block; throws TarFormatError for a bad checksum or malformed numbers. */
@@ -93,7 +103,10 @@ export function parseHeaderBlock(block: Buffer): RawHeader {
   const uid = numeric(block, 108, 8, 'uid');
   const gid = numeric(block, 116, 8, 'gid');
   // Ids above 2^31−1 would wrap (the kernel takes them modulo 2^32): a hostile header, not an owner.
-  if (uid < 0 || gid < 0 || uid > MAX_ID || gid > MAX_ID) throw new TarFormatError(`${JSON.stringify(name)}: owner ${uid}:${gid} out of range (0 to ${MAX_ID}) in tar header`);
+  if (uid < 0 || gid < 0 || uid > MAX_ID || gid > MAX_ID)
+    throw new TarFormatError(
+      `${JSON.stringify(name)}: owner ${uid}:${gid} out of range (0 to ${MAX_ID}) in tar header`,
+    );
   return {
     name,
     typeflag,

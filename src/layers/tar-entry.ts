@@ -1,7 +1,8 @@
 /** A tar entry as the layer reader hands it over, and the error for archives that are not valid tars. */
 
 /** An entry type as extraction handles it; 'other' covers types Docker does not apply either. */
-export type TarEntryType = 'file' | 'link' | 'symlink' | 'character-device' | 'block-device' | 'directory' | 'fifo' | 'other';
+export type TarEntryType =
+  'file' | 'link' | 'symlink' | 'character-device' | 'block-device' | 'directory' | 'fifo' | 'other';
 
 /** One entry, pax and GNU long-name headers already applied. */
 export interface TarEntry {

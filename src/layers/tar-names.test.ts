@@ -25,7 +25,8 @@ afterEach(async () => {
 
 /** The name of the bytes of `s` read as latin1 (`'bad\xff'` is 62 61 64 ff). */
 const name = (s: string): string => nameFromBytes(Buffer.from(s, 'latin1'));
-const hostPath = (root: string, s: string): Buffer => Buffer.concat([Buffer.from(`${root}/`), Buffer.from(s, 'latin1')]);
+const hostPath = (root: string, s: string): Buffer =>
+  Buffer.concat([Buffer.from(`${root}/`), Buffer.from(s, 'latin1')]);
 
 async function entriesOf(tar: Buffer): Promise<TarEntry[]> {
   const reader = new TarReader(Readable.from([tar]));
@@ -35,7 +36,14 @@ async function entriesOf(tar: Buffer): Promise<TarEntry[]> {
 }
 
 function tarOf(headers: (WriteHeader & { data?: string })[]): Buffer {
-  return Buffer.concat([...headers.flatMap(({ data = '', ...h }) => [encodeHeader({ ...h, size: data.length }), Buffer.from(data), padding(data.length)]), END_OF_ARCHIVE]);
+  return Buffer.concat([
+    ...headers.flatMap(({ data = '', ...h }) => [
+      encodeHeader({ ...h, size: data.length }),
+      Buffer.from(data),
+      padding(data.length),
+    ]),
+    END_OF_ARCHIVE,
+  ]);
 }
 
 const base = { mode: 0o644, uid: 0, gid: 0, size: 0, mtimeSeconds: 1_600_000_000 };
@@ -91,10 +99,16 @@ test('a layer of such names is extracted, snapshotted and packed again byte for 
     { ...base, name: name('gone\xfd'), type: 'file', data: 'C' },
   ]);
   await extractLayer(rootfs, Readable.from([layer]), { layerName: 'L1', logger: silentLogger });
-  const listed = (await readdir(hostPath(root, 'd\xfe'), { encoding: 'buffer' })).map((b) => b.toString('latin1')).sort();
-  expect(listed).toEqual(['bad\xffname', Buffer.from('bad\ufffdname').toString('latin1'), 'hard\xfb', 'link\xfc'].sort());
+  const listed = (await readdir(hostPath(root, 'd\xfe'), { encoding: 'buffer' }))
+    .map((b) => b.toString('latin1'))
+    .sort();
+  expect(listed).toEqual(
+    ['bad\xffname', Buffer.from('bad\ufffdname').toString('latin1'), 'hard\xfb', 'link\xfc'].sort(),
+  );
   expect((await readFile(hostPath(root, 'd\xfe/bad\xffname'))).toString()).toBe('A');
-  expect((await readlink(hostPath(root, 'd\xfe/link\xfc'), { encoding: 'buffer' })).toString('latin1')).toBe('bad\xffname');
+  expect((await readlink(hostPath(root, 'd\xfe/link\xfc'), { encoding: 'buffer' })).toString('latin1')).toBe(
+    'bad\xffname',
+  );
 
   const before = await indexRootfs(rootfs, {});
   expect(before.has(name('/d\xfe/bad\xffname'))).toBe(true);
@@ -106,5 +120,10 @@ test('a layer of such names is extracted, snapshotted and packed again byte for 
   const chunks: Buffer[] = [];
   for await (const c of packChanges(rootfs, changes, {})) chunks.push(c as Buffer);
   const packed = await entriesOf(Buffer.concat(chunks));
-  expect(packed.map((e) => bytesOfName(e.name).toString('latin1'))).toEqual(['.wh.gone\xfd', 'd\xfe/', 'd\xfe/new\xfa', 'n\xf9/']);
+  expect(packed.map((e) => bytesOfName(e.name).toString('latin1'))).toEqual([
+    '.wh.gone\xfd',
+    'd\xfe/',
+    'd\xfe/new\xfa',
+    'n\xf9/',
+  ]);
 });

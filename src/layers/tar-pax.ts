@@ -24,7 +24,8 @@ export function parsePaxRecords(data: Buffer): PaxRecords {
     if (!/^[1-9][0-9]*$/.test(lenText)) throw new TarFormatError('malformed pax record length');
     const len = Number(lenText);
     const end = pos + len;
-    if (end > data.length || data[end - 1] !== 0x0a) throw new TarFormatError('malformed pax record (length does not end at a newline)');
+    if (end > data.length || data[end - 1] !== 0x0a)
+      throw new TarFormatError('malformed pax record (length does not end at a newline)');
     const eq = data.indexOf(0x3d, space + 1);
     if (eq < 0 || eq >= end - 1) throw new TarFormatError('malformed pax record (no "=")');
     const key = data.toString('utf8', space + 1, eq);
@@ -36,7 +37,8 @@ export function parsePaxRecords(data: Buffer): PaxRecords {
 
 function decimal(key: string, v: Buffer, max: number): number {
   const s = v.toString('latin1');
-  if (!/^[0-9]+$/.test(s) || Number(s) > max) throw new TarFormatError(`pax record ${key}=${JSON.stringify(s)} is not a valid number`);
+  if (!/^[0-9]+$/.test(s) || Number(s) > max)
+    throw new TarFormatError(`pax record ${key}=${JSON.stringify(s)} is not a valid number`);
   return Number(s);
 }
 
@@ -63,19 +65,27 @@ export function applyPax(entry: TarEntry, pax: PaxRecords): void {
         break;
       case 'mtime': {
         const s = value.toString('latin1');
-        if (!/^-?[0-9]+(\.[0-9]+)?$/.test(s)) throw new TarFormatError(`pax record mtime=${JSON.stringify(s)} is not a valid time`);
+        if (!/^-?[0-9]+(\.[0-9]+)?$/.test(s))
+          throw new TarFormatError(`pax record mtime=${JSON.stringify(s)} is not a valid time`);
         entry.mtime = new Date(Number(s) * 1000);
         break;
       }
       default:
         if (key.startsWith(XATTR_PREFIX)) xattrs.set(key.slice(XATTR_PREFIX.length), value);
         // libarchive: the name is URL-encoded and the value base64 (bsdtar's own format).
-        else if (key.startsWith(LIBARCHIVE_XATTR_PREFIX)) xattrs.set(uriDecoded(key.slice(LIBARCHIVE_XATTR_PREFIX.length)), Buffer.from(value.toString('latin1'), 'base64'));
+        else if (key.startsWith(LIBARCHIVE_XATTR_PREFIX))
+          xattrs.set(
+            uriDecoded(key.slice(LIBARCHIVE_XATTR_PREFIX.length)),
+            Buffer.from(value.toString('latin1'), 'base64'),
+          );
     }
   }
   entry.xattrs = xattrs;
   // An id above 2^31−1 would wrap to another (4294967296 is root): the entry is hostile.
-  if (entry.uid > MAX_ID || entry.gid > MAX_ID) throw new TarFormatError(`${JSON.stringify(entry.name)}: owner ${entry.uid}:${entry.gid} out of range (0 to ${MAX_ID}) in pax records`);
+  if (entry.uid > MAX_ID || entry.gid > MAX_ID)
+    throw new TarFormatError(
+      `${JSON.stringify(entry.name)}: owner ${entry.uid}:${entry.gid} out of range (0 to ${MAX_ID}) in pax records`,
+    );
 }
 
 function uriDecoded(s: string): string {

@@ -117,7 +117,8 @@ export class TarReader {
       const block = await this.src.exact(BLOCK, 'a tar header');
       if (block === undefined || block.every((b) => b === 0)) {
         // End of archive (two zero blocks, or just the end of the input, as Go accepts).
-        if (pax !== undefined || longName !== undefined || longLink !== undefined) throw new TarFormatError('the archive ends after an extended header');
+        if (pax !== undefined || longName !== undefined || longLink !== undefined)
+          throw new TarFormatError('the archive ends after an extended header');
         this.done = true;
         await this.src.drain();
         return undefined;
@@ -152,8 +153,14 @@ export class TarReader {
     }
   }
 
-  private begin(raw: RawHeader, pax: PaxRecords | undefined, longName: string | undefined, longLink: string | undefined): TarEntry {
-    if (raw.typeflag === 'S' || (pax && isSparse(pax))) throw new TarFormatError(`${raw.name}: GNU sparse files are not supported`);
+  private begin(
+    raw: RawHeader,
+    pax: PaxRecords | undefined,
+    longName: string | undefined,
+    longLink: string | undefined,
+  ): TarEntry {
+    if (raw.typeflag === 'S' || (pax && isSparse(pax)))
+      throw new TarFormatError(`${raw.name}: GNU sparse files are not supported`);
     const entry: TarEntry = {
       name: longName ?? raw.name,
       type: raw.type,
@@ -179,7 +186,8 @@ export class TarReader {
 
   /** Reads the data of a metadata entry, refusing sizes beyond {@link MAX_META_SIZE}. */
   private async meta(raw: RawHeader, what: string): Promise<Buffer> {
-    if (raw.size > MAX_META_SIZE) throw new TarFormatError(`${what} of ${raw.size} bytes is larger than the ${MAX_META_SIZE} bytes allowed`);
+    if (raw.size > MAX_META_SIZE)
+      throw new TarFormatError(`${what} of ${raw.size} bytes is larger than the ${MAX_META_SIZE} bytes allowed`);
     const data = raw.size === 0 ? EMPTY : await this.src.exact(raw.size, what);
     if (data === undefined) throw new TarFormatError(`unexpected end of data in ${what}`);
     const copy = Buffer.from(data); // the slice may share memory with the next chunk handed out

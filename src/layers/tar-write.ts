@@ -27,7 +27,13 @@ export interface WriteHeader {
 }
 
 const TYPEFLAG: Record<WriteHeader['type'], string> = {
-  file: '0', link: '1', symlink: '2', 'character-device': '3', 'block-device': '4', directory: '5', fifo: '6',
+  file: '0',
+  link: '1',
+  symlink: '2',
+  'character-device': '3',
+  'block-device': '4',
+  directory: '5',
+  fifo: '6',
 };
 
 /** Two zero blocks end an archive (POSIX ustar). */
@@ -85,7 +91,9 @@ export function encodeHeader(h: WriteHeader): Buffer {
   if (h.uid > MAX_OCTAL_7) records.push(['uid', String(h.uid)]);
   if (h.gid > MAX_OCTAL_7) records.push(['gid', String(h.gid)]);
   if (h.size > MAX_OCTAL_11) records.push(['size', String(h.size)]);
-  for (const [name, value] of [...(h.xattrs ?? new Map<string, Buffer>())].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+  for (const [name, value] of [...(h.xattrs ?? new Map<string, Buffer>())].sort(([a], [b]) =>
+    a < b ? -1 : a > b ? 1 : 0,
+  )) {
     records.push([xattrKey(name), value]);
   }
   const block = encodeHeaderBlock({
@@ -106,7 +114,17 @@ export function encodeHeader(h: WriteHeader): Buffer {
   const data = encodePaxRecords(records);
   // Go's archive/tar names pax headers "<dir>/PaxHeaders.0/<base>"; readers ignore the name.
   const slash = h.name.replace(/\/$/, '').lastIndexOf('/');
-  const paxName = truncated(`${slash < 0 ? '' : `${h.name.slice(0, slash)}/`}PaxHeaders.0/${h.name.slice(slash + 1).replace(/\/$/, '')}`);
-  const paxBlock = encodeHeaderBlock({ name: paxName, typeflag: 'x', mode: 0o644, uid: 0, gid: 0, size: data.length, mtimeSeconds: 0 });
+  const paxName = truncated(
+    `${slash < 0 ? '' : `${h.name.slice(0, slash)}/`}PaxHeaders.0/${h.name.slice(slash + 1).replace(/\/$/, '')}`,
+  );
+  const paxBlock = encodeHeaderBlock({
+    name: paxName,
+    typeflag: 'x',
+    mode: 0o644,
+    uid: 0,
+    gid: 0,
+    size: data.length,
+    mtimeSeconds: 0,
+  });
   return Buffer.concat([paxBlock, data, padding(data.length), block]);
 }

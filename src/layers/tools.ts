@@ -14,7 +14,11 @@ export type SpecialKind = 'fifo' | 'char' | 'block';
  * 'not-permitted' where the system forbids it (no CAP_MKNOD, a user namespace): extraction then
  * skips the entry with a warning, as Docker does in rootless mode.
  */
-export type SpecialFileMaker = (hostPath: string, kind: SpecialKind, dev: { major: number; minor: number }) => Promise<void | 'not-permitted'>;
+export type SpecialFileMaker = (
+  hostPath: string,
+  kind: SpecialKind,
+  dev: { major: number; minor: number },
+) => Promise<void | 'not-permitted'>;
 
 /** Extended attributes of one host path. */
 export interface XattrItem {

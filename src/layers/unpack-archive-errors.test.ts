@@ -38,7 +38,8 @@ const unpack = async (stream: Readable): Promise<unknown> =>
   );
 
 /** Bytes through gunzip, the way add-archive.ts decompresses: a failure surfaces on the stream read. */
-const gunzipped = (bytes: Buffer): Readable => pipeline(Readable.from([bytes]), createGunzip(), () => undefined) as unknown as Readable;
+const gunzipped = (bytes: Buffer): Readable =>
+  pipeline(Readable.from([bytes]), createGunzip(), () => undefined) as unknown as Readable;
 
 /** A stream that gives `head`, then fails the way an external decompressor's output does. */
 function failingAfter(head: Buffer): Readable {
@@ -57,22 +58,37 @@ function failingAfter(head: Buffer): Readable {
 
 describe('what the archive bytes cause is an IntegrityError, as before', () => {
   test.each([
-    ['a truncated tar', async () => Readable.from([(await tarOf([{ name: 'big', content: 'x'.repeat(5000) }])).subarray(0, 1024)])],
+    [
+      'a truncated tar',
+      async () => Readable.from([(await tarOf([{ name: 'big', content: 'x'.repeat(5000) }])).subarray(0, 1024)]),
+    ],
     ['a tar with a bad header checksum', async () => Readable.from([Buffer.alloc(1024, 0x41)])],
-    ['corrupt gzip data', async () => {
-      const gz = gzipSync(await tarOf([{ name: 'big', content: randomBytes(20_000).toString('hex') }]));
-      gz.fill(0x55, 40, 400);
-      return gunzipped(gz);
-    }],
-    ['truncated gzip data', async () => {
-      const gz = gzipSync(await tarOf([{ name: 'big', content: 'x'.repeat(50_000) }]));
-      return gunzipped(gz.subarray(0, gz.length - 30));
-    }],
-    ['truncated gzip data behind a peek (as add-archive.ts reads it)', async () => {
-      const gz = gzipSync(await tarOf([{ name: 'big', content: randomBytes(20_000).toString('hex') }]));
-      return (await peekBytes(gunzipped(gz.subarray(0, gz.length - 30)), TAR_BLOCK)).stream;
-    }],
-    ['a decompressor failing mid-stream', async () => failingAfter((await tarOf([{ name: 'big', content: 'x'.repeat(5000) }])).subarray(0, 1536))],
+    [
+      'corrupt gzip data',
+      async () => {
+        const gz = gzipSync(await tarOf([{ name: 'big', content: randomBytes(20_000).toString('hex') }]));
+        gz.fill(0x55, 40, 400);
+        return gunzipped(gz);
+      },
+    ],
+    [
+      'truncated gzip data',
+      async () => {
+        const gz = gzipSync(await tarOf([{ name: 'big', content: 'x'.repeat(50_000) }]));
+        return gunzipped(gz.subarray(0, gz.length - 30));
+      },
+    ],
+    [
+      'truncated gzip data behind a peek (as add-archive.ts reads it)',
+      async () => {
+        const gz = gzipSync(await tarOf([{ name: 'big', content: randomBytes(20_000).toString('hex') }]));
+        return (await peekBytes(gunzipped(gz.subarray(0, gz.length - 30)), TAR_BLOCK)).stream;
+      },
+    ],
+    [
+      'a decompressor failing mid-stream',
+      async () => failingAfter((await tarOf([{ name: 'big', content: 'x'.repeat(5000) }])).subarray(0, 1536)),
+    ],
   ])('%s', async (_, make) => {
     const err = await unpack(await make());
     expect(err).toBeInstanceOf(IntegrityError);

@@ -28,7 +28,10 @@ export function sniffArchiveCompression(head: Uint8Array): ArchiveCompression {
 export const TAR_BLOCK = 512;
 
 function octal(block: Uint8Array, start: number, length: number): number | undefined {
-  const text = Buffer.from(block.subarray(start, start + length)).toString('latin1').replace(/[\0 ]+$/, '').replace(/^ +/, '');
+  const text = Buffer.from(block.subarray(start, start + length))
+    .toString('latin1')
+    .replace(/[\0 ]+$/, '')
+    .replace(/^ +/, '');
   return /^[0-7]+$/.test(text) ? parseInt(text, 8) : undefined;
 }
 

@@ -47,7 +47,10 @@ export class ArchiveWriter {
     const type = h.type;
     if (rel === '/') {
       // `./` sets the destination's own metadata, as Docker's Untar does.
-      if (type === 'directory') await this.fs(`setting metadata of the destination from ${h.name}`, () => this.setMeta(this.dest.root, h, 'dir'));
+      if (type === 'directory')
+        await this.fs(`setting metadata of the destination from ${h.name}`, () =>
+          this.setMeta(this.dest.root, h, 'dir'),
+        );
       return;
     }
     const host = await this.resolver.resolve(rel);
@@ -76,14 +79,17 @@ export class ArchiveWriter {
         break;
       case 'link': {
         const target = imagePathOfEntryName(h.linkname);
-        if (target === undefined || target === '/') throw this.unsafe(h.name, `its hardlink target "${h.linkname}" is outside the destination`);
+        if (target === undefined || target === '/')
+          throw this.unsafe(h.name, `its hardlink target "${h.linkname}" is outside the destination`);
         const targetHost = await this.resolver.resolve(target);
         await this.fs(`linking ${rel} to ${target}`, () => link(targetHost, host));
         this.resolver.clear();
         break;
       }
       default:
-        this.opts.logger.warn(`ADD ${this.opts.archiveName}: skipping ${type === 'other' ? `entry type '${h.typeflag}'` : type} ${rel}: not supported`);
+        this.opts.logger.warn(
+          `ADD ${this.opts.archiveName}: skipping ${type === 'other' ? `entry type '${h.typeflag}'` : type} ${rel}: not supported`,
+        );
         return;
     }
     this.written.push(host);
@@ -101,7 +107,7 @@ export class ArchiveWriter {
     try {
       for await (const chunk of body) {
         this.opts.signal?.throwIfAborted();
-        for (let off = 0; off < chunk.length; ) off += (await fh.write(chunk, off, chunk.length - off)).bytesWritten;
+        for (let off = 0; off < chunk.length;) off += (await fh.write(chunk, off, chunk.length - off)).bytesWritten;
       }
       await fh.chown(h.uid, h.gid);
       await fh.chmod(h.mode); // after chown, which clears setuid/setgid
@@ -129,10 +135,13 @@ export class ArchiveWriter {
   private async makeParents(hostDir: string): Promise<void> {
     const missing: string[] = [];
     for (let d = hostDir; d !== this.dest.root && d.startsWith(this.dest.root); d = dirname(d)) {
-      const exists = await lstat(d).then(() => true, (err: unknown) => {
-        if (errnoCode(err) === 'ENOENT') return false;
-        throw err;
-      });
+      const exists = await lstat(d).then(
+        () => true,
+        (err: unknown) => {
+          if (errnoCode(err) === 'ENOENT') return false;
+          throw err;
+        },
+      );
       if (exists) break;
       missing.unshift(d);
     }

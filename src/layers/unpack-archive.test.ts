@@ -24,7 +24,11 @@ async function setup(): Promise<{ base: string; rootfs: Rootfs }> {
   return { base, rootfs: new Rootfs(join(base, 'root')) };
 }
 
-const exists = (p: string): Promise<boolean> => lstat(p).then(() => true, () => false);
+const exists = (p: string): Promise<boolean> =>
+  lstat(p).then(
+    () => true,
+    () => false,
+  );
 const unpack = async (rootfs: Rootfs, entries: Entry[]): Promise<string[]> =>
   unpackArchive(rootfs, '/dest', Readable.from([await tarOf(entries)]), { archiveName: 'a.tar', logger: silentLogger });
 
@@ -38,7 +42,14 @@ test('unpacks below the destination with owners, modes, links; .wh. names are pl
     { name: 'lib/link', type: 'symlink', linkname: '../bin/tool' },
     { name: 'lib/hard', type: 'link', linkname: 'bin/tool' },
   ]);
-  expect(written).toEqual(['/dest/bin', '/dest/bin/tool', '/dest/lib', '/dest/lib/.wh.gone', '/dest/lib/link', '/dest/lib/hard']);
+  expect(written).toEqual([
+    '/dest/bin',
+    '/dest/bin/tool',
+    '/dest/lib',
+    '/dest/lib/.wh.gone',
+    '/dest/lib/link',
+    '/dest/lib/hard',
+  ]);
   const tool = await stat(join(r, 'dest/bin/tool'));
   expect([tool.mode & 0o7777, tool.uid, tool.gid, tool.nlink]).toEqual([0o4755, 7, 8, 2]);
   expect((await stat(join(r, 'dest/bin'))).mode & 0o7777).toBe(0o755); // made for the entry
@@ -51,7 +62,9 @@ test('unpacks below the destination with owners, modes, links; .wh. names are pl
 test('names, symlinks and hardlinks cannot reach outside the destination', async () => {
   const { base, rootfs } = await setup();
   await expect(unpack(rootfs, [{ name: '../escape', content: 'x' }])).rejects.toThrow(IntegrityError);
-  await expect(unpack(rootfs, [{ name: 'h', type: 'link', linkname: '../../etc/passwd' }])).rejects.toThrow(/unsafe archive entry/);
+  await expect(unpack(rootfs, [{ name: 'h', type: 'link', linkname: '../../etc/passwd' }])).rejects.toThrow(
+    /unsafe archive entry/,
+  );
   // An absolute symlink is followed inside the destination only (Untar runs chrooted there).
   await unpack(rootfs, [
     { name: 'up', type: 'symlink', linkname: '/' },
@@ -67,8 +80,15 @@ test('names, symlinks and hardlinks cannot reach outside the destination', async
 
 test('an entry replaces what is there, except a directory over a directory', async () => {
   const { rootfs } = await setup();
-  await unpack(rootfs, [{ name: 'd/', type: 'directory' }, { name: 'd/old', content: '1' }, { name: 'f', type: 'directory' }]);
-  await unpack(rootfs, [{ name: 'd/', type: 'directory', mode: 0o700 }, { name: 'f', content: 'now a file' }]);
+  await unpack(rootfs, [
+    { name: 'd/', type: 'directory' },
+    { name: 'd/old', content: '1' },
+    { name: 'f', type: 'directory' },
+  ]);
+  await unpack(rootfs, [
+    { name: 'd/', type: 'directory', mode: 0o700 },
+    { name: 'f', content: 'now a file' },
+  ]);
   expect(await readFile(join(rootfs.root, 'dest/d/old'), 'utf8')).toBe('1');
   expect((await stat(join(rootfs.root, 'dest/d'))).mode & 0o777).toBe(0o700);
   expect(await readFile(join(rootfs.root, 'dest/f'), 'utf8')).toBe('now a file');
@@ -92,7 +112,12 @@ test('a deferred directory mtime is not set through a parent a later entry turne
 test('a truncated archive is an integrity error', async () => {
   const { rootfs } = await setup();
   const bytes = await tarOf([{ name: 'big', content: 'x'.repeat(5000) }]);
-  await expect(unpackArchive(rootfs, '/dest', Readable.from([bytes.subarray(0, 1024)]), { archiveName: 'a.tar', logger: silentLogger })).rejects.toThrow(IntegrityError);
+  await expect(
+    unpackArchive(rootfs, '/dest', Readable.from([bytes.subarray(0, 1024)]), {
+      archiveName: 'a.tar',
+      logger: silentLogger,
+    }),
+  ).rejects.toThrow(IntegrityError);
 });
 
 test('compression and tar headers are recognised from the bytes', async () => {

@@ -25,7 +25,12 @@ export interface UnpackOptions {
  * The tar is read as Go's archive/tar reads it (TarReader); a corrupt one is an IntegrityError,
  * and so is an entry reaching outside the destination.
  */
-export async function unpackArchive(rootfs: Rootfs, destDir: string, tarStream: Readable, opts: UnpackOptions): Promise<string[]> {
+export async function unpackArchive(
+  rootfs: Rootfs,
+  destDir: string,
+  tarStream: Readable,
+  opts: UnpackOptions,
+): Promise<string[]> {
   const destHost = await rootfs.resolve(destDir, { followFinal: true });
   const writer = new ArchiveWriter(new Rootfs(destHost), opts);
   const reader = new TarReader(tarStream);

@@ -28,7 +28,8 @@ export function hasRawBytes(name: string): boolean {
 function sequenceAt(b: Uint8Array, i: number, end: number): number {
   const c = b[i] ?? 0;
   if (c < 0x80) return 1;
-  const cont = (k: number, lo = 0x80, hi = 0xbf): boolean => i + k < end && (b[i + k] ?? 0) >= lo && (b[i + k] ?? 0) <= hi;
+  const cont = (k: number, lo = 0x80, hi = 0xbf): boolean =>
+    i + k < end && (b[i + k] ?? 0) >= lo && (b[i + k] ?? 0) <= hi;
   if (c >= 0xc2 && c <= 0xdf) return cont(1) ? 2 : 0;
   if (c >= 0xe0 && c <= 0xef) {
     // E0 needs A0–BF (no overlong forms); ED needs 80–9F (no surrogates).
@@ -54,7 +55,7 @@ export function nameFromBytes(b: Uint8Array, start = 0, end = b.length): string 
   if (!text.includes('\ufffd')) return text;
   let out = '';
   let run = start;
-  for (let i = start; i < end; ) {
+  for (let i = start; i < end;) {
     const n = sequenceAt(buf, i, end);
     if (n > 0) {
       i += n;
@@ -81,7 +82,9 @@ export function bytesOfName(name: string): Buffer {
     }
     // A lone surrogate: an escaped byte, or (never made by nameFromBytes) text encoded as U+FFFD.
     parts.push(Buffer.from(name.slice(run, i), 'utf8'));
-    parts.push(c >= ESCAPE_BASE + 0x80 && c <= ESCAPE_BASE + 0xff ? Buffer.of(c - ESCAPE_BASE) : Buffer.from('\ufffd', 'utf8'));
+    parts.push(
+      c >= ESCAPE_BASE + 0x80 && c <= ESCAPE_BASE + 0xff ? Buffer.of(c - ESCAPE_BASE) : Buffer.from('\ufffd', 'utf8'),
+    );
     run = i + 1;
   }
   parts.push(Buffer.from(name.slice(run), 'utf8'));

@@ -48,7 +48,11 @@ export function assembleImage(config: ImageConfig, layers: Layer[]): Image {
     schemaVersion: 2,
     mediaType: MediaType.ociManifest,
     config: { mediaType: MediaType.ociConfig, digest: sha256Of(configBytes), size: configBytes.length },
-    layers: layers.map((l) => ({ mediaType: ociLayerMediaType(l.descriptor.mediaType), digest: l.descriptor.digest, size: l.descriptor.size })),
+    layers: layers.map((l) => ({
+      mediaType: ociLayerMediaType(l.descriptor.mediaType),
+      digest: l.descriptor.digest,
+      size: l.descriptor.size,
+    })),
   };
   const manifestBytes = Buffer.from(JSON.stringify(manifest));
   return { manifest, manifestBytes, manifestMediaType: MediaType.ociManifest, config, configBytes, layers };

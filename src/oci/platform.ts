@@ -7,7 +7,15 @@ export interface Platform {
 }
 
 /** Node's `process.arch` names mapped to OCI/Go `GOARCH` names. */
-const NODE_ARCH: Record<string, string> = { x64: 'amd64', arm64: 'arm64', arm: 'arm', ia32: '386', ppc64: 'ppc64le', s390x: 's390x', riscv64: 'riscv64' };
+const NODE_ARCH: Record<string, string> = {
+  x64: 'amd64',
+  arm64: 'arm64',
+  arm: 'arm',
+  ia32: '386',
+  ppc64: 'ppc64le',
+  s390x: 's390x',
+  riscv64: 'riscv64',
+};
 
 /** The platform of a Node process (`process.platform`, `process.arch`), in OCI names. */
 export function platformOfNode(platform: string, arch: string): Platform {
@@ -36,5 +44,9 @@ function normalVariant(p: Platform): string | undefined {
 
 /** Whether an index entry's platform satisfies the wanted one. */
 export function platformMatches(wanted: Platform, candidate: Platform): boolean {
-  return wanted.os === candidate.os && wanted.architecture === candidate.architecture && normalVariant(wanted) === normalVariant(candidate);
+  return (
+    wanted.os === candidate.os &&
+    wanted.architecture === candidate.architecture &&
+    normalVariant(wanted) === normalVariant(candidate)
+  );
 }

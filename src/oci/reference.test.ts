@@ -1,5 +1,12 @@
 import { describe, expect, test } from 'vitest';
-import { canonicalRegistry, formatReference, parseMirror, parseReference, ReferenceSyntaxError, remapReference } from './reference.js';
+import {
+  canonicalRegistry,
+  formatReference,
+  parseMirror,
+  parseReference,
+  ReferenceSyntaxError,
+  remapReference,
+} from './reference.js';
 
 const D = `sha256:${'a'.repeat(64)}`;
 
@@ -33,7 +40,12 @@ describe('parseReference normalises as Docker does', () => {
   });
 
   test('the parts of a reference with tag and digest', () => {
-    expect(parseReference(`[::1]:5000/app:1@${D}`)).toEqual({ registry: '[::1]:5000', repository: 'app', tag: '1', digest: D });
+    expect(parseReference(`[::1]:5000/app:1@${D}`)).toEqual({
+      registry: '[::1]:5000',
+      repository: 'app',
+      tag: '1',
+      digest: D,
+    });
   });
 });
 
@@ -87,11 +99,20 @@ describe('mirrors', () => {
 
   test('remapReference keeps the repository path, tag and digest under the mirror', () => {
     const ref = parseReference(`busybox:1@${D}`);
-    expect(formatReference(remapReference(ref, parseMirror('mirror.example/hub')))).toBe(`mirror.example/hub/library/busybox:1@${D}`);
-    expect(formatReference(remapReference(parseReference('ghcr.io/org/app'), parseMirror('127.0.0.1:5000')))).toBe('127.0.0.1:5000/org/app:latest');
+    expect(formatReference(remapReference(ref, parseMirror('mirror.example/hub')))).toBe(
+      `mirror.example/hub/library/busybox:1@${D}`,
+    );
+    expect(formatReference(remapReference(parseReference('ghcr.io/org/app'), parseMirror('127.0.0.1:5000')))).toBe(
+      '127.0.0.1:5000/org/app:latest',
+    );
   });
 
   test('canonicalRegistry names Docker Hub docker.io', () => {
-    expect(['index.docker.io', 'docker.io', 'Registry-1.Docker.io', 'ghcr.io'].map(canonicalRegistry)).toEqual(['docker.io', 'docker.io', 'docker.io', 'ghcr.io']);
+    expect(['index.docker.io', 'docker.io', 'Registry-1.Docker.io', 'ghcr.io'].map(canonicalRegistry)).toEqual([
+      'docker.io',
+      'docker.io',
+      'docker.io',
+      'ghcr.io',
+    ]);
   });
 });

@@ -36,7 +36,13 @@ export class ReferenceSyntaxError extends Error {}
  * uppercase letter (repository names never do).
  */
 function looksLikeHost(part: string): boolean {
-  return part.includes('.') || part.includes(':') || part === 'localhost' || part.startsWith('[') || part !== part.toLowerCase();
+  return (
+    part.includes('.') ||
+    part.includes(':') ||
+    part === 'localhost' ||
+    part.startsWith('[') ||
+    part !== part.toLowerCase()
+  );
 }
 
 /** Why `host` (`name[:port]`, `[v6][:port]`) is not a registry host, or undefined when it is one. */
@@ -59,20 +65,23 @@ export function registryHostProblem(host: string): string | undefined {
       name = host.slice(0, colon);
       port = host.slice(colon + 1);
     }
-    if (name === '' || !name.split('.').every((c) => DOMAIN_COMPONENT.test(c))) return `"${name}" is not a valid host name`;
+    if (name === '' || !name.split('.').every((c) => DOMAIN_COMPONENT.test(c)))
+      return `"${name}" is not a valid host name`;
   }
   if (port !== undefined && !/^[0-9]{1,5}$/.test(port)) return `"${port}" is not a valid port`;
   return undefined;
 }
 
 function checkDigest(digest: string, input: string): void {
-  const bad = (why: string): ReferenceSyntaxError => new ReferenceSyntaxError(`invalid digest "${digest}" in "${input}": ${why}`);
+  const bad = (why: string): ReferenceSyntaxError =>
+    new ReferenceSyntaxError(`invalid digest "${digest}" in "${input}": ${why}`);
   if (!DIGEST.test(digest)) throw bad('expected ALGORITHM:HEX');
   const [algorithm = '', hex = ''] = digest.split(':');
   // go-digest: the registered algorithms have fixed lengths and lowercase hex.
   const lengths: Record<string, number> = { sha256: 64, sha384: 96, sha512: 128 };
   const want = lengths[algorithm];
-  if (want !== undefined && (hex.length !== want || hex !== hex.toLowerCase())) throw bad(`${algorithm} takes ${want} lowercase hex digits`);
+  if (want !== undefined && (hex.length !== want || hex !== hex.toLowerCase()))
+    throw bad(`${algorithm} takes ${want} lowercase hex digits`);
 }
 
 /** Parses and normalises an image reference. Throws {@link ReferenceSyntaxError} naming the problem. */
@@ -81,7 +90,9 @@ export function parseReference(input: string): Reference {
   if (s === '') throw new ReferenceSyntaxError('empty image reference');
   if (/\s/.test(s)) throw new ReferenceSyntaxError(`invalid image reference "${input}": it contains whitespace`);
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(s)) {
-    throw new ReferenceSyntaxError(`invalid image reference "${input}": a reference has no URL scheme (write ${s.replace(/^[^:]+:\/\//, '')})`);
+    throw new ReferenceSyntaxError(
+      `invalid image reference "${input}": a reference has no URL scheme (write ${s.replace(/^[^:]+:\/\//, '')})`,
+    );
   }
   let rest = s;
   let digest: string | undefined;
@@ -98,7 +109,10 @@ export function parseReference(input: string): Reference {
   if (colon > lastSlash && !(lastSlash < 0 && rest.startsWith('[') && colon < rest.indexOf(']'))) {
     tag = rest.slice(colon + 1);
     rest = rest.slice(0, colon);
-    if (!TAG.test(tag)) throw new ReferenceSyntaxError(`invalid tag "${tag}" in "${input}" (letters, digits, "_", "." and "-", at most 128, not starting with "." or "-")`);
+    if (!TAG.test(tag))
+      throw new ReferenceSyntaxError(
+        `invalid tag "${tag}" in "${input}" (letters, digits, "_", "." and "-", at most 128, not starting with "." or "-")`,
+      );
   }
   if (rest === '') throw new ReferenceSyntaxError(`invalid image reference "${input}": no repository name`);
   const parts = rest.split('/');
@@ -115,10 +129,16 @@ export function parseReference(input: string): Reference {
   const repository = parts.join('/');
   for (const p of parts) {
     if (PATH_COMPONENT.test(p)) continue;
-    if (PATH_COMPONENT.test(p.toLowerCase())) throw new ReferenceSyntaxError(`invalid repository name "${repository}" in "${input}": it must be lowercase`);
-    throw new ReferenceSyntaxError(`invalid repository name "${repository}" in "${input}" (lowercase letters, digits and separators ".", "_", "__", "-" between them)`);
+    if (PATH_COMPONENT.test(p.toLowerCase()))
+      throw new ReferenceSyntaxError(`invalid repository name "${repository}" in "${input}": it must be lowercase`);
+    throw new ReferenceSyntaxError(
+      `invalid repository name "${repository}" in "${input}" (lowercase letters, digits and separators ".", "_", "__", "-" between them)`,
+    );
   }
-  if (registry.length + 1 + repository.length > NAME_MAX) throw new ReferenceSyntaxError(`invalid image reference "${input}": the name is longer than ${NAME_MAX} characters`);
+  if (registry.length + 1 + repository.length > NAME_MAX)
+    throw new ReferenceSyntaxError(
+      `invalid image reference "${input}": the name is longer than ${NAME_MAX} characters`,
+    );
   const ref: Reference = { registry, repository };
   if (tag !== undefined) ref.tag = tag;
   if (digest !== undefined) ref.digest = digest;
@@ -152,19 +172,24 @@ export interface MirrorTarget {
  * URL scheme (Kaniko refuses one too). Throws {@link ReferenceSyntaxError}.
  */
 export function parseMirror(spec: string): MirrorTarget {
-  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(spec)) throw new ReferenceSyntaxError(`"${spec}": a mirror is host[:port][/prefix], without a URL scheme`);
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(spec))
+    throw new ReferenceSyntaxError(`"${spec}": a mirror is host[:port][/prefix], without a URL scheme`);
   const slash = spec.indexOf('/');
   const host = slash < 0 ? spec : spec.slice(0, slash);
   const prefix = slash < 0 ? '' : spec.slice(slash + 1).replace(/\/+$/, '');
   const problem = registryHostProblem(host);
   if (problem !== undefined) throw new ReferenceSyntaxError(`"${spec}": ${problem}`);
-  if (prefix !== '' && !prefix.split('/').every((p) => PATH_COMPONENT.test(p))) throw new ReferenceSyntaxError(`"${spec}": invalid repository prefix "${prefix}"`);
+  if (prefix !== '' && !prefix.split('/').every((p) => PATH_COMPONENT.test(p)))
+    throw new ReferenceSyntaxError(`"${spec}": invalid repository prefix "${prefix}"`);
   return { registry: canonicalRegistry(host), prefix };
 }
 
 /** `ref` as pulled through a mirror (Kaniko's `remapRepository`): same repository path, tag and digest, under the mirror's registry and prefix. */
 export function remapReference(ref: Reference, mirror: MirrorTarget): Reference {
-  const out: Reference = { registry: mirror.registry, repository: mirror.prefix ? `${mirror.prefix}/${ref.repository}` : ref.repository };
+  const out: Reference = {
+    registry: mirror.registry,
+    repository: mirror.prefix ? `${mirror.prefix}/${ref.repository}` : ref.repository,
+  };
   if (ref.tag !== undefined) out.tag = ref.tag;
   if (ref.digest !== undefined) out.digest = ref.digest;
   return out;

@@ -7,7 +7,11 @@ import { DockerfileError } from '../errors.js';
 import type { ArgInstruction } from '../dockerfile/instructions.js';
 import { expandWord, ShellExpansionError } from '../dockerfile/shell-lex.js';
 
-export function globalArgValues(globalArgs: ArgInstruction[], buildArgs: ReadonlyMap<string, string>, escape: string): Map<string, string | undefined> {
+export function globalArgValues(
+  globalArgs: ArgInstruction[],
+  buildArgs: ReadonlyMap<string, string>,
+  escape: string,
+): Map<string, string | undefined> {
   const values = new Map<string, string | undefined>();
   for (const ins of globalArgs) {
     for (const a of ins.args) {

@@ -20,7 +20,8 @@ const AMD64: Platform = { os: 'linux', architecture: 'amd64' };
 
 function plan(text: string): () => unknown {
   const df = parseDockerfile(text);
-  return () => planBuild(df, { buildArgs: new Map(), skipUnusedStages: false, targetPlatform: AMD64, buildPlatform: AMD64 });
+  return () =>
+    planBuild(df, { buildArgs: new Map(), skipUnusedStages: false, targetPlatform: AMD64, buildPlatform: AMD64 });
 }
 
 function thrown(fn: () => unknown): unknown {

@@ -23,7 +23,12 @@ const casesIn = (dir: string): string[] =>
     .map((d) => d.name)
     .sort();
 
-interface CaseOptions { buildArgs?: Record<string, string>; target?: string; skipUnusedStages?: boolean; platform?: string }
+interface CaseOptions {
+  buildArgs?: Record<string, string>;
+  target?: string;
+  skipUnusedStages?: boolean;
+  platform?: string;
+}
 
 const AMD64: Platform = { os: 'linux', architecture: 'amd64' };
 
@@ -53,7 +58,12 @@ function describePlan(plan: BuildPlan): unknown {
       base: s.base,
       platform: formatPlatform(s.platform),
       dependsOn: s.dependsOn,
-      instructions: s.stage.instructions.map((i) => `${i.at.line}: ${i.kind}${Object.keys(i.flags).map((f) => ` --${f}`).join('')}`),
+      instructions: s.stage.instructions.map(
+        (i) =>
+          `${i.at.line}: ${i.kind}${Object.keys(i.flags)
+            .map((f) => ` --${f}`)
+            .join('')}`,
+      ),
     })),
   };
 }
@@ -63,7 +73,8 @@ describe('valid Dockerfiles plan as plan.json says', () => {
     const dir = join(fixtures, 'dockerfiles', name);
     const got = JSON.parse(JSON.stringify(describePlan(planCase(dir)))) as unknown;
     const expectedPath = join(dir, 'plan.json');
-    if (process.env.KILN_UPDATE_GOLDEN === '1' && !existsSync(expectedPath)) writeFileSync(expectedPath, `${JSON.stringify(got, null, 2)}\n`);
+    if (process.env.KILN_UPDATE_GOLDEN === '1' && !existsSync(expectedPath))
+      writeFileSync(expectedPath, `${JSON.stringify(got, null, 2)}\n`);
     expect(got).toEqual(JSON.parse(readFileSync(expectedPath, 'utf8')));
   });
 
@@ -88,7 +99,8 @@ describe('invalid Dockerfiles fail as expected.json says', () => {
       message: error.message + (error.hint === undefined ? '' : `\nhint: ${error.hint}`),
     };
     const expectedPath = join(dir, 'expected.json');
-    if (process.env.KILN_UPDATE_GOLDEN === '1' && !existsSync(expectedPath)) writeFileSync(expectedPath, `${JSON.stringify(got, null, 2)}\n`);
+    if (process.env.KILN_UPDATE_GOLDEN === '1' && !existsSync(expectedPath))
+      writeFileSync(expectedPath, `${JSON.stringify(got, null, 2)}\n`);
     expect(got).toEqual(JSON.parse(readFileSync(expectedPath, 'utf8')));
   });
 

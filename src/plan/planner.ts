@@ -10,10 +10,7 @@ import { parsePlatform, type Platform } from '../oci/platform.js';
 import { globalArgValues } from './build-args.js';
 import { platformArgs } from './platform-args.js';
 
-export type StageBase =
-  | { kind: 'scratch' }
-  | { kind: 'image'; ref: string }
-  | { kind: 'stage'; index: number };
+export type StageBase = { kind: 'scratch' } | { kind: 'image'; ref: string } | { kind: 'stage'; index: number };
 
 /** Where a `COPY --from` (or `RUN --mount=from=`) reads: an earlier stage or an image. */
 export type CopySource = { kind: 'stage'; index: number } | { kind: 'image'; ref: string };
@@ -78,7 +75,12 @@ function fromValues(ins: Instruction): string[] {
   );
 }
 
-function planStage(df: ParsedDockerfile, i: number, globals: Record<string, string | undefined>, opts: PlanOptions): PlannedStage {
+function planStage(
+  df: ParsedDockerfile,
+  i: number,
+  globals: Record<string, string | undefined>,
+  opts: PlanOptions,
+): PlannedStage {
   const stage = df.stages[i];
   if (!stage) throw new Error(`no stage ${i}`);
   const from = stage.from;
@@ -92,12 +94,18 @@ function planStage(df: ParsedDockerfile, i: number, globals: Record<string, stri
     }
   };
   const image = expand(from.image);
-  if (image === '') throw new DockerfileError('FROM: the image name expands to an empty string (is a build arg missing?)', from.at, { source: from.text });
+  if (image === '')
+    throw new DockerfileError('FROM: the image name expands to an empty string (is a build arg missing?)', from.at, {
+      source: from.text,
+    });
   let platform = opts.targetPlatform;
   const pflag = from.flags.platform;
   if (typeof pflag === 'string') {
     const p = parsePlatform(expand(pflag));
-    if (!p) throw new DockerfileError(`FROM --platform: "${expand(pflag)}" is not os/arch[/variant]`, from.at, { source: from.text });
+    if (!p)
+      throw new DockerfileError(`FROM --platform: "${expand(pflag)}" is not os/arch[/variant]`, from.at, {
+        source: from.text,
+      });
     platform = p;
   }
   const dependsOn = new Set<number>();
@@ -117,7 +125,8 @@ function planStage(df: ParsedDockerfile, i: number, globals: Record<string, stri
         const src = copySource(df.stages, expand(raw), i);
         if (src.kind === 'stage') dependsOn.add(src.index);
       } catch (err) {
-        if (err instanceof UsageError) throw new DockerfileError(`${ins.kind} ${err.message}`, ins.at, { source: ins.text });
+        if (err instanceof UsageError)
+          throw new DockerfileError(`${ins.kind} ${err.message}`, ins.at, { source: ins.text });
         throw err;
       }
     }
@@ -127,7 +136,12 @@ function planStage(df: ParsedDockerfile, i: number, globals: Record<string, stri
 
 /** Plans the build of `--target` (default: the last stage). */
 export function planBuild(df: ParsedDockerfile, opts: PlanOptions): BuildPlan {
-  if (df.stages.length === 0) throw new DockerfileError('no FROM instruction: a Dockerfile must start with FROM', { file: 'Dockerfile', line: 1, column: 1 });
+  if (df.stages.length === 0)
+    throw new DockerfileError('no FROM instruction: a Dockerfile must start with FROM', {
+      file: 'Dockerfile',
+      line: 1,
+      column: 1,
+    });
   const declared = globalArgValues(df.globalArgs, opts.buildArgs, df.escape);
   const globals = new Map([...platformArgs(opts.targetPlatform, opts.buildPlatform), ...declared]);
   const scope = Object.fromEntries(globals);
@@ -135,8 +149,14 @@ export function planBuild(df: ParsedDockerfile, opts: PlanOptions): BuildPlan {
   if (opts.target !== undefined) {
     const found = findStage(df.stages, opts.target, df.stages.length);
     if (found === undefined || /^\d+$/.test(opts.target)) {
-      const names = df.stages.map((s) => s.from.stageName).filter(Boolean).join(', ');
-      throw new UsageError(`--target "${opts.target}": no stage of that name in the Dockerfile` + (names ? ` (stages: ${names})` : ' (no stage is named: use FROM … AS name)'));
+      const names = df.stages
+        .map((s) => s.from.stageName)
+        .filter(Boolean)
+        .join(', ');
+      throw new UsageError(
+        `--target "${opts.target}": no stage of that name in the Dockerfile` +
+          (names ? ` (stages: ${names})` : ' (no stage is named: use FROM … AS name)'),
+      );
     }
     target = found;
   }

@@ -60,7 +60,13 @@ export class Authenticator {
    * The `Authorization` value for a request under `challenge` needing `scopes`, or undefined to
    * send none (anonymous registry, or no credentials for Basic).
    */
-  async header(registry: string, challenge: Challenge | undefined, scopes: string[], ctx: FailureContext, signal?: AbortSignal): Promise<string | undefined> {
+  async header(
+    registry: string,
+    challenge: Challenge | undefined,
+    scopes: string[],
+    ctx: FailureContext,
+    signal?: AbortSignal,
+  ): Promise<string | undefined> {
     if (challenge === undefined) return undefined;
     const cred = await this.credential(registry);
     if (challenge.scheme === 'basic') {
@@ -68,7 +74,12 @@ export class Authenticator {
       return `Basic ${Buffer.from(`${cred.username}:${cred.password}`).toString('base64')}`;
     }
     if (challenge.scheme !== 'bearer') {
-      throw protocolError(`the registry asks for unsupported authentication "${challenge.scheme}"`, ctx, this.opts.redactor, 401);
+      throw protocolError(
+        `the registry asks for unsupported authentication "${challenge.scheme}"`,
+        ctx,
+        this.opts.redactor,
+        401,
+      );
     }
     // Docker's `registrytoken`: already a bearer token for this registry, no token server involved.
     if (cred?.registryToken !== undefined) return `Bearer ${cred.registryToken}`;
@@ -101,7 +112,13 @@ export class Authenticator {
       if (this.tokens.get(key) === cached) this.tokens.delete(key);
     }
     const p = fetchToken(
-      { dispatcher: this.opts.dispatcher, redactor: this.opts.redactor, now: this.opts.now, ctx, ...(signal ? { signal } : {}) },
+      {
+        dispatcher: this.opts.dispatcher,
+        redactor: this.opts.redactor,
+        now: this.opts.now,
+        ctx,
+        ...(signal ? { signal } : {}),
+      },
       {
         realm,
         ...(challenge.params.service !== undefined ? { service: challenge.params.service } : {}),
@@ -113,7 +130,12 @@ export class Authenticator {
     );
     this.tokens.set(key, p);
     p.then(
-      (t) => this.opts.logger.debug('registry token obtained', { registry, scopes: scopes.join(' '), expiresInMs: t.expiresAt - this.opts.now() }),
+      (t) =>
+        this.opts.logger.debug('registry token obtained', {
+          registry,
+          scopes: scopes.join(' '),
+          expiresInMs: t.expiresAt - this.opts.now(),
+        }),
       () => {
         if (this.tokens.get(key) === p) this.tokens.delete(key);
       },

@@ -24,7 +24,12 @@ const PROGRESS_RESETS_RETRIES = 1024 * 1024;
 class ShortBody extends Error {}
 
 function ctxOf(loc: BlobLocation): FailureContext {
-  return { action: `fetching blob ${loc.registry}/${loc.repository}@${loc.digest}`, registry: loc.registry, repository: loc.repository, subject: 'blob' };
+  return {
+    action: `fetching blob ${loc.registry}/${loc.repository}@${loc.digest}`,
+    registry: loc.registry,
+    repository: loc.repository,
+    subject: 'blob',
+  };
 }
 
 /** GET the blob from byte `offset` on (the whole blob when 0). Redirects to blob storage are followed. */
@@ -50,24 +55,47 @@ function bytesToSkip(res: RegistryResponse, offset: number, loc: BlobLocation): 
   const m = /^bytes (\d+)-\d+\/(?:\d+|\*)$/.exec(Array.isArray(range) ? (range[0] ?? '') : (range ?? ''));
   const start = m ? Number(m[1]) : Number.NaN;
   if (!(start <= offset)) {
-    throw new RegistryError(`${ctxOf(loc).action}: the registry resumed the download at the wrong place (Content-Range ${String(range)}, wanted byte ${offset})`, {
-      registry: loc.registry,
-      repository: loc.repository,
-      status: 206,
-    });
+    throw new RegistryError(
+      `${ctxOf(loc).action}: the registry resumed the download at the wrong place (Content-Range ${String(range)}, wanted byte ${offset})`,
+      {
+        registry: loc.registry,
+        repository: loc.repository,
+        status: 206,
+      },
+    );
   }
   return offset - start;
 }
 
-function giveUp(env: BlobEnv, loc: BlobLocation, err: unknown, offset: number, size: number | undefined, retries: number): TransientRegistryError {
-  const why = err instanceof ShortBody ? 'the registry ended the blob early' : (classifyNetworkError(err, env.session.timeouts)?.reason ?? 'the download failed');
+function giveUp(
+  env: BlobEnv,
+  loc: BlobLocation,
+  err: unknown,
+  offset: number,
+  size: number | undefined,
+  retries: number,
+): TransientRegistryError {
+  const why =
+    err instanceof ShortBody
+      ? 'the registry ended the blob early'
+      : (classifyNetworkError(err, env.session.timeouts)?.reason ?? 'the download failed');
   const where = size === undefined ? `after ${offset} bytes` : `at byte ${offset} of ${size}`;
   const tries = retries > 0 ? ` (gave up after ${retries} ${retries === 1 ? 'retry' : 'retries'})` : '';
   const message = `${ctxOf(loc).action}: ${why} ${where}${tries}`;
-  return new TransientRegistryError(env.redactor.apply(message), { registry: loc.registry, repository: loc.repository }, { cause: err });
+  return new TransientRegistryError(
+    env.redactor.apply(message),
+    { registry: loc.registry, repository: loc.repository },
+    { cause: err },
+  );
 }
 
-async function* resumable(env: BlobEnv, loc: BlobLocation, size: number | undefined, first: RegistryResponse, signal?: AbortSignal): AsyncGenerator<Buffer> {
+async function* resumable(
+  env: BlobEnv,
+  loc: BlobLocation,
+  size: number | undefined,
+  first: RegistryResponse,
+  signal?: AbortSignal,
+): AsyncGenerator<Buffer> {
   let body: Readable = first.body;
   let skip = 0;
   let offset = 0;
@@ -104,8 +132,14 @@ async function* resumable(env: BlobEnv, loc: BlobLocation, size: number | undefi
     failures++;
     // Progress since the last break means the link works: resume at once. Otherwise back off.
     if (offset === before) await env.sleep(backoffMs(failures - 1), signal);
-    const reason = failure instanceof ShortBody ? 'the body ended early' : (classifyNetworkError(failure, env.session.timeouts)?.reason ?? 'failed');
-    env.logger.warn(`resuming the download of ${loc.digest} at byte ${offset}: ${reason}`, { registry: loc.registry, attempt: failures });
+    const reason =
+      failure instanceof ShortBody
+        ? 'the body ended early'
+        : (classifyNetworkError(failure, env.session.timeouts)?.reason ?? 'failed');
+    env.logger.warn(`resuming the download of ${loc.digest} at byte ${offset}: ${reason}`, {
+      registry: loc.registry,
+      attempt: failures,
+    });
     const res = await request(env, loc, offset, signal);
     try {
       skip = bytesToSkip(res, offset, loc);
@@ -122,7 +156,12 @@ async function* resumable(env: BlobEnv, loc: BlobLocation, size: number | undefi
  * (waiting with backoff only when no byte arrived since the last break). `size`, when known,
  * lets a body that ends cleanly but short be resumed too. Failures that remain are RegistryErrors.
  */
-export async function openBlob(env: BlobEnv, loc: BlobLocation, size: number | undefined, signal?: AbortSignal): Promise<Readable> {
+export async function openBlob(
+  env: BlobEnv,
+  loc: BlobLocation,
+  size: number | undefined,
+  signal?: AbortSignal,
+): Promise<Readable> {
   const first = await request(env, loc, 0, signal);
   // The generator starts reading on the caller's first read; until then an error of the body (a
   // dropped connection) must not be an unhandled 'error' event. Iterating still sees it.

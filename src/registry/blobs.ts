@@ -35,7 +35,10 @@ export interface UploadEnv extends BlobEnv {
 
 /** The IntegrityError for an upload source that is not the declared size. */
 export function lengthMismatch(ctx: FailureContext, size: number, cause?: unknown): IntegrityError {
-  return new IntegrityError(`${ctx.action}: the blob's content is not the declared ${size} bytes`, cause === undefined ? undefined : { cause });
+  return new IntegrityError(
+    `${ctx.action}: the blob's content is not the declared ${size} bytes`,
+    cause === undefined ? undefined : { cause },
+  );
 }
 
 /** Where a blob lives. */
@@ -52,12 +55,26 @@ export function checked(loc: BlobLocation): void {
 }
 
 /** The failure context of a blob operation, e.g. `uploading blob REG/REPO@DIGEST`. */
-export function blobCtx(action: string, loc: BlobLocation, subject: FailureContext['subject'] = 'blob'): FailureContext {
-  return { action: `${action} ${loc.registry}/${loc.repository}@${loc.digest}`, registry: loc.registry, repository: loc.repository, subject };
+export function blobCtx(
+  action: string,
+  loc: BlobLocation,
+  subject: FailureContext['subject'] = 'blob',
+): FailureContext {
+  return {
+    action: `${action} ${loc.registry}/${loc.repository}@${loc.digest}`,
+    registry: loc.registry,
+    repository: loc.repository,
+    subject,
+  };
 }
 
 /** GETs a blob's body as a resumable stream; see {@link RegistryClient.getBlob}. */
-export async function getBlob(env: BlobEnv, loc: BlobLocation, size: number | undefined, signal?: AbortSignal): Promise<Readable> {
+export async function getBlob(
+  env: BlobEnv,
+  loc: BlobLocation,
+  size: number | undefined,
+  signal?: AbortSignal,
+): Promise<Readable> {
   checked(loc);
   return openBlob(env, loc, size, signal);
 }
@@ -81,16 +98,27 @@ export async function hasBlob(env: BlobEnv, loc: BlobLocation, signal?: AbortSig
 }
 
 /** The upload URL a response's `Location` names, resolved against the request URL. */
-export function uploadLocation(res: { headers: Record<string, string | string[] | undefined>; url: URL }, ctx: FailureContext, redactor: Redactor): URL {
+export function uploadLocation(
+  res: { headers: Record<string, string | string[] | undefined>; url: URL },
+  ctx: FailureContext,
+  redactor: Redactor,
+): URL {
   const loc = res.headers.location;
   const value = Array.isArray(loc) ? loc[0] : loc;
-  if (value === undefined || value === '') throw protocolError('the registry started an upload without a Location header', ctx, redactor, 202);
+  if (value === undefined || value === '')
+    throw protocolError('the registry started an upload without a Location header', ctx, redactor, 202);
   // Location may be relative to the request URL (spec end-4a: "the Location header … may be absolute or relative").
   return new URL(value, res.url);
 }
 
 /** Cancels an upload session (DELETE on its location, "Cancel Blob Upload" in the distribution API); best effort, failures only logged. */
-export async function cancelUpload(env: BlobEnv, registry: string, repository: string, location: URL, signal?: AbortSignal): Promise<void> {
+export async function cancelUpload(
+  env: BlobEnv,
+  registry: string,
+  repository: string,
+  location: URL,
+  signal?: AbortSignal,
+): Promise<void> {
   try {
     const res = await env.session.send({
       registry,
@@ -105,7 +133,11 @@ export async function cancelUpload(env: BlobEnv, registry: string, repository: s
     await discard(res.body);
   } catch (err) {
     if (signal?.aborted) throw err;
-    env.logger.debug('cancelling an upload failed', { registry, repository, error: err instanceof Error ? err.message : String(err) });
+    env.logger.debug('cancelling an upload failed', {
+      registry,
+      repository,
+      error: err instanceof Error ? err.message : String(err),
+    });
   }
 }
 
@@ -117,7 +149,14 @@ export interface UploadSession {
 }
 
 /** POSTs a new upload session (end-4a). */
-export async function startUpload(env: BlobEnv, registry: string, repository: string, ctx: FailureContext, retry: boolean, signal?: AbortSignal): Promise<UploadSession> {
+export async function startUpload(
+  env: BlobEnv,
+  registry: string,
+  repository: string,
+  ctx: FailureContext,
+  retry: boolean,
+  signal?: AbortSignal,
+): Promise<UploadSession> {
   const res = await env.session.send({
     registry,
     method: 'POST',
@@ -135,7 +174,12 @@ export async function startUpload(env: BlobEnv, registry: string, repository: st
 }
 
 /** Cross-repository mount; see {@link RegistryClient.mountBlob}. */
-export async function mountBlob(env: BlobEnv, loc: BlobLocation, fromRepository: string, signal?: AbortSignal): Promise<boolean> {
+export async function mountBlob(
+  env: BlobEnv,
+  loc: BlobLocation,
+  fromRepository: string,
+  signal?: AbortSignal,
+): Promise<boolean> {
   checked(loc);
   checkRepository(loc.registry, fromRepository);
   const ctx = blobCtx(`mounting blob from ${fromRepository} into`, loc, 'upload');
@@ -163,9 +207,19 @@ export async function mountBlob(env: BlobEnv, loc: BlobLocation, fromRepository:
  * Kaniko's push-permission check (`remote.CheckPushPermission`): start an upload with push scope
  * and cancel it. Throws the RegistryError (unauthorized, denied) when pushing is not allowed.
  */
-export async function checkPushAccess(env: BlobEnv, registry: string, repository: string, signal?: AbortSignal): Promise<void> {
+export async function checkPushAccess(
+  env: BlobEnv,
+  registry: string,
+  repository: string,
+  signal?: AbortSignal,
+): Promise<void> {
   checkRepository(registry, repository);
-  const ctx: FailureContext = { action: `checking push access to ${registry}/${repository}`, registry, repository, subject: 'upload' };
+  const ctx: FailureContext = {
+    action: `checking push access to ${registry}/${repository}`,
+    registry,
+    repository,
+    subject: 'upload',
+  };
   const upload = await startUpload(env, registry, repository, ctx, true, signal);
   await cancelUpload(env, registry, repository, upload.location, signal);
 }

@@ -36,17 +36,35 @@ function pushScope(loc: BlobLocation): string[] {
 }
 
 /** Sends one chunk; returns the upload's next location. */
-async function patchChunk(env: UploadEnv, loc: BlobLocation, upload: Upload, cursor: StreamCursor, offset: number, len: number, ctx: FailureContext, signal?: AbortSignal): Promise<URL> {
+async function patchChunk(
+  env: UploadEnv,
+  loc: BlobLocation,
+  upload: Upload,
+  cursor: StreamCursor,
+  offset: number,
+  len: number,
+  ctx: FailureContext,
+  signal?: AbortSignal,
+): Promise<URL> {
   let opened = false;
   const res = await env.session.send({
     registry: loc.registry,
     method: 'PATCH',
     target: upload.location.toString(),
-    headers: { 'content-type': 'application/octet-stream', 'content-length': String(len), 'content-range': `${offset}-${offset + len - 1}` },
+    headers: {
+      'content-type': 'application/octet-stream',
+      'content-length': String(len),
+      'content-range': `${offset}-${offset + len - 1}`,
+    },
     body: async () => {
       // The session re-sends a request once after a fresh 401 challenge (an expired token): the
       // chunk's bytes are gone by then, so resume through the upload's status instead.
-      if (opened) throw new TransientRegistryError(`${ctx.action}: the registry asked to authenticate again during a chunk`, { registry: loc.registry }, {});
+      if (opened)
+        throw new TransientRegistryError(
+          `${ctx.action}: the registry asked to authenticate again during a chunk`,
+          { registry: loc.registry },
+          {},
+        );
       opened = true;
       return Readable.from(cursor.take(len), { objectMode: false });
     },
@@ -59,13 +77,23 @@ async function patchChunk(env: UploadEnv, loc: BlobLocation, upload: Upload, cur
   await discard(res.body);
   const end = rangeEnd(res.headers.range);
   if (end !== undefined && end !== offset + len - 1) {
-    throw new TransientRegistryError(`${ctx.action}: the registry acknowledged bytes 0-${end}, not 0-${offset + len - 1}`, { registry: loc.registry }, {});
+    throw new TransientRegistryError(
+      `${ctx.action}: the registry acknowledged bytes 0-${end}, not 0-${offset + len - 1}`,
+      { registry: loc.registry },
+      {},
+    );
   }
   return res.headers.location !== undefined ? uploadLocation(res, ctx, env.redactor) : upload.location;
 }
 
 /** How far the registry got with an upload: its next location and offset, or undefined when it forgot the upload. */
-async function uploadStatus(env: UploadEnv, loc: BlobLocation, upload: Upload, ctx: FailureContext, signal?: AbortSignal): Promise<{ location: URL; offset: number } | undefined> {
+async function uploadStatus(
+  env: UploadEnv,
+  loc: BlobLocation,
+  upload: Upload,
+  ctx: FailureContext,
+  signal?: AbortSignal,
+): Promise<{ location: URL; offset: number } | undefined> {
   const res = await env.session.send({
     registry: loc.registry,
     method: 'GET',
@@ -79,7 +107,10 @@ async function uploadStatus(env: UploadEnv, loc: BlobLocation, upload: Upload, c
   await discard(res.body);
   const end = rangeEnd(res.headers.range);
   if (res.status === 404 || end === undefined) return undefined;
-  return { location: res.headers.location !== undefined ? uploadLocation(res, ctx, env.redactor) : upload.location, offset: end + 1 };
+  return {
+    location: res.headers.location !== undefined ? uploadLocation(res, ctx, env.redactor) : upload.location,
+    offset: end + 1,
+  };
 }
 
 /** Whether a failure is worth resuming from the upload's status: transient, or the registry saying our range was wrong (416). */
@@ -88,7 +119,13 @@ function resumable(err: unknown): err is RegistryError {
 }
 
 /** Uploads `size` bytes from `open()` in chunks of `env.chunkSize`; see the file comment. */
-export async function chunkedUpload(env: UploadEnv, loc: BlobLocation, size: number, open: () => Promise<Readable>, signal?: AbortSignal): Promise<void> {
+export async function chunkedUpload(
+  env: UploadEnv,
+  loc: BlobLocation,
+  size: number,
+  open: () => Promise<Readable>,
+  signal?: AbortSignal,
+): Promise<void> {
   const ctx = blobCtx('uploading blob', loc, 'upload');
   let upload: Upload | undefined;
   let cursor: StreamCursor | undefined;
@@ -126,7 +163,12 @@ export async function chunkedUpload(env: UploadEnv, loc: BlobLocation, size: num
           signal,
         });
         await discard(res.body);
-        env.logger.debug('chunked upload done', { registry: loc.registry, digest: loc.digest, size, chunk: upload.chunk });
+        env.logger.debug('chunked upload done', {
+          registry: loc.registry,
+          digest: loc.digest,
+          size,
+          chunk: upload.chunk,
+        });
         return;
       } catch (err) {
         if (errnoCode(err) === 'UND_ERR_REQ_CONTENT_LENGTH_MISMATCH') throw lengthMismatch(ctx, size, err);
@@ -134,7 +176,10 @@ export async function chunkedUpload(env: UploadEnv, loc: BlobLocation, size: num
         failures++;
         cursor?.close();
         cursor = undefined;
-        const wait = err instanceof TransientRegistryError && err.retryAfterMs !== undefined ? err.retryAfterMs : backoffMs(failures - 1);
+        const wait =
+          err instanceof TransientRegistryError && err.retryAfterMs !== undefined
+            ? err.retryAfterMs
+            : backoffMs(failures - 1);
         env.session.logRetry(ctx)(err.message, wait, failures);
         await env.sleep(wait, signal);
         if (upload !== undefined) {

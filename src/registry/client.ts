@@ -33,7 +33,10 @@ export class RegistryClient {
     const now = opts.now ?? Date.now;
     const retries = opts.retries ?? DEFAULT_RETRIES;
     const sleep = opts.sleep ?? realSleep;
-    this.transport = new Transport({ skipVerify: opts.skipTlsVerify, ...(opts.tls ? { extra: opts.tls } : {}) }, opts.timeouts);
+    this.transport = new Transport(
+      { skipVerify: opts.skipTlsVerify, ...(opts.tls ? { extra: opts.tls } : {}) },
+      opts.timeouts,
+    );
     const auth = new Authenticator({
       dispatcher: this.transport.agent,
       credentials: opts.credentials,
@@ -84,7 +87,12 @@ export class RegistryClient {
    * (`size`, when given, also resumes a body that ends short). Not digest-verified here (callers
    * pipe through stream/verify.ts). The caller must consume or destroy the stream.
    */
-  getBlob(registry: string, repository: string, blob: string | { digest: string; size: number }, signal?: AbortSignal): Promise<Readable> {
+  getBlob(
+    registry: string,
+    repository: string,
+    blob: string | { digest: string; size: number },
+    signal?: AbortSignal,
+  ): Promise<Readable> {
     const { digest, size } = typeof blob === 'string' ? { digest: blob, size: undefined } : blob;
     return blobs.getBlob(this.blobEnv, { registry, repository, digest }, size, signal);
   }
@@ -95,7 +103,13 @@ export class RegistryClient {
   }
 
   /** Cross-repository mount (POST ?mount=&from=); true when 201, false when the registry started an upload instead (which is cancelled). */
-  mountBlob(registry: string, repository: string, digest: string, fromRepository: string, signal?: AbortSignal): Promise<boolean> {
+  mountBlob(
+    registry: string,
+    repository: string,
+    digest: string,
+    fromRepository: string,
+    signal?: AbortSignal,
+  ): Promise<boolean> {
     return blobs.mountBlob(this.blobEnv, { registry, repository, digest }, fromRepository, signal);
   }
 
@@ -104,7 +118,13 @@ export class RegistryClient {
    * blobs up to the chunking threshold, or PATCH chunks (resumed after a failure) then PUT above
    * it. `open` is called again for every retry. A stream of another length fails with an IntegrityError.
    */
-  uploadBlob(registry: string, repository: string, blob: { digest: string; size: number }, open: () => Promise<Readable>, signal?: AbortSignal): Promise<void> {
+  uploadBlob(
+    registry: string,
+    repository: string,
+    blob: { digest: string; size: number },
+    open: () => Promise<Readable>,
+    signal?: AbortSignal,
+  ): Promise<void> {
     return uploadBlob(this.blobEnv, { registry, repository, digest: blob.digest }, blob.size, open, signal);
   }
 
@@ -118,7 +138,14 @@ export class RegistryClient {
     return startStreamingUpload(this.blobEnv, registry, repository, signal);
   }
 
-  putManifest(registry: string, repository: string, tagOrDigest: string, bytes: Uint8Array, mediaType: string, signal?: AbortSignal): Promise<Digest> {
+  putManifest(
+    registry: string,
+    repository: string,
+    tagOrDigest: string,
+    bytes: Uint8Array,
+    mediaType: string,
+    signal?: AbortSignal,
+  ): Promise<Digest> {
     return manifests.putManifest(this.session, { registry, repository, tagOrDigest }, bytes, mediaType, signal);
   }
 

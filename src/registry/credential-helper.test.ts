@@ -17,11 +17,19 @@ test('spawnHelperRunner runs a real helper from the PATH it is given, with the s
   const dir = await mkdtemp(join(tmpdir(), 'kiln-helper-'));
   onTestFinished(() => rm(dir, { recursive: true, force: true }));
   const helper = join(dir, 'docker-credential-fake');
-  await writeFile(helper, '#!/bin/sh\nread server\n[ "$1" = get ] || exit 3\nprintf \'{"ServerURL":"%s","Username":"u","Secret":"s-%s"}\' "$server" "$server"\n');
+  await writeFile(
+    helper,
+    '#!/bin/sh\nread server\n[ "$1" = get ] || exit 3\nprintf \'{"ServerURL":"%s","Username":"u","Secret":"s-%s"}\' "$server" "$server"\n',
+  );
   await chmod(helper, 0o755);
   const run = spawnHelperRunner({ PATH: `${dir}:/usr/bin:/bin` });
-  expect(await credentialsFromHelper(run, 'fake', 'r.example', 'r.example')).toEqual({ username: 'u', password: 's-r.example' });
-  await expect(credentialsFromHelper(run, 'absent', 'r.example', 'r.example')).rejects.toThrow('program not found on PATH');
+  expect(await credentialsFromHelper(run, 'fake', 'r.example', 'r.example')).toEqual({
+    username: 'u',
+    password: 's-r.example',
+  });
+  await expect(credentialsFromHelper(run, 'absent', 'r.example', 'r.example')).rejects.toThrow(
+    'program not found on PATH',
+  );
 });
 
 test('helper names cannot smuggle paths', async () => {

@@ -83,10 +83,14 @@ export async function credentialsFromHelper(
     result = await run(program, ['get'], server);
   } catch (err) {
     const missing = typeof err === 'object' && err !== null && 'code' in err && err.code === 'ENOENT';
-    throw new RegistryError(`${doing}: ${missing ? 'program not found on PATH' : err instanceof Error ? err.message : String(err)}`, { registry }, {
-      cause: err,
-      hint: `install ${program}, or remove it from credsStore/credHelpers in $DOCKER_CONFIG/config.json`,
-    });
+    throw new RegistryError(
+      `${doing}: ${missing ? 'program not found on PATH' : err instanceof Error ? err.message : String(err)}`,
+      { registry },
+      {
+        cause: err,
+        hint: `install ${program}, or remove it from credsStore/credHelpers in $DOCKER_CONFIG/config.json`,
+      },
+    );
   }
   if (result.exitCode !== 0) {
     const said = `${result.stdout}\n${result.stderr}`;

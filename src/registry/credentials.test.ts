@@ -29,7 +29,11 @@ describe('decodeAuthEntry', () => {
   test.each([
     ['base64 auth', { auth: b64('alice:pa:ss') }, { username: 'alice', password: 'pa:ss' }],
     ['username and password', { username: 'bob', password: 'pw' }, { username: 'bob', password: 'pw' }],
-    ['identity token', { auth: b64('<token>:'), identitytoken: 'idt' }, { username: '<token>', password: '', identityToken: 'idt' }],
+    [
+      'identity token',
+      { auth: b64('<token>:'), identitytoken: 'idt' },
+      { username: '<token>', password: '', identityToken: 'idt' },
+    ],
     ['registry token', { registrytoken: 'rt' }, { registryToken: 'rt' }],
     ['empty entry (credsStore writes these)', {}, undefined],
   ])('%s', (_name, entry, expected) => {
@@ -71,12 +75,17 @@ describe('findAuthEntry', () => {
   });
 
   test('a docker.io key also serves Docker Hub', () => {
-    expect(findAuthEntry({ auths: { 'docker.io': { auth: b64('a:b') } } }, 'docker.io')).toEqual({ username: 'a', password: 'b' });
+    expect(findAuthEntry({ auths: { 'docker.io': { auth: b64('a:b') } } }, 'docker.io')).toEqual({
+      username: 'a',
+      password: 'b',
+    });
   });
 });
 
 test('findHelper: credHelpers by host, else credsStore', () => {
-  const config = parseDockerConfig(JSON.stringify({ credHelpers: { 'gcr.io': 'gcloud', 'index.docker.io': 'hub' }, credsStore: 'pass' }));
+  const config = parseDockerConfig(
+    JSON.stringify({ credHelpers: { 'gcr.io': 'gcloud', 'index.docker.io': 'hub' }, credsStore: 'pass' }),
+  );
   expect(findHelper(config, 'gcr.io')).toBe('gcloud');
   expect(findHelper(config, 'docker.io')).toBe('hub');
   expect(findHelper(config, 'quay.io')).toBe('pass');
@@ -89,11 +98,13 @@ test('parseDockerConfig refuses malformed files without quoting them', () => {
 });
 
 describe('dockerConfigCredentials', () => {
-  const files = (content: Record<string, string>) => async (p: string): Promise<string> => {
-    const c = content[p];
-    if (c === undefined) throw Object.assign(new Error(`ENOENT: ${p}`), { code: 'ENOENT' });
-    return c;
-  };
+  const files =
+    (content: Record<string, string>) =>
+    async (p: string): Promise<string> => {
+      const c = content[p];
+      if (c === undefined) throw Object.assign(new Error(`ENOENT: ${p}`), { code: 'ENOENT' });
+      return c;
+    };
   const noHelper: CredentialHelperRunner = async () => {
     throw new Error('no helper expected');
   };
@@ -102,7 +113,9 @@ describe('dockerConfigCredentials', () => {
     const provider = dockerConfigCredentials({
       env: { DOCKER_CONFIG: '/kaniko/.docker' },
       homeDir: '/root',
-      readFile: files({ '/kaniko/.docker/config.json': JSON.stringify({ auths: { 'r.example': { auth: b64('u:p') } } }) }),
+      readFile: files({
+        '/kaniko/.docker/config.json': JSON.stringify({ auths: { 'r.example': { auth: b64('u:p') } } }),
+      }),
       runHelper: noHelper,
     });
     expect(await provider.get('r.example')).toEqual({ username: 'u', password: 'p' });
@@ -115,10 +128,16 @@ describe('dockerConfigCredentials', () => {
   });
 
   test('a malformed file is a RegistryError naming the file, not its content', async () => {
-    const provider = dockerConfigCredentials({ env: {}, homeDir: '/h', readFile: files({ '/h/.docker/config.json': '{"auths": "hunter22"' }) });
+    const provider = dockerConfigCredentials({
+      env: {},
+      homeDir: '/h',
+      readFile: files({ '/h/.docker/config.json': '{"auths": "hunter22"' }),
+    });
     const err = await provider.get('r.example').catch((e: unknown) => e);
     expect(err).toBeInstanceOf(RegistryError);
-    expect((err as Error).message).toBe('reading credentials for r.example from /h/.docker/config.json: it is not valid JSON');
+    expect((err as Error).message).toBe(
+      'reading credentials for r.example from /h/.docker/config.json: it is not valid JSON',
+    );
     expect((err as Error).message).not.toContain('hunter22');
   });
 
@@ -126,14 +145,21 @@ describe('dockerConfigCredentials', () => {
     const calls: [string, string[], string][] = [];
     const runHelper: CredentialHelperRunner = async (program, args, input) => {
       calls.push([program, args, input]);
-      if (input === 'https://index.docker.io/v1/') return { exitCode: 0, stdout: JSON.stringify({ ServerURL: input, Username: 'hub', Secret: 's' }), stderr: '' };
-      if (input === 'tok.example') return { exitCode: 0, stdout: JSON.stringify({ Username: '<token>', Secret: 'refresh' }), stderr: '' };
+      if (input === 'https://index.docker.io/v1/')
+        return { exitCode: 0, stdout: JSON.stringify({ ServerURL: input, Username: 'hub', Secret: 's' }), stderr: '' };
+      if (input === 'tok.example')
+        return { exitCode: 0, stdout: JSON.stringify({ Username: '<token>', Secret: 'refresh' }), stderr: '' };
       return { exitCode: 1, stdout: 'credentials not found in native keychain\n', stderr: '' };
     };
     const provider = dockerConfigCredentials({
       env: {},
       homeDir: '/h',
-      readFile: files({ '/h/.docker/config.json': JSON.stringify({ credsStore: 'desktop', auths: { 'fallback.example': { auth: b64('f:g') } } }) }),
+      readFile: files({
+        '/h/.docker/config.json': JSON.stringify({
+          credsStore: 'desktop',
+          auths: { 'fallback.example': { auth: b64('f:g') } },
+        }),
+      }),
       runHelper,
     });
     expect(await provider.get('docker.io')).toEqual({ username: 'hub', password: 's' });
@@ -154,11 +180,17 @@ describe('dockerConfigCredentials', () => {
       readFile: files({ '/h/.docker/config.json': JSON.stringify({ credHelpers: { 'r.example': 'gone' } }) }),
       runHelper,
     });
-    await expect(provider.get('r.example')).rejects.toThrow('reading credentials for r.example from docker-credential-gone: program not found on PATH');
+    await expect(provider.get('r.example')).rejects.toThrow(
+      'reading credentials for r.example from docker-credential-gone: program not found on PATH',
+    );
   });
 
   test('a failing helper is an error quoting its stderr, never its stdout', async () => {
-    const runHelper: CredentialHelperRunner = async () => ({ exitCode: 2, stdout: '{"Secret":"leak-me"}', stderr: 'keychain locked\nmore' });
+    const runHelper: CredentialHelperRunner = async () => ({
+      exitCode: 2,
+      stdout: '{"Secret":"leak-me"}',
+      stderr: 'keychain locked\nmore',
+    });
     const provider = dockerConfigCredentials({
       env: {},
       homeDir: '/h',
@@ -166,6 +198,8 @@ describe('dockerConfigCredentials', () => {
       runHelper,
     });
     const err = await provider.get('r.example').catch((e: unknown) => e);
-    expect((err as Error).message).toBe('reading credentials for r.example from docker-credential-osx: exited with status 2: keychain locked');
+    expect((err as Error).message).toBe(
+      'reading credentials for r.example from docker-credential-osx: exited with status 2: keychain locked',
+    );
   });
 });

@@ -54,7 +54,9 @@ export function parseDockerConfig(text: string): DockerConfig {
   const r = dockerConfigSchema.safeParse(json);
   if (!r.success) {
     const issue = r.error.issues[0];
-    throw new DockerConfigError(`unexpected content at ${issue ? issue.path.join('.') || '(top level)' : '(top level)'}`);
+    throw new DockerConfigError(
+      `unexpected content at ${issue ? issue.path.join('.') || '(top level)' : '(top level)'}`,
+    );
   }
   return r.data;
 }
@@ -153,8 +155,15 @@ export function dockerConfigCredentials(opts: DockerConfigOptions): CredentialPr
       try {
         config = await load();
       } catch (err) {
-        const why = err instanceof DockerConfigError ? err.message : errnoCode(err) ?? (err instanceof Error ? err.message : String(err));
-        throw new RegistryError(`reading credentials for ${registry} from ${path}: ${why}`, { registry }, { cause: err instanceof DockerConfigError ? undefined : err });
+        const why =
+          err instanceof DockerConfigError
+            ? err.message
+            : (errnoCode(err) ?? (err instanceof Error ? err.message : String(err)));
+        throw new RegistryError(
+          `reading credentials for ${registry} from ${path}: ${why}`,
+          { registry },
+          { cause: err instanceof DockerConfigError ? undefined : err },
+        );
       }
       if (config === undefined) return undefined;
       const helper = findHelper(config, registry);

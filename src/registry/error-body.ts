@@ -71,7 +71,8 @@ function statusWord(status: number, codes: string[], subject: Subject): string {
       return 'denied';
     case 404: {
       const known = codes.map((c) => NOT_FOUND_BY_CODE[c]).find((w) => w !== undefined);
-      const what = known ?? (subject === 'manifest' ? 'manifest unknown' : subject === 'blob' ? 'blob unknown' : undefined);
+      const what =
+        known ?? (subject === 'manifest' ? 'manifest unknown' : subject === 'blob' ? 'blob unknown' : undefined);
       return what ? `not found: ${what}` : 'not found';
     }
     case 405:

@@ -48,7 +48,14 @@ function hintFor(status: number, ctx: FailureContext): string | undefined {
 function build(
   message: string,
   ctx: FailureContext,
-  extra: { status?: number; codes?: string[]; cause?: unknown; hint?: string | undefined; transient: boolean; retryAfterMs?: number },
+  extra: {
+    status?: number;
+    codes?: string[];
+    cause?: unknown;
+    hint?: string | undefined;
+    transient: boolean;
+    retryAfterMs?: number;
+  },
   redactor: Redactor,
 ): RegistryError {
   const details: RegistryError['details'] = { registry: ctx.registry };
@@ -102,16 +109,37 @@ export async function responseError(
  * The error for a failure below HTTP while talking to `host` (the registry, or a token server or
  * blob store it sent us to), or undefined when `err` is not a network failure (a bug: rethrow it).
  */
-export function networkError(err: unknown, ctx: FailureContext, host: string, redactor: Redactor, timeouts?: NetworkTimeouts): RegistryError | undefined {
+export function networkError(
+  err: unknown,
+  ctx: FailureContext,
+  host: string,
+  redactor: Redactor,
+  timeouts?: NetworkTimeouts,
+): RegistryError | undefined {
   const f = classifyNetworkError(err, timeouts);
   if (f === undefined) return undefined;
   const where = host === ctx.registry ? `registry ${host}` : host;
-  return build(`${ctx.action}: cannot reach ${where}: ${f.reason}`, ctx, { cause: err, hint: f.hint, transient: f.retryable }, redactor);
+  return build(
+    `${ctx.action}: cannot reach ${where}: ${f.reason}`,
+    ctx,
+    { cause: err, hint: f.hint, transient: f.retryable },
+    redactor,
+  );
 }
 
 /** An error built from a message (a protocol violation, e.g. an upload without a Location). */
-export function protocolError(message: string, ctx: FailureContext, redactor: Redactor, status?: number): RegistryError {
-  return build(`${ctx.action}: ${message}`, ctx, { transient: false, ...(status !== undefined ? { status } : {}) }, redactor);
+export function protocolError(
+  message: string,
+  ctx: FailureContext,
+  redactor: Redactor,
+  status?: number,
+): RegistryError {
+  return build(
+    `${ctx.action}: ${message}`,
+    ctx,
+    { transient: false, ...(status !== undefined ? { status } : {}) },
+    redactor,
+  );
 }
 
 /**

@@ -11,8 +11,13 @@ import { FetchFailed, fetchStream } from './http-fetch.js';
 
 const SHORT = { connectMs: 200, headersMs: 200, bodyMs: 200 };
 const servers: { server: Server | HttpServer; sockets: Socket[] }[] = [];
-const get = (url: string): Promise<Awaited<ReturnType<typeof fetchStream>>> => fetchStream(new URL(url), { signal: new AbortController().signal, timeouts: SHORT });
-const failure = (url: string): Promise<FetchFailed> => get(url).then(() => expect.fail('no error'), (e: unknown) => e as FetchFailed);
+const get = (url: string): Promise<Awaited<ReturnType<typeof fetchStream>>> =>
+  fetchStream(new URL(url), { signal: new AbortController().signal, timeouts: SHORT });
+const failure = (url: string): Promise<FetchFailed> =>
+  get(url).then(
+    () => expect.fail('no error'),
+    (e: unknown) => e as FetchFailed,
+  );
 
 async function serve(server: Server | HttpServer): Promise<string> {
   const sockets: Socket[] = [];
@@ -74,7 +79,8 @@ test('a refused request carries its status; a whole body is read as before', asy
 const PASSWORD = 'S3cret-Passw0rd';
 const SIGNATURE = 'deadbeefSignature0123';
 const SECRETS = [PASSWORD, SIGNATURE, 'Tok3n-Value', Buffer.from(`bob:${PASSWORD}`).toString('base64')];
-const secretUrl = (base: string, path: string): string => `${base.replace('//', `//bob:${PASSWORD}@`)}${path}?X-Amz-Signature=${SIGNATURE}&token=Tok3n-Value`;
+const secretUrl = (base: string, path: string): string =>
+  `${base.replace('//', `//bob:${PASSWORD}@`)}${path}?X-Amz-Signature=${SIGNATURE}&token=Tok3n-Value`;
 
 test('credentials and a signed query never reach a message: 404, a stall, a broken body', async () => {
   let authorization: string | undefined;
@@ -134,7 +140,9 @@ test('redirects: a chain of 10 is followed (credentials stay on their origin); a
 });
 
 test('a redirect to another scheme is refused, naming the target redacted', async () => {
-  const base = await serve(createHttpServer((_req, res) => res.writeHead(302, { location: `ftp://u:${PASSWORD}@example.com/f` }).end()));
+  const base = await serve(
+    createHttpServer((_req, res) => res.writeHead(302, { location: `ftp://u:${PASSWORD}@example.com/f` }).end()),
+  );
   const err = await failure(`${base}/f`);
   expect(err.message).toBe(`GET ${base}/f: redirected to unsupported URL ftp://example.com/f`);
 });

@@ -70,11 +70,22 @@ function basicAuth(url: URL, redactor: Redactor): string | undefined {
 }
 
 /** A failure of the request itself (before any status) as a {@link FetchFailed}; an abort or a bug as itself. */
-function requestFailure(err: unknown, what: string, t: NetworkTimeouts, redactor: Redactor, signal: AbortSignal): unknown {
+function requestFailure(
+  err: unknown,
+  what: string,
+  t: NetworkTimeouts,
+  redactor: Redactor,
+  signal: AbortSignal,
+): unknown {
   if (isAbort(err, signal)) return err;
   const code = (err as { code?: unknown } | null)?.code;
-  if (code === 'UND_ERR_CONNECT_TIMEOUT') return new FetchFailed(`${what}: could not connect within ${formatTimeout(t.connectMs)}`, { timedOut: true, cause: err });
-  if (code === 'UND_ERR_HEADERS_TIMEOUT') return new FetchFailed(`${what}: no response within ${formatTimeout(t.headersMs)}`, { timedOut: true, cause: err });
+  if (code === 'UND_ERR_CONNECT_TIMEOUT')
+    return new FetchFailed(`${what}: could not connect within ${formatTimeout(t.connectMs)}`, {
+      timedOut: true,
+      cause: err,
+    });
+  if (code === 'UND_ERR_HEADERS_TIMEOUT')
+    return new FetchFailed(`${what}: no response within ${formatTimeout(t.headersMs)}`, { timedOut: true, cause: err });
   const reason = classifyNetworkError(err)?.reason ?? (err instanceof Error ? err.message : String(err));
   return new FetchFailed(redactor.apply(`${what}: ${reason}`), { cause: err });
 }
@@ -85,12 +96,19 @@ function requestFailure(err: unknown, what: string, t: NetworkTimeouts, redactor
  * reader applies backpressure, so a slow reader never counts as a stalled server), and the
  * Agent is closed once the body is done.
  */
-function handOver(body: Dispatcher.ResponseData['body'], t: NetworkTimeouts, redactor: Redactor, done: () => void): Readable {
+function handOver(
+  body: Dispatcher.ResponseData['body'],
+  t: NetworkTimeouts,
+  redactor: Redactor,
+  done: () => void,
+): Readable {
   const out = new PassThrough();
   body.once('error', (err: Error) => {
     if (isAbort(err)) return void out.destroy(err);
     const timedOut = (err as { code?: unknown }).code === 'UND_ERR_BODY_TIMEOUT';
-    const reason = timedOut ? `no data for ${formatTimeout(t.bodyMs)}` : redactor.apply(classifyNetworkError(err)?.reason ?? err.message);
+    const reason = timedOut
+      ? `no data for ${formatTimeout(t.bodyMs)}`
+      : redactor.apply(classifyNetworkError(err)?.reason ?? err.message);
     out.destroy(new FetchFailed(reason, { timedOut, cause: err }));
   });
   // A reader that gives up early releases the connection.
@@ -127,7 +145,8 @@ export async function fetchStream(url: URL, o: FetchOptions): Promise<FetchedStr
   let current = url;
   try {
     for (let followed = 0; ; followed++) {
-      if (current.protocol !== 'http:' && current.protocol !== 'https:') throw new FetchFailed(`${what(url)}: unsupported URL scheme`);
+      if (current.protocol !== 'http:' && current.protocol !== 'https:')
+        throw new FetchFailed(`${what(url)}: unsupported URL scheme`);
       const authorization = basicAuth(current, redactor);
       let res: Dispatcher.ResponseData;
       try {
@@ -135,7 +154,11 @@ export async function fetchStream(url: URL, o: FetchOptions): Promise<FetchedStr
           origin: current.origin,
           path: `${current.pathname}${current.search}`,
           method: 'GET',
-          headers: { 'user-agent': o.userAgent ?? 'kiln', accept: '*/*', ...(authorization !== undefined ? { authorization } : {}) },
+          headers: {
+            'user-agent': o.userAgent ?? 'kiln',
+            accept: '*/*',
+            ...(authorization !== undefined ? { authorization } : {}),
+          },
           signal: o.signal,
         });
       } catch (err) {

@@ -4,7 +4,9 @@ import { manifestMediaType } from './manifests.js';
 
 const manifest = Buffer.from(JSON.stringify({ schemaVersion: 2, config: {}, layers: [] }));
 const index = Buffer.from(JSON.stringify({ schemaVersion: 2, manifests: [] }));
-const withType = Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: MediaType.dockerManifest, config: {}, layers: [] }));
+const withType = Buffer.from(
+  JSON.stringify({ schemaVersion: 2, mediaType: MediaType.dockerManifest, config: {}, layers: [] }),
+);
 
 test.each([
   ['a manifest Content-Type wins', `${MediaType.ociManifest}; charset=utf-8`, withType, MediaType.ociManifest],

@@ -61,11 +61,21 @@ function refId(ref: Reference): string {
 }
 
 function pullCtx(ref: Reference, action: string): FailureContext {
-  return { action: `${action} ${formatReference(ref)}`, registry: ref.registry, repository: ref.repository, subject: 'manifest' };
+  return {
+    action: `${action} ${formatReference(ref)}`,
+    registry: ref.registry,
+    repository: ref.repository,
+    subject: 'manifest',
+  };
 }
 
 /** GETs a manifest by digest (preferred when both are given) or tag; see {@link RegistryClient.getManifest}. */
-export async function getManifest(session: Session, redactor: Redactor, ref: Reference, signal?: AbortSignal): Promise<FetchedManifest> {
+export async function getManifest(
+  session: Session,
+  redactor: Redactor,
+  ref: Reference,
+  signal?: AbortSignal,
+): Promise<FetchedManifest> {
   const id = refId(ref);
   checkRepository(ref.registry, ref.repository);
   checkTagOrDigest(ref.registry, id);
@@ -82,14 +92,20 @@ export async function getManifest(session: Session, redactor: Redactor, ref: Ref
       retry: true,
       signal,
     },
-    async (res) => ({ ...(await readAtMost(res.body, MANIFEST_MAX_BYTES)), contentType: headerValue(res.headers['content-type']) }),
+    async (res) => ({
+      ...(await readAtMost(res.body, MANIFEST_MAX_BYTES)),
+      contentType: headerValue(res.headers['content-type']),
+    }),
   );
-  if (fetched.truncated) throw protocolError(`the manifest is larger than ${MANIFEST_MAX_BYTES} bytes`, ctx, redactor, 200);
+  if (fetched.truncated)
+    throw protocolError(`the manifest is larger than ${MANIFEST_MAX_BYTES} bytes`, ctx, redactor, 200);
   const digest = sha256Of(fetched.bytes);
   if (ref.digest !== undefined) {
     // By digest, the bytes must hash to it (distribution spec "Pulling manifests": clients verify).
     if (!ref.digest.startsWith('sha256:')) {
-      throw new IntegrityError(`${ctx.action}: cannot verify digest algorithm "${ref.digest.split(':')[0] ?? ''}" (only sha256 is supported)`);
+      throw new IntegrityError(
+        `${ctx.action}: cannot verify digest algorithm "${ref.digest.split(':')[0] ?? ''}" (only sha256 is supported)`,
+      );
     }
     if (ref.digest !== digest) {
       throw new IntegrityError(`${ctx.action}: digest mismatch: the registry sent content with digest ${digest}`);
@@ -102,7 +118,12 @@ export async function getManifest(session: Session, redactor: Redactor, ref: Ref
  * HEADs a manifest: its digest (`Docker-Content-Digest`), media type and size, or undefined when
  * the registry does not have it. Falls back to a GET when the registry omits the digest header.
  */
-export async function headManifest(session: Session, redactor: Redactor, ref: Reference, signal?: AbortSignal): Promise<ManifestHead | undefined> {
+export async function headManifest(
+  session: Session,
+  redactor: Redactor,
+  ref: Reference,
+  signal?: AbortSignal,
+): Promise<ManifestHead | undefined> {
   const id = refId(ref);
   checkRepository(ref.registry, ref.repository);
   checkTagOrDigest(ref.registry, id);

@@ -99,7 +99,8 @@ export function classifyNetworkError(err: unknown, timeouts?: NetworkTimeouts): 
     if (code === undefined) continue;
     const simple = SIMPLE[code];
     const waited = TIMEOUT_OF[code];
-    if (simple && waited !== undefined && timeouts !== undefined) return { ...simple, reason: `${simple.reason} after ${formatTimeout(timeouts[waited])}`, tls: false };
+    if (simple && waited !== undefined && timeouts !== undefined)
+      return { ...simple, reason: `${simple.reason} after ${formatTimeout(timeouts[waited])}`, tls: false };
     if (simple) return { ...simple, tls: false };
     if (NOT_TLS.has(code)) {
       return {

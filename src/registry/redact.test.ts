@@ -26,12 +26,17 @@ test('ignores short and undefined secrets', () => {
 
 test.each([
   ['https://user:pw@host/v2/', 'https://host/v2/'],
-  ['https://s3.example/bucket/blob?X-Amz-Signature=abc&X-Amz-Expires=60', 'https://s3.example/bucket/blob?X-Amz-Signature=***&X-Amz-Expires=***'],
+  [
+    'https://s3.example/bucket/blob?X-Amz-Signature=abc&X-Amz-Expires=60',
+    'https://s3.example/bucket/blob?X-Amz-Signature=***&X-Amz-Expires=***',
+  ],
   ['http://127.0.0.1:5000/v2/app/manifests/1', 'http://127.0.0.1:5000/v2/app/manifests/1'],
 ])('redactUrl(%s)', (input, expected) => {
   expect(redactUrl(input)).toBe(expected);
 });
 
 test('redactUrls rewrites URLs inside text', () => {
-  expect(redactUrls('redirected to https://u:p@blob.example/x?sig=1 then failed')).toBe('redirected to https://blob.example/x?sig=*** then failed');
+  expect(redactUrls('redirected to https://u:p@blob.example/x?sig=1 then failed')).toBe(
+    'redirected to https://blob.example/x?sig=*** then failed',
+  );
 });

@@ -34,7 +34,8 @@ export function redirectTarget(from: URL, location: string, followed: number): R
   } catch {
     return { refused: `redirected to an invalid URL ${redactUrl(location)}` };
   }
-  if (to.protocol !== 'http:' && to.protocol !== 'https:') return { refused: `redirected to unsupported URL ${redactUrl(to.href)}` };
+  if (to.protocol !== 'http:' && to.protocol !== 'https:')
+    return { refused: `redirected to unsupported URL ${redactUrl(to.href)}` };
   if (from.protocol === 'https:' && to.protocol === 'http:') {
     return { refused: `refused a redirect from HTTPS to plain HTTP (${redactUrl(to.href)})` };
   }

@@ -28,13 +28,16 @@ export interface OperationRetries {
  */
 export function retryOperation<T>(opts: OperationRetries, operation: () => Promise<T>): Promise<T> {
   const { signal } = opts;
-  return withRetries({ retries: opts.retries, sleep: opts.sleep, ...(signal ? { signal } : {}), onRetry: opts.onRetry }, async (canRetry) => {
-    try {
-      return await operation();
-    } catch (err) {
-      if (!canRetry || signal?.aborted || opts.isFinal?.(err) === true || !isRetryableFailure(err)) throw err;
-      const after = 'retryAfterMs' in err && typeof err.retryAfterMs === 'number' ? err.retryAfterMs : undefined;
-      return new RetryLater(err.message, after);
-    }
-  });
+  return withRetries(
+    { retries: opts.retries, sleep: opts.sleep, ...(signal ? { signal } : {}), onRetry: opts.onRetry },
+    async (canRetry) => {
+      try {
+        return await operation();
+      } catch (err) {
+        if (!canRetry || signal?.aborted || opts.isFinal?.(err) === true || !isRetryableFailure(err)) throw err;
+        const after = 'retryAfterMs' in err && typeof err.retryAfterMs === 'number' ? err.retryAfterMs : undefined;
+        return new RetryLater(err.message, after);
+      }
+    },
+  );
 }

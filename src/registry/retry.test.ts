@@ -64,7 +64,9 @@ test('withRetries tells the last attempt it cannot retry', async () => {
 test('withRetries stops when the signal aborts', async () => {
   const ac = new AbortController();
   ac.abort(new Error('stop'));
-  await expect(withRetries({ retries: 3, sleep: async () => {}, signal: ac.signal }, async () => new RetryLater('x'))).rejects.toThrow('stop');
+  await expect(
+    withRetries({ retries: 3, sleep: async () => {}, signal: ac.signal }, async () => new RetryLater('x')),
+  ).rejects.toThrow('stop');
 });
 
 test('withRetries numbers the attempts, so that a final error can say how many were made', async () => {
@@ -74,6 +76,10 @@ test('withRetries numbers the attempts, so that a final error can say how many w
     if (canRetry) return new RetryLater('timed out');
     throw new Error(`timed out (${n + 1} attempts)`);
   }).catch((e: unknown) => e);
-  expect(seen).toEqual([[true, 0], [true, 1], [false, 2]]);
+  expect(seen).toEqual([
+    [true, 0],
+    [true, 1],
+    [false, 2],
+  ]);
   expect(String(err)).toContain('(3 attempts)');
 });

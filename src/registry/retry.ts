@@ -63,7 +63,12 @@ export const realSleep: SleepFn = async (ms, signal) => {
  * body idle) is one more transient failure here: retried like a reset, with the same backoff.
  */
 export async function withRetries<T>(
-  opts: { retries: number; sleep: SleepFn; signal?: AbortSignal; onRetry?: (reason: string, waitMs: number, attempt: number) => void },
+  opts: {
+    retries: number;
+    sleep: SleepFn;
+    signal?: AbortSignal;
+    onRetry?: (reason: string, waitMs: number, attempt: number) => void;
+  },
   attempt: (canRetry: boolean, n: number) => Promise<T | RetryLater>,
 ): Promise<T> {
   for (let n = 0; ; n++) {

@@ -98,7 +98,12 @@ export class Session {
   async fetch<T>(req: RegistryRequest, read: (res: RegistryResponse) => Promise<T>): Promise<T> {
     const ep = await this.endpoint(req.registry, req.ctx, req.signal);
     return withRetries(
-      { retries: req.retry ? this.o.retries : 0, sleep: this.o.sleep, ...(req.signal ? { signal: req.signal } : {}), onRetry: this.logRetry(req.ctx) },
+      {
+        retries: req.retry ? this.o.retries : 0,
+        sleep: this.o.sleep,
+        ...(req.signal ? { signal: req.signal } : {}),
+        onRetry: this.logRetry(req.ctx),
+      },
       async (canRetry, attempt) => {
         try {
           const res = await this.once(ep, req);
@@ -111,7 +116,8 @@ export class Session {
         } catch (err) {
           if (canRetry && err instanceof TransientRegistryError) return new RetryLater(err.message, err.retryAfterMs);
           // A network failure (a timeout, a reset) says how often it was met; a status speaks for itself.
-          if (attempt > 0 && err instanceof TransientRegistryError && err.details.status === undefined) err.message += ` (${attempt + 1} attempts)`;
+          if (attempt > 0 && err instanceof TransientRegistryError && err.details.status === undefined)
+            err.message += ` (${attempt + 1} attempts)`;
           throw err;
         }
       },
@@ -131,7 +137,8 @@ export class Session {
 
   /** Logs a retry at warn: the reason is already a full, redacted message. */
   logRetry(ctx: FailureContext): (reason: string, waitMs: number, attempt: number) => void {
-    return (reason, waitMs, attempt) => this.o.logger.warn(`retrying in ${waitMs} ms: ${reason}`, { registry: ctx.registry, attempt });
+    return (reason, waitMs, attempt) =>
+      this.o.logger.warn(`retrying in ${waitMs} ms: ${reason}`, { registry: ctx.registry, attempt });
   }
 
   private async once(ep: Endpoint, req: RegistryRequest): Promise<RegistryResponse> {
@@ -140,7 +147,7 @@ export class Session {
     let url = new URL(req.target, ep.origin);
     let scopes = req.scopes;
     let authRetried = false;
-    for (let hops = 0; ; ) {
+    for (let hops = 0; ;) {
       const ownHost = urlHostKey(url) === registryHost;
       const headers: Record<string, string> = { 'user-agent': this.o.userAgent, ...req.headers };
       // Credentials go to the registry's own host only, never to blob storage it redirects to
@@ -165,8 +172,17 @@ export class Session {
         if (isAbort(err, signal)) throw err;
         throw networkError(err, ctx, ownHost ? registry : url.host, this.o.redactor, this.timeouts) ?? err;
       }
-      this.o.logger.debug('registry request', { method: req.method, url: redactUrl(url.toString()), status: res.statusCode });
-      if (!req.expect.includes(res.statusCode) && body !== undefined && !(body instanceof Uint8Array) && !body.readableEnded) {
+      this.o.logger.debug('registry request', {
+        method: req.method,
+        url: redactUrl(url.toString()),
+        status: res.statusCode,
+      });
+      if (
+        !req.expect.includes(res.statusCode) &&
+        body !== undefined &&
+        !(body instanceof Uint8Array) &&
+        !body.readableEnded
+      ) {
         // Answered before the whole body was sent (a 401, an error): the stream is not reused.
         body.destroy();
       }
@@ -192,7 +208,8 @@ export class Session {
         this.o.transport.bind(url, registry);
         continue;
       }
-      if (req.expect.includes(res.statusCode)) return { status: res.statusCode, headers: res.headers, body: res.body, url };
+      if (req.expect.includes(res.statusCode))
+        return { status: res.statusCode, headers: res.headers, body: res.body, url };
       throw await responseError(res, ctx, this.o.redactor, this.o.now());
     }
   }
@@ -228,7 +245,10 @@ export class Session {
           }
           if (isRetryableStatus(r.statusCode) && canRetry) {
             await discard(r.body);
-            return new RetryLater(`${ctx.action}: ${registry} answered ${r.statusCode}`, parseRetryAfter(r.headers['retry-after'], this.o.now()));
+            return new RetryLater(
+              `${ctx.action}: ${registry} answered ${r.statusCode}`,
+              parseRetryAfter(r.headers['retry-after'], this.o.now()),
+            );
           }
           // 200: anonymous; 401: a challenge to answer (distribution spec "Determining support").
           // Anything else is not a registry speaking, as go-containerregistry's ping decides.
@@ -236,7 +256,11 @@ export class Session {
           if (scheme === 'http' && failures.length > 0) {
             // e.g. Go's TLS server answering plain HTTP with 400: the HTTPS failure is the story.
             await discard(r.body);
-            failures.push({ scheme, failure: { reason: `plain HTTP answered ${r.statusCode}`, retryable: false, tls: false }, cause: undefined });
+            failures.push({
+              scheme,
+              failure: { reason: `plain HTTP answered ${r.statusCode}`, retryable: false, tls: false },
+              cause: undefined,
+            });
             return undefined;
           }
           throw await responseError(r, ctx, this.o.redactor, this.o.now());
@@ -244,10 +268,14 @@ export class Session {
       );
       if (res === undefined) continue;
       await discard(res.body);
-      const challenge = res.statusCode === 401 ? pickChallenge(parseWwwAuthenticate(res.headers['www-authenticate'])) : undefined;
+      const challenge =
+        res.statusCode === 401 ? pickChallenge(parseWwwAuthenticate(res.headers['www-authenticate'])) : undefined;
       if (scheme === 'http' && failures.length > 0) {
         // Debug, not info: go-containerregistry (and so Kaniko) falls back silently.
-        this.o.logger.debug(`registry ${registry} does not answer over HTTPS (${failures[0]?.failure.reason ?? ''}); using plain HTTP`, { registry });
+        this.o.logger.debug(
+          `registry ${registry} does not answer over HTTPS (${failures[0]?.failure.reason ?? ''}); using plain HTTP`,
+          { registry },
+        );
       }
       this.o.logger.debug('registry endpoint', { registry, origin: url.origin, auth: challenge?.scheme ?? 'none' });
       return { origin: url.origin, challenge };
@@ -255,21 +283,36 @@ export class Session {
     throw this.unreachable(registry, ctx, failures, plain);
   }
 
-  private unreachable(registry: string, ctx: FailureContext, failures: { scheme: string; failure: NetworkFailure; cause: unknown }[], triedHttp: boolean): RegistryError {
+  private unreachable(
+    registry: string,
+    ctx: FailureContext,
+    failures: { scheme: string; failure: NetworkFailure; cause: unknown }[],
+    triedHttp: boolean,
+  ): RegistryError {
     const reasons = [...new Set(failures.map((f) => f.failure.reason))];
-    const why = reasons.length === 1 ? (reasons[0] ?? '') : failures.map((f) => `${f.scheme.toUpperCase()}: ${f.failure.reason}`).join('; ');
+    const why =
+      reasons.length === 1
+        ? (reasons[0] ?? '')
+        : failures.map((f) => `${f.scheme.toUpperCase()}: ${f.failure.reason}`).join('; ');
     const first = failures[0];
     // With plain HTTP already allowed, "allow plain HTTP" is no advice; a certificate hint still is.
-    let hint = first?.failure.hint !== undefined && !(triedHttp && first.failure.hint.includes('insecure')) ? first.failure.hint.replaceAll('REGISTRY', registry) : undefined;
+    let hint =
+      first?.failure.hint !== undefined && !(triedHttp && first.failure.hint.includes('insecure'))
+        ? first.failure.hint.replaceAll('REGISTRY', registry)
+        : undefined;
     if (hint === undefined && first?.scheme === 'https' && errnoCode(first.cause) === 'UND_ERR_SOCKET') {
       // Go's TLS server (distribution with `clientcas`) hangs up on a client without a certificate.
       hint = `a registry that requires a client certificate closes the connection like this: give one with --registry-client-cert ${registry}=CERT,KEY`;
     }
     const details: RegistryError['details'] = { registry };
     if (ctx.repository !== undefined) details.repository = ctx.repository;
-    return new RegistryError(this.o.redactor.apply(`${ctx.action}: cannot reach registry ${registry}: ${why}`), details, {
-      cause: first?.cause,
-      ...(hint !== undefined ? { hint } : {}),
-    });
+    return new RegistryError(
+      this.o.redactor.apply(`${ctx.action}: cannot reach registry ${registry}: ${why}`),
+      details,
+      {
+        cause: first?.cause,
+        ...(hint !== undefined ? { hint } : {}),
+      },
+    );
   }
 }

@@ -9,7 +9,9 @@ async function collect(it: AsyncIterable<Buffer>): Promise<string> {
 }
 
 test('hands out consecutive ranges across chunk boundaries', async () => {
-  const c = new StreamCursor(Readable.from([Buffer.from('abc'), Buffer.from(''), Buffer.from('defgh'), Buffer.from('ij')]));
+  const c = new StreamCursor(
+    Readable.from([Buffer.from('abc'), Buffer.from(''), Buffer.from('defgh'), Buffer.from('ij')]),
+  );
   expect(await collect(c.take(4))).toBe('abcd');
   expect(await c.skip(2)).toBe(2);
   expect(await collect(c.take(3))).toBe('ghi');

@@ -28,8 +28,18 @@ export interface StreamingUpload {
 }
 
 /** Starts a streaming upload to `registry/repository`. */
-export async function startStreamingUpload(env: BlobEnv, registry: string, repository: string, signal?: AbortSignal): Promise<StreamingUpload> {
-  const ctx: FailureContext = { action: `uploading a new blob to ${registry}/${repository}`, registry, repository, subject: 'upload' };
+export async function startStreamingUpload(
+  env: BlobEnv,
+  registry: string,
+  repository: string,
+  signal?: AbortSignal,
+): Promise<StreamingUpload> {
+  const ctx: FailureContext = {
+    action: `uploading a new blob to ${registry}/${repository}`,
+    registry,
+    repository,
+    subject: 'upload',
+  };
   const session = await startUpload(env, registry, repository, ctx, true, signal);
   const input = new PassThrough();
   const stop = new AbortController();
@@ -43,7 +53,10 @@ export async function startStreamingUpload(env: BlobEnv, registry: string, repos
       headers: { 'content-type': 'application/octet-stream' },
       body: () => {
         // A re-sent request (a fresh 401 challenge) would find the bytes gone.
-        if (opened) return Promise.reject(new TransientRegistryError(`${ctx.action}: the registry asked to authenticate again`, { registry }, {}));
+        if (opened)
+          return Promise.reject(
+            new TransientRegistryError(`${ctx.action}: the registry asked to authenticate again`, { registry }, {}),
+          );
         opened = true;
         return Promise.resolve(input as Readable);
       },
@@ -66,7 +79,8 @@ export async function startStreamingUpload(env: BlobEnv, registry: string, repos
       checked(loc);
       const { location, end } = await patched;
       const putCtx = blobCtx('uploading blob', loc, 'upload');
-      if (end !== undefined && end !== size - 1) throw new IntegrityError(`${putCtx.action}: the registry received ${end + 1} bytes of ${size}`);
+      if (end !== undefined && end !== size - 1)
+        throw new IntegrityError(`${putCtx.action}: the registry received ${end + 1} bytes of ${size}`);
       const res = await env.session.send({
         registry,
         method: 'PUT',

@@ -67,7 +67,11 @@ function basicHeader(c: Credential | undefined): string | undefined {
   return `Basic ${Buffer.from(`${c.username}:${c.password}`).toString('base64')}`;
 }
 
-async function send(env: TokenEnv, url: URL, init: { method: 'GET' | 'POST'; headers: Record<string, string>; body?: string }): Promise<Dispatcher.ResponseData> {
+async function send(
+  env: TokenEnv,
+  url: URL,
+  init: { method: 'GET' | 'POST'; headers: Record<string, string>; body?: string },
+): Promise<Dispatcher.ResponseData> {
   try {
     return await env.dispatcher.request({
       origin: url.origin,
@@ -93,7 +97,8 @@ async function readToken(env: TokenEnv, res: Dispatcher.ResponseData, realm: str
     json = undefined;
   }
   const token = parseTokenResponse(json, env.now());
-  if (token === undefined) throw protocolError('the token server returned no token', authCtx, env.redactor, res.statusCode);
+  if (token === undefined)
+    throw protocolError('the token server returned no token', authCtx, env.redactor, res.statusCode);
   env.redactor.add(token.value);
   return token;
 }
@@ -103,7 +108,11 @@ export async function fetchToken(env: TokenEnv, req: TokenRequest): Promise<Toke
   const realm = new URL(req.realm);
   const common = { 'user-agent': req.userAgent };
   if (req.credential?.identityToken !== undefined) {
-    const form = new URLSearchParams({ grant_type: 'refresh_token', refresh_token: req.credential.identityToken, client_id: req.clientId });
+    const form = new URLSearchParams({
+      grant_type: 'refresh_token',
+      refresh_token: req.credential.identityToken,
+      client_id: req.clientId,
+    });
     if (req.service !== undefined) form.set('service', req.service);
     if (req.scopes.length > 0) form.set('scope', req.scopes.join(' '));
     const res = await send(env, realm, {

@@ -7,7 +7,15 @@
 import type { Readable } from 'node:stream';
 import { errnoCode } from '../errors.js';
 import { repositoryScope } from './auth.js';
-import { blobCtx, checked, lengthMismatch, startUpload, type BlobEnv, type BlobLocation, type UploadEnv } from './blobs.js';
+import {
+  blobCtx,
+  checked,
+  lengthMismatch,
+  startUpload,
+  type BlobEnv,
+  type BlobLocation,
+  type UploadEnv,
+} from './blobs.js';
 import { discard } from './body.js';
 import { chunkedUpload } from './chunked-upload.js';
 import { TransientRegistryError } from './failure.js';
@@ -20,7 +28,13 @@ export const DEFAULT_CHUNKED_THRESHOLD = 64 * 1024 * 1024;
 export const DEFAULT_CHUNK_SIZE = 32 * 1024 * 1024;
 
 /** POST + monolithic PUT, the whole pair retried (after a failed PUT the session's state is unknown). */
-async function monolithicUpload(env: BlobEnv, loc: BlobLocation, size: number, open: () => Promise<Readable>, signal?: AbortSignal): Promise<void> {
+async function monolithicUpload(
+  env: BlobEnv,
+  loc: BlobLocation,
+  size: number,
+  open: () => Promise<Readable>,
+  signal?: AbortSignal,
+): Promise<void> {
   const ctx = blobCtx('uploading blob', loc, 'upload');
   await withRetries(
     { retries: env.retries, sleep: env.sleep, ...(signal ? { signal } : {}), onRetry: env.session.logRetry(ctx) },
@@ -54,7 +68,13 @@ async function monolithicUpload(env: BlobEnv, loc: BlobLocation, size: number, o
  * Uploads a blob of `size` bytes from `open()` (called again for every retry): monolithic up to
  * `env.chunkThreshold` bytes, chunked above. A stream of another length fails with an IntegrityError.
  */
-export async function uploadBlob(env: UploadEnv, loc: BlobLocation, size: number, open: () => Promise<Readable>, signal?: AbortSignal): Promise<void> {
+export async function uploadBlob(
+  env: UploadEnv,
+  loc: BlobLocation,
+  size: number,
+  open: () => Promise<Readable>,
+  signal?: AbortSignal,
+): Promise<void> {
   checked(loc);
   if (size > env.chunkThreshold) return chunkedUpload(env, loc, size, open, signal);
   return monolithicUpload(env, loc, size, open, signal);

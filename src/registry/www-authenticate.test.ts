@@ -6,7 +6,16 @@ describe('parseWwwAuthenticate', () => {
     [
       'Docker Hub bearer',
       'Bearer realm="https://auth.docker.io/token",service="registry.docker.io",scope="repository:library/busybox:pull"',
-      [{ scheme: 'bearer', params: { realm: 'https://auth.docker.io/token', service: 'registry.docker.io', scope: 'repository:library/busybox:pull' } }],
+      [
+        {
+          scheme: 'bearer',
+          params: {
+            realm: 'https://auth.docker.io/token',
+            service: 'registry.docker.io',
+            scope: 'repository:library/busybox:pull',
+          },
+        },
+      ],
     ],
     ['htpasswd basic', 'Basic realm="Registry Realm"', [{ scheme: 'basic', params: { realm: 'Registry Realm' } }]],
     [
@@ -14,7 +23,11 @@ describe('parseWwwAuthenticate', () => {
       'Bearer realm="https://r/token",scope="repository:a:pull,push",service="s"',
       [{ scheme: 'bearer', params: { realm: 'https://r/token', scope: 'repository:a:pull,push', service: 's' } }],
     ],
-    ['case-insensitive scheme and names, spaces around =', 'BEARER Realm = "x" , Service=y', [{ scheme: 'bearer', params: { realm: 'x', service: 'y' } }]],
+    [
+      'case-insensitive scheme and names, spaces around =',
+      'BEARER Realm = "x" , Service=y',
+      [{ scheme: 'bearer', params: { realm: 'x', service: 'y' } }],
+    ],
     ['escaped quote', 'Basic realm="a \\"b\\" c"', [{ scheme: 'basic', params: { realm: 'a "b" c' } }]],
     [
       'two challenges in one header',
@@ -40,7 +53,10 @@ describe('parseWwwAuthenticate', () => {
   });
 
   test('several header lines', () => {
-    expect(parseWwwAuthenticate(['Basic realm="a"', 'Bearer realm="b"']).map((c) => c.scheme)).toEqual(['basic', 'bearer']);
+    expect(parseWwwAuthenticate(['Basic realm="a"', 'Bearer realm="b"']).map((c) => c.scheme)).toEqual([
+      'basic',
+      'bearer',
+    ]);
   });
 
   test('missing header', () => {
@@ -54,7 +70,9 @@ describe('parseWwwAuthenticate', () => {
 
 describe('pickChallenge', () => {
   test('prefers bearer, ignores unknown schemes', () => {
-    expect(pickChallenge(parseWwwAuthenticate('Negotiate x, Basic realm="r", Bearer realm="t"'))?.scheme).toBe('bearer');
+    expect(pickChallenge(parseWwwAuthenticate('Negotiate x, Basic realm="r", Bearer realm="t"'))?.scheme).toBe(
+      'bearer',
+    );
     expect(pickChallenge(parseWwwAuthenticate('Negotiate x, Basic realm="r"'))?.scheme).toBe('basic');
     expect(pickChallenge(parseWwwAuthenticate('Negotiate x'))).toBeUndefined();
   });

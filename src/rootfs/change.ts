@@ -11,7 +11,8 @@ import type { FileFacts } from './file-facts.js';
  * deleted (a whiteout), or a directory whose lower contents all vanish (an opaque whiteout,
  * which implies the directory's own entry).
  */
-export type Change = { kind: 'upsert'; path: string } | { kind: 'whiteout'; path: string } | { kind: 'opaque'; path: string };
+export type Change =
+  { kind: 'upsert'; path: string } | { kind: 'whiteout'; path: string } | { kind: 'opaque'; path: string };
 
 /**
  * What layer extraction reports while it writes a rootfs, so that the first snapshot of a stage

@@ -15,7 +15,8 @@ async function fakeRoot(): Promise<{ base: string; rootfs: Rootfs }> {
   const base = await mkdtemp(join(tmpdir(), 'kiln-clear-'));
   dirs.push(base);
   const r = join(base, 'root');
-  for (const d of ['usr/bin', 'etc', 'kaniko/bin', 'workspace/src', 'var/lib', 'proc/1', 'outside-target']) await mkdir(join(r, d), { recursive: true });
+  for (const d of ['usr/bin', 'etc', 'kaniko/bin', 'workspace/src', 'var/lib', 'proc/1', 'outside-target'])
+    await mkdir(join(r, d), { recursive: true });
   await writeFile(join(r, 'usr/bin/sh'), 'sh');
   await writeFile(join(r, 'etc/passwd'), 'root');
   await writeFile(join(r, 'etc/resolv.conf'), 'nameserver 1');
@@ -33,14 +34,28 @@ async function fakeRoot(): Promise<{ base: string; rootfs: Rootfs }> {
 
 async function tree(dir: string): Promise<string[]> {
   const out: string[] = [];
-  for (const e of await readdir(dir, { withFileTypes: true, recursive: true })) out.push(join(e.parentPath, e.name).slice(dir.length));
+  for (const e of await readdir(dir, { withFileTypes: true, recursive: true }))
+    out.push(join(e.parentPath, e.name).slice(dir.length));
   return out.sort();
 }
 
 test('clearing keeps kept paths and the directories leading to them, removes the rest, never follows symlinks', async () => {
   const { base, rootfs } = await fakeRoot();
   const removed = clearRootfs(rootfs, ['/etc/resolv.conf', '/kaniko', '/proc', '/workspace', '/ws/src']);
-  expect(await tree(rootfs.root)).toEqual(['/etc', '/etc/resolv.conf', '/kaniko', '/kaniko/bin', '/kaniko/bin/executor', '/proc', '/proc/1', '/proc/1/status', '/workspace', '/workspace/src', '/workspace/src/main.c', '/ws']);
+  expect(await tree(rootfs.root)).toEqual([
+    '/etc',
+    '/etc/resolv.conf',
+    '/kaniko',
+    '/kaniko/bin',
+    '/kaniko/bin/executor',
+    '/proc',
+    '/proc/1',
+    '/proc/1/status',
+    '/workspace',
+    '/workspace/src',
+    '/workspace/src/main.c',
+    '/ws',
+  ]);
   expect(removed).toBe(5); // /bin, /etc/passwd, /outside-target, /usr, /var
   expect(await readFile(join(base, 'victim/file'), 'utf8')).toBe('must survive');
 });

@@ -45,10 +45,12 @@ export interface ContainerVerdict {
 }
 
 /** Container runtimes as they name cgroups (`/docker/ID`, `/kubepods/…`, `libpod-ID.scope`, …). */
-const RUNTIME_CGROUP = /(?:^|[/.:_-])(docker|kubepods|libpod|containerd|cri-containerd|crio|lxc|buildkit|actions_job|garden)(?=$|[/.:_-])/;
+const RUNTIME_CGROUP =
+  /(?:^|[/.:_-])(docker|kubepods|libpod|containerd|cri-containerd|crio|lxc|buildkit|actions_job|garden)(?=$|[/.:_-])/;
 
 /** Storage directories of container runtimes, as overlay options or a bind's root show them. */
-const CONTAINER_STORE = /\/var\/lib\/(?:docker|containers|containerd|rancher|kubelet)\/|containers\/storage\/|io\.containerd\.snapshotter|\/overlay2\//;
+const CONTAINER_STORE =
+  /\/var\/lib\/(?:docker|containers|containerd|rancher|kubelet)\/|containers\/storage\/|io\.containerd\.snapshotter|\/overlay2\//;
 
 function cgroupEvidence(cgroup: string | undefined): string | undefined {
   for (const line of (cgroup ?? '').split('\n')) {
@@ -64,9 +66,11 @@ function cgroupEvidence(cgroup: string | undefined): string | undefined {
 function rootEvidence(mountinfo: string | undefined): { strong?: string; weak?: string } {
   const root = rootMount(parseMountinfo(mountinfo ?? ''));
   if (!root) return {};
-  if (root.fstype === 'fuse.fuse-overlayfs' || root.source === 'fuse-overlayfs') return { strong: '/ is a fuse-overlayfs' };
+  if (root.fstype === 'fuse.fuse-overlayfs' || root.source === 'fuse-overlayfs')
+    return { strong: '/ is a fuse-overlayfs' };
   const layered = root.fstype === 'overlay' || root.fstype === 'aufs';
-  if (layered && CONTAINER_STORE.test(root.superOptions)) return { strong: `/ is an ${root.fstype} of container image layers` };
+  if (layered && CONTAINER_STORE.test(root.superOptions))
+    return { strong: `/ is an ${root.fstype} of container image layers` };
   if (root.root !== '/' && CONTAINER_STORE.test(root.root)) return { strong: `/ is ${root.root} of a container store` };
   if (layered) return { weak: `an ${root.fstype} / of unknown origin` };
   if (root.root !== '/') return { weak: `a / that is the subtree ${root.root} of its filesystem` };

@@ -14,7 +14,13 @@ let rootfs: Rootfs;
 
 /** mknod(1), as exec/mknod.ts runs it. */
 const mknod: SpecialMaker = async (host, kind, dev) => {
-  await run('mknod', ['-m', '0600', host, { fifo: 'p', char: 'c', block: 'b' }[kind], ...(kind === 'fifo' ? [] : [String(dev.major), String(dev.minor)])]);
+  await run('mknod', [
+    '-m',
+    '0600',
+    host,
+    { fifo: 'p', char: 'c', block: 'b' }[kind],
+    ...(kind === 'fifo' ? [] : [String(dev.major), String(dev.minor)]),
+  ]);
 };
 
 beforeEach(async () => {
@@ -37,7 +43,15 @@ afterEach(async () => {
 /** Type, mode, owner (and device numbers) of a copied path. */
 async function facts(p: string): Promise<string> {
   const st = await lstat(join(rootfs.root, p));
-  const type = st.isFIFO() ? 'fifo' : st.isCharacterDevice() ? 'char' : st.isBlockDevice() ? 'block' : st.isFile() ? 'file' : 'other';
+  const type = st.isFIFO()
+    ? 'fifo'
+    : st.isCharacterDevice()
+      ? 'char'
+      : st.isBlockDevice()
+        ? 'block'
+        : st.isFile()
+          ? 'file'
+          : 'other';
   return `${type} ${(st.mode & 0o7777).toString(8)} ${st.uid}:${st.gid}${type === 'char' || type === 'block' ? ` rdev=${st.rdev}` : ''}`;
 }
 
@@ -63,7 +77,8 @@ test('without one (the build context), FIFOs and devices are skipped, never open
 
 test('a maker that may not create devices leaves the entry out', async () => {
   await chmod(join(src, 'd'), 0o755);
-  const denied: SpecialMaker = (host, kind, dev) => (kind === 'fifo' ? mknod(host, kind, dev) : Promise.resolve('not-permitted'));
+  const denied: SpecialMaker = (host, kind, dev) =>
+    kind === 'fifo' ? mknod(host, kind, dev) : Promise.resolve('not-permitted');
   const written = await copyIntoRootfs(rootfs, join(src, 'd'), '/out', { special: denied });
   expect((await readdir(join(rootfs.root, 'out'))).sort()).toEqual(['fifo', 'file']);
   expect(written.sort()).toEqual(['/out', '/out/fifo', '/out/file']);

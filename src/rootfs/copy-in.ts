@@ -9,7 +9,20 @@
  * blocks and a device never ends. File data moves with `copyFile` (copy_file_range), never
  * through memory. Every path is mapped through {@link Rootfs.resolve}.
  */
-import { chmod, copyFile, lchown, link, lstat, lutimes, mkdir, open, readdir, readlink, rm, symlink } from './host-fs.js';
+import {
+  chmod,
+  copyFile,
+  lchown,
+  link,
+  lstat,
+  lutimes,
+  mkdir,
+  open,
+  readdir,
+  readlink,
+  rm,
+  symlink,
+} from './host-fs.js';
 import type { Stats } from 'node:fs';
 import { join, posix } from 'node:path';
 import type { Readable } from 'node:stream';
@@ -24,7 +37,11 @@ export type SpecialKind = 'fifo' | 'char' | 'block';
  * Creates a FIFO or device node at a host path (Node has no mknod(2)); metadata is set
  * afterwards. Resolves 'not-permitted' where the system forbids it: the entry is then left out.
  */
-export type SpecialMaker = (hostPath: string, kind: SpecialKind, dev: { major: number; minor: number }) => Promise<void | 'not-permitted'>;
+export type SpecialMaker = (
+  hostPath: string,
+  kind: SpecialKind,
+  dev: { major: number; minor: number },
+) => Promise<void | 'not-permitted'>;
 
 /** The permission bits a copied entry gets from its source's (`--chmod`, octal or symbolic). */
 export type ModeFn = (sourceMode: number, isDir: boolean) => number;
@@ -68,7 +85,10 @@ function copiesLeaf(st: Stats, opts: CopyInOptions): boolean {
 /** Linux's dev_t encoding (glibc `gnu_dev_major`/`gnu_dev_minor`), as layers/pack.ts reads it. */
 function deviceNumbers(rdev: number): { major: number; minor: number } {
   const r = BigInt(rdev);
-  return { major: Number(((r >> 8n) & 0xfffn) | ((r >> 32n) & 0xfffff000n)), minor: Number((r & 0xffn) | ((r >> 12n) & 0xffffff00n)) };
+  return {
+    major: Number(((r >> 8n) & 0xfffn) | ((r >> 32n) & 0xfffff000n)),
+    minor: Number((r & 0xffn) | ((r >> 12n) & 0xffffff00n)),
+  };
 }
 
 async function lstatOrUndefined(p: string): Promise<Stats | undefined> {
@@ -83,7 +103,8 @@ async function lstatOrUndefined(p: string): Promise<Stats | undefined> {
 async function setMeta(host: string, st: Stats, opts: CopyInOptions): Promise<void> {
   await lchown(host, opts.owner?.uid ?? st.uid, opts.owner?.gid ?? st.gid);
   // chmod after chown: chown clears setuid/setgid bits. Linux has no lchmod.
-  if (!st.isSymbolicLink()) await chmod(host, opts.mode ? opts.mode(st.mode & 0o7777, st.isDirectory()) : st.mode & 0o7777);
+  if (!st.isSymbolicLink())
+    await chmod(host, opts.mode ? opts.mode(st.mode & 0o7777, st.isDirectory()) : st.mode & 0o7777);
   const mtime = opts.mtime ?? st.mtime;
   await lutimes(host, mtime, mtime);
 }
@@ -96,7 +117,14 @@ async function clearForLeaf(host: string, dest: string): Promise<void> {
 }
 
 /** Copies one non-directory (file, symlink, FIFO or device) to exactly `dest`, whose parent exists; skips what {@link copiesLeaf} leaves out. */
-async function copyLeaf(rootfs: Rootfs, src: string, st: Stats, dest: string, opts: CopyInOptions, written: string[]): Promise<void> {
+async function copyLeaf(
+  rootfs: Rootfs,
+  src: string,
+  st: Stats,
+  dest: string,
+  opts: CopyInOptions,
+  written: string[],
+): Promise<void> {
   if (!copiesLeaf(st, opts)) return;
   const host = await rootfs.resolve(dest);
   await clearForLeaf(host, dest);
@@ -131,7 +159,15 @@ async function makeDir(rootfs: Rootfs, dest: string): Promise<boolean> {
  * first use, so a directory the selector only descends into appears only if something below it
  * is copied. Directory metadata is set after the children (writing them changes the times).
  */
-async function copyTree(rootfs: Rootfs, src: string, dest: string, rel: string, opts: CopyInOptions, written: string[], ensureDest: () => Promise<void>): Promise<void> {
+async function copyTree(
+  rootfs: Rootfs,
+  src: string,
+  dest: string,
+  rel: string,
+  opts: CopyInOptions,
+  written: string[],
+  ensureDest: () => Promise<void>,
+): Promise<void> {
   for (const name of (await readdir(src)).sort()) {
     const s = join(src, name);
     const d = posix.join(dest, name);
@@ -165,7 +201,12 @@ async function copyTree(rootfs: Rootfs, src: string, dest: string, rel: string, 
  * made here and is left as it is when it exists. Returns every image path written, parents made
  * included.
  */
-export async function copyIntoRootfs(rootfs: Rootfs, src: string, dest: string, opts: CopyInOptions): Promise<string[]> {
+export async function copyIntoRootfs(
+  rootfs: Rootfs,
+  src: string,
+  dest: string,
+  opts: CopyInOptions,
+): Promise<string[]> {
   const written: string[] = [];
   try {
     const st = await lstat(src);
@@ -181,7 +222,8 @@ export async function copyIntoRootfs(rootfs: Rootfs, src: string, dest: string, 
     }
     const host = await rootfs.resolve(dest, { followFinal: true });
     const existing = await lstatOrUndefined(host);
-    if (existing && !existing.isDirectory()) throw new StepError(`cannot copy a directory to ${dest}: it exists and is not a directory`);
+    if (existing && !existing.isDirectory())
+      throw new StepError(`cannot copy a directory to ${dest}: it exists and is not a directory`);
     if (!existing) await mkdir(host, { mode: 0o700 });
     written.push(dest);
     await copyTree(rootfs, src, dest, '', opts, written, () => Promise.resolve());
@@ -197,7 +239,12 @@ export async function copyIntoRootfs(rootfs: Rootfs, src: string, dest: string, 
  * `src` if it is missing; an existing directory is kept as it is. For `COPY --parents`, whose
  * kept parent directories carry their source's metadata (fsutil createParentDirs).
  */
-export async function copyDirectoryShell(rootfs: Rootfs, src: string, dest: string, opts: CopyInOptions): Promise<string[]> {
+export async function copyDirectoryShell(
+  rootfs: Rootfs,
+  src: string,
+  dest: string,
+  opts: CopyInOptions,
+): Promise<string[]> {
   try {
     const written = await mkdirAll(rootfs, posix.dirname(dest), opts.owner ?? { uid: 0, gid: 0 });
     if (!(await makeDir(rootfs, dest))) return written;
@@ -220,7 +267,13 @@ export interface StreamedFile {
  * non-directory replaced), streaming through one file handle, then sets owner, mode and mtime.
  * Returns the image paths written.
  */
-export async function writeStreamIntoRootfs(rootfs: Rootfs, dest: string, content: Readable, meta: StreamedFile, signal?: AbortSignal): Promise<string[]> {
+export async function writeStreamIntoRootfs(
+  rootfs: Rootfs,
+  dest: string,
+  content: Readable,
+  meta: StreamedFile,
+  signal?: AbortSignal,
+): Promise<string[]> {
   try {
     const written = await mkdirAll(rootfs, posix.dirname(dest), meta.owner);
     const host = await rootfs.resolve(dest);
@@ -231,7 +284,7 @@ export async function writeStreamIntoRootfs(rootfs: Rootfs, dest: string, conten
       for await (const chunk of content) {
         signal?.throwIfAborted();
         const bytes = typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Uint8Array);
-        for (let off = 0; off < bytes.length; ) off += (await fh.write(bytes, off, bytes.length - off)).bytesWritten;
+        for (let off = 0; off < bytes.length;) off += (await fh.write(bytes, off, bytes.length - off)).bytesWritten;
       }
       await fh.chown(meta.owner.uid, meta.owner.gid);
       await fh.chmod(meta.mode);

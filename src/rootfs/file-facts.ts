@@ -33,7 +33,13 @@ const S_IFMT = 0o170000;
 
 /** The {@link FileFacts} type of each `st_mode & S_IFMT`. */
 export const FILE_TYPES: ReadonlyMap<number, FileFacts['type']> = new Map<number, FileFacts['type']>([
-  [0o100000, 'file'], [0o040000, 'dir'], [0o120000, 'symlink'], [0o020000, 'char'], [0o060000, 'block'], [0o010000, 'fifo'], [0o140000, 'socket'],
+  [0o100000, 'file'],
+  [0o040000, 'dir'],
+  [0o120000, 'symlink'],
+  [0o020000, 'char'],
+  [0o060000, 'block'],
+  [0o010000, 'fifo'],
+  [0o140000, 'socket'],
 ]);
 
 /** The {@link FileFacts} type of an lstat result (from the mode bits: one lookup, not six method calls). */

@@ -27,7 +27,11 @@ async function textOrUndefined(path: string): Promise<string | undefined> {
  * The facts {@link detectContainer} weighs: marker files under `root` (`/` in real use),
  * `env` as given, `/proc/1/cgroup` and `/proc/self/mountinfo` under `proc`.
  */
-export async function readContainerFacts(env: Readonly<Record<string, string | undefined>>, root = '/', proc = '/proc'): Promise<ContainerFacts> {
+export async function readContainerFacts(
+  env: Readonly<Record<string, string | undefined>>,
+  root = '/',
+  proc = '/proc',
+): Promise<ContainerFacts> {
   const [dockerenv, containerenv, cgroup, mountinfo] = await Promise.all([
     exists(join(root, '.dockerenv')),
     exists(join(root, 'run', '.containerenv')),

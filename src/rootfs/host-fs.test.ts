@@ -4,7 +4,19 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, expect, test } from 'vitest';
 import { bytesOfName, nameFromBytes } from '../oci/file-names.js';
-import { lstat, lstatSync, mkdir, mkdirSync, readdir, readdirSync, readlink, readlinkSync, rmSync, symlinkSync, systemPath } from './host-fs.js';
+import {
+  lstat,
+  lstatSync,
+  mkdir,
+  mkdirSync,
+  readdir,
+  readdirSync,
+  readlink,
+  readlinkSync,
+  rmSync,
+  symlinkSync,
+  systemPath,
+} from './host-fs.js';
 
 const dirs: string[] = [];
 afterEach(async () => {
@@ -33,7 +45,9 @@ test('listings and link targets keep the bytes, and a name and its U+FFFD twin s
   expect(lstatSync(join(d, BAD)).size).toBe(3);
   expect((await lstat(join(d, BAD))).size).toBe(3);
   symlinkSync(BAD, join(d, `l-${BAD}`));
-  expect(fs.readlinkSync(Buffer.from(`${d}/l-bad\xffname`, 'latin1'), { encoding: 'buffer' })).toEqual(bytesOfName(BAD));
+  expect(fs.readlinkSync(Buffer.from(`${d}/l-bad\xffname`, 'latin1'), { encoding: 'buffer' })).toEqual(
+    bytesOfName(BAD),
+  );
   expect(readlinkSync(join(d, `l-${BAD}`))).toBe(BAD);
   expect(await readlink(join(d, `l-${BAD}`))).toBe(BAD);
   rmSync(join(d, BAD));

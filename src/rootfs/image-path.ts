@@ -20,7 +20,8 @@ export function comparePaths(a: string, b: string): number {
     let x = a.charCodeAt(i);
     let y = b.charCodeAt(i);
     if (x === y) continue;
-    if (x >= 0xd800 || y >= 0xd800) return Buffer.compare(bytesOfName(a.replaceAll('/', '\0')), bytesOfName(b.replaceAll('/', '\0')));
+    if (x >= 0xd800 || y >= 0xd800)
+      return Buffer.compare(bytesOfName(a.replaceAll('/', '\0')), bytesOfName(b.replaceAll('/', '\0')));
     if (x === 0x2f) x = 0;
     if (y === 0x2f) y = 0;
     return x - y;

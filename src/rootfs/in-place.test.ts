@@ -25,7 +25,9 @@ test('mountinfo: mount points are unescaped, the root mount is the last one at /
   const m = parseMountinfo(POD);
   expect(m.map((e) => e.mountPoint)).toContain('/mnt/my cache');
   expect(rootMount(m)).toMatchObject({ fstype: 'overlay', root: '/' });
-  expect(rootMount(parseMountinfo('1 0 0:1 / / rw - ext4 /dev/a rw\n2 1 0:2 / / rw - overlay overlay rw\n'))?.fstype).toBe('overlay');
+  expect(
+    rootMount(parseMountinfo('1 0 0:1 / / rw - ext4 /dev/a rw\n2 1 0:2 / / rw - overlay overlay rw\n'))?.fstype,
+  ).toBe('overlay');
   expect(parseMountinfo('garbage\n\n1 2 3\n')).toEqual([]);
 });
 
@@ -34,14 +36,47 @@ test.each<[string, { mountinfo: string; own?: string[]; ignorePaths?: string[] }
   [
     'a pod: every mount point but / (those under /dev, /proc and /sys are covered)',
     { mountinfo: POD },
-    ['/dev', '/etc/hostname', '/etc/hosts', '/etc/resolv.conf', '/kaniko/.docker', '/mnt/my cache', '/proc', '/sys', '/var/run/secrets/kubernetes.io/serviceaccount', '/workspace'],
+    [
+      '/dev',
+      '/etc/hostname',
+      '/etc/hosts',
+      '/etc/resolv.conf',
+      '/kaniko/.docker',
+      '/mnt/my cache',
+      '/proc',
+      '/sys',
+      '/var/run/secrets/kubernetes.io/serviceaccount',
+      '/workspace',
+    ],
   ],
   [
     "Kiln's own paths and --ignore-paths, normalised; covered paths dropped",
-    { mountinfo: POD, own: ['/kaniko', '/kaniko/kiln-build-1', '/workspace/ctx', '/usr/local/bin/node', '/'], ignorePaths: ['/var/run', 'cache/', '/tmp/x/../y'] },
-    ['/cache', '/dev', '/etc/hostname', '/etc/hosts', '/etc/resolv.conf', '/kaniko', '/mnt/my cache', '/proc', '/sys', '/tmp/y', '/usr/local/bin/node', '/var/run', '/workspace'],
+    {
+      mountinfo: POD,
+      own: ['/kaniko', '/kaniko/kiln-build-1', '/workspace/ctx', '/usr/local/bin/node', '/'],
+      ignorePaths: ['/var/run', 'cache/', '/tmp/x/../y'],
+    },
+    [
+      '/cache',
+      '/dev',
+      '/etc/hostname',
+      '/etc/hosts',
+      '/etc/resolv.conf',
+      '/kaniko',
+      '/mnt/my cache',
+      '/proc',
+      '/sys',
+      '/tmp/y',
+      '/usr/local/bin/node',
+      '/var/run',
+      '/workspace',
+    ],
   ],
-  ['siblings that share a prefix are not covered', { mountinfo: '', own: ['/a', '/a-b', '/a/c', '/ab'] }, ['/a', '/a-b', '/ab', '/dev', '/proc', '/sys']],
+  [
+    'siblings that share a prefix are not covered',
+    { mountinfo: '', own: ['/a', '/a-b', '/a/c', '/ab'] },
+    ['/a', '/a-b', '/ab', '/dev', '/proc', '/sys'],
+  ],
 ])('%s', (_name, input, expected) => {
   expect(inPlaceKeepList({ own: [], ignorePaths: [], ...input })).toEqual(expected);
 });

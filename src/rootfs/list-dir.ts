@@ -82,7 +82,10 @@ export function listDir(host: string, image: string, ignore: readonly string[]):
     const st = lstatOrUndefined(prefix + name);
     if (!st) continue;
     const k = names.length;
-    nums.set([st.mode & S_IFMT, st.mode & 0o7777, st.uid, st.gid, st.size, st.mtimeMs, st.ctimeMs, st.ino, st.nlink, st.rdev], k * STRIDE);
+    nums.set(
+      [st.mode & S_IFMT, st.mode & 0o7777, st.uid, st.gid, st.size, st.mtimeMs, st.ctimeMs, st.ino, st.nlink, st.rdev],
+      k * STRIDE,
+    );
     if ((st.mode & S_IFMT) === S_IFLNK) {
       try {
         targets[k] = readlinkSync(prefix + name);

@@ -14,7 +14,11 @@ export interface Owner {
  * inside the rootfs as a chrooted `mkdir -p` would. Returns the image paths it created, parents
  * first. A non-directory in the way is a step error.
  */
-export async function mkdirAll(rootfs: Rootfs, imagePath: string, owner: Owner = { uid: 0, gid: 0 }): Promise<string[]> {
+export async function mkdirAll(
+  rootfs: Rootfs,
+  imagePath: string,
+  owner: Owner = { uid: 0, gid: 0 },
+): Promise<string[]> {
   const created: string[] = [];
   const parts = posix.resolve('/', imagePath).split('/').filter(Boolean);
   let current = '/';
@@ -22,9 +26,11 @@ export async function mkdirAll(rootfs: Rootfs, imagePath: string, owner: Owner =
     current = posix.join(current, part);
     const host = await rootfs.resolve(current, { followFinal: true });
     try {
-      if (!(await lstat(host)).isDirectory()) throw new StepError(`cannot create directory ${imagePath}: ${current} exists and is not a directory`);
+      if (!(await lstat(host)).isDirectory())
+        throw new StepError(`cannot create directory ${imagePath}: ${current} exists and is not a directory`);
     } catch (err) {
-      if (errnoCode(err) !== 'ENOENT') throw err instanceof StepError ? err : fsError(`creating ${imagePath} in the rootfs`, err);
+      if (errnoCode(err) !== 'ENOENT')
+        throw err instanceof StepError ? err : fsError(`creating ${imagePath} in the rootfs`, err);
       try {
         await mkdir(host, { mode: 0o755 });
         await lchown(host, owner.uid, owner.gid);

@@ -20,7 +20,11 @@ async function setup(): Promise<{ rootfs: Rootfs; r: string; outside: string }> 
   await mkdir(join(base, 'root'));
   return { rootfs: new Rootfs(join(base, 'root')), r: join(base, 'root'), outside };
 }
-const exists = (p: string): Promise<boolean> => lstat(p).then(() => true, () => false);
+const exists = (p: string): Promise<boolean> =>
+  lstat(p).then(
+    () => true,
+    () => false,
+  );
 
 test('mount targets and their created parents are removed after the step; a directory the step filled stays', async () => {
   const { rootfs, r } = await setup();

@@ -78,7 +78,8 @@ export async function prepareMountPoints(rootfs: Rootfs): Promise<PreparedMounts
     await pinCreated(rootfs, imagePath, created);
     return true;
   };
-  const file = async (imagePath: string): Promise<boolean> => (await kindOf(await rootfs.resolve(imagePath))) === 'file';
+  const file = async (imagePath: string): Promise<boolean> =>
+    (await kindOf(await rootfs.resolve(imagePath))) === 'file';
   const plan = {
     dev: await dir('/dev'),
     proc: await dir('/proc'),
@@ -114,7 +115,11 @@ export class MountTargets {
    * error message. With `create: false` nothing is made: the target must exist already (a
    * target inside a read-only source).
    */
-  async prepare(imagePath: string, kind: MountPointKind, create: boolean): Promise<{ host: string } | { error: string }> {
+  async prepare(
+    imagePath: string,
+    kind: MountPointKind,
+    create: boolean,
+  ): Promise<{ host: string } | { error: string }> {
     const parent = posix.dirname(imagePath);
     if (create) {
       for (const made of await mkdirAll(this.rootfs, parent)) await pinCreated(this.rootfs, made, this.created);
@@ -124,7 +129,10 @@ export class MountTargets {
     const host = await this.rootfs.resolve(imagePath);
     const found = await kindOf(host);
     if (found === kind) return { host };
-    if (found !== 'missing') return { error: `${imagePath} is ${found === 'other' ? 'a symlink or special file' : `a ${found === 'dir' ? 'directory' : 'file'}`}, and the mount needs a ${kind === 'dir' ? 'directory' : 'file'} there` };
+    if (found !== 'missing')
+      return {
+        error: `${imagePath} is ${found === 'other' ? 'a symlink or special file' : `a ${found === 'dir' ? 'directory' : 'file'}`}, and the mount needs a ${kind === 'dir' ? 'directory' : 'file'} there`,
+      };
     if (!create) return { error: `${imagePath} does not exist` };
     try {
       if (kind === 'dir') await mkdir(host, { mode: 0o755 });

@@ -29,8 +29,21 @@ export function parseMountinfo(text: string): MountEntry[] {
     const root = fields[3];
     const mountPoint = fields[4];
     const fstype = fields[dash + 1];
-    if (dash < 0 || root === undefined || mountPoint === undefined || fstype === undefined || !mountPoint.startsWith('/')) continue;
-    out.push({ root: unescape(root), mountPoint: unescape(mountPoint), fstype, source: unescape(fields[dash + 2] ?? ''), superOptions: fields[dash + 3] ?? '' });
+    if (
+      dash < 0 ||
+      root === undefined ||
+      mountPoint === undefined ||
+      fstype === undefined ||
+      !mountPoint.startsWith('/')
+    )
+      continue;
+    out.push({
+      root: unescape(root),
+      mountPoint: unescape(mountPoint),
+      fstype,
+      source: unescape(fields[dash + 2] ?? ''),
+      superOptions: fields[dash + 3] ?? '',
+    });
   }
   return out;
 }

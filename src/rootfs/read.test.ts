@@ -26,11 +26,30 @@ afterEach(async () => {
 const at = (p: string): string => join(rootfs.root, p);
 
 test.each([
-  ['a regular file', async (): Promise<void> => writeFile(at('etc/passwd'), 'root:x:0:0::/:/bin/sh\n'), 'root:x:0:0::/:/bin/sh\n'],
-  ['a file of exactly the cap', async (): Promise<void> => writeFile(at('etc/passwd'), Buffer.alloc(MAX_IMAGE_FILE_BYTES, 0x23)), '#'.repeat(MAX_IMAGE_FILE_BYTES)],
-  ['a symlink inside the rootfs', async (): Promise<void> => { await writeFile(at('etc/real'), 'real\n'); await symlink('real', at('etc/passwd')); }, 'real\n'],
+  [
+    'a regular file',
+    async (): Promise<void> => writeFile(at('etc/passwd'), 'root:x:0:0::/:/bin/sh\n'),
+    'root:x:0:0::/:/bin/sh\n',
+  ],
+  [
+    'a file of exactly the cap',
+    async (): Promise<void> => writeFile(at('etc/passwd'), Buffer.alloc(MAX_IMAGE_FILE_BYTES, 0x23)),
+    '#'.repeat(MAX_IMAGE_FILE_BYTES),
+  ],
+  [
+    'a symlink inside the rootfs',
+    async (): Promise<void> => {
+      await writeFile(at('etc/real'), 'real\n');
+      await symlink('real', at('etc/passwd'));
+    },
+    'real\n',
+  ],
   // An absolute target resolves inside the rootfs, never to the host's file of that name.
-  ['an absolute symlink to a host path', async (): Promise<void> => symlink(join(base, 'host-passwd'), at('etc/passwd')), undefined],
+  [
+    'an absolute symlink to a host path',
+    async (): Promise<void> => symlink(join(base, 'host-passwd'), at('etc/passwd')),
+    undefined,
+  ],
   ['nothing', async (): Promise<void> => undefined, undefined],
 ])('%s is read as such', async (_what, plant, expected) => {
   await plant();
@@ -38,14 +57,41 @@ test.each([
 });
 
 test.each([
-  ['a fifo', async (): Promise<void> => { await run('mkfifo', [at('etc/passwd')]); }, 'a fifo, not a regular file'],
-  ['a character device (/dev/zero)', async (): Promise<void> => { await run('mknod', [at('etc/passwd'), 'c', '1', '5']); }, 'a character device, not a regular file'],
-  ['a symlink to a fifo', async (): Promise<void> => { await run('mkfifo', [at('etc/p')]); await symlink('/etc/p', at('etc/passwd')); }, 'a fifo, not a regular file'],
+  [
+    'a fifo',
+    async (): Promise<void> => {
+      await run('mkfifo', [at('etc/passwd')]);
+    },
+    'a fifo, not a regular file',
+  ],
+  [
+    'a character device (/dev/zero)',
+    async (): Promise<void> => {
+      await run('mknod', [at('etc/passwd'), 'c', '1', '5']);
+    },
+    'a character device, not a regular file',
+  ],
+  [
+    'a symlink to a fifo',
+    async (): Promise<void> => {
+      await run('mkfifo', [at('etc/p')]);
+      await symlink('/etc/p', at('etc/passwd'));
+    },
+    'a fifo, not a regular file',
+  ],
   ['a directory', async (): Promise<void> => mkdir(at('etc/passwd')), 'a directory, not a regular file'],
-  ['a file over the cap', async (): Promise<void> => writeFile(at('etc/passwd'), Buffer.alloc(MAX_IMAGE_FILE_BYTES + 1)), `larger than ${MAX_IMAGE_FILE_BYTES} bytes`],
-])('%s is refused as hostile, without blocking', async (_what, plant, why) => {
-  await plant();
-  const err = await readRootfsFile(rootfs, '/etc/passwd').catch((e: unknown) => e);
-  expect(err).toBeInstanceOf(IntegrityError);
-  expect(String(err)).toContain(`/etc/passwd in the image is ${why}`);
-}, 5_000);
+  [
+    'a file over the cap',
+    async (): Promise<void> => writeFile(at('etc/passwd'), Buffer.alloc(MAX_IMAGE_FILE_BYTES + 1)),
+    `larger than ${MAX_IMAGE_FILE_BYTES} bytes`,
+  ],
+])(
+  '%s is refused as hostile, without blocking',
+  async (_what, plant, why) => {
+    await plant();
+    const err = await readRootfsFile(rootfs, '/etc/passwd').catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(IntegrityError);
+    expect(String(err)).toContain(`/etc/passwd in the image is ${why}`);
+  },
+  5_000,
+);

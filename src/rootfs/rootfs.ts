@@ -58,7 +58,8 @@ export class Rootfs {
       const part = pending.pop();
       if (part === undefined) break;
       if (part === '..') {
-        if (strict && resolved.length === 0) throw new UnsafePathError(`${imagePath}: the symlink ${via || '/'} points outside the root`);
+        if (strict && resolved.length === 0)
+          throw new UnsafePathError(`${imagePath}: the symlink ${via || '/'} points outside the root`);
         resolved.pop(); // at the root, '..' is the root (as in a chroot)
         continue;
       }
@@ -112,14 +113,18 @@ export class Rootfs {
   imagePathOf(hostPath: string): string {
     const rel = relative(this.root, hostPath);
     if (rel === '') return '/';
-    if (rel === '..' || rel.startsWith(`..${sep}`) || isAbsolute(rel)) throw new Error(`${hostPath} is outside the rootfs ${this.root}`);
+    if (rel === '..' || rel.startsWith(`..${sep}`) || isAbsolute(rel))
+      throw new Error(`${hostPath} is outside the rootfs ${this.root}`);
     return `/${rel.split(sep).join('/')}`;
   }
 }
 
 /** Path components without empty and '.' parts, in reverse order. */
 function splitReversed(p: string): string[] {
-  return p.split('/').filter((c) => c !== '' && c !== '.').reverse();
+  return p
+    .split('/')
+    .filter((c) => c !== '' && c !== '.')
+    .reverse();
 }
 
 /**
@@ -167,7 +172,8 @@ export class CachedResolver {
   private async resolveFromParent(dir: string): Promise<string> {
     const slash = dir.lastIndexOf('/');
     const name = dir.slice(slash + 1);
-    if (dir === '/' || name === '' || name === '..' || dir.includes('/../') || dir.includes('/./')) return this.rootfs.resolve(dir, { ...this.opts, followFinal: true });
+    if (dir === '/' || name === '' || name === '..' || dir.includes('/../') || dir.includes('/./'))
+      return this.rootfs.resolve(dir, { ...this.opts, followFinal: true });
     const parent = await this.resolveDir(slash <= 0 ? '/' : dir.slice(0, slash));
     const host = join(parent, name);
     let st;

@@ -26,13 +26,34 @@ async function paths(opts?: Parameters<typeof walk>[1]): Promise<string[]> {
 
 test('walks depth-first in byte order, without the root, not following symlinks', async () => {
   expect(await paths()).toEqual([
-    '/a', '/a/B', '/a/y', '/a/z', '/a/z/f', '/a-b', '/b', '/data', '/data/sub', '/data/sub/x', '/link', '/proc', '/proc/1', '/proc/1/status',
+    '/a',
+    '/a/B',
+    '/a/y',
+    '/a/z',
+    '/a/z/f',
+    '/a-b',
+    '/b',
+    '/data',
+    '/data/sub',
+    '/data/sub/x',
+    '/link',
+    '/proc',
+    '/proc/1',
+    '/proc/1/status',
   ]);
 });
 
 test('skip leaves out a path and everything below it', async () => {
   expect(await paths({ skip: (p) => p === '/proc' || p === '/a/z' })).toEqual([
-    '/a', '/a/B', '/a/y', '/a-b', '/b', '/data', '/data/sub', '/data/sub/x', '/link',
+    '/a',
+    '/a/B',
+    '/a/y',
+    '/a-b',
+    '/b',
+    '/data',
+    '/data/sub',
+    '/data/sub/x',
+    '/link',
   ]);
 });
 

@@ -55,7 +55,9 @@ async function* walkDir(hostDir: string, imageDir: string, skip: (p: string) => 
   }
   names.sort(compareNames);
   for (let i = 0; i < names.length; i += STAT_BATCH) {
-    const batch = names.slice(i, i + STAT_BATCH).map((name) => ({ host: join(hostDir, name), path: joinPath(imageDir, name) }));
+    const batch = names
+      .slice(i, i + STAT_BATCH)
+      .map((name) => ({ host: join(hostDir, name), path: joinPath(imageDir, name) }));
     const wanted = batch.filter((e) => !skip(e.path));
     const stats = await Promise.all(wanted.map((e) => lstatOrUndefined(e.host)));
     for (const [k, e] of wanted.entries()) {

@@ -24,13 +24,26 @@ export class ContentCache implements ContentIdentities {
 
   /** Records the identity of the file at `path`, whose facts are `facts` right now. */
   record(path: string, facts: FileFacts, identity: string): void {
-    this.entries.set(path, { ino: facts.ino, size: facts.size, mtimeMs: facts.mtimeMs, ctimeMs: facts.ctimeMs, identity });
+    this.entries.set(path, {
+      ino: facts.ino,
+      size: facts.size,
+      mtimeMs: facts.mtimeMs,
+      ctimeMs: facts.ctimeMs,
+      identity,
+    });
   }
 
   /** The identity recorded for `path` if its facts then were `facts`; undefined when unknown or stale. */
   lookup(path: string, facts: FileFacts): string | undefined {
     const e = this.entries.get(path);
-    if (!e || e.ino !== facts.ino || e.size !== facts.size || e.mtimeMs !== facts.mtimeMs || e.ctimeMs !== facts.ctimeMs) return undefined;
+    if (
+      !e ||
+      e.ino !== facts.ino ||
+      e.size !== facts.size ||
+      e.mtimeMs !== facts.mtimeMs ||
+      e.ctimeMs !== facts.ctimeMs
+    )
+      return undefined;
     return e.identity;
   }
 

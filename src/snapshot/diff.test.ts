@@ -6,7 +6,18 @@ import type { FileIndex } from './file-index.js';
 
 let nextIno = 100;
 function f(over: Partial<FileFacts> = {}): FileFacts {
-  return { type: 'file', mode: 0o644, uid: 0, gid: 0, size: 10, mtimeMs: 1000, ctimeMs: 1000, ino: nextIno++, nlink: 1, ...over };
+  return {
+    type: 'file',
+    mode: 0o644,
+    uid: 0,
+    gid: 0,
+    size: 10,
+    mtimeMs: 1000,
+    ctimeMs: 1000,
+    ino: nextIno++,
+    nlink: 1,
+    ...over,
+  };
 }
 function d(over: Partial<FileFacts> = {}): FileFacts {
   return f({ type: 'dir', mode: 0o755, size: 4096, ...over });
@@ -23,14 +34,46 @@ const base = index({ '/etc': etc, '/etc/passwd': passwd, '/app': app, '/app/lib'
 const cases: [string, FileIndex, Change[]][] = [
   ['nothing changed', index({ ...Object.fromEntries(base) }), []],
   ['a new file', index({ ...Object.fromEntries(base), '/etc/hosts': f() }), [{ kind: 'upsert', path: '/etc/hosts' }]],
-  ['a modified file (size, mtime)', index({ ...Object.fromEntries(base), '/etc/passwd': { ...passwd, size: 11, mtimeMs: 2000 } }), [{ kind: 'upsert', path: '/etc/passwd' }]],
-  ['a file rewritten in place (ctime only)', index({ ...Object.fromEntries(base), '/etc/passwd': { ...passwd, ctimeMs: 1500 } }), [{ kind: 'upsert', path: '/etc/passwd' }]],
-  ['a chmod only', index({ ...Object.fromEntries(base), '/etc/passwd': { ...passwd, mode: 0o4755 } }), [{ kind: 'upsert', path: '/etc/passwd' }]],
-  ['a chown only', index({ ...Object.fromEntries(base), '/etc/passwd': { ...passwd, gid: 42 } }), [{ kind: 'upsert', path: '/etc/passwd' }]],
-  ['a directory whose mtime alone changed', index({ ...Object.fromEntries(base), '/etc': { ...etc, mtimeMs: 9999, ctimeMs: 9999, size: 8192 } }), []],
-  ['a chmod of a directory', index({ ...Object.fromEntries(base), '/etc': { ...etc, mode: 0o700 } }), [{ kind: 'upsert', path: '/etc' }]],
-  ['a deleted file', index({ '/etc': etc, '/app': app, '/app/lib': appLib, '/app/lib/x': appLibX }), [{ kind: 'whiteout', path: '/etc/passwd' }]],
-  ['a deleted directory tree: one whiteout for the top', index({ '/etc': etc, '/etc/passwd': passwd }), [{ kind: 'whiteout', path: '/app' }]],
+  [
+    'a modified file (size, mtime)',
+    index({ ...Object.fromEntries(base), '/etc/passwd': { ...passwd, size: 11, mtimeMs: 2000 } }),
+    [{ kind: 'upsert', path: '/etc/passwd' }],
+  ],
+  [
+    'a file rewritten in place (ctime only)',
+    index({ ...Object.fromEntries(base), '/etc/passwd': { ...passwd, ctimeMs: 1500 } }),
+    [{ kind: 'upsert', path: '/etc/passwd' }],
+  ],
+  [
+    'a chmod only',
+    index({ ...Object.fromEntries(base), '/etc/passwd': { ...passwd, mode: 0o4755 } }),
+    [{ kind: 'upsert', path: '/etc/passwd' }],
+  ],
+  [
+    'a chown only',
+    index({ ...Object.fromEntries(base), '/etc/passwd': { ...passwd, gid: 42 } }),
+    [{ kind: 'upsert', path: '/etc/passwd' }],
+  ],
+  [
+    'a directory whose mtime alone changed',
+    index({ ...Object.fromEntries(base), '/etc': { ...etc, mtimeMs: 9999, ctimeMs: 9999, size: 8192 } }),
+    [],
+  ],
+  [
+    'a chmod of a directory',
+    index({ ...Object.fromEntries(base), '/etc': { ...etc, mode: 0o700 } }),
+    [{ kind: 'upsert', path: '/etc' }],
+  ],
+  [
+    'a deleted file',
+    index({ '/etc': etc, '/app': app, '/app/lib': appLib, '/app/lib/x': appLibX }),
+    [{ kind: 'whiteout', path: '/etc/passwd' }],
+  ],
+  [
+    'a deleted directory tree: one whiteout for the top',
+    index({ '/etc': etc, '/etc/passwd': passwd }),
+    [{ kind: 'whiteout', path: '/app' }],
+  ],
   [
     'a replaced directory: opaque and all its current contents',
     index({ '/etc': etc, '/etc/passwd': passwd, '/app': d({ ino: 50 }), '/app/lib': d({ ino: 51 }), '/app/new': f() }),
@@ -47,7 +90,14 @@ const cases: [string, FileIndex, Change[]][] = [
   ],
   [
     'a file replaced by a directory',
-    index({ '/etc': etc, '/etc/passwd': d({ ino: 61 }), '/etc/passwd/x': f(), '/app': app, '/app/lib': appLib, '/app/lib/x': appLibX }),
+    index({
+      '/etc': etc,
+      '/etc/passwd': d({ ino: 61 }),
+      '/etc/passwd/x': f(),
+      '/app': app,
+      '/app/lib': appLib,
+      '/app/lib/x': appLibX,
+    }),
     [
       { kind: 'upsert', path: '/etc/passwd' },
       { kind: 'upsert', path: '/etc/passwd/x' },
@@ -71,7 +121,15 @@ test('link target changes are detected even with equal size and times', () => {
 });
 
 test('changes come sorted by path, whiteouts among upserts', () => {
-  const after = index({ '/etc': etc, '/app': app, '/app/lib': appLib, '/app/lib/x': appLibX, '/zz': f(), '/app/a': f(), '/etc/passwd-': f() });
+  const after = index({
+    '/etc': etc,
+    '/app': app,
+    '/app/lib': appLib,
+    '/app/lib/x': appLibX,
+    '/zz': f(),
+    '/app/a': f(),
+    '/etc/passwd-': f(),
+  });
   expect(diffIndexes(base, after).map((c) => `${c.kind} ${c.path}`)).toEqual([
     'upsert /app/a',
     'whiteout /etc/passwd',
@@ -83,7 +141,8 @@ test('changes come sorted by path, whiteouts among upserts', () => {
 describe('--snapshot-mode', () => {
   const x = f({ ino: 90, size: 5, mtimeMs: 1000, ctimeMs: 1000 });
   const was = index({ '/x': x, '/d': d({ ino: 91 }) });
-  const after = (over: Partial<FileFacts>, dir: Partial<FileFacts> = {}): FileIndex => index({ '/x': { ...x, ...over }, '/d': { ...d({ ino: 91 }), ...dir } });
+  const after = (over: Partial<FileFacts>, dir: Partial<FileFacts> = {}): FileIndex =>
+    index({ '/x': { ...x, ...over }, '/d': { ...d({ ino: 91 }), ...dir } });
   // [what happened, facts after, changed in full, redo, time]
   const table: [string, Partial<FileFacts>, boolean, boolean, boolean][] = [
     ['touch (mtime and ctime)', { mtimeMs: 2000, ctimeMs: 2000 }, true, true, true],
@@ -94,7 +153,8 @@ describe('--snapshot-mode', () => {
     ['grown, mtime kept (size)', { size: 6, ctimeMs: 2000 }, true, true, false],
   ];
   test.each(table)('%s: full %s, redo %s, time %s', (_what, over, full, redo, time) => {
-    const changed = (mode: SnapshotMode): boolean => diffIndexes(was, after(over), { mode }).some((c) => c.path === '/x');
+    const changed = (mode: SnapshotMode): boolean =>
+      diffIndexes(was, after(over), { mode }).some((c) => c.path === '/x');
     expect([changed('full'), changed('redo'), changed('time')]).toEqual([full, redo, time]);
   });
 

@@ -56,7 +56,8 @@ export function candidates(before: FileIndex, after: FileIndex, mode: SnapshotMo
 function inPathOrder(index: FileIndex): Iterable<[string, FileFacts]> {
   let previous: string | undefined;
   for (const path of index.keys()) {
-    if (previous !== undefined && comparePaths(previous, path) > 0) return [...index].sort((a, b) => comparePaths(a[0], b[0]));
+    if (previous !== undefined && comparePaths(previous, path) > 0)
+      return [...index].sort((a, b) => comparePaths(a[0], b[0]));
     previous = path;
   }
   return index;
@@ -101,7 +102,8 @@ export function diffIndexes(before: FileIndex, after: FileIndex, opts: DiffOptio
       changes.push({ kind: 'upsert', path });
     } else {
       const verdict = classify(was, now, mode);
-      if (verdict === 'changed' || (verdict === 'candidate' && !unchanged.has(path))) changes.push({ kind: 'upsert', path });
+      if (verdict === 'changed' || (verdict === 'candidate' && !unchanged.has(path)))
+        changes.push({ kind: 'upsert', path });
     }
   }
   for (const path of before.keys()) {

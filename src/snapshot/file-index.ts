@@ -76,7 +76,11 @@ function subdirs(l: DirListing): DirRef[] {
 }
 
 /** Lists every directory below `root`: on this thread first, then on the pool's workers when the tree turns out big. */
-async function listTree(root: DirRef, ignore: readonly string[], pool: ListingPool | undefined): Promise<Map<string, DirListing>> {
+async function listTree(
+  root: DirRef,
+  ignore: readonly string[],
+  pool: ListingPool | undefined,
+): Promise<Map<string, DirListing>> {
   const listings = new Map<string, DirListing>();
   const queue: DirRef[] = [root];
   let entries = 0;
@@ -95,7 +99,10 @@ async function listTree(root: DirRef, ignore: readonly string[], pool: ListingPo
   while (queue.length > 0 || running.size > 0) {
     while (queue.length > 0 && pool.free > 0) {
       const batch = queue.splice(0, Math.min(JOB_DIRS, Math.ceil(queue.length / pool.size)));
-      const job: Promise<void> = pool.list(batch, ignore).then((ls) => ls.forEach(take)).finally(() => running.delete(job));
+      const job: Promise<void> = pool
+        .list(batch, ignore)
+        .then((ls) => ls.forEach(take))
+        .finally(() => running.delete(job));
       running.add(job);
     }
     await Promise.race(running);

@@ -27,7 +27,8 @@ export async function unchangedCandidates(
     const was = facts && io.cache.lookup(path, facts);
     if (was !== undefined) known.push({ path, host: await io.rootfs.resolve(path), was });
   }
-  const caps = io.capabilities && known.length > 0 ? await io.capabilities(known.map((k) => k.host)) : new Map<string, Buffer>();
+  const caps =
+    io.capabilities && known.length > 0 ? await io.capabilities(known.map((k) => k.host)) : new Map<string, Buffer>();
   const same = new Set<string>();
   for (const k of known) {
     const hash = contentHasher();

@@ -2,11 +2,36 @@ import { expect, test } from 'vitest';
 import type { FileFacts } from '../rootfs/file-facts.js';
 import { LiveIndex } from './live-index.js';
 
-const facts = (over: Partial<FileFacts>): FileFacts => ({ type: 'file', mode: 0o644, uid: 0, gid: 0, size: 0, mtimeMs: 0, ctimeMs: 0, ino: 1, nlink: 1, ...over });
+const facts = (over: Partial<FileFacts>): FileFacts => ({
+  type: 'file',
+  mode: 0o644,
+  uid: 0,
+  gid: 0,
+  size: 0,
+  mtimeMs: 0,
+  ctimeMs: 0,
+  ino: 1,
+  nlink: 1,
+  ...over,
+});
 
 test.each<[string, FileFacts]>([
-  ['a plain file', facts({ mode: 0o4755, uid: 1000, gid: 100, size: 12, mtimeMs: 1_600_000_000_123.456, ctimeMs: 1_700_000_000_000.5, ino: 42 })],
-  ['big ids, sizes and inode numbers', facts({ uid: 2 ** 31 - 1, gid: 2 ** 32 - 2, size: 2 ** 40 + 3, ino: 2 ** 50 + 1 })],
+  [
+    'a plain file',
+    facts({
+      mode: 0o4755,
+      uid: 1000,
+      gid: 100,
+      size: 12,
+      mtimeMs: 1_600_000_000_123.456,
+      ctimeMs: 1_700_000_000_000.5,
+      ino: 42,
+    }),
+  ],
+  [
+    'big ids, sizes and inode numbers',
+    facts({ uid: 2 ** 31 - 1, gid: 2 ** 32 - 2, size: 2 ** 40 + 3, ino: 2 ** 50 + 1 }),
+  ],
   ['a time before 1970', facts({ mtimeMs: -86_400_000.25 })],
   ['a directory with the sticky bit', facts({ type: 'dir', mode: 0o1777, nlink: 7 })],
   ['a symlink', facts({ type: 'symlink', mode: 0o777, linkTarget: '../x y/ü' })],

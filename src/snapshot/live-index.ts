@@ -45,7 +45,8 @@ export class LiveIndex implements ExtractionObserver {
     for (const other of names) {
       const slot = this.slots.get(other);
       // Same inode still: the other name shares these facts (its sequence number stays).
-      if (other !== path && slot !== undefined && this.nums[slot * NUMS + 3] === facts.ino) this.write(slot, facts, this.ints[slot * INTS + 4] ?? 0);
+      if (other !== path && slot !== undefined && this.nums[slot * NUMS + 3] === facts.ino)
+        this.write(slot, facts, this.ints[slot * INTS + 4] ?? 0);
     }
     if (!names.includes(path)) names.push(path);
     this.names.set(facts.ino, names);
@@ -108,7 +109,10 @@ export class LiveIndex implements ExtractionObserver {
     this.ints[i + 3] = f.nlink;
     this.ints[i + 4] = seq;
     if (f.rdev !== undefined || f.linkTarget !== undefined) {
-      this.extra.set(slot, { ...(f.rdev !== undefined ? { rdev: f.rdev } : {}), ...(f.linkTarget !== undefined ? { linkTarget: f.linkTarget } : {}) });
+      this.extra.set(slot, {
+        ...(f.rdev !== undefined ? { rdev: f.rdev } : {}),
+        ...(f.linkTarget !== undefined ? { linkTarget: f.linkTarget } : {}),
+      });
     } else {
       this.extra.delete(slot);
     }

@@ -38,7 +38,10 @@ test('the index after one RUN is the index before the next; steps that name thei
   await rm(join(r.root, 'app', 'old'), { recursive: true });
   await writeFile(join(r.root, 'app', 'old'), 'now a file');
   await writeFile(join(r.root, 'etc', 'copied'), 'c');
-  await s.pathsChanged([{ kind: 'upsert', path: '/app/old' }, { kind: 'upsert', path: '/etc/copied' }]);
+  await s.pathsChanged([
+    { kind: 'upsert', path: '/app/old' },
+    { kind: 'upsert', path: '/etc/copied' },
+  ]);
   pending = await s.begin();
   await writeFile(join(r.root, 'etc', 'run2'), 'y');
   // Neither the COPY's paths nor whiteouts of /app/old's former children belong to this RUN.

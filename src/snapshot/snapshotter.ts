@@ -85,12 +85,22 @@ export function createSnapshotter(opts: SnapshotterOptions): Snapshotter {
           const after = await index();
           const candidatePaths = candidates(before, after, mode);
           const unchanged = opts.contentCache
-            ? await unchangedCandidates(candidatePaths, before, after, { rootfs: opts.rootfs, cache: opts.contentCache, ...(opts.capabilities ? { capabilities: opts.capabilities } : {}) })
+            ? await unchangedCandidates(candidatePaths, before, after, {
+                rootfs: opts.rootfs,
+                cache: opts.contentCache,
+                ...(opts.capabilities ? { capabilities: opts.capabilities } : {}),
+              })
             : new Set<string>();
           const changes = diffIndexes(before, after, { mode, unchanged });
           current = after;
           // Reported so that `npm run bench` can hold the snapshot cost to its target (issue 6).
-          opts.logger.debug('snapshot', { files: after.size, changes: changes.length, candidates: candidatePaths.length, indexBeforeMs, snapshotMs: ms() - t1 });
+          opts.logger.debug('snapshot', {
+            files: after.size,
+            changes: changes.length,
+            candidates: candidatePaths.length,
+            indexBeforeMs,
+            snapshotMs: ms() - t1,
+          });
           return changes;
         },
       };

@@ -104,7 +104,9 @@ export async function decompressed(source: Readable, opts: DecompressOptions = {
     const zstd = zlibZstdDecompressor() ?? opts.zstd?.();
     if (!zstd) {
       rest.destroy();
-      throw new IntegrityError('a zstd-compressed layer, but this Node has no zstd and the zstd program was not found (Debian package zstd)');
+      throw new IntegrityError(
+        'a zstd-compressed layer, but this Node has no zstd and the zstd program was not found (Debian package zstd)',
+      );
     }
     inflate = zstd;
   }

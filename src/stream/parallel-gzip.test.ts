@@ -24,7 +24,9 @@ test('the members form one gzip stream that Node and GNU gzip read whole', async
   const done = new Promise<Buffer>((resolve, reject) => {
     const chunks: Buffer[] = [];
     child.stdout?.on('data', (d: Buffer) => chunks.push(d));
-    child.once('close', (code) => (code === 0 ? resolve(Buffer.concat(chunks)) : reject(new Error(`gzip exited ${String(code)}`))));
+    child.once('close', (code) =>
+      code === 0 ? resolve(Buffer.concat(chunks)) : reject(new Error(`gzip exited ${String(code)}`)),
+    );
   });
   child.stdin?.end(out);
   expect((await done).equals(input)).toBe(true);

@@ -27,7 +27,10 @@ test('both the main stream and the side copy get every byte, in order, even when
 
 test('a failing side copy is dropped: the main stream still completes, and failure() says why', async () => {
   let n = 0;
-  const failing = new Writable({ highWaterMark: 1, write: (_c, _e, cb) => (++n === 3 ? cb(new Error('connection reset')) : setImmediate(cb)) });
+  const failing = new Writable({
+    highWaterMark: 1,
+    write: (_c, _e, cb) => (++n === 3 ? cb(new Error('connection reset')) : setImmediate(cb)),
+  });
   const main = collector();
   const copy = new SideCopy(() => Promise.resolve(failing));
   await pipeline(Readable.from(pieces), copy, main.sink);
@@ -45,7 +48,9 @@ test('a failure of the main stream destroys the side copy too', async () => {
       else setImmediate(() => this.destroy(new Error('disk gone')));
     },
   });
-  await expect(pipeline(source, new SideCopy(() => Promise.resolve(side)), collector().sink)).rejects.toThrow('disk gone');
+  await expect(pipeline(source, new SideCopy(() => Promise.resolve(side)), collector().sink)).rejects.toThrow(
+    'disk gone',
+  );
   expect(side.destroyed).toBe(true);
 });
 

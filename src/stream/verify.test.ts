@@ -9,7 +9,12 @@ const bytes = Buffer.from('hello, layer\n');
 const good = { digest: `sha256:${createHash('sha256').update(bytes).digest('hex')}`, size: bytes.length };
 
 function sink(collected: Buffer[]): Writable {
-  return new Writable({ write(chunk: Buffer, _e, cb) { collected.push(chunk); cb(); } });
+  return new Writable({
+    write(chunk: Buffer, _e, cb) {
+      collected.push(chunk);
+      cb();
+    },
+  });
 }
 
 test('passes the exact bytes through when digest and size match', async () => {

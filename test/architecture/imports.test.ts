@@ -18,7 +18,11 @@ function sources(dir: string): string[] {
   });
 }
 
-interface Import { file: string; folder: string; target: string }
+interface Import {
+  file: string;
+  folder: string;
+  target: string;
+}
 
 const files = sources(SRC);
 const imports: Import[] = files.flatMap((file) => {
@@ -26,12 +30,24 @@ const imports: Import[] = files.flatMap((file) => {
   const folder = relative(SRC, dirname(file)).split('/')[0] || '.';
   return [...text.matchAll(/^\s*(?:import|export)\s[^'"]*?from\s+['"]([^'"]+)['"]/gm)].map((m) => {
     const spec = m[1] ?? '';
-    const target = spec.startsWith('.') ? relative(SRC, resolve(dirname(file), spec)).split('/')[0] ?? '' : spec;
+    const target = spec.startsWith('.') ? (relative(SRC, resolve(dirname(file), spec)).split('/')[0] ?? '') : spec;
     return { file: relative(REPO, file), folder, target: target.endsWith('.js') ? '.' : target };
   });
 });
 
-const IO_MODULES = ['fs', 'node:fs', 'node:fs/promises', 'fs/promises', 'net', 'node:net', 'child_process', 'node:child_process', 'undici', 'tar-stream', 'commander'];
+const IO_MODULES = [
+  'fs',
+  'node:fs',
+  'node:fs/promises',
+  'fs/promises',
+  'net',
+  'node:net',
+  'child_process',
+  'node:child_process',
+  'undici',
+  'tar-stream',
+  'commander',
+];
 
 /**
  * The rows of the markdown table in ARCHITECTURE.md whose header row is exactly `header`, as
@@ -39,7 +55,13 @@ const IO_MODULES = ['fs', 'node:fs', 'node:fs/promises', 'fs/promises', 'net', '
  */
 function markdownTable(doc: string, header: readonly string[]): string[][] {
   const lines = doc.split('\n');
-  const cells = (line: string): string[] => line.trim().replace(/^\|/, '').replace(/\|$/, '').split('|').map((c) => c.trim());
+  const cells = (line: string): string[] =>
+    line
+      .trim()
+      .replace(/^\|/, '')
+      .replace(/\|$/, '')
+      .split('|')
+      .map((c) => c.trim());
   const at = lines.findIndex((l) => l.trim().startsWith('|') && cells(l).join('|') === header.join('|'));
   if (at < 0) throw new Error(`ARCHITECTURE.md has no table with the header | ${header.join(' | ')} |`);
   const rows: string[][] = [];
@@ -70,7 +92,14 @@ const HOMES: Record<string, string[]> = Object.fromEntries(
 );
 
 test('ARCHITECTURE.md §3 names every source folder and nothing else', () => {
-  const folders = [...new Set(files.map((f) => relative(SRC, f).split('/')).filter((p) => p.length > 1).map((p) => p[0] ?? ''))].sort();
+  const folders = [
+    ...new Set(
+      files
+        .map((f) => relative(SRC, f).split('/'))
+        .filter((p) => p.length > 1)
+        .map((p) => p[0] ?? ''),
+    ),
+  ].sort();
   expect(Object.keys(ALLOWED).sort()).toEqual(folders);
   for (const targets of Object.values(ALLOWED)) for (const t of targets) expect(folders).toContain(t);
   for (const p of PURE) expect(folders).toContain(p);

@@ -26,7 +26,17 @@ async function context(): Promise<string> {
   await writeFile(join(payload, '.wh.keep'), 'not a whiteout\n');
   await symlink('hello.txt', join(payload, 'link'));
   const tar = (file: string, ...compress: string[]): Promise<Buffer> =>
-    run('tar', ['-C', ctx, '--owner=1234', '--group=5678', '--numeric-owner', ...compress, '-cf', join(ctx, file), 'payload']);
+    run('tar', [
+      '-C',
+      ctx,
+      '--owner=1234',
+      '--group=5678',
+      '--numeric-owner',
+      ...compress,
+      '-cf',
+      join(ctx, file),
+      'payload',
+    ]);
   await tar('plain.tar');
   await tar('gz.tar.gz', '--gzip');
   await tar('bz.tbz', '--bzip2');
@@ -39,7 +49,18 @@ async function context(): Promise<string> {
 
 test('ADD unpacks local tar archives of every compression and copies everything else', async () => {
   const dest = `${env.reg.host}/e2e/add-archive:1`;
-  const r = await runExecutor(['--context', await context(), '--dockerfile', fixture('add-archive', 'Dockerfile'), '--destination', dest, '--insecure', '--insecure-pull', '--build-arg', `BASE=${env.base.ref}`]);
+  const r = await runExecutor([
+    '--context',
+    await context(),
+    '--dockerfile',
+    fixture('add-archive', 'Dockerfile'),
+    '--destination',
+    dest,
+    '--insecure',
+    '--insecure-pull',
+    '--build-arg',
+    `BASE=${env.base.ref}`,
+  ]);
   expect(r.exitCode, r.stderr).toBe(0);
   const image = await inspectImage({ registry: dest });
   onTestFinished(() => image.cleanup());

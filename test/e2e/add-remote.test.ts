@@ -36,7 +36,18 @@ async function makeRepo(dir: string): Promise<void> {
   const repo = join(dir, 'work');
   await mkdir(join(repo, 'sub'), { recursive: true });
   const git = (args: string[], date: number): Promise<Buffer> =>
-    run('env', [`GIT_AUTHOR_DATE=@${date}`, `GIT_COMMITTER_DATE=@${date}`, 'git', '-C', repo, '-c', 'user.name=t', '-c', 'user.email=t@example.com', ...args]);
+    run('env', [
+      `GIT_AUTHOR_DATE=@${date}`,
+      `GIT_COMMITTER_DATE=@${date}`,
+      'git',
+      '-C',
+      repo,
+      '-c',
+      'user.name=t',
+      '-c',
+      'user.email=t@example.com',
+      ...args,
+    ]);
   await run('git', ['init', '-q', '-b', 'main', repo]);
   await writeFile(join(repo, 'README'), 'one\n');
   await writeFile(join(repo, 'sub', 'file.txt'), 'file\n');
@@ -72,8 +83,7 @@ beforeAll(async () => {
       // /chain/N answers with N redirects before the file.
       const n = Number(path.slice('/chain/'.length));
       res.writeHead(n > 0 ? 302 : 200, n > 0 ? { location: `/chain/${n - 1}` } : {}).end(n > 0 ? undefined : TOOL);
-    }
-    else if (path === '/archive.tar.gz') res.end(archive);
+    } else if (path === '/archive.tar.gz') res.end(archive);
     else if (path.startsWith('/git/')) {
       const file = resolve(gitRoot, path.slice('/git/'.length));
       if (!file.startsWith(gitRoot + sep)) return void res.writeHead(403).end();
@@ -95,8 +105,27 @@ afterAll(async () => {
 
 test('ADD downloads URLs and checks out git refs with Docker’s names, modes, owners and times', async () => {
   const dest = `${env.reg.host}/e2e/add-remote:1`;
-  const args = ['--build-arg', `BASE=${env.base.ref}`, '--build-arg', `SRV=${srv}`, '--build-arg', `SUM=${TOOL_SUM}`, '--build-arg', `COMMIT=${commits.main}`];
-  const r = await runExecutor(['--context', await tempDir('add-remote-ctx'), '--dockerfile', fixture('add-remote', 'Dockerfile'), '--destination', dest, '--insecure', '--insecure-pull', ...args]);
+  const args = [
+    '--build-arg',
+    `BASE=${env.base.ref}`,
+    '--build-arg',
+    `SRV=${srv}`,
+    '--build-arg',
+    `SUM=${TOOL_SUM}`,
+    '--build-arg',
+    `COMMIT=${commits.main}`,
+  ];
+  const r = await runExecutor([
+    '--context',
+    await tempDir('add-remote-ctx'),
+    '--dockerfile',
+    fixture('add-remote', 'Dockerfile'),
+    '--destination',
+    dest,
+    '--insecure',
+    '--insecure-pull',
+    ...args,
+  ]);
   expect(r.exitCode, r.stderr).toBe(0);
   const image = await inspectImage({ registry: dest });
   onTestFinished(() => image.cleanup());
@@ -126,18 +155,36 @@ test('ADD downloads URLs and checks out git refs with Docker’s names, modes, o
 });
 
 test.each([
-  ['ADD --checksum=sha256:0000000000000000000000000000000000000000000000000000000000000000 SRV/files/tool.sh /x', 5, /:2: ADD .*tool\.sh: checksum mismatch: expected sha256:0+, got sha256:/],
+  [
+    'ADD --checksum=sha256:0000000000000000000000000000000000000000000000000000000000000000 SRV/files/tool.sh /x',
+    5,
+    /:2: ADD .*tool\.sh: checksum mismatch: expected sha256:0+, got sha256:/,
+  ],
   ['ADD SRV/missing /x', 6, /:2: ADD failed: GET .*\/missing: 404/],
   ['ADD SRV/chain/11 /x', 6, /:2: ADD failed: GET .*\/chain\/11: more than 10 redirects/],
-  ['ADD --checksum=sha256:abc SRV/files/tool.sh /x', 3, /:2: ADD --checksum=sha256:abc: invalid checksum digest format/],
+  [
+    'ADD --checksum=sha256:abc SRV/files/tool.sh /x',
+    3,
+    /:2: ADD --checksum=sha256:abc: invalid checksum digest format/,
+  ],
   [`ADD --checksum=${TOOL_SUM} a.txt /x`, 3, /:2: checksum requires HTTP\(S\) or Git sources/],
-  ['ADD --checksum=deadbeef SRV/git/repo.git /x/', 5, /:2: ADD .*repo\.git: checksum mismatch: expected commit deadbeef/],
+  [
+    'ADD --checksum=deadbeef SRV/git/repo.git /x/',
+    5,
+    /:2: ADD .*repo\.git: checksum mismatch: expected commit deadbeef/,
+  ],
   ['ADD SRV/git/repo.git#no-such-ref /x/', 6, /:2: ADD failed: fetching .*repo\.git#no-such-ref/],
   ['ADD SRV/git/repo.git#--upload-pack=true /x/', 6, /:2: ADD failed: .*invalid git ref "--upload-pack=true"/],
 ])('%s exits %i', async (line, code, message) => {
   const dir = await tempDir('add-remote-err');
   await writeFile(join(dir, 'Dockerfile'), `FROM scratch\n${line.replaceAll('SRV', srv)}\n`);
-  const r = await runExecutor(['--context', fixture('copy-rules', 'ctx'), '--dockerfile', join(dir, 'Dockerfile'), '--no-push']);
+  const r = await runExecutor([
+    '--context',
+    fixture('copy-rules', 'ctx'),
+    '--dockerfile',
+    join(dir, 'Dockerfile'),
+    '--no-push',
+  ]);
   expect(r.exitCode, r.stderr).toBe(code);
   expect(r.stderr).toMatch(message);
 });
@@ -145,18 +192,28 @@ test.each([
 /** A password and a pre-signed query, as a URL to private storage carries them. */
 const PASSWORD = 'Url-Passw0rd-7';
 const SIGNATURE = 'a1b2c3d4e5f6Signature';
-const secretUrl = (origin: string, path: string): string => origin.replace('//', `//bob:${PASSWORD}@`) + `${path}?X-Amz-Signature=${SIGNATURE}&token=Tok3n-Value`;
+const secretUrl = (origin: string, path: string): string =>
+  origin.replace('//', `//bob:${PASSWORD}@`) + `${path}?X-Amz-Signature=${SIGNATURE}&token=Tok3n-Value`;
 
-async function buildWith(line: string, extra: string[] = [], env?: Record<string, string>): Promise<Awaited<ReturnType<typeof runExecutor>>> {
+async function buildWith(
+  line: string,
+  extra: string[] = [],
+  env?: Record<string, string>,
+): Promise<Awaited<ReturnType<typeof runExecutor>>> {
   const dir = await tempDir('add-remote-url');
   await writeFile(join(dir, 'Dockerfile'), `FROM scratch\n${line}\n`);
-  return runExecutor(['--context', fixture('copy-rules', 'ctx'), '--dockerfile', join(dir, 'Dockerfile'), '--no-push', ...extra], { timeoutMs: 60_000, ...(env ? { env } : {}) });
+  return runExecutor(
+    ['--context', fixture('copy-rules', 'ctx'), '--dockerfile', join(dir, 'Dockerfile'), '--no-push', ...extra],
+    { timeoutMs: 60_000, ...(env ? { env } : {}) },
+  );
 }
 
 test('a URL with a password and a signed query fails (404) without either in the output', async () => {
   const r = await buildWith(`ADD ${secretUrl(srv, '/missing')} /x`);
   expect(r.exitCode, r.stderr).toBe(6);
-  expect(r.stderr).toMatch(/:2: ADD failed: GET http:\/\/127\.0\.0\.1:\d+\/missing\?X-Amz-Signature=\*\*\*&token=\*\*\*: 404/);
+  expect(r.stderr).toMatch(
+    /:2: ADD failed: GET http:\/\/127\.0\.0\.1:\d+\/missing\?X-Amz-Signature=\*\*\*&token=\*\*\*: 404/,
+  );
   for (const secret of [PASSWORD, SIGNATURE, 'Tok3n-Value']) expect(r.stdout + r.stderr).not.toContain(secret);
 });
 
@@ -172,7 +229,9 @@ test('a URL with a password and a signed query whose server stalls fails (exit 6
   const origin = `http://127.0.0.1:${(stalled.address() as AddressInfo).port}`;
   const r = await buildWith(`ADD ${secretUrl(origin, '/file')} /x`, ['--network-timeout', '1s']);
   expect(r.exitCode, r.stderr).toBe(6);
-  expect(r.stderr).toContain(`ADD failed: GET ${origin}/file?X-Amz-Signature=***&token=***: no response within 1 s (4 attempts)`);
+  expect(r.stderr).toContain(
+    `ADD failed: GET ${origin}/file?X-Amz-Signature=***&token=***: no response within 1 s (4 attempts)`,
+  );
   for (const secret of [PASSWORD, SIGNATURE, 'Tok3n-Value']) expect(r.stdout + r.stderr).not.toContain(secret);
 });
 
@@ -182,7 +241,8 @@ test('ADD follows 10 redirects; over HTTPS, a redirect down to plain HTTP is ref
   const cert = await issueCert(ca, pki, 'server', 'server');
   const https = createHttpsServer({ cert: cert.certPem, key: cert.keyPem }, (req, res) => {
     const path = new URL(req.url ?? '/', 'https://x').pathname;
-    if (path === '/up') res.writeHead(302, { location: '/up2' }).end(); // stays on HTTPS
+    if (path === '/up')
+      res.writeHead(302, { location: '/up2' }).end(); // stays on HTTPS
     else if (path === '/up2') res.writeHead(200).end(TOOL);
     else if (path === '/down') res.writeHead(302, { location: `${srv}/files/tool.sh` }).end();
     else res.writeHead(404).end();
@@ -197,5 +257,7 @@ test('ADD follows 10 redirects; over HTTPS, a redirect down to plain HTTP is ref
   expect(up.exitCode, up.stderr).toBe(0);
   const down = await buildWith(`ADD ${origin}/down /x`, [], trust);
   expect(down.exitCode, down.stderr).toBe(6);
-  expect(down.stderr).toContain(`:2: ADD failed: GET ${origin}/down: refused a redirect from HTTPS to plain HTTP (${srv}/files/tool.sh)`);
+  expect(down.stderr).toContain(
+    `:2: ADD failed: GET ${origin}/down: refused a redirect from HTTPS to plain HTTP (${srv}/files/tool.sh)`,
+  );
 });

@@ -22,7 +22,6 @@ async function helloContext(): Promise<string> {
   return dir;
 }
 
-
 function ok(r: { exitCode: number | null; stderr: string }): void {
   expect(r.stderr, r.stderr).not.toMatch(/internal error/);
   expect(r.exitCode, r.stderr).toBe(0);
@@ -71,7 +70,19 @@ describe('a build pushed to the registry', () => {
     const history = image.config.history ?? [];
     const own = history.slice(-11);
     expect(history).toHaveLength(12); // the base's one entry, then one per instruction
-    expect(own.map((h) => h.created_by?.split(' ')[0])).toEqual(['RUN', 'COPY', 'COPY', 'ENV', 'WORKDIR', 'RUN', 'USER', 'RUN', 'LABEL', 'EXPOSE', 'ENTRYPOINT']);
+    expect(own.map((h) => h.created_by?.split(' ')[0])).toEqual([
+      'RUN',
+      'COPY',
+      'COPY',
+      'ENV',
+      'WORKDIR',
+      'RUN',
+      'USER',
+      'RUN',
+      'LABEL',
+      'EXPOSE',
+      'ENTRYPOINT',
+    ]);
     expect(own.filter((h) => !h.empty_layer)).toHaveLength(6);
     expect(image.layers).toHaveLength(7);
     expect(own[0]?.created_by).toBe('RUN /bin/sh -c echo hello > /hello.txt # buildkit');
@@ -79,7 +90,15 @@ describe('a build pushed to the registry', () => {
 
   test('RUN rm of a base file becomes a whiteout', async () => {
     const dest = `${env.reg.host}/e2e/whiteout:1`;
-    const r = await runExecutor(['--context', fixture('errors'), '--dockerfile', fixture('errors/whiteout.Dockerfile'), '--destination', dest, ...net()]);
+    const r = await runExecutor([
+      '--context',
+      fixture('errors'),
+      '--dockerfile',
+      fixture('errors/whiteout.Dockerfile'),
+      '--destination',
+      dest,
+      ...net(),
+    ]);
     ok(r);
     const image = await inspectForTest({ registry: dest });
     expect(await image.exists('/etc/group')).toBe(false);
@@ -89,7 +108,10 @@ describe('a build pushed to the registry', () => {
 
   test('a RUN that leaves a process behind ends when its command does', async () => {
     const dest = `${env.reg.host}/e2e/background:1`;
-    const r = await runExecutor(['--context', fixture('errors'), '--dockerfile', 'background.Dockerfile', '--destination', dest, ...net()], { timeoutMs: 60_000 });
+    const r = await runExecutor(
+      ['--context', fixture('errors'), '--dockerfile', 'background.Dockerfile', '--destination', dest, ...net()],
+      { timeoutMs: 60_000 },
+    );
     ok(r);
     expect(r.stdout).toContain('started');
   });
@@ -98,10 +120,21 @@ describe('a build pushed to the registry', () => {
     const ctx = await helloContext();
     const out = await tempDir('dests');
     const dests = [`${env.reg.host}/e2e/multi-a:1`, `${env.reg.host}/e2e/multi-b:2`];
-    const r = await runExecutor(['--context', ctx, ...dests.flatMap((d) => ['--destination', d]), '--digest-file', join(out, 'digest'), '--image-name-with-digest-file', join(out, 'names'), ...net()]);
+    const r = await runExecutor([
+      '--context',
+      ctx,
+      ...dests.flatMap((d) => ['--destination', d]),
+      '--digest-file',
+      join(out, 'digest'),
+      '--image-name-with-digest-file',
+      join(out, 'names'),
+      ...net(),
+    ]);
     ok(r);
     const digest = (await readFile(join(out, 'digest'), 'utf8')).trim();
-    expect(await readFile(join(out, 'names'), 'utf8')).toBe(`${env.reg.host}/e2e/multi-a@${digest}\n${env.reg.host}/e2e/multi-b@${digest}\n`);
+    expect(await readFile(join(out, 'names'), 'utf8')).toBe(
+      `${env.reg.host}/e2e/multi-a@${digest}\n${env.reg.host}/e2e/multi-b@${digest}\n`,
+    );
     for (const d of dests) expect((await inspectForTest({ registry: d })).digest).toBe(digest);
   });
 });
@@ -112,7 +145,20 @@ describe('a build written to disk', () => {
     const out = await tempDir('out');
     const tar = join(out, 'image.tar');
     const layout = join(out, 'layout');
-    const r = await runExecutor(['--context', ctx, '--no-push', '--destination', 'kiln.test/hello:2', '--tar-path', tar, '--oci-layout-path', layout, '--digest-file', join(out, 'digest'), ...net()]);
+    const r = await runExecutor([
+      '--context',
+      ctx,
+      '--no-push',
+      '--destination',
+      'kiln.test/hello:2',
+      '--tar-path',
+      tar,
+      '--oci-layout-path',
+      layout,
+      '--digest-file',
+      join(out, 'digest'),
+      ...net(),
+    ]);
     ok(r);
     const digest = (await readFile(join(out, 'digest'), 'utf8')).trim();
 
@@ -132,7 +178,9 @@ describe('a build written to disk', () => {
     const digests: string[] = [];
     for (const n of [1, 2]) {
       const out = await tempDir(`repro${n}`);
-      const r = await runExecutor(['--context', ctx, '--no-push', '--oci-layout-path', join(out, 'layout'), ...net()], { env: { SOURCE_DATE_EPOCH: '1700000000' } });
+      const r = await runExecutor(['--context', ctx, '--no-push', '--oci-layout-path', join(out, 'layout'), ...net()], {
+        env: { SOURCE_DATE_EPOCH: '1700000000' },
+      });
       ok(r);
       digests.push(r.stdout.trim().split('\n').at(-1) ?? '');
     }

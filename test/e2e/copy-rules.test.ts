@@ -32,10 +32,20 @@ async function context(): Promise<string> {
   return ctx;
 }
 
-
 test('COPY follows Docker’s destination, ownership, mode, filter and heredoc rules', async () => {
   const dest = `${env.reg.host}/e2e/copy-rules:1`;
-  const r = await runExecutor(['--context', await context(), '--dockerfile', fixture('copy-rules', 'Dockerfile'), '--destination', dest, '--insecure', '--insecure-pull', '--build-arg', `BASE=${env.base.ref}`]);
+  const r = await runExecutor([
+    '--context',
+    await context(),
+    '--dockerfile',
+    fixture('copy-rules', 'Dockerfile'),
+    '--destination',
+    dest,
+    '--insecure',
+    '--insecure-pull',
+    '--build-arg',
+    `BASE=${env.base.ref}`,
+  ]);
   expect(r.exitCode, r.stderr).toBe(0);
   const image = await inspectForTest({ registry: dest });
   const file = async (p: string): Promise<string> => image.readFile(p);
@@ -92,7 +102,12 @@ test('COPY follows Docker’s destination, ownership, mode, filter and heredoc r
   const linkLayer = steps.findIndex((h) => h.created_by?.includes(' /linked/'));
   expect(linkLayer).toBeGreaterThan(0);
   const entries = await image.layerEntries(linkLayer);
-  expect(entries.map((e) => e.replace(/^\.?\//, '').replace(/\/$/, '')).sort()).toEqual(['linked', 'linked/deep.txt', 'linked/n.tmp', 'linked/other.txt']);
+  expect(entries.map((e) => e.replace(/^\.?\//, '').replace(/\/$/, '')).sort()).toEqual([
+    'linked',
+    'linked/deep.txt',
+    'linked/n.tmp',
+    'linked/other.txt',
+  ]);
 });
 
 test('<Dockerfile>.dockerignore next to the Dockerfile replaces the context’s .dockerignore', async () => {
@@ -101,7 +116,15 @@ test('<Dockerfile>.dockerignore next to the Dockerfile replaces the context’s 
   // It may hide itself and the context's .dockerignore: the executor still reads what it needs.
   await writeFile(join(dir, 'alt.Dockerfile.dockerignore'), 'a.txt\ndir\n.dockerignore\n');
   const out = join(dir, 'layout');
-  const r = await runExecutor(['--context', fixture('copy-rules', 'ctx'), '--dockerfile', join(dir, 'alt.Dockerfile'), '--no-push', '--oci-layout-path', out]);
+  const r = await runExecutor([
+    '--context',
+    fixture('copy-rules', 'ctx'),
+    '--dockerfile',
+    join(dir, 'alt.Dockerfile'),
+    '--no-push',
+    '--oci-layout-path',
+    out,
+  ]);
   expect(r.exitCode, r.stderr).toBe(0);
   const image = await inspectForTest({ ociLayout: out });
   expect(await image.readFile('/secret.txt')).toBe('secret\n'); // the context's .dockerignore is not used
@@ -111,9 +134,17 @@ test('<Dockerfile>.dockerignore next to the Dockerfile replaces the context’s 
 });
 
 test.each([
-  ['COPY a.txt b.txt /dest', 3, /:2: When using COPY with more than one source file, the destination must be a directory and end with a \//],
+  [
+    'COPY a.txt b.txt /dest',
+    3,
+    /:2: When using COPY with more than one source file, the destination must be a directory and end with a \//,
+  ],
   ['COPY *.txt /one', 3, /:2: When using COPY with more than one source file/],
-  ['COPY missing.txt /', 6, /:2: COPY failed: file not found in build context or excluded by \.dockerignore: missing\.txt/],
+  [
+    'COPY missing.txt /',
+    6,
+    /:2: COPY failed: file not found in build context or excluded by \.dockerignore: missing\.txt/,
+  ],
   ['COPY secret.txt /', 6, /COPY failed: file not found in build context or excluded by \.dockerignore: secret\.txt/],
   ['COPY *.nothing /x/', 6, /:2: COPY failed: no source files were specified/],
   ['COPY --chmod=u+q a.txt /', 3, /:2: COPY invalid chmod parameter: 'u\+q'/],
@@ -124,7 +155,13 @@ test.each([
 ])('%s exits %i', async (line, code, message) => {
   const dir = await tempDir('copy-err');
   await writeFile(join(dir, 'Dockerfile'), `FROM scratch\n${line}\n`);
-  const r = await runExecutor(['--context', fixture('copy-rules', 'ctx'), '--dockerfile', join(dir, 'Dockerfile'), '--no-push']);
+  const r = await runExecutor([
+    '--context',
+    fixture('copy-rules', 'ctx'),
+    '--dockerfile',
+    join(dir, 'Dockerfile'),
+    '--no-push',
+  ]);
   expect(r.exitCode, r.stderr).toBe(code);
   expect(r.stderr).toMatch(message);
 });

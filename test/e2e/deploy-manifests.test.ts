@@ -9,7 +9,14 @@ import { tmpdir } from 'node:os';
 import { join, posix } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { z } from 'zod';
-import { K8S_DIR, KILN_CONTAINER, manifestArgs, manifestFiles, readManifest, withDestination } from '../support/k8s-manifests.js';
+import {
+  K8S_DIR,
+  KILN_CONTAINER,
+  manifestArgs,
+  manifestFiles,
+  readManifest,
+  withDestination,
+} from '../support/k8s-manifests.js';
 
 const IMAGE = 'registry.example/kiln/executor:latest';
 const POD_ARGS = ['--dockerfile=Dockerfile', '--context=dir:///workspace', '--no-push'];
@@ -121,9 +128,15 @@ function secretFiles(spec: PodSpecT, keysOf: (secretName: string) => string[]): 
   for (const mount of kiln(spec).volumeMounts) {
     const secret = spec.volumes.find((v) => v.name === mount.name)?.secret;
     if (!secret) continue;
-    const entries = secret.items?.map((i) => [i.path, i.key] as const) ?? keysOf(secret.secretName).map((k) => [k, k] as const);
+    const entries =
+      secret.items?.map((i) => [i.path, i.key] as const) ?? keysOf(secret.secretName).map((k) => [k, k] as const);
     for (const [path, key] of entries) {
-      const target = mount.subPath === undefined ? posix.join(mount.mountPath, path) : mount.subPath === path ? mount.mountPath : undefined;
+      const target =
+        mount.subPath === undefined
+          ? posix.join(mount.mountPath, path)
+          : mount.subPath === path
+            ? mount.mountPath
+            : undefined;
       if (target !== undefined) files.set(target, `${secret.secretName}:${key}`);
     }
   }
@@ -138,7 +151,12 @@ function privilegeRequests(value: unknown, at = ''): string[] {
     const here = `${at}.${k}`;
     const own =
       (['privileged', 'hostPID', 'hostIPC', 'hostNetwork'].includes(k) && v === true) ||
-      (k === 'capabilities' && typeof v === 'object' && v !== null && 'add' in v && Array.isArray(v.add) && v.add.length > 0);
+      (k === 'capabilities' &&
+        typeof v === 'object' &&
+        v !== null &&
+        'add' in v &&
+        Array.isArray(v.add) &&
+        v.add.length > 0);
     return [...(own ? [here] : []), ...privilegeRequests(v, here)];
   });
 }
@@ -203,23 +221,30 @@ describe('deploy/kubernetes manifests', () => {
     const config = z
       .object({ auths: z.record(z.string(), z.object({ auth: z.string() })) })
       .parse(JSON.parse(secret.stringData['config.json'] ?? 'null'));
-    for (const { auth } of Object.values(config.auths)) expect(Buffer.from(auth, 'base64').toString()).toMatch(/^[^:]+:.+$/);
+    for (const { auth } of Object.values(config.auths))
+      expect(Buffer.from(auth, 'base64').toString()).toMatch(/^[^:]+:.+$/);
   });
 
   test('nothing asks for more than default container privileges', async () => {
-    const all = await Promise.all(Object.keys(KINDS).map(async (f) => [f, privilegeRequests(await readManifest(f))] as const));
+    const all = await Promise.all(
+      Object.keys(KINDS).map(async (f) => [f, privilegeRequests(await readManifest(f))] as const),
+    );
     expect(Object.fromEntries(all)).toEqual(Object.fromEntries(Object.keys(KINDS).map((f) => [f, []])));
     // The check itself sees what it must refuse.
-    expect(privilegeRequests({ spec: { containers: [{ securityContext: { privileged: true, capabilities: { add: ['SYS_ADMIN'] } } }] } })).toEqual([
-      '.spec.containers[0].securityContext.privileged',
-      '.spec.containers[0].securityContext.capabilities',
-    ]);
+    expect(
+      privilegeRequests({
+        spec: { containers: [{ securityContext: { privileged: true, capabilities: { add: ['SYS_ADMIN'] } } }] },
+      }),
+    ).toEqual(['.spec.containers[0].securityContext.privileged', '.spec.containers[0].securityContext.capabilities']);
   });
 
   test('manifestArgs gives the containers args as written, and withDestination replaces only the destination', async () => {
     const args = await manifestArgs();
     expect(args).toEqual({ pod: POD_ARGS, job: JOB_ARGS });
-    expect(withDestination(args.job, '127.0.0.1:5000/app:t')).toEqual([...JOB_ARGS.slice(0, 2), '--destination=127.0.0.1:5000/app:t']);
+    expect(withDestination(args.job, '127.0.0.1:5000/app:t')).toEqual([
+      ...JOB_ARGS.slice(0, 2),
+      '--destination=127.0.0.1:5000/app:t',
+    ]);
     expect(() => withDestination(args.pod, 'x')).toThrow(/one --destination=/);
   });
 });
@@ -260,50 +285,63 @@ function lostInRoundTrip(source: unknown, output: unknown, at = ''): string[] {
   return Object.is(source, output) ? [] : [at];
 }
 
-describe.skipIf(kubectlMissing !== undefined)(`kubectl decodes every manifest offline${kubectlMissing ? ` (skipped: ${kubectlMissing})` : ''}`, () => {
-  let home = '';
-  beforeAll(async () => {
-    home = await mkdtemp(join(tmpdir(), 'kiln-kubectl-'));
-  });
-  afterAll(async () => {
-    if (home) await rm(home, { recursive: true, force: true });
-  });
-
-  /** Runs kubectl with no kubeconfig at all, so nothing can reach a cluster. */
-  function kubectl(args: string[]): Promise<KubectlResult> {
-    const env = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: home, KUBECONFIG: join(home, 'no-kubeconfig') };
-    return new Promise((resolve) => {
-      execFile('kubectl', args, { env, encoding: 'utf8', timeout: 60_000 }, (err, stdout, stderr) => {
-        const code = err === null ? 0 : typeof err.code === 'number' ? err.code : -1;
-        resolve({ code, stdout, stderr });
-      });
+describe.skipIf(kubectlMissing !== undefined)(
+  `kubectl decodes every manifest offline${kubectlMissing ? ` (skipped: ${kubectlMissing})` : ''}`,
+  () => {
+    let home = '';
+    beforeAll(async () => {
+      home = await mkdtemp(join(tmpdir(), 'kiln-kubectl-'));
     });
-  }
+    afterAll(async () => {
+      if (home) await rm(home, { recursive: true, force: true });
+    });
 
-  const check = (file: string) => kubectl(['set', 'env', '--local', '-o', 'json', '-f', join(K8S_DIR, file), 'KILN_MANIFEST_CHECK=1']);
-
-  test.each(['pod.yaml', 'job.yaml'])('%s survives kubectl\'s typed decoding unchanged', async (file) => {
-    const r = await check(file);
-    expect(r.code, r.stderr).toBe(0);
-    const out: unknown = JSON.parse(r.stdout);
-    expect(out).toMatchObject({ kind: KINDS[file] });
-    expect(lostInRoundTrip(await readManifest(file), out), 'fields kubectl dropped or changed').toEqual([]);
-  });
-
-  test.each(['volume.yaml', 'volume-claim.yaml', 'registry-secret.example.yaml'])('%s decodes as its typed kind', async (file) => {
-    const r = await check(file);
-    // Decoded into the typed object, then refused only for having no pod template.
-    expect(r.stderr).toMatch(new RegExp(`not a pod or does not have a pod template: \\*v1\\.${KINDS[file]}\\s*$`));
-  });
-
-  test('a broken manifest is refused (the check can fail)', async () => {
-    const dir = await mkdtemp(join(home, 'bad-'));
-    await writeFile(join(dir, 'job.yaml'), 'apiVersion: batch/v1\nkind: Job\nmetadata: {name: x}\nspec: {backoffLimit: "zero"}\n');
-    await writeFile(join(dir, 'pv.yaml'), 'apiVersion: v1\nkind: PersistentVolume\nmetadata: {name: x}\nspec: {capacity: {storage: lots}}\n');
-    for (const f of ['job.yaml', 'pv.yaml']) {
-      const r = await kubectl(['set', 'env', '--local', '-o', 'json', '-f', join(dir, f), 'KILN_MANIFEST_CHECK=1']);
-      expect(r.code).not.toBe(0);
-      expect(r.stderr).toMatch(/unable to decode/);
+    /** Runs kubectl with no kubeconfig at all, so nothing can reach a cluster. */
+    function kubectl(args: string[]): Promise<KubectlResult> {
+      const env = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: home, KUBECONFIG: join(home, 'no-kubeconfig') };
+      return new Promise((resolve) => {
+        execFile('kubectl', args, { env, encoding: 'utf8', timeout: 60_000 }, (err, stdout, stderr) => {
+          const code = err === null ? 0 : typeof err.code === 'number' ? err.code : -1;
+          resolve({ code, stdout, stderr });
+        });
+      });
     }
-  });
-});
+
+    const check = (file: string) =>
+      kubectl(['set', 'env', '--local', '-o', 'json', '-f', join(K8S_DIR, file), 'KILN_MANIFEST_CHECK=1']);
+
+    test.each(['pod.yaml', 'job.yaml'])("%s survives kubectl's typed decoding unchanged", async (file) => {
+      const r = await check(file);
+      expect(r.code, r.stderr).toBe(0);
+      const out: unknown = JSON.parse(r.stdout);
+      expect(out).toMatchObject({ kind: KINDS[file] });
+      expect(lostInRoundTrip(await readManifest(file), out), 'fields kubectl dropped or changed').toEqual([]);
+    });
+
+    test.each(['volume.yaml', 'volume-claim.yaml', 'registry-secret.example.yaml'])(
+      '%s decodes as its typed kind',
+      async (file) => {
+        const r = await check(file);
+        // Decoded into the typed object, then refused only for having no pod template.
+        expect(r.stderr).toMatch(new RegExp(`not a pod or does not have a pod template: \\*v1\\.${KINDS[file]}\\s*$`));
+      },
+    );
+
+    test('a broken manifest is refused (the check can fail)', async () => {
+      const dir = await mkdtemp(join(home, 'bad-'));
+      await writeFile(
+        join(dir, 'job.yaml'),
+        'apiVersion: batch/v1\nkind: Job\nmetadata: {name: x}\nspec: {backoffLimit: "zero"}\n',
+      );
+      await writeFile(
+        join(dir, 'pv.yaml'),
+        'apiVersion: v1\nkind: PersistentVolume\nmetadata: {name: x}\nspec: {capacity: {storage: lots}}\n',
+      );
+      for (const f of ['job.yaml', 'pv.yaml']) {
+        const r = await kubectl(['set', 'env', '--local', '-o', 'json', '-f', join(dir, f), 'KILN_MANIFEST_CHECK=1']);
+        expect(r.code).not.toBe(0);
+        expect(r.stderr).toMatch(/unable to decode/);
+      }
+    });
+  },
+);

@@ -20,7 +20,9 @@ async function context(lines: string[]): Promise<string> {
   return dir;
 }
 
-async function inspected(ref: string): Promise<{ image: InspectedImage; cfg: Record<string, unknown>; history: (string | undefined)[] }> {
+async function inspected(
+  ref: string,
+): Promise<{ image: InspectedImage; cfg: Record<string, unknown>; history: (string | undefined)[] }> {
   const image = await inspectImage({ registry: ref });
   onTestFinished(() => image.cleanup());
   const cfg = (image.config as unknown as { config: Record<string, unknown> }).config;
@@ -49,11 +51,31 @@ const CHILD = [
 
 test('HEALTHCHECK sets Healthcheck in ns; ONBUILD triggers run first in the child and are cleared', async () => {
   const parent = `${env.reg.host}/e2e/onbuild-parent:1`;
-  const p = await runExecutor(['--context', await context(PARENT), '--destination', parent, '--insecure', '--insecure-pull', '--build-arg', `BASE=${env.base.ref}`]);
+  const p = await runExecutor([
+    '--context',
+    await context(PARENT),
+    '--destination',
+    parent,
+    '--insecure',
+    '--insecure-pull',
+    '--build-arg',
+    `BASE=${env.base.ref}`,
+  ]);
   expect(p.exitCode, p.stderr).toBe(0);
   const up = await inspected(parent);
-  expect(up.cfg.Healthcheck).toEqual({ Test: ['CMD-SHELL', 'wget -q -O- http://127.0.0.1/ || exit 1'], Interval: 30 * S, Timeout: 3 * S, StartPeriod: 60 * S, StartInterval: 2 * S, Retries: 3 });
-  expect(up.cfg.OnBuild).toEqual(['RUN echo "triggered in $(pwd)" > /onbuild.txt', 'ENV TRIGGERED=yes', 'RUN <<DOC\necho heredoc trigger > /onbuild-heredoc.txt\nDOC']);
+  expect(up.cfg.Healthcheck).toEqual({
+    Test: ['CMD-SHELL', 'wget -q -O- http://127.0.0.1/ || exit 1'],
+    Interval: 30 * S,
+    Timeout: 3 * S,
+    StartPeriod: 60 * S,
+    StartInterval: 2 * S,
+    Retries: 3,
+  });
+  expect(up.cfg.OnBuild).toEqual([
+    'RUN echo "triggered in $(pwd)" > /onbuild.txt',
+    'ENV TRIGGERED=yes',
+    'RUN <<DOC\necho heredoc trigger > /onbuild-heredoc.txt\nDOC',
+  ]);
   expect(await up.image.exists('/onbuild.txt')).toBe(false); // triggers do not run in the image that declares them
   expect(up.history.slice(1)).toEqual([
     'HEALTHCHECK {Test:[CMD-SHELL wget -q -O- http://127.0.0.1/ || exit 1] Interval:30s Timeout:3s StartPeriod:1m0s StartInterval:2s Retries:3}',
@@ -63,7 +85,16 @@ test('HEALTHCHECK sets Healthcheck in ns; ONBUILD triggers run first in the chil
   ]);
 
   const child = `${env.reg.host}/e2e/onbuild-child:1`;
-  const c = await runExecutor(['--context', await context(CHILD), '--destination', child, '--insecure', '--insecure-pull', '--build-arg', `PARENT=${parent}`]);
+  const c = await runExecutor([
+    '--context',
+    await context(CHILD),
+    '--destination',
+    child,
+    '--insecure',
+    '--insecure-pull',
+    '--build-arg',
+    `PARENT=${parent}`,
+  ]);
   expect(c.exitCode, c.stderr).toBe(0);
   const down = await inspected(child);
   expect(await down.image.readFile('/onbuild.txt')).toBe('triggered in /\n');

@@ -41,7 +41,11 @@ function startExecutor(mode: Mode, args: string[]): Running {
   const [cmd = '', ...argv] = mode === 'chroot' ? [...WITHOUT_SYS_ADMIN, ...node] : node;
   const child = spawn(cmd, argv, {
     cwd: REPO,
-    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/root', ...(process.env.TMPDIR ? { TMPDIR: process.env.TMPDIR } : {}) },
+    env: {
+      PATH: process.env.PATH ?? '/usr/bin:/bin',
+      HOME: process.env.HOME ?? '/root',
+      ...(process.env.TMPDIR ? { TMPDIR: process.env.TMPDIR } : {}),
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
@@ -62,11 +66,13 @@ function startExecutor(mode: Mode, args: string[]): Running {
   });
   let gone = false;
   let code: number | null | undefined;
-  void exited.then((c) => {
-    gone = true;
-    code = c;
-    notify();
-  }).catch(() => undefined);
+  void exited
+    .then((c) => {
+      gone = true;
+      code = c;
+      notify();
+    })
+    .catch(() => undefined);
   if (child.pid === undefined) throw new Error(`could not start ${cmd}`);
   return {
     pid: child.pid,
@@ -78,9 +84,13 @@ function startExecutor(mode: Mode, args: string[]): Running {
       new Promise<void>((resolve, reject) => {
         const check = (): void => {
           if ((stream === 'stdout' ? out : err).includes(text)) finish(resolve);
-          else if (gone) finish(() => reject(new Error(`the executor exited before printing ${JSON.stringify(text)}:\n${err}`)));
+          else if (gone)
+            finish(() => reject(new Error(`the executor exited before printing ${JSON.stringify(text)}:\n${err}`)));
         };
-        const timer = setTimeout(() => finish(() => reject(new Error(`no ${JSON.stringify(text)} within ${timeoutMs} ms:\n${err}`))), timeoutMs);
+        const timer = setTimeout(
+          () => finish(() => reject(new Error(`no ${JSON.stringify(text)} within ${timeoutMs} ms:\n${err}`))),
+          timeoutMs,
+        );
         const finish = (f: () => void): void => {
           clearTimeout(timer);
           watchers.delete(check);
@@ -117,7 +127,8 @@ async function markedProcesses(markers: readonly number[]): Promise<Marked[]> {
   for (const name of await readdir('/proc')) {
     if (!/^\d+$/.test(name)) continue;
     const words = (await readFile(`/proc/${name}/cmdline`, 'utf8').catch(() => '')).split('\0').filter((w) => w !== '');
-    if (markers.some((m) => words.some((w) => new RegExp(`(^|\\D)${m}(\\D|$)`).test(w)))) found.push({ pid: Number(name), words });
+    if (markers.some((m) => words.some((w) => new RegExp(`(^|\\D)${m}(\\D|$)`).test(w))))
+      found.push({ pid: Number(name), words });
   }
   return found;
 }
@@ -127,7 +138,9 @@ async function missingSleepers(markers: readonly number[], ms: number): Promise<
   const deadline = Date.now() + ms;
   for (;;) {
     const running = await markedProcesses(markers);
-    const missing = markers.filter((m) => !running.some((p) => p.words.length === 2 && p.words[0] === 'sleep' && p.words[1] === String(m)));
+    const missing = markers.filter(
+      (m) => !running.some((p) => p.words.length === 2 && p.words[0] === 'sleep' && p.words[1] === String(m)),
+    );
     if (missing.length === 0 || Date.now() >= deadline) return missing;
     await new Promise((r) => setTimeout(r, 20));
   }
@@ -147,7 +160,10 @@ async function survivorsAfter(markers: readonly number[], ms: number): Promise<s
 async function registryGet(path: string, method: 'HEAD' | 'GET'): Promise<{ status: number; body: string }> {
   const res = await fetch(`http://${env.reg.host}${path}`, {
     method,
-    headers: { Accept: 'application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.v2+json, application/vnd.oci.image.index.v1+json' },
+    headers: {
+      Accept:
+        'application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.v2+json, application/vnd.oci.image.index.v1+json',
+    },
   });
   return { status: res.status, body: method === 'GET' ? await res.text() : '' };
 }
@@ -200,12 +216,25 @@ interface InterruptCase {
  */
 async function interruptRun(c: InterruptCase): Promise<Interrupted> {
   const ctx = await tempDir('interrupt');
-  await writeFile(join(ctx, 'Dockerfile'), `FROM ${env.base.ref}\nRUN echo before > /before.txt\nRUN ${c.script}\nRUN echo never > /never.txt\n`);
-  const r = startExecutor(c.mode, ['--context', `dir://${ctx}`, '--destination', c.dest, '--insecure', '--insecure-pull']);
+  await writeFile(
+    join(ctx, 'Dockerfile'),
+    `FROM ${env.base.ref}\nRUN echo before > /before.txt\nRUN ${c.script}\nRUN echo never > /never.txt\n`,
+  );
+  const r = startExecutor(c.mode, [
+    '--context',
+    `dir://${ctx}`,
+    '--destination',
+    c.dest,
+    '--insecure',
+    '--insecure-pull',
+  ]);
   try {
     await r.waitFor(c.when.stream, c.when.text, 60_000);
     const missing = await missingSleepers(c.running, 2000);
-    if (missing.length > 0) throw new Error(`the step's children ${missing.map((m) => `sleep ${m}`).join(', ')} never ran:\n${r.stdout()}\n${r.stderr()}`);
+    if (missing.length > 0)
+      throw new Error(
+        `the step's children ${missing.map((m) => `sleep ${m}`).join(', ')} never ran:\n${r.stdout()}\n${r.stderr()}`,
+      );
   } catch (err) {
     process.kill(r.pid, 'SIGKILL');
     await r.exited;
@@ -241,7 +270,10 @@ async function killAll(marks: readonly number[]): Promise<void> {
 function expectOneLineMessage(stderr: string, signal: 'SIGTERM' | 'SIGINT'): void {
   const lines = stderr.split('\n').filter((l) => l.trim() !== '');
   expect(lines.at(-1), stderr).toBe(`error: build interrupted by ${signal}`);
-  expect(lines.filter((l) => /^(error|hint):/.test(l)), stderr).toHaveLength(1);
+  expect(
+    lines.filter((l) => /^(error|hint):/.test(l)),
+    stderr,
+  ).toHaveLength(1);
   expect(stderr).not.toMatch(/internal error|^\s+at /m);
 }
 
@@ -249,7 +281,12 @@ function expectOneLineMessage(stderr: string, signal: 'SIGTERM' | 'SIGINT'): voi
  * What every interrupted build must show: exit 128+signal within {@link EXIT_WITHIN_MS}, one line
  * naming the signal, none of the step's processes left, and no manifest under the tag.
  */
-async function expectStoppedCleanly(got: Interrupted, signal: 'SIGTERM' | 'SIGINT', repo: string, tag: string): Promise<void> {
+async function expectStoppedCleanly(
+  got: Interrupted,
+  signal: 'SIGTERM' | 'SIGINT',
+  repo: string,
+  tag: string,
+): Promise<void> {
   expect(got.code, got.stderr).toBe(signal === 'SIGTERM' ? 143 : 130);
   expect(got.elapsedMs, got.stderr).toBeLessThan(EXIT_WITHIN_MS);
   expectOneLineMessage(got.stderr, signal);
@@ -274,7 +311,15 @@ describe.each(['host', 'chroot'] as const)('SIGTERM during a long RUN (%s isolat
     const tag = `t${a}`;
     const repo = `e2e/interrupt-${mode}`;
     const script = `sh -c 'sleep ${a} & sleep ${b} & ${started.echo}; sleep ${c}'`;
-    const got = await interruptRun({ mode, script, when: { stream: 'stdout', text: started.text }, marks: [a, b, c], running: [a, b, c], dest: `${env.reg.host}/${repo}:${tag}`, signal: 'SIGTERM' });
+    const got = await interruptRun({
+      mode,
+      script,
+      when: { stream: 'stdout', text: started.text },
+      marks: [a, b, c],
+      running: [a, b, c],
+      dest: `${env.reg.host}/${repo}:${tag}`,
+      signal: 'SIGTERM',
+    });
 
     expect(got.stderr).toContain(isolation);
     expect(got.stdout).not.toMatch(/^sha256:/m);
@@ -289,7 +334,15 @@ describe.each(['host', 'chroot'] as const)('SIGTERM during a long RUN (%s isolat
     const repo = `e2e/interrupt-setsid-${mode}`;
     // `setsid sleep` gets a session (and process group) of its own; `( … & )` orphans its sleep at once.
     const script = `setsid sleep ${a} & (sleep ${b} &) ; ${started.echo}; sleep ${c}`;
-    const got = await interruptRun({ mode, script, when: { stream: 'stdout', text: started.text }, marks: [a, b, c], running: [a, b, c], dest: `${env.reg.host}/${repo}:${tag}`, signal: 'SIGTERM' });
+    const got = await interruptRun({
+      mode,
+      script,
+      when: { stream: 'stdout', text: started.text },
+      marks: [a, b, c],
+      running: [a, b, c],
+      dest: `${env.reg.host}/${repo}:${tag}`,
+      signal: 'SIGTERM',
+    });
 
     expect(got.stderr).toContain(isolation);
     await expectStoppedCleanly(got, 'SIGTERM', repo, tag);
@@ -301,7 +354,15 @@ describe.each(['host', 'chroot'] as const)('SIGTERM during a long RUN (%s isolat
     const repo = `e2e/interrupt-early-${mode}`;
     const script = `sleep ${a} & sleep ${b}`;
     // Kiln logs the step just before it prepares mount points and spawns it: signal right then.
-    const got = await interruptRun({ mode, script, when: { stream: 'stderr', text: `RUN ${script}` }, marks: [a, b], running: [], dest: `${env.reg.host}/${repo}:${tag}`, signal: 'SIGTERM' });
+    const got = await interruptRun({
+      mode,
+      script,
+      when: { stream: 'stderr', text: `RUN ${script}` },
+      marks: [a, b],
+      running: [],
+      dest: `${env.reg.host}/${repo}:${tag}`,
+      signal: 'SIGTERM',
+    });
 
     await expectStoppedCleanly(got, 'SIGTERM', repo, tag);
   });
@@ -313,7 +374,15 @@ test('SIGINT during a long RUN exits 130 with one line and leaves nothing behind
   const tag = `t${a}`;
   const repo = 'e2e/interrupt-sigint';
   const script = `sleep ${a} & ${started.echo}; sleep ${b}`;
-  const got = await interruptRun({ mode: 'host', script, when: { stream: 'stdout', text: started.text }, marks: [a, b], running: [a, b], dest: `${env.reg.host}/${repo}:${tag}`, signal: 'SIGINT' });
+  const got = await interruptRun({
+    mode: 'host',
+    script,
+    when: { stream: 'stdout', text: started.text },
+    marks: [a, b],
+    running: [a, b],
+    dest: `${env.reg.host}/${repo}:${tag}`,
+    signal: 'SIGINT',
+  });
 
   await expectStoppedCleanly(got, 'SIGINT', repo, tag);
 });

@@ -16,8 +16,8 @@ const env = useRegistryWithBusybox();
 
 type Mode = 'chroot' | 'namespaces';
 
-const build = (mode: Mode, args: string[]): Promise<ExecutorResult> => runExecutor(args, mode === 'chroot' ? { prefix: WITHOUT_SYS_ADMIN } : {});
-
+const build = (mode: Mode, args: string[]): Promise<ExecutorResult> =>
+  runExecutor(args, mode === 'chroot' ? { prefix: WITHOUT_SYS_ADMIN } : {});
 
 /**
  * RUN writes files as root and as another user, with modes; the background job and the write to
@@ -43,7 +43,14 @@ async function ownFiles(image: InspectedImage, baseLayers: number): Promise<stri
   for (const p of [...names].sort()) {
     const host = join(image.rootfsDir, p);
     const st = await lstat(host);
-    const what = st.isSymbolicLink() ? `-> ${await readlink(host)}` : st.isFile() ? createHash('sha256').update(await readFile(host)).digest('hex').slice(0, 16) : '';
+    const what = st.isSymbolicLink()
+      ? `-> ${await readlink(host)}`
+      : st.isFile()
+        ? createHash('sha256')
+            .update(await readFile(host))
+            .digest('hex')
+            .slice(0, 16)
+        : '';
     const type = st.isDirectory() ? 'dir' : st.isFile() ? 'file' : st.isSymbolicLink() ? 'symlink' : 'other';
     lines.push(`${p} ${type} ${(st.mode & 0o7777).toString(8)} ${st.uid}:${st.gid} ${what}`.trimEnd());
   }
@@ -55,7 +62,10 @@ test('without CAP_SYS_ADMIN the executor picks chroot isolation, says so, and bu
   await writeFile(join(ctx, 'Dockerfile'), DOCKERFILE(env.base.ref));
   await writeFile(join(ctx, 'ctx.txt'), 'from the context\n');
   const common = ['--context', `dir://${ctx}`, '--insecure', '--insecure-pull'];
-  const dests = { chroot: `${env.reg.host}/e2e/isolation:chroot`, namespaces: `${env.reg.host}/e2e/isolation:namespaces` };
+  const dests = {
+    chroot: `${env.reg.host}/e2e/isolation:chroot`,
+    namespaces: `${env.reg.host}/e2e/isolation:namespaces`,
+  };
   const [chroot, namespaces] = await Promise.all([
     build('chroot', [...common, '--destination', dests.chroot]),
     build('namespaces', [...common, '--destination', dests.namespaces]),
@@ -86,7 +96,9 @@ test('without CAP_SYS_ADMIN the executor picks chroot isolation, says so, and bu
     expect(await image.exists('/dev/null')).toBe(false);
     listings[mode] = await ownFiles(image, env.base.layers.length);
   }
-  expect(listings.chroot).toContain('/out/run.txt file 640 0:0 ' + createHash('sha256').update('built\n').digest('hex').slice(0, 16));
+  expect(listings.chroot).toContain(
+    '/out/run.txt file 640 0:0 ' + createHash('sha256').update('built\n').digest('hex').slice(0, 16),
+  );
   expect(listings.chroot).toEqual(listings.namespaces);
 });
 
@@ -98,7 +110,9 @@ test('a RUN that needs /proc fails in chroot isolation naming the mode and how t
   // With namespaces, /proc is mounted and the same RUN passes.
   expect(namespaces.exitCode, namespaces.stderr).toBe(0);
   expect(chroot.exitCode, chroot.stderr).toBe(6);
-  expect(chroot.stderr).toMatch(/^error: Dockerfile:2: RUN grep -q '\^Name:' \/proc\/self\/status: the command exited with status 2$/m);
+  expect(chroot.stderr).toMatch(
+    /^error: Dockerfile:2: RUN grep -q '\^Name:' \/proc\/self\/status: the command exited with status 2$/m,
+  );
   const hint = chroot.stderr.split('\n').find((l) => l.startsWith('hint: '));
   expect(hint, chroot.stderr).toMatch(/chroot isolation/);
   expect(hint).toMatch(/\/proc/);

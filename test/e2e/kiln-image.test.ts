@@ -39,7 +39,10 @@ beforeAll(async () => {
   latest = await inspectImage({ ociLayout: layout, tag: 'latest' });
   ca = await makeCa(work);
   const server = await issueCert(ca, work, 'registry', 'server');
-  reg = await startRegistry({ extraHttp: ['  tls:', `    certificate: ${server.cert}`, `    key: ${server.key}`].join('\n'), tls: { ca: ca.certPem } });
+  reg = await startRegistry({
+    extraHttp: ['  tls:', `    certificate: ${server.cert}`, `    key: ${server.key}`].join('\n'),
+    tls: { ca: ca.certPem },
+  });
   baseRef = (await pushBusybox(reg)).ref;
   podman = await makePodman();
   podmanSkip = await podman.unusable(`oci:${layout}:latest`);
@@ -59,7 +62,18 @@ describe("Kiln's image, as umoci and skopeo read it", () => {
     expect(exec.type).toBe('file');
     expect(exec.mode).toBe(0o755);
     expect((await latest.readFile('/kaniko/executor')).split('\n')[0]).toBe('#!/kaniko/bin/node');
-    for (const p of ['/kaniko/bin/node', '/kaniko/bin/unshare', '/kaniko/bin/mount', '/kaniko/bin/runc', '/kaniko/bin/sh', '/kaniko/lib/ld-linux-x86-64.so.2', '/kaniko/lib/libc.so.6', '/kaniko/lib/libstdc++.so.6', '/kaniko/lib/executor.js', '/kaniko/lib/listing-worker.js']) {
+    for (const p of [
+      '/kaniko/bin/node',
+      '/kaniko/bin/unshare',
+      '/kaniko/bin/mount',
+      '/kaniko/bin/runc',
+      '/kaniko/bin/sh',
+      '/kaniko/lib/ld-linux-x86-64.so.2',
+      '/kaniko/lib/libc.so.6',
+      '/kaniko/lib/libstdc++.so.6',
+      '/kaniko/lib/executor.js',
+      '/kaniko/lib/listing-worker.js',
+    ]) {
       expect(await latest.exists(p), p).toBe(true);
     }
     expect((await latest.stat('/kaniko/bin/node')).mode & 0o111).toBe(0o111);
@@ -102,13 +116,16 @@ describe("Kiln's image, as umoci and skopeo read it", () => {
 /** A build context: a Dockerfile with COPY and RUN on the test registry's busybox. */
 async function context(): Promise<string> {
   const ctx = await tempDir('kiln-image-ctx');
-  await writeFile(join(ctx, 'Dockerfile'), [
-    `FROM ${baseRef}`,
-    'COPY hello.txt /app/hello.txt',
-    'RUN echo built > /app/built && chmod 0640 /app/built && ln -s built /app/link && mkdir -p /app/sub && cat /app/hello.txt > /app/sub/copy',
-    'ENTRYPOINT ["/bin/cat", "/app/built"]',
-    '',
-  ].join('\n'));
+  await writeFile(
+    join(ctx, 'Dockerfile'),
+    [
+      `FROM ${baseRef}`,
+      'COPY hello.txt /app/hello.txt',
+      'RUN echo built > /app/built && chmod 0640 /app/built && ln -s built /app/link && mkdir -p /app/sub && cat /app/hello.txt > /app/sub/copy',
+      'ENTRYPOINT ["/bin/cat", "/app/built"]',
+      '',
+    ].join('\n'),
+  );
   await writeFile(join(ctx, 'hello.txt'), 'hello from the workspace\n');
   return ctx;
 }
@@ -116,9 +133,12 @@ async function context(): Promise<string> {
 /** `podman run` of Kiln's image as the pod spec runs it: context at /workspace, our CA trusted. */
 async function runKiln(ctx: string, args: string[], extra: string[] = []): ReturnType<Podman['run']> {
   return podman.run([
-    '--network', 'host',
-    '-v', `${ctx}:/workspace`,
-    '-v', `${ca.cert}:/kaniko/ssl/certs/ca-certificates.crt:ro`,
+    '--network',
+    'host',
+    '-v',
+    `${ctx}:/workspace`,
+    '-v',
+    `${ca.cert}:/kaniko/ssl/certs/ca-certificates.crt:ro`,
     ...extra,
     `oci:${layout}:latest`,
     ...args,
@@ -131,7 +151,10 @@ describe('podman runs the image as a Kubernetes pod would', () => {
     const { job } = await manifestArgs();
     const ctx = await context();
     const listings = [];
-    for (const [mode, extra] of [['chroot', []], ['namespaces', ['--cap-add', 'SYS_ADMIN']]] as const) {
+    for (const [mode, extra] of [
+      ['chroot', []],
+      ['namespaces', ['--cap-add', 'SYS_ADMIN']],
+    ] as const) {
       const dest = `${reg.host}/podman/${mode}:1`;
       const r = await runKiln(ctx, withDestination(job, dest), [...extra]);
       expect(r.exitCode, `${r.stdout}\n${r.stderr}`).toBe(0);
@@ -166,12 +189,16 @@ describe('podman runs the image as a Kubernetes pod would', () => {
     }
   }, 300_000);
 
-  test('--rootfs=/ --cleanup: after the build the container\'s / holds only what Kiln kept, not the base', async (t) => {
+  test("--rootfs=/ --cleanup: after the build the container's / holds only what Kiln kept, not the base", async (t) => {
     if (podmanSkip) return t.skip(podmanSkip);
     const { pod } = await manifestArgs();
     // dash's own `echo /*` lists / after the executor is done: no program of the base is needed.
     const script = '/kaniko/executor "$@"; rc=$?; echo "after:" /*; exit $rc';
-    const r = await runKiln(await context(), ['-c', script, 'sh', ...pod, '--rootfs=/', '--cleanup'], ['--entrypoint', '/kaniko/bin/sh']);
+    const r = await runKiln(
+      await context(),
+      ['-c', script, 'sh', ...pod, '--rootfs=/', '--cleanup'],
+      ['--entrypoint', '/kaniko/bin/sh'],
+    );
     expect(r.exitCode, `${r.stdout}\n${r.stderr}`).toBe(0);
     expect(r.stderr).toMatch(/in-place: --cleanup emptied \/ \(\d+ paths removed\)/);
     const after = /^after: (.*)$/m.exec(r.stdout)?.[1]?.split(' ') ?? [];

@@ -42,9 +42,13 @@ test('every hostile layer fails the build with exit 5, naming the layer, and cha
   for (const [i, c] of corpus.entries()) {
     const base = await pushLayers(reg, 'hostile/case', String(i), [c.tar]);
     const kanikoDir = await tempDir('hostile-kaniko');
-    const r = await runExecutor(['--context', ctx, '--no-push', '--insecure-pull', '--build-arg', `BASE=${base}`, '--kaniko-dir', kanikoDir], { timeoutMs: 30_000 });
+    const r = await runExecutor(
+      ['--context', ctx, '--no-push', '--insecure-pull', '--build-arg', `BASE=${base}`, '--kaniko-dir', kanikoDir],
+      { timeoutMs: 30_000 },
+    );
     if (r.exitCode !== 5) failures.push(`${c.name}: exit ${String(r.exitCode)}\n${r.stderr}`);
-    else if (!/^error: layer layer 1\/1 \(sha256:[0-9a-f]{64}\)/m.test(r.stderr)) failures.push(`${c.name}: the error does not name the layer:\n${r.stderr}`);
+    else if (!/^error: layer layer 1\/1 \(sha256:[0-9a-f]{64}\)/m.test(r.stderr))
+      failures.push(`${c.name}: the error does not name the layer:\n${r.stderr}`);
     // The build's scratch directory is gone and nothing was planted beside it.
     const left = await readdir(kanikoDir);
     if (left.length > 0) failures.push(`${c.name}: left ${left.join(', ')} in --kaniko-dir`);

@@ -23,13 +23,24 @@ afterAll(async () => {
   await reg.stop();
 });
 
-
 async function build(lines: string[], extra: string[] = []): Promise<{ stdout: string; layout: string; dest: string }> {
   const ctx = await tempDir('roundtrip-ctx');
   await writeFile(join(ctx, 'Dockerfile'), ['ARG BASE', 'FROM ${BASE}', ...lines, ''].join('\n'));
   const out = await tempDir('roundtrip-out');
   const dest = `${reg.host}/e2e/roundtrip:${Date.now()}`;
-  const r = await runExecutor(['--context', ctx, '--destination', dest, '--oci-layout-path', join(out, 'layout'), '--insecure', '--insecure-pull', '--build-arg', `BASE=${base}`, ...extra]);
+  const r = await runExecutor([
+    '--context',
+    ctx,
+    '--destination',
+    dest,
+    '--oci-layout-path',
+    join(out, 'layout'),
+    '--insecure',
+    '--insecure-pull',
+    '--build-arg',
+    `BASE=${base}`,
+    ...extra,
+  ]);
   expect(r.exitCode, r.stderr).toBe(0);
   return { stdout: r.stdout, layout: join(out, 'layout'), dest };
 }
@@ -70,9 +81,17 @@ test('RUN churn → pushed image → umoci unpack equals what the RUNs saw, with
   expect(seen.hashes).toEqual(umoci.hashes);
   expect(seen.caps).toEqual(umoci.caps);
   expect(seen.linkGroups).toEqual(umoci.linkGroups);
-  expect(seen.caps).toEqual(expect.arrayContaining(['/usr/local/bin/capped cap_net_raw=ep', '/opt/capped2 cap_net_admin=ep', '/opt/capped cap_net_raw=ep']));
+  expect(seen.caps).toEqual(
+    expect.arrayContaining([
+      '/usr/local/bin/capped cap_net_raw=ep',
+      '/opt/capped2 cap_net_admin=ep',
+      '/opt/capped cap_net_raw=ep',
+    ]),
+  );
   expect(seen.linkGroups).toContain('/churn/h1 = /churn/h2');
-  expect(seen.entries).toContain(`/usr/local/bin/suid regular file 4755 0:0 ${(await readFile('/bin/busybox')).length} 1 `);
+  expect(seen.entries).toContain(
+    `/usr/local/bin/suid regular file 4755 0:0 ${(await readFile('/bin/busybox')).length} 1 `,
+  );
 
   // Base layers kept as they were: 3, then one per RUN that changed something (the listing changes nothing).
   expect(image.layers).toHaveLength(3 + 6);
@@ -82,7 +101,13 @@ test('RUN churn → pushed image → umoci unpack equals what the RUNs saw, with
   expect(whiteouts.every((n) => /^churn\/d\d+\/\.wh\.f\d*[05]$/.test(n))).toBe(true);
   expect(deletes.names.filter((n) => !n.includes('.wh.')).every((n) => /^churn\/(d\d+\/)?$/.test(n))).toBe(true);
   // A directory replaced by a file: just the file. A directory made anew: opaque.
-  expect((await layerListing(layout, 5)).names).toEqual(['churn/', 'churn/d48/', 'churn/d48/.wh..wh..opq', 'churn/d48/new', 'churn/d49']);
+  expect((await layerListing(layout, 5)).names).toEqual([
+    'churn/',
+    'churn/d48/',
+    'churn/d48/.wh..wh..opq',
+    'churn/d48/new',
+    'churn/d49',
+  ]);
   // chmod only and chown only: just those entries (and their parents).
   const meta = await layerListing(layout, 6);
   expect(meta.names).toEqual(['churn/', 'churn/d1/', 'churn/d1/f1', 'churn/d2/', 'churn/d2/f2', 'churn/d3/']);
@@ -90,7 +115,9 @@ test('RUN churn → pushed image → umoci unpack equals what the RUNs saw, with
   expect(meta.verbose.find((l) => l.endsWith(' churn/d2/f2'))).toMatch(/^-rw-r--r-- 1000\/1000 /);
   // The hardlink pair: one file and a link with a relative name; the setuid bit kept.
   const links = await layerListing(layout, 7);
-  expect(links.verbose.find((l) => l.includes('churn/h2'))).toMatch(/^hrw-r--r-- 0\/0 +0 .* churn\/h2 link to churn\/h1$/);
+  expect(links.verbose.find((l) => l.includes('churn/h2'))).toMatch(
+    /^hrw-r--r-- 0\/0 +0 .* churn\/h2 link to churn\/h1$/,
+  );
   expect(links.verbose.find((l) => l.endsWith(' usr/local/bin/suid'))).toMatch(/^-rwsr-xr-x 0\/0 /);
   // The capabilities travel as pax records, as Docker writes them.
   const caps = await layerListing(layout, 8);

@@ -8,7 +8,22 @@ const env = useRegistryWithBusybox();
 
 test('ENV, ARG, LABEL, EXPOSE, VOLUME, STOPSIGNAL, SHELL, WORKDIR, USER, CMD, MAINTAINER set the config as Docker does', async () => {
   const dest = `${env.reg.host}/e2e/metadata:1`;
-  const r = await runExecutor(['--context', fixture('metadata'), '--destination', dest, '--insecure', '--insecure-pull', '--build-arg', `BASE=${env.base.ref}`, '--build-arg', 'VERSION=9.8.7-argvalue', '--label', 'from.cli=yes', '--build-arg', 'NOBODY_USES=secret-value']);
+  const r = await runExecutor([
+    '--context',
+    fixture('metadata'),
+    '--destination',
+    dest,
+    '--insecure',
+    '--insecure-pull',
+    '--build-arg',
+    `BASE=${env.base.ref}`,
+    '--build-arg',
+    'VERSION=9.8.7-argvalue',
+    '--label',
+    'from.cli=yes',
+    '--build-arg',
+    'NOBODY_USES=secret-value',
+  ]);
   expect(r.exitCode, r.stderr).toBe(0);
   // An unused build arg is named in a warning; its value is never logged.
   expect(r.stderr).toMatch(/build arg NOBODY_USES was not consumed/);
@@ -24,7 +39,11 @@ test('ENV, ARG, LABEL, EXPOSE, VOLUME, STOPSIGNAL, SHELL, WORKDIR, USER, CMD, MA
     'VERSION_SEEN=9.8.7-argvalue',
     'LEGACY=value with spaces',
   ]);
-  expect(cfg.Labels).toEqual({ 'org.opencontainers.image.version': '9.8.7-argvalue', 'com.example.quoted key': 'a b', 'from.cli': 'yes' });
+  expect(cfg.Labels).toEqual({
+    'org.opencontainers.image.version': '9.8.7-argvalue',
+    'com.example.quoted key': 'a b',
+    'from.cli': 'yes',
+  });
   expect(Object.keys(cfg.ExposedPorts as object).sort()).toEqual(['53/udp', '80/tcp', '8000/tcp', '8001/tcp']);
   expect(Object.keys(cfg.Volumes as object).sort()).toEqual(['/cache', '/data', '/logs']);
   expect(cfg.StopSignal).toBe('SIGQUIT');

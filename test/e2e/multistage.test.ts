@@ -7,8 +7,14 @@ import { inspectForTest } from '../support/inspect.js';
 import { useRegistryWithBusybox } from '../support/suite.js';
 
 const env = useRegistryWithBusybox();
-const args = (): string[] => ['--context', fixture('multistage'), '--insecure', '--insecure-pull', '--build-arg', `BASE=${env.base.ref}`];
-
+const args = (): string[] => [
+  '--context',
+  fixture('multistage'),
+  '--insecure',
+  '--insecure-pull',
+  '--build-arg',
+  `BASE=${env.base.ref}`,
+];
 
 test('the final stage copies from earlier stages by name and index, keeping owners unless --chown', async () => {
   const dest = `${env.reg.host}/e2e/multi:1`;
@@ -60,19 +66,30 @@ test('independent stages run at the same time: each RUN waits for the other thro
   // Run one after the other, the first RUN would wait 20 s for a file the second never got to write.
   const waitFor = (mine: string, other: string): string =>
     `RUN --mount=type=cache,id=kiln-concurrent-${process.pid},target=/c,sharing=shared touch /c/${mine} && i=0; while [ ! -e /c/${other} ] && [ $i -lt 200 ]; do sleep 0.1; i=$((i+1)); done; test -e /c/${other} && echo ${mine} > /${mine}`;
-  const ctx = await contextWith([
-    'ARG BASE',
-    'FROM ${BASE} AS one',
-    waitFor('one', 'two'),
-    'FROM ${BASE} AS two',
-    waitFor('two', 'one'),
-    'FROM ${BASE}',
-    'COPY --from=one /one /one',
-    'COPY --from=two /two /two',
-    '',
-  ].join('\n'));
+  const ctx = await contextWith(
+    [
+      'ARG BASE',
+      'FROM ${BASE} AS one',
+      waitFor('one', 'two'),
+      'FROM ${BASE} AS two',
+      waitFor('two', 'one'),
+      'FROM ${BASE}',
+      'COPY --from=one /one /one',
+      'COPY --from=two /two /two',
+      '',
+    ].join('\n'),
+  );
   const dest = `${env.reg.host}/e2e/concurrent:1`;
-  const r = await runExecutor(['--context', ctx, '--insecure', '--insecure-pull', '--build-arg', `BASE=${env.base.ref}`, '--destination', dest]);
+  const r = await runExecutor([
+    '--context',
+    ctx,
+    '--insecure',
+    '--insecure-pull',
+    '--build-arg',
+    `BASE=${env.base.ref}`,
+    '--destination',
+    dest,
+  ]);
   expect(r.exitCode, r.stderr).toBe(0);
   // The base is pulled once, though three stages start from it at once.
   expect(r.stderr.match(/INFO pulling layer/g)).toHaveLength(1);
@@ -84,19 +101,24 @@ test('independent stages run at the same time: each RUN waits for the other thro
 
 test('a failing stage stops the stages running beside it, and its error is the one reported', async () => {
   const marker = 100_000 + Math.floor(Math.random() * 800_000);
-  const ctx = await contextWith([
-    'ARG BASE',
-    'FROM ${BASE} AS slow',
-    `RUN sleep ${marker}`,
-    'FROM ${BASE} AS broken',
-    'RUN sleep 1; exit 3',
-    'FROM ${BASE}',
-    'COPY --from=slow /bin/busybox /a',
-    'COPY --from=broken /bin/busybox /b',
-    '',
-  ].join('\n'));
+  const ctx = await contextWith(
+    [
+      'ARG BASE',
+      'FROM ${BASE} AS slow',
+      `RUN sleep ${marker}`,
+      'FROM ${BASE} AS broken',
+      'RUN sleep 1; exit 3',
+      'FROM ${BASE}',
+      'COPY --from=slow /bin/busybox /a',
+      'COPY --from=broken /bin/busybox /b',
+      '',
+    ].join('\n'),
+  );
   const started = Date.now();
-  const r = await runExecutor(['--context', ctx, '--insecure', '--insecure-pull', '--build-arg', `BASE=${env.base.ref}`, '--no-push'], { timeoutMs: 60_000 });
+  const r = await runExecutor(
+    ['--context', ctx, '--insecure', '--insecure-pull', '--build-arg', `BASE=${env.base.ref}`, '--no-push'],
+    { timeoutMs: 60_000 },
+  );
   expect(r.exitCode, r.stderr).toBe(6);
   expect(Date.now() - started).toBeLessThan(30_000);
   expect(r.stderr).toMatch(/^error: Dockerfile:5: RUN sleep 1; exit 3: the command exited with status 3$/m);

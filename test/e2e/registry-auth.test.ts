@@ -35,12 +35,28 @@ beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'kiln-e2e-auth-'));
   const { stdout } = await promisify(execFile)('htpasswd', ['-Bbn', USER, PASSWORD]);
   await writeFile(join(dir, 'htpasswd'), stdout);
-  basic = await startRegistry({ extraConfig: ['auth:', '  htpasswd:', '    realm: kiln-e2e', `    path: ${join(dir, 'htpasswd')}`].join('\n') });
+  basic = await startRegistry({
+    extraConfig: ['auth:', '  htpasswd:', '    realm: kiln-e2e', `    path: ${join(dir, 'htpasswd')}`].join('\n'),
+  });
   const ca = await makeCa(dir, 'token-ca', 'rsa');
   const signing = await issueCert(ca, dir, 'token-signer', 'signing', 'rsa');
-  tokens = await startTokenServer({ service: 'kiln-hub', issuer: 'kiln-hub-issuer', signing, alg: 'RS256', users: { [USER]: PASSWORD }, refreshTokens: { [REFRESH]: USER } });
+  tokens = await startTokenServer({
+    service: 'kiln-hub',
+    issuer: 'kiln-hub-issuer',
+    signing,
+    alg: 'RS256',
+    users: { [USER]: PASSWORD },
+    refreshTokens: { [REFRESH]: USER },
+  });
   hub = await startRegistry({
-    extraConfig: ['auth:', '  token:', `    realm: ${tokens.realm}`, '    service: kiln-hub', '    issuer: kiln-hub-issuer', `    rootcertbundle: ${ca.cert}`].join('\n'),
+    extraConfig: [
+      'auth:',
+      '  token:',
+      `    realm: ${tokens.realm}`,
+      '    service: kiln-hub',
+      '    issuer: kiln-hub-issuer',
+      `    rootcertbundle: ${ca.cert}`,
+    ].join('\n'),
   });
   [basicBase, hubBase] = await Promise.all([
     pushBusybox(basic, 'base/busybox', 'latest', { creds: `${USER}:${PASSWORD}` }),
@@ -60,7 +76,9 @@ async function dockerConfig(config: unknown): Promise<string> {
   return d;
 }
 
-const auth = (user: string, password: string): { auth: string } => ({ auth: Buffer.from(`${user}:${password}`).toString('base64') });
+const auth = (user: string, password: string): { auth: string } => ({
+  auth: Buffer.from(`${user}:${password}`).toString('base64'),
+});
 
 async function context(from: string): Promise<string> {
   const ctx = await tempDir('auth-ctx');
@@ -70,7 +88,9 @@ async function context(from: string): Promise<string> {
 }
 
 async function digestOf(ref: string): Promise<string> {
-  const info = JSON.parse((await skopeo(['inspect', '--tls-verify=false', '--creds', `${USER}:${PASSWORD}`, `docker://${ref}`])).toString()) as { Digest: string };
+  const info = JSON.parse(
+    (await skopeo(['inspect', '--tls-verify=false', '--creds', `${USER}:${PASSWORD}`, `docker://${ref}`])).toString(),
+  ) as { Digest: string };
   return info.Digest;
 }
 
@@ -78,7 +98,9 @@ describe('htpasswd Basic auth', () => {
   test('credentials from config.json pull the base and push the image', async () => {
     const dest = `${basic.host}/auth/app:1`;
     const cfg = await dockerConfig({ auths: { [basic.host]: auth(USER, PASSWORD) } });
-    const r = await runExecutor(['--context', await context(basicBase.ref), '--destination', dest, '-v', 'trace'], { env: { DOCKER_CONFIG: cfg } });
+    const r = await runExecutor(['--context', await context(basicBase.ref), '--destination', dest, '-v', 'trace'], {
+      env: { DOCKER_CONFIG: cfg },
+    });
     expect(r.exitCode, r.stderr).toBe(0);
     expect(r.stdout.trim().split('\n').at(-1)).toBe(await digestOf(dest));
     expect(r.stdout + r.stderr).not.toContain(PASSWORD);
@@ -86,27 +108,38 @@ describe('htpasswd Basic auth', () => {
 
   test('wrong credentials exit 4 "unauthorized", the password nowhere in the output', async () => {
     const cfg = await dockerConfig({ auths: { [`https://${basic.host}/v1/`]: auth(USER, WRONG) } });
-    const r = await runExecutor(['--context', await context(basicBase.ref), '--destination', `${basic.host}/auth/denied:1`, '-v', 'trace'], { env: { DOCKER_CONFIG: cfg } });
+    const r = await runExecutor(
+      ['--context', await context(basicBase.ref), '--destination', `${basic.host}/auth/denied:1`, '-v', 'trace'],
+      { env: { DOCKER_CONFIG: cfg } },
+    );
     expect(r.exitCode, r.stderr).toBe(4);
-    expect(r.stderr).toMatch(new RegExp(`^error: checking push access to ${basic.host}/auth/denied: unauthorized \\(401 UNAUTHORIZED`, 'm'));
+    expect(r.stderr).toMatch(
+      new RegExp(`^error: checking push access to ${basic.host}/auth/denied: unauthorized \\(401 UNAUTHORIZED`, 'm'),
+    );
     expect(r.stderr).toMatch(/^hint: check the credentials for /m);
-    for (const secret of [WRONG, Buffer.from(`${USER}:${WRONG}`).toString('base64')]) expect(r.stdout + r.stderr).not.toContain(secret);
+    for (const secret of [WRONG, Buffer.from(`${USER}:${WRONG}`).toString('base64')])
+      expect(r.stdout + r.stderr).not.toContain(secret);
   });
 
   test('a docker-credential-<name> helper on PATH supplies the credentials', async () => {
     const bin = await tempDir('helper-bin');
     const asked = join(bin, 'asked');
     // The helper protocol: `get`, the server address on stdin, JSON with Username and Secret on stdout.
-    await writeFile(join(bin, 'docker-credential-kilntest'), [
-      '#!/bin/sh',
-      '[ "$1" = get ] || exit 1',
-      `read server; printf '%s' "$server" > ${asked}`,
-      `printf '{"ServerURL":"%s","Username":"${USER}","Secret":"${PASSWORD}"}' "$server"`,
-    ].join('\n') + '\n');
+    await writeFile(
+      join(bin, 'docker-credential-kilntest'),
+      [
+        '#!/bin/sh',
+        '[ "$1" = get ] || exit 1',
+        `read server; printf '%s' "$server" > ${asked}`,
+        `printf '{"ServerURL":"%s","Username":"${USER}","Secret":"${PASSWORD}"}' "$server"`,
+      ].join('\n') + '\n',
+    );
     await chmod(join(bin, 'docker-credential-kilntest'), 0o755);
     const cfg = await dockerConfig({ credHelpers: { [basic.host]: 'kilntest' } });
     const dest = `${basic.host}/auth/helper:1`;
-    const r = await runExecutor(['--context', await context(basicBase.ref), '--destination', dest], { env: { DOCKER_CONFIG: cfg, PATH: `${bin}:${process.env.PATH ?? '/usr/bin:/bin'}` } });
+    const r = await runExecutor(['--context', await context(basicBase.ref), '--destination', dest], {
+      env: { DOCKER_CONFIG: cfg, PATH: `${bin}:${process.env.PATH ?? '/usr/bin:/bin'}` },
+    });
     expect(r.exitCode, r.stderr).toBe(0);
     expect(await readFile(asked, 'utf8')).toBe(basic.host);
     expect(r.stdout.trim().split('\n').at(-1)).toBe(await digestOf(dest));
@@ -114,15 +147,20 @@ describe('htpasswd Basic auth', () => {
   });
 });
 
-describe('token auth (Docker Hub\'s flow)', () => {
+describe("token auth (Docker Hub's flow)", () => {
   test('pulls and pushes with tokens; the base layer is mounted with a `from` scope', async () => {
     const before = tokens.requests.length;
     const dest = `${hub.host}/hub/app:1`;
     const cfg = await dockerConfig({ auths: { [hub.host]: auth(USER, PASSWORD) } });
-    const r = await runExecutor(['--context', await context(hubBase.ref), '--destination', dest, '-v', 'debug'], { env: { DOCKER_CONFIG: cfg } });
+    const r = await runExecutor(['--context', await context(hubBase.ref), '--destination', dest, '-v', 'debug'], {
+      env: { DOCKER_CONFIG: cfg },
+    });
     expect(r.exitCode, r.stderr).toBe(0);
     expect(r.stdout.trim().split('\n').at(-1)).toBe(await digestOf(dest));
-    const scopes = tokens.requests.slice(before).filter((q) => q.status === 200).map((q) => q.scopes.join(' '));
+    const scopes = tokens.requests
+      .slice(before)
+      .filter((q) => q.status === 200)
+      .map((q) => q.scopes.join(' '));
     expect(scopes).toContain('repository:hub/app:pull,push');
     expect(scopes).toContain('repository:hub/app:pull,push repository:base/busybox:pull');
     expect(r.stderr).toMatch(/blob mounted.*from=base\/busybox/);
@@ -132,7 +170,10 @@ describe('token auth (Docker Hub\'s flow)', () => {
   test('an identity token from config.json is exchanged with the refresh_token grant', async () => {
     const before = tokens.requests.length;
     const cfg = await dockerConfig({ auths: { [hub.host]: { identitytoken: REFRESH } } });
-    const r = await runExecutor(['--context', await context(hubBase.ref), '--destination', `${hub.host}/hub/identity:1`], { env: { DOCKER_CONFIG: cfg } });
+    const r = await runExecutor(
+      ['--context', await context(hubBase.ref), '--destination', `${hub.host}/hub/identity:1`],
+      { env: { DOCKER_CONFIG: cfg } },
+    );
     expect(r.exitCode, r.stderr).toBe(0);
     const mine = tokens.requests.slice(before);
     expect(mine.length).toBeGreaterThan(0);
@@ -142,9 +183,17 @@ describe('token auth (Docker Hub\'s flow)', () => {
 
   test('a wrong password is refused by the token server: exit 4', async () => {
     const cfg = await dockerConfig({ auths: { [hub.host]: auth(USER, WRONG) } });
-    const r = await runExecutor(['--context', await context(hubBase.ref), '--destination', `${hub.host}/hub/denied:1`], { env: { DOCKER_CONFIG: cfg } });
+    const r = await runExecutor(
+      ['--context', await context(hubBase.ref), '--destination', `${hub.host}/hub/denied:1`],
+      { env: { DOCKER_CONFIG: cfg } },
+    );
     expect(r.exitCode, r.stderr).toBe(4);
-    expect(r.stderr).toMatch(new RegExp(`^error: checking push access to ${hub.host}/hub/denied: authenticating with ${tokens.realm}: unauthorized`, 'm'));
+    expect(r.stderr).toMatch(
+      new RegExp(
+        `^error: checking push access to ${hub.host}/hub/denied: authenticating with ${tokens.realm}: unauthorized`,
+        'm',
+      ),
+    );
     expect(r.stdout + r.stderr).not.toContain(WRONG);
   });
 });

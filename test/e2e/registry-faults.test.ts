@@ -11,7 +11,14 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, onTestFinished, test } from 'vitest';
 import { runExecutor, tempDir, type ExecutorResult } from '../support/executor.js';
-import { is, startFakeRegistry, times, type FakeRegistry, type FakeRegistryOptions, type FaultRule } from '../support/fake-registry.js';
+import {
+  is,
+  startFakeRegistry,
+  times,
+  type FakeRegistry,
+  type FakeRegistryOptions,
+  type FaultRule,
+} from '../support/fake-registry.js';
 import { inspectImage } from '../support/inspect.js';
 import { useRegistryWithBusybox } from '../support/suite.js';
 
@@ -33,8 +40,26 @@ async function context(big = false): Promise<string> {
 }
 
 /** Builds FROM the busybox base as served by `from` (the fake), with `--no-push` unless flags say otherwise. */
-async function build(from: FakeRegistry, flags: string[] = ['--no-push'], extraEnv: Record<string, string> = {}, big = false): Promise<ExecutorResult> {
-  return runExecutor(['--context', await context(big), '--build-arg', `BASE=${from.host}/base/busybox`, '--insecure', '--insecure-pull', '-v', 'debug', ...flags], { env: extraEnv });
+async function build(
+  from: FakeRegistry,
+  flags: string[] = ['--no-push'],
+  extraEnv: Record<string, string> = {},
+  big = false,
+): Promise<ExecutorResult> {
+  return runExecutor(
+    [
+      '--context',
+      await context(big),
+      '--build-arg',
+      `BASE=${from.host}/base/busybox`,
+      '--insecure',
+      '--insecure-pull',
+      '-v',
+      'debug',
+      ...flags,
+    ],
+    { env: extraEnv },
+  );
 }
 
 function ok(r: ExecutorResult): void {
@@ -47,18 +72,36 @@ const later = { 'retry-after': '0' };
 
 describe('pulling through faults', () => {
   test('503 then success', async () => {
-    const f = await fake([times(1, is.manifestGet, { kind: 'status', status: 503, headers: later, body: { errors: [{ code: 'UNAVAILABLE', message: 'down' }] } })]);
+    const f = await fake([
+      times(1, is.manifestGet, {
+        kind: 'status',
+        status: 503,
+        headers: later,
+        body: { errors: [{ code: 'UNAVAILABLE', message: 'down' }] },
+      }),
+    ]);
     const r = await build(f);
     ok(r);
     expect(f.requests.filter(is.manifestGet)).toHaveLength(2);
-    expect(r.stderr).toMatch(/WARN retrying in 0 ms: fetching manifest .*registry server error \(503 UNAVAILABLE: down\)/);
+    expect(r.stderr).toMatch(
+      /WARN retrying in 0 ms: fetching manifest .*registry server error \(503 UNAVAILABLE: down\)/,
+    );
   });
 
   test('429 with Retry-After is honoured', async () => {
-    const f = await fake([times(1, is.blobGet(), { kind: 'status', status: 429, headers: later, body: { errors: [{ code: 'TOOMANYREQUESTS', message: 'slow down' }] } })]);
+    const f = await fake([
+      times(1, is.blobGet(), {
+        kind: 'status',
+        status: 429,
+        headers: later,
+        body: { errors: [{ code: 'TOOMANYREQUESTS', message: 'slow down' }] },
+      }),
+    ]);
     const r = await build(f);
     ok(r);
-    expect(r.stderr).toMatch(/WARN retrying in 0 ms: fetching blob .*too many requests \(429 TOOMANYREQUESTS: slow down\)/);
+    expect(r.stderr).toMatch(
+      /WARN retrying in 0 ms: fetching blob .*too many requests \(429 TOOMANYREQUESTS: slow down\)/,
+    );
   });
 
   test.each([
@@ -87,9 +130,14 @@ describe('pulling through faults', () => {
 
   test('a redirect to another host never carries the Authorization header there', async () => {
     const storage = await fake([]);
-    const f = await fake([(q) => (is.blobGet()(q) ? { kind: 'redirect', origin: storage.origin } : undefined)], { basicAuth: { username: 'u', password: 'Redirect-Secret-1' } });
+    const f = await fake([(q) => (is.blobGet()(q) ? { kind: 'redirect', origin: storage.origin } : undefined)], {
+      basicAuth: { username: 'u', password: 'Redirect-Secret-1' },
+    });
     const cfg = await tempDir('redirect-cfg');
-    await writeFile(join(cfg, 'config.json'), JSON.stringify({ auths: { [f.host]: { auth: Buffer.from('u:Redirect-Secret-1').toString('base64') } } }));
+    await writeFile(
+      join(cfg, 'config.json'),
+      JSON.stringify({ auths: { [f.host]: { auth: Buffer.from('u:Redirect-Secret-1').toString('base64') } } }),
+    );
     const r = await build(f, ['--no-push'], { DOCKER_CONFIG: cfg });
     ok(r);
     expect(f.requests.filter(is.blobGet()).every((q) => q.headers.authorization?.startsWith('Basic '))).toBe(true);
@@ -98,7 +146,7 @@ describe('pulling through faults', () => {
     expect(r.stdout + r.stderr).not.toContain('Redirect-Secret-1');
   });
 
-  test('--image-download-retry retries the image after the requests\' own retries', async () => {
+  test("--image-download-retry retries the image after the requests' own retries", async () => {
     const down = { kind: 'status', status: 503, headers: later } as const;
     const without = await build(await fake([times(4, is.manifestGet, down)]));
     expect(without.exitCode, without.stderr).toBe(4);
@@ -109,9 +157,15 @@ describe('pulling through faults', () => {
 });
 
 describe('pushing through faults', () => {
-  const down = { kind: 'status', status: 503, headers: later, body: { errors: [{ code: 'UNAVAILABLE', message: 'down' }] } } as const;
+  const down = {
+    kind: 'status',
+    status: 503,
+    headers: later,
+    body: { errors: [{ code: 'UNAVAILABLE', message: 'down' }] },
+  } as const;
   /** The PATCH that streams a new layer while it is built: no Content-Range. */
-  const streamingPatch = (r: { method: string; headers: Record<string, unknown> }): boolean => r.method === 'PATCH' && r.headers['content-range'] === undefined;
+  const streamingPatch = (r: { method: string; headers: Record<string, unknown> }): boolean =>
+    r.method === 'PATCH' && r.headers['content-range'] === undefined;
 
   test('a small new layer is uploaded after the build, not streamed', async () => {
     const f = await fake([]);
@@ -136,7 +190,10 @@ describe('pushing through faults', () => {
     expect(await image.readFile('/hello.txt')).toBe('despite faults\n');
   });
 
-  for (const [what, fault] of [['refused', down], ['reset', { kind: 'reset' }]] as const) {
+  for (const [what, fault] of [
+    ['refused', down],
+    ['reset', { kind: 'reset' }],
+  ] as const) {
     test(`a streaming upload that is ${what} falls back to the ordinary push of the stored layer`, async () => {
       const f = await fake([times(1, streamingPatch, fault)]);
       const dest = `${f.host}/faults/fallback-${what}:1`;
@@ -150,12 +207,14 @@ describe('pushing through faults', () => {
     });
   }
 
-  test('--push-retry pushes again after the requests\' own retries failed', async () => {
+  test("--push-retry pushes again after the requests' own retries failed", async () => {
     const f = await fake([times(4, is.manifestPut, down)]);
     const dest = `${f.host}/faults/retry:1`;
     const without = await build(f, ['--destination', dest]);
     expect(without.exitCode, without.stderr).toBe(4);
-    expect(without.stderr).toMatch(new RegExp(`^error: pushing ${dest}: registry server error \\(503 UNAVAILABLE: down\\)`, 'm'));
+    expect(without.stderr).toMatch(
+      new RegExp(`^error: pushing ${dest}: registry server error \\(503 UNAVAILABLE: down\\)`, 'm'),
+    );
     const g = await fake([times(4, is.manifestPut, down)]);
     const r = await build(g, ['--destination', `${g.host}/faults/retry:1`, '--push-retry=2']);
     ok(r);
@@ -166,7 +225,19 @@ describe('pushing through faults', () => {
   });
 
   test('--push-ignore-immutable-tag-errors: an immutable tag is a warning, not a failure', async () => {
-    const immutable = { kind: 'status', status: 400, body: { errors: [{ code: 'TAG_INVALID', message: "The image tag '1' already exists in the 'faults/immutable' repository and cannot be overwritten because the repository is immutable." }] } } as const;
+    const immutable = {
+      kind: 'status',
+      status: 400,
+      body: {
+        errors: [
+          {
+            code: 'TAG_INVALID',
+            message:
+              "The image tag '1' already exists in the 'faults/immutable' repository and cannot be overwritten because the repository is immutable.",
+          },
+        ],
+      },
+    } as const;
     const f = await fake([times(100, is.manifestPut, immutable)]);
     const dest = `${f.host}/faults/immutable:1`;
     const without = await build(f, ['--destination', dest]);

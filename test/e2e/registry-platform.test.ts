@@ -34,21 +34,50 @@ async function pushMultiPlatform(): Promise<string> {
 
 async function writeAndPush(dir: string): Promise<string> {
   const single = await makeBusyboxLayout(dir, 'single');
-  const manifestOf = JSON.parse((await readFile(join(dir, 'blobs', 'sha256', single.digest.slice(7)))).toString()) as { layers: unknown[] };
+  const manifestOf = JSON.parse((await readFile(join(dir, 'blobs', 'sha256', single.digest.slice(7)))).toString()) as {
+    layers: unknown[];
+  };
   const blob = async (bytes: Buffer): Promise<{ digest: string; size: number }> => {
     await writeFile(join(dir, 'blobs', 'sha256', sha256(bytes).slice(7)), bytes);
     return { digest: sha256(bytes), size: bytes.length };
   };
   const entries = [];
-  for (const platform of [{ architecture: 'amd64', os: 'linux' }, { architecture: 'arm64', os: 'linux', variant: 'v8' }]) {
+  for (const platform of [
+    { architecture: 'amd64', os: 'linux' },
+    { architecture: 'arm64', os: 'linux', variant: 'v8' },
+  ]) {
     const config = await blob(Buffer.from(JSON.stringify({ ...single.config, ...platform })));
-    const manifest = await blob(Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: OCI_MANIFEST, config: { mediaType: 'application/vnd.oci.image.config.v1+json', ...config }, layers: manifestOf.layers })));
+    const manifest = await blob(
+      Buffer.from(
+        JSON.stringify({
+          schemaVersion: 2,
+          mediaType: OCI_MANIFEST,
+          config: { mediaType: 'application/vnd.oci.image.config.v1+json', ...config },
+          layers: manifestOf.layers,
+        }),
+      ),
+    );
     entries.push({ mediaType: OCI_MANIFEST, ...manifest, platform });
   }
   const index = await blob(Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: OCI_INDEX, manifests: entries })));
-  await writeFile(join(dir, 'index.json'), JSON.stringify({ schemaVersion: 2, mediaType: OCI_INDEX, manifests: [{ mediaType: OCI_INDEX, ...index, annotations: { 'org.opencontainers.image.ref.name': 'multi' } }] }));
+  await writeFile(
+    join(dir, 'index.json'),
+    JSON.stringify({
+      schemaVersion: 2,
+      mediaType: OCI_INDEX,
+      manifests: [{ mediaType: OCI_INDEX, ...index, annotations: { 'org.opencontainers.image.ref.name': 'multi' } }],
+    }),
+  );
   const ref = `${env.reg.host}/base/multi:1`;
-  await skopeo(['copy', '--quiet', '--all', '--preserve-digests', '--dest-tls-verify=false', `oci:${dir}:multi`, `docker://${ref}`]);
+  await skopeo([
+    'copy',
+    '--quiet',
+    '--all',
+    '--preserve-digests',
+    '--dest-tls-verify=false',
+    `oci:${dir}:multi`,
+    `docker://${ref}`,
+  ]);
   return ref;
 }
 
@@ -70,7 +99,6 @@ async function build(from: string, flags: string[], extraEnv: Record<string, str
   return runExecutor(['--context', await context(from), '--insecure', '--insecure-pull', ...flags], { env: extraEnv });
 }
 
-
 describe('a 2-platform index', () => {
   test('--custom-platform=linux/arm64 selects the arm64 image', async () => {
     const dest = `${env.reg.host}/platform/arm:1`;
@@ -82,14 +110,23 @@ describe('a 2-platform index', () => {
     expect(await image.readFile('/hello.txt')).toBe('picked\n');
   });
 
-  test('FROM --platform picks a stage\'s base platform, while TARGETARCH stays the build\'s target platform', async () => {
+  test("FROM --platform picks a stage's base platform, while TARGETARCH stays the build's target platform", async () => {
     const ctx = await tempDir('from-platform');
     await writeFile(
       join(ctx, 'Dockerfile'),
       `FROM --platform=linux/arm64 ${multi} AS arm\nARG TARGETARCH\nENV SEEN=$TARGETARCH\nFROM --platform=$BUILDPLATFORM ${multi}\nCOPY --from=arm /bin/busybox /arm-busybox\n`,
     );
     const dest = `${env.reg.host}/platform/from-flag:1`;
-    const r = await runExecutor(['--context', ctx, '--insecure', '--insecure-pull', '--destination', dest, '--target', 'arm']);
+    const r = await runExecutor([
+      '--context',
+      ctx,
+      '--insecure',
+      '--insecure-pull',
+      '--destination',
+      dest,
+      '--target',
+      'arm',
+    ]);
     expect(r.exitCode, r.stderr).toBe(0);
     const image = await inspectForTest(dest);
     expect(image.config.architecture).toBe('arm64');
@@ -99,19 +136,31 @@ describe('a 2-platform index', () => {
   test('an absent platform exits 4 listing the ones that exist', async () => {
     const r = await build(multi, ['--custom-platform=linux/s390x', '--no-push']);
     expect(r.exitCode, r.stderr).toBe(4);
-    expect(r.stderr).toMatch(new RegExp(`^error: ${multi} has no image for platform linux/s390x \\(available: linux/amd64, linux/arm64/v8\\)`, 'm'));
+    expect(r.stderr).toMatch(
+      new RegExp(
+        `^error: ${multi} has no image for platform linux/s390x \\(available: linux/amd64, linux/arm64/v8\\)`,
+        'm',
+      ),
+    );
   });
 });
 
 describe('mirrors', () => {
   test('--registry-mirror serves Docker Hub names (no fallback, so docker.io is never asked)', async () => {
-    const r = await build('busybox', ['--no-push', '--registry-mirror', env.reg.host, '--skip-default-registry-fallback']);
+    const r = await build('busybox', [
+      '--no-push',
+      '--registry-mirror',
+      env.reg.host,
+      '--skip-default-registry-fallback',
+    ]);
     expect(r.exitCode, r.stderr).toBe(0);
     expect(r.stderr).toContain(`retrieving image ${env.reg.host}/library/busybox:latest from mirror ${env.reg.host}`);
   });
 
   test('KANIKO_REGISTRY_MIRROR does the same', async () => {
-    const r = await build('busybox:latest', ['--no-push', '--skip-default-registry-fallback'], { KANIKO_REGISTRY_MIRROR: env.reg.host });
+    const r = await build('busybox:latest', ['--no-push', '--skip-default-registry-fallback'], {
+      KANIKO_REGISTRY_MIRROR: env.reg.host,
+    });
     expect(r.exitCode, r.stderr).toBe(0);
     expect(r.stderr).toContain(`from mirror ${env.reg.host}`);
   });
@@ -119,12 +168,23 @@ describe('mirrors', () => {
   test('a failing --registry-map mirror falls back to the original registry', async () => {
     const r = await build(env.base.ref, ['--no-push', '--registry-map', `${env.reg.host}=127.0.0.1:1`]);
     expect(r.exitCode, r.stderr).toBe(0);
-    expect(r.stderr).toMatch(new RegExp(`WARN could not pull 127\\.0\\.0\\.1:1/base/busybox:latest from mirror 127\\.0\\.0\\.1:1: .*trying the next mirror, or ${env.reg.host}`));
+    expect(r.stderr).toMatch(
+      new RegExp(
+        `WARN could not pull 127\\.0\\.0\\.1:1/base/busybox:latest from mirror 127\\.0\\.0\\.1:1: .*trying the next mirror, or ${env.reg.host}`,
+      ),
+    );
   });
 
   test('KANIKO_REGISTRY_MAP with --skip-default-registry-fallback fails when every mirror failed', async () => {
-    const r = await build(env.base.ref, ['--no-push', '--skip-default-registry-fallback'], { KANIKO_REGISTRY_MAP: `${env.reg.host}=127.0.0.1:1;${env.reg.host}=${env.reg.host}/nothing` });
+    const r = await build(env.base.ref, ['--no-push', '--skip-default-registry-fallback'], {
+      KANIKO_REGISTRY_MAP: `${env.reg.host}=127.0.0.1:1;${env.reg.host}=${env.reg.host}/nothing`,
+    });
     expect(r.exitCode, r.stderr).toBe(4);
-    expect(r.stderr).toMatch(new RegExp(`^error: ${env.base.ref}: not found on any mirror of ${env.reg.host} \\(127\\.0\\.0\\.1:1, ${env.reg.host}/nothing\\)`, 'm'));
+    expect(r.stderr).toMatch(
+      new RegExp(
+        `^error: ${env.base.ref}: not found on any mirror of ${env.reg.host} \\(127\\.0\\.0\\.1:1, ${env.reg.host}/nothing\\)`,
+        'm',
+      ),
+    );
   });
 });

@@ -30,7 +30,10 @@ beforeAll(async () => {
   client = await issueCert(ca, dir, 'client', 'client');
   const tls = ['  tls:', `    certificate: ${server.cert}`, `    key: ${server.key}`];
   reg = await startRegistry({ extraHttp: tls.join('\n'), tls: { ca: ca.certPem } });
-  mtls = await startRegistry({ extraHttp: [...tls, '    clientcas:', `      - ${ca.cert}`].join('\n'), tls: { ca: ca.certPem, cert: client.certPem, key: client.keyPem } });
+  mtls = await startRegistry({
+    extraHttp: [...tls, '    clientcas:', `      - ${ca.cert}`].join('\n'),
+    tls: { ca: ca.certPem, cert: client.certPem, key: client.keyPem },
+  });
   base = await pushBusybox(reg);
 });
 
@@ -51,13 +54,24 @@ describe('a registry with a certificate from a private CA', () => {
   test('is refused without the CA, with a hint naming --registry-certificate', async () => {
     const r = await runExecutor(['--context', await context(base.ref), '--no-push']);
     expect(r.exitCode, r.stderr).toBe(4);
-    expect(r.stderr).toMatch(new RegExp(`^error: .*cannot reach registry ${reg.host}: HTTPS: TLS handshake failed: .*certificate`, 'm'));
-    expect(r.stderr).toContain(`hint: trust its CA with --registry-certificate ${reg.host}=/path/to/ca.pem, or skip verification with --skip-tls-verify-registry ${reg.host}`);
+    expect(r.stderr).toMatch(
+      new RegExp(`^error: .*cannot reach registry ${reg.host}: HTTPS: TLS handshake failed: .*certificate`, 'm'),
+    );
+    expect(r.stderr).toContain(
+      `hint: trust its CA with --registry-certificate ${reg.host}=/path/to/ca.pem, or skip verification with --skip-tls-verify-registry ${reg.host}`,
+    );
   });
 
   test('is trusted with --registry-certificate REG=CA, for the pull and the push', async () => {
     const dest = `${reg.host}/tls/app:1`;
-    const r = await runExecutor(['--context', await context(base.ref), '--destination', dest, '--registry-certificate', `${reg.host}=${ca.cert}`]);
+    const r = await runExecutor([
+      '--context',
+      await context(base.ref),
+      '--destination',
+      dest,
+      '--registry-certificate',
+      `${reg.host}=${ca.cert}`,
+    ]);
     expect(r.exitCode, r.stderr).toBe(0);
     const image = await inspectImage({ registry: dest });
     try {
@@ -69,14 +83,27 @@ describe('a registry with a certificate from a private CA', () => {
   });
 
   test('is accepted unverified with --skip-tls-verify and --skip-tls-verify-pull', async () => {
-    const r = await runExecutor(['--context', await context(base.ref), '--destination', `${reg.host}/tls/skip:1`, '--skip-tls-verify', '--skip-tls-verify-pull']);
+    const r = await runExecutor([
+      '--context',
+      await context(base.ref),
+      '--destination',
+      `${reg.host}/tls/skip:1`,
+      '--skip-tls-verify',
+      '--skip-tls-verify-pull',
+    ]);
     expect(r.exitCode, r.stderr).toBe(0);
   });
 
   test('a CA file that is not a certificate is a usage error', async () => {
     const bad = join(await tempDir('badca'), 'ca.pem');
     await writeFile(bad, 'not a certificate\n');
-    const r = await runExecutor(['--context', await context(base.ref), '--no-push', '--registry-certificate', `${reg.host}=${bad}`]);
+    const r = await runExecutor([
+      '--context',
+      await context(base.ref),
+      '--no-push',
+      '--registry-certificate',
+      `${reg.host}=${bad}`,
+    ]);
     expect(r.exitCode, r.stderr).toBe(2);
     expect(r.stderr).toMatch(/^error: --registry-certificate: .*ca\.pem is not a usable PEM file/m);
   });
@@ -93,8 +120,14 @@ describe('a registry demanding client certificates', () => {
   test('accepts a push with --registry-client-cert REG=CERT,KEY', async () => {
     const dest = `${mtls.host}/mtls/app:1`;
     const r = await runExecutor([
-      '--context', await dockerfile(), '--destination', dest,
-      '--registry-certificate', `${mtls.host}=${ca.cert}`, '--registry-client-cert', `${mtls.host}=${client.cert},${client.key}`,
+      '--context',
+      await dockerfile(),
+      '--destination',
+      dest,
+      '--registry-certificate',
+      `${mtls.host}=${ca.cert}`,
+      '--registry-client-cert',
+      `${mtls.host}=${client.cert},${client.key}`,
     ]);
     expect(r.exitCode, r.stderr).toBe(0);
     // skopeo's --cert-dir: *.crt are CAs, NAME.cert + NAME.key a client certificate.
@@ -103,7 +136,9 @@ describe('a registry demanding client certificates', () => {
     await copyFile(ca.cert, join(certDir, 'ca.crt'));
     await copyFile(client.cert, join(certDir, 'client.cert'));
     await copyFile(client.key, join(certDir, 'client.key'));
-    const info = JSON.parse((await skopeo(['inspect', '--cert-dir', certDir, `docker://${dest}`])).toString()) as { Digest: string };
+    const info = JSON.parse((await skopeo(['inspect', '--cert-dir', certDir, `docker://${dest}`])).toString()) as {
+      Digest: string;
+    };
     expect(r.stdout.trim().split('\n').at(-1)).toBe(info.Digest);
   });
 });

@@ -31,37 +31,49 @@ async function catalog(r: TestRegistry): Promise<string[]> {
 }
 
 /** Runs a build with `--rootfs=<rootfs(scratch)>`, `scratch` being an empty temp dir, and reports what it left. */
-async function refused(rootfs: (scratch: string) => string): Promise<{ stderr: string; exitCode: number | null; kanikoDir: string; rootfs: string; registry: string[] }> {
+async function refused(
+  rootfs: (scratch: string) => string,
+): Promise<{ stderr: string; exitCode: number | null; kanikoDir: string; rootfs: string; registry: string[] }> {
   if (!reg) throw new Error('no registry');
   const scratch = await tempDir('inplace');
   const kanikoDir = join(scratch, 'kaniko');
   const r = await runExecutor([
-    '--context', fixture('hello'),
-    '--dockerfile', 'does-not-exist.Dockerfile',
-    '--destination', `${reg.host}/t/in-place:1`,
+    '--context',
+    fixture('hello'),
+    '--dockerfile',
+    'does-not-exist.Dockerfile',
+    '--destination',
+    `${reg.host}/t/in-place:1`,
     '--insecure',
-    '--kaniko-dir', kanikoDir,
+    '--kaniko-dir',
+    kanikoDir,
     `--rootfs=${rootfs(scratch)}`,
   ]);
   return { ...r, kanikoDir, rootfs: rootfs(scratch), registry: await catalog(reg) };
 }
 
-test.skipIf(verdict.inContainer)('outside a container --rootfs=/ is refused with exit 2: nothing created, nothing pushed', async () => {
-  const r = await refused(() => '/');
-  expect(r.exitCode, r.stderr).toBe(2);
-  expect(r.stderr).toContain(
-    "error: --rootfs=/ builds in place over this machine's own filesystem and is refused outside a container; run Kiln's image, or add --force if you really mean it",
-  );
-  expect(r.stderr).not.toMatch(/Dockerfile not found|retrieving image|building stage/);
-  expect(existsSync(r.kanikoDir)).toBe(false);
-  expect(r.registry).toEqual([]);
-});
+test.skipIf(verdict.inContainer)(
+  'outside a container --rootfs=/ is refused with exit 2: nothing created, nothing pushed',
+  async () => {
+    const r = await refused(() => '/');
+    expect(r.exitCode, r.stderr).toBe(2);
+    expect(r.stderr).toContain(
+      "error: --rootfs=/ builds in place over this machine's own filesystem and is refused outside a container; run Kiln's image, or add --force if you really mean it",
+    );
+    expect(r.stderr).not.toMatch(/Dockerfile not found|retrieving image|building stage/);
+    expect(existsSync(r.kanikoDir)).toBe(false);
+    expect(r.registry).toEqual([]);
+  },
+);
 
-test.skipIf(verdict.inContainer)('--rootfs with any other path is refused with exit 2: only / is supported', async () => {
-  const r = await refused((scratch) => join(scratch, 'x'));
-  expect(r.exitCode, r.stderr).toBe(2);
-  expect(r.stderr).toContain(`error: --rootfs "${r.rootfs}": only / is supported`);
-  expect(existsSync(r.kanikoDir)).toBe(false);
-  expect(existsSync(r.rootfs)).toBe(false);
-  expect(r.registry).toEqual([]);
-});
+test.skipIf(verdict.inContainer)(
+  '--rootfs with any other path is refused with exit 2: only / is supported',
+  async () => {
+    const r = await refused((scratch) => join(scratch, 'x'));
+    expect(r.exitCode, r.stderr).toBe(2);
+    expect(r.stderr).toContain(`error: --rootfs "${r.rootfs}": only / is supported`);
+    expect(existsSync(r.kanikoDir)).toBe(false);
+    expect(existsSync(r.rootfs)).toBe(false);
+    expect(r.registry).toEqual([]);
+  },
+);

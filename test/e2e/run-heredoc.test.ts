@@ -8,7 +8,16 @@ const env = useRegistryWithBusybox();
 
 test('heredocs run as BuildKit runs them, and --network=none leaves only loopback', async () => {
   const dest = `${env.reg.host}/e2e/run-heredoc:1`;
-  const r = await runExecutor(['--context', fixture('run-heredoc'), '--destination', dest, '--insecure', '--insecure-pull', '--build-arg', `BASE=${env.base.ref}`]);
+  const r = await runExecutor([
+    '--context',
+    fixture('run-heredoc'),
+    '--destination',
+    dest,
+    '--insecure',
+    '--insecure-pull',
+    '--build-arg',
+    `BASE=${env.base.ref}`,
+  ]);
   expect(r.exitCode, r.stderr).toBe(0);
   const image = await inspectImage({ registry: dest });
   onTestFinished(() => image.cleanup());

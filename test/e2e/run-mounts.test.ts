@@ -13,17 +13,26 @@ import { useRegistryWithBusybox } from '../support/suite.js';
 
 const env = useRegistryWithBusybox();
 
-
-
 test('bind, cache, tmpfs and secret mounts work, leave no trace, and a cache outlives the build', async () => {
   const state = await tempDir('state');
   const secretDir = await tempDir('secret');
   const secret = `s3cr3t-${randomBytes(12).toString('hex')}`;
   await writeFile(join(secretDir, 'token'), secret);
   const args = [
-    '--context', fixture('run-mounts'), '--insecure', '--insecure-pull', '--build-arg', `BASE=${env.base.ref}`,
-    '--kaniko-dir', state, '--verbosity', 'debug',
-    '--secret', `id=token,src=${join(secretDir, 'token')}`, '--secret', 'id=envtok,env=KILN_E2E_SECRET',
+    '--context',
+    fixture('run-mounts'),
+    '--insecure',
+    '--insecure-pull',
+    '--build-arg',
+    `BASE=${env.base.ref}`,
+    '--kaniko-dir',
+    state,
+    '--verbosity',
+    'debug',
+    '--secret',
+    `id=token,src=${join(secretDir, 'token')}`,
+    '--secret',
+    'id=envtok,env=KILN_E2E_SECRET',
   ];
   const opts = { env: { KILN_E2E_SECRET: secret } };
   const first = await runExecutor([...args, '--no-push'], opts);
@@ -45,7 +54,8 @@ test('bind, cache, tmpfs and secret mounts work, leave no trace, and a cache out
   expect(await image.readFile('/secret-optional.txt')).toBe('skipped\n');
 
   // Mount points Kiln made are gone, and no layer names them.
-  for (const p of ['/mnt', '/in', '/etc/hello.txt', '/var', '/scratch', '/run', '/etc/tok']) expect(await image.exists(p), p).toBe(false);
+  for (const p of ['/mnt', '/in', '/etc/hello.txt', '/var', '/scratch', '/run', '/etc/tok'])
+    expect(await image.exists(p), p).toBe(false);
   const entries = (await Promise.all(image.layers.map((_, i) => image.layerEntries(i)))).flat();
   expect(entries.filter((e) => /(^|\/)(mnt|in|scratch|run|var|etc\/tok|etc\/hello\.txt)(\/|$)/.test(e))).toEqual([]);
 
@@ -54,13 +64,26 @@ test('bind, cache, tmpfs and secret mounts work, leave no trace, and a cache out
   expect(JSON.stringify(image.config)).not.toContain(secret);
   for (const out of [first, r]) expect(out.stdout + out.stderr).not.toContain(secret);
   const history = (image.config.history ?? []).map((h) => h.created_by);
-  expect(history).toContain("RUN /bin/sh -c cat /mnt/data/hello.txt > /from-bind.txt && if touch /mnt/data/x 2>/dev/null; then echo writable; exit 1; fi # buildkit");
+  expect(history).toContain(
+    'RUN /bin/sh -c cat /mnt/data/hello.txt > /from-bind.txt && if touch /mnt/data/x 2>/dev/null; then echo writable; exit 1; fi # buildkit',
+  );
 });
 
 test('a missing required secret fails the step (exit 6) and names the flag to pass', async () => {
-  const r = await runExecutor(['--context', fixture('run-refusals'), '--dockerfile', 'secret-required.Dockerfile', '--no-push', '--insecure-pull', '--build-arg', `BASE=${env.base.ref}`]);
+  const r = await runExecutor([
+    '--context',
+    fixture('run-refusals'),
+    '--dockerfile',
+    'secret-required.Dockerfile',
+    '--no-push',
+    '--insecure-pull',
+    '--build-arg',
+    `BASE=${env.base.ref}`,
+  ]);
   expect(r.exitCode, r.stderr).toBe(6);
-  expect(r.stderr).toMatch(/^error: secret-required\.Dockerfile:3: RUN --mount: secret missing is required but was not given/m);
+  expect(r.stderr).toMatch(
+    /^error: secret-required\.Dockerfile:3: RUN --mount: secret missing is required but was not given/m,
+  );
   expect(r.stderr).toContain('--secret id=missing,src=PATH');
 });
 

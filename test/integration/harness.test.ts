@@ -80,10 +80,20 @@ test('whiteouts and hardlinks of a later zstd layer are applied, and its raw ent
   await rm(join(bundle, 'rootfs/etc/group'));
   await run('umoci', ['repack', '--image', `${layout.ref}:two`, bundle]);
   const zstd = join(dir, 'zstd');
-  await skopeo(['copy', '--quiet', '--dest-compress', '--dest-compress-format', 'zstd', `oci:${layout.ref}:two`, `oci:${zstd}:two`]);
+  await skopeo([
+    'copy',
+    '--quiet',
+    '--dest-compress',
+    '--dest-compress-format',
+    'zstd',
+    `oci:${layout.ref}:two`,
+    `oci:${zstd}:two`,
+  ]);
   const image = await inspectImage({ ociLayout: zstd, tag: 'two' });
   onTestFinished(() => image.cleanup());
-  expect(image.manifest.layers.map((l) => l.mediaType)).toEqual(Array(2).fill('application/vnd.oci.image.layer.v1.tar+zstd'));
+  expect(image.manifest.layers.map((l) => l.mediaType)).toEqual(
+    Array(2).fill('application/vnd.oci.image.layer.v1.tar+zstd'),
+  );
   expect(await image.layerEntries(1)).toEqual(expect.arrayContaining(['etc/.wh.group', 'usr/bin/b', 'tmp/a']));
   expect(await image.exists('/etc/group')).toBe(false);
   const [a, b] = [await image.stat('/tmp/a'), await image.stat('/usr/bin/b')];

@@ -54,20 +54,35 @@ test('a zstd layer made by GNU tar and the zstd program extracts; --compression=
   await run('zstd', ['-q', join(d, 'l.tar'), '-o', join(d, 'l.tar.zst')]);
   const rootfs = new Rootfs(join(d, 'root'));
   await mkdir(rootfs.root);
-  await extractLayer(rootfs, Readable.from([await readFile(join(d, 'l.tar.zst'))]), { layerName: 'zstd', logger: silentLogger, ...tools });
+  await extractLayer(rootfs, Readable.from([await readFile(join(d, 'l.tar.zst'))]), {
+    layerName: 'zstd',
+    logger: silentLogger,
+    ...tools,
+  });
   expect(await readFile(join(rootfs.root, 'etc', 'motd'), 'utf8')).toBe('zstd!\n');
 
   const store = new BlobStore(join(d, 'store'));
-  const layer = await buildLayer(rootfs, await changesForPaths(rootfs, ['/etc']), store, { compression: 'zstd', compressionLevel: 19, ...tools });
+  const layer = await buildLayer(rootfs, await changesForPaths(rootfs, ['/etc']), store, {
+    compression: 'zstd',
+    compressionLevel: 19,
+    ...tools,
+  });
   if (!layer) throw new Error('no layer');
   expect(layer.descriptor.mediaType).toBe(MediaType.ociLayerZstd);
   const blob = await readFile(store.path(layer.descriptor.digest));
   expect([...blob.subarray(0, 4)]).toEqual([0x28, 0xb5, 0x2f, 0xfd]);
   expect(sha256Of(blob)).toBe(layer.descriptor.digest);
-  const { stdout } = await run('zstd', ['-d', '-c', store.path(layer.descriptor.digest)], { encoding: 'buffer', maxBuffer: 1 << 24 });
+  const { stdout } = await run('zstd', ['-d', '-c', store.path(layer.descriptor.digest)], {
+    encoding: 'buffer',
+    maxBuffer: 1 << 24,
+  });
   expect(sha256Of(stdout)).toBe(layer.diffId);
   // The same input gives the same blob.
-  const again = await buildLayer(rootfs, await changesForPaths(rootfs, ['/etc']), store, { compression: 'zstd', compressionLevel: 19, ...tools });
+  const again = await buildLayer(rootfs, await changesForPaths(rootfs, ['/etc']), store, {
+    compression: 'zstd',
+    compressionLevel: 19,
+    ...tools,
+  });
   expect(again?.descriptor.digest).toBe(layer.descriptor.digest);
 });
 
@@ -75,8 +90,28 @@ test('device nodes and fifos are made through mknod with their numbers, owners a
   const d = await temp();
   const tar = Buffer.concat([
     encodeHeader({ name: 'dev/', type: 'directory', mode: 0o755, uid: 0, gid: 0, size: 0, mtimeSeconds: 1 }),
-    encodeHeader({ name: 'dev/null', type: 'character-device', devmajor: 1, devminor: 3, mode: 0o666, uid: 0, gid: 0, size: 0, mtimeSeconds: 1 }),
-    encodeHeader({ name: 'dev/loop9', type: 'block-device', devmajor: 7, devminor: 9, mode: 0o660, uid: 0, gid: 6, size: 0, mtimeSeconds: 1 }),
+    encodeHeader({
+      name: 'dev/null',
+      type: 'character-device',
+      devmajor: 1,
+      devminor: 3,
+      mode: 0o666,
+      uid: 0,
+      gid: 0,
+      size: 0,
+      mtimeSeconds: 1,
+    }),
+    encodeHeader({
+      name: 'dev/loop9',
+      type: 'block-device',
+      devmajor: 7,
+      devminor: 9,
+      mode: 0o660,
+      uid: 0,
+      gid: 6,
+      size: 0,
+      mtimeSeconds: 1,
+    }),
     encodeHeader({ name: 'run/fifo', type: 'fifo', mode: 0o620, uid: 2, gid: 3, size: 0, mtimeSeconds: 1 }),
     END_OF_ARCHIVE,
   ]);
@@ -96,13 +131,39 @@ test('xattrs of a layer are applied, file capabilities survive chown, and packin
   const cap = await (async () => {
     await writeFile(join(d, 'probe'), 'p');
     await run('setcap', ['cap_setuid,cap_net_raw+ep', join(d, 'probe')]);
-    return (await run('getfattr', ['-n', 'security.capability', '-e', 'hex', '--only-values', join(d, 'probe')], { encoding: 'buffer' })).stdout;
+    return (
+      await run('getfattr', ['-n', 'security.capability', '-e', 'hex', '--only-values', join(d, 'probe')], {
+        encoding: 'buffer',
+      })
+    ).stdout;
   })();
   const data = 'ping binary';
   const tar = Buffer.concat([
-    encodeHeader({ name: 'bin/', type: 'directory', mode: 0o755, uid: 0, gid: 0, size: 0, mtimeSeconds: 1, xattrs: new Map([['user.dir', Buffer.from('d')]]) }),
-    encodeHeader({ name: 'bin/ping', type: 'file', mode: 0o755, uid: 5, gid: 5, size: data.length, mtimeSeconds: 1, xattrs: new Map([['security.capability', cap], ['user.origin', Buffer.from([0, 0xff, 0x80])]]) }),
-    Buffer.from(data), padding(data.length),
+    encodeHeader({
+      name: 'bin/',
+      type: 'directory',
+      mode: 0o755,
+      uid: 0,
+      gid: 0,
+      size: 0,
+      mtimeSeconds: 1,
+      xattrs: new Map([['user.dir', Buffer.from('d')]]),
+    }),
+    encodeHeader({
+      name: 'bin/ping',
+      type: 'file',
+      mode: 0o755,
+      uid: 5,
+      gid: 5,
+      size: data.length,
+      mtimeSeconds: 1,
+      xattrs: new Map([
+        ['security.capability', cap],
+        ['user.origin', Buffer.from([0, 0xff, 0x80])],
+      ]),
+    }),
+    Buffer.from(data),
+    padding(data.length),
     END_OF_ARCHIVE,
   ]);
   const rootfs = new Rootfs(join(d, 'root'));
@@ -111,12 +172,16 @@ test('xattrs of a layer are applied, file capabilities survive chown, and packin
   const ping = join(rootfs.root, 'bin/ping');
   expect(await capOf(ping)).toBe('cap_setuid,cap_net_raw=ep');
   expect((await stat(ping)).uid).toBe(5);
-  const { stdout: origin } = await run('getfattr', ['-n', 'user.origin', '-e', 'hex', '--only-values', ping], { encoding: 'buffer' });
+  const { stdout: origin } = await run('getfattr', ['-n', 'user.origin', '-e', 'hex', '--only-values', ping], {
+    encoding: 'buffer',
+  });
   expect([...origin]).toEqual([0, 0xff, 0x80]);
   expect((await run('getfattr', ['-n', 'user.dir', '--only-values', join(rootfs.root, 'bin')])).stdout).toBe('d');
 
   // Packing records the capability (as Docker and Kaniko do: security.capability only).
-  const packed = packChanges(rootfs, await changesForPaths(rootfs, ['/bin']), { ...(tools.xattrs ? { xattrs: tools.xattrs } : {}) });
+  const packed = packChanges(rootfs, await changesForPaths(rootfs, ['/bin']), {
+    ...(tools.xattrs ? { xattrs: tools.xattrs } : {}),
+  });
   const reader = new TarReader(packed);
   const seen = new Map<string, string[]>();
   for (let e = await reader.next(); e; e = await reader.next()) seen.set(e.name, [...e.xattrs.keys()]);
@@ -124,7 +189,10 @@ test('xattrs of a layer are applied, file capabilities survive chown, and packin
   // GNU tar restores it from Kiln's layer.
   const layerPath = join(d, 'layer.tar');
   const chunks: Buffer[] = [];
-  for await (const c of packChanges(rootfs, [{ kind: 'upsert', path: '/bin/ping' }], { ...(tools.xattrs ? { xattrs: tools.xattrs } : {}) })) chunks.push(c as Buffer);
+  for await (const c of packChanges(rootfs, [{ kind: 'upsert', path: '/bin/ping' }], {
+    ...(tools.xattrs ? { xattrs: tools.xattrs } : {}),
+  }))
+    chunks.push(c as Buffer);
   await writeFile(layerPath, Buffer.concat(chunks));
   await mkdir(join(d, 'x'));
   await run('tar', ['--xattrs', '--xattrs-include=*', '-xpf', layerPath, '-C', join(d, 'x')]);
@@ -135,8 +203,12 @@ test('full snapshot mode: a setcap alone is a change; a touch of an extracted fi
   const d = await temp();
   const tar = Buffer.concat([
     encodeHeader({ name: 'bin/', type: 'directory', mode: 0o755, uid: 0, gid: 0, size: 0, mtimeSeconds: 1 }),
-    encodeHeader({ name: 'bin/a', type: 'file', mode: 0o755, uid: 0, gid: 0, size: 1, mtimeSeconds: 1 }), Buffer.from('a'), padding(1),
-    encodeHeader({ name: 'bin/b', type: 'file', mode: 0o755, uid: 0, gid: 0, size: 1, mtimeSeconds: 1 }), Buffer.from('b'), padding(1),
+    encodeHeader({ name: 'bin/a', type: 'file', mode: 0o755, uid: 0, gid: 0, size: 1, mtimeSeconds: 1 }),
+    Buffer.from('a'),
+    padding(1),
+    encodeHeader({ name: 'bin/b', type: 'file', mode: 0o755, uid: 0, gid: 0, size: 1, mtimeSeconds: 1 }),
+    Buffer.from('b'),
+    padding(1),
     END_OF_ARCHIVE,
   ]);
   const rootfs = new Rootfs(join(d, 'root'));
@@ -145,7 +217,14 @@ test('full snapshot mode: a setcap alone is a change; a touch of an extracted fi
   await extractLayer(rootfs, Readable.from([tar]), { layerName: 'base', logger: silentLogger, ...tools, contentCache });
   const xattrs = tools.xattrs;
   if (!xattrs) throw new Error('no xattr tool');
-  const s = createSnapshotter({ rootfs, logger: silentLogger, now: () => new Date(), mode: 'full', contentCache, capabilities: (h) => xattrs.capabilities(h) });
+  const s = createSnapshotter({
+    rootfs,
+    logger: silentLogger,
+    now: () => new Date(),
+    mode: 'full',
+    contentCache,
+    capabilities: (h) => xattrs.capabilities(h),
+  });
   const pending = await s.begin();
   await run('setcap', ['cap_net_raw+ep', join(rootfs.root, 'bin/a')]);
   await run('touch', [join(rootfs.root, 'bin/b')]);
@@ -157,15 +236,40 @@ test('names that are not UTF-8: fifos, devices and file capabilities go through 
   const cap = await (async () => {
     await writeFile(join(d, 'probe'), 'p');
     await run('setcap', ['cap_net_raw+ep', join(d, 'probe')]);
-    return (await run('getfattr', ['-n', 'security.capability', '-e', 'hex', '--only-values', join(d, 'probe')], { encoding: 'buffer' })).stdout;
+    return (
+      await run('getfattr', ['-n', 'security.capability', '-e', 'hex', '--only-values', join(d, 'probe')], {
+        encoding: 'buffer',
+      })
+    ).stdout;
   })();
   const name = (s: string): string => nameFromBytes(Buffer.from(s, 'latin1'));
   const dir = name('d\xfe');
   const tar = Buffer.concat([
     encodeHeader({ name: `${dir}/`, type: 'directory', mode: 0o755, uid: 0, gid: 0, size: 0, mtimeSeconds: 1 }),
     encodeHeader({ name: name('d\xfe/fifo\xff'), type: 'fifo', mode: 0o620, uid: 2, gid: 3, size: 0, mtimeSeconds: 1 }),
-    encodeHeader({ name: `${dir}/null`, type: 'character-device', devmajor: 1, devminor: 3, mode: 0o666, uid: 0, gid: 0, size: 0, mtimeSeconds: 1 }),
-    encodeHeader({ name: `${dir}/ping`, type: 'file', mode: 0o755, uid: 0, gid: 0, size: 1, mtimeSeconds: 1, xattrs: new Map([['security.capability', cap]]) }), Buffer.from('p'), padding(1),
+    encodeHeader({
+      name: `${dir}/null`,
+      type: 'character-device',
+      devmajor: 1,
+      devminor: 3,
+      mode: 0o666,
+      uid: 0,
+      gid: 0,
+      size: 0,
+      mtimeSeconds: 1,
+    }),
+    encodeHeader({
+      name: `${dir}/ping`,
+      type: 'file',
+      mode: 0o755,
+      uid: 0,
+      gid: 0,
+      size: 1,
+      mtimeSeconds: 1,
+      xattrs: new Map([['security.capability', cap]]),
+    }),
+    Buffer.from('p'),
+    padding(1),
     END_OF_ARCHIVE,
   ]);
   const rootfs = new Rootfs(join(d, 'root'));
@@ -177,9 +281,17 @@ test('names that are not UTF-8: fifos, devices and file capabilities go through 
   expect((await lstat(host('d\xfe/null'))).rdev).toBe((1 << 8) | 3);
   expect((await readdir(host('d\xfe'))).filter((n) => n.startsWith('.kiln'))).toEqual([]);
   // The capability was set (setfattr reads names as bytes) and is read back (getfattr through a descriptor).
-  const packed = packChanges(rootfs, await changesForPaths(rootfs, [`/${dir}`]), { ...(tools.xattrs ? { xattrs: tools.xattrs } : {}) });
+  const packed = packChanges(rootfs, await changesForPaths(rootfs, [`/${dir}`]), {
+    ...(tools.xattrs ? { xattrs: tools.xattrs } : {}),
+  });
   const reader = new TarReader(packed);
   const seen = new Map<string, string[]>();
-  for (let e = await reader.next(); e; e = await reader.next()) seen.set(bytesOfName(e.name).toString('latin1'), [e.type, ...e.xattrs.keys()]);
-  expect(Object.fromEntries(seen)).toEqual({ 'd\xfe/': ['directory'], 'd\xfe/fifo\xff': ['fifo'], 'd\xfe/null': ['character-device'], 'd\xfe/ping': ['file', 'security.capability'] });
+  for (let e = await reader.next(); e; e = await reader.next())
+    seen.set(bytesOfName(e.name).toString('latin1'), [e.type, ...e.xattrs.keys()]);
+  expect(Object.fromEntries(seen)).toEqual({
+    'd\xfe/': ['directory'],
+    'd\xfe/fifo\xff': ['fifo'],
+    'd\xfe/null': ['character-device'],
+    'd\xfe/ping': ['file', 'security.capability'],
+  });
 });

@@ -36,20 +36,28 @@ afterAll(async () => {
 });
 
 // One core: no pool is made, and the calling thread indexes (covered by the unit tests).
-test.skipIf(availableParallelism() < 2)('worker threads index a big tree exactly as the calling thread does', async () => {
-  if (!pool) throw new Error('no pool: dist/ is not built (npm run build)');
-  const rootfs = new Rootfs(dir);
-  const ignore = ['/var/run'];
-  const inline = await indexRootfs(rootfs, { ignore });
-  const pooled = await indexRootfs(rootfs, { ignore, pool });
-  expect(inline.size).toBeGreaterThan(8000);
-  expect([...pooled]).toEqual([...inline]);
-  expect(pooled.has('/var/run')).toBe(false);
-  expect(pooled.get('/usr/pkg0/d7/link7')).toMatchObject({ type: 'symlink', linkTarget: '../deep/f7' });
-  for (const d of [0, 39]) {
-    expect(pooled.get(`/usr/pkg${d % 7}/d${d}/deep/bad\udcff`)).toMatchObject({ type: 'file', size: 3 });
-    expect(pooled.get(`/usr/pkg${d % 7}/d${d}/deep/raw-link\udcfe`)).toMatchObject({ type: 'symlink', linkTarget: 'bad\udcff' });
-  }
-  // A subtree, as pathsChanged() asks for one.
-  expect([...(await indexRootfs(rootfs, { start: '/usr/pkg1', pool }))]).toEqual([...inline].filter(([p]) => p === '/usr/pkg1' || p.startsWith('/usr/pkg1/')));
-});
+test.skipIf(availableParallelism() < 2)(
+  'worker threads index a big tree exactly as the calling thread does',
+  async () => {
+    if (!pool) throw new Error('no pool: dist/ is not built (npm run build)');
+    const rootfs = new Rootfs(dir);
+    const ignore = ['/var/run'];
+    const inline = await indexRootfs(rootfs, { ignore });
+    const pooled = await indexRootfs(rootfs, { ignore, pool });
+    expect(inline.size).toBeGreaterThan(8000);
+    expect([...pooled]).toEqual([...inline]);
+    expect(pooled.has('/var/run')).toBe(false);
+    expect(pooled.get('/usr/pkg0/d7/link7')).toMatchObject({ type: 'symlink', linkTarget: '../deep/f7' });
+    for (const d of [0, 39]) {
+      expect(pooled.get(`/usr/pkg${d % 7}/d${d}/deep/bad\udcff`)).toMatchObject({ type: 'file', size: 3 });
+      expect(pooled.get(`/usr/pkg${d % 7}/d${d}/deep/raw-link\udcfe`)).toMatchObject({
+        type: 'symlink',
+        linkTarget: 'bad\udcff',
+      });
+    }
+    // A subtree, as pathsChanged() asks for one.
+    expect([...(await indexRootfs(rootfs, { start: '/usr/pkg1', pool }))]).toEqual(
+      [...inline].filter(([p]) => p === '/usr/pkg1' || p.startsWith('/usr/pkg1/')),
+    );
+  },
+);

@@ -15,7 +15,12 @@ import { RegistryError } from '../../src/errors.js';
 import { sha256Of } from '../../src/oci/digest.js';
 import { MediaType } from '../../src/oci/media-types.js';
 import { parseReference } from '../../src/oci/reference.js';
-import { dockerConfigCredentials, RegistryClient, type Credential, type CredentialProvider } from '../../src/registry/index.js';
+import {
+  dockerConfigCredentials,
+  RegistryClient,
+  type Credential,
+  type CredentialProvider,
+} from '../../src/registry/index.js';
 import { linesLogger, testRegistryClient } from '../support/registry-client.js';
 import { startRegistry, type TestRegistry } from '../support/registry.js';
 
@@ -31,7 +36,9 @@ beforeAll(async () => {
   const { stdout } = await promisify(execFile)('htpasswd', ['-Bbn', USER, PASSWORD]);
   const htpasswd = join(dir, 'htpasswd');
   await writeFile(htpasswd, stdout);
-  reg = await startRegistry({ extraConfig: ['auth:', '  htpasswd:', '    realm: kiln-test', `    path: ${htpasswd}`].join('\n') });
+  reg = await startRegistry({
+    extraConfig: ['auth:', '  htpasswd:', '    realm: kiln-test', `    path: ${htpasswd}`].join('\n'),
+  });
 });
 
 afterAll(async () => {
@@ -44,7 +51,11 @@ function fixed(c: Credential | undefined): CredentialProvider {
 }
 
 function withClient(credentials: CredentialProvider, lines: string[] = []): RegistryClient {
-  return testRegistryClient({ logger: linesLogger(lines, 'trace', 'json'), insecure: (r) => r === reg.host, credentials });
+  return testRegistryClient({
+    logger: linesLogger(lines, 'trace', 'json'),
+    insecure: (r) => r === reg.host,
+    credentials,
+  });
 }
 
 async function pushSmallImage(client: RegistryClient, repo: string, tag: string): Promise<string> {
@@ -52,7 +63,12 @@ async function pushSmallImage(client: RegistryClient, repo: string, tag: string)
   const cfg = { digest: sha256Of(config), size: config.length };
   await client.uploadBlob(reg.host, repo, cfg, async () => Readable.from([config]));
   const manifest = Buffer.from(
-    JSON.stringify({ schemaVersion: 2, mediaType: MediaType.ociManifest, config: { mediaType: MediaType.ociConfig, ...cfg }, layers: [] }),
+    JSON.stringify({
+      schemaVersion: 2,
+      mediaType: MediaType.ociManifest,
+      config: { mediaType: MediaType.ociConfig, ...cfg },
+      layers: [],
+    }),
   );
   return client.putManifest(reg.host, repo, tag, manifest, MediaType.ociManifest);
 }
@@ -93,7 +109,10 @@ describe('htpasswd Basic auth', () => {
     const auth = Buffer.from(`${USER}:${PASSWORD}`).toString('base64');
     await rm(configDir, { recursive: true, force: true });
     await mkdir(configDir);
-    await writeFile(join(configDir, 'config.json'), JSON.stringify({ auths: { [`http://${reg.host}/v2/`]: { auth } } }));
+    await writeFile(
+      join(configDir, 'config.json'),
+      JSON.stringify({ auths: { [`http://${reg.host}/v2/`]: { auth } } }),
+    );
     const client = withClient(dockerConfigCredentials({ env: { DOCKER_CONFIG: configDir }, homeDir: '/nonexistent' }));
     try {
       await pushSmallImage(client, 'auth/config', '1');
@@ -113,8 +132,15 @@ describe('htpasswd Basic auth', () => {
       await client.close();
     }
     expect(err).toBeInstanceOf(RegistryError);
-    expect((err as Error).message).toBe(`fetching manifest ${reg.host}/auth/ok:1: unauthorized (401 UNAUTHORIZED: authentication required)`);
-    expect((err as RegistryError).details).toMatchObject({ registry: reg.host, repository: 'auth/ok', status: 401, codes: ['UNAUTHORIZED'] });
+    expect((err as Error).message).toBe(
+      `fetching manifest ${reg.host}/auth/ok:1: unauthorized (401 UNAUTHORIZED: authentication required)`,
+    );
+    expect((err as RegistryError).details).toMatchObject({
+      registry: reg.host,
+      repository: 'auth/ok',
+      status: 401,
+      codes: ['UNAUTHORIZED'],
+    });
     expect((err as RegistryError).hint).toMatch(/check the credentials for 127\.0\.0\.1:\d+/);
     expect(secretsIn(everything(err))).toEqual([]);
     expect(secretsIn(lines.join('\n'))).toEqual([]);
@@ -124,14 +150,20 @@ describe('htpasswd Basic auth', () => {
     const client = withClient(fixed({ username: USER, password: WRONG }));
     try {
       const check = await client.checkPushAccess(reg.host, 'auth/denied').catch((e: unknown) => e);
-      expect((check as Error).message).toBe(`checking push access to ${reg.host}/auth/denied: unauthorized (401 UNAUTHORIZED: authentication required)`);
+      expect((check as Error).message).toBe(
+        `checking push access to ${reg.host}/auth/denied: unauthorized (401 UNAUTHORIZED: authentication required)`,
+      );
       expect(secretsIn(everything(check))).toEqual([]);
       const bytes = Buffer.from('layer');
       const upload = await client
-        .uploadBlob(reg.host, 'auth/denied', { digest: sha256Of(bytes), size: bytes.length }, async () => Readable.from([bytes]))
+        .uploadBlob(reg.host, 'auth/denied', { digest: sha256Of(bytes), size: bytes.length }, async () =>
+          Readable.from([bytes]),
+        )
         .catch((e: unknown) => e);
       expect(upload).toBeInstanceOf(RegistryError);
-      expect((upload as Error).message).toMatch(/^uploading blob .*: unauthorized \(401 UNAUTHORIZED: authentication required\)$/);
+      expect((upload as Error).message).toMatch(
+        /^uploading blob .*: unauthorized \(401 UNAUTHORIZED: authentication required\)$/,
+      );
       expect(secretsIn(everything(upload))).toEqual([]);
     } finally {
       await client.close();
@@ -147,7 +179,9 @@ describe('htpasswd Basic auth', () => {
       expect((err as Error).message).toMatch(/^checking blob .*: unauthorized \(HTTP 401\)$/);
       expect((err as RegistryError).hint).toContain('config.json');
       const get = await client.getManifest(parseReference(`${reg.host}/auth/ok:1`)).catch((e: unknown) => e);
-      expect((get as Error).message).toBe(`fetching manifest ${reg.host}/auth/ok:1: unauthorized (401 UNAUTHORIZED: authentication required)`);
+      expect((get as Error).message).toBe(
+        `fetching manifest ${reg.host}/auth/ok:1: unauthorized (401 UNAUTHORIZED: authentication required)`,
+      );
     } finally {
       await client.close();
     }

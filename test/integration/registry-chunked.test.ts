@@ -39,9 +39,12 @@ async function fake(rules: FaultRule[] = []): Promise<FakeRegistry> {
 
 /** Streams `bytes` in small pieces, as a layer file would arrive. */
 function source(bytes: Buffer): () => Promise<Readable> {
-  return async () => Readable.from((function* () {
-    for (let i = 0; i < bytes.length; i += 5000) yield bytes.subarray(i, i + 5000);
-  })());
+  return async () =>
+    Readable.from(
+      (function* () {
+        for (let i = 0; i < bytes.length; i += 5000) yield bytes.subarray(i, i + 5000);
+      })(),
+    );
 }
 
 async function readBack(c: RegistryClient, host: string, repo: string, digest: string): Promise<Buffer> {
@@ -81,16 +84,32 @@ test('a chunk lost to a reset is resumed from the upload status, after a backoff
   const c = client({ sleep });
   await c.uploadBlob(f.host, 'chunk/resumed', { digest: sha256Of(bytes), size: bytes.length }, source(bytes));
   expect(sleep.mock.calls.map((x) => x[0])).toEqual([1000]);
-  const seen = f.requests.filter((r) => r.method !== 'HEAD').map((r) => `${r.method} ${r.headers['content-range'] ?? ''}`.trim());
-  expect(seen.slice(-6)).toEqual(['PATCH 0-16383', 'PATCH 16384-32767', 'GET', 'PATCH 16384-32767', 'PATCH 32768-39999', 'PUT']);
+  const seen = f.requests
+    .filter((r) => r.method !== 'HEAD')
+    .map((r) => `${r.method} ${r.headers['content-range'] ?? ''}`.trim());
+  expect(seen.slice(-6)).toEqual([
+    'PATCH 0-16383',
+    'PATCH 16384-32767',
+    'GET',
+    'PATCH 16384-32767',
+    'PATCH 32768-39999',
+    'PUT',
+  ]);
   expect((await readBack(c, reg.host, 'chunk/resumed', sha256Of(bytes))).equals(bytes)).toBe(true);
 });
 
 test('an upload the registry forgot starts over', async () => {
   let patches = 0;
   const f = await fake([
-    (r) => (r.method === 'PATCH' && ++patches === 2 ? { kind: 'status', status: 503, headers: { 'retry-after': '0' } } : undefined),
-    times(1, (r) => r.method === 'GET' && r.url.includes('/blobs/uploads/'), { kind: 'status', status: 404, body: { errors: [{ code: 'BLOB_UPLOAD_UNKNOWN' }] } }),
+    (r) =>
+      r.method === 'PATCH' && ++patches === 2
+        ? { kind: 'status', status: 503, headers: { 'retry-after': '0' } }
+        : undefined,
+    times(1, (r) => r.method === 'GET' && r.url.includes('/blobs/uploads/'), {
+      kind: 'status',
+      status: 404,
+      body: { errors: [{ code: 'BLOB_UPLOAD_UNKNOWN' }] },
+    }),
   ]);
   const bytes = randomBytes(40_000);
   const c = client();
@@ -105,7 +124,9 @@ test.each([
 ])('a source %s than declared is an IntegrityError', async (_name, actual) => {
   const f = await fake();
   const bytes = randomBytes(actual);
-  const err = await client().uploadBlob(f.host, 'chunk/bad', { digest: sha256Of(bytes), size: 40_000 }, source(bytes)).catch((e: unknown) => e);
+  const err = await client()
+    .uploadBlob(f.host, 'chunk/bad', { digest: sha256Of(bytes), size: 40_000 }, source(bytes))
+    .catch((e: unknown) => e);
   expect(err).toBeInstanceOf(IntegrityError);
   expect((err as Error).message).toMatch(/uploading blob .*: the blob's content is not the declared 40000 bytes/);
 });

@@ -38,7 +38,10 @@ async function push(repo: string, bytes: Buffer): Promise<{ digest: `sha256:${st
 }
 
 async function pushImage(repo: string, tag: string): Promise<{ manifest: Buffer; digest: string; layer: string }> {
-  const config = await push(repo, Buffer.from(JSON.stringify({ architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: [] } })));
+  const config = await push(
+    repo,
+    Buffer.from(JSON.stringify({ architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: [] } })),
+  );
   const layer = await push(repo, Buffer.from(`layer of ${repo}`));
   const manifest = Buffer.from(
     JSON.stringify({
@@ -57,7 +60,9 @@ describe('blobs', () => {
     const bytes = Buffer.from('hello, registry\n');
     const digest = sha256Of(bytes);
     expect(await client.hasBlob(reg.host, 'blobs/roundtrip', digest)).toBe(false);
-    await client.uploadBlob(reg.host, 'blobs/roundtrip', { digest, size: bytes.length }, async () => Readable.from([bytes]));
+    await client.uploadBlob(reg.host, 'blobs/roundtrip', { digest, size: bytes.length }, async () =>
+      Readable.from([bytes]),
+    );
     expect(await client.hasBlob(reg.host, 'blobs/roundtrip', digest)).toBe(true);
     const body = await client.getBlob(reg.host, 'blobs/roundtrip', digest);
     const chunks: Buffer[] = [];
@@ -91,19 +96,30 @@ describe('blobs', () => {
   test('a stream shorter than the declared size is an IntegrityError', async () => {
     const bytes = Buffer.from('short');
     const err = await client
-      .uploadBlob(reg.host, 'blobs/short', { digest: sha256Of(bytes), size: bytes.length + 10 }, async () => Readable.from([bytes]))
+      .uploadBlob(reg.host, 'blobs/short', { digest: sha256Of(bytes), size: bytes.length + 10 }, async () =>
+        Readable.from([bytes]),
+      )
       .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(IntegrityError);
-    expect((err as Error).message).toMatch(/uploading blob .*blobs\/short@sha256:[0-9a-f]{64}: the blob's content is not the declared 15 bytes/);
+    expect((err as Error).message).toMatch(
+      /uploading blob .*blobs\/short@sha256:[0-9a-f]{64}: the blob's content is not the declared 15 bytes/,
+    );
   });
 
   test('content that does not match the digest is refused by the registry', async () => {
     const bytes = Buffer.from('actual');
     const err = await client
-      .uploadBlob(reg.host, 'blobs/wrong', { digest: sha256Of('claimed'), size: bytes.length }, async () => Readable.from([bytes]))
+      .uploadBlob(reg.host, 'blobs/wrong', { digest: sha256Of('claimed'), size: bytes.length }, async () =>
+        Readable.from([bytes]),
+      )
       .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(RegistryError);
-    expect((err as RegistryError).details).toMatchObject({ registry: reg.host, repository: 'blobs/wrong', status: 400, codes: ['DIGEST_INVALID'] });
+    expect((err as RegistryError).details).toMatchObject({
+      registry: reg.host,
+      repository: 'blobs/wrong',
+      status: 400,
+      codes: ['DIGEST_INVALID'],
+    });
     expect((err as Error).message).toMatch(/^uploading blob .*: bad request \(400 DIGEST_INVALID/);
   });
 
@@ -111,7 +127,9 @@ describe('blobs', () => {
     await push('blobs/exists', Buffer.from('x'));
     const err = await client.getBlob(reg.host, 'blobs/exists', sha256Of('never pushed')).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(RegistryError);
-    expect((err as Error).message).toBe(`fetching blob ${reg.host}/blobs/exists@${sha256Of('never pushed')}: not found: blob unknown (404 BLOB_UNKNOWN: blob unknown to registry)`);
+    expect((err as Error).message).toBe(
+      `fetching blob ${reg.host}/blobs/exists@${sha256Of('never pushed')}: not found: blob unknown (404 BLOB_UNKNOWN: blob unknown to registry)`,
+    );
   });
 
   test('mounts a blob across repositories', async () => {
@@ -135,7 +153,11 @@ describe('manifests', () => {
     expect(byTag).toEqual({ bytes: manifest, mediaType: MediaType.ociManifest, digest });
     const byDigest = await client.getManifest(parseReference(`${reg.host}/app/one@${digest}`));
     expect(byDigest.bytes.equals(manifest)).toBe(true);
-    expect(await client.headManifest(parseReference(`${reg.host}/app/one:1`))).toEqual({ digest, mediaType: MediaType.ociManifest, size: manifest.length });
+    expect(await client.headManifest(parseReference(`${reg.host}/app/one:1`))).toEqual({
+      digest,
+      mediaType: MediaType.ociManifest,
+      size: manifest.length,
+    });
     expect(await client.headManifest(parseReference(`${reg.host}/app/one:absent`))).toBeUndefined();
   });
 
@@ -146,7 +168,14 @@ describe('manifests', () => {
       JSON.stringify({
         schemaVersion: 2,
         mediaType: MediaType.ociIndex,
-        manifests: [{ mediaType: MediaType.ociManifest, digest, size: manifest.length, platform: { architecture: 'amd64', os: 'linux' } }],
+        manifests: [
+          {
+            mediaType: MediaType.ociManifest,
+            digest,
+            size: manifest.length,
+            platform: { architecture: 'amd64', os: 'linux' },
+          },
+        ],
       }),
     );
     const indexDigest = await client.putManifest(reg.host, 'app/index', 'multi', index, MediaType.ociIndex);
@@ -158,8 +187,15 @@ describe('manifests', () => {
     await pushImage('app/missing', '1');
     const err = await client.getManifest(parseReference(`${reg.host}/app/missing:nope`)).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(RegistryError);
-    expect((err as Error).message).toBe(`fetching manifest ${reg.host}/app/missing:nope: not found: manifest unknown (404 MANIFEST_UNKNOWN)`);
-    expect((err as RegistryError).details).toEqual({ registry: reg.host, repository: 'app/missing', status: 404, codes: ['MANIFEST_UNKNOWN'] });
+    expect((err as Error).message).toBe(
+      `fetching manifest ${reg.host}/app/missing:nope: not found: manifest unknown (404 MANIFEST_UNKNOWN)`,
+    );
+    expect((err as RegistryError).details).toEqual({
+      registry: reg.host,
+      repository: 'app/missing',
+      status: 404,
+      codes: ['MANIFEST_UNKNOWN'],
+    });
     expect((err as RegistryError).exitCode).toBe(4);
   });
 
@@ -172,9 +208,13 @@ describe('manifests', () => {
         layers: [],
       }),
     );
-    const err = await client.putManifest(reg.host, 'app/broken', '1', manifest, MediaType.ociManifest).catch((e: unknown) => e);
+    const err = await client
+      .putManifest(reg.host, 'app/broken', '1', manifest, MediaType.ociManifest)
+      .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(RegistryError);
-    expect((err as Error).message).toMatch(new RegExp(`^pushing ${reg.host}/app/broken:1: bad request \\(400 MANIFEST_BLOB_UNKNOWN`));
+    expect((err as Error).message).toMatch(
+      new RegExp(`^pushing ${reg.host}/app/broken:1: bad request \\(400 MANIFEST_BLOB_UNKNOWN`),
+    );
   });
 });
 
@@ -199,7 +239,9 @@ describe('connection', () => {
     try {
       const err = await c.getManifest(parseReference(`127.0.0.1:${port}/app:1`)).catch((e: unknown) => e);
       expect(err).toBeInstanceOf(RegistryError);
-      expect((err as Error).message).toBe(`fetching manifest 127.0.0.1:${port}/app:1: cannot reach registry 127.0.0.1:${port}: connection refused`);
+      expect((err as Error).message).toBe(
+        `fetching manifest 127.0.0.1:${port}/app:1: cannot reach registry 127.0.0.1:${port}: connection refused`,
+      );
       expect((err as RegistryError).details).toEqual({ registry: `127.0.0.1:${port}`, repository: 'app' });
     } finally {
       await c.close();
@@ -214,7 +256,15 @@ describe('connection', () => {
     } finally {
       await c.close();
     }
-    expect(lines).toContainEqual(expect.stringMatching(/^DEBUG registry 127\.0\.0\.1:\d+ does not answer over HTTPS \(TLS handshake failed: .*\); using plain HTTP/));
-    expect(lines).toContainEqual(expect.stringMatching(/^DEBUG registry request method=HEAD url=http:\/\/127\.0\.0\.1:\d+\/v2\/app\/logged\/blobs\/sha256:[0-9a-f]{64} status=404/));
+    expect(lines).toContainEqual(
+      expect.stringMatching(
+        /^DEBUG registry 127\.0\.0\.1:\d+ does not answer over HTTPS \(TLS handshake failed: .*\); using plain HTTP/,
+      ),
+    );
+    expect(lines).toContainEqual(
+      expect.stringMatching(
+        /^DEBUG registry request method=HEAD url=http:\/\/127\.0\.0\.1:\d+\/v2\/app\/logged\/blobs\/sha256:[0-9a-f]{64} status=404/,
+      ),
+    );
   });
 });

@@ -38,7 +38,12 @@ async function fakeServer(handler: Handler): Promise<FakeServer> {
     const chunks: Buffer[] = [];
     raw.on('data', (c: Buffer) => chunks.push(c));
     raw.on('end', () => {
-      const rec: Recorded = { method: raw.method ?? '', url: raw.url ?? '', headers: raw.headers, body: Buffer.concat(chunks) };
+      const rec: Recorded = {
+        method: raw.method ?? '',
+        url: raw.url ?? '',
+        headers: raw.headers,
+        body: Buffer.concat(chunks),
+      };
       requests.push(rec);
       Promise.resolve(handler(rec, res, raw)).catch((err: unknown) => {
         res.statusCode = 599;
@@ -84,7 +89,9 @@ function client(opts: Partial<RegistryClientOptions> = {}, lines: string[] = [])
   return c;
 }
 
-const MANIFEST = Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: MediaType.ociManifest, config: {}, layers: [] }));
+const MANIFEST = Buffer.from(
+  JSON.stringify({ schemaVersion: 2, mediaType: MediaType.ociManifest, config: {}, layers: [] }),
+);
 
 function serveManifest(res: ServerResponse): void {
   res.writeHead(200, { 'content-type': MediaType.ociManifest, 'docker-content-digest': sha256Of(MANIFEST) });
@@ -96,7 +103,8 @@ describe('faults', () => {
     let n = 0;
     const s = await server((req, res) => {
       if (req.url === '/v2/') return json(res, 200, {});
-      if (++n === 1) return json(res, 429, { errors: [{ code: 'TOOMANYREQUESTS', message: 'slow down' }] }, { 'retry-after': '7' });
+      if (++n === 1)
+        return json(res, 429, { errors: [{ code: 'TOOMANYREQUESTS', message: 'slow down' }] }, { 'retry-after': '7' });
       serveManifest(res);
     });
     const sleep = vi.fn(async (_ms: number) => {});
@@ -106,11 +114,17 @@ describe('faults', () => {
   });
 
   test('503 is retried with backoff, then reported', async () => {
-    const s = await server((req, res) => (req.url === '/v2/' ? json(res, 200, {}) : json(res, 503, { errors: [{ code: 'UNAVAILABLE', message: 'down' }] })));
+    const s = await server((req, res) =>
+      req.url === '/v2/' ? json(res, 200, {}) : json(res, 503, { errors: [{ code: 'UNAVAILABLE', message: 'down' }] }),
+    );
     const sleep = vi.fn(async (_ms: number) => {});
     const lines: string[] = [];
-    const err = await client({ sleep }, lines).getManifest(parseReference(`${s.host}/app:1`)).catch((e: unknown) => e);
-    expect((err as Error).message).toBe(`fetching manifest ${s.host}/app:1: registry server error (503 UNAVAILABLE: down)`);
+    const err = await client({ sleep }, lines)
+      .getManifest(parseReference(`${s.host}/app:1`))
+      .catch((e: unknown) => e);
+    expect((err as Error).message).toBe(
+      `fetching manifest ${s.host}/app:1: registry server error (503 UNAVAILABLE: down)`,
+    );
     expect(sleep.mock.calls.map((c) => c[0])).toEqual([1000, 2000, 4000]);
     expect(s.requests.filter((r) => r.url !== '/v2/')).toHaveLength(4);
     expect(lines.filter((l) => l.startsWith('WARN retrying'))).toHaveLength(3);
@@ -128,8 +142,14 @@ describe('faults', () => {
   });
 
   test('no retries for non-idempotent failures such as 400', async () => {
-    const s = await server((req, res) => (req.url === '/v2/' ? json(res, 200, {}) : json(res, 400, { errors: [{ code: 'MANIFEST_INVALID', message: 'bad' }] })));
-    const err = await client().putManifest(s.host, 'app', '1', MANIFEST, MediaType.ociManifest).catch((e: unknown) => e);
+    const s = await server((req, res) =>
+      req.url === '/v2/'
+        ? json(res, 200, {})
+        : json(res, 400, { errors: [{ code: 'MANIFEST_INVALID', message: 'bad' }] }),
+    );
+    const err = await client()
+      .putManifest(s.host, 'app', '1', MANIFEST, MediaType.ociManifest)
+      .catch((e: unknown) => e);
     expect((err as Error).message).toBe(`pushing ${s.host}/app:1: bad request (400 MANIFEST_INVALID: bad)`);
     expect(s.requests.filter((r) => r.method === 'PUT')).toHaveLength(1);
   });
@@ -141,14 +161,22 @@ describe('faults', () => {
     });
     const s = await server((req, res) => {
       if (req.headers.authorization !== `Basic ${Buffer.from('u:pw-secret').toString('base64')}`) {
-        return json(res, 401, { errors: [{ code: 'UNAUTHORIZED', message: 'authentication required' }] }, { 'www-authenticate': 'Basic realm="fake"' });
+        return json(
+          res,
+          401,
+          { errors: [{ code: 'UNAUTHORIZED', message: 'authentication required' }] },
+          { 'www-authenticate': 'Basic realm="fake"' },
+        );
       }
       if (req.url === '/v2/') return json(res, 200, {});
       res.writeHead(307, { location: `${storage.origin}/bucket/blob?X-Amz-Signature=sig-secret` });
       res.end();
     });
     const lines: string[] = [];
-    const body = await client({ credentials: { get: async () => ({ username: 'u', password: 'pw-secret' }) } }, lines).getBlob(s.host, 'app', sha256Of('x'));
+    const body = await client(
+      { credentials: { get: async () => ({ username: 'u', password: 'pw-secret' }) } },
+      lines,
+    ).getBlob(s.host, 'app', sha256Of('x'));
     const chunks: Buffer[] = [];
     for await (const c of body) chunks.push(c as Buffer);
     expect(Buffer.concat(chunks).toString()).toBe('blob bytes');
@@ -161,9 +189,13 @@ describe('faults', () => {
   test('a manifest fetched by digest must match it', async () => {
     const s = await server((req, res) => (req.url === '/v2/' ? json(res, 200, {}) : serveManifest(res)));
     const wanted = sha256Of('something else');
-    const err = await client().getManifest(parseReference(`${s.host}/app@${wanted}`)).catch((e: unknown) => e);
+    const err = await client()
+      .getManifest(parseReference(`${s.host}/app@${wanted}`))
+      .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(IntegrityError);
-    expect((err as Error).message).toBe(`fetching manifest ${s.host}/app@${wanted}: digest mismatch: the registry sent content with digest ${sha256Of(MANIFEST)}`);
+    expect((err as Error).message).toBe(
+      `fetching manifest ${s.host}/app@${wanted}: digest mismatch: the registry sent content with digest ${sha256Of(MANIFEST)}`,
+    );
   });
 
   test('a manifest over 4 MiB is refused', async () => {
@@ -172,7 +204,9 @@ describe('faults', () => {
       res.writeHead(200, { 'content-type': MediaType.ociManifest });
       res.end(Buffer.alloc(5 * 1024 * 1024, 32));
     });
-    await expect(client().getManifest(parseReference(`${s.host}/app:1`))).rejects.toThrow(/the manifest is larger than 4194304 bytes/);
+    await expect(client().getManifest(parseReference(`${s.host}/app:1`))).rejects.toThrow(
+      /the manifest is larger than 4194304 bytes/,
+    );
   });
 
   test('a failed upload PUT retries the whole upload, reopening the stream; Location state is kept', async () => {
@@ -195,7 +229,9 @@ describe('faults', () => {
     await client().uploadBlob(s.host, 'app', { digest: sha256Of(bytes), size: bytes.length }, open);
     expect(open).toHaveBeenCalledTimes(2);
     const put = s.requests.filter((r) => r.method === 'PUT');
-    expect(put.map((r) => r.url)).toEqual([1, 2].map(() => `/v2/app/blobs/uploads/u1?_state=a%2Bb%3D&digest=${encodeURIComponent(sha256Of(bytes))}`));
+    expect(put.map((r) => r.url)).toEqual(
+      [1, 2].map(() => `/v2/app/blobs/uploads/u1?_state=a%2Bb%3D&digest=${encodeURIComponent(sha256Of(bytes))}`),
+    );
     expect(put[1]?.body.toString()).toBe('layer');
     expect(put[1]?.headers['content-length']).toBe('5');
   });
@@ -207,38 +243,61 @@ describe('faults', () => {
       ac.abort(new Error('build cancelled'));
       throw ac.signal.reason;
     };
-    const err = await client({ sleep }).getManifest(parseReference(`${s.host}/app:1`), ac.signal).catch((e: unknown) => e);
+    const err = await client({ sleep })
+      .getManifest(parseReference(`${s.host}/app:1`), ac.signal)
+      .catch((e: unknown) => e);
     expect(err).not.toBeInstanceOf(RegistryError);
     expect((err as Error).message).toBe('build cancelled');
   });
 });
 
 /** A token server issuing `tok:<base64 scopes>` and a registry accepting only tokens that cover each request. */
-async function bearerPair(opts: { pushForHead?: boolean; expiresIn?: number } = {}): Promise<{ registry: FakeServer; tokens: FakeServer }> {
+async function bearerPair(
+  opts: { pushForHead?: boolean; expiresIn?: number } = {},
+): Promise<{ registry: FakeServer; tokens: FakeServer }> {
   let issued = 0;
   const tokens = await server((req, res) => {
     const url = new URL(req.url, 'http://x');
     let scopes = url.searchParams.getAll('scope');
     if (req.method === 'POST') {
       const form = new URLSearchParams(req.body.toString());
-      if (form.get('grant_type') !== 'refresh_token' || form.get('refresh_token') !== 'refresh-secret') return json(res, 401, { error: 'invalid_grant' });
+      if (form.get('grant_type') !== 'refresh_token' || form.get('refresh_token') !== 'refresh-secret')
+        return json(res, 401, { error: 'invalid_grant' });
       scopes = (form.get('scope') ?? '').split(' ');
-    } else if (req.headers.authorization !== undefined && req.headers.authorization !== `Basic ${Buffer.from('alice:right-secret').toString('base64')}`) {
+    } else if (
+      req.headers.authorization !== undefined &&
+      req.headers.authorization !== `Basic ${Buffer.from('alice:right-secret').toString('base64')}`
+    ) {
       return json(res, 401, { details: 'incorrect username or password' });
     }
     issued++;
-    json(res, 200, { token: `tok${issued}:${Buffer.from(scopes.join(' ')).toString('base64')}`, expires_in: opts.expiresIn ?? 300 });
+    json(res, 200, {
+      token: `tok${issued}:${Buffer.from(scopes.join(' ')).toString('base64')}`,
+      expires_in: opts.expiresIn ?? 300,
+    });
   });
-  const challenge = (scope?: string): string => `Bearer realm="${tokens.origin}/token",service="fake"${scope ? `,scope="${scope}"` : ''}`;
+  const challenge = (scope?: string): string =>
+    `Bearer realm="${tokens.origin}/token",service="fake"${scope ? `,scope="${scope}"` : ''}`;
   const registry = await server((req, res) => {
-    if (req.url === '/v2/') return json(res, 401, { errors: [{ code: 'UNAUTHORIZED' }] }, { 'www-authenticate': challenge() });
+    if (req.url === '/v2/')
+      return json(res, 401, { errors: [{ code: 'UNAUTHORIZED' }] }, { 'www-authenticate': challenge() });
     const repo = /^\/v2\/(.+?)\/(manifests|blobs)\//.exec(req.url)?.[1] ?? '';
     const push = req.method === 'POST' || req.method === 'PUT' || (opts.pushForHead === true && req.method === 'HEAD');
     const need = `repository:${repo}:${push ? 'pull,push' : 'pull'}`;
     const auth = req.headers.authorization ?? '';
-    const granted = auth === 'Bearer registry-secret' ? [need] : Buffer.from(auth.replace(/^Bearer tok\d+:/, ''), 'base64').toString().split(' ');
+    const granted =
+      auth === 'Bearer registry-secret'
+        ? [need]
+        : Buffer.from(auth.replace(/^Bearer tok\d+:/, ''), 'base64')
+            .toString()
+            .split(' ');
     if (!granted.includes(need)) {
-      return json(res, 401, { errors: [{ code: 'UNAUTHORIZED', message: 'authentication required' }] }, { 'www-authenticate': challenge(need) });
+      return json(
+        res,
+        401,
+        { errors: [{ code: 'UNAUTHORIZED', message: 'authentication required' }] },
+        { 'www-authenticate': challenge(need) },
+      );
     }
     if (req.method === 'GET') return serveManifest(res);
     if (req.method === 'HEAD') return void res.writeHead(404).end();
@@ -277,7 +336,9 @@ describe('bearer token flow', () => {
       .getManifest(parseReference(`${registry.host}/app:1`))
       .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(RegistryError);
-    expect((err as Error).message).toBe(`fetching manifest ${registry.host}/app:1: authenticating with ${tokens.origin}/token: unauthorized (401 incorrect username or password)`);
+    expect((err as Error).message).toBe(
+      `fetching manifest ${registry.host}/app:1: authenticating with ${tokens.origin}/token: unauthorized (401 incorrect username or password)`,
+    );
     expect(JSON.stringify(err) + String(err) + ((err as RegistryError).hint ?? '')).not.toContain('wrong-secret');
   });
 
@@ -285,7 +346,9 @@ describe('bearer token flow', () => {
     const { registry, tokens } = await bearerPair();
     const c = client(creds({ username: 'alice', password: 'right-secret' }));
     expect(await c.mountBlob(registry.host, 'app', sha256Of('x'), 'base/image')).toBe(true);
-    expect(tokens.requests[0]?.url).toBe('/token?service=fake&scope=repository%3Aapp%3Apull%2Cpush&scope=repository%3Abase%2Fimage%3Apull');
+    expect(tokens.requests[0]?.url).toBe(
+      '/token?service=fake&scope=repository%3Aapp%3Apull%2Cpush&scope=repository%3Abase%2Fimage%3Apull',
+    );
   });
 
   test('a 401 naming a wider scope (Docker Hub) is answered once with a new token', async () => {

@@ -56,11 +56,20 @@ const layer = (): { digest: string } => ({ digest: base.layers[0] ?? '' });
 
 /** Reads the base layer through `c` from `host`, verified; returns its sha256. */
 async function pullLayer(c: RegistryClient, host: string): Promise<string> {
-  const image = await resolveRegistryImage({ client: c, ref: parseReference(`${host}/base/busybox`), platform: { os: 'linux', architecture: 'amd64' }, logger: silentLogger });
+  const image = await resolveRegistryImage({
+    client: c,
+    ref: parseReference(`${host}/base/busybox`),
+    platform: { os: 'linux', architecture: 'amd64' },
+    logger: silentLogger,
+  });
   const l = image.layers[0];
   if (!l) throw new Error('no layer');
   const hash = createHash('sha256');
-  await pipeline(await l.open(), verifyDigest(l.descriptor, 'layer'), new Writable({ write: (c: Buffer, _e, cb) => (hash.update(c), cb()) }));
+  await pipeline(
+    await l.open(),
+    verifyDigest(l.descriptor, 'layer'),
+    new Writable({ write: (c: Buffer, _e, cb) => (hash.update(c), cb()) }),
+  );
   return `sha256:${hash.digest('hex')}`;
 }
 
@@ -88,7 +97,11 @@ test('breaks without end give up after the retries with a RegistryError', async 
   const err = await pullLayer(client(), f.host).catch((e: unknown) => e);
   expect(err).toBeInstanceOf(RegistryError);
   expect((err as RegistryError).exitCode).toBe(4);
-  expect((err as Error).message).toMatch(new RegExp(`^fetching blob ${f.host}/base/busybox@${layer().digest}: .* at byte \\d+ of \\d+ \\(gave up after 3 retries\\)$`));
+  expect((err as Error).message).toMatch(
+    new RegExp(
+      `^fetching blob ${f.host}/base/busybox@${layer().digest}: .* at byte \\d+ of \\d+ \\(gave up after 3 retries\\)$`,
+    ),
+  );
 });
 
 test('a server that ignores Range is read again from the start, the delivered bytes skipped', async () => {
@@ -109,7 +122,11 @@ test('a server that ignores Range is read again from the start, the delivered by
   const host = `127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}`;
   const body = await client().getBlob(host, 'app', { digest, size: blob.length });
   const hash = createHash('sha256');
-  await pipeline(body, verifyDigest({ digest, size: blob.length }, 'blob'), new Writable({ write: (c: Buffer, _e, cb) => (hash.update(c), cb()) }));
+  await pipeline(
+    body,
+    verifyDigest({ digest, size: blob.length }, 'blob'),
+    new Writable({ write: (c: Buffer, _e, cb) => (hash.update(c), cb()) }),
+  );
   expect(`sha256:${hash.digest('hex')}`).toBe(digest);
   expect(ranges).toEqual([undefined, 'bytes=50000-']);
 });
@@ -117,12 +134,24 @@ test('a server that ignores Range is read again from the start, the delivered by
 test('a corrupted layer fails with an IntegrityError and nothing is extracted', async () => {
   const f = await fake([times(10, is.blobGet(layer().digest), { kind: 'corrupt' })]);
   const c = client();
-  const image = await resolveRegistryImage({ client: c, ref: parseReference(`${f.host}/base/busybox`), platform: { os: 'linux', architecture: 'amd64' }, logger: silentLogger });
+  const image = await resolveRegistryImage({
+    client: c,
+    ref: parseReference(`${f.host}/base/busybox`),
+    platform: { os: 'linux', architecture: 'amd64' },
+    logger: silentLogger,
+  });
   const work = await tempDir('corrupt');
   const rootfs = new Rootfs(join(work, 'rootfs'));
   await mkdir(rootfs.root);
   const store = new BlobStore(join(work, 'blobs'));
-  const err = await unpackBase(image, `${f.host}/base/busybox`, rootfs, store, silentLogger, new AbortController().signal).catch((e: unknown) => e);
+  const err = await unpackBase(
+    image,
+    `${f.host}/base/busybox`,
+    rootfs,
+    store,
+    silentLogger,
+    new AbortController().signal,
+  ).catch((e: unknown) => e);
   expect(err).toBeInstanceOf(IntegrityError);
   expect((err as Error).message).toMatch(/digest mismatch, expected sha256:[0-9a-f]{64}, got sha256:/);
   expect(await readdir(rootfs.root)).toEqual([]);

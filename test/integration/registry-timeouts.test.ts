@@ -41,7 +41,9 @@ test('a registry that accepts connections and never answers times out, retried, 
   const port = await listen(server);
   const waits: number[] = [];
   const started = Date.now();
-  const err = await client(waits).getManifest(parseReference(`127.0.0.1:${port}/app:1`)).catch((e: unknown) => e);
+  const err = await client(waits)
+    .getManifest(parseReference(`127.0.0.1:${port}/app:1`))
+    .catch((e: unknown) => e);
   const elapsed = Date.now() - started;
   expect(err).toBeInstanceOf(RegistryError);
   const message = (err as Error).message;
@@ -71,10 +73,16 @@ test('a response body that stalls times out between chunks and is retried', asyn
   const port = await listen(server);
   const waits: number[] = [];
   const started = Date.now();
-  const err = await client(waits).getManifest(parseReference(`127.0.0.1:${port}/app:1`)).catch((e: unknown) => e);
+  const err = await client(waits)
+    .getManifest(parseReference(`127.0.0.1:${port}/app:1`))
+    .catch((e: unknown) => e);
   expect(err).toBeInstanceOf(RegistryError);
   expect((err as RegistryError).exitCode).toBe(4);
-  expect((err as Error).message).toMatch(new RegExp(`cannot reach registry 127\\.0\\.0\\.1:${port}: timed out reading the response after 0\\.2 s \\(3 attempts\\)`));
+  expect((err as Error).message).toMatch(
+    new RegExp(
+      `cannot reach registry 127\\.0\\.0\\.1:${port}: timed out reading the response after 0\\.2 s \\(3 attempts\\)`,
+    ),
+  );
   expect(manifestRequests).toBe(3);
   expect(waits).toEqual([1000, 2000]);
   expect(Date.now() - started).toBeLessThan(3 * PER_ATTEMPT_MS + 3000);

@@ -29,18 +29,39 @@ beforeAll(async () => {
   const certPath = join(dir, 'cert.pem');
   const keyPath = join(dir, 'key.pem');
   await promisify(execFile)('openssl', [
-    'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1',
-    '-keyout', keyPath, '-out', certPath,
-    '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1',
+    'req',
+    '-x509',
+    '-newkey',
+    'rsa:2048',
+    '-nodes',
+    '-days',
+    '1',
+    '-keyout',
+    keyPath,
+    '-out',
+    certPath,
+    '-subj',
+    '/CN=127.0.0.1',
+    '-addext',
+    'subjectAltName=IP:127.0.0.1',
   ]);
   cert = await readFile(certPath, 'utf8');
-  reg = await startRegistry({ extraHttp: ['  tls:', `    certificate: ${certPath}`, `    key: ${keyPath}`].join('\n'), tls: { ca: cert } });
+  reg = await startRegistry({
+    extraHttp: ['  tls:', `    certificate: ${certPath}`, `    key: ${keyPath}`].join('\n'),
+    tls: { ca: cert },
+  });
   // Mutual TLS: a CA of our own signs the registry's and the client's certificates.
   ca = await makeCa(dir, 'mtls-ca');
   const server = await issueCert(ca, dir, 'mtls-registry', 'server');
   clientCert = await issueCert(ca, dir, 'mtls-client', 'client');
   mtls = await startRegistry({
-    extraHttp: ['  tls:', `    certificate: ${server.cert}`, `    key: ${server.key}`, '    clientcas:', `      - ${ca.cert}`].join('\n'),
+    extraHttp: [
+      '  tls:',
+      `    certificate: ${server.cert}`,
+      `    key: ${server.key}`,
+      '    clientcas:',
+      `      - ${ca.cert}`,
+    ].join('\n'),
     tls: { ca: ca.certPem, cert: clientCert.certPem, key: clientCert.keyPem },
   });
 });
@@ -64,26 +85,39 @@ test('a self-signed certificate is refused by default, with a hint', async () =>
   expect(err).toBeInstanceOf(RegistryError);
   // 127.0.0.1 may also try plain HTTP (go-containerregistry's loopback rule); the TLS failure leads.
   expect((err as Error).message).toMatch(
-    new RegExp(`^checking blob ${reg.host}/tls/app@sha256:[0-9a-f]{64}: cannot reach registry ${reg.host}: HTTPS: TLS handshake failed: self[- ]signed certificate; HTTP: plain HTTP answered 400$`),
+    new RegExp(
+      `^checking blob ${reg.host}/tls/app@sha256:[0-9a-f]{64}: cannot reach registry ${reg.host}: HTTPS: TLS handshake failed: self[- ]signed certificate; HTTP: plain HTTP answered 400$`,
+    ),
   );
   expect((err as RegistryError).hint).toMatch(/--registry-certificate.*--skip-tls-verify/);
 });
 
 test('--skip-tls-verify for this registry accepts it', async () => {
-  expect(await withClient({ skipTlsVerify: (r) => r === reg.host }, (c) => c.hasBlob(reg.host, 'tls/app', sha256Of('x')))).toBe(false);
+  expect(
+    await withClient({ skipTlsVerify: (r) => r === reg.host }, (c) => c.hasBlob(reg.host, 'tls/app', sha256Of('x'))),
+  ).toBe(false);
 });
 
 test('the certificate given as an extra CA is trusted', async () => {
-  expect(await withClient({ tls: (r) => (r === reg.host ? { ca: cert } : undefined) }, (c) => c.hasBlob(reg.host, 'tls/app', sha256Of('x')))).toBe(false);
+  expect(
+    await withClient({ tls: (r) => (r === reg.host ? { ca: cert } : undefined) }, (c) =>
+      c.hasBlob(reg.host, 'tls/app', sha256Of('x')),
+    ),
+  ).toBe(false);
 });
 
 test('skipping verification for another registry changes nothing here', async () => {
-  const err = await withClient({ skipTlsVerify: (r) => r === 'other.example' }, (c) => c.hasBlob(reg.host, 'tls/app', sha256Of('x'))).catch((e: unknown) => e);
+  const err = await withClient({ skipTlsVerify: (r) => r === 'other.example' }, (c) =>
+    c.hasBlob(reg.host, 'tls/app', sha256Of('x')),
+  ).catch((e: unknown) => e);
   expect(err).toBeInstanceOf(RegistryError);
 });
 
 describe('mutual TLS', () => {
-  const tls = (withCert: boolean) => (r: string) => (r === mtls.host ? { ca: ca.certPem, ...(withCert ? { cert: clientCert.certPem, key: clientCert.keyPem } : {}) } : undefined);
+  const tls = (withCert: boolean) => (r: string) =>
+    r === mtls.host
+      ? { ca: ca.certPem, ...(withCert ? { cert: clientCert.certPem, key: clientCert.keyPem } : {}) }
+      : undefined;
 
   test('the client certificate is presented', async () => {
     expect(await withClient({ tls: tls(true) }, (c) => c.hasBlob(mtls.host, 'mtls/app', sha256Of('x')))).toBe(false);
@@ -91,10 +125,18 @@ describe('mutual TLS', () => {
 
   test('without one the registry hangs up; the hint names --registry-client-cert, after the retries', async () => {
     const sleep = vi.fn(async (_ms: number) => {});
-    const err = await withClient({ tls: tls(false), sleep }, (c) => c.hasBlob(mtls.host, 'mtls/app', sha256Of('x'))).catch((e: unknown) => e);
+    const err = await withClient({ tls: tls(false), sleep }, (c) =>
+      c.hasBlob(mtls.host, 'mtls/app', sha256Of('x')),
+    ).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(RegistryError);
-    expect((err as Error).message).toMatch(new RegExp(`^checking blob ${mtls.host}/mtls/app@sha256:[0-9a-f]{64}: cannot reach registry ${mtls.host}: HTTPS: connection closed unexpectedly`));
-    expect((err as RegistryError).hint).toBe(`a registry that requires a client certificate closes the connection like this: give one with --registry-client-cert ${mtls.host}=CERT,KEY`);
+    expect((err as Error).message).toMatch(
+      new RegExp(
+        `^checking blob ${mtls.host}/mtls/app@sha256:[0-9a-f]{64}: cannot reach registry ${mtls.host}: HTTPS: connection closed unexpectedly`,
+      ),
+    );
+    expect((err as RegistryError).hint).toBe(
+      `a registry that requires a client certificate closes the connection like this: give one with --registry-client-cert ${mtls.host}=CERT,KEY`,
+    );
     expect(sleep.mock.calls.map((x) => x[0])).toEqual([1000, 2000, 4000]);
   });
 });

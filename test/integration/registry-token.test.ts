@@ -31,9 +31,23 @@ beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'kiln-token-'));
   const ca = await makeCa(dir);
   const signing = await issueCert(ca, dir, 'token-signer', 'signing');
-  tokens = await startTokenServer({ service: 'kiln-registry', issuer: 'kiln-issuer', signing, alg: 'ES256', users: { alice: PASSWORD }, refreshTokens: { [REFRESH]: 'alice' } });
+  tokens = await startTokenServer({
+    service: 'kiln-registry',
+    issuer: 'kiln-issuer',
+    signing,
+    alg: 'ES256',
+    users: { alice: PASSWORD },
+    refreshTokens: { [REFRESH]: 'alice' },
+  });
   reg = await startRegistry({
-    extraConfig: ['auth:', '  token:', `    realm: ${tokens.realm}`, '    service: kiln-registry', '    issuer: kiln-issuer', `    rootcertbundle: ${ca.cert}`].join('\n'),
+    extraConfig: [
+      'auth:',
+      '  token:',
+      `    realm: ${tokens.realm}`,
+      '    service: kiln-registry',
+      '    issuer: kiln-issuer',
+      `    rootcertbundle: ${ca.cert}`,
+    ].join('\n'),
   });
 });
 
@@ -44,20 +58,30 @@ afterAll(async () => {
 });
 
 function client(credential: Credential | undefined, lines: string[] = []): RegistryClient {
-  return testRegistryClient({ logger: linesLogger(lines, 'trace', 'json'), insecure: (r) => r === reg.host, credentials: { get: async () => credential } });
+  return testRegistryClient({
+    logger: linesLogger(lines, 'trace', 'json'),
+    insecure: (r) => r === reg.host,
+    credentials: { get: async () => credential },
+  });
 }
 
 async function pushImage(c: RegistryClient, repo: string, tag: string): Promise<{ digest: string; layer: string }> {
   const layer = Buffer.from(`layer of ${repo}`);
   const config = Buffer.from('{"architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":[]}}');
-  await c.uploadBlob(reg.host, repo, { digest: sha256Of(layer), size: layer.length }, async () => Readable.from([layer]));
-  await c.uploadBlob(reg.host, repo, { digest: sha256Of(config), size: config.length }, async () => Readable.from([config]));
-  const manifest = Buffer.from(JSON.stringify({
-    schemaVersion: 2,
-    mediaType: MediaType.ociManifest,
-    config: { mediaType: MediaType.ociConfig, digest: sha256Of(config), size: config.length },
-    layers: [{ mediaType: MediaType.ociLayerGzip, digest: sha256Of(layer), size: layer.length }],
-  }));
+  await c.uploadBlob(reg.host, repo, { digest: sha256Of(layer), size: layer.length }, async () =>
+    Readable.from([layer]),
+  );
+  await c.uploadBlob(reg.host, repo, { digest: sha256Of(config), size: config.length }, async () =>
+    Readable.from([config]),
+  );
+  const manifest = Buffer.from(
+    JSON.stringify({
+      schemaVersion: 2,
+      mediaType: MediaType.ociManifest,
+      config: { mediaType: MediaType.ociConfig, digest: sha256Of(config), size: config.length },
+      layers: [{ mediaType: MediaType.ociLayerGzip, digest: sha256Of(layer), size: layer.length }],
+    }),
+  );
   return { digest: await c.putManifest(reg.host, repo, tag, manifest, MediaType.ociManifest), layer: sha256Of(layer) };
 }
 
@@ -71,7 +95,9 @@ describe('token auth against the real registry', () => {
     const mine = tokens.requests.slice(before);
     expect(mine.filter((r) => r.user === 'alice').flatMap((r) => r.scopes)).toContain('repository:tok/app:pull,push');
     // The push token is fetched once and reused for every blob and the manifest.
-    expect(mine.filter((r) => r.user === 'alice' && r.scopes.join(' ') === 'repository:tok/app:pull,push')).toHaveLength(1);
+    expect(
+      mine.filter((r) => r.user === 'alice' && r.scopes.join(' ') === 'repository:tok/app:pull,push'),
+    ).toHaveLength(1);
     expect(mine.filter((r) => r.user === undefined).every((r) => r.credentialsSent === false)).toBe(true);
     await alice.close();
   });
@@ -82,7 +108,10 @@ describe('token auth against the real registry', () => {
     const before = tokens.requests.length;
     expect(await alice.mountBlob(reg.host, 'tok/dst', layer, 'tok/src')).toBe(true);
     expect(await alice.hasBlob(reg.host, 'tok/dst', layer)).toBe(true);
-    expect(tokens.requests.slice(before).map((r) => r.scopes)).toContainEqual(['repository:tok/dst:pull,push', 'repository:tok/src:pull']);
+    expect(tokens.requests.slice(before).map((r) => r.scopes)).toContainEqual([
+      'repository:tok/dst:pull,push',
+      'repository:tok/src:pull',
+    ]);
     await alice.close();
   });
 
@@ -99,7 +128,9 @@ describe('token auth against the real registry', () => {
     const err = await c.checkPushAccess(reg.host, 'tok/anon').catch((e: unknown) => e);
     expect(err).toBeInstanceOf(RegistryError);
     expect((err as RegistryError).details).toMatchObject({ registry: reg.host, repository: 'tok/anon', status: 401 });
-    expect((err as Error).message).toMatch(new RegExp(`^checking push access to ${reg.host}/tok/anon: unauthorized \\(401 UNAUTHORIZED`));
+    expect((err as Error).message).toMatch(
+      new RegExp(`^checking push access to ${reg.host}/tok/anon: unauthorized \\(401 UNAUTHORIZED`),
+    );
     await c.close();
   });
 
@@ -108,7 +139,9 @@ describe('token auth against the real registry', () => {
     const c = client({ username: 'alice', password: 'Wr0ng-Token-Pass' }, lines);
     const err = await c.getManifest(parseReference(`${reg.host}/tok/app:1`)).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(RegistryError);
-    expect((err as Error).message).toBe(`fetching manifest ${reg.host}/tok/app:1: authenticating with ${tokens.realm}: unauthorized (401 incorrect username or password)`);
+    expect((err as Error).message).toBe(
+      `fetching manifest ${reg.host}/tok/app:1: authenticating with ${tokens.realm}: unauthorized (401 incorrect username or password)`,
+    );
     const everything = `${String(err)} ${(err as RegistryError).hint ?? ''} ${lines.join('')}`;
     expect(everything).not.toContain('Wr0ng-Token-Pass');
     expect(everything).not.toContain(Buffer.from('alice:Wr0ng-Token-Pass').toString('base64'));

@@ -22,7 +22,10 @@ describe('metadata instructions change the state and add no layer', () => {
     { lines: 'ENV PATH=/opt/bin:$PATH', config: { Env: [`PATH=/opt/bin:${DEFAULT_PATH.slice(5)}`] } },
     { lines: 'CMD ["a"]\nENTRYPOINT ["b"]', config: { Cmd: ['a'], Entrypoint: ['b'] } },
     { lines: 'ENTRYPOINT b --flag', config: { Entrypoint: ['/bin/sh', '-c', 'b --flag'] } },
-    { lines: 'SHELL ["/bin/bash", "-c"]\nCMD run', config: { Shell: ['/bin/bash', '-c'], Cmd: ['/bin/bash', '-c', 'run'] } },
+    {
+      lines: 'SHELL ["/bin/bash", "-c"]\nCMD run',
+      config: { Shell: ['/bin/bash', '-c'], Cmd: ['/bin/bash', '-c', 'run'] },
+    },
     { lines: 'USER 1234:5678', config: { User: '1234:5678' } },
     { lines: 'WORKDIR /a\nWORKDIR b\nWORKDIR ../c', config: { WorkingDir: '/a/c' } },
     { lines: 'LABEL a=1 b="two words"\nLABEL a=3', config: { Labels: { a: '3', b: 'two words' } } },
@@ -42,7 +45,8 @@ describe('RUN', () => {
     const out = await runStageInProcess({
       runner,
       rootfs: ROOTFS,
-      dockerfile: 'FROM scratch\nARG MODE=fast\nENV LANG=C\nWORKDIR /src/app\nUSER app:staff\nRUN build\nUSER 4321\nRUN build',
+      dockerfile:
+        'FROM scratch\nARG MODE=fast\nENV LANG=C\nWORKDIR /src/app\nUSER app:staff\nRUN build\nUSER 4321\nRUN build',
     });
     expect(runner.specs.map((s) => [s.cwd, s.user])).toEqual([
       ['/src/app', { uid: 1000, gid: 50 }],
@@ -61,25 +65,46 @@ describe('RUN', () => {
   });
 
   test('a heredoc runs its body through the shell, and --network=none reaches the runner', async () => {
-    const runner = new FakeRunner({ 'echo one\necho two\n': () => 0, 'fetch': () => 0 });
-    await runStageInProcess({ runner, rootfs: ROOTFS, dockerfile: 'FROM scratch\nRUN <<EOF\necho one\necho two\nEOF\nRUN --network=none fetch' });
+    const runner = new FakeRunner({ 'echo one\necho two\n': () => 0, fetch: () => 0 });
+    await runStageInProcess({
+      runner,
+      rootfs: ROOTFS,
+      dockerfile: 'FROM scratch\nRUN <<EOF\necho one\necho two\nEOF\nRUN --network=none fetch',
+    });
     expect(runner.spec(0).argv).toEqual(['/bin/sh', '-c', 'echo one\necho two\n']);
     expect(runner.spec(1).network).toBe('none');
   });
 
   test('a tmpfs --mount reaches the runner as a host mount point, which never reaches a layer', async () => {
     const runner = new FakeRunner({ 'use-tmp': () => 0 });
-    const out = await runStageInProcess({ runner, rootfs: ROOTFS, dockerfile: 'FROM scratch\nRUN --mount=type=tmpfs,target=/scratch use-tmp' });
-    expect(runner.spec(0).extra?.mounts).toEqual([{ kind: 'tmpfs', target: expect.stringMatching(/\/rootfs\/scratch$/) }]);
+    const out = await runStageInProcess({
+      runner,
+      rootfs: ROOTFS,
+      dockerfile: 'FROM scratch\nRUN --mount=type=tmpfs,target=/scratch use-tmp',
+    });
+    expect(runner.spec(0).extra?.mounts).toEqual([
+      { kind: 'tmpfs', target: expect.stringMatching(/\/rootfs\/scratch$/) },
+    ]);
     expect(out.layers).toHaveLength(0);
   });
 
   test.each([
-    { what: '--network=none', line: 'RUN --network=none fetch', message: /^Dockerfile:2: RUN --network=none needs a network namespace of its own, and this host allows only "chroot" isolation$/ },
-    { what: '--mount', line: 'RUN --mount=type=tmpfs,target=/t fetch', message: /^Dockerfile:2: RUN --mount needs a private mount namespace/ },
+    {
+      what: '--network=none',
+      line: 'RUN --network=none fetch',
+      message:
+        /^Dockerfile:2: RUN --network=none needs a network namespace of its own, and this host allows only "chroot" isolation$/,
+    },
+    {
+      what: '--mount',
+      line: 'RUN --mount=type=tmpfs,target=/t fetch',
+      message: /^Dockerfile:2: RUN --mount needs a private mount namespace/,
+    },
   ])('in chroot isolation $what is refused before anything runs', async ({ line, message }) => {
     const runner = new FakeRunner({ fetch: () => 0 }, 'chroot');
-    const err: unknown = await runStageInProcess({ runner, rootfs: ROOTFS, dockerfile: `FROM scratch\n${line}` }).catch((e: unknown) => e);
+    const err: unknown = await runStageInProcess({ runner, rootfs: ROOTFS, dockerfile: `FROM scratch\n${line}` }).catch(
+      (e: unknown) => e,
+    );
     expect(err).toBeInstanceOf(StepError);
     expect((err as StepError).message).toMatch(message);
     expect(runner.specs).toHaveLength(0);
@@ -87,7 +112,11 @@ describe('RUN', () => {
 
   test('a failing command in chroot isolation says what that mode lacks', async () => {
     const runner = new FakeRunner({ 'ls /proc': () => 1 }, 'chroot');
-    const err: unknown = await runStageInProcess({ runner, rootfs: ROOTFS, dockerfile: 'FROM scratch\nRUN ls /proc' }).catch((e: unknown) => e);
+    const err: unknown = await runStageInProcess({
+      runner,
+      rootfs: ROOTFS,
+      dockerfile: 'FROM scratch\nRUN ls /proc',
+    }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(StepError);
     expect((err as StepError).message).toBe('Dockerfile:2: RUN ls /proc: the command exited with status 1');
     expect((err as StepError).hint).toMatch(/^RUN ran in chroot isolation/);

@@ -18,12 +18,20 @@ describe('a single stage', () => {
   test('config, files, layers and history are what the Dockerfile asks for (the e2e hello build)', async () => {
     const runner = new FakeRunner({
       'echo hello > /hello.txt': (s) => s.write('/hello.txt', 'hello\n'),
-      'pwd > where.txt && echo "$APP_ENV" >> where.txt': (s) => s.write('where.txt', `${s.spec.cwd}\n${s.getenv('APP_ENV')}\n`),
+      'pwd > where.txt && echo "$APP_ENV" >> where.txt': (s) =>
+        s.write('where.txt', `${s.spec.cwd}\n${s.getenv('APP_ENV')}\n`),
       'id -u > /home/app/whoami': (s) => s.write('/home/app/whoami', `${s.spec.user.uid}\n`),
     });
     const { image } = await buildInProcess({
       runner,
-      context: { 'etc/passwd': PASSWD, 'etc/group': GROUP, 'greeting.txt': 'greetings\n', 'files/a.txt': 'alpha\n', 'files/bin/tool.sh': { content: '#!/bin/sh\n', mode: 0o755 }, 'files/sub/deep/b.txt': { content: 'b\n', mode: 0o600 } },
+      context: {
+        'etc/passwd': PASSWD,
+        'etc/group': GROUP,
+        'greeting.txt': 'greetings\n',
+        'files/a.txt': 'alpha\n',
+        'files/bin/tool.sh': { content: '#!/bin/sh\n', mode: 0o755 },
+        'files/sub/deep/b.txt': { content: 'b\n', mode: 0o600 },
+      },
       dockerfile: [
         'FROM scratch',
         'COPY etc/ /etc/',
@@ -51,13 +59,41 @@ describe('a single stage', () => {
 
     // One history entry per instruction; COPY, RUN, COPY, COPY, WORKDIR, RUN, RUN add layers.
     const history = image.config.history ?? [];
-    expect(history.map((h) => h.created_by?.split(' ')[0])).toEqual(['COPY', 'RUN', 'COPY', 'COPY', 'ENV', 'WORKDIR', 'RUN', 'USER', 'RUN', 'LABEL', 'EXPOSE', 'ENTRYPOINT']);
-    expect(history.map((h) => h.empty_layer === true)).toEqual([false, false, false, false, true, false, false, true, false, true, true, true]);
+    expect(history.map((h) => h.created_by?.split(' ')[0])).toEqual([
+      'COPY',
+      'RUN',
+      'COPY',
+      'COPY',
+      'ENV',
+      'WORKDIR',
+      'RUN',
+      'USER',
+      'RUN',
+      'LABEL',
+      'EXPOSE',
+      'ENTRYPOINT',
+    ]);
+    expect(history.map((h) => h.empty_layer === true)).toEqual([
+      false,
+      false,
+      false,
+      false,
+      true,
+      false,
+      false,
+      true,
+      false,
+      true,
+      true,
+      true,
+    ]);
     expect(history[1]?.created_by).toBe('RUN /bin/sh -c echo hello > /hello.txt # buildkit');
     expect(image.layers).toHaveLength(7);
     expect(image.config.rootfs.diff_ids).toEqual(image.layers.map((l) => l.diffId));
 
-    expect(await layerEntries(image.layers[1]!)).toEqual([expect.objectContaining({ name: 'hello.txt', type: 'file', mode: 0o644, uid: 0, gid: 0, content: 'hello\n' })]);
+    expect(await layerEntries(image.layers[1]!)).toEqual([
+      expect.objectContaining({ name: 'hello.txt', type: 'file', mode: 0o644, uid: 0, gid: 0, content: 'hello\n' }),
+    ]);
     const files = await layerEntries(image.layers[3]!);
     expect(files.map((e) => [e.name, e.type, e.mode.toString(8), `${e.uid}:${e.gid}`])).toEqual([
       ['opt/', 'directory', '755', '0:0'],
@@ -71,7 +107,10 @@ describe('a single stage', () => {
     ]);
     expect(await layerNames(image, 4)).toEqual(['work/']);
     // The directory a RUN wrote into is in its layer too (its mtime changed), as with Docker.
-    expect(await layerEntries(image.layers[5]!)).toEqual([expect.objectContaining({ name: 'work/' }), expect.objectContaining({ name: 'work/where.txt', content: '/work\nproduction\n' })]);
+    expect(await layerEntries(image.layers[5]!)).toEqual([
+      expect.objectContaining({ name: 'work/' }),
+      expect.objectContaining({ name: 'work/where.txt', content: '/work\nproduction\n' }),
+    ]);
     // The mount points Kiln made for RUN (/dev, /proc, /sys…) reach no layer.
     expect(await layerNames(image, 6)).toEqual(['home/', 'home/app/', 'home/app/whoami']);
 
@@ -86,7 +125,9 @@ describe('a single stage', () => {
   });
 
   test('ENV, ARG, LABEL, EXPOSE, VOLUME, STOPSIGNAL, SHELL, WORKDIR, USER, CMD, MAINTAINER set the config as Docker does', async () => {
-    const runner = new FakeRunner({ 'echo "shell is strict" > shell.txt': (s) => s.write('shell.txt', 'shell is strict\n') });
+    const runner = new FakeRunner({
+      'echo "shell is strict" > shell.txt': (s) => s.write('shell.txt', 'shell is strict\n'),
+    });
     const { image } = await buildInProcess({
       runner,
       options: { buildArg: ['VERSION=9.8.7-argvalue'], label: ['from.cli=yes'] },
@@ -114,8 +155,17 @@ describe('a single stage', () => {
     });
     const cfg = image.config.config ?? {};
     expect(image.config.author).toBe('Jane Doe <jane@example.com>');
-    expect(cfg.Env).toEqual([DEFAULT_PATH, 'APP_HOME=/srv/app', 'VERSION_SEEN=9.8.7-argvalue', 'LEGACY=value with spaces']);
-    expect(cfg.Labels).toEqual({ 'org.opencontainers.image.version': '9.8.7-argvalue', 'com.example.quoted key': 'a b', 'from.cli': 'yes' });
+    expect(cfg.Env).toEqual([
+      DEFAULT_PATH,
+      'APP_HOME=/srv/app',
+      'VERSION_SEEN=9.8.7-argvalue',
+      'LEGACY=value with spaces',
+    ]);
+    expect(cfg.Labels).toEqual({
+      'org.opencontainers.image.version': '9.8.7-argvalue',
+      'com.example.quoted key': 'a b',
+      'from.cli': 'yes',
+    });
     expect(Object.keys(cfg.ExposedPorts ?? {}).sort()).toEqual(['53/udp', '80/tcp', '8000/tcp', '8001/tcp']);
     expect(Object.keys(cfg.Volumes ?? {}).sort()).toEqual(['/cache', '/data', '/logs']);
     expect(cfg.StopSignal).toBe('SIGQUIT');
@@ -129,8 +179,15 @@ describe('a single stage', () => {
     expect(runner.spec(0).cwd).toBe('/srv/app/sub');
     expect(runner.envOf(0).get('VERSION')).toBe('9.8.7-argvalue');
     expect(runner.envOf(0).has('EMPTY')).toBe(false);
-    expect((await layerEntries(image.layers.at(-1)!)).map((e) => e.name)).toEqual(['srv/', 'srv/app/', 'srv/app/sub/', 'srv/app/sub/shell.txt']);
-    expect((image.config.history ?? []).map((h) => h.created_by)).toContain('RUN /bin/sh -ec echo "shell is strict" > shell.txt # buildkit');
+    expect((await layerEntries(image.layers.at(-1)!)).map((e) => e.name)).toEqual([
+      'srv/',
+      'srv/app/',
+      'srv/app/sub/',
+      'srv/app/sub/shell.txt',
+    ]);
+    expect((image.config.history ?? []).map((h) => h.created_by)).toContain(
+      'RUN /bin/sh -ec echo "shell is strict" > shell.txt # buildkit',
+    );
     expect(JSON.stringify(image.config.history)).not.toContain('argvalue');
   });
 
@@ -140,7 +197,7 @@ describe('a single stage', () => {
         await s.remove('/data/b');
         await s.remove('/data/sub');
       },
-      'true': () => 0,
+      true: () => 0,
     });
     const { image } = await buildInProcess({
       runner,
@@ -154,8 +211,13 @@ describe('a single stage', () => {
 
   test('--reproducible: two builds of the same inputs have the same digest', async () => {
     const build = async (): Promise<string> => {
-      const runner = new FakeRunner({ 'make': (s) => s.write('/out/bin', 'binary') });
-      const { image } = await buildInProcess({ runner, options: { reproducible: true }, context: { 'src.c': 'int main;', 'etc/passwd': PASSWD }, dockerfile: 'FROM scratch\nCOPY etc /etc\nCOPY src.c /src/\nRUN make' });
+      const runner = new FakeRunner({ make: (s) => s.write('/out/bin', 'binary') });
+      const { image } = await buildInProcess({
+        runner,
+        options: { reproducible: true },
+        context: { 'src.c': 'int main;', 'etc/passwd': PASSWD },
+        dockerfile: 'FROM scratch\nCOPY etc /etc\nCOPY src.c /src/\nRUN make',
+      });
       return imageDigest(image);
     };
     expect(await build()).toBe(await build());
@@ -185,9 +247,9 @@ const MULTI = [
 
 function multiRunner(): FakeRunner {
   return new FakeRunner({
-    'build': (s) => s.write('/out/artifact', `built for ${s.getenv('TARGETARCH')}\n`, 0o755),
+    build: (s) => s.write('/out/artifact', `built for ${s.getenv('TARGETARCH')}\n`, 0o755),
     'echo unused > /unused': (s) => s.write('/unused', 'unused\n'),
-    'extend': (s) => s.write('/out/extra', 'extra\n'),
+    extend: (s) => s.write('/out/extra', 'extra\n'),
   });
 }
 
@@ -198,10 +260,16 @@ describe('several stages', () => {
     expect(logs).toContain('INFO building stage 1 (unused) FROM scratch'); // Kaniko builds every stage by default
     expect(logs).toContain('INFO building stage 2 (extended) FROM stage 0');
     expect(image.layers).toHaveLength(3); // FROM scratch: only the three COPY layers
-    expect(await layerEntries(image.layers[0]!)).toEqual([expect.objectContaining({ name: 'artifact', mode: 0o755, uid: 0, gid: 0, content: 'built for amd64\n' })]);
+    expect(await layerEntries(image.layers[0]!)).toEqual([
+      expect.objectContaining({ name: 'artifact', mode: 0o755, uid: 0, gid: 0, content: 'built for amd64\n' }),
+    ]);
     expect(await layerNames(image, 1)).toEqual(['etc/', 'etc/passwd']);
     const copied = await layerEntries(image.layers[2]!);
-    expect(copied.map((e) => [e.name, `${e.uid}:${e.gid}`])).toEqual([['copied/', '2:3'], ['copied/artifact', '2:3'], ['copied/extra', '2:3']]);
+    expect(copied.map((e) => [e.name, `${e.uid}:${e.gid}`])).toEqual([
+      ['copied/', '2:3'],
+      ['copied/artifact', '2:3'],
+      ['copied/extra', '2:3'],
+    ]);
     expect(image.config.config?.Entrypoint).toEqual(['/artifact']);
     expect(image.config.config?.Env).toEqual([DEFAULT_PATH]); // nothing of the builder's config
     // The extended stage ran on the builder's rootfs, with its ENV.
@@ -211,8 +279,16 @@ describe('several stages', () => {
 
   test('--target builds an intermediate stage as the image, and nothing after it', async () => {
     const runner = multiRunner();
-    const { image, logs } = await buildInProcess({ runner, options: { target: 'extended', skipUnusedStages: true }, context: { 'etc/passwd': PASSWD }, dockerfile: MULTI });
-    expect(logs.filter((l) => l.startsWith('INFO building stage'))).toEqual(['INFO building stage 0 (builder) FROM scratch', 'INFO building stage 2 (extended) FROM stage 0']);
+    const { image, logs } = await buildInProcess({
+      runner,
+      options: { target: 'extended', skipUnusedStages: true },
+      context: { 'etc/passwd': PASSWD },
+      dockerfile: MULTI,
+    });
+    expect(logs.filter((l) => l.startsWith('INFO building stage'))).toEqual([
+      'INFO building stage 0 (builder) FROM scratch',
+      'INFO building stage 2 (extended) FROM stage 0',
+    ]);
     expect(runner.specs.map((s) => s.argv[2])).toEqual(['build', 'extend']);
     expect(image.layers).toHaveLength(3); // the builder's COPY and RUN, then extend's RUN
     expect(await layerNames(image, 2)).toEqual(['out/', 'out/extra']);
@@ -223,11 +299,31 @@ describe('several stages', () => {
 
 describe('errors name the Dockerfile line', () => {
   test.each([
-    { what: 'a missing COPY source', dockerfile: 'FROM scratch\nENV A=1\nCOPY nope.txt /x', message: /^Dockerfile:3: .*nope\.txt/ },
-    { what: 'a RUN that exits non-zero', dockerfile: 'FROM scratch\nCOPY etc /etc\nRUN fail', message: /^Dockerfile:3: RUN fail: the command exited with status 3\n--- last output ---\nit broke/ },
-    { what: 'a RUN nobody scripted', dockerfile: 'FROM scratch\nCOPY etc /etc\n\nRUN unknown', message: /^Dockerfile:4: RUN unknown: the command exited with status 127/ },
-    { what: 'a USER without a passwd entry', dockerfile: 'FROM scratch\nCOPY etc /etc\nUSER ghost\nRUN fail', message: /^Dockerfile:4: RUN fail: unable to find user ghost/ },
-    { what: 'a failing stage among several', dockerfile: 'FROM scratch AS a\nCOPY etc /etc\nRUN fail\nFROM scratch\nCOPY --from=a /x /x', message: /^Dockerfile:3: RUN fail/ },
+    {
+      what: 'a missing COPY source',
+      dockerfile: 'FROM scratch\nENV A=1\nCOPY nope.txt /x',
+      message: /^Dockerfile:3: .*nope\.txt/,
+    },
+    {
+      what: 'a RUN that exits non-zero',
+      dockerfile: 'FROM scratch\nCOPY etc /etc\nRUN fail',
+      message: /^Dockerfile:3: RUN fail: the command exited with status 3\n--- last output ---\nit broke/,
+    },
+    {
+      what: 'a RUN nobody scripted',
+      dockerfile: 'FROM scratch\nCOPY etc /etc\n\nRUN unknown',
+      message: /^Dockerfile:4: RUN unknown: the command exited with status 127/,
+    },
+    {
+      what: 'a USER without a passwd entry',
+      dockerfile: 'FROM scratch\nCOPY etc /etc\nUSER ghost\nRUN fail',
+      message: /^Dockerfile:4: RUN fail: unable to find user ghost/,
+    },
+    {
+      what: 'a failing stage among several',
+      dockerfile: 'FROM scratch AS a\nCOPY etc /etc\nRUN fail\nFROM scratch\nCOPY --from=a /x /x',
+      message: /^Dockerfile:3: RUN fail/,
+    },
   ])('$what is a StepError (exit 6)', async ({ dockerfile, message }) => {
     const runner = new FakeRunner({
       fail: (s) => {
@@ -235,7 +331,9 @@ describe('errors name the Dockerfile line', () => {
         return 3;
       },
     });
-    const err: unknown = await buildInProcess({ runner, dockerfile, context: { 'etc/passwd': PASSWD } }).catch((e: unknown) => e);
+    const err: unknown = await buildInProcess({ runner, dockerfile, context: { 'etc/passwd': PASSWD } }).catch(
+      (e: unknown) => e,
+    );
     expect(err).toBeInstanceOf(StepError);
     expect((err as StepError).exitCode).toBe(6);
     expect((err as StepError).message).toMatch(message);

@@ -29,7 +29,13 @@ const EPOCH = '1970-01-01T00:00:00Z';
 const MT_MANIFEST = 'application/vnd.oci.image.manifest.v1+json';
 const MT_CONFIG = 'application/vnd.oci.image.config.v1+json';
 const MT_LAYER = 'application/vnd.oci.image.layer.v1.tar+gzip';
-const ARCH: Partial<Record<string, string>> = { x64: 'amd64', arm64: 'arm64', arm: 'arm', ppc64: 'ppc64le', s390x: 's390x' };
+const ARCH: Partial<Record<string, string>> = {
+  x64: 'amd64',
+  arm64: 'arm64',
+  arm: 'arm',
+  ppc64: 'ppc64le',
+  s390x: 's390x',
+};
 
 interface Built {
   /** The blobs: layer, config and manifest. Kept in memory (about 1 MB) so nothing is left on disk. */
@@ -84,7 +90,15 @@ export async function pushBusybox(
     const image = await makeBusyboxLayout(dir, tag);
     const ref = `${reg.host}/${repo}:${tag}`;
     const creds = opts.creds ? ['--dest-creds', opts.creds] : [];
-    await skopeo(['copy', '--quiet', '--preserve-digests', '--dest-tls-verify=false', ...creds, `oci:${dir}:${tag}`, `docker://${ref}`]);
+    await skopeo([
+      'copy',
+      '--quiet',
+      '--preserve-digests',
+      '--dest-tls-verify=false',
+      ...creds,
+      `oci:${dir}:${tag}`,
+      `docker://${ref}`,
+    ]);
     const srcCreds = opts.creds ? ['--creds', opts.creds] : [];
     const raw = await skopeo(['inspect', '--raw', '--tls-verify=false', ...srcCreds, `docker://${ref}`]);
     if (sha256(raw) !== image.digest) throw new Error(`skopeo changed the busybox manifest: ${raw.toString()}`);
@@ -121,8 +135,16 @@ async function build(busyboxDigest: string): Promise<Built> {
 async function buildIn(root: string, busyboxDigest: string): Promise<Built> {
   const stage = join(root, 'rootfs');
   const dirs: [string, number, number][] = [
-    ['', 0o755, 0], ['bin', 0o755, 0], ['dev', 0o755, 0], ['etc', 0o755, 0], ['home', 0o755, 0],
-    ['home/app', 0o755, 1000], ['root', 0o700, 0], ['tmp', 0o1777, 0], ['usr', 0o755, 0], ['usr/bin', 0o755, 0],
+    ['', 0o755, 0],
+    ['bin', 0o755, 0],
+    ['dev', 0o755, 0],
+    ['etc', 0o755, 0],
+    ['home', 0o755, 0],
+    ['home/app', 0o755, 1000],
+    ['root', 0o700, 0],
+    ['tmp', 0o1777, 0],
+    ['usr', 0o755, 0],
+    ['usr/bin', 0o755, 0],
   ];
   for (const [p, mode, id] of dirs) {
     await mkdir(join(stage, p), { recursive: true });
@@ -131,10 +153,16 @@ async function buildIn(root: string, busyboxDigest: string): Promise<Built> {
   }
   await copyFile(BUSYBOX, join(stage, 'bin/busybox'));
   await chmod(join(stage, 'bin/busybox'), 0o755);
-  const applets = (await run(BUSYBOX, ['--list'])).toString().split('\n').filter((a) => a && a !== 'busybox');
+  const applets = (await run(BUSYBOX, ['--list']))
+    .toString()
+    .split('\n')
+    .filter((a) => a && a !== 'busybox');
   for (const a of applets) await symlink('busybox', join(stage, 'bin', a));
   const files: [string, string][] = [
-    ['etc/passwd', 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\napp:x:1000:1000:app:/home/app:/bin/sh\n'],
+    [
+      'etc/passwd',
+      'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\napp:x:1000:1000:app:/home/app:/bin/sh\n',
+    ],
     ['etc/group', 'root:x:0:\nnobody:x:65534:\napp:x:1000:\n'],
   ];
   for (const [p, text] of files) {
@@ -143,8 +171,16 @@ async function buildIn(root: string, busyboxDigest: string): Promise<Built> {
   }
   const tarPath = join(root, 'layer.tar');
   await run('tar', [
-    '--create', '--format=posix', '--pax-option=exthdr.name=%d/PaxHeaders/%f,delete=atime,delete=ctime',
-    '--sort=name', '--mtime=@0', '--numeric-owner', '-C', stage, '-f', tarPath,
+    '--create',
+    '--format=posix',
+    '--pax-option=exthdr.name=%d/PaxHeaders/%f,delete=atime,delete=ctime',
+    '--sort=name',
+    '--mtime=@0',
+    '--numeric-owner',
+    '-C',
+    stage,
+    '-f',
+    tarPath,
     ...dirs.map(([p]) => p).filter((p) => p && !p.includes('/')),
   ]);
   const tar = await readFile(tarPath);
@@ -160,12 +196,18 @@ async function buildIn(root: string, busyboxDigest: string): Promise<Built> {
     history: [{ created: EPOCH, created_by: `kiln test harness: busybox-static ${busyboxDigest}` }],
   };
   const configJson = Buffer.from(JSON.stringify(config));
-  const manifestJson = Buffer.from(JSON.stringify({
-    schemaVersion: 2,
-    mediaType: MT_MANIFEST,
-    config: { mediaType: MT_CONFIG, digest: sha256(configJson), size: configJson.length },
-    layers: [layer],
-  }));
+  const manifestJson = Buffer.from(
+    JSON.stringify({
+      schemaVersion: 2,
+      mediaType: MT_MANIFEST,
+      config: { mediaType: MT_CONFIG, digest: sha256(configJson), size: configJson.length },
+      layers: [layer],
+    }),
+  );
   const manifest = { digest: sha256(manifestJson), size: manifestJson.length };
-  return { blobs: [gz, configJson, manifestJson], manifest, image: { digest: manifest.digest, layers: [layer.digest], diffIds: [diffId], config } };
+  return {
+    blobs: [gz, configJson, manifestJson],
+    manifest,
+    image: { digest: manifest.digest, layers: [layer.digest], diffIds: [diffId], config },
+  };
 }

@@ -22,7 +22,10 @@ export interface CertFiles {
 export type KeyType = 'ec' | 'rsa';
 
 async function newKey(path: string, type: KeyType): Promise<void> {
-  const args = type === 'ec' ? ['-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256'] : ['-algorithm', 'RSA', '-pkeyopt', 'rsa_keygen_bits:2048'];
+  const args =
+    type === 'ec'
+      ? ['-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256']
+      : ['-algorithm', 'RSA', '-pkeyopt', 'rsa_keygen_bits:2048'];
   await run('openssl', ['genpkey', ...args, '-out', path]);
 }
 
@@ -36,8 +39,21 @@ export async function makeCa(dir: string, name = 'ca', type: KeyType = 'ec'): Pr
   const cert = join(dir, `${name}.pem`);
   await newKey(key, type);
   await run('openssl', [
-    'req', '-x509', '-new', '-key', key, '-out', cert, '-days', '2', '-subj', `/CN=Kiln test CA ${name}`,
-    '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign',
+    'req',
+    '-x509',
+    '-new',
+    '-key',
+    key,
+    '-out',
+    cert,
+    '-days',
+    '2',
+    '-subj',
+    `/CN=Kiln test CA ${name}`,
+    '-addext',
+    'basicConstraints=critical,CA:TRUE',
+    '-addext',
+    'keyUsage=critical,keyCertSign,cRLSign',
   ]);
   return loaded(cert, key);
 }
@@ -46,7 +62,13 @@ export async function makeCa(dir: string, name = 'ca', type: KeyType = 'ec'): Pr
 export type CertUse = 'server' | 'client' | 'signing';
 
 /** Issues a certificate named `name` signed by `ca`. */
-export async function issueCert(ca: CertFiles, dir: string, name: string, use: CertUse, type: KeyType = 'ec'): Promise<CertFiles> {
+export async function issueCert(
+  ca: CertFiles,
+  dir: string,
+  name: string,
+  use: CertUse,
+  type: KeyType = 'ec',
+): Promise<CertFiles> {
   const key = join(dir, `${name}.key`);
   const csr = join(dir, `${name}.csr`);
   const cert = join(dir, `${name}.pem`);
@@ -54,14 +76,33 @@ export async function issueCert(ca: CertFiles, dir: string, name: string, use: C
   await newKey(key, type);
   await run('openssl', ['req', '-new', '-key', key, '-out', csr, '-subj', `/CN=${name}`]);
   const lines = {
-    server: ['subjectAltName=IP:127.0.0.1,DNS:localhost', 'extendedKeyUsage=serverAuth', 'keyUsage=critical,digitalSignature,keyEncipherment'],
+    server: [
+      'subjectAltName=IP:127.0.0.1,DNS:localhost',
+      'extendedKeyUsage=serverAuth',
+      'keyUsage=critical,digitalSignature,keyEncipherment',
+    ],
     client: ['extendedKeyUsage=clientAuth', 'keyUsage=critical,digitalSignature,keyEncipherment'],
     signing: ['keyUsage=critical,digitalSignature'],
   }[use];
   await writeFile(ext, ['basicConstraints=CA:FALSE', ...lines].join('\n') + '\n');
   await run('openssl', [
-    'x509', '-req', '-in', csr, '-CA', ca.cert, '-CAkey', ca.key, '-set_serial', `0x${randomBytes(8).toString('hex')}`,
-    '-days', '2', '-sha256', '-extfile', ext, '-out', cert,
+    'x509',
+    '-req',
+    '-in',
+    csr,
+    '-CA',
+    ca.cert,
+    '-CAkey',
+    ca.key,
+    '-set_serial',
+    `0x${randomBytes(8).toString('hex')}`,
+    '-days',
+    '2',
+    '-sha256',
+    '-extfile',
+    ext,
+    '-out',
+    cert,
   ]);
   return loaded(cert, key);
 }

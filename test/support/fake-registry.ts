@@ -47,7 +47,10 @@ export function times(n: number, match: (req: FakeRequest) => boolean, fault: Fa
 export const is = {
   manifestGet: (r: FakeRequest): boolean => r.method === 'GET' && r.url.includes('/manifests/'),
   manifestPut: (r: FakeRequest): boolean => r.method === 'PUT' && r.url.includes('/manifests/'),
-  blobGet: (digest?: string) => (r: FakeRequest): boolean => r.method === 'GET' && r.url.includes('/blobs/sha256:') && (digest === undefined || r.url.includes(digest)),
+  blobGet:
+    (digest?: string) =>
+    (r: FakeRequest): boolean =>
+      r.method === 'GET' && r.url.includes('/blobs/sha256:') && (digest === undefined || r.url.includes(digest)),
 };
 
 export interface FakeRegistryOptions {
@@ -65,7 +68,13 @@ export interface FakeRegistry {
   close(): Promise<void>;
 }
 
-function respond(req: IncomingMessage, res: ServerResponse, status: number, headers: Record<string, string>, body: unknown): void {
+function respond(
+  req: IncomingMessage,
+  res: ServerResponse,
+  status: number,
+  headers: Record<string, string>,
+  body: unknown,
+): void {
   // Read the request body first, so that an upload sees the answer rather than a broken pipe.
   req.resume();
   req.on('end', () => {
@@ -80,7 +89,10 @@ function relay(upstream: IncomingMessage, res: ServerResponse, fault: Fault | un
   const bodyFault = upstream.statusCode === 200 || upstream.statusCode === 206 ? fault : undefined;
   if (bodyFault?.kind === 'truncate') delete headers['content-length'];
   res.writeHead(upstream.statusCode ?? 502, headers);
-  if (bodyFault === undefined || (bodyFault.kind !== 'reset-mid-body' && bodyFault.kind !== 'truncate' && bodyFault.kind !== 'corrupt')) {
+  if (
+    bodyFault === undefined ||
+    (bodyFault.kind !== 'reset-mid-body' && bodyFault.kind !== 'truncate' && bodyFault.kind !== 'corrupt')
+  ) {
     upstream.pipe(res);
     return;
   }
@@ -119,12 +131,20 @@ function relay(upstream: IncomingMessage, res: ServerResponse, fault: Fault | un
 export async function startFakeRegistry(opts: FakeRegistryOptions): Promise<FakeRegistry> {
   const requests: FakeRequest[] = [];
   const [upHost = '127.0.0.1', upPort = '80'] = opts.upstream.split(':');
-  const expectedAuth = opts.basicAuth ? `Basic ${Buffer.from(`${opts.basicAuth.username}:${opts.basicAuth.password}`).toString('base64')}` : undefined;
+  const expectedAuth = opts.basicAuth
+    ? `Basic ${Buffer.from(`${opts.basicAuth.username}:${opts.basicAuth.password}`).toString('base64')}`
+    : undefined;
   const server = createServer((req, res) => {
     const rec: FakeRequest = { method: req.method ?? '', url: req.url ?? '/', headers: req.headers };
     requests.push(rec);
     if (expectedAuth !== undefined && req.headers.authorization !== expectedAuth) {
-      return respond(req, res, 401, { 'www-authenticate': 'Basic realm="fake"' }, { errors: [{ code: 'UNAUTHORIZED', message: 'authentication required' }] });
+      return respond(
+        req,
+        res,
+        401,
+        { 'www-authenticate': 'Basic realm="fake"' },
+        { errors: [{ code: 'UNAUTHORIZED', message: 'authentication required' }] },
+      );
     }
     const fault = opts.rules?.map((r) => r(rec)).find((f) => f !== undefined);
     if (fault?.kind === 'status') return respond(req, res, fault.status, fault.headers ?? {}, fault.body);
@@ -132,7 +152,9 @@ export async function startFakeRegistry(opts: FakeRegistryOptions): Promise<Fake
     if (fault?.kind === 'redirect') return respond(req, res, 307, { location: `${fault.origin}${rec.url}` }, undefined);
     const headers = { ...req.headers };
     delete headers.authorization; // the registry behind is anonymous; the fake did the checking
-    const up = request({ host: upHost, port: Number(upPort), method: req.method, path: req.url, headers }, (upRes) => relay(upRes, res, fault));
+    const up = request({ host: upHost, port: Number(upPort), method: req.method, path: req.url, headers }, (upRes) =>
+      relay(upRes, res, fault),
+    );
     up.on('error', () => res.destroy());
     req.pipe(up);
   });

@@ -84,15 +84,66 @@ export function hostileCorpus(sentinel: string): HostileCase[] {
     ['an opaque whiteout through an escaping symlink', [escape, { name: 'esc/.wh..wh..opq' }]],
     ['a .wh. naming ..', [{ name: 'a/.wh...' }]],
     ['a .wh. entry outside the root', [{ name: `${climb}/.wh.victim` }]],
-    ['a chain of symlinks ending outside', [{ name: 'c1', type: '2', linkname: 'c2' }, { name: 'c2', type: '2', linkname: '/c3' }, { name: 'c3', type: '2', linkname: climb }, { name: 'c1/pwned', data: 'x' }]],
-    ['a symlink loop', [{ name: 'l1', type: '2', linkname: 'l2' }, { name: 'l2', type: '2', linkname: 'l1' }, { name: 'l1/pwned', data: 'x' }]],
+    [
+      'a chain of symlinks ending outside',
+      [
+        { name: 'c1', type: '2', linkname: 'c2' },
+        { name: 'c2', type: '2', linkname: '/c3' },
+        { name: 'c3', type: '2', linkname: climb },
+        { name: 'c1/pwned', data: 'x' },
+      ],
+    ],
+    [
+      'a symlink loop',
+      [
+        { name: 'l1', type: '2', linkname: 'l2' },
+        { name: 'l2', type: '2', linkname: 'l1' },
+        { name: 'l1/pwned', data: 'x' },
+      ],
+    ],
     ['a device node through an escaping symlink', [escape, { name: 'esc/null', type: '3', devmajor: 1, devminor: 3 }]],
-    ['a directory replaced by an escaping symlink, then written through', [{ name: 'd/', type: '5' }, { name: 'd/ok', data: 'fine' }, { name: 'd', type: '2', linkname: climb }, { name: 'd/pwned', data: 'x' }]],
-    ['a hardlink to an escaping symlink, then written through', [escape, { name: 'D', type: '1', linkname: 'esc' }, { name: 'D/pwned', data: 'x' }]],
-    ['a pax path that climbs', rawTar([{ name: 'PaxHeaders/benign', type: 'x', data: pax('path', '../../pwned') }, { name: 'benign', data: 'x' }])],
-    ['a GNU long name that climbs', rawTar([{ name: '././@LongLink', type: 'L', data: `${climb}/pwned\0` }, { name: 'short', data: 'x' }])],
-    ['an oversized pax header', rawTar([{ name: 'PaxHeaders/big', type: 'x', data: Buffer.alloc(2 << 20, 0x41) }, { name: 'big', data: 'x' }])],
-    ['a header with a bad checksum', (() => { const t = rawTar([{ name: 'ok', data: 'x' }]); t[0] = 0x6e; return t; })()],
+    [
+      'a directory replaced by an escaping symlink, then written through',
+      [
+        { name: 'd/', type: '5' },
+        { name: 'd/ok', data: 'fine' },
+        { name: 'd', type: '2', linkname: climb },
+        { name: 'd/pwned', data: 'x' },
+      ],
+    ],
+    [
+      'a hardlink to an escaping symlink, then written through',
+      [escape, { name: 'D', type: '1', linkname: 'esc' }, { name: 'D/pwned', data: 'x' }],
+    ],
+    [
+      'a pax path that climbs',
+      rawTar([
+        { name: 'PaxHeaders/benign', type: 'x', data: pax('path', '../../pwned') },
+        { name: 'benign', data: 'x' },
+      ]),
+    ],
+    [
+      'a GNU long name that climbs',
+      rawTar([
+        { name: '././@LongLink', type: 'L', data: `${climb}/pwned\0` },
+        { name: 'short', data: 'x' },
+      ]),
+    ],
+    [
+      'an oversized pax header',
+      rawTar([
+        { name: 'PaxHeaders/big', type: 'x', data: Buffer.alloc(2 << 20, 0x41) },
+        { name: 'big', data: 'x' },
+      ]),
+    ],
+    [
+      'a header with a bad checksum',
+      (() => {
+        const t = rawTar([{ name: 'ok', data: 'x' }]);
+        t[0] = 0x6e;
+        return t;
+      })(),
+    ],
     ['a size larger than the data', rawTar([{ name: 'short', data: 'x', size: 4096 }], false)],
   ];
   return cases.map(([name, entries]) => ({ name, tar: Buffer.isBuffer(entries) ? entries : rawTar(entries) }));
@@ -105,7 +156,10 @@ export async function treeFingerprint(dir: string): Promise<string> {
   const walk = async (p: string, rel: string): Promise<void> => {
     const st = await lstat(p);
     let extra = '';
-    if (st.isFile()) extra = createHash('sha256').update(await readFile(p)).digest('hex');
+    if (st.isFile())
+      extra = createHash('sha256')
+        .update(await readFile(p))
+        .digest('hex');
     else if (st.isSymbolicLink()) extra = await readlink(p);
     lines.push(`${rel} ${st.mode.toString(8)} ${st.uid}:${st.gid} ${st.size} ${st.mtimeMs} ${st.nlink} ${extra}`);
     if (st.isDirectory()) for (const n of (await readdir(p)).sort()) await walk(`${p}/${n}`, `${rel}/${n}`);

@@ -54,17 +54,36 @@ async function writeFiles(root: string, files: Files): Promise<void> {
 /** Log lines by level, as `LEVEL message`. */
 function recordingLogger(lines: string[]): Logger {
   const at = (level: string) => (msg: string) => void lines.push(`${level} ${msg}`);
-  return { error: at('ERROR'), warn: at('WARN'), info: at('INFO'), debug: () => {}, trace: () => {}, enabled: (l) => l !== 'debug' && l !== 'trace' };
+  return {
+    error: at('ERROR'),
+    warn: at('WARN'),
+    info: at('INFO'),
+    debug: () => {},
+    trace: () => {},
+    enabled: (l) => l !== 'debug' && l !== 'trace',
+  };
 }
 
 /** Registry clients for a build that must not reach a registry: any use fails the test. */
 function noRegistry(): RegistryClients {
-  const refuse = new Proxy({}, {
-    get: (_t, p) => (p === 'then' ? undefined : () => {
-      throw new Error(`in-process build: no registry here (${String(p)} called)`);
-    }),
-  }) as RegistryClients['pull'];
-  return { pull: refuse, push: refuse, pullPolicy: { mirrors: () => [], skipDefaultFallback: false, retries: 0, sleep: () => Promise.resolve() }, pushPolicy: { retries: 0, sleep: () => Promise.resolve(), ignoreImmutableTagErrors: false }, close: () => Promise.resolve() };
+  const refuse = new Proxy(
+    {},
+    {
+      get: (_t, p) =>
+        p === 'then'
+          ? undefined
+          : () => {
+              throw new Error(`in-process build: no registry here (${String(p)} called)`);
+            },
+    },
+  ) as RegistryClients['pull'];
+  return {
+    pull: refuse,
+    push: refuse,
+    pullPolicy: { mirrors: () => [], skipDefaultFallback: false, retries: 0, sleep: () => Promise.resolve() },
+    pushPolicy: { retries: 0, sleep: () => Promise.resolve(), ignoreImmutableTagErrors: false },
+    close: () => Promise.resolve(),
+  };
 }
 
 function buildEnv(raw: RawOptions, logs: string[], output: Buffer[]): BuildEnv {
@@ -110,13 +129,28 @@ export async function buildInProcess(b: InProcessBuild): Promise<BuildOutcome> {
   await writeFiles(contextDir, { ...b.context, Dockerfile: b.dockerfile });
   const logs: string[] = [];
   const output: Buffer[] = [];
-  const env = buildEnv({ ...b.options, context: contextDir, dockerfile: join(contextDir, 'Dockerfile'), kanikoDir: join(dir, 'kaniko') }, logs, output);
+  const env = buildEnv(
+    { ...b.options, context: contextDir, dockerfile: join(contextDir, 'Dockerfile'), kanikoDir: join(dir, 'kaniko') },
+    logs,
+    output,
+  );
   const o = env.options;
   const df = parseDockerfile(b.dockerfile);
-  const plan = planBuild(df, { buildArgs: o.buildArgs, ...(o.target !== undefined ? { target: o.target } : {}), skipUnusedStages: o.skipUnusedStages, targetPlatform: PLATFORM, buildPlatform: PLATFORM });
+  const plan = planBuild(df, {
+    buildArgs: o.buildArgs,
+    ...(o.target !== undefined ? { target: o.target } : {}),
+    skipUnusedStages: o.skipUnusedStages,
+    targetPlatform: PLATFORM,
+    buildPlatform: PLATFORM,
+  });
   const runner = b.runner ?? new FakeRunner();
   const image = await buildStages({
-    env, df, plan, work, contextDir, runner,
+    env,
+    df,
+    plan,
+    work,
+    contextDir,
+    runner,
     store: new BlobStore(join(work, 'blobs')),
     clients: noRegistry(),
     dockerignore: await readDockerignore(contextDir, join(contextDir, 'Dockerfile')),
@@ -137,7 +171,9 @@ export interface InProcessStage {
 }
 
 /** Runs the one stage of `s.dockerfile` with `runStage` over a prepared rootfs. */
-export async function runStageInProcess(s: InProcessStage): Promise<StageOutput & { runner: FakeRunner; layers: Layer[] }> {
+export async function runStageInProcess(
+  s: InProcessStage,
+): Promise<StageOutput & { runner: FakeRunner; layers: Layer[] }> {
   const dir = await tempDir();
   const contextDir = join(dir, 'context');
   const rootfs = new Rootfs(join(dir, 'rootfs'));
@@ -148,7 +184,15 @@ export async function runStageInProcess(s: InProcessStage): Promise<StageOutput 
   const stage = parseDockerfile(s.dockerfile).stages[0];
   if (!stage) throw new Error('the Dockerfile has no stage');
   const store = new BlobStore(join(dir, 'blobs'));
-  const layers = createStageLayers({ rootfs, store, logger: env.logger, now: env.now, signal: env.signal, tools: {}, settings: env.options });
+  const layers = createStageLayers({
+    rootfs,
+    store,
+    logger: env.logger,
+    now: env.now,
+    signal: env.signal,
+    tools: {},
+    settings: env.options,
+  });
   await layers.start();
   // The snapshotter learns the prepared files as it would a base's: one snapshot taken now.
   // (Without --single-snapshot, which these tests do not use, the stage has a snapshotter.)
@@ -158,14 +202,23 @@ export async function runStageInProcess(s: InProcessStage): Promise<StageOutput 
   const runner = s.runner ?? new FakeRunner();
   const initial = initialState({ architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: [] } }, '\\');
   const out = await runStage(stage, initial, {
-    env, rootfs, store, contextDir, runner: () => Promise.resolve(runner),
+    env,
+    rootfs,
+    store,
+    contextDir,
+    runner: () => Promise.resolve(runner),
     dockerignore: { patterns: [] },
     snapshotter,
     layers,
     argScope: { buildArgs: new Map(), globals: new Map(), consumed: new Set() },
     fromSource: (value) => Promise.reject(new Error(`no stage ${value} in a one-stage test`)),
     created: CREATED,
-    runMounts: { cacheRoot: join(dir, 'cache'), scratchDir: join(dir, 'run-mounts'), secret: () => Promise.resolve(undefined), contextIgnore: dockerignoreFilter({ patterns: [] }) },
+    runMounts: {
+      cacheRoot: join(dir, 'cache'),
+      scratchDir: join(dir, 'run-mounts'),
+      secret: () => Promise.resolve(undefined),
+      contextIgnore: dockerignoreFilter({ patterns: [] }),
+    },
   });
   return { ...out, runner };
 }
@@ -188,7 +241,15 @@ export async function layerEntries(layer: Layer): Promise<LayerEntry[]> {
   for (let e = await reader.next(); e; e = await reader.next()) {
     const chunks: Buffer[] = [];
     for await (const c of reader.body()) chunks.push(Buffer.from(c));
-    out.push({ name: e.name, type: e.type, mode: e.mode, uid: e.uid, gid: e.gid, linkname: e.linkname, ...(e.type === 'file' ? { content: Buffer.concat(chunks).toString() } : {}) });
+    out.push({
+      name: e.name,
+      type: e.type,
+      mode: e.mode,
+      uid: e.uid,
+      gid: e.gid,
+      linkname: e.linkname,
+      ...(e.type === 'file' ? { content: Buffer.concat(chunks).toString() } : {}),
+    });
   }
   return out;
 }

@@ -117,7 +117,7 @@ export async function inspectImage(src: ImageSource, opts: { creds?: string } = 
       // GNU tar detects gzip/zstd/plain itself; -P and literal quoting keep names as written.
       const out = await run('tar', ['--quoting-style=literal', '-P', '-tf', blob]);
       const names: Buffer[] = [];
-      for (let at = 0; at < out.length; ) {
+      for (let at = 0; at < out.length;) {
         const nl = out.indexOf(0x0a, at);
         const end = nl < 0 ? out.length : nl;
         if (end > at) names.push(out.subarray(at, end));
@@ -132,7 +132,11 @@ export async function inspectImage(src: ImageSource, opts: { creds?: string } = 
       layers: manifest.layers.map((l) => l.digest),
       rootfsDir: root,
       readFile: async (p) => readFile(await resolveIn(root, p, true), 'utf8'),
-      exists: async (p) => lstat(await resolveIn(root, p, false)).then(() => true, () => false),
+      exists: async (p) =>
+        lstat(await resolveIn(root, p, false)).then(
+          () => true,
+          () => false,
+        ),
       stat: async (p) => fileInfo(await resolveIn(root, p, false)),
       layerEntries: async (i) => (await entryBytes(i)).map((n) => n.toString()),
       layerEntryBytes: entryBytes,
@@ -147,9 +151,14 @@ export async function inspectImage(src: ImageSource, opts: { creds?: string } = 
 function skopeoRef(src: ImageSource, creds?: string): { ref: string; inspectFlags: string[]; copyFlags: string[] } {
   if ('registry' in src) {
     const c = creds ? ['--creds', creds] : [];
-    return { ref: `docker://${src.registry}`, inspectFlags: ['--tls-verify=false', ...c], copyFlags: ['--src-tls-verify=false', ...(creds ? ['--src-creds', creds] : [])] };
+    return {
+      ref: `docker://${src.registry}`,
+      inspectFlags: ['--tls-verify=false', ...c],
+      copyFlags: ['--src-tls-verify=false', ...(creds ? ['--src-creds', creds] : [])],
+    };
   }
-  if ('ociLayout' in src) return { ref: `oci:${src.ociLayout}${src.tag ? `:${src.tag}` : ''}`, inspectFlags: [], copyFlags: [] };
+  if ('ociLayout' in src)
+    return { ref: `oci:${src.ociLayout}${src.tag ? `:${src.tag}` : ''}`, inspectFlags: [], copyFlags: [] };
   return { ref: `docker-archive:${src.dockerArchive}`, inspectFlags: [], copyFlags: [] };
 }
 
@@ -172,7 +181,15 @@ function parseConfig(raw: Buffer): ImageConfig {
 async function fileInfo(hostPath: string): Promise<FileInfo> {
   const st = await lstat(hostPath);
   const type = st.isFile() ? 'file' : st.isDirectory() ? 'dir' : st.isSymbolicLink() ? 'symlink' : 'other';
-  const info: FileInfo = { type, mode: st.mode & 0o7777, uid: st.uid, gid: st.gid, size: st.size, ino: st.ino, nlink: st.nlink };
+  const info: FileInfo = {
+    type,
+    mode: st.mode & 0o7777,
+    uid: st.uid,
+    gid: st.gid,
+    size: st.size,
+    ino: st.ino,
+    nlink: st.nlink,
+  };
   if (type === 'symlink') info.linkTarget = await readlink(hostPath);
   return info;
 }
@@ -185,7 +202,7 @@ async function fileInfo(hostPath: string): Promise<FileInfo> {
 async function resolveIn(root: string, p: string, followLast: boolean): Promise<string> {
   const todo = p.split('/').filter((s) => s !== '' && s !== '.');
   let cur: string[] = [];
-  for (let hops = 0; todo.length > 0; ) {
+  for (let hops = 0; todo.length > 0;) {
     const name = todo.shift() ?? '';
     if (name === '.') continue;
     if (name === '..') {

@@ -42,7 +42,8 @@ const JobArgs = z.object({
 
 function kilnArgs(file: string, containers: z.infer<typeof ContainerArgs>[]): string[] {
   const found = containers.filter((c) => c.name === KILN_CONTAINER);
-  if (found.length !== 1) throw new Error(`${file}: expected one container named ${KILN_CONTAINER}, found ${found.length}`);
+  if (found.length !== 1)
+    throw new Error(`${file}: expected one container named ${KILN_CONTAINER}, found ${found.length}`);
   return [...found[0]!.args];
 }
 

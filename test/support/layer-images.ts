@@ -9,7 +9,13 @@ import type { TestRegistry } from './registry.js';
 import { run } from './run.js';
 
 const sha256 = (b: Buffer): string => `sha256:${createHash('sha256').update(b).digest('hex')}`;
-const ARCH: Partial<Record<string, string>> = { x64: 'amd64', arm64: 'arm64', arm: 'arm', ppc64: 'ppc64le', s390x: 's390x' };
+const ARCH: Partial<Record<string, string>> = {
+  x64: 'amd64',
+  arm64: 'arm64',
+  arm: 'arm',
+  ppc64: 'ppc64le',
+  s390x: 's390x',
+};
 
 async function putBlob(reg: TestRegistry, repo: string, blob: Buffer): Promise<string> {
   const digest = sha256(blob);
@@ -19,7 +25,11 @@ async function putBlob(reg: TestRegistry, repo: string, blob: Buffer): Promise<s
   if (start.status !== 202 || !location) throw new Error(`blob upload to ${repo} not started: ${start.status}`);
   const url = new URL(location, `http://${reg.host}`);
   url.searchParams.set('digest', digest);
-  const put = await fetch(url, { method: 'PUT', body: new Uint8Array(blob), headers: { 'content-type': 'application/octet-stream' } });
+  const put = await fetch(url, {
+    method: 'PUT',
+    body: new Uint8Array(blob),
+    headers: { 'content-type': 'application/octet-stream' },
+  });
   await put.arrayBuffer();
   if (put.status !== 201) throw new Error(`blob upload to ${repo} failed: ${put.status}`);
   return digest;
@@ -36,21 +46,29 @@ export interface PushLayersOptions {
  * `repo:tag`; returns the reference. `raw: true` keeps a layer's bytes exactly as given
  * (an uncompressed or deliberately broken blob).
  */
-export async function pushLayers(reg: TestRegistry, repo: string, tag: string, layers: (Buffer | { raw: Buffer })[], opts: PushLayersOptions = {}): Promise<string> {
+export async function pushLayers(
+  reg: TestRegistry,
+  repo: string,
+  tag: string,
+  layers: (Buffer | { raw: Buffer })[],
+  opts: PushLayersOptions = {},
+): Promise<string> {
   const blobs = layers.map((l) => (Buffer.isBuffer(l) ? { tar: l, blob: gzipSync(l) } : { tar: l.raw, blob: l.raw }));
   const descriptors = [];
   for (const b of blobs) {
     const digest = await putBlob(reg, repo, b.blob);
     descriptors.push({ mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', digest, size: b.blob.length });
   }
-  const config = Buffer.from(JSON.stringify({
-    created: '1970-01-01T00:00:00Z',
-    architecture: ARCH[process.arch] ?? process.arch,
-    os: 'linux',
-    config: { Env: ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'] },
-    rootfs: { type: 'layers', diff_ids: opts.diffIds ?? blobs.map((b) => sha256(b.tar)) },
-    history: blobs.map(() => ({ created: '1970-01-01T00:00:00Z', created_by: 'kiln test harness: layer-images' })),
-  }));
+  const config = Buffer.from(
+    JSON.stringify({
+      created: '1970-01-01T00:00:00Z',
+      architecture: ARCH[process.arch] ?? process.arch,
+      os: 'linux',
+      config: { Env: ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'] },
+      rootfs: { type: 'layers', diff_ids: opts.diffIds ?? blobs.map((b) => sha256(b.tar)) },
+      history: blobs.map(() => ({ created: '1970-01-01T00:00:00Z', created_by: 'kiln test harness: layer-images' })),
+    }),
+  );
   const configDigest = await putBlob(reg, repo, config);
   const manifest = JSON.stringify({
     schemaVersion: 2,
@@ -58,7 +76,11 @@ export async function pushLayers(reg: TestRegistry, repo: string, tag: string, l
     config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: configDigest, size: config.length },
     layers: descriptors,
   });
-  const res = await fetch(`http://${reg.host}/v2/${repo}/manifests/${tag}`, { method: 'PUT', body: manifest, headers: { 'content-type': 'application/vnd.oci.image.manifest.v1+json' } });
+  const res = await fetch(`http://${reg.host}/v2/${repo}/manifests/${tag}`, {
+    method: 'PUT',
+    body: manifest,
+    headers: { 'content-type': 'application/vnd.oci.image.manifest.v1+json' },
+  });
   await res.arrayBuffer();
   if (res.status !== 201) throw new Error(`manifest push to ${repo}:${tag} failed: ${res.status}`);
   return `${reg.host}/${repo}:${tag}`;
@@ -70,7 +92,17 @@ export async function pushLayers(reg: TestRegistry, repo: string, tag: string, l
  */
 export async function gnuTarLayer(dir: string, paths: string[]): Promise<Buffer> {
   return run('tar', [
-    '--create', '--format=posix', '--pax-option=delete=atime,delete=ctime', '--sort=name', '--numeric-owner',
-    '--xattrs', '--xattrs-include=security.capability', '-C', dir, '-f', '-', ...paths,
+    '--create',
+    '--format=posix',
+    '--pax-option=delete=atime,delete=ctime',
+    '--sort=name',
+    '--numeric-owner',
+    '--xattrs',
+    '--xattrs-include=security.capability',
+    '-C',
+    dir,
+    '-f',
+    '-',
+    ...paths,
   ]);
 }

@@ -35,7 +35,18 @@ async function toolsLayer(stage: string): Promise<Buffer> {
   await mkdir(join(opt, 'gone'), { recursive: true });
   await mkdir(join(opt, 'opq'));
   await mkdir(join(opt, 'replace'));
-  const files: [string, string][] = [['plain', 'plain\n'], ['capped', 'capped\n'], ['capped2', 'capped later\n'], ['suid', 'suid\n'], ['h1', 'pair\n'], ['owned', 'owned\n'], ['gone/x', 'x'], ['opq/a', 'a'], ['opq/b', 'b'], ['replace/inner', 'i']];
+  const files: [string, string][] = [
+    ['plain', 'plain\n'],
+    ['capped', 'capped\n'],
+    ['capped2', 'capped later\n'],
+    ['suid', 'suid\n'],
+    ['h1', 'pair\n'],
+    ['owned', 'owned\n'],
+    ['gone/x', 'x'],
+    ['opq/a', 'a'],
+    ['opq/b', 'b'],
+    ['replace/inner', 'i'],
+  ];
   for (const [p, text] of files) await writeFile(join(opt, p), text);
   await link(join(opt, 'h1'), join(opt, 'h2'));
   await run('setcap', ['cap_net_raw+ep', join(opt, 'capped')]);
@@ -45,7 +56,14 @@ async function toolsLayer(stage: string): Promise<Buffer> {
   await run('mkfifo', [join(opt, 'fifo')]);
   const top = ['lib', 'lib64', 'usr', 'opt'];
   const present = [];
-  for (const t of top) if (await realpath(join(stage, t)).then(() => true, () => false)) present.push(t);
+  for (const t of top)
+    if (
+      await realpath(join(stage, t)).then(
+        () => true,
+        () => false,
+      )
+    )
+      present.push(t);
   return gnuTarLayer(stage, present);
 }
 
@@ -71,7 +89,11 @@ export async function pushRichBase(reg: TestRegistry): Promise<string> {
     const busyboxTar = gunzipSync(await readFile(join(work, 'layout', 'blobs', 'sha256', layerDigest.slice(7))));
     await mkdir(join(work, 'tools'));
     await mkdir(join(work, 'whiteouts'));
-    return await pushLayers(reg, 'base/rich', 'latest', [busyboxTar, await toolsLayer(join(work, 'tools')), await whiteoutLayer(join(work, 'whiteouts'))]);
+    return await pushLayers(reg, 'base/rich', 'latest', [
+      busyboxTar,
+      await toolsLayer(join(work, 'tools')),
+      await whiteoutLayer(join(work, 'whiteouts')),
+    ]);
   } finally {
     await rm(work, { recursive: true, force: true });
   }

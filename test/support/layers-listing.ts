@@ -11,16 +11,29 @@ import { join } from 'node:path';
 import { run } from './run.js';
 
 /** Layer `i` of the image an OCI layout holds, as GNU tar lists it (`-tv`), and its uncompressed bytes. */
-export async function layoutLayer(layout: string, i: number): Promise<{ verbose: string[]; names: string[]; raw: Buffer; mediaType: string }> {
+export async function layoutLayer(
+  layout: string,
+  i: number,
+): Promise<{ verbose: string[]; names: string[]; raw: Buffer; mediaType: string }> {
   const index = JSON.parse(await readFile(join(layout, 'index.json'), 'utf8')) as { manifests: { digest: string }[] };
   const blob = (d: string): string => join(layout, 'blobs', 'sha256', d.slice(7));
-  const manifest = JSON.parse(await readFile(blob(index.manifests[0]?.digest ?? ''), 'utf8')) as { layers: { digest: string; mediaType: string }[] };
+  const manifest = JSON.parse(await readFile(blob(index.manifests[0]?.digest ?? ''), 'utf8')) as {
+    layers: { digest: string; mediaType: string }[];
+  };
   const layer = manifest.layers[i];
   if (!layer) throw new Error(`the image has ${manifest.layers.length} layers, no layer ${i}`);
   // GNU tar detects gzip and zstd itself.
-  const verbose = (await run('tar', ['--numeric-owner', '--quoting-style=literal', '-tvf', blob(layer.digest)])).toString().split('\n').filter(Boolean);
+  const verbose = (await run('tar', ['--numeric-owner', '--quoting-style=literal', '-tvf', blob(layer.digest)]))
+    .toString()
+    .split('\n')
+    .filter(Boolean);
   const raw = await run('sh', ['-c', 'zstd -dcq "$1" 2>/dev/null || gzip -dc "$1"', 'sh', blob(layer.digest)]);
-  const names = verbose.map((l) => l.replace(/^\S+ \S+ +\d+ \S+ \S+ /, '').replace(/ link to .*$/, '').replace(/ -> .*$/, ''));
+  const names = verbose.map((l) =>
+    l
+      .replace(/^\S+ \S+ +\d+ \S+ \S+ /, '')
+      .replace(/ link to .*$/, '')
+      .replace(/ -> .*$/, ''),
+  );
   return { verbose, names, raw, mediaType: layer.mediaType };
 }
 
@@ -45,12 +58,25 @@ export interface Listing {
 }
 
 function groups(byInode: Map<string, string[]>): string[] {
-  return [...byInode.values()].filter((g) => g.length > 1).map((g) => g.sort().join(' = ')).sort();
+  return [...byInode.values()]
+    .filter((g) => g.length > 1)
+    .map((g) => g.sort().join(' = '))
+    .sort();
 }
 
-const skipped = (p: string): boolean => p === '/' || ['/dev', '/proc', '/sys'].some((d) => p === d || p.startsWith(`${d}/`));
+const skipped = (p: string): boolean =>
+  p === '/' || ['/dev', '/proc', '/sys'].some((d) => p === d || p.startsWith(`${d}/`));
 
-function entry(path: string, type: string, mode: number, uid: number, gid: number, size: number, nlink: number, target: string): string {
+function entry(
+  path: string,
+  type: string,
+  mode: number,
+  uid: number,
+  gid: number,
+  size: number,
+  nlink: number,
+  target: string,
+): string {
   // Directory sizes and link counts depend on the filesystem, not the image.
   const dir = type === 'directory';
   return `${path} ${type} ${mode.toString(8)} ${uid}:${gid} ${dir ? '-' : size} ${dir ? '-' : nlink} ${target}`;
@@ -64,7 +90,8 @@ export function parseListing(stdout: string): Listing {
   const byInode = new Map<string, string[]>();
   for (const line of stdout.split('\n')) {
     if (line.startsWith('S|')) {
-      const [, path = '', type = '', mode = '', uid = '', gid = '', size = '', ino = '', nlink = '', ...rest] = line.split('|');
+      const [, path = '', type = '', mode = '', uid = '', gid = '', size = '', ino = '', nlink = '', ...rest] =
+        line.split('|');
       if (skipped(path)) continue;
       const quoted = rest.join('|');
       const target = type === 'symbolic link' ? quoted.slice(quoted.indexOf(" -> '") + 5, -1) : '';
@@ -104,19 +131,40 @@ export async function listHost(root: string): Promise<Listing> {
       const host = join(root, path);
       const st = await lstat(host);
       const type = typeName(st);
-      entries.push(entry(path, type, st.mode & 0o7777, st.uid, st.gid, st.size, st.nlink, st.isSymbolicLink() ? await readlink(host) : ''));
+      entries.push(
+        entry(
+          path,
+          type,
+          st.mode & 0o7777,
+          st.uid,
+          st.gid,
+          st.size,
+          st.nlink,
+          st.isSymbolicLink() ? await readlink(host) : '',
+        ),
+      );
       if (st.isFile()) {
-        hashes.push(`${path} ${createHash('sha256').update(await readFile(host)).digest('hex')}`);
+        hashes.push(
+          `${path} ${createHash('sha256')
+            .update(await readFile(host))
+            .digest('hex')}`,
+        );
         files.push(path);
       }
-      if (!st.isDirectory() && st.nlink > 1) byInode.set(String(st.ino), [...(byInode.get(String(st.ino)) ?? []), path]);
+      if (!st.isDirectory() && st.nlink > 1)
+        byInode.set(String(st.ino), [...(byInode.get(String(st.ino)) ?? []), path]);
       if (st.isDirectory()) await walk(path);
     }
   };
   await walk('/');
   const caps: string[] = [];
   for (let i = 0; i < files.length; i += 500) {
-    const out = (await run('getcap', files.slice(i, i + 500).map((f) => join(root, f)))).toString();
+    const out = (
+      await run(
+        'getcap',
+        files.slice(i, i + 500).map((f) => join(root, f)),
+      )
+    ).toString();
     for (const line of out.split('\n').filter(Boolean)) caps.push(line.replace(root, '').trim());
   }
   return { entries: entries.sort(), hashes: hashes.sort(), caps: caps.sort(), linkGroups: groups(byInode) };

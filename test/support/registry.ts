@@ -74,7 +74,10 @@ export async function startRegistry(opts: RegistryOptions = {}): Promise<TestReg
   const scheme = opts.extraHttp?.includes('tls:') ? 'https' : 'http';
   const deadline = Date.now() + 15_000;
   for (;;) {
-    const done = await Promise.race([exited.then(() => true), opts.tls ? readyTls(port, opts.tls) : ready(scheme, port)]);
+    const done = await Promise.race([
+      exited.then(() => true),
+      opts.tls ? readyTls(port, opts.tls) : ready(scheme, port),
+    ]);
     if (done === true) throw new Error(`docker-registry exited before it was ready: ${stderr}`);
     if (done === 'ok') break;
     if (Date.now() > deadline) {

@@ -7,18 +7,13 @@ import { execFile } from 'node:child_process';
 /** Runs `cmd args…` to completion; resolves with its stdout bytes, rejects with stderr on failure. */
 export async function run(cmd: string, args: string[], opts: { cwd?: string } = {}): Promise<Buffer> {
   return new Promise((resolve, reject) => {
-    execFile(
-      cmd,
-      args,
-      { cwd: opts.cwd, encoding: 'buffer', maxBuffer: 256 * 1024 * 1024 },
-      (err, stdout, stderr) => {
-        if (err) {
-          reject(new Error(`${cmd} ${args.join(' ')} failed: ${err.message}\n${stderr.toString()}`));
-        } else {
-          resolve(stdout);
-        }
-      },
-    );
+    execFile(cmd, args, { cwd: opts.cwd, encoding: 'buffer', maxBuffer: 256 * 1024 * 1024 }, (err, stdout, stderr) => {
+      if (err) {
+        reject(new Error(`${cmd} ${args.join(' ')} failed: ${err.message}\n${stderr.toString()}`));
+      } else {
+        resolve(stdout);
+      }
+    });
   });
 }
 

@@ -47,13 +47,30 @@ export interface TokenServer {
 
 const b64url = (b: Buffer | string): string => Buffer.from(b).toString('base64url');
 
-function jwt(opts: TokenServerOptions, user: string | undefined, access: { type: string; name: string; actions: string[] }[]): string {
+function jwt(
+  opts: TokenServerOptions,
+  user: string | undefined,
+  access: { type: string; name: string; actions: string[] }[],
+): string {
   const now = Math.floor(Date.now() / 1000);
   const header = { typ: 'JWT', alg: opts.alg, x5c: [new X509Certificate(opts.signing.certPem).raw.toString('base64')] };
-  const claims = { iss: opts.issuer, sub: user ?? '', aud: opts.service, exp: now + (opts.lifetime ?? 300), nbf: now - 10, iat: now, jti: randomBytes(8).toString('hex'), access };
+  const claims = {
+    iss: opts.issuer,
+    sub: user ?? '',
+    aud: opts.service,
+    exp: now + (opts.lifetime ?? 300),
+    nbf: now - 10,
+    iat: now,
+    jti: randomBytes(8).toString('hex'),
+    access,
+  };
   const payload = `${b64url(JSON.stringify(header))}.${b64url(JSON.stringify(claims))}`;
   // JWS: RS256 is PKCS#1 v1.5 over SHA-256; ES256 is the raw r||s pair (RFC 7518 §3.4), not DER.
-  const sig = sign('sha256', Buffer.from(payload), opts.alg === 'ES256' ? { key: opts.signing.keyPem, dsaEncoding: 'ieee-p1363' } : opts.signing.keyPem);
+  const sig = sign(
+    'sha256',
+    Buffer.from(payload),
+    opts.alg === 'ES256' ? { key: opts.signing.keyPem, dsaEncoding: 'ieee-p1363' } : opts.signing.keyPem,
+  );
   return `${payload}.${b64url(sig)}`;
 }
 
@@ -62,7 +79,14 @@ function parseScope(scope: string): { type: string; name: string; actions: strin
   const first = scope.indexOf(':');
   const last = scope.lastIndexOf(':');
   if (first < 0 || last === first) return undefined;
-  return { type: scope.slice(0, first), name: scope.slice(first + 1, last), actions: scope.slice(last + 1).split(',').filter((a) => a !== '') };
+  return {
+    type: scope.slice(0, first),
+    name: scope.slice(first + 1, last),
+    actions: scope
+      .slice(last + 1)
+      .split(',')
+      .filter((a) => a !== ''),
+  };
 }
 
 function json(res: ServerResponse, status: number, body: unknown): void {
@@ -79,7 +103,9 @@ async function readBody(req: IncomingMessage): Promise<string> {
 /** Starts the token server on 127.0.0.1 at a free port. */
 export async function startTokenServer(opts: TokenServerOptions): Promise<TokenServer> {
   const requests: TokenRequestLog[] = [];
-  const grant = opts.grant ?? ((user, _repo, requested) => (user === undefined ? requested.filter((a) => a === 'pull') : requested));
+  const grant =
+    opts.grant ??
+    ((user, _repo, requested) => (user === undefined ? requested.filter((a) => a === 'pull') : requested));
   const server = createServer((req, res) => {
     void (async () => {
       const url = new URL(req.url ?? '/', 'http://token');
@@ -97,7 +123,8 @@ export async function startTokenServer(opts: TokenServerOptions): Promise<TokenS
         credentialsSent = true;
         const grantType = form.get('grant_type');
         if (grantType === 'refresh_token') user = opts.refreshTokens?.[form.get('refresh_token') ?? ''];
-        else if (grantType === 'password' && opts.users[form.get('username') ?? ''] === form.get('password')) user = form.get('username') ?? undefined;
+        else if (grantType === 'password' && opts.users[form.get('username') ?? ''] === form.get('password'))
+          user = form.get('username') ?? undefined;
         if (user === undefined) return respond(401, { error: 'invalid_grant' });
       } else {
         const auth = req.headers.authorization;
@@ -106,11 +133,13 @@ export async function startTokenServer(opts: TokenServerOptions): Promise<TokenS
           const decoded = Buffer.from(auth.replace(/^Basic /i, ''), 'base64').toString();
           const colon = decoded.indexOf(':');
           const name = decoded.slice(0, colon);
-          if (colon < 0 || opts.users[name] !== decoded.slice(colon + 1)) return respond(401, { details: 'incorrect username or password' });
+          if (colon < 0 || opts.users[name] !== decoded.slice(colon + 1))
+            return respond(401, { details: 'incorrect username or password' });
           user = name;
         }
       }
-      if (url.searchParams.get('service') !== null && url.searchParams.get('service') !== opts.service) return respond(400, { details: 'unknown service' });
+      if (url.searchParams.get('service') !== null && url.searchParams.get('service') !== opts.service)
+        return respond(400, { details: 'unknown service' });
       const access = scopes
         .flatMap((s) => s.split(' '))
         .map(parseScope)
@@ -118,7 +147,12 @@ export async function startTokenServer(opts: TokenServerOptions): Promise<TokenS
         .map((s) => ({ ...s, actions: s.type === 'repository' ? grant(user, s.name, s.actions) : [] }))
         .filter((s) => s.actions.length > 0);
       const token = jwt(opts, user, access);
-      respond(200, { token, access_token: token, expires_in: opts.lifetime ?? 300, issued_at: new Date().toISOString() });
+      respond(200, {
+        token,
+        access_token: token,
+        expires_in: opts.lifetime ?? 300,
+        issued_at: new Date().toISOString(),
+      });
     })().catch((err: unknown) => json(res, 500, { details: String(err) }));
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

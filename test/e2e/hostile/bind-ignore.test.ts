@@ -14,8 +14,6 @@ import { useRegistryWithBusybox } from '../../support/suite.js';
 
 const env = useRegistryWithBusybox();
 
-
-
 /** Every file of `dir` with its content, mode, mtime and link count, to compare the context before and after the build. */
 async function snapshot(dir: string): Promise<Record<string, string>> {
   const out: Record<string, string> = {};
@@ -58,15 +56,28 @@ test('a bind mount of the context hides what .dockerignore ignores, and the cont
   const before = await snapshot(ctx);
   const dest = `${env.reg.host}/hostile/bind-ignore:1`;
   const started = Date.now();
-  const r = await runExecutor(['--context', ctx, '--insecure', '--insecure-pull', '--build-arg', `BASE=${env.base.ref}`, '--destination', dest], { timeoutMs: 90_000 });
+  const r = await runExecutor(
+    ['--context', ctx, '--insecure', '--insecure-pull', '--build-arg', `BASE=${env.base.ref}`, '--destination', dest],
+    { timeoutMs: 90_000 },
+  );
   expect(r.exitCode, r.stderr).toBe(0);
   expect(Date.now() - started).toBeLessThan(90_000);
   expect(await snapshot(ctx)).toEqual(before);
 
   const image = await inspectForTest(dest);
-  expect((await image.readFile('/listing')).split('\n').filter(Boolean)).toEqual(['.dockerignore', 'Dockerfile', 'keep.txt', 'sub']);
+  expect((await image.readFile('/listing')).split('\n').filter(Boolean)).toEqual([
+    '.dockerignore',
+    'Dockerfile',
+    'keep.txt',
+    'sub',
+  ]);
   expect(await image.readFile('/sub-listing')).toBe('/sub:\nlink\nok.md\n');
-  expect((await image.readFile('/rw-listing')).split('\n').filter(Boolean)).toEqual(['.dockerignore', 'Dockerfile', 'keep.txt', 'sub']);
+  expect((await image.readFile('/rw-listing')).split('\n').filter(Boolean)).toEqual([
+    '.dockerignore',
+    'Dockerfile',
+    'keep.txt',
+    'sub',
+  ]);
   expect(await image.readFile('/link-listing')).toBe('link\nok.md\n');
   for (const leak of ['/leak', '/leak-sub', '/leak-rw']) expect(await image.readFile(leak), leak).toBe('');
   expect(await filesContaining(image.rootfsDir, secret)).toEqual([]);
@@ -77,8 +88,23 @@ test('an ignored file named as a bind source is not found (exit 6), as COPY find
   const secret = `s3cr3t-${randomBytes(12).toString('hex')}`;
   const ctx = await hostileContext(secret);
   const before = await snapshot(ctx);
-  await writeFile(join(ctx, 'direct.Dockerfile'), `ARG BASE\nFROM \${BASE}\nRUN --mount=type=bind,source=sub/private/key,target=/k cat /k > /leak\n`);
-  const r = await runExecutor(['--context', ctx, '--dockerfile', join(ctx, 'direct.Dockerfile'), '--no-push', '--insecure-pull', '--build-arg', `BASE=${env.base.ref}`], { timeoutMs: 60_000 });
+  await writeFile(
+    join(ctx, 'direct.Dockerfile'),
+    `ARG BASE\nFROM \${BASE}\nRUN --mount=type=bind,source=sub/private/key,target=/k cat /k > /leak\n`,
+  );
+  const r = await runExecutor(
+    [
+      '--context',
+      ctx,
+      '--dockerfile',
+      join(ctx, 'direct.Dockerfile'),
+      '--no-push',
+      '--insecure-pull',
+      '--build-arg',
+      `BASE=${env.base.ref}`,
+    ],
+    { timeoutMs: 60_000 },
+  );
   expect(r.exitCode, r.stderr).toBe(6);
   expect(r.stderr).toMatch(/RUN --mount: source sub\/private\/key not found in the build context/);
   expect(r.stdout + r.stderr).not.toContain(secret);

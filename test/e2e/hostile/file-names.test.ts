@@ -22,7 +22,11 @@ const bytes = (s: string): Buffer => Buffer.from(s, 'latin1');
 /** The name a UTF-8 decoder would make of `bytes(s)`: the bad bytes turned into U+FFFD. */
 const twin = (s: string): Buffer => Buffer.from(s.replace(/[\x80-\xff]/g, '\ufffd'), 'utf8');
 /** A host path of byte components under `root`. */
-const at = (root: string, ...parts: (string | Buffer)[]): Buffer => Buffer.concat([Buffer.from(root), ...parts.flatMap((p) => [Buffer.from('/'), typeof p === 'string' ? Buffer.from(p) : p])]);
+const at = (root: string, ...parts: (string | Buffer)[]): Buffer =>
+  Buffer.concat([
+    Buffer.from(root),
+    ...parts.flatMap((p) => [Buffer.from('/'), typeof p === 'string' ? Buffer.from(p) : p]),
+  ]);
 const hex = (names: Buffer[]): string[] => names.map((n) => n.toString('hex')).sort();
 
 /** A base layer: busybox and its applets, hostile names and their twins. */
@@ -82,7 +86,21 @@ test('a name that is not valid UTF-8 survives a base layer, RUN, a whiteout, COP
   await writeFile(at(archived, bytes('a\xf8')), 'G\n');
   await writeFile(join(ctx, 'arch.tar'), await gnuTarLayer(archived, ['.']));
   const dest = `${reg.host}/names/out:v1`;
-  const r = await runExecutor(['--context', ctx, '--insecure', '--insecure-pull', '--build-arg', `BASE=${base}`, '--destination', dest, '--kaniko-dir', await tempDir('names-kaniko')], { timeoutMs: 60_000 });
+  const r = await runExecutor(
+    [
+      '--context',
+      ctx,
+      '--insecure',
+      '--insecure-pull',
+      '--build-arg',
+      `BASE=${base}`,
+      '--destination',
+      dest,
+      '--kaniko-dir',
+      await tempDir('names-kaniko'),
+    ],
+    { timeoutMs: 60_000 },
+  );
   expect(r.exitCode, r.stderr).not.toBeNull();
   expect(r.exitCode, r.stderr).toBe(0);
   expect(await treeFingerprint(sentinel)).toBe(before);
@@ -90,11 +108,15 @@ test('a name that is not valid UTF-8 survives a base layer, RUN, a whiteout, COP
   const img = await inspectImage({ registry: dest });
   onTestFinished(() => img.cleanup());
   const root = img.rootfsDir;
-  expect(hex(await readdir(at(root, 'dir'), { encoding: 'buffer' }))).toEqual(hex([bytes('bad\xffname'), twin('bad\xffname'), bytes('new\xfename')]));
+  expect(hex(await readdir(at(root, 'dir'), { encoding: 'buffer' }))).toEqual(
+    hex([bytes('bad\xffname'), twin('bad\xffname'), bytes('new\xfename')]),
+  );
   expect((await readFile(at(root, 'dir', bytes('bad\xffname')))).toString()).toBe('A\n');
   expect((await readFile(at(root, 'dir', twin('bad\xffname')))).toString()).toBe('decoy\n');
   expect((await readFile(at(root, bytes('d\xfe'), 'inner'))).toString()).toBe('B\n');
-  expect(await readlink(at(root, bytes('link\xfc')), { encoding: 'buffer' })).toEqual(Buffer.concat([Buffer.from('dir/'), bytes('bad\xffname')]));
+  expect(await readlink(at(root, bytes('link\xfc')), { encoding: 'buffer' })).toEqual(
+    Buffer.concat([Buffer.from('dir/'), bytes('bad\xffname')]),
+  );
   const top = hex(await readdir(Buffer.from(root), { encoding: 'buffer' }));
   expect(top).not.toContain(bytes('gone\xfd').toString('hex'));
   expect(top).toContain(twin('gone\xfd').toString('hex'));
@@ -108,7 +130,17 @@ test('a name that is not valid UTF-8 survives a base layer, RUN, a whiteout, COP
   const entries: Buffer[] = [];
   for (let i = 1; i < img.layers.length; i++) entries.push(...(await img.layerEntryBytes(i)));
   const names = hex(entries);
-  for (const want of ['dir/new\xfename', '.wh.gone\xfd', 'n\xfb/', 'n\xfb/f', 'ctx/c\xfaname', 'ctx/s\xf9/', 'ctx/s\xf9/x', 'star/c\xfaname', 'arch/a\xf8']) {
+  for (const want of [
+    'dir/new\xfename',
+    '.wh.gone\xfd',
+    'n\xfb/',
+    'n\xfb/f',
+    'ctx/c\xfaname',
+    'ctx/s\xf9/',
+    'ctx/s\xf9/x',
+    'star/c\xfaname',
+    'arch/a\xf8',
+  ]) {
     expect(names, want).toContain(bytes(want).toString('hex'));
   }
   expect(entries.filter((e) => e.includes(Buffer.from('\ufffd'))).map((e) => e.toString())).toEqual([]);

@@ -37,13 +37,20 @@ async function sentinel(): Promise<{ dir: string; unchanged: () => Promise<void>
 }
 
 /** Builds `dockerfile` (with `files` in the context) under a fresh --kaniko-dir; `args` add flags. */
-async function build(dockerfile: string, args: string[], opts: { files?: Record<string, string>; timeoutMs?: number; prefix?: string[] } = {}): Promise<ExecutorResult & { kanikoLeft: string[] }> {
+async function build(
+  dockerfile: string,
+  args: string[],
+  opts: { files?: Record<string, string>; timeoutMs?: number; prefix?: string[] } = {},
+): Promise<ExecutorResult & { kanikoLeft: string[] }> {
   const ctx = await tempDir('integrity-ctx');
   await writeFile(join(ctx, 'Dockerfile'), dockerfile);
   for (const [name, body] of Object.entries(opts.files ?? {})) await writeFile(join(ctx, name), body);
   const kanikoDir = await tempDir('integrity-kaniko');
   const timeoutMs = opts.timeoutMs ?? 30_000;
-  const r = await runExecutor(['--context', ctx, '--insecure', '--insecure-pull', '--kaniko-dir', kanikoDir, ...args], { timeoutMs, ...(opts.prefix ? { prefix: opts.prefix } : {}) });
+  const r = await runExecutor(['--context', ctx, '--insecure', '--insecure-pull', '--kaniko-dir', kanikoDir, ...args], {
+    timeoutMs,
+    ...(opts.prefix ? { prefix: opts.prefix } : {}),
+  });
   // It ended by itself, within the bound.
   expect(r.exitCode, r.stderr).not.toBeNull();
   return { ...r, kanikoLeft: await readdir(kanikoDir) };
@@ -51,7 +58,10 @@ async function build(dockerfile: string, args: string[], opts: { files?: Record<
 
 /** Whether the test registry has a manifest under `repo:tag` (registry API, not Kiln's client). */
 async function tagExists(repo: string, tag: string): Promise<boolean> {
-  const res = await fetch(`http://${reg.host}/v2/${repo}/manifests/${tag}`, { method: 'HEAD', headers: { accept: 'application/vnd.oci.image.manifest.v1+json' } });
+  const res = await fetch(`http://${reg.host}/v2/${repo}/manifests/${tag}`, {
+    method: 'HEAD',
+    headers: { accept: 'application/vnd.oci.image.manifest.v1+json' },
+  });
   return res.status === 200;
 }
 
@@ -62,7 +72,11 @@ test('a base whose config has a wrong diff_id fails with exit 5 naming the image
   const good = await fileLayer('a', 'first\n');
   const bad = await fileLayer('b', 'second\n');
   const base = await pushLayers(reg, 'integrity/wrong-diffid', 'v1', [good, bad], { diffIds: [sha256(good), WRONG] });
-  const r = await build('ARG BASE\nFROM ${BASE}\nCOPY f /f\n', ['--build-arg', `BASE=${base}`, '--destination', `${reg.host}/integrity/out:wrong-diffid`], { files: { f: 'x\n' } });
+  const r = await build(
+    'ARG BASE\nFROM ${BASE}\nCOPY f /f\n',
+    ['--build-arg', `BASE=${base}`, '--destination', `${reg.host}/integrity/out:wrong-diffid`],
+    { files: { f: 'x\n' } },
+  );
   expect(r.exitCode, r.stderr).toBe(5);
   const line = r.stderr.split('\n').find((l) => l.startsWith('error:')) ?? '';
   expect(line).toContain('layer 2/2');
@@ -89,7 +103,10 @@ test('a wrong diff_id is caught for RUN --mount=from=<image> too, before the ste
   const busybox = await pushBusybox(reg, 'integrity/busybox');
   const layer = await fileLayer('a', 'data\n');
   const base = await pushLayers(reg, 'integrity/mount-from', 'v1', [layer], { diffIds: [WRONG] });
-  const r = await build(`FROM ${busybox.ref}\nRUN --mount=from=${base},target=/m cp /m/a /a && echo ran > ${s.dir}/ran\n`, ['--no-push']);
+  const r = await build(
+    `FROM ${busybox.ref}\nRUN --mount=from=${base},target=/m cp /m/a /a && echo ran > ${s.dir}/ran\n`,
+    ['--no-push'],
+  );
   expect(r.exitCode, r.stderr).toBe(5);
   expect(r.stderr).toMatch(/layer 1\/1 .*diff_id mismatch/);
   await s.unchanged();
@@ -120,30 +137,63 @@ test('a config with more diff_ids than layers is refused with exit 5', async () 
 
 /** Layer entries whose content the kernel refuses: the layer's fault (exit 5), not the host's (7). */
 const hostileEntries: [string, () => Promise<Buffer>, string][] = [
-  ['an out-of-range mtime on a file', () => tarOf([{ name: 'late', content: 'x', pax: { mtime: '10000000000000' } }]), 'late'],
-  ['an out-of-range mtime on a directory', () => tarOf([{ name: 'later', type: 'directory', pax: { mtime: '10000000000000' } }]), 'later'],
+  [
+    'an out-of-range mtime on a file',
+    () => tarOf([{ name: 'late', content: 'x', pax: { mtime: '10000000000000' } }]),
+    'late',
+  ],
+  [
+    'an out-of-range mtime on a directory',
+    () => tarOf([{ name: 'later', type: 'directory', pax: { mtime: '10000000000000' } }]),
+    'later',
+  ],
   ['a name component longer than 255 bytes', () => tarOf([{ name: `d/${'n'.repeat(300)}`, content: 'x' }]), 'nnnnnnnn'],
   ['a hardlink to a missing file', () => tarOf([{ name: 'h', type: 'link', linkname: 'missing' }]), 'h'],
-  ['a hardlink to a file under a missing directory', () => tarOf([{ name: 'h', type: 'link', linkname: 'nodir/missing' }]), 'h'],
-  ['a hardlink through a regular file', () => tarOf([{ name: 'f', content: 'x' }, { name: 'h', type: 'link', linkname: 'f/x' }]), 'h'],
-  ['a file under a regular file', () => tarOf([{ name: 'f', content: 'x' }, { name: 'f/x', content: 'y' }]), 'f/x'],
+  [
+    'a hardlink to a file under a missing directory',
+    () => tarOf([{ name: 'h', type: 'link', linkname: 'nodir/missing' }]),
+    'h',
+  ],
+  [
+    'a hardlink through a regular file',
+    () =>
+      tarOf([
+        { name: 'f', content: 'x' },
+        { name: 'h', type: 'link', linkname: 'f/x' },
+      ]),
+    'h',
+  ],
+  [
+    'a file under a regular file',
+    () =>
+      tarOf([
+        { name: 'f', content: 'x' },
+        { name: 'f/x', content: 'y' },
+      ]),
+    'f/x',
+  ],
 ];
 
-test.each(hostileEntries)('%s fails the build with exit 5 naming the layer and the entry', async (_name, layer, entry) => {
-  const s = await sentinel();
-  const base = await pushLayers(reg, 'integrity/entry', String(Math.random()).slice(2), [await layer()]);
-  const r = await build(`FROM ${base}\nLABEL x=1\n`, ['--no-push']);
-  expect(r.exitCode, r.stderr).toBe(5);
-  const line = r.stderr.split('\n').find((l) => l.startsWith('error:')) ?? '';
-  expect(line).toMatch(/layer 1\/1 \(sha256:[0-9a-f]{64}\)/);
-  expect(line).toContain(entry);
-  expect(r.kanikoLeft).toEqual([]);
-  await s.unchanged();
-});
+test.each(hostileEntries)(
+  '%s fails the build with exit 5 naming the layer and the entry',
+  async (_name, layer, entry) => {
+    const s = await sentinel();
+    const base = await pushLayers(reg, 'integrity/entry', String(Math.random()).slice(2), [await layer()]);
+    const r = await build(`FROM ${base}\nLABEL x=1\n`, ['--no-push']);
+    expect(r.exitCode, r.stderr).toBe(5);
+    const line = r.stderr.split('\n').find((l) => l.startsWith('error:')) ?? '';
+    expect(line).toMatch(/layer 1\/1 \(sha256:[0-9a-f]{64}\)/);
+    expect(line).toContain(entry);
+    expect(r.kanikoLeft).toEqual([]);
+    await s.unchanged();
+  },
+);
 
 test('a layer that meets a full disk is the host’s problem: exit 7, not 5', async () => {
   const s = await sentinel();
-  const base = await pushLayers(reg, 'integrity/big', 'v1', [await tarOf([{ name: 'big', content: 'x'.repeat(4 << 20) }])]);
+  const base = await pushLayers(reg, 'integrity/big', 'v1', [
+    await tarOf([{ name: 'big', content: 'x'.repeat(4 << 20) }]),
+  ]);
   // A 1 MiB tmpfs as --kaniko-dir: the rootfs lives there, so extraction meets ENOSPC.
   const small = await tempDir('integrity-small');
   const ctx = await tempDir('integrity-ctx');
@@ -151,7 +201,9 @@ test('a layer that meets a full disk is the host’s problem: exit 7, not 5', as
   await run('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', small]);
   let r: ExecutorResult;
   try {
-    r = await runExecutor(['--context', ctx, '--no-push', '--insecure-pull', '--kaniko-dir', small], { timeoutMs: 30_000 });
+    r = await runExecutor(['--context', ctx, '--no-push', '--insecure-pull', '--kaniko-dir', small], {
+      timeoutMs: 30_000,
+    });
   } finally {
     await run('umount', [small]);
   }
@@ -183,7 +235,10 @@ test(`a layer of ${ENTRIES} empty entries is extracted within ${RSS_BOUND_KIB / 
   }
   const base = await pushLayers(reg, 'integrity/many', 'v1', [rawTar(entries)]);
   // About 35 s on an idle machine of this kind; the bound allows for other builds beside it.
-  const r = await build(`FROM ${base}\nLABEL x=1\n`, ['--no-push'], { timeoutMs: 150_000, prefix: ['/usr/bin/time', '-f', 'KILN_MAXRSS_KIB=%M'] });
+  const r = await build(`FROM ${base}\nLABEL x=1\n`, ['--no-push'], {
+    timeoutMs: 150_000,
+    prefix: ['/usr/bin/time', '-f', 'KILN_MAXRSS_KIB=%M'],
+  });
   expect(r.exitCode, r.stderr).toBe(0);
   const rss = Number(/KILN_MAXRSS_KIB=(\d+)/.exec(r.stderr)?.[1]);
   expect(rss).toBeGreaterThan(0);

@@ -11,7 +11,13 @@ import { lstat, mkdir, stat, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { expect, test } from 'vitest';
-import { runExecutor, tempDir, WITHOUT_SYS_ADMIN, type ExecutorOptions, type ExecutorResult } from '../../support/executor.js';
+import {
+  runExecutor,
+  tempDir,
+  WITHOUT_SYS_ADMIN,
+  type ExecutorOptions,
+  type ExecutorResult,
+} from '../../support/executor.js';
 import { rawTar } from '../../support/hostile-tars.js';
 import { pushLayers } from '../../support/layer-images.js';
 import { useRegistryWithBusybox } from '../../support/suite.js';
@@ -22,25 +28,45 @@ const BOUND_MS = 60_000;
 const OLD = new Date('2001-01-01T00:00:00Z');
 
 /** Builds `dockerfile` (with `BASE` = `base`, default busybox) without pushing; `--kaniko-dir` is a temp dir. */
-async function build(dockerfile: string, opts: ExecutorOptions & { base?: string; files?: Record<string, Buffer> } = {}): Promise<ExecutorResult> {
+async function build(
+  dockerfile: string,
+  opts: ExecutorOptions & { base?: string; files?: Record<string, Buffer> } = {},
+): Promise<ExecutorResult> {
   const ctx = await tempDir('swap-ctx');
   await writeFile(join(ctx, 'Dockerfile'), dockerfile);
   for (const [name, data] of Object.entries(opts.files ?? {})) await writeFile(join(ctx, name), data);
   const kaniko = await tempDir('swap-kaniko');
   const r = await runExecutor(
-    ['--context', ctx, '--no-push', '--insecure-pull', '--build-arg', `BASE=${opts.base ?? env.base.ref}`, '--kaniko-dir', kaniko, '--verbosity', 'debug'],
+    [
+      '--context',
+      ctx,
+      '--no-push',
+      '--insecure-pull',
+      '--build-arg',
+      `BASE=${opts.base ?? env.base.ref}`,
+      '--kaniko-dir',
+      kaniko,
+      '--verbosity',
+      'debug',
+    ],
     { timeoutMs: BOUND_MS, ...opts },
   );
   expect(r.exitCode, r.stderr).not.toBeNull();
   return r;
 }
 
-const exists = (p: string): Promise<boolean> => lstat(p).then(() => true, () => false);
+const exists = (p: string): Promise<boolean> =>
+  lstat(p).then(
+    () => true,
+    () => false,
+  );
 
 test('a RUN --mount target whose parent the step swapped for a symlink: the host directory it names survives', async () => {
   const host = await tempDir('swap-mount');
   await mkdir(join(host, 'd', 'x'), { recursive: true }); // empty, as rmdir would take it
-  const r = await build(`ARG BASE\nFROM \${BASE}\nRUN --mount=type=tmpfs,target=/c/d/x mv /c /c.old && ln -s ${host} /c\n`);
+  const r = await build(
+    `ARG BASE\nFROM \${BASE}\nRUN --mount=type=tmpfs,target=/c/d/x mv /c /c.old && ln -s ${host} /c\n`,
+  );
   expect(await exists(join(host, 'd', 'x'))).toBe(true);
   expect(r.exitCode, r.stderr).toBe(0);
 });
@@ -50,7 +76,9 @@ test('chroot mode: /dev swapped for a symlink to a host directory keeps the devi
   // A device node: the old clean-up removed only what was still a character device, so a
   // regular file would not show the bug.
   await promisify(execFile)('mknod', [join(host, 'null'), 'c', '1', '3']);
-  const r = await build(`ARG BASE\nFROM \${BASE}\nRUN rm -rf /dev && ln -s ${host} /dev\n`, { prefix: WITHOUT_SYS_ADMIN });
+  const r = await build(`ARG BASE\nFROM \${BASE}\nRUN rm -rf /dev && ln -s ${host} /dev\n`, {
+    prefix: WITHOUT_SYS_ADMIN,
+  });
   expect(r.stderr).toMatch(/isolation.*chroot/);
   expect((await lstat(join(host, 'null'))).isCharacterDevice()).toBe(true);
   expect(r.exitCode, r.stderr).toBe(0);
@@ -60,14 +88,21 @@ test('chroot mode: a #! heredoc that swaps /dev for a symlink leaves the host fi
   const host = await tempDir('swap-pipes');
   await mkdir(join(host, 'pipes'));
   await writeFile(join(host, 'pipes', 'SWAP'), 'precious\n');
-  const r = await build(`ARG BASE\nFROM \${BASE}\nRUN <<SWAP\n#!/bin/sh\nrm -rf /dev && ln -s ${host} /dev\nSWAP\n`, { prefix: WITHOUT_SYS_ADMIN });
+  const r = await build(`ARG BASE\nFROM \${BASE}\nRUN <<SWAP\n#!/bin/sh\nrm -rf /dev && ln -s ${host} /dev\nSWAP\n`, {
+    prefix: WITHOUT_SYS_ADMIN,
+  });
   expect(r.stderr).toMatch(/isolation.*chroot/);
   expect(await exists(join(host, 'pipes', 'SWAP'))).toBe(true);
   expect(r.exitCode, r.stderr).toBe(0);
 });
 
 /** A tar with directories a/ and a/b/ (deferred mtimes), then `a` replaced by a symlink to `host`. */
-const swappedDirTar = (host: string): Buffer => rawTar([{ name: 'a/', type: '5' }, { name: 'a/b/', type: '5' }, { name: 'a', type: '2', linkname: host }]);
+const swappedDirTar = (host: string): Buffer =>
+  rawTar([
+    { name: 'a/', type: '5' },
+    { name: 'a/b/', type: '5' },
+    { name: 'a', type: '2', linkname: host },
+  ]);
 
 async function sentinelDir(prefix: string): Promise<{ dir: string; mtimeMs: () => Promise<number> }> {
   const host = await tempDir(prefix);

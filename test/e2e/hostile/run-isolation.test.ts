@@ -21,7 +21,10 @@ async function build(dockerfile: string): Promise<ExecutorResult> {
   const ctx = await tempDir('hostile-run');
   await writeFile(join(ctx, 'Dockerfile'), `ARG BASE\n${dockerfile}`);
   const started = Date.now();
-  const r = await runExecutor(['--context', ctx, '--no-push', '--insecure-pull', '--build-arg', `BASE=${env.base.ref}`], { timeoutMs: BOUND_MS });
+  const r = await runExecutor(
+    ['--context', ctx, '--no-push', '--insecure-pull', '--build-arg', `BASE=${env.base.ref}`],
+    { timeoutMs: BOUND_MS },
+  );
   expect(r.exitCode, `the build hung (${Date.now() - started} ms)\n${r.stderr}`).not.toBeNull();
   return r;
 }
@@ -50,7 +53,7 @@ RUN mkdir -p /x/proc /x/bin && cp /bin/busybox /x/bin/busybox && \\
   expect(await readdir(outside)).toEqual([]);
 });
 
-test('a node for the host\'s disk, made with mknod inside RUN, cannot be read', async () => {
+test("a node for the host's disk, made with mknod inside RUN, cannot be read", async () => {
   const [major, minor] = (await rootDevice()).split(':');
   const r = await build(`FROM \${BASE}
 RUN mknod /disk b ${major} ${minor} 2>/dev/null || echo KILN-NO-MKNOD; \\
@@ -85,7 +88,7 @@ RUN v=$(cat ${knob}); if (echo "$v" > ${knob}) 2>/dev/null; then echo KILN-WROTE
 /** Docker's default capability set (moby oci/caps/defaults.go) as /proc/self/status prints it. */
 const DOCKER_DEFAULT_CAPS = '00000000a80425fb';
 
-test('capabilities, mounts and descriptors inside RUN are Docker\'s defaults', async () => {
+test("capabilities, mounts and descriptors inside RUN are Docker's defaults", async () => {
   const r = await build(`FROM \${BASE}
 RUN grep -E '^Cap(Inh|Prm|Eff|Bnd|Amb):' /proc/self/status | sed 's/^/KILN-CAP /'; \\
     sed 's/^/KILN-MNT /' /proc/self/mountinfo; \\
@@ -95,7 +98,13 @@ RUN grep -E '^Cap(Eff|Bnd):' /proc/self/status | sed 's/^/KILN-APPCAP /'
 `);
   expect(r.exitCode, r.stderr).toBe(0);
   const caps = Object.fromEntries([...r.stdout.matchAll(/^KILN-CAP (\w+):\s+(\w+)$/gm)].map((m) => [m[1], m[2]]));
-  expect(caps).toEqual({ CapInh: '0000000000000000', CapPrm: DOCKER_DEFAULT_CAPS, CapEff: DOCKER_DEFAULT_CAPS, CapBnd: DOCKER_DEFAULT_CAPS, CapAmb: '0000000000000000' });
+  expect(caps).toEqual({
+    CapInh: '0000000000000000',
+    CapPrm: DOCKER_DEFAULT_CAPS,
+    CapEff: DOCKER_DEFAULT_CAPS,
+    CapBnd: DOCKER_DEFAULT_CAPS,
+    CapAmb: '0000000000000000',
+  });
   // A non-root user keeps the set only as its bounding set.
   const appCaps = Object.fromEntries([...r.stdout.matchAll(/^KILN-APPCAP (\w+):\s+(\w+)$/gm)].map((m) => [m[1], m[2]]));
   expect(appCaps).toEqual({ CapEff: '0000000000000000', CapBnd: DOCKER_DEFAULT_CAPS });
@@ -112,7 +121,11 @@ RUN grep -E '^Cap(Eff|Bnd):' /proc/self/status | sed 's/^/KILN-APPCAP /'
   expect(mounts.get('/dev/shm')?.fstype).toBe('tmpfs');
   expect(mounts.get('/dev/pts')?.fstype).toBe('devpts');
   // Read-only and masked where the kernel has the path at all (runc skips what does not exist).
-  const onHost = (p: string): Promise<boolean> => access(p).then(() => true, () => false);
+  const onHost = (p: string): Promise<boolean> =>
+    access(p).then(
+      () => true,
+      () => false,
+    );
   for (const ro of ['/sys', '/proc/sys', '/proc/sysrq-trigger', '/proc/bus', '/proc/fs', '/proc/irq']) {
     if (await onHost(ro)) expect(mounts.get(ro)?.options.split(',') ?? [], ro).toContain('ro');
   }
@@ -121,8 +134,13 @@ RUN grep -E '^Cap(Eff|Bnd):' /proc/self/status | sed 's/^/KILN-APPCAP /'
     if (await onHost(masked)) expect(mounts.has(masked), masked).toBe(true);
   }
   // The old root is detached: nothing of the host's mount table is visible under another path.
-  expect([...mounts.keys()].filter((p) => p.startsWith('/proc/') === false && /\/(tmp|kiln|work)\b/.test(p))).toEqual([]);
+  expect([...mounts.keys()].filter((p) => p.startsWith('/proc/') === false && /\/(tmp|kiln|work)\b/.test(p))).toEqual(
+    [],
+  );
   // stdin, stdout, stderr and the descriptor `ls` opened for the directory, nothing of Kiln's.
   const fds = /^KILN-FD (.*)$/m.exec(r.stdout)?.[1]?.trim().split(' ').map(Number) ?? [];
-  expect(fds.filter((fd) => fd > 3), `descriptors ${fds.join(' ')}`).toEqual([]);
+  expect(
+    fds.filter((fd) => fd > 3),
+    `descriptors ${fds.join(' ')}`,
+  ).toEqual([]);
 });

@@ -37,7 +37,8 @@ async function context(dockerfile: string): Promise<{ dir: string; listing: () =
   const dir = await tempDir('timeouts');
   await writeFile(join(dir, 'Dockerfile'), dockerfile);
   await writeFile(join(dir, 'sentinel'), 'untouched\n');
-  const listing = async (): Promise<string> => `${(await readdir(dir)).sort().join(',')}:${await readFile(join(dir, 'sentinel'), 'utf8')}`;
+  const listing = async (): Promise<string> =>
+    `${(await readdir(dir)).sort().join(',')}:${await readFile(join(dir, 'sentinel'), 'utf8')}`;
   return { dir, listing };
 }
 
@@ -45,10 +46,17 @@ async function context(dockerfile: string): Promise<{ dir: string; listing: () =
  * Builds `ctx` with `--network-timeout`, and checks what every case needs: it ended within
  * `bound` (not killed), and the context is as it was. Resolves with the outcome.
  */
-async function buildWithin(ctx: Awaited<ReturnType<typeof context>>, args: string[], bound: number): Promise<{ exitCode: number | null; stderr: string }> {
+async function buildWithin(
+  ctx: Awaited<ReturnType<typeof context>>,
+  args: string[],
+  bound: number,
+): Promise<{ exitCode: number | null; stderr: string }> {
   const before = await ctx.listing();
   const started = Date.now();
-  const r = await runExecutor(['--context', ctx.dir, '--no-push', '--insecure-pull', ...args, '--network-timeout', TIMEOUT], { timeoutMs: bound + 5000 });
+  const r = await runExecutor(
+    ['--context', ctx.dir, '--no-push', '--insecure-pull', ...args, '--network-timeout', TIMEOUT],
+    { timeoutMs: bound + 5000 },
+  );
   const elapsed = Date.now() - started;
   expect(r.exitCode, r.stderr).not.toBeNull();
   expect(elapsed, r.stderr).toBeLessThan(bound);
@@ -61,7 +69,12 @@ test('a base image registry that accepts connections and never answers fails wit
   const ctx = await context(`FROM 127.0.0.1:${port}/stalled/base:1\nRUN true\n`);
   const r = await buildWithin(ctx, [], 2 * ONE_SCHEME_MS + MARGIN_MS); // HTTPS first, then plain HTTP
   expect(r.exitCode, r.stderr).toBe(4);
-  expect(r.stderr).toMatch(new RegExp(`^error: .*cannot reach registry 127\\.0\\.0\\.1:${port}: .*timed out.* after 1 s \\(4 attempts\\)`, 'm'));
+  expect(r.stderr).toMatch(
+    new RegExp(
+      `^error: .*cannot reach registry 127\\.0\\.0\\.1:${port}: .*timed out.* after 1 s \\(4 attempts\\)`,
+      'm',
+    ),
+  );
 });
 
 test('ADD <url> whose body stalls fails the step (exit 6) within the timeouts and retries', async () => {
