@@ -7,6 +7,7 @@ bash scripts/install-test-deps.sh
 npm run --silent build
 npm run --silent typecheck
 npm run --silent lint
+npm run --silent format:check
 mkdir -p out
 status=0
 npx vitest run --reporter=default --reporter=json --outputFile.json=out/vitest.json "$@" || status=$?
