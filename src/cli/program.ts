@@ -89,7 +89,7 @@ export function buildProgram(
     const raw = { ...opts } as RawOptions & { logFormat?: string };
     onAction({
       kind: 'build',
-      raw: { ...raw, logFormat: (raw.logFormat ?? 'color') as RawOptions['logFormat'] },
+      raw: { ...raw, logFormat: raw.logFormat ?? 'color' },
       logFormatGiven: raw.logFormat !== undefined,
     });
   });

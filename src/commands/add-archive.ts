@@ -41,7 +41,7 @@ async function decompressedStream(source: Readable, io: ArchiveIO): Promise<Read
   const codec = kind === 'gzip' ? createGunzip() : externalDecompressor(kind, io.env, io.signal);
   // The callback form returns the last stream and destroys all of them on an error, so a
   // failure anywhere surfaces on the stream the caller reads.
-  return pipeline(stream, codec, () => undefined) as unknown as Readable;
+  return pipeline(stream, codec, () => undefined);
 }
 
 /**

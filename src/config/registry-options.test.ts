@@ -82,8 +82,8 @@ describe('mirrors and maps', () => {
 describe('retries and push policy', () => {
   test('counts from flag strings; default 0', () => {
     const o = opts({
-      pushRetry: '3' as unknown as number,
-      imageDownloadRetry: '2' as unknown as number,
+      pushRetry: '3',
+      imageDownloadRetry: '2',
       pushIgnoreImmutableTagErrors: true,
     });
     expect([o.pushRetry, o.imageDownloadRetry, o.pushIgnoreImmutableTagErrors]).toEqual([3, 2, true]);
@@ -110,7 +110,7 @@ describe('retries and push policy', () => {
   });
 
   test.each(['-1', 'x', '1.5'])('--push-retry %s is refused', (v) => {
-    expect(() => opts({ pushRetry: v as unknown as number })).toThrow(/invalid --push-retry/);
+    expect(() => opts({ pushRetry: v })).toThrow(/invalid --push-retry/);
   });
 
   test('--insecure-registry and --skip-tls-verify-registry match Docker Hub in any spelling', () => {

@@ -40,7 +40,12 @@ export function applyParamOperator(name: string, value: string | undefined, op: 
     case ':?':
       if (!missing) return value ?? '';
       throw new ShellExpansionError(`${name}: ${word || (value === undefined ? 'is not allowed to be unset' : 'is not allowed to be empty')}`);
-    default:
+    case '#':
+    case '##':
+    case '%':
+    case '%%':
+    case '/':
+    case '//':
       return matchPattern(value ?? '', op, operand);
   }
 }
@@ -54,7 +59,8 @@ function matchPattern(value: string, op: '#' | '##' | '%' | '%%' | '/' | '//', o
       case '%':
       case '%%':
         return trimSuffix(operand.word, value, op === '%%');
-      default:
+      case '/':
+      case '//':
         return replacePattern(value, operand.word, operand.replacement ?? '', op === '//');
     }
   } catch (err) {

@@ -130,6 +130,9 @@ export function runSpawned(
     // An abort that came before the step started (a SIGTERM while its mounts were prepared) fires
     // no 'abort' event any more: without this check the step would run on and the build hang.
     if (signal?.aborted) {
+      // The abort's own reason, as Node's APIs reject with when aborted (an AbortError unless the
+      // caller gave one).
+      // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors
       reject(signal.reason);
       return;
     }

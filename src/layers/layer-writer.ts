@@ -137,7 +137,10 @@ export class LayerWriter {
       case 'link':
         await this.hardlink(host, imagePath, e);
         break;
-      default:
+      case 'character-device':
+      case 'block-device':
+      case 'fifo':
+      case 'other':
         await this.special(host, imagePath, e);
         return;
     }

@@ -38,8 +38,7 @@ const unpack = async (stream: Readable): Promise<unknown> =>
   );
 
 /** Bytes through gunzip, the way add-archive.ts decompresses: a failure surfaces on the stream read. */
-const gunzipped = (bytes: Buffer): Readable =>
-  pipeline(Readable.from([bytes]), createGunzip(), () => undefined) as unknown as Readable;
+const gunzipped = (bytes: Buffer): Readable => pipeline(Readable.from([bytes]), createGunzip(), () => undefined);
 
 /** A stream that gives `head`, then fails the way an external decompressor's output does. */
 function failingAfter(head: Buffer): Readable {

@@ -86,7 +86,10 @@ export class ArchiveWriter {
         this.resolver.clear();
         break;
       }
-      default:
+      case 'character-device':
+      case 'block-device':
+      case 'fifo':
+      case 'other':
         this.opts.logger.warn(
           `ADD ${this.opts.archiveName}: skipping ${type === 'other' ? `entry type '${h.typeflag}'` : type} ${rel}: not supported`,
         );

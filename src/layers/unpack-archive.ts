@@ -46,6 +46,8 @@ export async function unpackArchive(
     const fromArchive = err instanceof TarFormatError || (err !== null && err === tarStream.errored);
     tarStream.destroy();
     if (err instanceof BuildError || (err instanceof Error && err.name === 'AbortError') || !fromArchive) throw err;
+    // A non-Error the stream failed with is shown as it is.
+    // eslint-disable-next-line @typescript-eslint/no-base-to-string
     const why = err instanceof Error ? err.message : String(err);
     throw new IntegrityError(`ADD ${opts.archiveName}: not a valid (compressed) tar archive: ${why}`, { cause: err });
   }

@@ -147,7 +147,7 @@ function secretFiles(spec: PodSpecT, keysOf: (secretName: string) => string[]): 
 function privilegeRequests(value: unknown, at = ''): string[] {
   if (Array.isArray(value)) return value.flatMap((v, i) => privilegeRequests(v, `${at}[${i}]`));
   if (value === null || typeof value !== 'object') return [];
-  return Object.entries(value).flatMap(([k, v]) => {
+  return Object.entries(value as Record<string, unknown>).flatMap(([k, v]) => {
     const here = `${at}.${k}`;
     const own =
       (['privileged', 'hostPID', 'hostIPC', 'hostNetwork'].includes(k) && v === true) ||

@@ -82,6 +82,8 @@ function secretsIn(text: string): string[] {
 function everything(err: unknown): string {
   const parts: string[] = [];
   for (let e: unknown = err, depth = 0; e !== undefined && e !== null && depth < 5; depth++) {
+    // Every link of the chain, whatever it is, is stringified as it is and searched for secrets.
+    // eslint-disable-next-line @typescript-eslint/no-base-to-string
     parts.push(String(e), e instanceof Error ? (e.stack ?? '') : '', JSON.stringify(e));
     if (e instanceof Error && 'hint' in e) parts.push(String(e.hint));
     e = e instanceof Error ? e.cause : undefined;

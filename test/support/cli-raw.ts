@@ -6,5 +6,5 @@ export async function rawFlags(args: string[]): Promise<Record<string, unknown>>
   const program = buildProgram((a) => (action = a), { out: () => {}, err: () => {} });
   await program.parseAsync(normaliseBooleanFlags(args), { from: 'user' });
   if (action?.kind !== 'build') throw new Error('no build action');
-  return action.raw as Record<string, unknown>;
+  return action.raw;
 }
