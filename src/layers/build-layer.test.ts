@@ -8,7 +8,7 @@ import { sha256Of } from '../oci/digest.js';
 import { MediaType } from '../oci/media-types.js';
 import { Rootfs } from '../rootfs/rootfs.js';
 import { buildLayer } from './build-layer.js';
-import { changesForPaths } from './expand.js';
+import { changesForPaths } from '../../test/support/changes-for-paths.js';
 
 const dirs: string[] = [];
 afterEach(async () => {

@@ -23,7 +23,7 @@ import { silentLogger } from '../log.js';
 import { Rootfs } from '../rootfs/rootfs.js';
 import type { FileFacts } from '../rootfs/file-facts.js';
 import { indexRootfs } from '../snapshot/file-index.js';
-import { changesForPaths } from './expand.js';
+import { changesForPaths } from '../../test/support/changes-for-paths.js';
 import { extractLayer } from './extract.js';
 import { packChanges } from './pack.js';
 

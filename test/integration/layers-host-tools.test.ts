@@ -13,7 +13,7 @@ import { afterEach, beforeAll, expect, test } from 'vitest';
 import { BlobStore } from '../../src/cache/blob-store.js';
 import { findLayerTools, type HostLayerTools } from '../../src/exec/layer-tools.js';
 import { buildLayer } from '../../src/layers/build-layer.js';
-import { changesForPaths } from '../../src/layers/expand.js';
+import { changesForPaths } from '../support/changes-for-paths.js';
 import { extractLayer } from '../../src/layers/extract.js';
 import { packChanges } from '../../src/layers/pack.js';
 import { TarReader } from '../../src/layers/tar-read.js';

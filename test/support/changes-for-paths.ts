@@ -1,11 +1,12 @@
 /**
- * Changes for steps that know what they touched (COPY, ADD, WORKDIR; DESIGN.md §4): no before/
- * after index, just the named paths and everything below them.
+ * A test helper: the change list of a step that knows what it touched (the named paths and
+ * everything below them), for tests that pack or snapshot a rootfs they prepared by hand.
+ * Production steps report their own changes (ARCHITECTURE.md §5).
  */
-import { comparePaths } from '../rootfs/image-path.js';
-import type { Rootfs } from '../rootfs/rootfs.js';
-import { walk } from '../rootfs/walk.js';
-import type { Change } from '../rootfs/change.js';
+import { comparePaths } from '../../src/rootfs/image-path.js';
+import type { Rootfs } from '../../src/rootfs/rootfs.js';
+import { walk } from '../../src/rootfs/walk.js';
+import type { Change } from '../../src/rootfs/change.js';
 
 /**
  * Upsert changes for every path under each given image path (the path itself and, for

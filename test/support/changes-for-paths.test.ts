@@ -2,8 +2,8 @@ import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, expect, test } from 'vitest';
-import { Rootfs } from '../rootfs/rootfs.js';
-import { changesForPaths } from './expand.js';
+import { Rootfs } from '../../src/rootfs/rootfs.js';
+import { changesForPaths } from './changes-for-paths.js';
 
 const dirs: string[] = [];
 afterEach(async () => {
