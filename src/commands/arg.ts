@@ -6,8 +6,6 @@ import type { StageState, StepResult } from './step.js';
 export interface ArgScope {
   buildArgs: ReadonlyMap<string, string>;
   globals: ReadonlyMap<string, string | undefined>;
-  /** Records which build args something declared, to warn about unused ones. */
-  consumed: Set<string>;
 }
 
 /**
@@ -20,7 +18,6 @@ export function arg(ins: ArgInstruction, state: StageState, scope: ArgScope): St
     let value: string | undefined;
     if (scope.buildArgs.has(a.name)) {
       value = scope.buildArgs.get(a.name);
-      scope.consumed.add(a.name);
     } else if (a.defaultValue !== undefined) {
       value = expand(ins, { ...state, args }, a.defaultValue);
     } else {

@@ -5,7 +5,7 @@
  * child's config — BuildKit `initOnBuildTriggers` and `d.image.Config.OnBuild = nil`. PURE.
  */
 import { DockerfileError, type SourceLocation } from '../errors.js';
-import type { Instruction, OnbuildInstruction } from '../dockerfile/instructions.js';
+import type { OnbuildInstruction, StageInstruction } from '../dockerfile/instructions.js';
 import { parseDockerfile } from '../dockerfile/parse.js';
 import type { StageState, StepResult } from './step.js';
 
@@ -26,7 +26,7 @@ export function onbuildTriggers(
   triggers: readonly string[] | null | undefined,
   at: SourceLocation,
   source: string,
-): Instruction[] {
+): StageInstruction[] {
   return (triggers ?? []).map((trigger) => {
     const invalid = (why: string, cause?: unknown): DockerfileError =>
       new DockerfileError(`the base image's ONBUILD trigger ${JSON.stringify(trigger)} ${why}`, at, {

@@ -144,6 +144,12 @@ export type Instruction =
 
 export type InstructionKind = Instruction['kind'];
 
+/**
+ * An instruction inside a stage: anything but FROM, which starts the next stage instead
+ * (`stages.ts`). Stage builders switch over it without a FROM case.
+ */
+export type StageInstruction = Exclude<Instruction, FromInstruction>;
+
 /** A parsed Dockerfile: the global ARGs before the first FROM, then the stages in order. */
 export interface ParsedDockerfile {
   /** Parser directives (`# syntax=`, `# escape=`, `# check=`), lower-cased names. */
@@ -160,5 +166,5 @@ export interface Stage {
   index: number;
   from: FromInstruction;
   /** Instructions after FROM, in order. */
-  instructions: Instruction[];
+  instructions: StageInstruction[];
 }

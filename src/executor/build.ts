@@ -12,7 +12,7 @@ import { errnoCode, fsError, UsageError } from '../errors.js';
 import { parseDockerfile } from '../dockerfile/parse.js';
 import { imageDigest } from '../oci/image.js';
 import { planBuild } from '../plan/planner.js';
-import { PROXY_ARGS } from '../plan/platform-args.js';
+import { unusedBuildArgs } from '../plan/unused-args.js';
 import { buildStages } from './stages.js';
 import { readDockerignore } from '../context/dockerignore.js';
 import type { Digest } from '../oci/digest.js';
@@ -81,7 +81,6 @@ export async function build(env: BuildEnv): Promise<BuildResult> {
       env.logger.warn(
         'setfattr/getfattr (Debian package attr) not found: file capabilities and other xattrs are neither extracted nor recorded in new layers',
       );
-    const consumed = new Set<string>();
     inPlaceStage = inPlace && {
       mode: inPlace.mode,
       keep: await inPlaceKeep(env, {
@@ -102,13 +101,9 @@ export async function build(env: BuildEnv): Promise<BuildResult> {
       dockerignore: await readDockerignore(contextDir, dockerfilePath),
       ...times,
       layerTools,
-      consumed,
       ...(inPlaceStage ? { inPlace: inPlaceStage } : {}),
     });
-    for (const k of o.buildArgs.keys()) {
-      if (!consumed.has(k) && !plan.declaredGlobals.has(k) && !PROXY_ARGS.includes(k))
-        env.logger.warn(`build arg ${k} was not consumed by any ARG`);
-    }
+    for (const k of unusedBuildArgs(plan, o.buildArgs)) env.logger.warn(`build arg ${k} was not consumed by any ARG`);
     const digest = imageDigest(image);
     const pushed = await deliver(image, env, clients);
     return { digest, pushed };

@@ -14,7 +14,7 @@ import { healthcheckConfig, healthcheckHistory } from '../commands/healthcheck.j
 import { runCommand } from '../commands/run-command.js';
 import type { StageState } from '../commands/step.js';
 import { lex, ShellExpansionError } from '../dockerfile/shell-lex.js';
-import type { Instruction } from '../dockerfile/instructions.js';
+import type { StageInstruction } from '../dockerfile/instructions.js';
 
 /** Go's `%q` of a string (strconv.Quote), for `CMD %q` and `ENTRYPOINT %q`. */
 export function goQuote(s: string): string {
@@ -79,7 +79,7 @@ function ports(list: readonly string[], state: StageState): string[] {
 }
 
 /** The history text of `ins`, from the stage state before (`before`) and after (`after`) it ran. */
-export function createdBy(ins: Instruction, before: StageState, after: StageState): string {
+export function createdBy(ins: StageInstruction, before: StageState, after: StageState): string {
   switch (ins.kind) {
     case 'RUN':
       return `RUN ${runCommand(ins, before).argv.join(' ')} # buildkit`;
@@ -121,7 +121,5 @@ export function createdBy(ins: Instruction, before: StageState, after: StageStat
       return healthcheckHistory(healthcheckConfig(ins));
     case 'ONBUILD':
       return `ONBUILD ${ins.trigger}`;
-    case 'FROM':
-      return ins.text;
   }
 }

@@ -3,8 +3,7 @@
  * state and what it changed; changes become a layer, and every instruction a history entry
  * (`empty_layer` where nothing changed, ARCHITECTURE.md §5).
  */
-import { DockerfileError } from '../errors.js';
-import type { Instruction, Stage } from '../dockerfile/instructions.js';
+import type { Stage, StageInstruction } from '../dockerfile/instructions.js';
 import type { BlobStore } from '../cache/blob-store.js';
 import { arg, type ArgScope } from '../commands/arg.js';
 import { cmd, entrypoint } from '../commands/command-form.js';
@@ -65,7 +64,7 @@ export interface StageOutput {
   history: HistoryEntry[];
 }
 
-async function dispatch(ins: Instruction, state: StageState, deps: StageDeps): Promise<StepResult> {
+async function dispatch(ins: StageInstruction, state: StageState, deps: StageDeps): Promise<StepResult> {
   const io = { logger: deps.env.logger, signal: deps.env.signal, at: ins.at };
   switch (ins.kind) {
     case 'ENV':
@@ -124,8 +123,6 @@ async function dispatch(ins: Instruction, state: StageState, deps: StageDeps): P
       return healthcheck(ins, state);
     case 'ONBUILD':
       return onbuild(ins, state);
-    case 'FROM':
-      throw new DockerfileError(`${ins.kind} is not supported yet`, ins.at, { source: ins.text });
   }
 }
 

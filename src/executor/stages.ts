@@ -56,8 +56,6 @@ export interface StagesContext {
   clampMtime?: Date;
   /** Host programs for layers: zstd, mknod, setfattr/getfattr (exec/layer-tools.ts). */
   layerTools: LayerTools;
-  /** Build args some ARG declared, for the unused-build-arg warning. */
-  consumed: Set<string>;
   /** `--rootfs=/`, admitted: the target stage is built over `/`, keeping these paths as they are. */
   inPlace?: { mode: string; keep: readonly string[] };
   /** A runner to use instead of probing the host (in-process tests); default: `exec/select.ts` chooses. */
@@ -198,7 +196,7 @@ async function buildOne(
         throw new StepError(`--from=${value}: stage ${src.index} was not built (is it excluded by --target?)`, from.at);
       return (await stage).rootfs;
     },
-    argScope: { buildArgs: env.options.buildArgs, globals: ctx.plan.globals, consumed: ctx.consumed },
+    argScope: { buildArgs: env.options.buildArgs, globals: ctx.plan.globals },
     created: ctx.created,
     runMounts: {
       cacheRoot: join(

@@ -29,7 +29,7 @@ export interface BuildPlan {
   globals: Map<string, string | undefined>;
   /** The stages to build, in order; the last one is the target. */
   stages: PlannedStage[];
-  /** Build args some global ARG declared (for the "not consumed" warning). */
+  /** Names the global ARGs declare, used or not (`unused-args.ts`: such a build arg is consumed). */
   declaredGlobals: Set<string>;
 }
 

@@ -156,7 +156,6 @@ export async function buildInProcess(b: InProcessBuild): Promise<BuildOutcome> {
     dockerignore: await readDockerignore(contextDir, join(contextDir, 'Dockerfile')),
     ...layerTimes(o, env.env, env.now()),
     layerTools: {},
-    consumed: new Set(),
   });
   return { image, runner, logs, output: Buffer.concat(output).toString() };
 }
@@ -210,7 +209,7 @@ export async function runStageInProcess(
     dockerignore: { patterns: [] },
     snapshotter,
     layers,
-    argScope: { buildArgs: new Map(), globals: new Map(), consumed: new Set() },
+    argScope: { buildArgs: new Map(), globals: new Map() },
     fromSource: (value) => Promise.reject(new Error(`no stage ${value} in a one-stage test`)),
     created: CREATED,
     runMounts: {
