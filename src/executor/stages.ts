@@ -106,15 +106,13 @@ class ImageCache {
       got = (async () => {
         const rootfs = new Rootfs(join(this.ctx.work, `image-${this.rootfses.size}`));
         await mkdir(rootfs.root, { mode: 0o755 });
-        await unpackBase(
-          await this.image(ref, platform, at, source),
-          ref,
-          rootfs,
-          this.ctx.store,
-          this.ctx.env.logger,
-          this.ctx.env.signal,
-          this.ctx.layerTools,
-        );
+        await unpackBase(await this.image(ref, platform, at, source), rootfs, {
+          imageName: ref,
+          store: this.ctx.store,
+          logger: this.ctx.env.logger,
+          signal: this.ctx.env.signal,
+          helpers: this.ctx.layerTools,
+        });
         return rootfs;
       })();
       this.rootfses.set(key, got);
@@ -173,7 +171,13 @@ async function buildOne(
     ...(inPlace ? { keep: inPlace.keep } : {}),
     ...(isTarget && uploads ? { upload: uploads } : {}),
   });
-  base = await unpackBase(base, baseName, rootfs, ctx.store, env.logger, env.signal, layers.extraction);
+  base = await unpackBase(base, rootfs, {
+    imageName: baseName,
+    store: ctx.store,
+    logger: env.logger,
+    signal: env.signal,
+    helpers: layers.extraction,
+  });
   await layers.start();
   // A base's ONBUILD triggers run first, then leave the config (BuildKit initOnBuildTriggers).
   const triggers = onbuildTriggers(base.config.config?.OnBuild, from.at, from.text);
