@@ -262,6 +262,11 @@ export interface StreamedFile {
   mtime: Date;
 }
 
+/** The metadata {@link writeStreamIntoRootfs} gives the file, and the build's abort signal. */
+export interface WriteStreamOptions extends StreamedFile {
+  signal?: AbortSignal;
+}
+
 /**
  * Writes `content` to image path `dest` (parents made 0755 with the owner; an existing
  * non-directory replaced), streaming through one file handle, then sets owner, mode and mtime.
@@ -271,9 +276,9 @@ export async function writeStreamIntoRootfs(
   rootfs: Rootfs,
   dest: string,
   content: Readable,
-  meta: StreamedFile,
-  signal?: AbortSignal,
+  opts: WriteStreamOptions,
 ): Promise<string[]> {
+  const { signal, ...meta } = opts;
   try {
     const written = await mkdirAll(rootfs, posix.dirname(dest), meta.owner);
     const host = await rootfs.resolve(dest);
