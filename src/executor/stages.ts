@@ -136,14 +136,21 @@ class ImageCache {
   }
 }
 
-async function buildOne(
-  ps: PlannedStage,
-  isTarget: boolean,
-  ctx: StagesContext,
-  cache: ImageCache,
-  built: ReadonlyMap<number, Promise<BuiltStage>>,
-  contextIgnore: PathFilter,
-): Promise<BuiltStage> {
+/** What {@link buildOne} builds a stage with, besides the planned stage itself. */
+interface StageBuild {
+  /** Whether this is the target stage (outputs, labels, eager uploads, in-place rootfs). */
+  isTarget: boolean;
+  ctx: StagesContext;
+  /** Base images and `COPY --from` rootfses shared by the build's stages. */
+  cache: ImageCache;
+  /** The stages started so far, by index. */
+  built: ReadonlyMap<number, Promise<BuiltStage>>;
+  /** The context's `.dockerignore`, for `RUN --mount=type=bind`. */
+  contextIgnore: PathFilter;
+}
+
+async function buildOne(ps: PlannedStage, opts: StageBuild): Promise<BuiltStage> {
+  const { isTarget, ctx, cache, built, contextIgnore } = opts;
   const { env, df } = ctx;
   const from = ps.stage.from;
   let base: Image;
@@ -268,7 +275,7 @@ export async function buildStages(ctx: StagesContext): Promise<Image> {
   for (const [i, ps] of ctx.plan.stages.entries()) {
     const isTarget = i === ctx.plan.stages.length - 1;
     const before = isTarget && ctx.inPlace ? Promise.allSettled(all) : Promise.resolve();
-    const p = before.then(() => buildOne(ps, isTarget, sctx, cache, built, contextIgnore));
+    const p = before.then(() => buildOne(ps, { isTarget, ctx: sctx, cache, built, contextIgnore }));
     // The first failure stops the rest, and is the abort's reason.
     p.catch((error: unknown) => {
       if (!stop.signal.aborted) stop.abort(error);

@@ -125,7 +125,7 @@ export class RegistryClient {
     open: () => Promise<Readable>,
     signal?: AbortSignal,
   ): Promise<void> {
-    return uploadBlob(this.blobEnv, { registry, repository, digest: blob.digest }, blob.size, open, signal);
+    return uploadBlob(this.blobEnv, { registry, repository, digest: blob.digest }, { size: blob.size, open }, signal);
   }
 
   /** PUT a manifest under a tag or digest; returns the digest the registry reports (Docker-Content-Digest) or sha256 of bytes. */
