@@ -69,18 +69,23 @@ export async function openArchive(hostPath: string, io: ArchiveIO): Promise<Read
   return undefined;
 }
 
+/** Where {@link unpackInto} unpacks an archive, and how it names it. */
+export interface UnpackIntoOptions {
+  /** The image path of the directory to unpack into. */
+  destDir: string;
+  /** The owner of `destDir` when it has to be made. */
+  owner: Owner;
+  /** The archive's name in messages. */
+  name: string;
+  io: ArchiveIO;
+}
+
 /**
- * Unpacks tar bytes into the directory `destDir` (made with parents, 0755, owned by `owner`, when
- * missing). Returns the image paths written, the destination included.
+ * Unpacks tar bytes into the directory `opts.destDir` (made with parents, 0755, owned by
+ * `opts.owner`, when missing). Returns the image paths written, the destination included.
  */
-export async function unpackInto(
-  rootfs: Rootfs,
-  destDir: string,
-  tarBytes: Readable,
-  owner: Owner,
-  name: string,
-  io: ArchiveIO,
-): Promise<string[]> {
+export async function unpackInto(rootfs: Rootfs, tarBytes: Readable, opts: UnpackIntoOptions): Promise<string[]> {
+  const { destDir, owner, name, io } = opts;
   const made = await mkdirAll(rootfs, destDir, owner);
   const entries = await unpackArchive(rootfs, destDir, tarBytes, {
     archiveName: name,

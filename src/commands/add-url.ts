@@ -138,7 +138,7 @@ export async function addUrl(ins: CopyInstruction, rootfs: Rootfs, item: UrlItem
       async (canRetry) => {
         attempts++;
         try {
-          return await downloadOnce(ins, rootfs, item, io, policy.timeouts);
+          return await downloadOnce({ ins, rootfs, item, io }, policy.timeouts);
         } catch (err) {
           if (canRetry && err instanceof FetchFailed && transient(err) && !io.signal.aborted)
             return new RetryLater(err.message);
@@ -153,29 +153,26 @@ export async function addUrl(ins: CopyInstruction, rootfs: Rootfs, item: UrlItem
   }
 }
 
-async function downloadOnce(
-  ins: CopyInstruction,
-  rootfs: Rootfs,
-  item: UrlItem,
-  io: UrlIO,
-  timeouts: NetworkTimeouts,
-): Promise<string[]> {
-  const dl = await fetchStream(item.url, { signal: io.signal, timeouts });
+/** One URL source of an ADD: the instruction, the rootfs it writes to, the item and the build's I/O. */
+interface UrlDownload {
+  ins: CopyInstruction;
+  rootfs: Rootfs;
+  item: UrlItem;
+  io: UrlIO;
+}
+
+async function downloadOnce(job: UrlDownload, timeouts: NetworkTimeouts): Promise<string[]> {
+  const dl = await fetchStream(job.item.url, { signal: job.io.signal, timeouts });
   try {
-    return await writeDownload(ins, rootfs, item, io, dl);
+    return await writeDownload(job, dl);
   } finally {
     // Read to the end, or given up on: either way its connection is released.
     dl.body.destroy();
   }
 }
 
-async function writeDownload(
-  ins: CopyInstruction,
-  rootfs: Rootfs,
-  item: UrlItem,
-  io: UrlIO,
-  dl: FetchedStream,
-): Promise<string[]> {
+async function writeDownload(job: UrlDownload, dl: FetchedStream): Promise<string[]> {
+  const { ins, rootfs, item, io } = job;
   const shown = redactUrl(item.url.href);
   const tap = item.checksum ? new DigestTap(item.checksum.algorithm) : undefined;
   const meta = {
@@ -186,9 +183,11 @@ async function writeDownload(
   if (ins.unpack !== true) {
     // The callback form of pipeline returns the tap and passes a broken download on to it.
     const body: Readable = tap ? pipeStreams(dl.body, tap, () => undefined) : dl.body;
-    const written = await writeStreamIntoRootfs(rootfs, item.target, body, meta, io.signal).catch((err: unknown) => {
-      throw bodyFailure(dl, item, err);
-    });
+    const written = await writeStreamIntoRootfs(rootfs, item.target, body, { ...meta, signal: io.signal }).catch(
+      (err: unknown) => {
+        throw bodyFailure(dl, item, err);
+      },
+    );
     verify(ins, item, tap);
     return written;
   }
@@ -206,8 +205,9 @@ async function writeDownload(
     );
     verify(ins, item, tap);
     const tarBytes = await openArchive(file, io);
-    if (tarBytes) return await unpackInto(rootfs, item.destDir, tarBytes, item.owner, shown, io);
-    return await writeStreamIntoRootfs(rootfs, item.target, createReadStream(file), meta, io.signal);
+    if (tarBytes)
+      return await unpackInto(rootfs, tarBytes, { destDir: item.destDir, owner: item.owner, name: shown, io });
+    return await writeStreamIntoRootfs(rootfs, item.target, createReadStream(file), { ...meta, signal: io.signal });
   } finally {
     await rm(scratch, { recursive: true, force: true });
   }

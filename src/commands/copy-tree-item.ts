@@ -129,14 +129,12 @@ export async function copyTreeItem(
   ) {
     const tarBytes = await openArchive(entry.hostPath, ctx.io);
     if (tarBytes)
-      return unpackInto(
-        ctx.rootfs,
-        ctx.dest.path,
-        tarBytes,
-        ctx.owner ?? { uid: 0, gid: 0 },
-        match.entry.imagePath.slice(1),
-        ctx.io,
-      );
+      return unpackInto(ctx.rootfs, tarBytes, {
+        destDir: ctx.dest.path,
+        owner: ctx.owner ?? { uid: 0, gid: 0 },
+        name: match.entry.imagePath.slice(1),
+        io: ctx.io,
+      });
   }
   if (match.keep === undefined || match.base === undefined) {
     const target = entry.isDir ? ctx.dest.path : fileTarget(ctx.dest, ctx.intoDir, match.name);

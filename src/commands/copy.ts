@@ -222,8 +222,7 @@ export async function copy(ins: CopyInstruction, state: StageState, deps: CopyDe
             deps.rootfs,
             fileTarget(dest, intoDir, item.doc.name),
             heredocStream(content),
-            { owner: chowned ?? root, mode, mtime: deps.now() },
-            deps.signal,
+            { owner: chowned ?? root, mode, mtime: deps.now(), signal: deps.signal },
           )),
         );
         break;

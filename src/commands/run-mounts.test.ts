@@ -61,13 +61,11 @@ const secret = (id: string, over: Partial<Extract<MountSpec, { type: 'secret' }>
 });
 
 test('targets are made for the step and removed afterwards, parents included', async () => {
-  const prepared = await prepareRunMounts(
-    [bind('src', '/work/src'), { type: 'tmpfs', target: '/tmp/t' }],
-    undefined,
+  const prepared = await prepareRunMounts([bind('src', '/work/src'), { type: 'tmpfs', target: '/tmp/t' }], {
     rootfs,
     env,
     at,
-  );
+  });
   expect(prepared.extra.mounts).toEqual([
     { kind: 'bind', source: join(env.contextDir, 'src'), target: join(rootfs.root, 'work', 'src'), readonly: true },
     { kind: 'tmpfs', target: join(rootfs.root, 'tmp', 't') },
@@ -84,10 +82,7 @@ test('a created parent the step wrote into is kept; pre-existing targets are lef
       { type: 'tmpfs', target: '/etc' },
       { type: 'tmpfs', target: '/out/t' },
     ],
-    undefined,
-    rootfs,
-    env,
-    at,
+    { rootfs, env, at },
   );
   await writeFile(join(rootfs.root, 'out', 'result'), 'made by the step');
   await prepared.cleanup();
@@ -96,26 +91,24 @@ test('a created parent the step wrote into is kept; pre-existing targets are lef
 });
 
 test('symlinks resolve inside their root: a source in the context, a target in the rootfs', async () => {
-  const prepared = await prepareRunMounts([bind('escape', '/linked/conf', false)], undefined, rootfs, env, at).catch(
+  const prepared = await prepareRunMounts([bind('escape', '/linked/conf', false)], { rootfs, env, at }).catch(
     (e: unknown) => e,
   );
   // /escape -> /etc inside the context, which does not exist there: never the host's /etc.
   expect(prepared).toBeInstanceOf(StepError);
   expect(String(prepared)).toMatch(/Dockerfile:4: RUN --mount: source escape not found in the build context/);
-  const ok = await prepareRunMounts([{ type: 'tmpfs', target: '/linked/conf' }], undefined, rootfs, env, at);
+  const ok = await prepareRunMounts([{ type: 'tmpfs', target: '/linked/conf' }], { rootfs, env, at });
   expect(ok.extra.mounts[0]).toEqual({ kind: 'tmpfs', target: join(rootfs.root, 'etc', 'conf') });
   await ok.cleanup();
 });
 
 test('a writable directory bind is an overlay; a writable file bind is a private copy', async () => {
   await writeFile(join(env.contextDir, 'one.txt'), 'one');
-  const prepared = await prepareRunMounts(
-    [bind('src', '/s', false), bind('one.txt', '/one.txt', false)],
-    undefined,
+  const prepared = await prepareRunMounts([bind('src', '/s', false), bind('one.txt', '/one.txt', false)], {
     rootfs,
     env,
     at,
-  );
+  });
   const [dir, file] = prepared.extra.mounts;
   expect(dir).toEqual({ kind: 'overlay', source: join(env.contextDir, 'src'), target: join(rootfs.root, 's') });
   expect(file?.kind === 'bind' && !file.readonly && file.source.startsWith(env.scratchDir)).toBe(true);
@@ -127,7 +120,7 @@ test('.dockerignore: a bind of the context mounts a filtered view, unless nothin
   await writeFile(join(env.contextDir, 'secret.env'), 'TOKEN=x');
   await writeFile(join(env.contextDir, 'src', 'local.env'), 'TOKEN=y');
   env.contextIgnore = new PathFilter(['*.env', 'src/*.env', 'src/node_modules', 'other']);
-  const prepared = await prepareRunMounts([bind('.', '/ctx'), bind('src', '/src', false)], undefined, rootfs, env, at);
+  const prepared = await prepareRunMounts([bind('.', '/ctx'), bind('src', '/src', false)], { rootfs, env, at });
   const [whole, sub] = prepared.extra.mounts;
   const views = [whole, sub].map((m) => (m?.kind === 'bind' || m?.kind === 'overlay' ? m.source : ''));
   for (const v of views) expect(v.startsWith(env.scratchDir)).toBe(true);
@@ -136,19 +129,17 @@ test('.dockerignore: a bind of the context mounts a filtered view, unless nothin
   expect(await readdir(views[1] ?? '')).toEqual(['main.c']);
   expect(sub?.kind).toBe('overlay');
   // An ignored source is not found, as named or through a symlink.
-  await expect(prepareRunMounts([bind('secret.env', '/s')], undefined, rootfs, env, at)).rejects.toThrow(
+  await expect(prepareRunMounts([bind('secret.env', '/s')], { rootfs, env, at })).rejects.toThrow(
     /source secret.env not found in the build context/,
   );
   await symlink('src/local.env', join(env.contextDir, 'alias'));
-  await expect(prepareRunMounts([bind('alias', '/s')], undefined, rootfs, env, at)).rejects.toThrow(
-    /source alias not found/,
-  );
+  await expect(prepareRunMounts([bind('alias', '/s')], { rootfs, env, at })).rejects.toThrow(/source alias not found/);
   await prepared.cleanup();
   expect(await readdir(env.scratchDir)).toEqual([]);
   expect((await readdir(join(env.contextDir, 'src'))).sort()).toEqual(['local.env', 'main.c', 'node_modules']);
   // Patterns that cannot reach below the source: the directory itself is mounted, as before.
   env.contextIgnore = new PathFilter(['secret.env', 'lib/*.o']);
-  const raw = await prepareRunMounts([bind('src', '/src')], undefined, rootfs, env, at);
+  const raw = await prepareRunMounts([bind('src', '/src')], { rootfs, env, at });
   expect(raw.extra.mounts[0]).toEqual({
     kind: 'bind',
     source: join(env.contextDir, 'src'),
@@ -169,18 +160,18 @@ test('nested targets go through the mount above them; what a read-only source la
     uid: 0,
     gid: 0,
   };
-  const prepared = await prepareRunMounts([cache, bind('src', '/w/src')], undefined, rootfs, env, at);
+  const prepared = await prepareRunMounts([cache, bind('src', '/w/src')], { rootfs, env, at });
   const [outer, inner] = prepared.extra.mounts;
   expect(outer?.target).toBe(join(rootfs.root, 'w', 'src'));
   expect(inner?.target).toBe(join(rootfs.root, 'w', 'src', 'node_modules'));
   expect(prepared.extra.locks).toEqual([`${inner?.kind === 'bind' ? inner.source : ''}.lock`]);
   await prepared.cleanup();
   const missing = bind('src', '/w/src/absent/deeper');
-  await expect(prepareRunMounts([missing, bind('src', '/w/src')], undefined, rootfs, env, at)).rejects.toThrow(
+  await expect(prepareRunMounts([missing, bind('src', '/w/src')], { rootfs, env, at })).rejects.toThrow(
     /in the mount at \/w\/src, \/absent is not a directory/,
   );
   await expect(
-    prepareRunMounts([{ type: 'tmpfs', target: '/t' }, bind('src', '/t/x')], undefined, rootfs, env, at),
+    prepareRunMounts([{ type: 'tmpfs', target: '/t' }, bind('src', '/t/x')], { rootfs, env, at }),
   ).rejects.toThrow(/cannot hold other mounts/);
 });
 
@@ -195,11 +186,11 @@ test('a cache directory is made once with its mode and kept between builds', asy
     uid: 0,
     gid: 0,
   };
-  const first = await prepareRunMounts([spec], undefined, rootfs, env, at);
+  const first = await prepareRunMounts([spec], { rootfs, env, at });
   const dir = first.extra.mounts[0]?.kind === 'bind' ? first.extra.mounts[0].source : '';
   await writeFile(join(dir, 'kept'), 'x');
   await first.cleanup();
-  const second = await prepareRunMounts([spec], undefined, rootfs, env, at);
+  const second = await prepareRunMounts([spec], { rootfs, env, at });
   expect(second.extra.mounts[0]).toMatchObject({ source: dir });
   expect(((await stat(dir)).mode & 0o777).toString(8)).toBe('750');
   expect(await readFile(join(dir, 'kept'), 'utf8')).toBe('x');
@@ -210,10 +201,7 @@ test('a cache directory is made once with its mode and kept between builds', asy
 test('secrets: a read-only file with its mode, an env entry, skipped when optional, an error when required', async () => {
   const prepared = await prepareRunMounts(
     [secret('tok', { mode: 0o440 }), secret('tok', { env: 'TOKEN' }), secret('none')],
-    undefined,
-    rootfs,
-    env,
-    at,
+    { rootfs, env, at },
   );
   expect(prepared.env).toEqual(['TOKEN=t0ken']);
   expect(prepared.extra.mounts).toHaveLength(2);
@@ -226,26 +214,31 @@ test('secrets: a read-only file with its mode, an env entry, skipped when option
   await prepared.cleanup();
   await expect(lstat(source)).rejects.toThrow();
   expect(await readdir(rootfs.root)).not.toContain('run');
-  await expect(prepareRunMounts([secret('none', { required: true })], undefined, rootfs, env, at)).rejects.toThrow(
+  await expect(prepareRunMounts([secret('none', { required: true })], { rootfs, env, at })).rejects.toThrow(
     /secret none is required but was not given/,
   );
 });
 
 test('a #! heredoc is written executable into its own pipes directory', async () => {
-  const prepared = await prepareRunMounts([], { name: 'SCRIPT', content: '#!/bin/sh\necho hi\n' }, rootfs, env, at);
+  const prepared = await prepareRunMounts([], {
+    rootfs,
+    env,
+    at,
+    script: { name: 'SCRIPT', content: '#!/bin/sh\necho hi\n' },
+  });
   const pipes = prepared.extra.pipes ?? '';
   expect(((await stat(join(pipes, 'SCRIPT'))).mode & 0o777).toString(8)).toBe('755');
   await prepared.cleanup();
 });
 
 test('targets under /dev, /proc and /sys, a symlink target and a type mismatch are refused', async () => {
-  await expect(prepareRunMounts([{ type: 'tmpfs', target: '/dev/shm' }], undefined, rootfs, env, at)).rejects.toThrow(
+  await expect(prepareRunMounts([{ type: 'tmpfs', target: '/dev/shm' }], { rootfs, env, at })).rejects.toThrow(
     /target \/dev\/shm is not supported: Kiln provides \/dev itself/,
   );
-  await expect(prepareRunMounts([{ type: 'tmpfs', target: '/linked' }], undefined, rootfs, env, at)).rejects.toThrow(
+  await expect(prepareRunMounts([{ type: 'tmpfs', target: '/linked' }], { rootfs, env, at })).rejects.toThrow(
     /\/linked is a symlink or special file/,
   );
-  await expect(prepareRunMounts([secret('tok', { target: '/etc' })], undefined, rootfs, env, at)).rejects.toThrow(
+  await expect(prepareRunMounts([secret('tok', { target: '/etc' })], { rootfs, env, at })).rejects.toThrow(
     /\/etc is a directory, and the mount needs a file there/,
   );
   expect((await readdir(rootfs.root)).sort()).toEqual(['etc', 'linked']);

@@ -65,17 +65,23 @@ const RESERVED = ['/dev', '/proc', '/sys'];
 const depth = (p: string): number => p.split('/').length;
 const under = (p: string, dir: string): boolean => p.startsWith(`${dir}/`);
 
-/**
- * Prepares `specs` (and a `#!` heredoc `script`) for one RUN in `rootfs`. Errors name the
- * Dockerfile location `at`.
- */
+/** Where {@link prepareRunMounts} prepares a RUN's mounts. */
+export interface PrepareRunMountsOptions {
+  /** The stage's rootfs. */
+  rootfs: Rootfs;
+  env: RunMountEnv;
+  /** The RUN's Dockerfile location, named by errors. */
+  at: SourceLocation;
+  /** A `#!` heredoc the step runs as a script file. */
+  script?: { name: string; content: string } | undefined;
+}
+
+/** Prepares `specs` (and a `#!` heredoc `opts.script`) for one RUN in `opts.rootfs`. */
 export async function prepareRunMounts(
   specs: readonly MountSpec[],
-  script: { name: string; content: string } | undefined,
-  rootfs: Rootfs,
-  env: RunMountEnv,
-  at: SourceLocation,
+  opts: PrepareRunMountsOptions,
 ): Promise<PreparedRunMounts> {
+  const { rootfs, env, at, script } = opts;
   await mkdir(env.scratchDir, { recursive: true, mode: 0o700 }).catch((err: unknown) => {
     throw fsError(`creating ${env.scratchDir}`, err);
   });

@@ -163,7 +163,8 @@ export async function run(ins: RunInstruction, state: StageState, deps: RunDeps)
     const inRootfs = command.script !== undefined && (deps.runner.mode === 'chroot' || !mounts.plan.dev);
     if (inRootfs && command.script) placedScript = await scriptInRootfs(deps.rootfs, command.script);
     const script = inRootfs ? undefined : command.script;
-    if (specs.length > 0 || script) prepared = await prepareRunMounts(specs, script, deps.rootfs, deps.mounts, ins.at);
+    if (specs.length > 0 || script)
+      prepared = await prepareRunMounts(specs, { rootfs: deps.rootfs, env: deps.mounts, at: ins.at, script });
     deps.logger.info(`RUN ${display}`, {
       isolation: deps.runner.mode,
       ...(specs.length ? { mounts: specs.map((s) => s.type).join(',') } : {}),

@@ -51,6 +51,16 @@ export interface ViewStats {
 /** Why link(2) fails where a copy still works: another filesystem, a hardlink policy, too many links. */
 const NO_LINK = new Set(['EXDEV', 'EPERM', 'EMLINK']);
 
+/** A directory {@link ViewBuilder.dir} makes a view of. */
+interface ViewDir {
+  /** Its path in the context. */
+  rel: string;
+  /** Whether the filter may leave out something below. */
+  filtered: boolean;
+  /** A directory the filter leaves out but an exception may reach into, kept only if something below it is. */
+  optional: boolean;
+}
+
 class ViewBuilder {
   readonly stats: ViewStats = { dirs: 0, files: 0, symlinks: 0, copied: 0, skipped: 0 };
   /** Set after the first EXDEV: every later link would fail the same way. */
@@ -59,11 +69,11 @@ class ViewBuilder {
   constructor(private readonly filter: PathFilter) {}
 
   /**
-   * Makes `dst` as a view of directory `src` (`rel` in the context). `filtered`: whether the
-   * filter may leave out something below. `optional`: a directory the filter leaves out but an
-   * exception may reach into, kept only if something below it is. Returns whether `dst` exists.
+   * Makes `dst` as a view of directory `src` (see {@link ViewDir} for `how`). Returns whether
+   * `dst` exists.
    */
-  async dir(src: Buffer, rel: string, dst: Buffer, filtered: boolean, optional: boolean): Promise<boolean> {
+  async dir(src: Buffer, dst: Buffer, how: ViewDir): Promise<boolean> {
+    const { rel, filtered, optional } = how;
     const st = await lstat(src);
     await mkdir(dst, { mode: 0o700 });
     let made = 0;
@@ -77,7 +87,7 @@ class ViewBuilder {
       if (verdict === 'exclude') continue;
       if (isDir) {
         const below = verdict === 'descend' || (filtered && this.filter.mayExcludeWithin(childRel));
-        if (await this.dir(from, childRel, to, below, verdict === 'descend')) made++;
+        if (await this.dir(from, to, { rel: childRel, filtered: below, optional: verdict === 'descend' })) made++;
       } else if (e.isFile()) {
         await this.file(from, to);
         made++;
@@ -143,7 +153,11 @@ export async function makeFilteredView(
 ): Promise<ViewStats> {
   const builder = new ViewBuilder(filter);
   try {
-    await builder.dir(Buffer.from(source), rel, Buffer.from(dest), filter.mayExcludeWithin(rel), false);
+    await builder.dir(Buffer.from(source), Buffer.from(dest), {
+      rel,
+      filtered: filter.mayExcludeWithin(rel),
+      optional: false,
+    });
   } catch (err) {
     throw fsError(`making the .dockerignore-filtered view of ${source} for a bind mount`, err);
   }

@@ -64,12 +64,12 @@ export class PathGlob {
 
   /** Whether the relative path `rel` matches the whole pattern. */
   matches(rel: string): boolean {
-    return matchFrom(this.parts, 0, splitRel(rel), 0, false);
+    return matchPath(this.parts, splitRel(rel), false);
   }
 
   /** Whether some path below the directory `rel` could match (so the walk must look inside). */
   mayMatchBelow(rel: string): boolean {
-    return matchFrom(this.parts, 0, splitRel(rel), 0, true);
+    return matchPath(this.parts, splitRel(rel), true);
   }
 }
 
@@ -77,17 +77,17 @@ function splitRel(rel: string): string[] {
   return rel.split('/').filter((p) => p !== '');
 }
 
-/** Matches `names[j…]` against `parts[i…]`; with `prefix`, a path that runs out early still matches. */
-function matchFrom(
-  parts: readonly (RegExp | '**')[],
-  i: number,
-  names: readonly string[],
-  j: number,
-  prefix: boolean,
-): boolean {
-  if (j === names.length) return prefix ? i < parts.length : parts.slice(i).every((p) => p === '**');
-  const part = parts[i];
-  if (part === undefined) return false;
-  if (part === '**') return matchFrom(parts, i + 1, names, j, prefix) || matchFrom(parts, i, names, j + 1, prefix);
-  return part.test(names[j] ?? '') && matchFrom(parts, i + 1, names, j + 1, prefix);
+/**
+ * Whether `names` matches `parts`; with `prefix`, a path that runs out early still matches.
+ * `from(i, j)` matches `names[j…]` against `parts[i…]`.
+ */
+function matchPath(parts: readonly (RegExp | '**')[], names: readonly string[], prefix: boolean): boolean {
+  const from = (i: number, j: number): boolean => {
+    if (j === names.length) return prefix ? i < parts.length : parts.slice(i).every((p) => p === '**');
+    const part = parts[i];
+    if (part === undefined) return false;
+    if (part === '**') return from(i + 1, j) || from(i, j + 1);
+    return part.test(names[j] ?? '') && from(i + 1, j + 1);
+  };
+  return from(0, 0);
 }

@@ -35,15 +35,24 @@ export function toHeredoc(raw: RawHeredoc): Heredoc {
   return { name: raw.name, content: raw.chomp ? chompHeredoc(raw.content) : raw.content, expand: raw.expand, chomp: raw.chomp };
 }
 
+/** What {@link copyInstruction} reads besides the instruction's kind and common fields. */
+export interface CopyInstructionParts {
+  /** The instruction's arguments after its flags. */
+  rest: string;
+  /** The heredoc bodies read after the instruction's line. */
+  bodies: readonly RawHeredoc[];
+  flags: ParsedFlags;
+  /** Where errors point. */
+  where: Where;
+}
+
 /** COPY or ADD from its arguments, flags and the heredoc bodies read after its line. */
 export function copyInstruction(
   kind: 'COPY' | 'ADD',
   base: Pick<CopyInstruction, 'at' | 'text' | 'flags'>,
-  rest: string,
-  bodies: readonly RawHeredoc[],
-  flags: ParsedFlags,
-  where: Where,
+  parts: CopyInstructionParts,
 ): CopyInstruction {
+  const { rest, bodies, flags, where } = parts;
   const { words, json } = listArgs(rest, where);
   const dest = words[words.length - 1];
   if (dest === undefined || words.length < 2) {

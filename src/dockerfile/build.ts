@@ -52,7 +52,7 @@ export function buildInstruction(source: SourceInstruction, escape: string): Ins
     }
     case 'COPY':
     case 'ADD':
-      return copyInstruction(kind, base, rest, source.heredocs, flags, where);
+      return copyInstruction(kind, base, { rest, bodies: source.heredocs, flags, where });
     case 'ENV':
     case 'LABEL':
       return { kind, ...base, pairs: keyValues(() => parseKeyValues(rest, kind, escape), where) };

@@ -19,14 +19,19 @@ const TYPE = { fifo: 'p', char: 'c', block: 'b' } as const;
 
 type Made = void | 'not-permitted';
 
-/** Runs `program` on `target`; `dirFd`, if given, is the program's descriptor 3. */
-function runMknod(
-  program: string,
-  target: string,
-  kind: 'fifo' | 'char' | 'block',
-  dev: { major: number; minor: number },
-  dirFd?: number,
-): Promise<Made> {
+/** The node {@link runMknod} makes, and where. */
+interface MknodRequest {
+  /** The path given to `mknod`. */
+  target: string;
+  kind: 'fifo' | 'char' | 'block';
+  dev: { major: number; minor: number };
+  /** If given, the program's descriptor 3. */
+  dirFd?: number;
+}
+
+/** Runs `program` to make `req.target`. */
+function runMknod(program: string, req: MknodRequest): Promise<Made> {
+  const { target, kind, dev, dirFd } = req;
   return new Promise((resolve, reject) => {
     const args = ['-m', '0600', target, TYPE[kind], ...(kind === 'fifo' ? [] : [String(dev.major), String(dev.minor)])];
     const child = spawn(program, args, {
@@ -51,13 +56,13 @@ export function mknodTool(
   program: string,
 ): (hostPath: string, kind: 'fifo' | 'char' | 'block', dev: { major: number; minor: number }) => Promise<Made> {
   return async (hostPath, kind, dev) => {
-    if (!hasRawBytes(hostPath)) return runMknod(program, hostPath, kind, dev);
+    if (!hasRawBytes(hostPath)) return runMknod(program, { target: hostPath, kind, dev });
     const dir = dirname(hostPath);
     const temp = `.kiln-mknod-${randomBytes(8).toString('hex')}`;
     const fd = openSync(bytesOfName(dir), constants.O_RDONLY | constants.O_DIRECTORY | constants.O_NOFOLLOW);
     try {
       // /proc/self/fd/3 is the directory itself, however its path is spelt.
-      const made = await runMknod(program, `/proc/self/fd/3/${temp}`, kind, dev, fd);
+      const made = await runMknod(program, { target: `/proc/self/fd/3/${temp}`, kind, dev, dirFd: fd });
       if (made !== 'not-permitted') renameSync(bytesOfName(`${dir}/${temp}`), bytesOfName(hostPath));
       return made;
     } finally {

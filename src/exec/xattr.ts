@@ -26,14 +26,18 @@ interface Ran {
   stderr: string;
 }
 
-/** Runs a tool; `fd`, if given, is the tool's descriptor 3. */
-function runTool(
-  program: string,
-  args: string[],
-  input: Buffer | undefined,
-  signal?: AbortSignal,
-  fd?: number,
-): Promise<Ran> {
+/** How {@link runTool} runs a tool beyond its program and arguments. */
+interface RunToolOptions {
+  /** Written to the tool's standard input, if given. */
+  input?: Buffer;
+  signal?: AbortSignal;
+  /** If given, the tool's descriptor 3. */
+  fd?: number;
+}
+
+/** Runs a tool. */
+function runTool(program: string, args: string[], opts: RunToolOptions = {}): Promise<Ran> {
+  const { input, signal, fd } = opts;
   return new Promise((resolve, reject) => {
     // The first three are pipes either way (typed as the three-pipe form, whose streams are not null).
     const stdio = ['pipe', 'pipe', 'pipe', ...(fd === undefined ? [] : [fd])] as ['pipe', 'pipe', 'pipe'];
@@ -158,7 +162,7 @@ export function attrTool(
           dump.push(Buffer.from(`${name}=0x${value.toString('hex')}\n`, 'latin1'));
         dump.push(Buffer.from('\n'));
       }
-      const r = await runTool(setfattr, ['-h', '--restore=-'], Buffer.concat(dump), signal);
+      const r = await runTool(setfattr, ['-h', '--restore=-'], { input: Buffer.concat(dump), signal });
       if (r.code === 0) return [];
       const lines = r.stderr.split('\n').filter((l) => l.trim() !== '');
       return lines.length > 0 ? lines : [`setfattr exited with status ${String(r.code)}`];
@@ -179,9 +183,7 @@ export function attrTool(
             '--',
             ...paths,
           ],
-          undefined,
-          signal,
-          fd,
+          { signal, fd },
         );
         if (r.code !== 0 && r.code !== 1)
           throw new Error(`getfattr failed (status ${String(r.code)}): ${r.stderr.trim()}`);

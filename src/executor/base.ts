@@ -15,22 +15,26 @@ import type { Rootfs } from '../rootfs/rootfs.js';
 /** Host helpers and content identities for extraction (see `executor/stage-layers.ts` `extraction`). */
 export type ExtractionHelpers = Omit<ExtractOptions, 'layerName' | 'logger' | 'signal' | 'diffId'>;
 
+/** Where {@link unpackBase} names, stores and extracts a base image. */
+export interface UnpackBaseOptions {
+  /** The image's name in messages: its reference, or the stage it comes from. */
+  imageName: string;
+  /** The blob store the layers are pulled into and extracted from. */
+  store: BlobStore;
+  logger: Logger;
+  signal: AbortSignal;
+  /** Host helpers and content identities for extraction; none by default. */
+  helpers?: ExtractionHelpers;
+}
+
 /**
- * Pulls and extracts `image` (named `imageName` in messages: its reference, or the stage it
- * comes from) into `rootfs`. Every extraction checks the layer against the config's diff_id,
+ * Pulls and extracts `image` (named `opts.imageName` in messages) into `rootfs`. Every extraction checks the layer against the config's diff_id,
  * also when the blob was already in the store (fetched for another stage or another image
  * whose config may tell the truth where this one lies); hashing costs far less than the
  * decompression it rides along with.
  */
-export async function unpackBase(
-  image: Image,
-  imageName: string,
-  rootfs: Rootfs,
-  store: BlobStore,
-  logger: Logger,
-  signal: AbortSignal,
-  helpers: ExtractionHelpers = {},
-): Promise<Image> {
+export async function unpackBase(image: Image, rootfs: Rootfs, opts: UnpackBaseOptions): Promise<Image> {
+  const { imageName, store, logger, signal, helpers = {} } = opts;
   // Sources refuse a config whose diff_ids do not pair with the layers (image/registry-source.ts).
   const diffIds = image.config.rootfs.diff_ids;
   const layers: Layer[] = [];

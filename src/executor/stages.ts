@@ -104,15 +104,13 @@ class ImageCache {
       got = (async () => {
         const rootfs = new Rootfs(join(this.ctx.work, `image-${this.rootfses.size}`));
         await mkdir(rootfs.root, { mode: 0o755 });
-        await unpackBase(
-          await this.image(ref, platform, at, source),
-          ref,
-          rootfs,
-          this.ctx.store,
-          this.ctx.env.logger,
-          this.ctx.env.signal,
-          this.ctx.layerTools,
-        );
+        await unpackBase(await this.image(ref, platform, at, source), rootfs, {
+          imageName: ref,
+          store: this.ctx.store,
+          logger: this.ctx.env.logger,
+          signal: this.ctx.env.signal,
+          helpers: this.ctx.layerTools,
+        });
         return rootfs;
       })();
       this.rootfses.set(key, got);
@@ -136,14 +134,21 @@ class ImageCache {
   }
 }
 
-async function buildOne(
-  ps: PlannedStage,
-  isTarget: boolean,
-  ctx: StagesContext,
-  cache: ImageCache,
-  built: ReadonlyMap<number, Promise<BuiltStage>>,
-  contextIgnore: PathFilter,
-): Promise<BuiltStage> {
+/** What {@link buildOne} builds a stage with, besides the planned stage itself. */
+interface StageBuild {
+  /** Whether this is the target stage (outputs, labels, eager uploads, in-place rootfs). */
+  isTarget: boolean;
+  ctx: StagesContext;
+  /** Base images and `COPY --from` rootfses shared by the build's stages. */
+  cache: ImageCache;
+  /** The stages started so far, by index. */
+  built: ReadonlyMap<number, Promise<BuiltStage>>;
+  /** The context's `.dockerignore`, for `RUN --mount=type=bind`. */
+  contextIgnore: PathFilter;
+}
+
+async function buildOne(ps: PlannedStage, opts: StageBuild): Promise<BuiltStage> {
+  const { isTarget, ctx, cache, built, contextIgnore } = opts;
   const { env, df } = ctx;
   const from = ps.stage.from;
   let base: Image;
@@ -171,7 +176,13 @@ async function buildOne(
     ...(inPlace ? { keep: inPlace.keep } : {}),
     ...(isTarget && uploads ? { upload: uploads } : {}),
   });
-  base = await unpackBase(base, baseName, rootfs, ctx.store, env.logger, env.signal, layers.extraction);
+  base = await unpackBase(base, rootfs, {
+    imageName: baseName,
+    store: ctx.store,
+    logger: env.logger,
+    signal: env.signal,
+    helpers: layers.extraction,
+  });
   await layers.start();
   // A base's ONBUILD triggers run first, then leave the config (BuildKit initOnBuildTriggers).
   const triggers = onbuildTriggers(base.config.config?.OnBuild, from.at, from.text);
@@ -262,7 +273,7 @@ export async function buildStages(ctx: StagesContext): Promise<Image> {
   for (const [i, ps] of ctx.plan.stages.entries()) {
     const isTarget = i === ctx.plan.stages.length - 1;
     const before = isTarget && ctx.inPlace ? Promise.allSettled(all) : Promise.resolve();
-    const p = before.then(() => buildOne(ps, isTarget, sctx, cache, built, contextIgnore));
+    const p = before.then(() => buildOne(ps, { isTarget, ctx: sctx, cache, built, contextIgnore }));
     // The first failure stops the rest, and is the abort's reason.
     p.catch((error: unknown) => {
       if (!stop.signal.aborted) stop.abort(error);

@@ -81,12 +81,12 @@ async function pushBlob(run: PushRun, dest: Reference, blob: BlobToPush): Promis
     for (const from of sources) {
       if (mounted || !from || from.registry !== registry || from.repository === '' || from.repository === repository)
         continue;
-      mounted = await client.mountBlob(registry, repository, digest, from.repository, signal);
+      mounted = await client.mountBlob({ registry, repository, digest }, from.repository, signal);
       if (mounted) logger.debug('blob mounted', { from: from.repository, into: repository, digest });
     }
     if (!mounted) {
       logger.debug('uploading blob', { destination: formatReference(dest), digest, size });
-      await client.uploadBlob(registry, repository, { digest, size }, blob.open, signal);
+      await client.uploadBlob({ registry, repository, digest }, { size, open: blob.open }, signal);
     }
   }
   if (!pushed.has(`${registry}\n${digest}`)) pushed.set(`${registry}\n${digest}`, repository);
@@ -113,11 +113,8 @@ async function pushOnce(target: PushTarget, image: Image, signal: AbortSignal | 
   for (const dest of target.destinations) {
     try {
       await client.putManifest(
-        dest.registry,
-        dest.repository,
-        dest.tag ?? dest.digest ?? digest,
-        image.manifestBytes,
-        image.manifestMediaType,
+        { registry: dest.registry, repository: dest.repository, tagOrDigest: dest.tag ?? dest.digest ?? digest },
+        { bytes: image.manifestBytes, mediaType: image.manifestMediaType },
         signal,
       );
     } catch (err) {

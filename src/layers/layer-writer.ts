@@ -151,13 +151,7 @@ export class LayerWriter {
   async finish(): Promise<void> {
     // Both go through the extraction's own resolver, which every removal and new symlink has
     // kept current; each path must still be the inode it was recorded for (pinned-path.ts).
-    const touched = await this.xattrs.apply(
-      this.resolver,
-      this.opts.xattrs,
-      this.opts.logger,
-      this.opts.layerName,
-      this.opts.signal,
-    );
+    const touched = await this.xattrs.apply(this.resolver, this.opts);
     // Setting an attribute moved those inodes' ctime.
     for (const host of touched) this.note(host);
     await this.dirTimes.apply(this.resolver, `layer ${this.opts.layerName}`);

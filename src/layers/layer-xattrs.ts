@@ -14,6 +14,16 @@ interface Pending {
   xattrs: ReadonlyMap<string, Buffer>;
 }
 
+/** How {@link PendingXattrs.apply} sets attributes and reports on them (a subset of the layer writer's options). */
+export interface ApplyXattrsOptions {
+  /** The host tool that sets attributes; without one, a warning instead. */
+  xattrs?: XattrTool | undefined;
+  logger: Logger;
+  /** The layer's name in warnings. */
+  layerName: string;
+  signal?: AbortSignal | undefined;
+}
+
 /** Attributes waiting for the end of the layer, by image path. */
 export class PendingXattrs {
   private readonly items = new Map<string, Pending>();
@@ -29,13 +39,8 @@ export class PendingXattrs {
   }
 
   /** Applies what is pending (returning the host paths it set attributes on); without a tool, warns that the attributes were not applied. */
-  async apply(
-    resolver: PathResolver,
-    tool: XattrTool | undefined,
-    logger: Logger,
-    layerName: string,
-    signal?: AbortSignal,
-  ): Promise<string[]> {
+  async apply(resolver: PathResolver, opts: ApplyXattrsOptions): Promise<string[]> {
+    const { xattrs: tool, logger, layerName, signal } = opts;
     if (this.items.size === 0) return [];
     if (!tool) {
       const [first] = this.items;

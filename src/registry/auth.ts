@@ -30,6 +30,15 @@ export interface AuthenticatorOptions {
 }
 
 /** Per-client credential and token cache. */
+/** The request {@link Authenticator.header} authorizes. */
+export interface AuthRequest {
+  /** The token scopes the request needs (`repository:NAME:pull,push`). */
+  scopes: string[];
+  /** What failure messages say was being done. */
+  ctx: FailureContext;
+  signal?: AbortSignal | undefined;
+}
+
 export class Authenticator {
   private readonly creds = new Map<string, Promise<Credential | undefined>>();
   private readonly tokens = new Map<string, Promise<Token>>();
@@ -57,16 +66,11 @@ export class Authenticator {
   }
 
   /**
-   * The `Authorization` value for a request under `challenge` needing `scopes`, or undefined to
-   * send none (anonymous registry, or no credentials for Basic).
+   * The `Authorization` value for a request under `challenge` needing `req.scopes`, or undefined
+   * to send none (anonymous registry, or no credentials for Basic).
    */
-  async header(
-    registry: string,
-    challenge: Challenge | undefined,
-    scopes: string[],
-    ctx: FailureContext,
-    signal?: AbortSignal,
-  ): Promise<string | undefined> {
+  async header(registry: string, challenge: Challenge | undefined, req: AuthRequest): Promise<string | undefined> {
+    const { ctx } = req;
     if (challenge === undefined) return undefined;
     const cred = await this.credential(registry);
     if (challenge.scheme === 'basic') {
@@ -83,7 +87,7 @@ export class Authenticator {
     }
     // Docker's `registrytoken`: already a bearer token for this registry, no token server involved.
     if (cred?.registryToken !== undefined) return `Bearer ${cred.registryToken}`;
-    const token = await this.token(registry, challenge, scopes, cred, ctx, signal);
+    const token = await this.token(registry, challenge, cred, req);
     return `Bearer ${token.value}`;
   }
 
@@ -95,11 +99,10 @@ export class Authenticator {
   private async token(
     registry: string,
     challenge: Challenge,
-    scopes: string[],
     credential: Credential | undefined,
-    ctx: FailureContext,
-    signal: AbortSignal | undefined,
+    req: AuthRequest,
   ): Promise<Token> {
+    const { scopes, ctx, signal } = req;
     const realm = challenge.params.realm;
     if (realm === undefined || !/^https?:\/\//i.test(realm)) {
       throw protocolError('the registry sent a Bearer challenge without a usable realm', ctx, this.opts.redactor, 401);

@@ -67,14 +67,15 @@ function bytesToSkip(res: RegistryResponse, offset: number, loc: BlobLocation): 
   return offset - start;
 }
 
-function giveUp(
-  env: BlobEnv,
-  loc: BlobLocation,
-  err: unknown,
-  offset: number,
-  size: number | undefined,
-  retries: number,
-): TransientRegistryError {
+/** Where a download stood when it failed: bytes read, the blob's size if known, retries spent. */
+interface DownloadProgress {
+  offset: number;
+  size: number | undefined;
+  retries: number;
+}
+
+function giveUp(env: BlobEnv, loc: BlobLocation, err: unknown, progress: DownloadProgress): TransientRegistryError {
+  const { offset, size, retries } = progress;
   const why =
     err instanceof ShortBody
       ? 'the registry ended the blob early'
@@ -89,13 +90,16 @@ function giveUp(
   );
 }
 
-async function* resumable(
-  env: BlobEnv,
-  loc: BlobLocation,
-  size: number | undefined,
-  first: RegistryResponse,
-  signal?: AbortSignal,
-): AsyncGenerator<Buffer> {
+/** A blob download {@link resumable} reads: the blob, its size if known, the first response. */
+interface Download {
+  loc: BlobLocation;
+  size: number | undefined;
+  first: RegistryResponse;
+  signal?: AbortSignal | undefined;
+}
+
+async function* resumable(env: BlobEnv, download: Download): AsyncGenerator<Buffer> {
+  const { loc, size, first, signal } = download;
   let body: Readable = first.body;
   let skip = 0;
   let offset = 0;
@@ -122,13 +126,13 @@ async function* resumable(
       if (isAbort(err, signal)) throw err;
       const f = classifyNetworkError(err);
       if (f === undefined) throw err;
-      if (!f.retryable) throw giveUp(env, loc, err, offset, size, failures);
+      if (!f.retryable) throw giveUp(env, loc, err, { offset, size, retries: failures });
       failure = err;
     }
     // A break after real progress (a long download on a flaky link) starts the count afresh;
     // at least 1 MiB each time, so that a server dribbling bytes cannot keep us here forever.
     if (offset - before >= PROGRESS_RESETS_RETRIES) failures = 0;
-    if (failures >= env.retries) throw giveUp(env, loc, failure, offset, size, failures);
+    if (failures >= env.retries) throw giveUp(env, loc, failure, { offset, size, retries: failures });
     failures++;
     // Progress since the last break means the link works: resume at once. Otherwise back off.
     if (offset === before) await env.sleep(backoffMs(failures - 1), signal);
@@ -166,5 +170,5 @@ export async function openBlob(
   // The generator starts reading on the caller's first read; until then an error of the body (a
   // dropped connection) must not be an unhandled 'error' event. Iterating still sees it.
   first.body.on('error', () => {});
-  return Readable.from(resumable(env, loc, size, first, signal), { objectMode: false });
+  return Readable.from(resumable(env, { loc, size, first, signal }), { objectMode: false });
 }

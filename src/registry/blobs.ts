@@ -48,6 +48,12 @@ export interface BlobLocation {
   digest: string;
 }
 
+/** The bytes of a blob to upload: its size, and how to open them (called again for every retry). */
+export interface BlobSource {
+  size: number;
+  open: () => Promise<Readable>;
+}
+
 /** Throws unless the location names a valid repository and digest. */
 export function checked(loc: BlobLocation): void {
   checkRepository(loc.registry, loc.repository);
@@ -111,14 +117,18 @@ export function uploadLocation(
   return new URL(value, res.url);
 }
 
+/** The upload session {@link cancelUpload} cancels. */
+export interface UploadToCancel {
+  registry: string;
+  repository: string;
+  /** The session's location, as the registry last gave it. */
+  location: URL;
+  signal?: AbortSignal | undefined;
+}
+
 /** Cancels an upload session (DELETE on its location, "Cancel Blob Upload" in the distribution API); best effort, failures only logged. */
-export async function cancelUpload(
-  env: BlobEnv,
-  registry: string,
-  repository: string,
-  location: URL,
-  signal?: AbortSignal,
-): Promise<void> {
+export async function cancelUpload(env: BlobEnv, upload: UploadToCancel): Promise<void> {
+  const { registry, repository, location, signal } = upload;
   try {
     const res = await env.session.send({
       registry,
@@ -148,15 +158,20 @@ export interface UploadSession {
   minChunk: number;
 }
 
+/** The upload session {@link startUpload} asks for. */
+export interface StartUploadOptions {
+  registry: string;
+  repository: string;
+  /** What the failure messages say was being done. */
+  ctx: FailureContext;
+  /** Whether the POST may be retried (not when its session's state would be unknown). */
+  retry: boolean;
+  signal?: AbortSignal | undefined;
+}
+
 /** POSTs a new upload session (end-4a). */
-export async function startUpload(
-  env: BlobEnv,
-  registry: string,
-  repository: string,
-  ctx: FailureContext,
-  retry: boolean,
-  signal?: AbortSignal,
-): Promise<UploadSession> {
+export async function startUpload(env: BlobEnv, opts: StartUploadOptions): Promise<UploadSession> {
+  const { registry, repository, ctx, retry, signal } = opts;
   const res = await env.session.send({
     registry,
     method: 'POST',
@@ -199,7 +214,12 @@ export async function mountBlob(
   await discard(res.body);
   if (res.status === 201) return true;
   // 202: the registry could not mount (blob or access missing) and opened an upload instead (end-11).
-  await cancelUpload(env, loc.registry, loc.repository, uploadLocation(res, ctx, env.redactor), signal);
+  await cancelUpload(env, {
+    registry: loc.registry,
+    repository: loc.repository,
+    location: uploadLocation(res, ctx, env.redactor),
+    signal,
+  });
   return false;
 }
 
@@ -220,6 +240,6 @@ export async function checkPushAccess(
     repository,
     subject: 'upload',
   };
-  const upload = await startUpload(env, registry, repository, ctx, true, signal);
-  await cancelUpload(env, registry, repository, upload.location, signal);
+  const upload = await startUpload(env, { registry, repository, ctx, retry: true, signal });
+  await cancelUpload(env, { registry, repository, location: upload.location, signal });
 }

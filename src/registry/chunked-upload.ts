@@ -9,7 +9,15 @@
 import { Readable } from 'node:stream';
 import { errnoCode, IntegrityError, RegistryError } from '../errors.js';
 import { repositoryScope } from './auth.js';
-import { blobCtx, lengthMismatch, startUpload, uploadLocation, type BlobLocation, type UploadEnv } from './blobs.js';
+import {
+  blobCtx,
+  lengthMismatch,
+  startUpload,
+  uploadLocation,
+  type BlobLocation,
+  type BlobSource,
+  type UploadEnv,
+} from './blobs.js';
 import { discard } from './body.js';
 import { TransientRegistryError, type FailureContext } from './failure.js';
 import { appendQuery } from './paths.js';
@@ -35,17 +43,25 @@ function pushScope(loc: BlobLocation): string[] {
   return [repositoryScope(loc.repository, 'pull,push')];
 }
 
+/** An upload in progress: the blob, its session, what failures say, and the abort signal. */
+interface UploadAt {
+  loc: BlobLocation;
+  upload: Upload;
+  ctx: FailureContext;
+  signal?: AbortSignal | undefined;
+}
+
+/** The next chunk: `len` bytes from `cursor`, at `offset` in the blob. */
+interface Chunk {
+  cursor: StreamCursor;
+  offset: number;
+  len: number;
+}
+
 /** Sends one chunk; returns the upload's next location. */
-async function patchChunk(
-  env: UploadEnv,
-  loc: BlobLocation,
-  upload: Upload,
-  cursor: StreamCursor,
-  offset: number,
-  len: number,
-  ctx: FailureContext,
-  signal?: AbortSignal,
-): Promise<URL> {
+async function patchChunk(env: UploadEnv, at: UploadAt, chunk: Chunk): Promise<URL> {
+  const { loc, upload, ctx, signal } = at;
+  const { cursor, offset, len } = chunk;
   let opened = false;
   const res = await env.session.send({
     registry: loc.registry,
@@ -87,13 +103,8 @@ async function patchChunk(
 }
 
 /** How far the registry got with an upload: its next location and offset, or undefined when it forgot the upload. */
-async function uploadStatus(
-  env: UploadEnv,
-  loc: BlobLocation,
-  upload: Upload,
-  ctx: FailureContext,
-  signal?: AbortSignal,
-): Promise<{ location: URL; offset: number } | undefined> {
+async function uploadStatus(env: UploadEnv, at: UploadAt): Promise<{ location: URL; offset: number } | undefined> {
+  const { loc, upload, ctx, signal } = at;
   const res = await env.session.send({
     registry: loc.registry,
     method: 'GET',
@@ -118,14 +129,14 @@ function resumable(err: unknown): err is RegistryError {
   return err instanceof TransientRegistryError || (err instanceof RegistryError && err.details.status === 416);
 }
 
-/** Uploads `size` bytes from `open()` in chunks of `env.chunkSize`; see the file comment. */
+/** Uploads `blob.size` bytes from `blob.open()` in chunks of `env.chunkSize`; see the file comment. */
 export async function chunkedUpload(
   env: UploadEnv,
   loc: BlobLocation,
-  size: number,
-  open: () => Promise<Readable>,
+  blob: BlobSource,
   signal?: AbortSignal,
 ): Promise<void> {
+  const { size, open } = blob;
   const ctx = blobCtx('uploading blob', loc, 'upload');
   let upload: Upload | undefined;
   let cursor: StreamCursor | undefined;
@@ -135,7 +146,13 @@ export async function chunkedUpload(
     for (;;) {
       try {
         if (upload === undefined) {
-          const started = await startUpload(env, loc.registry, loc.repository, ctx, true, signal);
+          const started = await startUpload(env, {
+            registry: loc.registry,
+            repository: loc.repository,
+            ctx,
+            retry: true,
+            signal,
+          });
           upload = { location: started.location, chunk: Math.max(env.chunkSize, started.minChunk) };
           offset = 0;
         }
@@ -145,7 +162,7 @@ export async function chunkedUpload(
         }
         while (offset < size) {
           const len = Math.min(upload.chunk, size - offset);
-          upload.location = await patchChunk(env, loc, upload, cursor, offset, len, ctx, signal);
+          upload.location = await patchChunk(env, { loc, upload, ctx, signal }, { cursor, offset, len });
           offset += len;
           // Each acknowledged chunk is progress: a long upload may survive many separate failures.
           failures = 0;
@@ -183,7 +200,7 @@ export async function chunkedUpload(
         env.session.logRetry(ctx)(err.message, wait, failures);
         await env.sleep(wait, signal);
         if (upload !== undefined) {
-          const status = await uploadStatus(env, loc, upload, ctx, signal);
+          const status = await uploadStatus(env, { loc, upload, ctx, signal });
           if (status === undefined) upload = undefined;
           else ({ location: upload.location, offset } = status);
         }

@@ -8,7 +8,9 @@ import type { Digest } from '../oci/digest.js';
 import type { Reference } from '../oci/reference.js';
 import { Authenticator } from './auth.js';
 import * as blobs from './blobs.js';
+import type { BlobLocation, BlobSource } from './blobs.js';
 import * as manifests from './manifests.js';
+import type { ManifestBody, ManifestTarget } from './manifests.js';
 import { Redactor } from './redact.js';
 import { realSleep } from './retry.js';
 import { Session } from './session.js';
@@ -103,14 +105,8 @@ export class RegistryClient {
   }
 
   /** Cross-repository mount (POST ?mount=&from=); true when 201, false when the registry started an upload instead (which is cancelled). */
-  mountBlob(
-    registry: string,
-    repository: string,
-    digest: string,
-    fromRepository: string,
-    signal?: AbortSignal,
-  ): Promise<boolean> {
-    return blobs.mountBlob(this.blobEnv, { registry, repository, digest }, fromRepository, signal);
+  mountBlob(loc: BlobLocation, fromRepository: string, signal?: AbortSignal): Promise<boolean> {
+    return blobs.mountBlob(this.blobEnv, loc, fromRepository, signal);
   }
 
   /**
@@ -118,14 +114,8 @@ export class RegistryClient {
    * blobs up to the chunking threshold, or PATCH chunks (resumed after a failure) then PUT above
    * it. `open` is called again for every retry. A stream of another length fails with an IntegrityError.
    */
-  uploadBlob(
-    registry: string,
-    repository: string,
-    blob: { digest: string; size: number },
-    open: () => Promise<Readable>,
-    signal?: AbortSignal,
-  ): Promise<void> {
-    return uploadBlob(this.blobEnv, { registry, repository, digest: blob.digest }, blob.size, open, signal);
+  uploadBlob(loc: BlobLocation, blob: BlobSource, signal?: AbortSignal): Promise<void> {
+    return uploadBlob(this.blobEnv, loc, blob, signal);
   }
 
   /** PUT a manifest under a tag or digest; returns the digest the registry reports (Docker-Content-Digest) or sha256 of bytes. */
@@ -138,15 +128,8 @@ export class RegistryClient {
     return startStreamingUpload(this.blobEnv, registry, repository, signal);
   }
 
-  putManifest(
-    registry: string,
-    repository: string,
-    tagOrDigest: string,
-    bytes: Uint8Array,
-    mediaType: string,
-    signal?: AbortSignal,
-  ): Promise<Digest> {
-    return manifests.putManifest(this.session, { registry, repository, tagOrDigest }, bytes, mediaType, signal);
+  putManifest(target: ManifestTarget, manifest: ManifestBody, signal?: AbortSignal): Promise<Digest> {
+    return manifests.putManifest(this.session, target, manifest, signal);
   }
 
   /** Kaniko's push-permission check: start an upload and cancel it (DELETE); throws RegistryError (unauthorized/denied) if not allowed. */

@@ -105,17 +105,21 @@ export async function responseError(
   );
 }
 
+/** Whom {@link networkError} was talking to, and how it words the error. */
+export interface NetworkErrorOptions {
+  /** The registry, or a token server or blob store it sent us to. */
+  host: string;
+  redactor: Redactor;
+  /** The timeouts in force, so that a timeout says which one. */
+  timeouts?: NetworkTimeouts | undefined;
+}
+
 /**
- * The error for a failure below HTTP while talking to `host` (the registry, or a token server or
- * blob store it sent us to), or undefined when `err` is not a network failure (a bug: rethrow it).
+ * The error for a failure below HTTP while talking to `opts.host`, or undefined when `err` is not
+ * a network failure (a bug: rethrow it).
  */
-export function networkError(
-  err: unknown,
-  ctx: FailureContext,
-  host: string,
-  redactor: Redactor,
-  timeouts?: NetworkTimeouts,
-): RegistryError | undefined {
+export function networkError(err: unknown, ctx: FailureContext, opts: NetworkErrorOptions): RegistryError | undefined {
+  const { host, redactor, timeouts } = opts;
   const f = classifyNetworkError(err, timeouts);
   if (f === undefined) return undefined;
   const where = host === ctx.registry ? `registry ${host}` : host;

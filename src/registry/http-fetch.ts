@@ -69,14 +69,16 @@ function basicAuth(url: URL, redactor: Redactor): string | undefined {
   return `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
 }
 
+/** How {@link requestFailure} words a failure: the timeouts in force, the redactor, the request's signal. */
+interface RequestFailureOptions {
+  timeouts: NetworkTimeouts;
+  redactor: Redactor;
+  signal: AbortSignal;
+}
+
 /** A failure of the request itself (before any status) as a {@link FetchFailed}; an abort or a bug as itself. */
-function requestFailure(
-  err: unknown,
-  what: string,
-  t: NetworkTimeouts,
-  redactor: Redactor,
-  signal: AbortSignal,
-): unknown {
+function requestFailure(err: unknown, what: string, opts: RequestFailureOptions): unknown {
+  const { timeouts: t, redactor, signal } = opts;
   if (isAbort(err, signal)) return err;
   const code = (err as { code?: unknown } | null)?.code;
   if (code === 'UND_ERR_CONNECT_TIMEOUT')
@@ -162,7 +164,7 @@ export async function fetchStream(url: URL, o: FetchOptions): Promise<FetchedStr
           signal: o.signal,
         });
       } catch (err) {
-        throw requestFailure(err, what(current), t, redactor, o.signal);
+        throw requestFailure(err, what(current), { timeouts: t, redactor, signal: o.signal });
       }
       const status = res.statusCode;
       const location = res.headers.location;

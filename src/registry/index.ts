@@ -23,3 +23,5 @@ export { TransientRegistryError, isRetryableFailure } from './failure.js';
 export { realSleep, RetryLater, withRetries, backoffMs } from './retry.js';
 export { retryOperation, type OperationRetries } from './retry-operation.js';
 export { DEFAULT_CHUNK_SIZE, DEFAULT_CHUNKED_THRESHOLD } from './upload.js';
+export type { BlobLocation, BlobSource } from './blobs.js';
+export type { ManifestBody, ManifestTarget } from './manifests.js';

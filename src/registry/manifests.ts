@@ -151,14 +151,27 @@ export async function headManifest(
   return { digest: m.digest, mediaType: m.mediaType, size: m.bytes.length };
 }
 
+/** Where {@link putManifest} puts a manifest: a repository, under a tag or a digest. */
+export interface ManifestTarget {
+  registry: string;
+  repository: string;
+  tagOrDigest: string;
+}
+
+/** A manifest's bytes as they are pushed, and its media type (the request's Content-Type). */
+export interface ManifestBody {
+  bytes: Uint8Array;
+  mediaType: string;
+}
+
 /** PUTs a manifest under a tag or digest; see {@link RegistryClient.putManifest}. */
 export async function putManifest(
   session: Session,
-  target: { registry: string; repository: string; tagOrDigest: string },
-  bytes: Uint8Array,
-  mediaType: string,
+  target: ManifestTarget,
+  manifest: ManifestBody,
   signal?: AbortSignal,
 ): Promise<Digest> {
+  const { bytes, mediaType } = manifest;
   const { registry, repository, tagOrDigest } = target;
   checkRepository(registry, repository);
   checkTagOrDigest(registry, tagOrDigest);

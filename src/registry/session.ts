@@ -111,7 +111,10 @@ export class Session {
             return await read(res);
           } catch (err) {
             if (isAbort(err, req.signal)) throw err;
-            throw networkError(err, req.ctx, req.registry, this.o.redactor, this.timeouts) ?? err;
+            throw (
+              networkError(err, req.ctx, { host: req.registry, redactor: this.o.redactor, timeouts: this.timeouts }) ??
+              err
+            );
           }
         } catch (err) {
           if (canRetry && err instanceof TransientRegistryError) return new RetryLater(err.message, err.retryAfterMs);
@@ -153,7 +156,7 @@ export class Session {
       // Credentials go to the registry's own host only, never to blob storage it redirects to
       // (Go's http.Client drops Authorization on cross-host redirects; so does Docker).
       if (ownHost) {
-        const a = await this.o.auth.header(registry, ep.challenge, scopes, ctx, signal);
+        const a = await this.o.auth.header(registry, ep.challenge, { scopes, ctx, signal });
         if (a !== undefined) headers.authorization = a;
       }
       const body = typeof req.body === 'function' ? await req.body() : req.body;
@@ -170,7 +173,13 @@ export class Session {
       } catch (err) {
         if (body !== undefined && !(body instanceof Uint8Array)) body.destroy();
         if (isAbort(err, signal)) throw err;
-        throw networkError(err, ctx, ownHost ? registry : url.host, this.o.redactor, this.timeouts) ?? err;
+        throw (
+          networkError(err, ctx, {
+            host: ownHost ? registry : url.host,
+            redactor: this.o.redactor,
+            timeouts: this.timeouts,
+          }) ?? err
+        );
       }
       this.o.logger.debug('registry request', {
         method: req.method,

@@ -40,7 +40,7 @@ export async function startStreamingUpload(
     repository,
     subject: 'upload',
   };
-  const session = await startUpload(env, registry, repository, ctx, true, signal);
+  const session = await startUpload(env, { registry, repository, ctx, retry: true, signal });
   const input = new PassThrough();
   const stop = new AbortController();
   const both = signal ? AbortSignal.any([signal, stop.signal]) : stop.signal;
@@ -98,7 +98,7 @@ export async function startStreamingUpload(
       stop.abort();
       input.destroy();
       await patched.catch(() => undefined);
-      await cancelUpload(env, registry, repository, session.location);
+      await cancelUpload(env, { registry, repository, location: session.location });
     },
   };
 }

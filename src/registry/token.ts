@@ -82,7 +82,7 @@ async function send(
       signal: env.signal ?? null,
     });
   } catch (err) {
-    throw networkError(err, env.ctx, `token server ${url.host}`, env.redactor) ?? err;
+    throw networkError(err, env.ctx, { host: `token server ${url.host}`, redactor: env.redactor }) ?? err;
   }
 }
 

@@ -4,7 +4,6 @@
  * (end-5, see chunked-upload.ts) for large ones, so that a dropped connection costs one chunk,
  * not the whole layer. Either way the bytes stream from their source, never held in memory.
  */
-import type { Readable } from 'node:stream';
 import { errnoCode } from '../errors.js';
 import { repositoryScope } from './auth.js';
 import {
@@ -14,6 +13,7 @@ import {
   startUpload,
   type BlobEnv,
   type BlobLocation,
+  type BlobSource,
   type UploadEnv,
 } from './blobs.js';
 import { discard } from './body.js';
@@ -31,16 +31,22 @@ export const DEFAULT_CHUNK_SIZE = 32 * 1024 * 1024;
 async function monolithicUpload(
   env: BlobEnv,
   loc: BlobLocation,
-  size: number,
-  open: () => Promise<Readable>,
+  blob: BlobSource,
   signal?: AbortSignal,
 ): Promise<void> {
+  const { size, open } = blob;
   const ctx = blobCtx('uploading blob', loc, 'upload');
   await withRetries(
     { retries: env.retries, sleep: env.sleep, ...(signal ? { signal } : {}), onRetry: env.session.logRetry(ctx) },
     async (canRetry) => {
       try {
-        const { location } = await startUpload(env, loc.registry, loc.repository, ctx, false, signal);
+        const { location } = await startUpload(env, {
+          registry: loc.registry,
+          repository: loc.repository,
+          ctx,
+          retry: false,
+          signal,
+        });
         const res = await env.session.send({
           registry: loc.registry,
           method: 'PUT',
@@ -71,11 +77,10 @@ async function monolithicUpload(
 export async function uploadBlob(
   env: UploadEnv,
   loc: BlobLocation,
-  size: number,
-  open: () => Promise<Readable>,
+  blob: BlobSource,
   signal?: AbortSignal,
 ): Promise<void> {
   checked(loc);
-  if (size > env.chunkThreshold) return chunkedUpload(env, loc, size, open, signal);
-  return monolithicUpload(env, loc, size, open, signal);
+  if (blob.size > env.chunkThreshold) return chunkedUpload(env, loc, blob, signal);
+  return monolithicUpload(env, loc, blob, signal);
 }

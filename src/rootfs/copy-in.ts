@@ -116,15 +116,16 @@ async function clearForLeaf(host: string, dest: string): Promise<void> {
   if (existing) await rm(host, { force: true });
 }
 
+/** One {@link copyIntoRootfs} call: the rootfs it writes to, how, and the image paths written so far. */
+interface CopyRun {
+  rootfs: Rootfs;
+  opts: CopyInOptions;
+  written: string[];
+}
+
 /** Copies one non-directory (file, symlink, FIFO or device) to exactly `dest`, whose parent exists; skips what {@link copiesLeaf} leaves out. */
-async function copyLeaf(
-  rootfs: Rootfs,
-  src: string,
-  st: Stats,
-  dest: string,
-  opts: CopyInOptions,
-  written: string[],
-): Promise<void> {
+async function copyLeaf(run: CopyRun, src: string, st: Stats, dest: string): Promise<void> {
+  const { rootfs, opts, written } = run;
   if (!copiesLeaf(st, opts)) return;
   const host = await rootfs.resolve(dest);
   await clearForLeaf(host, dest);
@@ -154,20 +155,23 @@ async function makeDir(rootfs: Rootfs, dest: string): Promise<boolean> {
   return true;
 }
 
+/** A directory {@link copyTree} copies: host `src` into image path `dest`; `rel` is its path as the selector sees it (`''` at the top). */
+interface TreeDir {
+  src: string;
+  dest: string;
+  rel: string;
+  ensureDest: () => Promise<void>;
+}
+
 /**
- * Copies a directory's entries into `dest`, depth first, sorted. `ensureDest` makes `dest` on
- * first use, so a directory the selector only descends into appears only if something below it
- * is copied. Directory metadata is set after the children (writing them changes the times).
+ * Copies a directory's entries into `dir.dest`, depth first, sorted. `dir.ensureDest` makes
+ * `dir.dest` on first use, so a directory the selector only descends into appears only if
+ * something below it is copied. Directory metadata is set after the children (writing them
+ * changes the times).
  */
-async function copyTree(
-  rootfs: Rootfs,
-  src: string,
-  dest: string,
-  rel: string,
-  opts: CopyInOptions,
-  written: string[],
-  ensureDest: () => Promise<void>,
-): Promise<void> {
+async function copyTree(run: CopyRun, dir: TreeDir): Promise<void> {
+  const { rootfs, opts, written } = run;
+  const { src, dest, rel, ensureDest } = dir;
   for (const name of (await readdir(src)).sort()) {
     const s = join(src, name);
     const d = posix.join(dest, name);
@@ -185,11 +189,11 @@ async function copyTree(
         made = true;
       };
       if (verdict === 'include') await ensure();
-      await copyTree(rootfs, s, d, r, opts, written, ensure);
+      await copyTree(run, { src: s, dest: d, rel: r, ensureDest: ensure });
       if (made) await setMeta(await rootfs.resolve(d), st, opts);
     } else if (copiesLeaf(st, opts)) {
       await ensureDest();
-      await copyLeaf(rootfs, s, st, d, opts, written);
+      await copyLeaf(run, s, st, d);
     }
     // Sockets, and fifos and devices in a build context, are skipped, as Docker does.
   }
@@ -208,16 +212,18 @@ export async function copyIntoRootfs(
   opts: CopyInOptions,
 ): Promise<string[]> {
   const written: string[] = [];
+  const run: CopyRun = { rootfs, opts, written };
+  const top = { src, dest, rel: '', ensureDest: () => Promise.resolve() };
   try {
     const st = await lstat(src);
     written.push(...(await mkdirAll(rootfs, posix.dirname(dest), opts.owner ?? { uid: 0, gid: 0 })));
     if (!st.isDirectory()) {
-      await copyLeaf(rootfs, src, st, dest, opts, written);
+      await copyLeaf(run, src, st, dest);
       return written;
     }
     if (opts.plainTop) {
       written.push(...(await mkdirAll(rootfs, dest, opts.owner ?? { uid: 0, gid: 0 })), dest);
-      await copyTree(rootfs, src, dest, '', opts, written, () => Promise.resolve());
+      await copyTree(run, top);
       return written;
     }
     const host = await rootfs.resolve(dest, { followFinal: true });
@@ -226,7 +232,7 @@ export async function copyIntoRootfs(
       throw new StepError(`cannot copy a directory to ${dest}: it exists and is not a directory`);
     if (!existing) await mkdir(host, { mode: 0o700 });
     written.push(dest);
-    await copyTree(rootfs, src, dest, '', opts, written, () => Promise.resolve());
+    await copyTree(run, top);
     if (!existing) await setMeta(host, st, opts);
   } catch (err) {
     throw fsError(`copying ${src} to ${dest}`, err);
@@ -262,6 +268,11 @@ export interface StreamedFile {
   mtime: Date;
 }
 
+/** The metadata {@link writeStreamIntoRootfs} gives the file, and the build's abort signal. */
+export interface WriteStreamOptions extends StreamedFile {
+  signal?: AbortSignal;
+}
+
 /**
  * Writes `content` to image path `dest` (parents made 0755 with the owner; an existing
  * non-directory replaced), streaming through one file handle, then sets owner, mode and mtime.
@@ -271,9 +282,9 @@ export async function writeStreamIntoRootfs(
   rootfs: Rootfs,
   dest: string,
   content: Readable,
-  meta: StreamedFile,
-  signal?: AbortSignal,
+  opts: WriteStreamOptions,
 ): Promise<string[]> {
+  const { signal, ...meta } = opts;
   try {
     const written = await mkdirAll(rootfs, posix.dirname(dest), meta.owner);
     const host = await rootfs.resolve(dest);

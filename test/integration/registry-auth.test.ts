@@ -61,7 +61,10 @@ function withClient(credentials: CredentialProvider, lines: string[] = []): Regi
 async function pushSmallImage(client: RegistryClient, repo: string, tag: string): Promise<string> {
   const config = Buffer.from('{"architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":[]}}');
   const cfg = { digest: sha256Of(config), size: config.length };
-  await client.uploadBlob(reg.host, repo, cfg, async () => Readable.from([config]));
+  await client.uploadBlob(
+    { registry: reg.host, repository: repo, digest: cfg.digest },
+    { size: cfg.size, open: async () => Readable.from([config]) },
+  );
   const manifest = Buffer.from(
     JSON.stringify({
       schemaVersion: 2,
@@ -70,7 +73,10 @@ async function pushSmallImage(client: RegistryClient, repo: string, tag: string)
       layers: [],
     }),
   );
-  return client.putManifest(reg.host, repo, tag, manifest, MediaType.ociManifest);
+  return client.putManifest(
+    { registry: reg.host, repository: repo, tagOrDigest: tag },
+    { bytes: manifest, mediaType: MediaType.ociManifest },
+  );
 }
 
 function secretsIn(text: string): string[] {
@@ -158,8 +164,9 @@ describe('htpasswd Basic auth', () => {
       expect(secretsIn(everything(check))).toEqual([]);
       const bytes = Buffer.from('layer');
       const upload = await client
-        .uploadBlob(reg.host, 'auth/denied', { digest: sha256Of(bytes), size: bytes.length }, async () =>
-          Readable.from([bytes]),
+        .uploadBlob(
+          { registry: reg.host, repository: 'auth/denied', digest: sha256Of(bytes) },
+          { size: bytes.length, open: async () => Readable.from([bytes]) },
         )
         .catch((e: unknown) => e);
       expect(upload).toBeInstanceOf(RegistryError);

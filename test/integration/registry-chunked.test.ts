@@ -56,7 +56,10 @@ async function readBack(c: RegistryClient, host: string, repo: string, digest: s
 test('a small blob is one monolithic PUT', async () => {
   const f = await fake();
   const bytes = randomBytes(5000);
-  await client().uploadBlob(f.host, 'chunk/small', { digest: sha256Of(bytes), size: bytes.length }, source(bytes));
+  await client().uploadBlob(
+    { registry: f.host, repository: 'chunk/small', digest: sha256Of(bytes) },
+    { size: bytes.length, open: source(bytes) },
+  );
   expect(f.requests.filter((r) => r.method === 'PATCH')).toHaveLength(0);
   expect(f.requests.filter((r) => r.method === 'PUT').map((r) => r.headers['content-length'])).toEqual(['5000']);
 });
@@ -65,7 +68,10 @@ test('a large blob goes in PATCH chunks with Content-Range, then an empty PUT', 
   const f = await fake();
   const bytes = randomBytes(40_000);
   const c = client();
-  await c.uploadBlob(f.host, 'chunk/large', { digest: sha256Of(bytes), size: bytes.length }, source(bytes));
+  await c.uploadBlob(
+    { registry: f.host, repository: 'chunk/large', digest: sha256Of(bytes) },
+    { size: bytes.length, open: source(bytes) },
+  );
   const patches = f.requests.filter((r) => r.method === 'PATCH');
   expect(patches.map((r) => r.headers['content-range'])).toEqual(['0-16383', '16384-32767', '32768-39999']);
   expect(patches.map((r) => r.headers['content-length'])).toEqual(['16384', '16384', '7232']);
@@ -82,7 +88,10 @@ test('a chunk lost to a reset is resumed from the upload status, after a backoff
   const bytes = randomBytes(40_000);
   const sleep = vi.fn(async (_ms: number) => {});
   const c = client({ sleep });
-  await c.uploadBlob(f.host, 'chunk/resumed', { digest: sha256Of(bytes), size: bytes.length }, source(bytes));
+  await c.uploadBlob(
+    { registry: f.host, repository: 'chunk/resumed', digest: sha256Of(bytes) },
+    { size: bytes.length, open: source(bytes) },
+  );
   expect(sleep.mock.calls.map((x) => x[0])).toEqual([1000]);
   const seen = f.requests
     .filter((r) => r.method !== 'HEAD')
@@ -113,7 +122,10 @@ test('an upload the registry forgot starts over', async () => {
   ]);
   const bytes = randomBytes(40_000);
   const c = client();
-  await c.uploadBlob(f.host, 'chunk/restarted', { digest: sha256Of(bytes), size: bytes.length }, source(bytes));
+  await c.uploadBlob(
+    { registry: f.host, repository: 'chunk/restarted', digest: sha256Of(bytes) },
+    { size: bytes.length, open: source(bytes) },
+  );
   expect(f.requests.filter((r) => r.method === 'POST')).toHaveLength(2);
   expect((await readBack(c, reg.host, 'chunk/restarted', sha256Of(bytes))).equals(bytes)).toBe(true);
 });
@@ -125,7 +137,10 @@ test.each([
   const f = await fake();
   const bytes = randomBytes(actual);
   const err = await client()
-    .uploadBlob(f.host, 'chunk/bad', { digest: sha256Of(bytes), size: 40_000 }, source(bytes))
+    .uploadBlob(
+      { registry: f.host, repository: 'chunk/bad', digest: sha256Of(bytes) },
+      { size: 40_000, open: source(bytes) },
+    )
     .catch((e: unknown) => e);
   expect(err).toBeInstanceOf(IntegrityError);
   expect((err as Error).message).toMatch(/uploading blob .*: the blob's content is not the declared 40000 bytes/);

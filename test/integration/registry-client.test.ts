@@ -33,7 +33,10 @@ afterAll(async () => {
 
 async function push(repo: string, bytes: Buffer): Promise<{ digest: `sha256:${string}`; size: number }> {
   const blob = { digest: sha256Of(bytes), size: bytes.length };
-  await client.uploadBlob(reg.host, repo, blob, async () => Readable.from([bytes]));
+  await client.uploadBlob(
+    { registry: reg.host, repository: repo, digest: blob.digest },
+    { size: blob.size, open: async () => Readable.from([bytes]) },
+  );
   return blob;
 }
 
@@ -51,7 +54,10 @@ async function pushImage(repo: string, tag: string): Promise<{ manifest: Buffer;
       layers: [{ mediaType: MediaType.ociLayerGzip, ...layer }],
     }),
   );
-  const digest = await client.putManifest(reg.host, repo, tag, manifest, MediaType.ociManifest);
+  const digest = await client.putManifest(
+    { registry: reg.host, repository: repo, tagOrDigest: tag },
+    { bytes: manifest, mediaType: MediaType.ociManifest },
+  );
   return { manifest, digest, layer: layer.digest };
 }
 
@@ -60,8 +66,9 @@ describe('blobs', () => {
     const bytes = Buffer.from('hello, registry\n');
     const digest = sha256Of(bytes);
     expect(await client.hasBlob(reg.host, 'blobs/roundtrip', digest)).toBe(false);
-    await client.uploadBlob(reg.host, 'blobs/roundtrip', { digest, size: bytes.length }, async () =>
-      Readable.from([bytes]),
+    await client.uploadBlob(
+      { registry: reg.host, repository: 'blobs/roundtrip', digest },
+      { size: bytes.length, open: async () => Readable.from([bytes]) },
     );
     expect(await client.hasBlob(reg.host, 'blobs/roundtrip', digest)).toBe(true);
     const body = await client.getBlob(reg.host, 'blobs/roundtrip', digest);
@@ -82,7 +89,10 @@ describe('blobs', () => {
           for (let i = 0; i < count; i++) yield chunk;
         })(),
       );
-    await client.uploadBlob(reg.host, 'blobs/large', { digest, size: chunk.length * count }, open);
+    await client.uploadBlob(
+      { registry: reg.host, repository: 'blobs/large', digest },
+      { size: chunk.length * count, open },
+    );
     let size = 0;
     const verify = createHash('sha256');
     for await (const c of await client.getBlob(reg.host, 'blobs/large', digest)) {
@@ -96,8 +106,9 @@ describe('blobs', () => {
   test('a stream shorter than the declared size is an IntegrityError', async () => {
     const bytes = Buffer.from('short');
     const err = await client
-      .uploadBlob(reg.host, 'blobs/short', { digest: sha256Of(bytes), size: bytes.length + 10 }, async () =>
-        Readable.from([bytes]),
+      .uploadBlob(
+        { registry: reg.host, repository: 'blobs/short', digest: sha256Of(bytes) },
+        { size: bytes.length + 10, open: async () => Readable.from([bytes]) },
       )
       .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(IntegrityError);
@@ -109,8 +120,9 @@ describe('blobs', () => {
   test('content that does not match the digest is refused by the registry', async () => {
     const bytes = Buffer.from('actual');
     const err = await client
-      .uploadBlob(reg.host, 'blobs/wrong', { digest: sha256Of('claimed'), size: bytes.length }, async () =>
-        Readable.from([bytes]),
+      .uploadBlob(
+        { registry: reg.host, repository: 'blobs/wrong', digest: sha256Of('claimed') },
+        { size: bytes.length, open: async () => Readable.from([bytes]) },
       )
       .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(RegistryError);
@@ -135,13 +147,20 @@ describe('blobs', () => {
   test('mounts a blob across repositories', async () => {
     const blob = await push('mount/src', Buffer.from('shared layer'));
     expect(await client.hasBlob(reg.host, 'mount/dst', blob.digest)).toBe(false);
-    expect(await client.mountBlob(reg.host, 'mount/dst', blob.digest, 'mount/src')).toBe(true);
+    expect(
+      await client.mountBlob({ registry: reg.host, repository: 'mount/dst', digest: blob.digest }, 'mount/src'),
+    ).toBe(true);
     expect(await client.hasBlob(reg.host, 'mount/dst', blob.digest)).toBe(true);
   });
 
   test('a mount the registry cannot do returns false (and cancels the upload it started)', async () => {
     await push('mount/other', Buffer.from('unrelated'));
-    expect(await client.mountBlob(reg.host, 'mount/dst2', sha256Of('absent everywhere'), 'mount/other')).toBe(false);
+    expect(
+      await client.mountBlob(
+        { registry: reg.host, repository: 'mount/dst2', digest: sha256Of('absent everywhere') },
+        'mount/other',
+      ),
+    ).toBe(false);
   });
 });
 
@@ -163,7 +182,12 @@ describe('manifests', () => {
 
   test('put by digest, and an index referring to it', async () => {
     const { manifest, digest } = await pushImage('app/index', 'tmp');
-    expect(await client.putManifest(reg.host, 'app/index', digest, manifest, MediaType.ociManifest)).toBe(digest);
+    expect(
+      await client.putManifest(
+        { registry: reg.host, repository: 'app/index', tagOrDigest: digest },
+        { bytes: manifest, mediaType: MediaType.ociManifest },
+      ),
+    ).toBe(digest);
     const index = Buffer.from(
       JSON.stringify({
         schemaVersion: 2,
@@ -178,7 +202,10 @@ describe('manifests', () => {
         ],
       }),
     );
-    const indexDigest = await client.putManifest(reg.host, 'app/index', 'multi', index, MediaType.ociIndex);
+    const indexDigest = await client.putManifest(
+      { registry: reg.host, repository: 'app/index', tagOrDigest: 'multi' },
+      { bytes: index, mediaType: MediaType.ociIndex },
+    );
     const got = await client.getManifest(parseReference(`${reg.host}/app/index:multi`));
     expect(got).toEqual({ bytes: index, mediaType: MediaType.ociIndex, digest: indexDigest });
   });
@@ -209,7 +236,10 @@ describe('manifests', () => {
       }),
     );
     const err = await client
-      .putManifest(reg.host, 'app/broken', '1', manifest, MediaType.ociManifest)
+      .putManifest(
+        { registry: reg.host, repository: 'app/broken', tagOrDigest: '1' },
+        { bytes: manifest, mediaType: MediaType.ociManifest },
+      )
       .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(RegistryError);
     expect((err as Error).message).toMatch(

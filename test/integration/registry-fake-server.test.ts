@@ -148,7 +148,10 @@ describe('faults', () => {
         : json(res, 400, { errors: [{ code: 'MANIFEST_INVALID', message: 'bad' }] }),
     );
     const err = await client()
-      .putManifest(s.host, 'app', '1', MANIFEST, MediaType.ociManifest)
+      .putManifest(
+        { registry: s.host, repository: 'app', tagOrDigest: '1' },
+        { bytes: MANIFEST, mediaType: MediaType.ociManifest },
+      )
       .catch((e: unknown) => e);
     expect((err as Error).message).toBe(`pushing ${s.host}/app:1: bad request (400 MANIFEST_INVALID: bad)`);
     expect(s.requests.filter((r) => r.method === 'PUT')).toHaveLength(1);
@@ -226,7 +229,10 @@ describe('faults', () => {
     });
     const bytes = Buffer.from('layer');
     const open = vi.fn(async () => Readable.from([bytes]));
-    await client().uploadBlob(s.host, 'app', { digest: sha256Of(bytes), size: bytes.length }, open);
+    await client().uploadBlob(
+      { registry: s.host, repository: 'app', digest: sha256Of(bytes) },
+      { size: bytes.length, open },
+    );
     expect(open).toHaveBeenCalledTimes(2);
     const put = s.requests.filter((r) => r.method === 'PUT');
     expect(put.map((r) => r.url)).toEqual(
@@ -345,7 +351,9 @@ describe('bearer token flow', () => {
   test('uploads ask for pull,push; mounts add pull on the source repository', async () => {
     const { registry, tokens } = await bearerPair();
     const c = client(creds({ username: 'alice', password: 'right-secret' }));
-    expect(await c.mountBlob(registry.host, 'app', sha256Of('x'), 'base/image')).toBe(true);
+    expect(await c.mountBlob({ registry: registry.host, repository: 'app', digest: sha256Of('x') }, 'base/image')).toBe(
+      true,
+    );
     expect(tokens.requests[0]?.url).toBe(
       '/token?service=fake&scope=repository%3Aapp%3Apull%2Cpush&scope=repository%3Abase%2Fimage%3Apull',
     );

@@ -144,14 +144,12 @@ test('a corrupted layer fails with an IntegrityError and nothing is extracted', 
   const rootfs = new Rootfs(join(work, 'rootfs'));
   await mkdir(rootfs.root);
   const store = new BlobStore(join(work, 'blobs'));
-  const err = await unpackBase(
-    image,
-    `${f.host}/base/busybox`,
-    rootfs,
+  const err = await unpackBase(image, rootfs, {
+    imageName: `${f.host}/base/busybox`,
     store,
-    silentLogger,
-    new AbortController().signal,
-  ).catch((e: unknown) => e);
+    logger: silentLogger,
+    signal: new AbortController().signal,
+  }).catch((e: unknown) => e);
   expect(err).toBeInstanceOf(IntegrityError);
   expect((err as Error).message).toMatch(/digest mismatch, expected sha256:[0-9a-f]{64}, got sha256:/);
   expect(await readdir(rootfs.root)).toEqual([]);

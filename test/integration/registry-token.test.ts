@@ -68,11 +68,13 @@ function client(credential: Credential | undefined, lines: string[] = []): Regis
 async function pushImage(c: RegistryClient, repo: string, tag: string): Promise<{ digest: string; layer: string }> {
   const layer = Buffer.from(`layer of ${repo}`);
   const config = Buffer.from('{"architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":[]}}');
-  await c.uploadBlob(reg.host, repo, { digest: sha256Of(layer), size: layer.length }, async () =>
-    Readable.from([layer]),
+  await c.uploadBlob(
+    { registry: reg.host, repository: repo, digest: sha256Of(layer) },
+    { size: layer.length, open: async () => Readable.from([layer]) },
   );
-  await c.uploadBlob(reg.host, repo, { digest: sha256Of(config), size: config.length }, async () =>
-    Readable.from([config]),
+  await c.uploadBlob(
+    { registry: reg.host, repository: repo, digest: sha256Of(config) },
+    { size: config.length, open: async () => Readable.from([config]) },
   );
   const manifest = Buffer.from(
     JSON.stringify({
@@ -82,7 +84,13 @@ async function pushImage(c: RegistryClient, repo: string, tag: string): Promise<
       layers: [{ mediaType: MediaType.ociLayerGzip, digest: sha256Of(layer), size: layer.length }],
     }),
   );
-  return { digest: await c.putManifest(reg.host, repo, tag, manifest, MediaType.ociManifest), layer: sha256Of(layer) };
+  return {
+    digest: await c.putManifest(
+      { registry: reg.host, repository: repo, tagOrDigest: tag },
+      { bytes: manifest, mediaType: MediaType.ociManifest },
+    ),
+    layer: sha256Of(layer),
+  };
 }
 
 describe('token auth against the real registry', () => {
@@ -106,7 +114,7 @@ describe('token auth against the real registry', () => {
     const alice = client({ username: 'alice', password: PASSWORD });
     const { layer } = await pushImage(alice, 'tok/src', '1');
     const before = tokens.requests.length;
-    expect(await alice.mountBlob(reg.host, 'tok/dst', layer, 'tok/src')).toBe(true);
+    expect(await alice.mountBlob({ registry: reg.host, repository: 'tok/dst', digest: layer }, 'tok/src')).toBe(true);
     expect(await alice.hasBlob(reg.host, 'tok/dst', layer)).toBe(true);
     expect(tokens.requests.slice(before).map((r) => r.scopes)).toContainEqual([
       'repository:tok/dst:pull,push',
