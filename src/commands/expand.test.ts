@@ -11,6 +11,7 @@ import { expandWord, expandWords, lex } from '../dockerfile/shell-lex.js';
 import { heredocContent } from './copy-heredoc.js';
 import { expand, expandToWords } from './expand.js';
 import type { StageState } from './step.js';
+import { thrown } from '../../test/support/thrown.js';
 
 vi.mock('../dockerfile/shell-lex.js', async (importOriginal) => {
   const real = await importOriginal<typeof import('../dockerfile/shell-lex.js')>();
@@ -31,15 +32,6 @@ function copyWithHeredoc(lines: string): [CopyInstruction, CopyInstruction['here
 }
 
 const state: StageState = { config: { Env: ['A=1'] }, args: new Map(), escape: '\\', cmdSet: false };
-
-function thrown(fn: () => unknown): unknown {
-  try {
-    fn();
-  } catch (err) {
-    return err;
-  }
-  throw new Error('did not throw');
-}
 
 interface Site {
   name: string;

@@ -7,10 +7,10 @@
  * An in-place step (`--rootfs=/`) cannot be pivoted into and runs as Kaniko's does, the container
  * being the boundary (spawn-runner.ts).
  */
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { copyFile, mkdir, rm, statfs, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { runTool } from './run-tool.js';
 import { ociSpec, type SpecHost } from './oci-spec.js';
 import type { ProcessRunner, RunSpec } from './runner.js';
 import { lockPrefix, runSpawned, spawnRunner, type HostTools } from './spawn-runner.js';
@@ -34,19 +34,13 @@ export interface RuncHost {
   hosts: string;
 }
 
-/** Runs `argv` to completion; resolves with its exit code and stderr. */
-function runTool(argv: string[]): Promise<{ code: number | null; stderr: string }> {
-  return new Promise((resolve) => {
-    const [cmd = '', ...args] = argv;
-    const child = spawn(cmd, args, {
-      stdio: ['ignore', 'ignore', 'pipe'],
-      env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin' },
-    });
-    const err: Buffer[] = [];
-    child.stderr.on('data', (d: Buffer) => err.push(d));
-    child.once('error', (e) => resolve({ code: null, stderr: e.message }));
-    child.once('close', (code) => resolve({ code, stderr: Buffer.concat(err).toString() }));
-  });
+/** Runs `argv` to completion; a program that cannot be started is an exit status of null, with the reason as its stderr. */
+function tool(argv: readonly string[]): Promise<{ code: number | null; stderr: string }> {
+  const [cmd = '', ...args] = argv;
+  return runTool(cmd, args, { env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin' } }).catch((e: unknown) => ({
+    code: null,
+    stderr: e instanceof Error ? e.message : String(e),
+  }));
 }
 
 /** Copies a host file for the step, or undefined when the host has none. */
@@ -70,7 +64,7 @@ async function overlayDirs(spec: RunSpec, tools: HostTools): Promise<SpecHost['o
     const dir = join(extra.scratch, String(i));
     if (onOverlay) {
       // `cp -a` keeps owners, modes, links and times, as the step would see the source.
-      const got = await runTool([tools.cp ?? 'cp', '-a', `${m.source}/.`, dir]);
+      const got = await tool([tools.cp ?? 'cp', '-a', `${m.source}/.`, dir]);
       if (got.code !== 0) throw new Error(`copying a writable RUN --mount source: ${got.stderr.trim()}`);
       out.push({ copy: dir });
     } else {
@@ -112,12 +106,12 @@ export function runcRunner(runc: string, tools: HostTools, host: RuncHost, reaso
         const argv = [...lockPrefix(tools, spec.extra?.locks ?? []), ...runcCmd('run', '--bundle', bundle, id)];
         return await runSpawned(argv, spec, signal, {
           env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin' },
-          stop: async () => void (await runTool(runcCmd('kill', id, 'KILL'))),
+          stop: async () => void (await tool(runcCmd('kill', id, 'KILL'))),
         });
       } finally {
         // runc removes a container whose process ended; one it could not (Kiln's abort killed runc
         // itself) is forced out, with its cgroup.
-        await runTool(runcCmd('delete', '--force', id));
+        await tool(runcCmd('delete', '--force', id));
         await rm(bundle, { recursive: true, force: true });
       }
     },
@@ -152,13 +146,13 @@ export async function runcWorks(
   );
   await writeFile(join(dir, 'config.json'), JSON.stringify(spec));
   try {
-    const got = await runTool([runc, ...flags, '--root', state, 'run', '--bundle', dir, id]);
+    const got = await tool([runc, ...flags, '--root', state, 'run', '--bundle', dir, id]);
     if (/exec: \\?"\/kiln-runc-probe\\?"/.test(got.stderr)) return { ok: true };
     // runc logs `level=error msg="…"`; its warnings before it are not the reason.
     const why = /level=error msg="((?:[^"\\]|\\.)*)"/.exec(got.stderr)?.[1] ?? got.stderr.trim();
     return { ok: false, why: why || `runc exited with status ${String(got.code)}` };
   } finally {
-    await runTool([runc, ...flags, '--root', state, 'delete', '--force', id]);
+    await tool([runc, ...flags, '--root', state, 'delete', '--force', id]);
     await rm(dir, { recursive: true, force: true });
   }
 }

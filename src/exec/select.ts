@@ -6,21 +6,21 @@
  * On a host (not a container) where namespaces are allowed but runc is missing or broken, RUN is
  * refused: a plain chroot would let a root step reach the host.
  */
-import { spawn } from 'node:child_process';
 import { hostname } from 'node:os';
 import { findOnPath } from './find-on-path.js';
 import { UsageError } from '../errors.js';
 import type { ProcessRunner } from './runner.js';
 import { runcRunner, runcWorks } from './runc-runner.js';
+import { runTool } from './run-tool.js';
 import { spawnRunner, type HostTools } from './spawn-runner.js';
 
-function exitsZero(argv: string[]): Promise<boolean> {
-  return new Promise((resolve) => {
-    const [cmd = '', ...args] = argv;
-    const child = spawn(cmd, args, { stdio: 'ignore' });
-    child.once('error', () => resolve(false));
-    child.once('close', (code) => resolve(code === 0));
-  });
+/** Whether `argv` runs and exits 0, with `path` as its PATH (Kiln's image keeps mount in /kaniko/bin). */
+function exitsZero(argv: readonly string[], path: string): Promise<boolean> {
+  const [cmd = '', ...args] = argv;
+  return runTool(cmd, args, { env: { PATH: path } }).then(
+    (r) => r.code === 0,
+    () => false,
+  );
 }
 
 /** What {@link selectRunner} needs from the build. */
@@ -104,17 +104,20 @@ export async function selectRunner(host: RunnerHost): Promise<ProcessRunner> {
   };
   const choice = await decideIsolation({
     namespaces: () =>
-      exitsZero([
-        unshare,
-        '--mount',
-        '--pid',
-        '--fork',
-        '--kill-child',
-        '--',
-        sh,
-        '-c',
-        'mount -t tmpfs tmpfs /mnt 2>/dev/null || mount -t tmpfs tmpfs /tmp',
-      ]),
+      exitsZero(
+        [
+          unshare,
+          '--mount',
+          '--pid',
+          '--fork',
+          '--kill-child',
+          '--',
+          sh,
+          '-c',
+          'mount -t tmpfs tmpfs /mnt 2>/dev/null || mount -t tmpfs tmpfs /tmp',
+        ],
+        searchPath,
+      ),
     runc: runc !== undefined,
     runcWorks: (flags) => runcWorks(runc ?? 'runc', host.workDir, flags),
     inContainer: host.inContainer,

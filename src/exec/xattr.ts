@@ -7,9 +7,9 @@
  * (`oci/file-names.ts`): a path that is not UTF-8 cannot be a program argument (Node encodes
  * arguments as UTF-8), so such a file is read through a descriptor handed to getfattr.
  */
-import { spawn } from 'node:child_process';
 import { closeSync, constants, openSync } from 'node:fs';
 import { bytesOfName, hasRawBytes, nameFromBytes } from '../oci/file-names.js';
+import { runTool } from './run-tool.js';
 
 /** Attributes of one host path (structurally `layers/tools.ts` XattrItem). */
 export interface XattrItem {
@@ -19,41 +19,6 @@ export interface XattrItem {
 
 /** Paths per getfattr call are limited by bytes of arguments, well under Linux's ARG_MAX. */
 const ARG_BYTES = 256 * 1024;
-
-interface Ran {
-  code: number | null;
-  stdout: Buffer;
-  stderr: string;
-}
-
-/** How {@link runTool} runs a tool beyond its program and arguments. */
-interface RunToolOptions {
-  /** Written to the tool's standard input, if given. */
-  input?: Buffer;
-  signal?: AbortSignal;
-  /** If given, the tool's descriptor 3. */
-  fd?: number;
-}
-
-/** Runs a tool. */
-function runTool(program: string, args: string[], opts: RunToolOptions = {}): Promise<Ran> {
-  const { input, signal, fd } = opts;
-  return new Promise((resolve, reject) => {
-    // The first three are pipes either way (typed as the three-pipe form, whose streams are not null).
-    const stdio = ['pipe', 'pipe', 'pipe', ...(fd === undefined ? [] : [fd])] as ['pipe', 'pipe', 'pipe'];
-    const child = spawn(program, args, { stdio, env: { LC_ALL: 'C' }, ...(signal ? { signal } : {}) });
-    const out: Buffer[] = [];
-    let err = '';
-    child.stdout.on('data', (d: Buffer) => out.push(d));
-    child.stderr.on('data', (d: Buffer) => {
-      err += d.toString();
-    });
-    child.once('error', reject);
-    child.stdin.on('error', () => undefined); // EPIPE when the tool exits early; its status says why
-    child.stdin.end(input ?? Buffer.alloc(0));
-    child.once('close', (code) => resolve({ code, stdout: Buffer.concat(out), stderr: err }));
-  });
-}
 
 /** getfattr's quoting of a name: `\ooo` for backslash, control characters and DEL. */
 function escapeName(name: Buffer): Buffer {

@@ -10,6 +10,7 @@ import { parseDockerfile } from '../dockerfile/parse.js';
 import { expandWord } from '../dockerfile/shell-lex.js';
 import type { Platform } from '../oci/platform.js';
 import { planBuild } from './planner.js';
+import { thrown } from '../../test/support/thrown.js';
 
 vi.mock('../dockerfile/shell-lex.js', async (importOriginal) => {
   const real = await importOriginal<typeof import('../dockerfile/shell-lex.js')>();
@@ -22,15 +23,6 @@ function plan(text: string): () => unknown {
   const df = parseDockerfile(text);
   return () =>
     planBuild(df, { buildArgs: new Map(), skipUnusedStages: false, targetPlatform: AMD64, buildPlatform: AMD64 });
-}
-
-function thrown(fn: () => unknown): unknown {
-  try {
-    fn();
-  } catch (err) {
-    return err;
-  }
-  throw new Error('did not throw');
 }
 
 interface Site {
