@@ -1,12 +1,9 @@
 /**
- * One build, end to end: Dockerfile → base image → rootfs → steps → layers → image → sinks.
- * Everything it needs comes from the BuildEnv; its scratch directory is removed when it ends.
+ * One build, end to end (ARCHITECTURE.md §2): Dockerfile → plan → workspace → stages → sinks →
+ * cleanup. Everything it needs comes from the BuildEnv; its workspace is cleaned up when it ends.
  */
-import { rmSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, stat } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { isAbsolute, join, resolve } from 'node:path';
-import { clearRootfs } from '../rootfs/clear.js';
-import { Rootfs } from '../rootfs/rootfs.js';
 import { BlobStore } from '../cache/blob-store.js';
 import { errnoCode, fsError, UsageError } from '../errors.js';
 import { parseDockerfile } from '../dockerfile/parse.js';
@@ -17,11 +14,13 @@ import { buildStages } from './stages.js';
 import { readDockerignore } from '../context/dockerignore.js';
 import type { Digest } from '../oci/digest.js';
 import type { BuildEnv } from './build-env.js';
-import { createRegistryClients } from './clients.js';
+import { createRegistryClients, type RegistryClients } from './clients.js';
 import { deliver } from './outputs.js';
 import { layerTimes } from '../config/layer-options.js';
 import { findLayerTools } from '../exec/layer-tools.js';
-import { admitInPlace, IN_PLACE_KANIKO_DIR, inPlaceEnv, inPlaceKeep } from './in-place.js';
+import type { LayerTools } from '../layers/tools.js';
+import { admitInPlace, inPlaceWorkspace } from './in-place-workspace.js';
+import { scratchWorkspace, type Workspace } from './workspace.js';
 
 export interface BuildResult {
   digest: Digest;
@@ -44,11 +43,35 @@ async function readDockerfile(env: BuildEnv): Promise<{ text: string; name: stri
   throw new UsageError(`Dockerfile not found: ${o.dockerfile} (looked in ${[...new Set(candidates)].join(' and ')})`);
 }
 
+/**
+ * What is checked before the build makes its workspace: push access to every destination, the
+ * layer times, and the host programs the layers need.
+ */
+async function preflight(
+  env: BuildEnv,
+  clients: RegistryClients,
+): Promise<{ times: ReturnType<typeof layerTimes>; layerTools: LayerTools }> {
+  const o = env.options;
+  if (o.push && !o.skipPushPermissionCheck) {
+    for (const dest of o.destinations) await clients.push.checkPushAccess(dest.registry, dest.repository, env.signal);
+  }
+  // SOURCE_DATE_EPOCH and --reproducible: the times of new content (config/layer-options.ts).
+  const times = layerTimes(o, env.env, env.now());
+  const layerTools = await findLayerTools(env.env.PATH ?? '');
+  if (o.compression === 'zstd' && !layerTools.zstd)
+    throw new UsageError('--compression=zstd needs the zstd program (Debian package zstd), which is not on PATH');
+  if (!layerTools.xattrs)
+    env.logger.warn(
+      'setfattr/getfattr (Debian package attr) not found: file capabilities and other xattrs are neither extracted nor recorded in new layers',
+    );
+  return { times, layerTools };
+}
+
 export async function build(env: BuildEnv): Promise<BuildResult> {
   const o = env.options;
   // --rootfs=/ is admitted (inside a container, or with --force) or refused before anything is
   // read, pulled or touched, so that it can never wipe a developer's machine (ARCHITECTURE.md §4).
-  const inPlace = o.inPlace ? await admitInPlace(env) : undefined;
+  const admission = o.inPlace ? await admitInPlace(env) : undefined;
   const { text, name, path: dockerfilePath } = await readDockerfile(env);
   const df = parseDockerfile(text, name);
   const contextDir = resolve(env.cwd, o.contextDir);
@@ -60,48 +83,21 @@ export async function build(env: BuildEnv): Promise<BuildResult> {
     buildPlatform: env.hostPlatform,
   });
   const clients = createRegistryClients(env);
-  const base = o.kanikoDir ?? (inPlace ? IN_PLACE_KANIKO_DIR : env.tmpDir);
-  await mkdir(base, { recursive: true }).catch((err: unknown) => {
-    throw fsError(`creating ${base}`, err);
-  });
-  const work = await mkdtemp(join(base, 'kiln-build-')).catch((err: unknown) => {
-    throw fsError(`creating a build directory in ${base}`, err);
-  });
-  let inPlaceStage: { mode: string; keep: readonly string[] } | undefined;
+  let workspace: Workspace | undefined;
   try {
-    if (o.push && !o.skipPushPermissionCheck) {
-      for (const dest of o.destinations) await clients.push.checkPushAccess(dest.registry, dest.repository, env.signal);
-    }
-    // SOURCE_DATE_EPOCH and --reproducible: the times of new content (config/layer-options.ts).
-    const times = layerTimes(o, env.env, env.now());
-    const layerTools = await findLayerTools(env.env.PATH ?? '');
-    if (o.compression === 'zstd' && !layerTools.zstd)
-      throw new UsageError('--compression=zstd needs the zstd program (Debian package zstd), which is not on PATH');
-    if (!layerTools.xattrs)
-      env.logger.warn(
-        'setfattr/getfattr (Debian package attr) not found: file capabilities and other xattrs are neither extracted nor recorded in new layers',
-      );
-    inPlaceStage = inPlace && {
-      mode: inPlace.mode,
-      keep: await inPlaceKeep(env, {
-        admission: inPlace,
-        kanikoDir: resolve(env.cwd, base),
-        work: resolve(env.cwd, work),
-        contextDir,
-      }),
-    };
+    const { times, layerTools } = await preflight(env, clients);
+    workspace = admission ? await inPlaceWorkspace(env, admission, contextDir) : await scratchWorkspace(env);
     const image = await buildStages({
-      env: inPlace ? await inPlaceEnv(env, resolve(env.cwd, base), resolve(env.cwd, work)) : env,
+      env: workspace.env,
       df,
       plan,
-      work,
-      store: new BlobStore(join(work, 'blobs')),
+      workspace,
+      store: new BlobStore(join(workspace.work, 'blobs')),
       clients,
       contextDir,
       dockerignore: await readDockerignore(contextDir, dockerfilePath),
       ...times,
       layerTools,
-      ...(inPlaceStage ? { inPlace: inPlaceStage } : {}),
     });
     for (const k of unusedBuildArgs(plan, o.buildArgs)) env.logger.warn(`build arg ${k} was not consumed by any ARG`);
     const digest = imageDigest(image);
@@ -109,14 +105,7 @@ export async function build(env: BuildEnv): Promise<BuildResult> {
     return { digest, pushed };
   } finally {
     await clients.close();
-    // Synchronously, on purpose: fs.promises.rm starts an unlink for every entry of a directory
-    // at once, which held 400 MB for a rootfs of 200,000 files (issue 11, finding 8); rmSync
-    // walks depth-first in constant memory, and nothing else runs at this point.
-    rmSync(work, { recursive: true, force: true });
-    // Kaniko's --cleanup: a container that builds again starts from its own files only.
-    if (inPlaceStage && o.cleanup) {
-      const removed = clearRootfs(new Rootfs('/'), inPlaceStage.keep);
-      env.logger.info(`in-place: --cleanup emptied / (${removed} paths removed)`);
-    }
+    // Every stage has stopped (buildStages waits for all of them, even after a failure).
+    workspace?.cleanup();
   }
 }

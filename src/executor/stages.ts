@@ -1,9 +1,8 @@
 /**
- * Builds the planned stages in order. Each stage gets its own rootfs; a stage's result (image
- * and rootfs) serves later stages as a base (`FROM stage`) or a source (`COPY --from`). Images
- * named by FROM or COPY --from are pulled once per build.
+ * Builds the planned stages in order. Each stage gets its rootfs from the build's workspace; a
+ * stage's result (image and rootfs) serves later stages as a base (`FROM stage`) or a source
+ * (`COPY --from`). Images named by FROM or COPY --from are pulled once per build.
  */
-import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { BlobStore } from '../cache/blob-store.js';
 import { currentEuid, stateDirPath } from '../cache/state-dir.js';
@@ -22,10 +21,9 @@ import { assembleImage, type Image } from '../oci/image.js';
 import { formatPlatform, type Platform } from '../oci/platform.js';
 import { formatReference, parseReference, ReferenceSyntaxError, type Reference } from '../oci/reference.js';
 import { copySource, type BuildPlan, type PlannedStage } from '../plan/planner.js';
-import { clearRootfs } from '../rootfs/clear.js';
 import { detectContainer } from '../rootfs/container.js';
 import { readContainerFacts } from '../rootfs/host-facts.js';
-import { Rootfs } from '../rootfs/rootfs.js';
+import type { Rootfs } from '../rootfs/rootfs.js';
 import { createStageLayers } from './stage-layers.js';
 import type { LayerTools } from '../layers/tools.js';
 import { unpackBase } from './base.js';
@@ -35,6 +33,7 @@ import { finalConfig, initialState } from './image-config.js';
 import { eagerUploads } from './eager-upload.js';
 import { stageSource } from './stage-source.js';
 import { runStage } from './stage.js';
+import type { Workspace } from './workspace.js';
 
 export interface BuiltStage {
   image: Image;
@@ -45,7 +44,8 @@ export interface StagesContext {
   env: BuildEnv;
   df: ParsedDockerfile;
   plan: BuildPlan;
-  work: string;
+  /** Where the stages' rootfses and scratch files live (scratch, or in place over `/`). */
+  workspace: Workspace;
   store: BlobStore;
   clients: RegistryClients;
   contextDir: string;
@@ -56,8 +56,6 @@ export interface StagesContext {
   clampMtime?: Date;
   /** Host programs for layers: zstd, mknod, setfattr/getfattr (exec/layer-tools.ts). */
   layerTools: LayerTools;
-  /** `--rootfs=/`, admitted: the target stage is built over `/`, keeping these paths as they are. */
-  inPlace?: { mode: string; keep: readonly string[] };
   /** A runner to use instead of probing the host (in-process tests); default: `exec/select.ts` chooses. */
   runner?: ProcessRunner;
 }
@@ -102,8 +100,7 @@ class ImageCache {
     let got = this.rootfses.get(key);
     if (!got) {
       got = (async () => {
-        const rootfs = new Rootfs(join(this.ctx.work, `image-${this.rootfses.size}`));
-        await mkdir(rootfs.root, { mode: 0o755 });
+        const rootfs = await this.ctx.workspace.imageRootfs();
         await unpackBase(await this.image(ref, platform, at, source), rootfs, {
           imageName: ref,
           store: this.ctx.store,
@@ -124,10 +121,10 @@ class ImageCache {
     const choose = (): Promise<ProcessRunner> =>
       this.ctx.runner
         ? Promise.resolve(this.ctx.runner)
-        : selectRunner({ path: env.PATH ?? '', workDir: this.ctx.work, inContainer });
+        : selectRunner({ path: env.PATH ?? '', workDir: this.ctx.workspace.work, inContainer });
     this.runner ??= choose().then((r) => {
       this.ctx.env.logger.info(`RUN isolation: ${r.mode} (${r.reason})`);
-      if (this.ctx.inPlace) this.ctx.env.logger.info(this.ctx.inPlace.mode);
+      if (this.ctx.workspace.mode) this.ctx.env.logger.info(this.ctx.workspace.mode);
       return r;
     });
     return this.runner;
@@ -136,7 +133,7 @@ class ImageCache {
 
 /** What {@link buildOne} builds a stage with, besides the planned stage itself. */
 interface StageBuild {
-  /** Whether this is the target stage (outputs, labels, eager uploads, in-place rootfs). */
+  /** Whether this is the target stage (outputs, labels, eager uploads, its workspace rootfs). */
   isTarget: boolean;
   ctx: StagesContext;
   /** Base images and `COPY --from` rootfses shared by the build's stages. */
@@ -159,11 +156,10 @@ async function buildOne(ps: PlannedStage, opts: StageBuild): Promise<BuiltStage>
   else base = await stageSource(built).resolve(ps.base.index, ps.platform, env.signal);
   env.logger.info(`building stage ${ps.stage.index}${from.stageName ? ` (${from.stageName})` : ''} FROM ${baseName}`);
   const uploads = isTarget ? eagerUploads(env, ctx.clients.push) : undefined;
-  const inPlace = isTarget ? ctx.inPlace : undefined;
-  const rootfs = inPlace
-    ? await inPlaceRootfs(inPlace.keep, ctx, cache)
-    : new Rootfs(join(ctx.work, `stage-${ps.stage.index}`));
-  if (!inPlace) await mkdir(rootfs.root, { mode: 0o755 });
+  // Making an exclusive target's rootfs empties `/`: the runner must have been chosen already
+  // (buildStages does so first; this await only guards that order).
+  if (isTarget && ctx.workspace.exclusiveTarget) await cache.processRunner();
+  const { rootfs, keep } = await ctx.workspace.stageRootfs(ps.stage.index, isTarget);
   const layers = createStageLayers({
     rootfs,
     store: ctx.store,
@@ -173,7 +169,7 @@ async function buildOne(ps: PlannedStage, opts: StageBuild): Promise<BuiltStage>
     tools: ctx.layerTools,
     settings: env.options,
     ...(ctx.clampMtime ? { clampMtime: ctx.clampMtime } : {}),
-    ...(inPlace ? { keep: inPlace.keep } : {}),
+    ...(keep ? { keep } : {}),
     ...(isTarget && uploads ? { upload: uploads } : {}),
   });
   base = await unpackBase(base, rootfs, {
@@ -221,7 +217,7 @@ async function buildOne(ps: PlannedStage, opts: StageBuild): Promise<BuiltStage>
         'cache',
         'run-mounts',
       ),
-      scratchDir: join(ctx.work, 'run-mounts'),
+      scratchDir: ctx.workspace.runMountsDir,
       secret: secretReader(env.options.secrets, env.env, env.cwd),
       contextIgnore,
     },
@@ -231,30 +227,11 @@ async function buildOne(ps: PlannedStage, opts: StageBuild): Promise<BuiltStage>
 }
 
 /**
- * `--rootfs=/`: the target stage's rootfs is `/` itself, emptied of everything but the kept paths
- * (mount points, --kaniko-dir, the context, Kiln's own files, --ignore-paths) before its base is
- * unpacked there, as Kaniko does. Only the target: earlier stages keep their own directories under
- * the work dir, so `COPY --from` reads them as they were and nothing is extracted twice — where
- * Kaniko wipes `/` between stages and has to save each stage's files aside first.
- */
-async function inPlaceRootfs(keep: readonly string[], ctx: StagesContext, cache: ImageCache): Promise<Rootfs> {
-  // Chosen while the container's own programs are still there: the probe and the host tools it
-  // finds (unshare, sh) must not be the base image's.
-  await cache.processRunner();
-  const rootfs = new Rootfs('/');
-  const removed = clearRootfs(rootfs, keep);
-  ctx.env.logger.info(`in-place: cleared / for the base image (${removed} paths removed, ${keep.length} kept)`, {
-    kept: keep.join(' '),
-  });
-  return rootfs;
-}
-
-/**
  * Builds every planned stage; returns the target's image. Stages run concurrently, as BuildKit
  * runs them: each waits only for what it uses of an earlier stage (its base, a `COPY --from`, a
  * `RUN --mount from=`), when it gets there, so independent stages overlap their pulls, extractions
  * and RUNs. The first failure stops the others and is the one reported. An in-place target starts
- * after every other stage is done, since it empties `/`.
+ * after every other stage is done, since it empties `/` ({@link Workspace.exclusiveTarget}).
  */
 export async function buildStages(ctx: StagesContext): Promise<Image> {
   const stop = new AbortController();
@@ -265,14 +242,16 @@ export async function buildStages(ctx: StagesContext): Promise<Image> {
   const contextIgnore = dockerignoreFilter(ctx.dockerignore);
   // The isolation is chosen and logged at the start (next to the in-place mode) when a stage
   // has a RUN. The probe runs while the base is pulled; a failure surfaces at the first RUN.
-  if (ctx.inPlace) await cache.processRunner();
+  // In place it is chosen before any stage starts, while the container's own programs are still
+  // there: the probe and the host tools it finds (unshare, sh) must not be the base image's.
+  if (ctx.workspace.exclusiveTarget) await cache.processRunner();
   else if (ctx.plan.stages.some((ps) => ps.stage.instructions.some((i) => i.kind === 'RUN')))
     cache.processRunner().catch(() => undefined);
   const built = new Map<number, Promise<BuiltStage>>();
   const all: Promise<BuiltStage>[] = [];
   for (const [i, ps] of ctx.plan.stages.entries()) {
     const isTarget = i === ctx.plan.stages.length - 1;
-    const before = isTarget && ctx.inPlace ? Promise.allSettled(all) : Promise.resolve();
+    const before = isTarget && ctx.workspace.exclusiveTarget ? Promise.allSettled(all) : Promise.resolve();
     const p = before.then(() => buildOne(ps, { isTarget, ctx: sctx, cache, built, contextIgnore }));
     // The first failure stops the rest, and is the abort's reason.
     p.catch((error: unknown) => {

@@ -21,6 +21,7 @@ import { initialState } from '../../src/executor/image-config.js';
 import { runStage, type StageOutput } from '../../src/executor/stage.js';
 import { buildStages } from '../../src/executor/stages.js';
 import { createStageLayers } from '../../src/executor/stage-layers.js';
+import { ScratchWorkspace } from '../../src/executor/workspace.js';
 import { TarReader } from '../../src/layers/tar-read.js';
 import type { Logger } from '../../src/log.js';
 import type { Image, Layer } from '../../src/oci/image.js';
@@ -148,7 +149,7 @@ export async function buildInProcess(b: InProcessBuild): Promise<BuildOutcome> {
     env,
     df,
     plan,
-    work,
+    workspace: new ScratchWorkspace(env, work),
     contextDir,
     runner,
     store: new BlobStore(join(work, 'blobs')),

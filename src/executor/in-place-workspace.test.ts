@@ -7,7 +7,7 @@ import { UsageError } from '../errors.js';
 import { silentLogger } from '../log.js';
 import type { ContainerFacts } from '../rootfs/container.js';
 import type { BuildEnv } from './build-env.js';
-import { admitInPlace, inPlaceEnv, inPlaceKeep, selfPaths, type InPlaceAdmission } from './in-place.js';
+import { admitInPlace, inPlaceEnv, inPlaceKeep, selfPaths, type InPlaceAdmission } from './in-place-workspace.js';
 import { REPO } from '../../test/support/executor.js';
 
 const dirs: string[] = [];

@@ -1,18 +1,23 @@
 /**
- * In-place builds (`--rootfs=/`, ARCHITECTURE.md §4, the third rung): the target stage is built over
- * the process's own `/`, as Kaniko does, which only makes sense inside Kiln's own image. This
- * module admits or refuses such a build before anything is read, pulled or touched, and works out
- * what the build must keep: mount points, `--kaniko-dir`, the context, Kiln's own files,
- * `--ignore-path`s (`rootfs/in-place.ts`).
+ * The in-place workspace (`--rootfs=/`, ARCHITECTURE.md §4, the third rung): the target stage is
+ * built over the process's own `/`, as Kaniko does, which only makes sense inside Kiln's own
+ * image. This module admits or refuses such a build before anything is read, pulled or touched,
+ * works out what the build must keep (mount points, `--kaniko-dir`, the context, Kiln's own files,
+ * `--ignore-path`s: `rootfs/in-place.ts`), and is the {@link Workspace} that clears `/` for the
+ * target and, with `--cleanup`, again at the end. The other stages live in directories of their
+ * own under the work dir, as in a scratch workspace.
  */
 import { mkdir, readFile, realpath } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { fsError, UsageError } from '../errors.js';
+import { clearRootfs } from '../rootfs/clear.js';
 import { detectContainer, type ContainerFacts } from '../rootfs/container.js';
 import { readContainerFacts } from '../rootfs/host-facts.js';
 import { inPlaceKeepList } from '../rootfs/in-place.js';
+import { Rootfs } from '../rootfs/rootfs.js';
 import type { BuildEnv } from './build-env.js';
+import { makeWorkDir, ScratchWorkspace, type StageRoot, type Workspace } from './workspace.js';
 
 /** Kaniko's `--kaniko-dir` default, which Kiln uses when building in place. */
 export const IN_PLACE_KANIKO_DIR = '/kaniko';
@@ -154,4 +159,74 @@ export async function inPlaceEnv(env: BuildEnv, kanikoDir: string, work: string)
     throw fsError(`creating ${tmpDir}`, err);
   });
   return { ...env, options: { ...env.options, kanikoDir }, tmpDir };
+}
+
+/** Kaniko's `--cleanup`: a container that builds again starts from its own files only. */
+function cleanupRoot(env: BuildEnv, keep: readonly string[]): void {
+  if (!env.options.cleanup) return;
+  const removed = clearRootfs(new Rootfs('/'), keep);
+  env.logger.info(`in-place: --cleanup emptied / (${removed} paths removed)`);
+}
+
+/** The target stage over `/`, the others in directories of their own under the work dir. */
+export class InPlaceWorkspace extends ScratchWorkspace implements Workspace {
+  override readonly exclusiveTarget = true;
+
+  /** `env` as {@link inPlaceEnv} made it; `keep` from {@link inPlaceKeep}. */
+  constructor(
+    env: BuildEnv,
+    work: string,
+    readonly keep: readonly string[],
+    readonly mode: string,
+  ) {
+    super(env, work);
+  }
+
+  /**
+   * The target's rootfs is `/` itself, emptied of everything but the kept paths (mount points,
+   * --kaniko-dir, the context, Kiln's own files, --ignore-paths) before its base is unpacked
+   * there, as Kaniko does. Only the target: earlier stages keep their own directories under the
+   * work dir, so `COPY --from` reads them as they were and nothing is extracted twice — where
+   * Kaniko wipes `/` between stages and has to save each stage's files aside first.
+   */
+  override async stageRootfs(index: number, isTarget: boolean): Promise<StageRoot> {
+    if (!isTarget) return super.stageRootfs(index, isTarget);
+    const rootfs = new Rootfs('/');
+    const removed = clearRootfs(rootfs, this.keep);
+    this.env.logger.info(
+      `in-place: cleared / for the base image (${removed} paths removed, ${this.keep.length} kept)`,
+      { kept: this.keep.join(' ') },
+    );
+    return { rootfs, keep: this.keep };
+  }
+
+  override cleanup(): void {
+    super.cleanup();
+    cleanupRoot(this.env, this.keep);
+  }
+}
+
+/**
+ * The workspace of an admitted in-place build: a work dir under `--kaniko-dir` (default
+ * {@link IN_PLACE_KANIKO_DIR}), the kept paths, and the stages' BuildEnv. If it cannot be made,
+ * what was made goes as it would at the end of the build.
+ */
+export async function inPlaceWorkspace(
+  env: BuildEnv,
+  admission: InPlaceAdmission,
+  contextDir: string,
+): Promise<InPlaceWorkspace> {
+  const base = env.options.kanikoDir ?? IN_PLACE_KANIKO_DIR;
+  const work = await makeWorkDir(base);
+  const kanikoDir = resolve(env.cwd, base);
+  let keep: string[] | undefined;
+  try {
+    keep = await inPlaceKeep(env, { admission, kanikoDir, work: resolve(env.cwd, work), contextDir });
+    const staged = await inPlaceEnv(env, kanikoDir, resolve(env.cwd, work));
+    return new InPlaceWorkspace(staged, work, keep, admission.mode);
+  } catch (err) {
+    new ScratchWorkspace(env, work).cleanup();
+    if (keep) cleanupRoot(env, keep);
+    throw err;
+  }
 }
