@@ -1,13 +1,20 @@
-import { mkdir, mkdtemp, realpath, rm, stat, symlink } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, realpath, rm, stat, symlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { afterEach, expect, test } from 'vitest';
 import { parseBuildOptions, type RawOptions } from '../config/options.js';
 import { UsageError } from '../errors.js';
 import { silentLogger } from '../log.js';
 import type { ContainerFacts } from '../rootfs/container.js';
 import type { BuildEnv } from './build-env.js';
-import { admitInPlace, inPlaceEnv, inPlaceKeep, selfPaths, type InPlaceAdmission } from './in-place-workspace.js';
+import {
+  admitInPlace,
+  inPlaceEnv,
+  inPlaceKeep,
+  inPlaceWorkspace,
+  selfPaths,
+  type InPlaceAdmission,
+} from './in-place-workspace.js';
 import { REPO } from '../../test/support/executor.js';
 
 const dirs: string[] = [];
@@ -157,4 +164,34 @@ test("Kiln's own directory is its package root here (the bundle's directory in K
   const self = await selfPaths();
   expect(self.kilnDir).toBe(REPO.replace(/\/$/, ''));
   expect(self.nodeExecutable).toBe(process.execPath);
+});
+
+// These never ask for the target's rootfs nor call cleanup(): either would clear this machine's `/`.
+test('the in-place workspace: its work dir under --kaniko-dir, the other stages in directories there, the stages scratch files too', async () => {
+  const kanikoDir = await realpath(await mkdtemp(join(tmpdir(), 'kiln-kaniko-')));
+  dirs.push(kanikoDir);
+  const { env } = buildEnv({ kanikoDir, context: kanikoDir }, { cwd: '/' });
+  expect(env.options.cleanup).toBe(false);
+  const ws = await inPlaceWorkspace(env, { mode: 'isolation: in-place (test)', mountinfo: MOUNTINFO }, kanikoDir);
+  expect(dirname(ws.work)).toBe(kanikoDir);
+  expect(ws.exclusiveTarget).toBe(true);
+  expect(ws.mode).toBe('isolation: in-place (test)');
+  expect(ws.keep).toContain(kanikoDir);
+  expect(ws.keep).toContain('/workspace');
+  expect(ws.env.tmpDir).toBe(join(ws.work, 'tmp'));
+  expect(ws.env.options.kanikoDir).toBe(kanikoDir);
+  const stage = await ws.stageRootfs(0, false);
+  expect(stage.rootfs.root).toBe(join(ws.work, 'stage-0'));
+  expect(stage.keep).toBeUndefined();
+  expect((await ws.imageRootfs()).root).toBe(join(ws.work, 'image-0'));
+});
+
+test('an in-place workspace that cannot keep what it must removes its work dir again', async () => {
+  const kanikoDir = await realpath(await mkdtemp(join(tmpdir(), 'kiln-kaniko-')));
+  dirs.push(kanikoDir);
+  await symlink('/', join(kanikoDir, 'ctx'));
+  const { env } = buildEnv({ kanikoDir, context: join(kanikoDir, 'ctx') }, { cwd: '/' });
+  const admission = { mode: '', mountinfo: MOUNTINFO };
+  await expect(inPlaceWorkspace(env, admission, join(kanikoDir, 'ctx'))).rejects.toThrow(/ctx leads to \/ itself/);
+  expect(await readdir(kanikoDir)).toEqual(['ctx']);
 });
