@@ -92,7 +92,6 @@ export async function build(env: BuildEnv): Promise<BuildResult> {
     };
     const image = await buildStages({
       env: inPlace ? await inPlaceEnv(env, resolve(env.cwd, base), resolve(env.cwd, work)) : env,
-      df,
       plan,
       work,
       store: new BlobStore(join(work, 'blobs')),

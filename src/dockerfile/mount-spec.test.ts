@@ -1,9 +1,11 @@
 import { describe, expect, test } from 'vitest';
-import { MountSpecError, parseMountSpec, ramInBytes, splitCsv } from './run-mount-spec.js';
+import { MountSpecError, ramInBytes, splitCsv } from './mount-fields.js';
+import { finishMountSpec, parseMountSyntax, type MountSpec } from './mount-spec.js';
 
 /** A stand-in for word expansion: `$V` → `vee`, quotes kept as the CSV reader left them. */
 const expand = (w: string): string => w.replace(/\$V\b/g, 'vee');
-const parse = (v: string, workdir = '/work'): ReturnType<typeof parseMountSpec> => parseMountSpec(v, expand, workdir);
+/** Both halves of reading a mount: the plan's (syntax) and the RUN step's (expansion, WORKDIR). */
+const parse = (v: string, workdir = '/work'): MountSpec => finishMountSpec(parseMountSyntax(v, '\\'), expand, workdir);
 
 describe('splitCsv reads a record as Go encoding/csv does', () => {
   test.each([
@@ -21,7 +23,7 @@ describe('splitCsv reads a record as Go encoding/csv does', () => {
   });
 });
 
-describe('parseMountSpec', () => {
+describe('parseMountSyntax then finishMountSpec', () => {
   test.each([
     ['target=/src', { type: 'bind', source: '/', target: '/src', readonly: true }],
     [
