@@ -146,3 +146,45 @@ test.each([
 ])('ramInBytes(%j) = %j', (value, bytes) => {
   expect(ramInBytes(value)).toBe(bytes);
 });
+
+describe('parseMountSyntax (the plan’s half) checks what expansion cannot change', () => {
+  test.each([
+    ['type=cache,target=/x,sharing=sometimes', /unsupported sharing value "sometimes"/],
+    ['type=tmpfs,size=1m', /mount type tmpfs requires a target/],
+    ['target=/x,colour=$V', /unexpected key 'colour' in 'colour=\$V'/],
+    ['type=secret,id=a,from=b', /secret mount should not have a from/],
+    ['type=bind,target=/', /invalid mount target "\/"/],
+  ])('%s is refused before expansion: %s', (value, message) => {
+    expect(() => parseMountSyntax(value, '\\')).toThrow(message);
+  });
+
+  test.each([
+    // The type may expand to anything: what depends on it waits for the RUN step.
+    'type=$V,target=/x,size=1m',
+    'type=cache,target=/x,sharing=${V}',
+    "type=cache,target=/x,sharing='locked'",
+    // A relative target is joined to the WORKDIR, which only the RUN step knows.
+    'type=bind,target=.',
+  ])('%s waits for the RUN step', (value) => {
+    expect(parseMountSyntax(value, '\\').text).toBe(value);
+  });
+
+  test('the escape character in force counts as something expansion changes', () => {
+    expect(() => parseMountSyntax('type=cache,target=/x,sharing=lo`cked', '\\')).toThrow(/unsupported sharing/);
+    expect(parseMountSyntax('type=cache,target=/x,sharing=lo`cked', '`').fields).toHaveLength(3);
+  });
+
+  test('fields keep their values as written, keys lower-cased; from= is the last one', () => {
+    expect(parseMountSyntax('TYPE=Bind,from=a,Target=/$V,from=b,ro', '\\')).toEqual({
+      text: 'TYPE=Bind,from=a,Target=/$V,from=b,ro',
+      fields: [
+        { key: 'type', value: 'Bind' },
+        { key: 'from', value: 'a' },
+        { key: 'target', value: '/$V' },
+        { key: 'from', value: 'b' },
+        { key: 'ro' },
+      ],
+      from: 'b',
+    });
+  });
+});
