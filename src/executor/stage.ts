@@ -101,7 +101,7 @@ async function dispatch(ins: StageInstruction, state: StageState, deps: StageDep
         rootfs: deps.rootfs,
         contextDir: deps.contextDir,
         fromSource: deps.fromSource,
-        ...(deps.planned(ins).from ? { from: deps.planned(ins).from } : {}),
+        from: deps.planned(ins).from,
         dockerignore: deps.dockerignore,
         logger: e.logger,
         signal: e.signal,

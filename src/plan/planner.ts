@@ -129,13 +129,14 @@ function planStage(i: number, ctx: PlanContext): StageDraft {
     for (const d of draft.stages) dependsOn.add(d);
     return [ins, draft] as const;
   });
+  const sorted = [...dependsOn].sort((a, b) => a - b);
   return {
-    dependsOn: [...dependsOn].sort((a, b) => a - b),
+    dependsOn: sorted,
     finish: () => ({
       stage,
       base: base(),
       platform,
-      dependsOn: [...dependsOn].sort((a, b) => a - b),
+      dependsOn: sorted,
       sources: new Map(drafts.map(([ins, draft]) => [ins, draft.finish()])),
     }),
   };
