@@ -15,6 +15,7 @@ import { NO_FILTER, PathFilter } from '../context/path-filter.js';
 import { PatternSyntaxError } from '../context/pattern.js';
 import { classifySource, urlFileName, type GitSource, type HttpSource } from '../context/remote-source.js';
 import type { Logger } from '../log.js';
+import type { ResolvedFrom } from '../plan/sources.js';
 import { isDirectoryInRootfs, writeStreamIntoRootfs } from '../rootfs/copy-in.js';
 import { Rootfs } from '../rootfs/rootfs.js';
 import { addGit } from './add-git.js';
@@ -31,8 +32,10 @@ import type { StageState, StepResult } from './step.js';
 export interface CopyDeps {
   rootfs: Rootfs;
   contextDir: string;
-  /** The rootfs of a `--from` stage or image (built or pulled by the executor). */
-  fromSource: (value: string) => Promise<Rootfs>;
+  /** The rootfs of the stage or image a `--from` names, as the plan resolved it (built or pulled by the executor). */
+  fromSource: (from: ResolvedFrom) => Promise<Rootfs>;
+  /** The instruction's `--from`, as the plan resolved it (plan/sources.ts); undefined: the build context. */
+  from?: ResolvedFrom;
   /** The build context's ignore patterns (none when absent). */
   dockerignore?: Dockerignore;
   logger: Logger;
@@ -59,18 +62,17 @@ interface Options {
   chmod?: ChmodFn;
   excludes: PathFilter;
   parents: boolean;
-  from?: string;
+  from?: ResolvedFrom;
 }
 
 function fail(ins: CopyInstruction, message: string): never {
   throw new DockerfileError(message, ins.at, { source: ins.text });
 }
 
-function options(ins: CopyInstruction, state: StageState): Options {
+function options(ins: CopyInstruction, state: StageState, from: ResolvedFrom | undefined): Options {
   const word = (v: string | true | undefined): string | undefined =>
     typeof v === 'string' ? expand(ins, state, v) : undefined;
   const chmodValue = word(ins.flags.chmod);
-  const from = word(ins.flags.from);
   try {
     const chmod = chmodValue !== undefined && chmodValue !== '' ? parseChmod(chmodValue) : undefined;
     const excludes = new PathFilter(ins.excludes.map((e) => expand(ins, state, e)));
@@ -92,7 +94,7 @@ async function gather(ins: CopyInstruction, state: StageState, opts: Options, de
   const tree =
     opts.from === undefined
       ? context()
-      : { root: await deps.fromSource(opts.from), ignore: NO_FILTER, label: `--from=${opts.from}` };
+      : { root: await deps.fromSource(opts.from), ignore: NO_FILTER, label: `--from=${opts.from.value}` };
   for (const word of ins.sources) {
     const src = expand(ins, state, word);
     const kind = opts.from === undefined ? classifySource(src) : { kind: 'local' as const };
@@ -143,7 +145,7 @@ function checksumOf(
 
 /** COPY or ADD into the rootfs. */
 export async function copy(ins: CopyInstruction, state: StageState, deps: CopyDeps): Promise<StepResult> {
-  const opts = options(ins, state);
+  const opts = options(ins, state, deps.from);
   const dest: Destination = destinationOf(expand(ins, state, ins.dest), state.config.WorkingDir ?? '');
   const chowned = await chownOwner(ins, state, deps.rootfs);
   const items = await gather(ins, state, opts, deps);

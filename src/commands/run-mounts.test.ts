@@ -11,7 +11,7 @@ import { NO_FILTER, PathFilter } from '../context/path-filter.js';
 import { StepError } from '../errors.js';
 import { Rootfs } from '../rootfs/rootfs.js';
 import { prepareRunMounts, type RunMountEnv } from './run-mounts.js';
-import type { MountSpec } from './run-mount-spec.js';
+import type { RunMountSpec as MountSpec } from './run-mount-spec.js';
 
 const at = { file: 'Dockerfile', line: 4, column: 1 };
 let base: string;

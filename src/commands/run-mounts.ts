@@ -21,7 +21,8 @@ import { NO_FILTER, type PathFilter } from '../context/path-filter.js';
 import type { ExtraMounts, RunMount } from '../exec/runner.js';
 import { MountTargets, type MountPointKind } from '../rootfs/mount-points.js';
 import { Rootfs } from '../rootfs/rootfs.js';
-import type { MountSpec } from './run-mount-spec.js';
+import type { ResolvedFrom } from '../plan/sources.js';
+import type { RunMountSpec as MountSpec } from './run-mount-spec.js';
 
 /** What RUN mounts need from the build. */
 export interface RunMountEnv {
@@ -32,8 +33,8 @@ export interface RunMountEnv {
    * shows only what it keeps, as BuildKit's does (the context it mounts was filtered when sent).
    */
   contextIgnore: PathFilter;
-  /** The rootfs a `from=` value names (an earlier stage, or an image pulled for it). */
-  fromSource: (value: string) => Promise<Rootfs>;
+  /** The rootfs of the stage or image a `from=` names, as the plan resolved it (built, or pulled for it). */
+  fromSource: (from: ResolvedFrom) => Promise<Rootfs>;
   /** Where cache mounts live between builds (`<state dir>/cache/run-mounts`). */
   cacheRoot: string;
   /** A directory of this build for per-step scratch files; removed with the build. */
@@ -199,7 +200,7 @@ class MountStep {
 
   private async bind(s: Extract<MountSpec, { type: 'bind' }>): Promise<RunMount> {
     const from = s.from === undefined ? new Rootfs(this.ctx.env.contextDir) : await this.ctx.env.fromSource(s.from);
-    const where = s.from === undefined ? 'the build context' : `--from=${s.from}`;
+    const where = s.from === undefined ? 'the build context' : `--from=${s.from.value}`;
     // Symlinks in the source resolve inside its root, as BuildKit resolves them in the source's snapshot.
     let source = await from.resolve(s.source, { followFinal: true });
     const kind = await kindOf(source);

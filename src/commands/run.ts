@@ -15,10 +15,11 @@ import { MountTargets, prepareMountPoints } from '../rootfs/mount-points.js';
 import { readRootfsFile } from '../rootfs/read.js';
 import type { Rootfs } from '../rootfs/rootfs.js';
 import type { Snapshotter } from '../snapshot/snapshotter.js';
-import { expand } from './expand.js';
 import { PIPES_DIR, runCommand, type RunCommand } from './run-command.js';
 import { checkRunSecurity, runNetwork } from './run-flags.js';
-import { MountSpecError, parseMountSpec, type MountSpec } from './run-mount-spec.js';
+import type { MountSyntax } from '../dockerfile/mount-spec.js';
+import type { ResolvedFrom } from '../plan/sources.js';
+import { runMountSpecs, type RunMountSpec } from './run-mount-spec.js';
 import { prepareRunMounts, type PreparedRunMounts, type RunMountEnv } from './run-mounts.js';
 import { DEFAULT_PATH, type StageState, type StepIO, type StepResult } from './step.js';
 import { OutputTail } from './output-tail.js';
@@ -38,6 +39,8 @@ export interface RunDeps extends StepIO {
   proxyArgs: ReadonlyMap<string, string>;
   /** What `RUN --mount` needs from the build: context, other stages, cache dir, secrets. */
   mounts: RunMountEnv;
+  /** The instruction's `--mount`s as the plan read them, `from=` resolved (plan/sources.ts). */
+  plannedMounts: readonly MountSyntax<ResolvedFrom>[];
 }
 
 /** The environment of a RUN: ARGs in scope, overridden by ENV; PATH and HOME defaulted as Docker does. */
@@ -53,21 +56,6 @@ export function runEnv(state: StageState, home: string, proxyArgs: ReadonlyMap<s
   return [...env].map(([k, v]) => `${k}=${v}`);
 }
 
-/** Parses every `--mount` of the instruction in the stage's scope. */
-function mountSpecs(ins: RunInstruction, state: StageState): MountSpec[] {
-  return ins.mounts.map((value) => {
-    try {
-      return parseMountSpec(value, (word) => expand(ins, state, word), state.config.WorkingDir || '/');
-    } catch (err) {
-      if (!(err instanceof MountSpecError)) throw err;
-      throw new DockerfileError(`RUN --mount=${value}: ${err.message}`, ins.at, {
-        source: ins.text,
-        ...(err.hint ? { hint: err.hint } : {}),
-      });
-    }
-  });
-}
-
 const NAMESPACES_HINT =
   'run Kiln as root with CAP_SYS_ADMIN (e.g. a privileged container, or securityContext.capabilities.add: ["SYS_ADMIN"]) or where user namespaces are allowed, so that it can create namespaces';
 
@@ -80,7 +68,7 @@ const CHROOT_FAILURE_HINT =
 function checkIsolation(
   ins: RunInstruction,
   runner: ProcessRunner,
-  specs: readonly MountSpec[],
+  specs: readonly RunMountSpec[],
   network: 'host' | 'none',
 ): void {
   if (runner.mode === 'namespaces') return;
@@ -133,7 +121,7 @@ async function scriptInRootfs(rootfs: Rootfs, script: { name: string; content: s
 export async function run(ins: RunInstruction, state: StageState, deps: RunDeps): Promise<StepResult> {
   checkRunSecurity(ins);
   const network = runNetwork(ins);
-  const specs = mountSpecs(ins, state);
+  const specs = runMountSpecs(ins, state, deps.plannedMounts);
   const command = runCommand(ins, state);
   checkScriptName(ins, command);
   checkIsolation(ins, deps.runner, specs, network);

@@ -89,7 +89,6 @@ export async function build(env: BuildEnv): Promise<BuildResult> {
     workspace = admission ? await inPlaceWorkspace(env, admission, contextDir) : await scratchWorkspace(env);
     const image = await buildStages({
       env: workspace.env,
-      df,
       plan,
       workspace,
       store: new BlobStore(join(workspace.work, 'blobs')),

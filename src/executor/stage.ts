@@ -22,6 +22,7 @@ import { user } from '../commands/user.js';
 import { workdir } from '../commands/workdir.js';
 import type { ProcessRunner } from '../exec/runner.js';
 import { PROXY_ARGS } from '../plan/platform-args.js';
+import type { ResolvedFrom, StepSources } from '../plan/sources.js';
 import { DEFAULT_RETRIES } from '../registry/client.js';
 import { redactUrls } from '../registry/redact.js';
 import { realSleep } from '../registry/retry.js';
@@ -50,8 +51,10 @@ export interface StageDeps {
   /** The process runner, chosen on first use (a build without RUN never probes). */
   runner: () => Promise<ProcessRunner>;
   argScope: ArgScope;
-  /** The rootfs a `COPY --from` value names (an earlier stage, or an image pulled for it). */
-  fromSource: (value: string) => Promise<Rootfs>;
+  /** What the plan resolved for an instruction: its COPY/ADD `--from`, its RUN `--mount`s (plan/sources.ts). */
+  planned: (ins: StageInstruction) => StepSources;
+  /** The rootfs of the stage or image a `--from` names (an earlier stage, or an image pulled for it). */
+  fromSource: (from: ResolvedFrom) => Promise<Rootfs>;
   /** Timestamp written into history entries. */
   created: string;
   /** Where `RUN --mount=type=cache` keeps its directories, this build's scratch dir, `--secret` values, and the context's `.dockerignore` filter. */
@@ -98,6 +101,7 @@ async function dispatch(ins: StageInstruction, state: StageState, deps: StageDep
         rootfs: deps.rootfs,
         contextDir: deps.contextDir,
         fromSource: deps.fromSource,
+        from: deps.planned(ins).from,
         dockerignore: deps.dockerignore,
         logger: e.logger,
         signal: e.signal,
@@ -117,6 +121,7 @@ async function dispatch(ins: StageInstruction, state: StageState, deps: StageDep
         snapshotter: deps.snapshotter,
         proxyArgs: proxyArgsOf(deps.argScope.buildArgs),
         mounts,
+        plannedMounts: deps.planned(ins).mounts ?? [],
       });
     }
     case 'HEALTHCHECK':

@@ -6,10 +6,9 @@
 import { join } from 'node:path';
 import type { BlobStore } from '../cache/blob-store.js';
 import { currentEuid, stateDirPath } from '../cache/state-dir.js';
-import { DockerfileError, StepError } from '../errors.js';
+import { StepError } from '../errors.js';
 import { onbuildTriggers, withoutTriggers } from '../commands/onbuild.js';
 import { secretReader } from '../commands/run-secrets.js';
-import type { ParsedDockerfile } from '../dockerfile/instructions.js';
 import { dockerignoreFilter, type Dockerignore } from '../context/dockerignore.js';
 import type { PathFilter } from '../context/path-filter.js';
 import { selectRunner } from '../exec/select.js';
@@ -19,8 +18,9 @@ import { registrySource } from '../image/registry-source.js';
 import { scratchSource } from '../image/scratch.js';
 import { assembleImage, type Image } from '../oci/image.js';
 import { formatPlatform, type Platform } from '../oci/platform.js';
-import { formatReference, parseReference, ReferenceSyntaxError, type Reference } from '../oci/reference.js';
-import { copySource, type BuildPlan, type PlannedStage } from '../plan/planner.js';
+import { formatReference, type Reference } from '../oci/reference.js';
+import { sourceScope, type BuildPlan, type PlannedStage } from '../plan/planner.js';
+import { resolveSources, type ImageRef } from '../plan/sources.js';
 import { detectContainer } from '../rootfs/container.js';
 import { readContainerFacts } from '../rootfs/host-facts.js';
 import type { Rootfs } from '../rootfs/rootfs.js';
@@ -42,7 +42,7 @@ export interface BuiltStage {
 
 export interface StagesContext {
   env: BuildEnv;
-  df: ParsedDockerfile;
+  /** Everything the stages are built from: stages, bases, sources, escape character (plan/planner.ts). */
   plan: BuildPlan;
   /** Where the stages' rootfses and scratch files live (scratch, or in place over `/`). */
   workspace: Workspace;
@@ -75,34 +75,28 @@ class ImageCache {
     });
   }
 
-  image(ref: string, platform: Platform, at: PlannedStage['stage']['from']['at'], source: string): Promise<Image> {
-    const key = `${ref}|${formatPlatform(platform)}`;
+  /** The image `src` names, pulled for `platform` once per build (by the name as written). */
+  image(src: ImageRef, platform: Platform): Promise<Image> {
+    const key = `${src.ref}|${formatPlatform(platform)}`;
     let got = this.images.get(key);
     if (!got) {
-      let parsed;
-      try {
-        parsed = parseReference(ref);
-      } catch (err) {
-        if (err instanceof ReferenceSyntaxError) throw new DockerfileError(err.message, at, { source });
-        throw err;
-      }
       const env = this.ctx.env;
-      env.logger.info(`retrieving image ${formatReference(parsed)}`, { platform: formatPlatform(platform) });
-      got = this.registry.resolve(parsed, platform, env.signal);
+      env.logger.info(`retrieving image ${formatReference(src.reference)}`, { platform: formatPlatform(platform) });
+      got = this.registry.resolve(src.reference, platform, env.signal);
       this.images.set(key, got);
     }
     return got;
   }
 
   /** The unpacked filesystem of an image used by `COPY --from=<image>`. */
-  rootfsOf(ref: string, platform: Platform, at: PlannedStage['stage']['from']['at'], source: string): Promise<Rootfs> {
-    const key = `${ref}|${formatPlatform(platform)}`;
+  rootfsOf(src: ImageRef, platform: Platform): Promise<Rootfs> {
+    const key = `${src.ref}|${formatPlatform(platform)}`;
     let got = this.rootfses.get(key);
     if (!got) {
       got = (async () => {
         const rootfs = await this.ctx.workspace.imageRootfs();
-        await unpackBase(await this.image(ref, platform, at, source), rootfs, {
-          imageName: ref,
+        await unpackBase(await this.image(src, platform), rootfs, {
+          imageName: src.ref,
           store: this.ctx.store,
           logger: this.ctx.env.logger,
           signal: this.ctx.env.signal,
@@ -146,13 +140,13 @@ interface StageBuild {
 
 async function buildOne(ps: PlannedStage, opts: StageBuild): Promise<BuiltStage> {
   const { isTarget, ctx, cache, built, contextIgnore } = opts;
-  const { env, df } = ctx;
+  const { env } = ctx;
   const from = ps.stage.from;
   let base: Image;
   const baseName =
     ps.base.kind === 'image' ? ps.base.ref : ps.base.kind === 'stage' ? `stage ${ps.base.index}` : 'scratch';
   if (ps.base.kind === 'scratch') base = await scratchSource.resolve('scratch', ps.platform, env.signal);
-  else if (ps.base.kind === 'image') base = await cache.image(ps.base.ref, ps.platform, from.at, from.text);
+  else if (ps.base.kind === 'image') base = await cache.image(ps.base, ps.platform);
   else base = await stageSource(built).resolve(ps.base.index, ps.platform, env.signal);
   env.logger.info(`building stage ${ps.stage.index}${from.stageName ? ` (${from.stageName})` : ''} FROM ${baseName}`);
   const uploads = isTarget ? eagerUploads(env, ctx.clients.push) : undefined;
@@ -183,7 +177,10 @@ async function buildOne(ps: PlannedStage, opts: StageBuild): Promise<BuiltStage>
   // A base's ONBUILD triggers run first, then leave the config (BuildKit initOnBuildTriggers).
   const triggers = onbuildTriggers(base.config.config?.OnBuild, from.at, from.text);
   const stage = triggers.length > 0 ? { ...ps.stage, instructions: [...triggers, ...ps.stage.instructions] } : ps.stage;
-  const initial = initialState(base.config, df.escape);
+  // Triggers are known only now: resolved with the planner's own resolver, where the stage is.
+  const scope = sourceScope(ctx.plan, ps);
+  const triggerSources = new Map(triggers.map((t) => [t, resolveSources(t, scope)]));
+  const initial = initialState(base.config, ctx.plan.escape);
   const out = await runStage(stage, triggers.length > 0 ? withoutTriggers(initial) : initial, {
     env,
     // Steps of concurrent stages interleave in the log: say whose they are.
@@ -195,10 +192,11 @@ async function buildOne(ps: PlannedStage, opts: StageBuild): Promise<BuiltStage>
     snapshotter: layers.snapshotter,
     layers,
     runner: () => cache.processRunner(),
-    fromSource: async (value) => {
-      const src = copySource(df.stages, value, ps.stage.index);
-      if (src.kind === 'image') return cache.rootfsOf(src.ref, ps.platform, from.at, from.text);
+    planned: (ins) => ps.sources.get(ins) ?? triggerSources.get(ins) ?? {},
+    fromSource: async ({ value, source: src }) => {
+      if (src.kind === 'image') return cache.rootfsOf(src, ps.platform);
       const stage = built.get(src.index);
+      // Only a base image's ONBUILD trigger can name a stage the plan left out.
       if (!stage)
         throw new StepError(`--from=${value}: stage ${src.index} was not built (is it excluded by --target?)`, from.at);
       return (await stage).rootfs;

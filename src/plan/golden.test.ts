@@ -55,7 +55,8 @@ function describePlan(plan: BuildPlan): unknown {
     stages: plan.stages.map((s) => ({
       index: s.stage.index,
       ...(s.stage.from.stageName ? { name: s.stage.from.stageName } : {}),
-      base: s.base,
+      // The image as written; its parsed reference is oci/reference.ts's to test.
+      base: s.base.kind === 'image' ? { kind: s.base.kind, ref: s.base.ref } : s.base,
       platform: formatPlatform(s.platform),
       dependsOn: s.dependsOn,
       instructions: s.stage.instructions.map(

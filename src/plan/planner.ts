@@ -1,19 +1,21 @@
 /**
- * The build plan: which stages to build, in which order, each one's base (scratch, an image,
- * or an earlier stage) and the stages and images its COPY --from lines read. Pure: a function
- * of the parsed Dockerfile and the options (`--target`, `--skip-unused-stages`, build args).
+ * The build plan: which stages to build, in which order, each one's base (scratch, a parsed image
+ * reference, or an earlier stage) and what each instruction reads: the stage or image of a
+ * COPY/ADD `--from`, the `RUN --mount`s with their `from=` (sources.ts). The executor needs nothing
+ * else, and every malformed reference or mount is reported here, at its line, before any pull.
+ * Pure: a function of the parsed Dockerfile and the options (`--target`, `--skip-unused-stages`,
+ * build args).
  */
 import { DockerfileError, UsageError } from '../errors.js';
-import type { Instruction, ParsedDockerfile, Stage } from '../dockerfile/instructions.js';
-import { expandWord, ShellExpansionError } from '../dockerfile/shell-lex.js';
+import type { FromInstruction, ParsedDockerfile, Stage, StageInstruction } from '../dockerfile/instructions.js';
+import { expandWord, ShellExpansionError, type ShellEnv } from '../dockerfile/shell-lex.js';
 import { parsePlatform, type Platform } from '../oci/platform.js';
 import { globalArgValues } from './build-args.js';
 import { platformArgs } from './platform-args.js';
+import { draftSources, findStage, imageRef, type ImageRef, type SourceScope, type StepSources } from './sources.js';
 
-export type StageBase = { kind: 'scratch' } | { kind: 'image'; ref: string } | { kind: 'stage'; index: number };
-
-/** Where a `COPY --from` (or `RUN --mount=from=`) reads: an earlier stage or an image. */
-export type CopySource = { kind: 'stage'; index: number } | { kind: 'image'; ref: string };
+/** A stage's base: nothing, an image (parsed), or an earlier stage. */
+export type StageBase = { kind: 'scratch' } | ImageRef | { kind: 'stage'; index: number };
 
 export interface PlannedStage {
   stage: Stage;
@@ -22,6 +24,8 @@ export interface PlannedStage {
   platform: Platform;
   /** Earlier stages this one needs built first. */
   dependsOn: number[];
+  /** What each COPY/ADD and RUN of the stage reads, resolved: the executor reads these, not the flags. */
+  sources: ReadonlyMap<StageInstruction, StepSources>;
 }
 
 export interface BuildPlan {
@@ -31,6 +35,10 @@ export interface BuildPlan {
   stages: PlannedStage[];
   /** Names the global ARGs declare, used or not (`unused-args.ts`: such a build arg is consumed). */
   declaredGlobals: Set<string>;
+  /** The Dockerfile's escape character (`# escape=`). */
+  escape: '\\' | '`';
+  /** Every stage's name in the Dockerfile (lower-cased; undefined: unnamed), planned or not, in order. */
+  stageNames: readonly (string | undefined)[];
 }
 
 export interface PlanOptions {
@@ -41,58 +49,53 @@ export interface PlanOptions {
   buildPlatform: Platform;
 }
 
-/** Finds a stage by name (case-insensitive, as Docker) or index among `stages[0..before)`. */
-export function findStage(stages: readonly Stage[], nameOrIndex: string, before: number): number | undefined {
-  const lower = nameOrIndex.toLowerCase();
-  const byName = stages.findIndex((s, i) => i < before && s.from.stageName === lower);
-  if (byName >= 0) return byName;
-  if (/^\d+$/.test(nameOrIndex)) {
-    const i = Number(nameOrIndex);
-    if (i < before) return i;
-  }
-  return undefined;
-}
-
-/** Resolves a `--from` value seen in stage `at`: an earlier stage, else an image reference. */
-export function copySource(stages: readonly Stage[], value: string, at: number): CopySource {
-  const index = findStage(stages, value, at);
-  if (index !== undefined) return { kind: 'stage', index };
-  if (stages.some((s, i) => i >= at && s.from.stageName === value.toLowerCase())) {
-    throw new UsageError(`--from=${value} refers to a stage that is not defined before it`);
-  }
-  return { kind: 'image', ref: value };
-}
-
-/** The `--from` of COPY/ADD and the `from=` of each `RUN --mount`: stages the instruction reads. */
-function fromValues(ins: Instruction): string[] {
-  if (ins.kind === 'COPY' || ins.kind === 'ADD') return typeof ins.flags.from === 'string' ? [ins.flags.from] : [];
-  if (ins.kind !== 'RUN') return [];
-  return ins.mounts.flatMap((m) =>
-    m
-      .split(',')
-      .map((kv) => /^from=(.+)$/i.exec(kv.trim())?.[1])
-      .filter((v): v is string => v !== undefined),
-  );
-}
-
-function planStage(
-  df: ParsedDockerfile,
-  i: number,
-  globals: Record<string, string | undefined>,
-  opts: PlanOptions,
-): PlannedStage {
-  const stage = df.stages[i];
-  if (!stage) throw new Error(`no stage ${i}`);
-  const from = stage.from;
-  const expand = (w: string): string => {
+/**
+ * Expands a word of a stage's FROM line, or a `--from` value in the stage, with the global ARGs.
+ * A malformed word is a DockerfileError at the FROM line (for a `--from` value too, as before).
+ */
+function fromExpander(from: FromInstruction, globals: ShellEnv, escape: string): (word: string) => string {
+  return (w) => {
     try {
-      return expandWord(w, globals, df.escape);
+      return expandWord(w, globals, escape);
     } catch (err) {
       // Only a malformed word is the Dockerfile's fault; anything else is a bug and stays one.
       if (!(err instanceof ShellExpansionError)) throw err;
       throw new DockerfileError(`FROM: ${err.message}`, from.at, { source: from.text });
     }
   };
+}
+
+/** Where the instructions of planned stage `ps` are, to resolve a pulled base's ONBUILD triggers there. */
+export function sourceScope(plan: BuildPlan, ps: PlannedStage): SourceScope {
+  return {
+    stageNames: plan.stageNames,
+    stage: ps.stage.index,
+    expand: fromExpander(ps.stage.from, Object.fromEntries(plan.globals), plan.escape),
+    escape: plan.escape,
+  };
+}
+
+/** A stage planned up to its image references, which are parsed only if the build runs the stage. */
+interface StageDraft {
+  dependsOn: number[];
+  finish(): PlannedStage;
+}
+
+/** What every stage is planned with. */
+interface PlanContext {
+  df: ParsedDockerfile;
+  /** The global ARGs in scope of FROM lines and `--from` values. */
+  globals: ShellEnv;
+  stageNames: readonly (string | undefined)[];
+  opts: PlanOptions;
+}
+
+function planStage(i: number, ctx: PlanContext): StageDraft {
+  const { df, globals, stageNames, opts } = ctx;
+  const stage = df.stages[i];
+  if (!stage) throw new Error(`no stage ${i}`);
+  const from = stage.from;
+  const expand = fromExpander(from, globals, df.escape);
   const image = expand(from.image);
   if (image === '')
     throw new DockerfileError('FROM: the image name expands to an empty string (is a build arg missing?)', from.at, {
@@ -109,29 +112,34 @@ function planStage(
     platform = p;
   }
   const dependsOn = new Set<number>();
-  let base: StageBase;
-  const earlier = findStage(df.stages, image, i);
+  let base: () => StageBase;
+  const earlier = findStage(stageNames, image, i);
   if (earlier !== undefined && !/^\d+$/.test(image)) {
-    base = { kind: 'stage', index: earlier };
+    base = () => ({ kind: 'stage', index: earlier });
     dependsOn.add(earlier);
   } else if (image.toLowerCase() === 'scratch') {
-    base = { kind: 'scratch' };
+    base = () => ({ kind: 'scratch' });
   } else {
-    base = { kind: 'image', ref: image };
+    base = () =>
+      imageRef(image, (message, cause) => new DockerfileError(message, from.at, { source: from.text, cause }));
   }
-  for (const ins of stage.instructions) {
-    for (const raw of fromValues(ins)) {
-      try {
-        const src = copySource(df.stages, expand(raw), i);
-        if (src.kind === 'stage') dependsOn.add(src.index);
-      } catch (err) {
-        if (err instanceof UsageError)
-          throw new DockerfileError(`${ins.kind} ${err.message}`, ins.at, { source: ins.text });
-        throw err;
-      }
-    }
-  }
-  return { stage, base, platform, dependsOn: [...dependsOn].sort((a, b) => a - b) };
+  const scope: SourceScope = { stageNames, stage: i, expand, escape: df.escape };
+  const drafts = stage.instructions.map((ins) => {
+    const draft = draftSources(ins, scope);
+    for (const d of draft.stages) dependsOn.add(d);
+    return [ins, draft] as const;
+  });
+  const sorted = [...dependsOn].sort((a, b) => a - b);
+  return {
+    dependsOn: sorted,
+    finish: () => ({
+      stage,
+      base: base(),
+      platform,
+      dependsOn: sorted,
+      sources: new Map(drafts.map(([ins, draft]) => [ins, draft.finish()])),
+    }),
+  };
 }
 
 /** Plans the build of `--target` (default: the last stage). */
@@ -144,10 +152,10 @@ export function planBuild(df: ParsedDockerfile, opts: PlanOptions): BuildPlan {
     });
   const declared = globalArgValues(df.globalArgs, opts.buildArgs, df.escape);
   const globals = new Map([...platformArgs(opts.targetPlatform, opts.buildPlatform), ...declared]);
-  const scope = Object.fromEntries(globals);
+  const stageNames = df.stages.map((s) => s.from.stageName);
   let target = df.stages.length - 1;
   if (opts.target !== undefined) {
-    const found = findStage(df.stages, opts.target, df.stages.length);
+    const found = findStage(stageNames, opts.target, df.stages.length);
     if (found === undefined || /^\d+$/.test(opts.target)) {
       const names = df.stages
         .map((s) => s.from.stageName)
@@ -160,7 +168,8 @@ export function planBuild(df: ParsedDockerfile, opts: PlanOptions): BuildPlan {
     }
     target = found;
   }
-  const planned = df.stages.slice(0, target + 1).map((_, i) => planStage(df, i, scope, opts));
+  const ctx: PlanContext = { df, globals: Object.fromEntries(globals), stageNames, opts };
+  const planned = df.stages.slice(0, target + 1).map((_, i) => planStage(i, ctx));
   let wanted = new Set(planned.map((_, i) => i));
   if (opts.skipUnusedStages) {
     wanted = new Set();
@@ -173,7 +182,10 @@ export function planBuild(df: ParsedDockerfile, opts: PlanOptions): BuildPlan {
   }
   return {
     globals,
-    stages: planned.filter((_, i) => wanted.has(i)),
+    // Image references are parsed (and malformed mounts reported) only in stages the build runs.
+    stages: planned.filter((_, i) => wanted.has(i)).map((d) => d.finish()),
     declaredGlobals: new Set(df.globalArgs.flatMap((g) => g.args.map((a) => a.name))),
+    escape: df.escape,
+    stageNames,
   };
 }

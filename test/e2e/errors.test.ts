@@ -2,8 +2,11 @@
  * Issue 2's error cases: each exits with its documented code and one clear message naming what
  * and where, never a stack trace.
  */
-import { expect, test } from 'vitest';
-import { fixture, runExecutor } from '../support/executor.js';
+import { writeFile } from 'node:fs/promises';
+import { createServer, type AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { expect, onTestFinished, test } from 'vitest';
+import { fixture, runExecutor, tempDir } from '../support/executor.js';
 import { useRegistryWithBusybox } from '../support/suite.js';
 
 const env = useRegistryWithBusybox();
@@ -86,3 +89,45 @@ test('an unreachable destination exits 4 before building, and pushes nothing', a
   expect(r.stderr).toMatch(/^error: .*127\.0\.0\.1:1/m);
   noStack(r.stderr);
 });
+
+/** A registry that is never to be contacted: it counts the connections it gets. */
+async function untouchedRegistry(): Promise<{ host: string; connections: () => number }> {
+  let connections = 0;
+  const server = createServer((socket) => {
+    connections++;
+    socket.destroy();
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  onTestFinished(() => new Promise<void>((resolve) => server.close(() => resolve())));
+  return { host: `127.0.0.1:${(server.address() as AddressInfo).port}`, connections: () => connections };
+}
+
+test.for([
+  ['a malformed FROM image', 'FROM Bad//Name', 4, /invalid .*Bad\/\/Name/],
+  ['a malformed COPY --from image', 'FROM scratch\nCOPY --from=Bad//Name /x /x', 5, /COPY --from=Bad\/\/Name: invalid/],
+  [
+    'a --from naming a later stage',
+    'FROM scratch\nCOPY --from=later /x /x\nFROM scratch AS later',
+    5,
+    /COPY --from=later refers to a stage that is not defined before it/,
+  ],
+  [
+    'a malformed RUN --mount',
+    'FROM scratch\nRUN --mount=type=cache,target=/c,sharing=sometimes true',
+    5,
+    /RUN --mount=type=cache,target=\/c,sharing=sometimes: unsupported sharing value/,
+  ],
+] as const)(
+  "%s in a later stage exits 3 at its line before the first stage's base is pulled",
+  async ([, later, line, message], { expect }) => {
+    const registry = await untouchedRegistry();
+    const ctx = await tempDir('plan-errors');
+    await writeFile(join(ctx, 'Dockerfile'), `FROM ${registry.host}/never/pulled:1\nRUN true\n\n${later}\n`);
+    const r = await runExecutor(['--context', ctx, '--no-push', '--insecure-pull']);
+    expect(r.exitCode, r.stderr).toBe(3);
+    expect(r.stderr).toMatch(new RegExp(`^error: Dockerfile:${line}: ${message.source}`, 'm'));
+    expect(r.stderr).not.toContain('retrieving image');
+    expect(registry.connections()).toBe(0);
+    noStack(r.stderr);
+  },
+);

@@ -147,7 +147,6 @@ export async function buildInProcess(b: InProcessBuild): Promise<BuildOutcome> {
   const runner = b.runner ?? new FakeRunner();
   const image = await buildStages({
     env,
-    df,
     plan,
     workspace: new ScratchWorkspace(env, work),
     contextDir,
@@ -181,8 +180,14 @@ export async function runStageInProcess(
   await writeFiles(rootfs.root, s.rootfs ?? {});
   await writeFiles(contextDir, s.context ?? {});
   const env = buildEnv({ context: contextDir, kanikoDir: join(dir, 'kaniko') }, [], []);
-  const stage = parseDockerfile(s.dockerfile).stages[0];
-  if (!stage) throw new Error('the Dockerfile has no stage');
+  const planned = planBuild(parseDockerfile(s.dockerfile), {
+    buildArgs: new Map(),
+    skipUnusedStages: false,
+    targetPlatform: PLATFORM,
+    buildPlatform: PLATFORM,
+  }).stages[0];
+  if (!planned) throw new Error('the Dockerfile has no stage');
+  const stage = planned.stage;
   const store = new BlobStore(join(dir, 'blobs'));
   const layers = createStageLayers({
     rootfs,
@@ -211,7 +216,8 @@ export async function runStageInProcess(
     snapshotter,
     layers,
     argScope: { buildArgs: new Map(), globals: new Map() },
-    fromSource: (value) => Promise.reject(new Error(`no stage ${value} in a one-stage test`)),
+    planned: (ins) => planned.sources.get(ins) ?? {},
+    fromSource: ({ value }) => Promise.reject(new Error(`no stage ${value} in a one-stage test`)),
     created: CREATED,
     runMounts: {
       cacheRoot: join(dir, 'cache'),

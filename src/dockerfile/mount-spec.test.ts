@@ -1,9 +1,11 @@
 import { describe, expect, test } from 'vitest';
-import { MountSpecError, parseMountSpec, ramInBytes, splitCsv } from './run-mount-spec.js';
+import { MountSpecError, ramInBytes, splitCsv } from './mount-fields.js';
+import { finishMountSpec, parseMountSyntax, type MountSpec } from './mount-spec.js';
 
 /** A stand-in for word expansion: `$V` → `vee`, quotes kept as the CSV reader left them. */
 const expand = (w: string): string => w.replace(/\$V\b/g, 'vee');
-const parse = (v: string, workdir = '/work'): ReturnType<typeof parseMountSpec> => parseMountSpec(v, expand, workdir);
+/** Both halves of reading a mount: the plan's (syntax) and the RUN step's (expansion, WORKDIR). */
+const parse = (v: string, workdir = '/work'): MountSpec => finishMountSpec(parseMountSyntax(v, '\\'), expand, workdir);
 
 describe('splitCsv reads a record as Go encoding/csv does', () => {
   test.each([
@@ -21,7 +23,7 @@ describe('splitCsv reads a record as Go encoding/csv does', () => {
   });
 });
 
-describe('parseMountSpec', () => {
+describe('parseMountSyntax then finishMountSpec', () => {
   test.each([
     ['target=/src', { type: 'bind', source: '/', target: '/src', readonly: true }],
     [
@@ -143,4 +145,46 @@ test.each([
   ['x', undefined],
 ])('ramInBytes(%j) = %j', (value, bytes) => {
   expect(ramInBytes(value)).toBe(bytes);
+});
+
+describe('parseMountSyntax (the plan’s half) checks what expansion cannot change', () => {
+  test.each([
+    ['type=cache,target=/x,sharing=sometimes', /unsupported sharing value "sometimes"/],
+    ['type=tmpfs,size=1m', /mount type tmpfs requires a target/],
+    ['target=/x,colour=$V', /unexpected key 'colour' in 'colour=\$V'/],
+    ['type=secret,id=a,from=b', /secret mount should not have a from/],
+    ['type=bind,target=/', /invalid mount target "\/"/],
+  ])('%s is refused before expansion: %s', (value, message) => {
+    expect(() => parseMountSyntax(value, '\\')).toThrow(message);
+  });
+
+  test.each([
+    // The type may expand to anything: what depends on it waits for the RUN step.
+    'type=$V,target=/x,size=1m',
+    'type=cache,target=/x,sharing=${V}',
+    "type=cache,target=/x,sharing='locked'",
+    // A relative target is joined to the WORKDIR, which only the RUN step knows.
+    'type=bind,target=.',
+  ])('%s waits for the RUN step', (value) => {
+    expect(parseMountSyntax(value, '\\').text).toBe(value);
+  });
+
+  test('the escape character in force counts as something expansion changes', () => {
+    expect(() => parseMountSyntax('type=cache,target=/x,sharing=lo`cked', '\\')).toThrow(/unsupported sharing/);
+    expect(parseMountSyntax('type=cache,target=/x,sharing=lo`cked', '`').fields).toHaveLength(3);
+  });
+
+  test('fields keep their values as written, keys lower-cased; from= is the last one', () => {
+    expect(parseMountSyntax('TYPE=Bind,from=a,Target=/$V,from=b,ro', '\\')).toEqual({
+      text: 'TYPE=Bind,from=a,Target=/$V,from=b,ro',
+      fields: [
+        { key: 'type', value: 'Bind' },
+        { key: 'from', value: 'a' },
+        { key: 'target', value: '/$V' },
+        { key: 'from', value: 'b' },
+        { key: 'ro' },
+      ],
+      from: 'b',
+    });
+  });
 });
