@@ -162,7 +162,7 @@ async function buildOne(ps: PlannedStage, opts: StageBuild): Promise<BuiltStage>
   const inPlace = isTarget ? ctx.inPlace : undefined;
   const rootfs = inPlace
     ? await inPlaceRootfs(inPlace.keep, ctx, cache)
-    : new Rootfs(join(ctx.work, `stage-${ps.stage.index}`));
+    : new Rootfs(join(ctx.work, `stage-${ps.stage.index}`), env.ownership);
   if (!inPlace) await mkdir(rootfs.root, { mode: 0o755 });
   const layers = createStageLayers({
     rootfs,
