@@ -9,17 +9,15 @@
  */
 import { DockerfileError, StepError } from '../errors.js';
 import type { CopyInstruction, Heredoc } from '../dockerfile/instructions.js';
-import type { Dockerignore } from '../context/dockerignore.js';
 import { hasWildcard } from '../context/glob.js';
 import { NO_FILTER, PathFilter } from '../context/path-filter.js';
 import { PatternSyntaxError } from '../context/pattern.js';
 import { classifySource, urlFileName, type GitSource, type HttpSource } from '../context/remote-source.js';
-import type { Logger } from '../log.js';
 import type { ResolvedFrom } from '../plan/sources.js';
 import { isDirectoryInRootfs, writeStreamIntoRootfs } from '../rootfs/copy-in.js';
 import { Rootfs } from '../rootfs/rootfs.js';
 import { addGit } from './add-git.js';
-import { addUrl, parseDigest, type DownloadPolicy, type ExpectedDigest } from './add-url.js';
+import { addUrl, parseDigest, type ExpectedDigest } from './add-url.js';
 import { ChmodSyntaxError, parseChmod, type ChmodFn } from './copy-chmod.js';
 import { destinationOf, fileTarget, sourceCountError, type Destination } from './copy-dest.js';
 import { HEREDOC_MODE, heredocContent, heredocStream } from './copy-heredoc.js';
@@ -27,28 +25,7 @@ import { chownOwner } from './copy-owner.js';
 import { matchParents, matchSource, type MatchedSource, type SourceTree } from './copy-sources.js';
 import { copyTreeItem } from './copy-tree-item.js';
 import { expand } from './expand.js';
-import type { StageState, StepResult } from './step.js';
-
-export interface CopyDeps {
-  rootfs: Rootfs;
-  contextDir: string;
-  /** The rootfs of the stage or image a `--from` names, as the plan resolved it (built or pulled by the executor). */
-  fromSource: (from: ResolvedFrom) => Promise<Rootfs>;
-  /** The instruction's `--from`, as the plan resolved it (plan/sources.ts); undefined: the build context. */
-  from?: ResolvedFrom;
-  /** The build context's ignore patterns (none when absent). */
-  dockerignore?: Dockerignore;
-  logger: Logger;
-  signal: AbortSignal;
-  /** The build's environment (PATH for git and decompressors, git's credentials). */
-  env: Readonly<Record<string, string | undefined>>;
-  /** Scratch space outside the rootfs (downloads to unpack, git checkouts). */
-  tmpDir: string;
-  /** The clock, for the mtime of heredoc files (as BuildKit: the time they are made). */
-  now: () => Date;
-  /** Timeouts and retries of `ADD <url>` (`--network-timeout`); default: add-url.ts's. */
-  download?: DownloadPolicy;
-}
+import type { StageState, StepContext, StepResult } from './step.js';
 
 /** One thing to copy, in instruction order. */
 type Item =
@@ -84,17 +61,17 @@ function options(ins: CopyInstruction, state: StageState, from: ResolvedFrom | u
 }
 
 /** The sources of the instruction as items, in order (heredocs last, as BuildKit copies them). */
-async function gather(ins: CopyInstruction, state: StageState, opts: Options, deps: CopyDeps): Promise<Item[]> {
+async function gather(ins: CopyInstruction, state: StageState, opts: Options, ctx: StepContext): Promise<Item[]> {
   const items: Item[] = [];
   const context = (): SourceTree => ({
-    root: new Rootfs(deps.contextDir),
-    ignore: new PathFilter(deps.dockerignore?.patterns ?? []),
+    root: new Rootfs(ctx.contextDir),
+    ignore: new PathFilter(ctx.dockerignore.patterns),
     label: 'the build context',
   });
   const tree =
     opts.from === undefined
       ? context()
-      : { root: await deps.fromSource(opts.from), ignore: NO_FILTER, label: `--from=${opts.from.value}` };
+      : { root: await ctx.fromSource(opts.from), ignore: NO_FILTER, label: `--from=${opts.from.value}` };
   for (const word of ins.sources) {
     const src = expand(ins, state, word);
     const kind = opts.from === undefined ? classifySource(src) : { kind: 'local' as const };
@@ -144,40 +121,33 @@ function checksumOf(
 }
 
 /** COPY or ADD into the rootfs. */
-export async function copy(ins: CopyInstruction, state: StageState, deps: CopyDeps): Promise<StepResult> {
-  const opts = options(ins, state, deps.from);
+export async function copy(ins: CopyInstruction, state: StageState, ctx: StepContext): Promise<StepResult> {
+  const opts = options(ins, state, ctx.planned.from);
   const dest: Destination = destinationOf(expand(ins, state, ins.dest), state.config.WorkingDir ?? '');
-  const chowned = await chownOwner(ins, state, deps.rootfs);
-  const items = await gather(ins, state, opts, deps);
+  const chowned = await chownOwner(ins, state, ctx.rootfs);
+  const items = await gather(ins, state, opts, ctx);
   const { digest, commit } = checksumOf(ins, state, items);
   if (items.length === 0) throw new StepError(`${ins.kind} failed: no source files were specified`, ins.at);
   const countError = sourceCountError(ins.kind, items.length, dest);
   if (countError) fail(ins, countError);
-  const intoDir = dest.spelledAsDir || (await isDirectoryInRootfs(deps.rootfs, dest.path));
+  const intoDir = dest.spelledAsDir || (await isDirectoryInRootfs(ctx.rootfs, dest.path));
   const root = { uid: 0, gid: 0 };
-  const io = {
-    logger: deps.logger,
-    signal: deps.signal,
-    env: deps.env,
-    tmpDir: deps.tmpDir,
-    ...(deps.download ? { download: deps.download } : {}),
-  };
   const links = new Map<string, string>();
   const written: string[] = [];
   for (const item of items) {
-    deps.signal.throwIfAborted();
+    ctx.signal.throwIfAborted();
     switch (item.kind) {
       case 'tree':
         written.push(
           ...(await copyTreeItem(ins, item, {
-            rootfs: deps.rootfs,
+            rootfs: ctx.rootfs,
             dest,
             intoDir,
             chmod: opts.chmod,
             excludes: opts.excludes,
             owner: chowned ?? (item.fromContext ? root : undefined),
             links,
-            io,
+            io: ctx,
           })),
         );
         break;
@@ -186,7 +156,7 @@ export async function copy(ins: CopyInstruction, state: StageState, deps: CopyDe
         written.push(
           ...(await addUrl(
             ins,
-            deps.rootfs,
+            ctx.rootfs,
             {
               url: item.source.url,
               target,
@@ -195,7 +165,7 @@ export async function copy(ins: CopyInstruction, state: StageState, deps: CopyDe
               ...(opts.chmod ? { chmod: opts.chmod } : {}),
               ...(digest ? { checksum: digest } : {}),
             },
-            io,
+            ctx,
           )),
         );
         break;
@@ -213,7 +183,7 @@ export async function copy(ins: CopyInstruction, state: StageState, deps: CopyDe
           ...(commit === undefined ? {} : { commit }),
           ...(select ? { select } : {}),
         };
-        written.push(...(await addGit(ins, deps.rootfs, gitItem, io)));
+        written.push(...(await addGit(ins, ctx.rootfs, gitItem, ctx)));
         break;
       }
       case 'heredoc': {
@@ -221,10 +191,10 @@ export async function copy(ins: CopyInstruction, state: StageState, deps: CopyDe
         const mode = opts.chmod ? opts.chmod(HEREDOC_MODE, false) : HEREDOC_MODE;
         written.push(
           ...(await writeStreamIntoRootfs(
-            deps.rootfs,
+            ctx.rootfs,
             fileTarget(dest, intoDir, item.doc.name),
             heredocStream(content),
-            { owner: chowned ?? root, mode, mtime: deps.now(), signal: deps.signal },
+            { owner: chowned ?? root, mode, mtime: ctx.now(), signal: ctx.signal },
           )),
         );
         break;

@@ -14,34 +14,12 @@ import { mkdirAll } from '../rootfs/mkdir.js';
 import { MountTargets, prepareMountPoints } from '../rootfs/mount-points.js';
 import { readRootfsFile } from '../rootfs/read.js';
 import type { Rootfs } from '../rootfs/rootfs.js';
-import type { Snapshotter } from '../snapshot/snapshotter.js';
 import { PIPES_DIR, runCommand, type RunCommand } from './run-command.js';
 import { checkRunSecurity, runNetwork } from './run-flags.js';
-import type { MountSyntax } from '../dockerfile/mount-spec.js';
-import type { ResolvedFrom } from '../plan/sources.js';
 import { runMountSpecs, type RunMountSpec } from './run-mount-spec.js';
-import { prepareRunMounts, type PreparedRunMounts, type RunMountEnv } from './run-mounts.js';
-import { DEFAULT_PATH, type StageState, type StepIO, type StepResult } from './step.js';
+import { prepareRunMounts, type PreparedRunMounts } from './run-mounts.js';
+import { DEFAULT_PATH, type StageState, type StepContext, type StepResult } from './step.js';
 import { OutputTail } from './output-tail.js';
-
-/** What RUN needs from the stage builder. */
-export interface RunDeps extends StepIO {
-  rootfs: Rootfs;
-  runner: ProcessRunner;
-  /** Where the step's output goes while it runs (the build's stdout). */
-  output: (chunk: Buffer) => void;
-  /**
-   * Finds what the command changed in the rootfs. None under `--single-snapshot`: the stage
-   * takes its one snapshot at its end, and a RUN reports no changes of its own.
-   */
-  snapshotter: Snapshotter | undefined;
-  /** Docker's predefined proxy ARGs given with --build-arg: in RUN's environment without an ARG line. */
-  proxyArgs: ReadonlyMap<string, string>;
-  /** What `RUN --mount` needs from the build: context, other stages, cache dir, secrets. */
-  mounts: RunMountEnv;
-  /** The instruction's `--mount`s as the plan read them, `from=` resolved (plan/sources.ts). */
-  plannedMounts: readonly MountSyntax<ResolvedFrom>[];
-}
 
 /** The environment of a RUN: ARGs in scope, overridden by ENV; PATH and HOME defaulted as Docker does. */
 export function runEnv(state: StageState, home: string, proxyArgs: ReadonlyMap<string, string> = new Map()): string[] {
@@ -118,19 +96,20 @@ async function scriptInRootfs(rootfs: Rootfs, script: { name: string; content: s
 }
 
 /** RUN: runs the step and reports what it changed in the rootfs; a failing command is a StepError (exit 6). */
-export async function run(ins: RunInstruction, state: StageState, deps: RunDeps): Promise<StepResult> {
+export async function run(ins: RunInstruction, state: StageState, ctx: StepContext): Promise<StepResult> {
+  const runner = await ctx.runner();
   checkRunSecurity(ins);
   const network = runNetwork(ins);
-  const specs = runMountSpecs(ins, state, deps.plannedMounts);
+  const specs = runMountSpecs(ins, state, ctx.planned.mounts ?? []);
   const command = runCommand(ins, state);
   checkScriptName(ins, command);
-  checkIsolation(ins, deps.runner, specs, network);
+  checkIsolation(ins, runner, specs, network);
   const display = ins.command.form === 'shell' ? ins.command.command : JSON.stringify(ins.command.argv);
   const userSpec = state.config.User || 'root';
   const who = resolveUser(
     userSpec,
-    await readRootfsFile(deps.rootfs, '/etc/passwd'),
-    await readRootfsFile(deps.rootfs, '/etc/group'),
+    await readRootfsFile(ctx.rootfs, '/etc/passwd'),
+    await readRootfsFile(ctx.rootfs, '/etc/group'),
   );
   if ('error' in who) {
     // An id that would wrap to another (4294967296 is root) is the Dockerfile's fault, not the step's.
@@ -139,49 +118,50 @@ export async function run(ins: RunInstruction, state: StageState, deps: RunDeps)
   }
   const cwd = state.config.WorkingDir || '/';
   // BuildKit creates a missing working directory for RUN; it becomes part of this step's layer.
-  await mkdirAll(deps.rootfs, cwd);
+  await mkdirAll(ctx.rootfs, cwd);
 
-  const snapshot = await deps.snapshotter?.begin();
-  const mounts = await prepareMountPoints(deps.rootfs);
+  const snapshot = await ctx.snapshotter?.begin();
+  const mounts = await prepareMountPoints(ctx.rootfs);
   const tail = new OutputTail(40, 8192);
+  const mountEnv = { ...ctx.runMounts, contextDir: ctx.contextDir, fromSource: ctx.fromSource };
   let result;
   let prepared: PreparedRunMounts | undefined;
   let placedScript: MountTargets | undefined;
   try {
-    const inRootfs = command.script !== undefined && (deps.runner.mode === 'chroot' || !mounts.plan.dev);
-    if (inRootfs && command.script) placedScript = await scriptInRootfs(deps.rootfs, command.script);
+    const inRootfs = command.script !== undefined && (runner.mode === 'chroot' || !mounts.plan.dev);
+    if (inRootfs && command.script) placedScript = await scriptInRootfs(ctx.rootfs, command.script);
     const script = inRootfs ? undefined : command.script;
     if (specs.length > 0 || script)
-      prepared = await prepareRunMounts(specs, { rootfs: deps.rootfs, env: deps.mounts, at: ins.at, script });
-    deps.logger.info(`RUN ${display}`, {
-      isolation: deps.runner.mode,
+      prepared = await prepareRunMounts(specs, { rootfs: ctx.rootfs, env: mountEnv, at: ins.at, script });
+    ctx.logger.info(`RUN ${display}`, {
+      isolation: runner.mode,
       ...(specs.length ? { mounts: specs.map((s) => s.type).join(',') } : {}),
       ...(network === 'none' ? { network } : {}),
     });
-    result = await deps.runner.run(
+    result = await runner.run(
       {
         argv: command.argv,
         // Secrets exposed with `env=` come last, so they win over an ENV of the same name (BuildKit).
-        env: [...runEnv(state, who.home, deps.proxyArgs), ...(prepared?.env ?? [])],
+        env: [...runEnv(state, who.home, ctx.proxyArgs), ...(prepared?.env ?? [])],
         cwd,
         user: { uid: who.uid, gid: who.gid },
-        rootfs: deps.rootfs.root,
+        rootfs: ctx.rootfs.root,
         mounts: mounts.plan,
         ...(prepared ? { extra: prepared.extra } : {}),
         ...(network === 'none' ? { network } : {}),
         onOutput: (chunk) => {
           tail.push(chunk);
-          deps.output(chunk);
+          ctx.output(chunk);
         },
       },
-      deps.signal,
+      ctx.signal,
     );
   } finally {
     await prepared?.cleanup();
     await placedScript?.cleanup();
     await mounts.cleanup();
   }
-  deps.signal.throwIfAborted();
+  ctx.signal.throwIfAborted();
   if (result.exitStatus !== 0) {
     const status =
       result.exitStatus === null
@@ -189,7 +169,7 @@ export async function run(ins: RunInstruction, state: StageState, deps: RunDeps)
         : `exited with status ${result.exitStatus}`;
     const output = tail.text();
     // In chroot mode a command may fail only for want of what namespaces give (/proc, /sys): say so.
-    const hint = deps.runner.mode === 'chroot' ? { hint: CHROOT_FAILURE_HINT } : undefined;
+    const hint = runner.mode === 'chroot' ? { hint: CHROOT_FAILURE_HINT } : undefined;
     throw new StepError(
       `RUN ${display}: the command ${status}` + (output ? `\n--- last output ---\n${output}` : ''),
       ins.at,

@@ -6,7 +6,14 @@
 import type { SourceLocation } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { ContainerConfig } from '../oci/schemas.js';
+import type { Dockerignore } from '../context/dockerignore.js';
+import type { ProcessRunner } from '../exec/runner.js';
 import type { Change } from '../rootfs/change.js';
+import type { ResolvedFrom, StepSources } from '../plan/sources.js';
+import type { Rootfs } from '../rootfs/rootfs.js';
+import type { Snapshotter } from '../snapshot/snapshotter.js';
+import type { DownloadPolicy } from './add-url.js';
+import type { RunMountEnv } from './run-mounts.js';
 
 /** The evolving state of a stage while its instructions run. */
 export interface StageState {
@@ -70,9 +77,45 @@ export function expansionEnv(state: StageState): Record<string, string | undefin
   return vars;
 }
 
-/** Facts and services a filesystem handler needs, passed in by the stage builder. */
-export interface StepIO {
+/**
+ * The services and facts a filesystem step (WORKDIR, COPY, ADD, RUN) may use. The stage builder
+ * makes one per stage (executor/stage.ts) and sets `at` for each instruction, so that every
+ * filesystem handler has the one shape `(ins, state, ctx) => Promise<StepResult>`.
+ */
+export interface StepContext {
   logger: Logger;
   signal: AbortSignal;
+  /** Where the instruction is in the Dockerfile, for errors. */
   at: SourceLocation;
+  /** The stage's filesystem, which the step changes. */
+  rootfs: Rootfs;
+  /** The build context directory: COPY and ADD sources, `RUN --mount=type=bind` without `from`. */
+  contextDir: string;
+  /** The build context's ignore patterns, which COPY and ADD honour (none when absent). */
+  dockerignore: Dockerignore;
+  /** What the plan resolved for this instruction: its COPY/ADD `--from`, its RUN `--mount`s (plan/sources.ts). */
+  planned: StepSources;
+  /** The rootfs of the stage or image a `--from` (COPY) or `from=` (RUN --mount) names, as the plan resolved it. */
+  fromSource: (from: ResolvedFrom) => Promise<Rootfs>;
+  /** The build's environment (PATH for git and decompressors, git's credentials). */
+  env: Readonly<Record<string, string | undefined>>;
+  /** Scratch space outside the rootfs (downloads to unpack, git checkouts). */
+  tmpDir: string;
+  /** The clock, for the mtime of heredoc files (as BuildKit: the time they are made). */
+  now: () => Date;
+  /** Timeouts and retries of `ADD <url>` (`--network-timeout`); default: add-url.ts's. */
+  download?: DownloadPolicy;
+  /** The process runner, chosen on first use (a build without RUN never probes). */
+  runner: () => Promise<ProcessRunner>;
+  /** Where a RUN's output goes while it runs (the build's stdout). */
+  output: (chunk: Buffer) => void;
+  /**
+   * Finds what a RUN changed in the rootfs. None under `--single-snapshot`: the stage takes its
+   * one snapshot at its end, and a RUN reports no changes of its own.
+   */
+  snapshotter: Snapshotter | undefined;
+  /** Docker's predefined proxy ARGs given with --build-arg: in RUN's environment without an ARG line. */
+  proxyArgs: ReadonlyMap<string, string>;
+  /** What `RUN --mount` needs besides the context and `fromSource`: cache dir, scratch dir, secrets, the context's filter. */
+  runMounts: Pick<RunMountEnv, 'cacheRoot' | 'scratchDir' | 'secret' | 'contextIgnore'>;
 }

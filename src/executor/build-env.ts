@@ -5,6 +5,7 @@
 import type { BuildOptions } from '../config/options.js';
 import type { Logger } from '../log.js';
 import type { Platform } from '../oci/platform.js';
+import type { Ownership } from '../rootfs/ownership.js';
 
 export interface BuildEnv {
   options: BuildOptions;
@@ -22,4 +23,9 @@ export interface BuildEnv {
   /** RUN output goes here as it comes (Kaniko prints it on stdout). */
   stepOutput: (chunk: Buffer) => void;
   version: string;
+  /**
+   * How owners are set in the stages' rootfses (rootfs/ownership.ts): lchown(2) when absent, as
+   * in every real build; only the in-process tests, run without root, record them instead.
+   */
+  ownership?: Ownership;
 }

@@ -17,7 +17,7 @@ import { healthcheck } from '../commands/healthcheck.js';
 import { onbuild } from '../commands/onbuild.js';
 import { run } from '../commands/run.js';
 import type { RunMountEnv } from '../commands/run-mounts.js';
-import type { StageState, StepResult } from '../commands/step.js';
+import type { StageState, StepContext, StepResult } from '../commands/step.js';
 import { user } from '../commands/user.js';
 import { workdir } from '../commands/workdir.js';
 import type { ProcessRunner } from '../exec/runner.js';
@@ -67,15 +67,20 @@ export interface StageOutput {
   history: HistoryEntry[];
 }
 
-async function dispatch(ins: StageInstruction, state: StageState, deps: StageDeps): Promise<StepResult> {
-  const io = { logger: deps.env.logger, signal: deps.env.signal, at: ins.at };
+/** The instruction's handler: metadata handlers need the state only, filesystem handlers the step context. */
+async function dispatch(
+  ins: StageInstruction,
+  state: StageState,
+  ctx: StepContext,
+  scope: ArgScope,
+): Promise<StepResult> {
   switch (ins.kind) {
     case 'ENV':
       return env(ins, state);
     case 'LABEL':
       return label(ins, state);
     case 'ARG':
-      return arg(ins, state, deps.argScope);
+      return arg(ins, state, scope);
     case 'USER':
       return user(ins, state);
     case 'CMD':
@@ -93,42 +98,39 @@ async function dispatch(ins: StageInstruction, state: StageState, deps: StageDep
     case 'MAINTAINER':
       return maintainer(ins, state);
     case 'WORKDIR':
-      return workdir(ins, state, deps.rootfs);
+      return workdir(ins, state, ctx);
     case 'COPY':
-    case 'ADD': {
-      const e = deps.env;
-      return copy(ins, state, {
-        rootfs: deps.rootfs,
-        contextDir: deps.contextDir,
-        fromSource: deps.fromSource,
-        from: deps.planned(ins).from,
-        dockerignore: deps.dockerignore,
-        logger: e.logger,
-        signal: e.signal,
-        env: e.env,
-        tmpDir: e.tmpDir,
-        now: e.now,
-        ...downloadPolicy(e.options.networkTimeoutMs),
-      });
-    }
-    case 'RUN': {
-      const mounts = { ...deps.runMounts, contextDir: deps.contextDir, fromSource: deps.fromSource };
-      return run(ins, state, {
-        ...io,
-        rootfs: deps.rootfs,
-        runner: await deps.runner(),
-        output: deps.env.stepOutput,
-        snapshotter: deps.snapshotter,
-        proxyArgs: proxyArgsOf(deps.argScope.buildArgs),
-        mounts,
-        plannedMounts: deps.planned(ins).mounts ?? [],
-      });
-    }
+    case 'ADD':
+      return copy(ins, state, ctx);
+    case 'RUN':
+      return run(ins, state, ctx);
     case 'HEALTHCHECK':
       return healthcheck(ins, state);
     case 'ONBUILD':
       return onbuild(ins, state);
   }
+}
+
+/** What every filesystem step of the stage may use; `at` is set for each instruction. */
+function stepContext(deps: StageDeps): Omit<StepContext, 'at' | 'planned'> {
+  const e = deps.env;
+  return {
+    logger: e.logger,
+    signal: e.signal,
+    rootfs: deps.rootfs,
+    contextDir: deps.contextDir,
+    dockerignore: deps.dockerignore,
+    fromSource: deps.fromSource,
+    env: e.env,
+    tmpDir: e.tmpDir,
+    now: e.now,
+    ...downloadPolicy(e.options.networkTimeoutMs),
+    runner: deps.runner,
+    output: e.stepOutput,
+    snapshotter: deps.snapshotter,
+    proxyArgs: proxyArgsOf(deps.argScope.buildArgs),
+    runMounts: deps.runMounts,
+  };
 }
 
 /** `--network-timeout` for `ADD <url>`: the same value for all three timeouts, as for the registry clients. */
@@ -149,6 +151,7 @@ export async function runStage(stage: Stage, initial: StageState, deps: StageDep
   const layers: Layer[] = [];
   const history: HistoryEntry[] = [];
   const total = stage.instructions.length;
+  const ctx = stepContext(deps);
   for (const [i, ins] of stage.instructions.entries()) {
     deps.env.signal.throwIfAborted();
     // An `ADD <url>` may carry a password or a signed query: the log shows neither.
@@ -157,7 +160,7 @@ export async function runStage(stage: Stage, initial: StageState, deps: StageDep
       deps.stageLabel === undefined ? undefined : { stage: deps.stageLabel },
     );
     const before = state;
-    const result = await dispatch(ins, state, deps);
+    const result = await dispatch(ins, state, { ...ctx, at: ins.at, planned: deps.planned(ins) }, deps.argScope);
     state = result.state;
     const layer = await deps.layers.step(result);
     if (layer) {

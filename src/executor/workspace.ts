@@ -70,7 +70,7 @@ export class ScratchWorkspace implements Workspace {
   }
 
   private async fresh(name: string): Promise<Rootfs> {
-    const rootfs = new Rootfs(join(this.work, name));
+    const rootfs = new Rootfs(join(this.work, name), this.env.ownership);
     await mkdir(rootfs.root, { mode: 0o755 });
     return rootfs;
   }

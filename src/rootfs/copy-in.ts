@@ -9,20 +9,7 @@
  * blocks and a device never ends. File data moves with `copyFile` (copy_file_range), never
  * through memory. Every path is mapped through {@link Rootfs.resolve}.
  */
-import {
-  chmod,
-  copyFile,
-  lchown,
-  link,
-  lstat,
-  lutimes,
-  mkdir,
-  open,
-  readdir,
-  readlink,
-  rm,
-  symlink,
-} from './host-fs.js';
+import { chmod, copyFile, link, lstat, lutimes, mkdir, open, readdir, readlink, rm, symlink } from './host-fs.js';
 import type { Stats } from 'node:fs';
 import { join, posix } from 'node:path';
 import type { Readable } from 'node:stream';
@@ -100,8 +87,8 @@ async function lstatOrUndefined(p: string): Promise<Stats | undefined> {
   }
 }
 
-async function setMeta(host: string, st: Stats, opts: CopyInOptions): Promise<void> {
-  await lchown(host, opts.owner?.uid ?? st.uid, opts.owner?.gid ?? st.gid);
+async function setMeta(rootfs: Rootfs, host: string, st: Stats, opts: CopyInOptions): Promise<void> {
+  await rootfs.ownership.set(host, opts.owner ?? { uid: st.uid, gid: st.gid });
   // chmod after chown: chown clears setuid/setgid bits. Linux has no lchmod.
   if (!st.isSymbolicLink())
     await chmod(host, opts.mode ? opts.mode(st.mode & 0o7777, st.isDirectory()) : st.mode & 0o7777);
@@ -139,7 +126,7 @@ async function copyLeaf(run: CopyRun, src: string, st: Stats, dest: string): Pro
     else if (kind && opts.special) {
       if ((await opts.special(host, kind, deviceNumbers(st.rdev))) === 'not-permitted') return;
     } else await copyFile(src, host);
-    await setMeta(host, st, opts);
+    await setMeta(rootfs, host, st, opts);
     if (st.isFile() && st.nlink > 1) opts.links?.set(key, dest);
   }
   written.push(dest);
@@ -190,7 +177,7 @@ async function copyTree(run: CopyRun, dir: TreeDir): Promise<void> {
       };
       if (verdict === 'include') await ensure();
       await copyTree(run, { src: s, dest: d, rel: r, ensureDest: ensure });
-      if (made) await setMeta(await rootfs.resolve(d), st, opts);
+      if (made) await setMeta(rootfs, await rootfs.resolve(d), st, opts);
     } else if (copiesLeaf(st, opts)) {
       await ensureDest();
       await copyLeaf(run, s, st, d);
@@ -233,7 +220,7 @@ export async function copyIntoRootfs(
     if (!existing) await mkdir(host, { mode: 0o700 });
     written.push(dest);
     await copyTree(run, top);
-    if (!existing) await setMeta(host, st, opts);
+    if (!existing) await setMeta(rootfs, host, st, opts);
   } catch (err) {
     throw fsError(`copying ${src} to ${dest}`, err);
   }
@@ -254,7 +241,7 @@ export async function copyDirectoryShell(
   try {
     const written = await mkdirAll(rootfs, posix.dirname(dest), opts.owner ?? { uid: 0, gid: 0 });
     if (!(await makeDir(rootfs, dest))) return written;
-    await setMeta(await rootfs.resolve(dest), await lstat(src), opts);
+    await setMeta(rootfs, await rootfs.resolve(dest), await lstat(src), opts);
     return [...written, dest];
   } catch (err) {
     throw fsError(`creating ${dest}`, err);
@@ -297,7 +284,7 @@ export async function writeStreamIntoRootfs(
         const bytes = typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Uint8Array);
         for (let off = 0; off < bytes.length;) off += (await fh.write(bytes, off, bytes.length - off)).bytesWritten;
       }
-      await fh.chown(meta.owner.uid, meta.owner.gid);
+      await rootfs.ownership.setOpen(fh, host, meta.owner);
       await fh.chmod(meta.mode);
       await fh.utimes(meta.mtime, meta.mtime);
     } finally {

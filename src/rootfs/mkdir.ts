@@ -1,13 +1,11 @@
 /** `mkdir -p` inside the rootfs, reporting which directories it created (they belong in the layer). */
-import { lchown, lstat, mkdir } from './host-fs.js';
+import { lstat, mkdir } from './host-fs.js';
 import { posix } from 'node:path';
 import { errnoCode, fsError, StepError } from '../errors.js';
+import type { Owner } from './ownership.js';
 import type { Rootfs } from './rootfs.js';
 
-export interface Owner {
-  uid: number;
-  gid: number;
-}
+export type { Owner } from './ownership.js';
 
 /**
  * Creates `imagePath` and its missing parents (mode 0755, owned by `owner`), following symlinks
@@ -33,7 +31,7 @@ export async function mkdirAll(
         throw err instanceof StepError ? err : fsError(`creating ${imagePath} in the rootfs`, err);
       try {
         await mkdir(host, { mode: 0o755 });
-        await lchown(host, owner.uid, owner.gid);
+        await rootfs.ownership.set(host, owner);
       } catch (e) {
         throw fsError(`creating ${current} in the rootfs`, e);
       }

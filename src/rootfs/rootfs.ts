@@ -6,6 +6,7 @@
 import { lstatSync, readlinkSync } from './host-fs.js';
 import { isAbsolute, join, normalize, relative, sep } from 'node:path';
 import { errnoCode, fsError, FilesystemError } from '../errors.js';
+import { CHOWN, type Ownership } from './ownership.js';
 
 /** Linux gives up after 40 symlinks in one lookup (MAXSYMLINKS); so do we, as ELOOP. */
 const MAX_SYMLINKS = 40;
@@ -32,7 +33,14 @@ export class Rootfs {
   /** Absolute, normalised host directory, without a trailing separator (except for `/`). */
   readonly root: string;
 
-  constructor(root: string) {
+  /**
+   * @param ownership how owners are set in this rootfs (rootfs/ownership.ts): lchown(2) unless an
+   *   in-process test without root asked to record them instead.
+   */
+  constructor(
+    root: string,
+    readonly ownership: Ownership = CHOWN,
+  ) {
     if (!isAbsolute(root)) throw new Error(`rootfs root must be an absolute path, got "${root}"`);
     const n = normalize(root);
     this.root = n.length > 1 && n.endsWith(sep) ? n.slice(0, -1) : n;

@@ -8,11 +8,17 @@ import { describe, expect, test } from 'vitest';
 import { StepError } from '../../src/errors.js';
 import { imageDigest } from '../../src/oci/image.js';
 import { FakeRunner } from '../support/fake-runner.js';
-import { buildInProcess, layerEntries, layerNames } from '../support/in-process-build.js';
+import { AS_ROOT, buildInProcess, layerEntries, layerNames, ownerIds } from '../support/in-process-build.js';
 
 const PASSWD = 'root:x:0:0:root:/root:/bin/sh\napp:x:1000:1000:app:/home/app:/bin/sh\n';
 const GROUP = 'root:x:0:\napp:x:1000:\n';
 const DEFAULT_PATH = 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+
+/** `uid:gid` of a layer entry whose owner Kiln set to `uid:gid` (without root: the process's, see ownerIds). */
+function ids(uid: number, gid: number): string {
+  const o = ownerIds(uid, gid);
+  return `${o.uid}:${o.gid}`;
+}
 
 describe('a single stage', () => {
   test('config, files, layers and history are what the Dockerfile asks for (the e2e hello build)', async () => {
@@ -92,18 +98,18 @@ describe('a single stage', () => {
     expect(image.config.rootfs.diff_ids).toEqual(image.layers.map((l) => l.diffId));
 
     expect(await layerEntries(image.layers[1]!)).toEqual([
-      expect.objectContaining({ name: 'hello.txt', type: 'file', mode: 0o644, uid: 0, gid: 0, content: 'hello\n' }),
+      expect.objectContaining({ name: 'hello.txt', type: 'file', mode: 0o644, ...ownerIds(0, 0), content: 'hello\n' }),
     ]);
     const files = await layerEntries(image.layers[3]!);
     expect(files.map((e) => [e.name, e.type, e.mode.toString(8), `${e.uid}:${e.gid}`])).toEqual([
-      ['opt/', 'directory', '755', '0:0'],
-      ['opt/files/', 'directory', '755', '0:0'],
-      ['opt/files/a.txt', 'file', '644', '0:0'],
-      ['opt/files/bin/', 'directory', '755', '0:0'],
-      ['opt/files/bin/tool.sh', 'file', '755', '0:0'],
-      ['opt/files/sub/', 'directory', '755', '0:0'],
-      ['opt/files/sub/deep/', 'directory', '755', '0:0'],
-      ['opt/files/sub/deep/b.txt', 'file', '600', '0:0'],
+      ['opt/', 'directory', '755', ids(0, 0)],
+      ['opt/files/', 'directory', '755', ids(0, 0)],
+      ['opt/files/a.txt', 'file', '644', ids(0, 0)],
+      ['opt/files/bin/', 'directory', '755', ids(0, 0)],
+      ['opt/files/bin/tool.sh', 'file', '755', ids(0, 0)],
+      ['opt/files/sub/', 'directory', '755', ids(0, 0)],
+      ['opt/files/sub/deep/', 'directory', '755', ids(0, 0)],
+      ['opt/files/sub/deep/b.txt', 'file', '600', ids(0, 0)],
     ]);
     expect(await layerNames(image, 4)).toEqual(['work/']);
     // The directory a RUN wrote into is in its layer too (its mtime changed), as with Docker.
@@ -256,20 +262,23 @@ function multiRunner(): FakeRunner {
 describe('several stages', () => {
   test('the final stage copies from earlier stages by name and index; FROM an earlier stage starts from its image', async () => {
     const runner = multiRunner();
-    const { image, logs } = await buildInProcess({ runner, context: { 'etc/passwd': PASSWD }, dockerfile: MULTI });
+    const outcome = await buildInProcess({ runner, context: { 'etc/passwd': PASSWD }, dockerfile: MULTI });
+    const { image, logs } = outcome;
     expect(logs).toContain('INFO building stage 1 (unused) FROM scratch'); // Kaniko builds every stage by default
     expect(logs).toContain('INFO building stage 2 (extended) FROM stage 0');
     expect(image.layers).toHaveLength(3); // FROM scratch: only the three COPY layers
     expect(await layerEntries(image.layers[0]!)).toEqual([
-      expect.objectContaining({ name: 'artifact', mode: 0o755, uid: 0, gid: 0, content: 'built for amd64\n' }),
+      expect.objectContaining({ name: 'artifact', mode: 0o755, ...ownerIds(0, 0), content: 'built for amd64\n' }),
     ]);
     expect(await layerNames(image, 1)).toEqual(['etc/', 'etc/passwd']);
     const copied = await layerEntries(image.layers[2]!);
     expect(copied.map((e) => [e.name, `${e.uid}:${e.gid}`])).toEqual([
-      ['copied/', '2:3'],
-      ['copied/artifact', '2:3'],
-      ['copied/extra', '2:3'],
+      ['copied/', ids(2, 3)],
+      ['copied/artifact', ids(2, 3)],
+      ['copied/extra', ids(2, 3)],
     ]);
+    // Without root the layers show the process's owner: what Kiln asked for is in the record.
+    if (!AS_ROOT) expect(outcome.wantedOwner(3, '/copied/artifact')).toEqual({ uid: 2, gid: 3 });
     expect(image.config.config?.Entrypoint).toEqual(['/artifact']);
     expect(image.config.config?.Env).toEqual([DEFAULT_PATH]); // nothing of the builder's config
     // The extended stage ran on the builder's rootfs, with its ENV.

@@ -4,6 +4,8 @@
  * rootfses and the blob store, RUN through a {@link FakeRunner}, no registry (clients that throw
  * if used). Only `FROM scratch` and earlier stages can be bases. The directories are removed
  * when the test ends. This file is the one place that knows how the stage builder is wired.
+ * It needs no root: run as another user, the stages record the owners Kiln sets instead of
+ * setting them (rootfs/ownership.ts), and files keep the process's owner ({@link ownerIds}).
  */
 import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -26,6 +28,7 @@ import { TarReader } from '../../src/layers/tar-read.js';
 import type { Logger } from '../../src/log.js';
 import type { Image, Layer } from '../../src/oci/image.js';
 import { planBuild } from '../../src/plan/planner.js';
+import { ownershipFor, RecordedOwnership, type Owner } from '../../src/rootfs/ownership.js';
 import { Rootfs } from '../../src/rootfs/rootfs.js';
 import { FakeRunner } from './fake-runner.js';
 
@@ -35,6 +38,17 @@ export type Files = Readonly<Record<string, FileSpec>>;
 
 export const CREATED = '2024-01-02T03:04:05Z';
 const PLATFORM = { os: 'linux', architecture: 'amd64' };
+
+/** Whether these tests run as root, where Kiln sets owners as in a real build. */
+export const AS_ROOT = process.geteuid?.() === 0;
+
+/**
+ * The owner a layer entry has when Kiln set `uid:gid` (or the fake runner wrote it, as root
+ * would): that owner as root; without root, where the stages only record owners, the process's.
+ */
+export function ownerIds(uid: number, gid: number): { uid: number; gid: number } {
+  return AS_ROOT ? { uid, gid } : { uid: process.geteuid?.() ?? uid, gid: process.getegid?.() ?? gid };
+}
 
 async function tempDir(): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'kiln-in-process-'));
@@ -100,6 +114,7 @@ function buildEnv(raw: RawOptions, logs: string[], output: Buffer[]): BuildEnv {
     hostPlatform: PLATFORM,
     stepOutput: (chunk) => void output.push(chunk),
     version: 'test',
+    ownership: ownershipFor(true),
   };
 }
 
@@ -119,6 +134,11 @@ export interface BuildOutcome {
   logs: string[];
   /** What RUN steps printed. */
   output: string;
+  /**
+   * Without root: the owner Kiln meant `imagePath` of stage `stage` to have, as recorded instead
+   * of set; undefined when it set none, and always as root (the layers show the owners then).
+   */
+  wantedOwner(stage: number, imagePath: string): Owner | undefined;
 }
 
 /** Builds `b.dockerfile` with `buildStages`; rejects with the build's error. */
@@ -157,7 +177,14 @@ export async function buildInProcess(b: InProcessBuild): Promise<BuildOutcome> {
     ...layerTimes(o, env.env, env.now()),
     layerTools: {},
   });
-  return { image, runner, logs, output: Buffer.concat(output).toString() };
+  const recorded = env.ownership instanceof RecordedOwnership ? env.ownership.wanted : new Map<string, Owner>();
+  return {
+    image,
+    runner,
+    logs,
+    output: Buffer.concat(output).toString(),
+    wantedOwner: (stage, imagePath) => recorded.get(join(work, `stage-${stage}`, imagePath)),
+  };
 }
 
 export interface InProcessStage {
@@ -175,11 +202,11 @@ export async function runStageInProcess(
 ): Promise<StageOutput & { runner: FakeRunner; layers: Layer[] }> {
   const dir = await tempDir();
   const contextDir = join(dir, 'context');
-  const rootfs = new Rootfs(join(dir, 'rootfs'));
+  const env = buildEnv({ context: contextDir, kanikoDir: join(dir, 'kaniko') }, [], []);
+  const rootfs = new Rootfs(join(dir, 'rootfs'), env.ownership);
   await mkdir(rootfs.root, { mode: 0o755 });
   await writeFiles(rootfs.root, s.rootfs ?? {});
   await writeFiles(contextDir, s.context ?? {});
-  const env = buildEnv({ context: contextDir, kanikoDir: join(dir, 'kaniko') }, [], []);
   const planned = planBuild(parseDockerfile(s.dockerfile), {
     buildArgs: new Map(),
     skipUnusedStages: false,
