@@ -65,7 +65,7 @@ export function copySource(stages: readonly Stage[], value: string, at: number):
 
 /** The `--from` of COPY/ADD and the `from=` of each `RUN --mount`: stages the instruction reads. */
 function fromValues(ins: Instruction): string[] {
-  if (ins.kind === 'COPY' || ins.kind === 'ADD') return typeof ins.flags.from === 'string' ? [ins.flags.from] : [];
+  if (ins.kind === 'COPY' || ins.kind === 'ADD') return ins.from !== undefined ? [ins.from] : [];
   if (ins.kind !== 'RUN') return [];
   return ins.mounts.flatMap((m) =>
     m
@@ -99,8 +99,8 @@ function planStage(
       source: from.text,
     });
   let platform = opts.targetPlatform;
-  const pflag = from.flags.platform;
-  if (typeof pflag === 'string') {
+  const pflag = from.platform;
+  if (pflag !== undefined) {
     const p = parsePlatform(expand(pflag));
     if (!p)
       throw new DockerfileError(`FROM --platform: "${expand(pflag)}" is not os/arch[/variant]`, from.at, {
