@@ -5,7 +5,7 @@
  * the Kiln code named in parse.ts for that case can give way to dockerfile-ast's answer. Tests may
  * import dockerfile-ast directly; the code has one home for it (ARCHITECTURE.md §3).
  */
-import { DockerfileParser, ModifiableInstruction, type Instruction } from 'dockerfile-ast';
+import { DockerfileParser, ModifiableInstruction, Run, type Instruction } from 'dockerfile-ast';
 import { describe, expect, test } from 'vitest';
 
 /** dockerfile-ast's instructions of `text`: keyword and first and last line (0-based). */
@@ -70,6 +70,14 @@ describe('dockerfile-ast differs from Docker', () => {
 
   test('boundaries: a partly quoted delimiter (<<E"O"F) does not close on EOF', () => {
     expect(outline('FROM a\nRUN cat <<E"O"F\n$HOME\nEOF\nUSER u\n').map(([k]) => k)).toEqual(['FROM', 'RUN']);
+  });
+
+  test('heredocs: a quoted and an unquoted delimiter give the same heredoc, so whether to expand is lost', () => {
+    const names = ["<<'EOF'", '<<"EOF"', '<<EOF', '<<-EOF'].map((opener) => {
+      const run = at(`FROM a\nRUN ${opener}\necho\nEOF\n`, 1);
+      return run instanceof Run ? run.getHeredocs().map((h) => h.getName()) : [];
+    });
+    expect(names).toEqual([['EOF'], ['EOF'], ['EOF'], ['EOF']]);
   });
 
   test('lines: a carriage return inside a line starts a new one', () => {

@@ -15,6 +15,9 @@
  *   `3<<EOF` heredoc opens nothing, `<<` inside an exec-form array and a partly quoted delimiter
  *   (`<<E"O"F`) swallow what follows; Kiln finds Docker's boundaries and heredoc bodies itself
  *   (extent.ts, heredoc.ts) and asks dockerfile-ast again from the next instruction (outline.ts);
+ * - heredocs: dockerfile-ast names a heredoc without its quotes or `-`, so whether its body is
+ *   expanded (an unquoted delimiter) and whether tabs are stripped (`<<-`) is not in its answer;
+ *   Kiln reads the opener (heredoc.ts);
  * - lines: a lone `\r` inside a line starts a new line in dockerfile-ast, not in Docker (proposer);
  * - keyword: Docker trims Unicode whitespace before the keyword, dockerfile-ast only spaces and
  *   tabs (a no-break space or a vertical tab becomes part of its keyword): Kiln's first word wins;
