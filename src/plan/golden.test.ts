@@ -55,7 +55,7 @@ function flagsWritten(i: StageInstruction): string[] {
   const names = splitInstruction(i.text).flagWords.flatMap((word) => {
     const eq = word.indexOf('=');
     const name = word.slice(2, eq < 0 ? undefined : eq);
-    const off = FLAG_SPECS[i.kind]?.[name] === 'bool' && word.slice(eq + 1).toLowerCase() === 'false' && eq >= 0;
+    const off = eq >= 0 && FLAG_SPECS[i.kind]?.[name] === 'bool' && word.slice(eq + 1).toLowerCase() === 'false';
     return off ? [] : [name];
   });
   return [...new Set(names)];
