@@ -18,8 +18,8 @@ const NUMERIC = /^\d+$/;
 
 /** The owner `--chown` names, or undefined when the flag is absent (the caller picks the default). */
 export async function chownOwner(ins: CopyInstruction, state: StageState, rootfs: Rootfs): Promise<Owner | undefined> {
-  const flag = ins.flags.chown;
-  if (flag === undefined || flag === true) return undefined;
+  const flag = ins.chown;
+  if (flag === undefined) return undefined;
   const spec = expand(ins, state, flag);
   if (spec === '') return undefined;
   const refuse = (why: string): never => {

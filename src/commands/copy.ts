@@ -47,13 +47,12 @@ function fail(ins: CopyInstruction, message: string): never {
 }
 
 function options(ins: CopyInstruction, state: StageState, from: ResolvedFrom | undefined): Options {
-  const word = (v: string | true | undefined): string | undefined =>
-    typeof v === 'string' ? expand(ins, state, v) : undefined;
-  const chmodValue = word(ins.flags.chmod);
+  const word = (v: string | undefined): string | undefined => (v === undefined ? undefined : expand(ins, state, v));
+  const chmodValue = word(ins.chmod);
   try {
     const chmod = chmodValue !== undefined && chmodValue !== '' ? parseChmod(chmodValue) : undefined;
     const excludes = new PathFilter(ins.excludes.map((e) => expand(ins, state, e)));
-    return { ...(chmod ? { chmod } : {}), excludes, parents: ins.flags.parents === true, ...(from ? { from } : {}) };
+    return { ...(chmod ? { chmod } : {}), excludes, parents: ins.parents, ...(from ? { from } : {}) };
   } catch (err) {
     if (err instanceof ChmodSyntaxError || err instanceof PatternSyntaxError) fail(ins, `${ins.kind} ${err.message}`);
     throw err;
@@ -110,8 +109,8 @@ function checksumOf(
   state: StageState,
   items: readonly Item[],
 ): { digest?: ExpectedDigest; commit?: string } {
-  const value = ins.flags.checksum;
-  if (typeof value !== 'string') return {};
+  const value = ins.checksum;
+  if (value === undefined) return {};
   const checksum = expand(ins, state, value);
   if (ins.sources.length !== 1) fail(ins, "checksum can't be specified for multiple sources");
   const item = items[0];
@@ -178,7 +177,7 @@ export async function copy(ins: CopyInstruction, state: StageState, ctx: StepCon
           source: item.source,
           destDir: dest.path,
           owner: chowned ?? root,
-          keepGitDir: ins.flags['keep-git-dir'] === true,
+          keepGitDir: ins.keepGitDir,
           ...(opts.chmod ? { chmod: opts.chmod } : {}),
           ...(commit === undefined ? {} : { commit }),
           ...(select ? { select } : {}),

@@ -17,9 +17,9 @@ const NETWORKS = ['default', 'none', 'host'];
 
 /** The network a RUN asked for. */
 export function runNetwork(ins: RunInstruction): RunNetwork {
-  const value = ins.flags.network;
+  const value = ins.network;
   if (value === undefined) return 'host';
-  if (typeof value !== 'string' || !NETWORKS.includes(value)) {
+  if (!NETWORKS.includes(value)) {
     throw new DockerfileError(`unsupported network mode ${JSON.stringify(value)} for RUN --network`, ins.at, {
       source: ins.text,
       hint: `use one of ${NETWORKS.join(', ')}`,
@@ -30,7 +30,7 @@ export function runNetwork(ins: RunInstruction): RunNetwork {
 
 /** Checks `--security`: sandbox is accepted, insecure is refused. */
 export function checkRunSecurity(ins: RunInstruction): void {
-  const value = ins.flags.security;
+  const value = ins.security;
   if (value === undefined || value === 'sandbox') return;
   if (value === 'insecure') {
     throw new DockerfileError('RUN --security=insecure is not supported', ins.at, {

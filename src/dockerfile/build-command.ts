@@ -7,6 +7,7 @@
 import type { CommandForm, HealthcheckOptions } from './instructions.js';
 import { isSpace } from './chars.js';
 import { parseGoDuration } from './duration.js';
+import { stringFlag, type ParsedFlags } from './flags.js';
 import { NOT_STRING_ARRAY, parseJsonArgs } from './json-args.js';
 import { fail, type Where } from './located.js';
 
@@ -59,10 +60,10 @@ export function healthcheckArgs(rest: string, where: Where): HealthcheckArgs {
 }
 
 /** Validates HEALTHCHECK's flags into numbers (Docker rejects bad values at parse time). */
-export function healthcheckOptions(flags: Readonly<Record<string, string | true>>, where: Where): HealthcheckOptions {
-  const retries = flags.retries;
+export function healthcheckOptions(flags: ParsedFlags, where: Where): HealthcheckOptions {
+  const retries = stringFlag(flags, 'retries');
   let retryCount = 0;
-  if (typeof retries === 'string' && retries !== '') {
+  if (retries !== undefined && retries !== '') {
     if (!/^[+-]?\d+$/.test(retries) || Math.abs(Number(retries)) > 2 ** 31 - 1) {
       fail(where, `invalid value for --retries: ${JSON.stringify(retries)}`, 'use a whole number, e.g. --retries=3');
     }
@@ -79,9 +80,9 @@ export function healthcheckOptions(flags: Readonly<Record<string, string | true>
 }
 
 /** A HEALTHCHECK duration in nanoseconds: empty or zero means the runtime default; otherwise at least 1ms. */
-function interval(flags: Readonly<Record<string, string | true>>, name: string, where: Where): number {
-  const value = flags[name];
-  if (typeof value !== 'string' || value === '') return 0;
+function interval(flags: ParsedFlags, name: string, where: Where): number {
+  const value = stringFlag(flags, name);
+  if (value === undefined || value === '') return 0;
   const ns = parseGoDuration(value);
   if (ns === undefined) {
     fail(where, `invalid duration for --${name}: ${JSON.stringify(value)}`, 'use a duration such as 30s, 1m30s or 500ms');

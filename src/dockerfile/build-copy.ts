@@ -6,7 +6,7 @@
  */
 import type { CopyInstruction, Heredoc } from './instructions.js';
 import { splitOnWhitespace, trimSpace } from './chars.js';
-import type { ParsedFlags } from './flags.js';
+import { boolFlag, stringFlag, type ParsedFlags } from './flags.js';
 import { chompHeredoc, parseHeredocWord, type RawHeredoc } from './heredoc.js';
 import { NOT_STRING_ARRAY, parseJsonArgs } from './json-args.js';
 import { fail, type Where } from './located.js';
@@ -49,7 +49,7 @@ export interface CopyInstructionParts {
 /** COPY or ADD from its arguments, flags and the heredoc bodies read after its line. */
 export function copyInstruction(
   kind: 'COPY' | 'ADD',
-  base: Pick<CopyInstruction, 'at' | 'text' | 'flags'>,
+  base: Pick<CopyInstruction, 'at' | 'text'>,
   parts: CopyInstructionParts,
 ): CopyInstruction {
   const { rest, bodies, flags, where } = parts;
@@ -68,7 +68,28 @@ export function copyInstruction(
     if (body) heredocs.push(toHeredoc(body));
     else sources.push(word);
   }
-  const copy: CopyInstruction = { kind, ...base, sources, dest, heredocs, excludes: flags.lists.exclude ?? [] };
+  return { kind, ...base, sources, dest, heredocs, ...copyFlags(kind, flags) };
+}
+
+/** The fields of COPY and ADD that their flags set. */
+type CopyFlags = Omit<CopyInstruction, 'kind' | 'at' | 'text' | 'sources' | 'dest' | 'heredocs'>;
+
+/** The flags of COPY or ADD as typed fields; flags.ts has already refused the other kind's flags. */
+function copyFlags(kind: 'COPY' | 'ADD', flags: ParsedFlags): CopyFlags {
+  const from = stringFlag(flags, 'from');
+  const chown = stringFlag(flags, 'chown');
+  const chmod = stringFlag(flags, 'chmod');
+  const checksum = stringFlag(flags, 'checksum');
   const unpack = flags.booleans.unpack;
-  return kind === 'ADD' && unpack !== undefined ? { ...copy, unpack } : copy;
+  return {
+    ...(from === undefined ? {} : { from }),
+    ...(chown === undefined ? {} : { chown }),
+    ...(chmod === undefined ? {} : { chmod }),
+    link: boolFlag(flags, 'link'),
+    parents: boolFlag(flags, 'parents'),
+    excludes: flags.lists.exclude ?? [],
+    ...(checksum === undefined ? {} : { checksum }),
+    keepGitDir: boolFlag(flags, 'keep-git-dir'),
+    ...(kind === 'ADD' && unpack !== undefined ? { unpack } : {}),
+  };
 }

@@ -4,11 +4,11 @@
  * the Dockerfile reference gives each instruction, with Docker's error messages. Arguments stay
  * UNEXPANDED; the stage builder expands them with shell-lex.ts once the variables in scope are known.
  */
-import type { Instruction, InstructionKind } from './instructions.js';
+import type { FromInstruction, Instruction, InstructionKind, RunInstruction } from './instructions.js';
 import { splitOnWhitespace, trimSpace } from './chars.js';
 import { commandForm, healthcheckArgs, healthcheckOptions, isEmptyCommand, shellArgv } from './build-command.js';
 import { copyInstruction, toHeredoc, volumePaths } from './build-copy.js';
-import { parseFlags } from './flags.js';
+import { parseFlags, stringFlag, type ParsedFlags } from './flags.js';
 import { splitInstruction } from './instruction-line.js';
 import { KeyValueError, parseArgs, parseKeyValues } from './key-value.js';
 import { fail, type Where } from './located.js';
@@ -30,15 +30,15 @@ export function buildInstruction(source: SourceInstruction, escape: string): Ins
   const { flagWords, rest } = splitInstruction(source.text);
   const kind = keywordKind(source.keyword, where);
   const flags = parseFlags(kind, flagWords, where);
-  const base = { at: source.at, text: trimSpace(source.text), flags: flags.values };
+  const base = { at: source.at, text: trimSpace(source.text) };
 
   switch (kind) {
     case 'FROM':
-      return { kind, ...base, ...fromArgs(rest, where) };
+      return { kind, ...base, ...fromArgs(rest, where), ...fromFlags(flags) };
     case 'RUN': {
       const command = commandForm(rest, where);
       if (isEmptyCommand(command)) fail(where, 'RUN requires at least one argument');
-      return { kind, ...base, command, heredocs: source.heredocs.map(toHeredoc), mounts: flags.lists.mount ?? [] };
+      return { kind, ...base, command, heredocs: source.heredocs.map(toHeredoc), ...runFlags(flags) };
     }
     case 'CMD':
     case 'ENTRYPOINT':
@@ -48,7 +48,7 @@ export function buildInstruction(source: SourceInstruction, escape: string): Ins
     case 'HEALTHCHECK': {
       const args = healthcheckArgs(rest, where);
       if (args.command === undefined) return { kind, ...base, none: true };
-      return { kind, ...base, none: false, command: args.command, options: healthcheckOptions(flags.values, where) };
+      return { kind, ...base, none: false, command: args.command, options: healthcheckOptions(flags, where) };
     }
     case 'COPY':
     case 'ADD':
@@ -97,6 +97,23 @@ function fromArgs(rest: string, where: Where): { image: string; stageName?: stri
     fail(where, `invalid name for build stage: ${JSON.stringify(name)}, name can't start with a number or contain symbols`);
   }
   return { image, stageName };
+}
+
+/** FROM's `--platform`. */
+function fromFlags(flags: ParsedFlags): Pick<FromInstruction, 'platform'> {
+  const platform = stringFlag(flags, 'platform');
+  return platform === undefined ? {} : { platform };
+}
+
+/** RUN's `--mount` (every value), `--network` and `--security`. */
+function runFlags(flags: ParsedFlags): Pick<RunInstruction, 'mounts' | 'network' | 'security'> {
+  const network = stringFlag(flags, 'network');
+  const security = stringFlag(flags, 'security');
+  return {
+    mounts: flags.lists.mount ?? [],
+    ...(network === undefined ? {} : { network }),
+    ...(security === undefined ? {} : { security }),
+  };
 }
 
 /** WORKDIR, USER, STOPSIGNAL and MAINTAINER take the whole rest of the line as their one argument. */

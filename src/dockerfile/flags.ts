@@ -38,7 +38,10 @@ export const FLAG_SPECS: Readonly<Partial<Record<InstructionKind, Readonly<Recor
   },
 };
 
-/** Checked flags, in the shapes instructions.ts exposes them. */
+/**
+ * Checked flags of one instruction, by name, for the builders to turn into the instruction's typed
+ * fields ({@link stringFlag}, {@link boolFlag}, `lists`).
+ */
 export interface ParsedFlags {
   /** Every flag given: strings by value (repeatable ones: the last value), true booleans as `true`. */
   values: Record<string, string | true>;
@@ -46,6 +49,17 @@ export interface ParsedFlags {
   booleans: Record<string, boolean>;
   /** Every value of each repeatable flag (`--mount`, `--exclude`), in order. */
   lists: Record<string, string[]>;
+}
+
+/** The value of the string flag `name`, or undefined when it was not given. */
+export function stringFlag(flags: ParsedFlags, name: string): string | undefined {
+  const value = flags.values[name];
+  return typeof value === 'string' ? value : undefined;
+}
+
+/** Whether the boolean flag `name` was given as true (`--name` or `--name=true`). */
+export function boolFlag(flags: ParsedFlags, name: string): boolean {
+  return flags.booleans[name] === true;
 }
 
 /**

@@ -6,15 +6,15 @@
  */
 import type { SourceLocation } from '../errors.js';
 
-/**
- * `--name=value` flags, already checked against the instruction's allowed set (flags.ts). Values
- * are UNEXPANDED (quotes removed as Docker's flag splitter does; `$VAR` kept). A boolean flag is
- * `true` when given as `--link` or `--link=true` and absent when `--link=false` (the default for
- * every boolean flag but ADD `--unpack`, see {@link CopyInstruction.unpack}). Repeatable flags
- * (`--mount`, `--exclude`) hold their LAST value here; the full lists are
- * {@link RunInstruction.mounts} and {@link CopyInstruction.excludes}.
+/*
+ * Flags (`--name=value`) are checked against the instruction's allowed set (flags.ts) and become
+ * typed fields of the instruction they belong to, as in BuildKit's `CopyCommand{From, Chown,
+ * Chmod, Link, …}`. String values are UNEXPANDED (quotes removed as Docker's flag splitter does;
+ * `$VAR` kept) and absent when the flag is not given. A boolean flag is true when given as
+ * `--link` or `--link=true` and false when absent or `--link=false` (the default for every
+ * boolean flag but ADD `--unpack`, see {@link CopyInstruction.unpack}). A repeatable flag
+ * (`--mount`, `--exclude`) is the list of its values in order.
  */
-export type Flags = Readonly<Record<string, string | true>>;
 
 interface Base {
   /** Location of the keyword; `line` is the first line of the instruction. */
@@ -26,7 +26,6 @@ interface Base {
    * continuation dropped, heredoc bodies not included. Kaniko uses this for history `created_by`.
    */
   text: string;
-  flags: Flags;
 }
 
 /**
@@ -51,7 +50,13 @@ export interface Heredoc {
 }
 
 /** FROM image [AS name]: `image` unexpanded (global ARGs apply); `stageName` lower-cased as Docker does. */
-export interface FromInstruction extends Base { kind: 'FROM'; image: string; stageName?: string }
+export interface FromInstruction extends Base {
+  kind: 'FROM';
+  image: string;
+  stageName?: string;
+  /** `--platform=…`, unexpanded (global ARGs and the automatic platform ARGs apply). */
+  platform?: string;
+}
 /**
  * RUN. With heredocs the shell-form `command` still contains the `<<EOF` words (BuildKit runs a
  * lone `<<EOF` as the script itself, otherwise appends each body and delimiter to the command).
@@ -62,6 +67,10 @@ export interface RunInstruction extends Base {
   heredocs: Heredoc[];
   /** Every `--mount=…` value in order, unexpanded (the flag may repeat). */
   mounts: string[];
+  /** `--network=…` (`default`, `none` or `host`), unexpanded; absent means `default`. */
+  network?: string;
+  /** `--security=…` (`sandbox` or `insecure`), unexpanded; absent means `sandbox`. */
+  security?: string;
 }
 export interface CmdInstruction extends Base { kind: 'CMD'; command: CommandForm }
 export interface EntrypointInstruction extends Base { kind: 'ENTRYPOINT'; command: CommandForm }
@@ -76,8 +85,22 @@ export interface CopyInstruction extends Base {
   sources: string[];
   dest: string;
   heredocs: Heredoc[];
+  /** COPY `--from=…`: a stage name or index, or an image reference; unexpanded. */
+  from?: string;
+  /** `--chown=user[:group]`, unexpanded. */
+  chown?: string;
+  /** `--chmod=…` (octal or symbolic), unexpanded. */
+  chmod?: string;
+  /** `--link`. */
+  link: boolean;
+  /** COPY `--parents`: keep the source's parent directories under the destination. */
+  parents: boolean;
   /** Every `--exclude=…` pattern in order, unexpanded (the flag may repeat). */
   excludes: string[];
+  /** ADD `--checksum=…`: the digest of a URL source or the commit of a git source; unexpanded. */
+  checksum?: string;
+  /** ADD `--keep-git-dir`: keep `.git` in a git source's checkout. */
+  keepGitDir: boolean;
   /** ADD `--unpack` when given: true/false; undefined means Docker's default (unpack local archives only). */
   unpack?: boolean;
 }

@@ -92,10 +92,17 @@ class Proposals {
     // this instruction's own lines (without heredoc bodies) for its keyword and column.
     this.list = [];
     this.next = 0;
+    // Its keyword is checked again for the Unicode whitespace case (see agrees).
     const alone = this.propose(extent.start, extent.logicalEnd)[0];
     return alone !== undefined && alone.line === extent.start && alone.keyword === firstWord(extent.text) ? alone : undefined;
   }
 
+  /**
+   * Whether dockerfile-ast's answer is Docker's: it ends on the same line (trailing comment and
+   * blank lines aside, which either may count) and names the same keyword. The keyword differs
+   * when Unicode whitespace other than space and tab precedes it, which dockerfile-ast takes as
+   * part of the keyword (parse.ts, "keyword").
+   */
   private agrees(proposal: Proposal, extent: Extent): boolean {
     return (
       this.src.lastContent(proposal.line, proposal.endLine) === this.src.lastContent(extent.start, extent.end) &&

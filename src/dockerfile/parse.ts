@@ -1,18 +1,28 @@
 /**
  * Dockerfile text → {@link ParsedDockerfile}: the parser's entry point and the only importer of
- * dockerfile-ast (ARCHITECTURE.md §3). dockerfile-ast, an editor-oriented parser, proposes the
- * instructions — where each begins and ends, its keyword and column — and Kiln checks each
- * proposal against Docker's line rules before using it (outline.ts). Kiln's own code handles what
- * dockerfile-ast does differently from Docker:
+ * dockerfile-ast (ARCHITECTURE.md §3). dockerfile-ast, an editor-oriented parser, is asked where
+ * each instruction begins and ends, its keyword and its column; outline.ts takes these answers
+ * wherever they agree with Docker's line rules. Kiln reads the rest itself only where dockerfile-ast
+ * answers differently from Docker, in these cases (dockerfile-ast.test.ts shows Kiln giving
+ * Docker's answer in each; dockerfile-ast-answers.test.ts pins dockerfile-ast's own answer, so an
+ * upgrade that fixes one shows which Kiln code may give way):
  * - parser directives: Docker stops at the first line that is not a known directive; dockerfile-ast
- *   keeps looking after an unknown one (and may then pick up an `escape` Docker ignores). Kiln reads
+ *   keeps reading after an unknown one (and may then pick up an `escape` Docker ignores). Kiln reads
  *   the directives (directives.ts) and shows dockerfile-ast only the escape character in force;
  * - text: dockerfile-ast keeps comment lines inside continuations in its argument text; the text
  *   Kiln uses is its own join of the source lines (logical-line.ts);
- * - boundaries: escaped escapes at a line end, `3<<EOF` heredocs, `<<` inside exec-form arrays and
- *   partly quoted delimiters end instructions elsewhere in dockerfile-ast (extent.ts, heredoc.ts);
- * - flags: dockerfile-ast keeps the quotes of flag values and splits quoted values at spaces; Kiln
- *   reads flag words itself (flags.ts).
+ * - boundaries: an escaped escape at a line end continues the instruction in dockerfile-ast, a
+ *   `3<<EOF` heredoc opens nothing, `<<` inside an exec-form array and a partly quoted delimiter
+ *   (`<<E"O"F`) swallow what follows; Kiln finds Docker's boundaries and heredoc bodies itself
+ *   (extent.ts, heredoc.ts) and asks dockerfile-ast again from the next instruction (outline.ts);
+ * - heredocs: dockerfile-ast names a heredoc without its quotes or `-`, so whether its body is
+ *   expanded (an unquoted delimiter) and whether tabs are stripped (`<<-`) is not in its answer;
+ *   Kiln reads the opener (heredoc.ts);
+ * - lines: a lone `\r` inside a line starts a new line in dockerfile-ast, not in Docker (proposer);
+ * - keyword: Docker trims Unicode whitespace before the keyword, dockerfile-ast only spaces and
+ *   tabs (a no-break space or a vertical tab becomes part of its keyword): Kiln's first word wins;
+ * - flags: dockerfile-ast keeps the quotes of flag values, ends a value at a quoted or escaped
+ *   space and reads on past a bare `--`; Kiln reads flag words with Docker's rules (flags.ts).
  */
 import { DockerfileParser } from 'dockerfile-ast';
 import type { ParsedDockerfile } from './instructions.js';

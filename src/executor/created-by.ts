@@ -86,9 +86,9 @@ export function createdBy(ins: StageInstruction, before: StageState, after: Stag
     case 'COPY':
     case 'ADD': {
       const flags = [
-        ...(ins.flags.parents === true ? ['--parents'] : []),
-        ...(typeof ins.flags.chown === 'string' ? [`--chown=${literal(ins.flags.chown, before)}`] : []),
-        ...(typeof ins.flags.chmod === 'string' ? [`--chmod=${literal(ins.flags.chmod, before)}`] : []),
+        ...(ins.parents ? ['--parents'] : []),
+        ...(ins.chown !== undefined ? [`--chown=${literal(ins.chown, before)}`] : []),
+        ...(ins.chmod !== undefined ? [`--chmod=${literal(ins.chmod, before)}`] : []),
       ];
       const sources = ins.sources.map((s) => literal(s, before));
       const docs = ins.heredocs.map((h) => `<<${h.name}`);

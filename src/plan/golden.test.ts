@@ -12,6 +12,9 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, test } from 'vitest';
 import { BuildError, DockerfileError } from '../errors.js';
+import { FLAG_SPECS } from '../dockerfile/flags.js';
+import { splitInstruction } from '../dockerfile/instruction-line.js';
+import type { StageInstruction } from '../dockerfile/instructions.js';
 import { parseDockerfile } from '../dockerfile/parse.js';
 import { formatPlatform, parsePlatform, type Platform } from '../oci/platform.js';
 import { planBuild, type BuildPlan } from './planner.js';
@@ -47,6 +50,17 @@ function planCase(dir: string): BuildPlan {
   });
 }
 
+/** The flags `i` was written with, in order and once each, leaving out booleans given as false. */
+function flagsWritten(i: StageInstruction): string[] {
+  const names = splitInstruction(i.text).flagWords.flatMap((word) => {
+    const eq = word.indexOf('=');
+    const name = word.slice(2, eq < 0 ? undefined : eq);
+    const off = eq >= 0 && FLAG_SPECS[i.kind]?.[name] === 'bool' && word.slice(eq + 1).toLowerCase() === 'false';
+    return off ? [] : [name];
+  });
+  return [...new Set(names)];
+}
+
 /** The plan as a reviewable document: automatic platform ARGs left out of the globals. */
 function describePlan(plan: BuildPlan): unknown {
   const globals = Object.fromEntries([...plan.globals].filter(([k]) => plan.declaredGlobals.has(k)));
@@ -61,7 +75,7 @@ function describePlan(plan: BuildPlan): unknown {
       dependsOn: s.dependsOn,
       instructions: s.stage.instructions.map(
         (i) =>
-          `${i.at.line}: ${i.kind}${Object.keys(i.flags)
+          `${i.at.line}: ${i.kind}${flagsWritten(i)
             .map((f) => ` --${f}`)
             .join('')}`,
       ),

@@ -102,8 +102,8 @@ function planStage(i: number, ctx: PlanContext): StageDraft {
       source: from.text,
     });
   let platform = opts.targetPlatform;
-  const pflag = from.flags.platform;
-  if (typeof pflag === 'string') {
+  const pflag = from.platform;
+  if (pflag !== undefined) {
     const p = parsePlatform(expand(pflag));
     if (!p)
       throw new DockerfileError(`FROM --platform: "${expand(pflag)}" is not os/arch[/variant]`, from.at, {

@@ -137,9 +137,8 @@ function runSources(ins: RunInstruction, scope: SourceScope): SourcesDraft {
 /** Resolves what `ins`, in stage `scope.stage`, reads; a `--from` naming a later stage fails at once. */
 export function draftSources(ins: StageInstruction, scope: SourceScope): SourcesDraft {
   if (ins.kind === 'RUN') return runSources(ins, scope);
-  if ((ins.kind !== 'COPY' && ins.kind !== 'ADD') || typeof ins.flags.from !== 'string')
-    return { stages: [], finish: () => ({}) };
-  const value = scope.expand(ins.flags.from);
+  if ((ins.kind !== 'COPY' && ins.kind !== 'ADD') || ins.from === undefined) return { stages: [], finish: () => ({}) };
+  const value = scope.expand(ins.from);
   // An empty value (`--from=$UNSET`) reads the context, as no --from at all.
   if (value === '') return { stages: [], finish: () => ({}) };
   const n = named(ins, value, scope);
