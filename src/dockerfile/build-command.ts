@@ -53,7 +53,12 @@ export function healthcheckArgs(rest: string, where: Where): HealthcheckArgs {
     if (after !== '') fail(where, 'HEALTHCHECK NONE takes no arguments');
     return { none: true };
   }
-  if (type !== 'CMD') fail(where, `Unknown type ${JSON.stringify(type)} in HEALTHCHECK (try CMD)`, 'write HEALTHCHECK [options] CMD <command> or HEALTHCHECK NONE');
+  if (type !== 'CMD')
+    fail(
+      where,
+      `Unknown type ${JSON.stringify(type)} in HEALTHCHECK (try CMD)`,
+      'write HEALTHCHECK [options] CMD <command> or HEALTHCHECK NONE',
+    );
   const command = commandForm(after, where);
   if (isEmptyCommand(command)) fail(where, 'Missing command after HEALTHCHECK CMD');
   return { none: false, command };
@@ -85,7 +90,11 @@ function interval(flags: ParsedFlags, name: string, where: Where): number {
   if (value === undefined || value === '') return 0;
   const ns = parseGoDuration(value);
   if (ns === undefined) {
-    fail(where, `invalid duration for --${name}: ${JSON.stringify(value)}`, 'use a duration such as 30s, 1m30s or 500ms');
+    fail(
+      where,
+      `invalid duration for --${name}: ${JSON.stringify(value)}`,
+      'use a duration such as 30s, 1m30s or 500ms',
+    );
   }
   if (ns !== 0 && ns < 1e6) fail(where, `--${name} cannot be less than 1ms`);
   return ns;

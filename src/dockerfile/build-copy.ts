@@ -32,7 +32,12 @@ export function volumePaths(rest: string, where: Where): string[] {
 
 /** A heredoc as instructions.ts exposes it: `<<-` bodies have their tabs removed. */
 export function toHeredoc(raw: RawHeredoc): Heredoc {
-  return { name: raw.name, content: raw.chomp ? chompHeredoc(raw.content) : raw.content, expand: raw.expand, chomp: raw.chomp };
+  return {
+    name: raw.name,
+    content: raw.chomp ? chompHeredoc(raw.content) : raw.content,
+    expand: raw.expand,
+    chomp: raw.chomp,
+  };
 }
 
 /** What {@link copyInstruction} reads besides the instruction's kind and common fields. */
@@ -56,7 +61,11 @@ export function copyInstruction(
   const { words, json } = listArgs(rest, where);
   const dest = words[words.length - 1];
   if (dest === undefined || words.length < 2) {
-    fail(where, `${kind} requires at least two arguments, but only one was provided. Destination could not be determined`, `write ${kind} <src>... <dest>`);
+    fail(
+      where,
+      `${kind} requires at least two arguments, but only one was provided. Destination could not be determined`,
+      `write ${kind} <src>... <dest>`,
+    );
   }
   if (parseHeredocWord(dest) !== undefined) fail(where, `${kind} cannot accept a heredoc as a destination`);
   const sources: string[] = [];

@@ -17,8 +17,24 @@ import { suggest } from './suggest.js';
 
 /** Every instruction keyword of the Dockerfile reference. */
 export const KEYWORDS: readonly InstructionKind[] = [
-  'ADD', 'ARG', 'CMD', 'COPY', 'ENTRYPOINT', 'ENV', 'EXPOSE', 'FROM', 'HEALTHCHECK',
-  'LABEL', 'MAINTAINER', 'ONBUILD', 'RUN', 'SHELL', 'STOPSIGNAL', 'USER', 'VOLUME', 'WORKDIR',
+  'ADD',
+  'ARG',
+  'CMD',
+  'COPY',
+  'ENTRYPOINT',
+  'ENV',
+  'EXPOSE',
+  'FROM',
+  'HEALTHCHECK',
+  'LABEL',
+  'MAINTAINER',
+  'ONBUILD',
+  'RUN',
+  'SHELL',
+  'STOPSIGNAL',
+  'USER',
+  'VOLUME',
+  'WORKDIR',
 ];
 
 // A stage name starts with a letter and holds only [a-z0-9-_.] once lower-cased (Docker's rule).
@@ -90,11 +106,15 @@ function fromArgs(rest: string, where: Where): { image: string; stageName?: stri
   const words = splitOnWhitespace(rest);
   const [image, as, name] = words;
   const shaped = words.length === 1 || (words.length === 3 && as?.toLowerCase() === 'as');
-  if (image === undefined || !shaped) fail(where, 'FROM requires either one or three arguments', 'write FROM <image> [AS <name>]');
+  if (image === undefined || !shaped)
+    fail(where, 'FROM requires either one or three arguments', 'write FROM <image> [AS <name>]');
   if (name === undefined) return { image };
   const stageName = name.toLowerCase();
   if (!STAGE_NAME.test(stageName)) {
-    fail(where, `invalid name for build stage: ${JSON.stringify(name)}, name can't start with a number or contain symbols`);
+    fail(
+      where,
+      `invalid name for build stage: ${JSON.stringify(name)}, name can't start with a number or contain symbols`,
+    );
   }
   return { image, stageName };
 }

@@ -35,7 +35,8 @@ export class DirectiveParser {
       this.open = false;
       return undefined;
     }
-    if (this.seen.has(directive.name)) throw new DirectiveError(`only one ${directive.name} parser directive can be used`);
+    if (this.seen.has(directive.name))
+      throw new DirectiveError(`only one ${directive.name} parser directive can be used`);
     this.seen.add(directive.name);
     return directive;
   }

@@ -18,13 +18,19 @@ describe('differences from dockerfile-ast', () => {
   });
 
   test('an escaped escape at the end of a line ends the instruction', () => {
-    expect(instructions('FROM a\nRUN echo C:\\\\\nRUN echo next\n').map((i) => i.text)).toEqual(['FROM a', 'RUN echo C:\\\\', 'RUN echo next']);
+    expect(instructions('FROM a\nRUN echo C:\\\\\nRUN echo next\n').map((i) => i.text)).toEqual([
+      'FROM a',
+      'RUN echo C:\\\\',
+      'RUN echo next',
+    ]);
   });
 
   test('a heredoc with a file descriptor takes its body', () => {
     const ins = instructions('FROM a\nRUN cat 3<<EOF\nfd three\nEOF\nUSER u\n');
     expect(ins.map((i) => i.kind)).toEqual(['FROM', 'RUN', 'USER']);
-    expect(ins[1]?.kind === 'RUN' && ins[1].heredocs).toEqual([{ name: 'EOF', content: 'fd three\n', expand: true, chomp: false }]);
+    expect(ins[1]?.kind === 'RUN' && ins[1].heredocs).toEqual([
+      { name: 'EOF', content: 'fd three\n', expand: true, chomp: false },
+    ]);
   });
 
   test('`<<` inside an exec-form array opens no heredoc', () => {
@@ -35,7 +41,12 @@ describe('differences from dockerfile-ast', () => {
   test('a partly quoted delimiter closes on its unquoted name', () => {
     const ins = instructions('FROM a\nRUN cat <<E"O"F\n$HOME\nEOF\nUSER u\n');
     expect(ins.map((i) => i.kind)).toEqual(['FROM', 'RUN', 'USER']);
-    expect(ins[1]?.kind === 'RUN' && ins[1].heredocs[0]).toEqual({ name: 'EOF', content: '$HOME\n', expand: false, chomp: false });
+    expect(ins[1]?.kind === 'RUN' && ins[1].heredocs[0]).toEqual({
+      name: 'EOF',
+      content: '$HOME\n',
+      expand: false,
+      chomp: false,
+    });
   });
 
   test('directives end at an unknown one', () => {
@@ -69,11 +80,19 @@ describe('differences from dockerfile-ast', () => {
 
   test('whitespace other than space and tab before the keyword is not part of it', () => {
     const ins = instructions('FROM a\n\u00a0RUN x\n\vUSER u\n');
-    expect(ins.map((i) => [i.kind, i.at.line, i.at.column])).toEqual([['FROM', 1, 1], ['RUN', 2, 2], ['USER', 3, 2]]);
+    expect(ins.map((i) => [i.kind, i.at.line, i.at.column])).toEqual([
+      ['FROM', 1, 1],
+      ['RUN', 2, 2],
+      ['USER', 3, 2],
+    ]);
   });
 
   test('a carriage return inside a line does not start a new one', () => {
     const ins = instructions('FROM a\nRUN echo a\rb\nUSER u\n');
-    expect(ins.map((i) => [i.kind, i.at.line])).toEqual([['FROM', 1], ['RUN', 2], ['USER', 3]]);
+    expect(ins.map((i) => [i.kind, i.at.line])).toEqual([
+      ['FROM', 1],
+      ['RUN', 2],
+      ['USER', 3],
+    ]);
   });
 });

@@ -34,11 +34,12 @@ describe('parseFlags', () => {
   });
 
   test('RUN --mount repeats, --network does not', () => {
-    expect(parseFlags('RUN', ['--mount=type=cache,target=/a', '--mount=type=tmpfs,target=/b'], where).lists.mount).toEqual([
-      'type=cache,target=/a',
-      'type=tmpfs,target=/b',
-    ]);
-    expect(() => parseFlags('RUN', ['--network=none', '--network=host'], where)).toThrow('duplicate flag specified: --network for RUN');
+    expect(
+      parseFlags('RUN', ['--mount=type=cache,target=/a', '--mount=type=tmpfs,target=/b'], where).lists.mount,
+    ).toEqual(['type=cache,target=/a', 'type=tmpfs,target=/b']);
+    expect(() => parseFlags('RUN', ['--network=none', '--network=host'], where)).toThrow(
+      'duplicate flag specified: --network for RUN',
+    );
   });
 
   test.each<[Parameters<typeof parseFlags>[0], string, string, string | undefined]>([

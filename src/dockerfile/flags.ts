@@ -124,9 +124,11 @@ export function parseFlags(kind: InstructionKind, words: readonly string[], wher
       const known = Object.keys(spec);
       const close = suggest(name, known, true);
       const hint =
-        close !== undefined ? `did you mean --${close}?`
-        : known.length === 0 ? `${kind} takes no flags`
-        : `${kind} accepts ${known.map((k) => `--${k}`).join(', ')}`;
+        close !== undefined
+          ? `did you mean --${close}?`
+          : known.length === 0
+            ? `${kind} takes no flags`
+            : `${kind} accepts ${known.map((k) => `--${k}`).join(', ')}`;
       fail(where, `unknown flag: --${name} for ${kind}`, hint);
     }
     if (seen.has(name) && type !== 'strings') fail(where, `duplicate flag specified: --${name} for ${kind}`);

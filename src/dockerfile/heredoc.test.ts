@@ -49,7 +49,15 @@ describe('readHeredocBodies', () => {
   const where = src.where(0);
 
   test('bodies follow each other; <<- compares the closing line without its tabs', () => {
-    const bodies = readHeredocBodies(src, 1, [{ name: 'A', expand: true, chomp: false }, { name: 'B', expand: true, chomp: true }], where);
+    const bodies = readHeredocBodies(
+      src,
+      1,
+      [
+        { name: 'A', expand: true, chomp: false },
+        { name: 'B', expand: true, chomp: true },
+      ],
+      where,
+    );
     expect(bodies).toEqual([
       { name: 'A', expand: true, chomp: false, content: 'one\n  A\n', delimiterLine: 3 },
       { name: 'B', expand: true, chomp: true, content: '\ttwo\n', delimiterLine: 5 },
@@ -57,7 +65,11 @@ describe('readHeredocBodies', () => {
   });
 
   test('a missing closing line is located at the instruction', () => {
-    expect(() => readHeredocBodies(src, 1, [{ name: 'Z', expand: true, chomp: false }], where)).toThrow(DockerfileError);
-    expect(() => readHeredocBodies(src, 1, [{ name: 'Z', expand: true, chomp: false }], where)).toThrow('Dockerfile:1: unterminated heredoc');
+    expect(() => readHeredocBodies(src, 1, [{ name: 'Z', expand: true, chomp: false }], where)).toThrow(
+      DockerfileError,
+    );
+    expect(() => readHeredocBodies(src, 1, [{ name: 'Z', expand: true, chomp: false }], where)).toThrow(
+      'Dockerfile:1: unterminated heredoc',
+    );
   });
 });

@@ -80,7 +80,12 @@ export function heredocOpeners(text: string): HeredocHeader[] {
  * Reads the bodies of `headers` from line `from` on, one after the other. Throws a located
  * DockerfileError when a closing line is missing.
  */
-export function readHeredocBodies(src: SourceText, from: number, headers: readonly HeredocHeader[], where: Where): RawHeredoc[] {
+export function readHeredocBodies(
+  src: SourceText,
+  from: number,
+  headers: readonly HeredocHeader[],
+  where: Where,
+): RawHeredoc[] {
   let next = from;
   return headers.map((header) => {
     let content = '';
@@ -92,7 +97,11 @@ export function readHeredocBodies(src: SourceText, from: number, headers: readon
       }
       content += src.raw[i] ?? '';
     }
-    return fail(where, 'unterminated heredoc', `the heredoc <<${header.name} needs a line containing only ${header.name}`);
+    return fail(
+      where,
+      'unterminated heredoc',
+      `the heredoc <<${header.name} needs a line containing only ${header.name}`,
+    );
   });
 }
 

@@ -72,8 +72,14 @@ export interface RunInstruction extends Base {
   /** `--security=…` (`sandbox` or `insecure`), unexpanded; absent means `sandbox`. */
   security?: string;
 }
-export interface CmdInstruction extends Base { kind: 'CMD'; command: CommandForm }
-export interface EntrypointInstruction extends Base { kind: 'ENTRYPOINT'; command: CommandForm }
+export interface CmdInstruction extends Base {
+  kind: 'CMD';
+  command: CommandForm;
+}
+export interface EntrypointInstruction extends Base {
+  kind: 'ENTRYPOINT';
+  command: CommandForm;
+}
 /**
  * COPY and ADD: sources and destination as raw words (the last word is the destination). Shell
  * form splits on whitespace only, as Docker does (quotes are removed later by expansion, so a
@@ -109,24 +115,60 @@ export interface CopyInstruction extends Base {
  * strips them during expansion: `ENV A="x y"` has value `"x y"`, and `expandWord` gives `x y`.
  * The legacy form `ENV K some value` has value `some value` (the raw rest of the line).
  */
-export interface KeyValue { key: string; value: string }
-export interface EnvInstruction extends Base { kind: 'ENV'; pairs: KeyValue[] }
-export interface LabelInstruction extends Base { kind: 'LABEL'; pairs: KeyValue[] }
+export interface KeyValue {
+  key: string;
+  value: string;
+}
+export interface EnvInstruction extends Base {
+  kind: 'ENV';
+  pairs: KeyValue[];
+}
+export interface LabelInstruction extends Base {
+  kind: 'LABEL';
+  pairs: KeyValue[];
+}
 /** ARG NAME or ARG NAME=default; several may be declared in one instruction. `defaultValue` is raw like ENV values. */
-export interface ArgInstruction extends Base { kind: 'ARG'; args: { name: string; defaultValue?: string }[] }
-export interface WorkdirInstruction extends Base { kind: 'WORKDIR'; path: string }
-export interface UserInstruction extends Base { kind: 'USER'; user: string }
-export interface ExposeInstruction extends Base { kind: 'EXPOSE'; ports: string[] }
-export interface VolumeInstruction extends Base { kind: 'VOLUME'; paths: string[] }
-export interface StopSignalInstruction extends Base { kind: 'STOPSIGNAL'; signal: string }
-export interface ShellInstruction extends Base { kind: 'SHELL'; argv: string[] }
-export interface MaintainerInstruction extends Base { kind: 'MAINTAINER'; name: string }
+export interface ArgInstruction extends Base {
+  kind: 'ARG';
+  args: { name: string; defaultValue?: string }[];
+}
+export interface WorkdirInstruction extends Base {
+  kind: 'WORKDIR';
+  path: string;
+}
+export interface UserInstruction extends Base {
+  kind: 'USER';
+  user: string;
+}
+export interface ExposeInstruction extends Base {
+  kind: 'EXPOSE';
+  ports: string[];
+}
+export interface VolumeInstruction extends Base {
+  kind: 'VOLUME';
+  paths: string[];
+}
+export interface StopSignalInstruction extends Base {
+  kind: 'STOPSIGNAL';
+  signal: string;
+}
+export interface ShellInstruction extends Base {
+  kind: 'SHELL';
+  argv: string[];
+}
+export interface MaintainerInstruction extends Base {
+  kind: 'MAINTAINER';
+  name: string;
+}
 /**
  * ONBUILD: `trigger` is the instruction text stored in the image config (`OnBuild`), as Docker
  * stores it: the line without `ONBUILD `, followed by each heredoc's raw body and delimiter. The
  * trigger is parsed (and rejected if invalid) at parse time.
  */
-export interface OnbuildInstruction extends Base { kind: 'ONBUILD'; trigger: string }
+export interface OnbuildInstruction extends Base {
+  kind: 'ONBUILD';
+  trigger: string;
+}
 /**
  * HEALTHCHECK timing, validated at parse time as Docker does. Durations are in nanoseconds (the
  * image config's unit), 0 when not given (the runtime default); `retries` 0 when not given.

@@ -8,10 +8,7 @@
 import { trimLeftSpace } from './chars.js';
 
 /** The outcome of reading arguments as a JSON array. */
-export type JsonArgs =
-  | { kind: 'json'; values: string[] }
-  | { kind: 'not-json' }
-  | { kind: 'not-strings' };
+export type JsonArgs = { kind: 'json'; values: string[] } | { kind: 'not-json' } | { kind: 'not-strings' };
 
 /** Docker's message for an array with non-string elements. */
 export const NOT_STRING_ARRAY = 'when using JSON array syntax, arrays must be comprised of strings only';

@@ -29,6 +29,10 @@ describe('parseKeyValues', () => {
 
 describe('parseArgs', () => {
   test('names with and without defaults', () => {
-    expect(parseArgs('A B=1 C="2 3"', '\\')).toEqual([{ name: 'A' }, { name: 'B', defaultValue: '1' }, { name: 'C', defaultValue: '"2 3"' }]);
+    expect(parseArgs('A B=1 C="2 3"', '\\')).toEqual([
+      { name: 'A' },
+      { name: 'B', defaultValue: '1' },
+      { name: 'C', defaultValue: '"2 3"' },
+    ]);
   });
 });

@@ -66,7 +66,8 @@ export function parseKeyValues(rest: string, kind: 'ENV' | 'LABEL', escape: stri
 
 function pairOf(word: string): KeyValue {
   const eq = word.indexOf('=');
-  if (eq < 0) throw new KeyValueError(`Syntax error - can't find = in ${JSON.stringify(word)}. Must be of the form: name=value`);
+  if (eq < 0)
+    throw new KeyValueError(`Syntax error - can't find = in ${JSON.stringify(word)}. Must be of the form: name=value`);
   return { key: word.slice(0, eq), value: word.slice(eq + 1) };
 }
 

@@ -131,7 +131,10 @@ export interface Fields {
 /** The error for a key no mount has. */
 export function unknownKey(key: string, value: string): MountSpecError {
   const close = suggest(key, KEYS, true);
-  return new MountSpecError(`unexpected key '${key}' in '${key}=${value}'`, close ? `did you mean ${close}?` : undefined);
+  return new MountSpecError(
+    `unexpected key '${key}' in '${key}=${value}'`,
+    close ? `did you mean ${close}?` : undefined,
+  );
 }
 
 /** Reads one field (value already expanded) into `f`, checking it as BuildKit does. */
@@ -211,4 +214,3 @@ export function readField(f: Fields, key: string, value: string): void {
       throw unknownKey(key, value);
   }
 }
-

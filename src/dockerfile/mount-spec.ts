@@ -124,7 +124,8 @@ export function finishMountSpec<F>(
   workdir: string,
 ): MountSpec<F> {
   const f: Fields = { type: 'bind', required: false };
-  for (const { key, value } of syntax.fields) readField(f, key, value === undefined ? 'true' : key === 'from' ? value : expand(value));
+  for (const { key, value } of syntax.fields)
+    readField(f, key, value === undefined ? 'true' : key === 'from' ? value : expand(value));
   const spec = toSpec(f, workdir);
   return spec.type === 'bind' && syntax.from !== undefined ? { ...spec, from: syntax.from } : spec;
 }

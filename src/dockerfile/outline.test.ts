@@ -12,7 +12,7 @@ const text = ['FROM a', '', '  RUN x \\', '  y', 'RUN cat 3<<EOF', 'body', 'EOF'
 const src = new SourceText(text, 'Dockerfile');
 
 describe('outlineInstructions', () => {
-  test('uses the proposals that agree with Docker\'s rules, in one call', () => {
+  test("uses the proposals that agree with Docker's rules, in one call", () => {
     const { propose, calls } = fake(() => [
       { line: 0, column: 1, keyword: 'FROM', endLine: 0 },
       { line: 2, column: 3, keyword: 'RUN', endLine: 3 },
@@ -44,22 +44,40 @@ describe('outlineInstructions', () => {
       return all.filter((p) => p.line >= from && p.line <= to);
     });
     const out = outlineInstructions(src, '\\', propose);
-    expect(calls).toEqual([[0, 7], [4, 4], [7, 7]]);
+    expect(calls).toEqual([
+      [0, 7],
+      [4, 4],
+      [7, 7],
+    ]);
     expect(out.map((i) => i.keyword)).toEqual(['FROM', 'RUN', 'RUN', 'USER']);
   });
 
   test('without any usable proposal the keyword and column come from the text', () => {
     const { propose } = fake(() => []);
     const out = outlineInstructions(src, '\\', propose);
-    expect(out.map((i) => [i.keyword, i.at.column])).toEqual([['FROM', 1], ['RUN', 3], ['RUN', 1], ['USER', 1]]);
+    expect(out.map((i) => [i.keyword, i.at.column])).toEqual([
+      ['FROM', 1],
+      ['RUN', 3],
+      ['RUN', 1],
+      ['USER', 1],
+    ]);
   });
 
   test('asks about windows of the file, not the whole of it', () => {
     const big = new SourceText(Array.from({ length: 600 }, (_, i) => `RUN ${i}`).join('\n'), 'Dockerfile');
     const { propose, calls } = fake((from, to) =>
-      Array.from({ length: to - from + 1 }, (_, k) => ({ line: from + k, column: 1, keyword: 'RUN', endLine: from + k })),
+      Array.from({ length: to - from + 1 }, (_, k) => ({
+        line: from + k,
+        column: 1,
+        keyword: 'RUN',
+        endLine: from + k,
+      })),
     );
     expect(outlineInstructions(big, '\\', propose)).toHaveLength(600);
-    expect(calls).toEqual([[0, 255], [256, 511], [512, 599]]);
+    expect(calls).toEqual([
+      [0, 255],
+      [256, 511],
+      [512, 599],
+    ]);
   });
 });

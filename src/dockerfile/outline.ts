@@ -55,7 +55,7 @@ const WINDOW = 256;
 export function outlineInstructions(src: SourceText, escape: string, propose: Propose): SourceInstruction[] {
   const proposals = new Proposals(src, propose);
   const instructions: SourceInstruction[] = [];
-  for (let line = src.nextContent(0); line !== undefined; ) {
+  for (let line = src.nextContent(0); line !== undefined;) {
     const extent = extentAt(src, line, escape);
     // A line holding only the escape character continues into nothing: no instruction.
     if (trimSpace(extent.text) !== '') instructions.push(toInstruction(src, extent, proposals.confirm(extent)));
@@ -94,7 +94,9 @@ class Proposals {
     this.next = 0;
     // Its keyword is checked again for the Unicode whitespace case (see agrees).
     const alone = this.propose(extent.start, extent.logicalEnd)[0];
-    return alone !== undefined && alone.line === extent.start && alone.keyword === firstWord(extent.text) ? alone : undefined;
+    return alone !== undefined && alone.line === extent.start && alone.keyword === firstWord(extent.text)
+      ? alone
+      : undefined;
   }
 
   /**

@@ -26,7 +26,6 @@ describe('golden Dockerfiles', () => {
     if (process.env.KILN_UPDATE_GOLDEN === '1') writeFileSync(expectedPath, `${JSON.stringify(parsed, null, 2)}\n`);
     expect(JSON.parse(JSON.stringify(parsed))).toEqual(JSON.parse(readFileSync(expectedPath, 'utf8')));
   });
-
 });
 
 function only(text: string): Instruction {
@@ -87,11 +86,30 @@ describe('command forms', () => {
 
 describe('ENV, LABEL and ARG keep raw values', () => {
   test.each<[string, { key: string; value: string }[]]>([
-    ['ENV A=1 B="x y" C=a\\ b', [{ key: 'A', value: '1' }, { key: 'B', value: '"x y"' }, { key: 'C', value: 'a\\ b' }]],
+    [
+      'ENV A=1 B="x y" C=a\\ b',
+      [
+        { key: 'A', value: '1' },
+        { key: 'B', value: '"x y"' },
+        { key: 'C', value: 'a\\ b' },
+      ],
+    ],
     ['ENV A B  C', [{ key: 'A', value: 'B  C' }]],
-    ['ENV A="" B=', [{ key: 'A', value: '""' }, { key: 'B', value: '' }]],
+    [
+      'ENV A="" B=',
+      [
+        { key: 'A', value: '""' },
+        { key: 'B', value: '' },
+      ],
+    ],
     ["LABEL 'quoted key'=v", [{ key: "'quoted key'", value: 'v' }]],
-    ['LABEL a="it\'s" b=\'x"y\'', [{ key: 'a', value: '"it\'s"' }, { key: 'b', value: '\'x"y\'' }]],
+    [
+      'LABEL a="it\'s" b=\'x"y\'',
+      [
+        { key: 'a', value: '"it\'s"' },
+        { key: 'b', value: "'x\"y'" },
+      ],
+    ],
   ])('%s', (source, pairs) => {
     const ins = only(source);
     expect('pairs' in ins ? ins.pairs : undefined).toEqual(pairs);
@@ -101,11 +119,16 @@ describe('ENV, LABEL and ARG keep raw values', () => {
     ['ENV A="x y" B=\'$HOME\' C=a\\ b D=$HOME', '\\', { A: 'x y', B: '$HOME', C: 'a b', D: '/root' }],
     ['ENV GREETING "hello"  big world', '\\', { GREETING: 'hello  big world' }],
     ['ENV DIR=C:\\Program` Files\\kiln Q="a`"b"', '`', { DIR: 'C:\\Program Files\\kiln', Q: 'a"b' }],
-  ])('%s expands to Docker\'s values', (source, escape, expected) => {
+  ])("%s expands to Docker's values", (source, escape, expected) => {
     const df = parseDockerfile(`${escape === '`' ? '# escape=`\n' : ''}FROM scratch\n${source}`);
     const ins = df.stages[0]?.instructions[0];
     const pairs = ins?.kind === 'ENV' ? ins.pairs : [];
-    const values = Object.fromEntries(pairs.map((p) => [expandWord(p.key, { HOME: '/root' }, df.escape), expandWord(p.value, { HOME: '/root' }, df.escape)]));
+    const values = Object.fromEntries(
+      pairs.map((p) => [
+        expandWord(p.key, { HOME: '/root' }, df.escape),
+        expandWord(p.value, { HOME: '/root' }, df.escape),
+      ]),
+    );
     expect(values).toEqual(expected);
   });
 
@@ -122,7 +145,10 @@ describe('ENV, LABEL and ARG keep raw values', () => {
 
 describe('errors', () => {
   test.each<[string, string]>([
-    ['COPY onlyone', 'COPY requires at least two arguments, but only one was provided. Destination could not be determined'],
+    [
+      'COPY onlyone',
+      'COPY requires at least two arguments, but only one was provided. Destination could not be determined',
+    ],
     ['ADD', 'ADD requires at least two arguments'],
     ['COPY a <<EOF\nx\nEOF', 'COPY cannot accept a heredoc as a destination'],
     ['WORKDIR', 'WORKDIR requires exactly one argument'],

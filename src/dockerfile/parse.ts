@@ -64,7 +64,11 @@ function readDirectives(src: SourceText): Pick<ParsedDockerfile, 'directives' | 
     directives[directive.name] = directive.value;
     if (directive.name !== 'escape') continue;
     if (directive.value !== '\\' && directive.value !== '`') {
-      fail(src.where(i), `invalid escape token '${directive.value}' does not match \` or \\`, 'use # escape=\\ (the default) or # escape=`');
+      fail(
+        src.where(i),
+        `invalid escape token '${directive.value}' does not match \` or \\`,
+        'use # escape=\\ (the default) or # escape=`',
+      );
     }
     escape = directive.value;
   }

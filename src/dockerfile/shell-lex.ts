@@ -53,7 +53,8 @@ export function expandWords(text: string, env: ShellEnv, escape = '\\'): string[
 /** The expander with all its switches; {@link expandWord} and {@link expandWords} are the usual entry points. */
 export function lex(text: string, env: ShellEnv, options: LexOptions = {}): LexResult {
   const escape = options.escape ?? '\\';
-  if (escape !== '\\' && escape !== '`') throw new ShellExpansionError(`invalid escape character ${JSON.stringify(escape)}`);
+  if (escape !== '\\' && escape !== '`')
+    throw new ShellExpansionError(`invalid escape character ${JSON.stringify(escape)}`);
   const expander = new Expander(text, env, {
     escape,
     rawQuotes: options.rawQuotes ?? false,
@@ -129,7 +130,8 @@ class Expander {
     this.pos++;
     const start = this.pos;
     while (this.peek() !== "'") {
-      if (this.take() === undefined) throw new ShellExpansionError('unexpected end of statement while looking for matching single-quote');
+      if (this.take() === undefined)
+        throw new ShellExpansionError('unexpected end of statement while looking for matching single-quote');
     }
     const body = this.chars.slice(start, this.pos).join('');
     this.pos++;
@@ -147,7 +149,8 @@ class Expander {
     let out = this.opts.rawQuotes ? '"' : '';
     for (;;) {
       const ch = this.take();
-      if (ch === undefined) throw new ShellExpansionError('unexpected end of statement while looking for matching double-quote');
+      if (ch === undefined)
+        throw new ShellExpansionError('unexpected end of statement while looking for matching double-quote');
       if (ch === '"') return this.opts.rawQuotes ? `${out}"` : out;
       if (ch === '$') {
         this.pos--;
@@ -181,13 +184,16 @@ class Expander {
     this.pos++;
     const first = this.peek();
     if (first === undefined) throw new ShellExpansionError(MISSING_BRACE);
-    if (first === '{' || first === '}' || first === ':') throw new ShellExpansionError('syntax error: bad substitution');
+    if (first === '{' || first === '}' || first === ':')
+      throw new ShellExpansionError('syntax error: bad substitution');
     const name = this.name();
     const op = this.operator();
     const operand: Operand =
-      op === undefined ? { word: '' }
-      : op === '/' || op === '//' ? this.replaceOperand()
-      : { word: this.operand('}', op.endsWith('#') || op.endsWith('%'), MISSING_BRACE) };
+      op === undefined
+        ? { word: '' }
+        : op === '/' || op === '//'
+          ? this.replaceOperand()
+          : { word: this.operand('}', op.endsWith('#') || op.endsWith('%'), MISSING_BRACE) };
     const value = this.lookup(name);
     if (value === undefined && this.opts.skipUnsetEnv) return this.source(start);
     return op === undefined ? (value ?? '') : applyParamOperator(name, value, op, operand);
@@ -235,7 +241,9 @@ class Expander {
       return first;
     }
     const start = this.pos;
-    const inName = DIGIT.test(first) ? (c: string) => DIGIT.test(c) : (c: string) => LETTER.test(c) || DIGIT.test(c) || c === '_';
+    const inName = DIGIT.test(first)
+      ? (c: string) => DIGIT.test(c)
+      : (c: string) => LETTER.test(c) || DIGIT.test(c) || c === '_';
     for (let c = this.peek(); c !== undefined && inName(c); c = this.peek()) this.pos++;
     return this.chars.slice(start, this.pos).join('');
   }

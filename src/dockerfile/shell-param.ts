@@ -25,7 +25,12 @@ export interface Operand {
 }
 
 /** Evaluates `${name<op>operand}` for `value` (undefined: the variable is unset). */
-export function applyParamOperator(name: string, value: string | undefined, op: ParamOperator, operand: Operand): string {
+export function applyParamOperator(
+  name: string,
+  value: string | undefined,
+  op: ParamOperator,
+  operand: Operand,
+): string {
   const { word } = operand;
   // With a colon, an empty value counts as unset.
   const missing = value === undefined || (op.startsWith(':') && value === '');
@@ -39,7 +44,9 @@ export function applyParamOperator(name: string, value: string | undefined, op: 
     case '?':
     case ':?':
       if (!missing) return value ?? '';
-      throw new ShellExpansionError(`${name}: ${word || (value === undefined ? 'is not allowed to be unset' : 'is not allowed to be empty')}`);
+      throw new ShellExpansionError(
+        `${name}: ${word || (value === undefined ? 'is not allowed to be unset' : 'is not allowed to be empty')}`,
+      );
     case '#':
     case '##':
     case '%':
@@ -65,7 +72,9 @@ function matchPattern(value: string, op: '#' | '##' | '%' | '%%' | '/' | '//', o
     }
   } catch (err) {
     if (err instanceof PatternError) {
-      throw new ShellExpansionError(`invalid pattern (${operand.word}) in substitution: ${err.message}`, { cause: err });
+      throw new ShellExpansionError(`invalid pattern (${operand.word}) in substitution: ${err.message}`, {
+        cause: err,
+      });
     }
     throw err;
   }

@@ -22,7 +22,12 @@ export class StageGrouper {
     if (ins.kind === 'FROM') {
       if (ins.stageName !== undefined) {
         const earlier = this.stageLines.get(ins.stageName);
-        if (earlier !== undefined) fail(where, `duplicate stage name ${JSON.stringify(ins.stageName)}`, `the name is already used by the stage on line ${earlier}`);
+        if (earlier !== undefined)
+          fail(
+            where,
+            `duplicate stage name ${JSON.stringify(ins.stageName)}`,
+            `the name is already used by the stage on line ${earlier}`,
+          );
         this.stageLines.set(ins.stageName, ins.at.line);
       }
       this.stages.push({ index: this.stages.length, from: ins, instructions: [] });
@@ -31,7 +36,11 @@ export class StageGrouper {
     } else if (ins.kind === 'ARG') {
       this.globalArgs.push(ins);
     } else {
-      fail(where, `${ins.kind} before the first FROM`, 'only ARG may come before the first FROM; start a build stage with FROM <image>');
+      fail(
+        where,
+        `${ins.kind} before the first FROM`,
+        'only ARG may come before the first FROM; start a build stage with FROM <image>',
+      );
     }
   }
 
