@@ -4,9 +4,6 @@ import { COMPRESSIONS, SNAPSHOT_MODES } from '../config/layer-options.js';
 
 const collect = (value: string, previous: string[]): string[] => [...previous, value];
 
-/** Boolean flags of this tier, which also take pflag's `--flag=true|false`. */
-export const LAYER_BOOLEAN_FLAGS: string[] = ['single-snapshot', 'reproducible', 'use-new-run'];
-
 /** pflag's ParseBool: what `--flag=VALUE` accepts for a boolean. */
 function parseBool(value: string): boolean {
   if (['1', 't', 'T', 'TRUE', 'true', 'True'].includes(value)) return true;
@@ -37,6 +34,10 @@ export function addLayerFlags(cmd: Command): Command {
       )
       .option('--compression-level <level>', 'compression level (gzip 0-9, zstd 1-22; -1: default)', '-1')
       .option('--reproducible', "strip timestamps: new layers' file times at the epoch, created 1970-01-01")
+      .option(
+        '--force-build-metadata',
+        'give every instruction a layer, an empty one where it changed nothing (overrides --single-snapshot, as in Kaniko)',
+      )
       .option(
         '--use-new-run',
         'accepted for Kaniko compatibility: Kiln\'s RUN already snapshots only what changed (Kaniko\'s "new run")',

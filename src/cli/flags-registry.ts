@@ -3,17 +3,7 @@ import type { Command } from 'commander';
 
 const collect = (value: string, previous: string[]): string[] => [...previous, value];
 
-/** Boolean flags of this tier, which also take pflag's `--flag=true|false`. */
-export const REGISTRY_BOOLEAN_FLAGS = [
-  'insecure',
-  'insecure-pull',
-  'skip-tls-verify',
-  'skip-tls-verify-pull',
-  'skip-push-permission-check',
-  'skip-default-registry-fallback',
-  'push-ignore-immutable-tag-errors',
-];
-
+/** Adds the registry flags to the executor command. */
 export function addRegistryFlags(cmd: Command): Command {
   return cmd
     .option('--insecure', 'push to registries over plain HTTP')
@@ -57,6 +47,11 @@ export function addRegistryFlags(cmd: Command): Command {
     )
     .option('--push-retry <n>', 'retries of a failed push, with exponential backoff', '0')
     .option('--image-download-retry <n>', 'retries of a failed base image download, with exponential backoff', '0')
+    .option(
+      '--image-fs-extract-retry <n>',
+      "retries of pulling a base image's layers for its filesystem, with exponential backoff",
+      '0',
+    )
     .option(
       '--network-timeout <duration>',
       'how long a registry or ADD <url> request may wait to connect, for an answer, or between chunks of a body before it is retried (e.g. 30s, 2m; default 30s to connect, 60s otherwise)',

@@ -9,7 +9,7 @@ import { InterruptedError, UsageError } from '../errors.js';
 import { build } from '../executor/build.js';
 import { createLogger, type LogFormat } from '../log.js';
 import { platformOfNode } from '../oci/platform.js';
-import { buildProgram, normaliseBooleanFlags, type Action } from './program.js';
+import { parseCommandLine, type Action } from './program.js';
 import { reportError, reportResult, type Streams } from './output.js';
 import { VERSION } from './version.js';
 
@@ -18,9 +18,8 @@ export async function main(argv: string[], io: Streams, signal: AbortSignal): Pr
   let format: LogFormat = 'text';
   try {
     let action: Action | undefined;
-    const program = buildProgram((a) => (action = a), io);
     try {
-      await program.parseAsync(normaliseBooleanFlags(argv), { from: 'user' });
+      action = await parseCommandLine(argv, io);
     } catch (err) {
       if (err instanceof CommanderError) {
         if (err.exitCode === 0) return 0; // --help, --version
@@ -45,6 +44,7 @@ export async function main(argv: string[], io: Streams, signal: AbortSignal): Pr
       write: io.err,
       now: () => new Date(),
     });
+    for (const warning of action.warnings) logger.warn(warning);
     const result = await build({
       options,
       logger,

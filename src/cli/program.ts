@@ -2,39 +2,43 @@
  * The executor's command line, with Kaniko's flag names and defaults (commander is imported
  * only in cli/). Parsing only: it produces raw option values and the action to run.
  */
-import { Command, Option } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
 import type { RawOptions } from '../config/options.js';
-import { addLayerFlags, LAYER_BOOLEAN_FLAGS } from './flags-layers.js';
-import { addRegistryFlags, REGISTRY_BOOLEAN_FLAGS } from './flags-registry.js';
+import { LOG_LEVELS, type LogLevel } from '../log.js';
+import { normaliseArgv, type FlagSpec } from './argv.js';
+import { addLayerFlags } from './flags-layers.js';
+import { addRefusedFlags } from './flags-refused.js';
+import { addRegistryFlags } from './flags-registry.js';
 
 const collect = (value: string, previous: string[]): string[] => [...previous, value];
 
-/** Boolean flags, for which Kaniko (pflag) also accepts `--flag=true|false`. */
-const BOOLEAN_FLAGS = [
-  'no-push',
-  'log-timestamp',
-  'skip-unused-stages',
-  'force',
-  'cleanup',
-  ...REGISTRY_BOOLEAN_FLAGS,
-  ...LAYER_BOOLEAN_FLAGS,
-];
-
-/** Rewrites pflag-style `--flag=true` / `--flag=false` of boolean flags into commander's form. */
-export function normaliseBooleanFlags(argv: string[]): string[] {
-  const out: string[] = [];
-  for (const a of argv) {
-    const m = /^--([a-z-]+)=(true|false)$/i.exec(a);
-    if (m && BOOLEAN_FLAGS.includes(m[1] ?? '')) {
-      if ((m[2] ?? '').toLowerCase() === 'true') out.push(`--${m[1]}`);
-      continue;
-    }
-    out.push(a);
-  }
-  return out;
+/** Kaniko's `--verbosity` as logrus.ParseLevel reads it: in any case, `warning` for `warn`. */
+function logLevel(value: string): LogLevel {
+  const lower = value.toLowerCase();
+  const level = LOG_LEVELS.find((l) => l === (lower === 'warning' ? 'warn' : lower));
+  if (!level) throw new InvalidArgumentError(`expected one of ${LOG_LEVELS.join(', ')} (in any case)`);
+  return level;
 }
 
-export type Action = { kind: 'build'; raw: RawOptions; logFormatGiven: boolean } | { kind: 'version' };
+/** What {@link normaliseArgv} needs to know about the program's flags, read from commander's options. */
+export function flagSpec(cmd: Command): FlagSpec {
+  const takesValue = new Set<string>();
+  const booleans = new Set<string>();
+  const shorts = new Set<string>();
+  for (const o of cmd.options) {
+    const long = o.long?.replace(/^--/, '');
+    const short = o.short?.replace(/^-/, '');
+    if (short) shorts.add(short);
+    if (o.required) {
+      if (long) takesValue.add(long);
+      if (short) takesValue.add(short);
+    } else if (!o.optional && long) booleans.add(long);
+  }
+  return { takesValue, booleans, shorts };
+}
+
+export type Action =
+  { kind: 'build'; raw: RawOptions; logFormatGiven: boolean; warnings: string[] } | { kind: 'version' };
 
 /** Builds the commander program; `onAction` receives what the command line asked for. */
 export function buildProgram(
@@ -48,12 +52,14 @@ export function buildProgram(
     .allowExcessArguments(false)
     .option('-f, --dockerfile <path>', 'path to the Dockerfile', 'Dockerfile')
     .option('-c, --context <dir>', 'build context: a directory or dir://DIR', '/workspace/')
+    .option('--context-sub-path <path>', 'directory inside the context to build from')
     .option('-d, --destination <ref>', 'image to push (repeatable)', collect, [])
     .option('--no-push', 'build without pushing')
     .option('--tar-path <file>', 'also write the image as a docker-archive tarball')
     .option('--oci-layout-path <dir>', 'also write the image as an OCI image layout')
     .option('--digest-file <file>', 'write the image digest to this file')
     .option('--image-name-with-digest-file <file>', 'write REPO@DIGEST of each destination to this file')
+    .option('--image-name-tag-with-digest-file <file>', 'write REPO:TAG@DIGEST of each destination to this file')
     .option(
       '--build-arg <KEY=VALUE>',
       'build argument (repeatable); KEY alone takes the value from the environment',
@@ -66,7 +72,7 @@ export function buildProgram(
     .option('--skip-unused-stages', 'build only the stages the target needs')
     .option(
       '--kaniko-dir <dir>',
-      "directory for the build's scratch files (default: a temp dir; /kaniko with --rootfs=/)",
+      "directory for the build's scratch files (default: $KANIKO_DIR, else a temp dir; /kaniko with --rootfs=/)",
     )
     .option(
       '--rootfs <path>',
@@ -79,23 +85,43 @@ export function buildProgram(
     )
     .option('--secret <id=ID,src=PATH|env=VAR>', 'build secret for RUN --mount=type=secret (repeatable)', collect, [])
     .addOption(
-      new Option('-v, --verbosity <level>', 'log level')
-        .choices(['panic', 'fatal', 'error', 'warn', 'info', 'debug', 'trace'])
+      new Option('-v, --verbosity <level>', `log level: ${LOG_LEVELS.join(', ')} (in any case)`)
+        .argParser(logLevel)
         .default('info'),
     )
     .addOption(new Option('--log-format <format>', 'log format').choices(['text', 'color', 'json']))
     .option('--log-timestamp', 'prefix log lines with a timestamp');
-  const program = addLayerFlags(addRegistryFlags(core)).action((opts: Record<string, unknown>) => {
+  const program = addRefusedFlags(addLayerFlags(addRegistryFlags(core))).action((opts: Record<string, unknown>) => {
     const raw = { ...opts } as RawOptions & { logFormat?: string };
     onAction({
       kind: 'build',
       raw: { ...raw, logFormat: raw.logFormat ?? 'color' },
       logFormatGiven: raw.logFormat !== undefined,
+      warnings: [],
     });
   });
   program
     .command('version')
     .description('print the version')
     .action(() => onAction({ kind: 'version' }));
+  // Cobra's `executor help [command]`: the usage on stdout, exit 0.
+  program.helpCommand('help [command]', 'display help for executor or one of its commands');
   return program;
+}
+
+/**
+ * Parses a command line (without node and script), Kaniko's pflag forms first rewritten
+ * (`cli/argv.ts`); resolves to what it asked for, with the deprecation warnings to log. Throws
+ * commander's errors (`--help` and `help` are CommanderErrors with exit code 0).
+ */
+export async function parseCommandLine(
+  argv: readonly string[],
+  write: { out: (s: string) => void; err: (s: string) => void },
+): Promise<Action | undefined> {
+  let action: Action | undefined;
+  const program = buildProgram((a) => (action = a), write);
+  const normalised = normaliseArgv(argv, flagSpec(program));
+  await program.parseAsync(normalised.argv, { from: 'user' });
+  if (action?.kind === 'build') action.warnings = normalised.warnings;
+  return action;
 }

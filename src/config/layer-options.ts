@@ -20,6 +20,7 @@ export const layerRawShape = {
   reproducible: z.boolean().default(false),
   /** Kaniko's `--use-new-run`: accepted, and nothing to do: Kiln's RUN snapshots are already incremental. */
   useNewRun: z.boolean().default(false),
+  forceBuildMetadata: z.boolean().default(false),
 };
 
 type LayerRaw = z.output<z.ZodObject<typeof layerRawShape>>;
@@ -37,6 +38,11 @@ export interface LayerOptions {
   compressionLevel?: number;
   /** `--reproducible`: new layers' file times at the epoch, image and history created 1970-01-01. */
   reproducible: boolean;
+  /**
+   * Kaniko's `--force-build-metadata`: every instruction adds a layer, an empty one where it
+   * changed nothing (ENV, LABEL…), so the image has a layer per history entry.
+   */
+  forceBuildMetadata: boolean;
 }
 
 /** Valid levels of each compression (zlib 0–9; zstd 1–19 and the "ultra" 20–22). */
@@ -68,11 +74,14 @@ export function parseLayerOptions(o: LayerRaw, _env: Record<string, string | und
   const level = compressionLevel(o.compressionLevel, o.compression);
   return {
     snapshotMode: o.snapshotMode,
-    singleSnapshot: o.singleSnapshot,
+    // Kaniko snapshots every instruction when metadata is forced, --single-snapshot or not
+    // (`!shouldTakeSnapshot(...) && !opts.ForceBuildMetadata` in its stage builder).
+    singleSnapshot: o.singleSnapshot && !o.forceBuildMetadata,
     ignorePaths,
     compression: o.compression,
     ...(level !== undefined ? { compressionLevel: level } : {}),
     reproducible: o.reproducible,
+    forceBuildMetadata: o.forceBuildMetadata,
   };
 }
 

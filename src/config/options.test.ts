@@ -60,3 +60,40 @@ test('--custom-platform must be os/arch[/variant]', () => {
   });
   expect(() => parseBuildOptions({ push: false, customPlatform: 'arm64' }, {})).toThrow(/expected os\/arch/);
 });
+
+test('--context-sub-path is joined to the context, in both spellings', () => {
+  expect(parseBuildOptions({ push: false, context: 'dir:///ws', contextSubPath: 'a/b' }, {}).contextDir).toBe(
+    '/ws/a/b',
+  );
+  expect(parseBuildOptions({ push: false, context: 'ws', contextSubPath: 'app' }, {}).contextDir).toBe('ws/app');
+  expect(parseBuildOptions({ push: false, context: '/ws', contextSubPath: '' }, {}).contextDir).toBe('/ws');
+});
+
+test('KANIKO_DIR is the default --kaniko-dir (issue 13)', () => {
+  expect(parseBuildOptions({ push: false }, { KANIKO_DIR: '/kd' }).kanikoDir).toBe('/kd');
+  expect(parseBuildOptions({ push: false, kanikoDir: '/flag' }, { KANIKO_DIR: '/kd' }).kanikoDir).toBe('/flag');
+});
+
+test('a file of image names without a destination is refused, as Kaniko refuses it (issue 13)', () => {
+  expect(() => parseBuildOptions({ push: false, imageNameWithDigestFile: 'n' }, {})).toThrow(
+    /^you must provide --destination if setting --image-name-with-digest-file/,
+  );
+  expect(() => parseBuildOptions({ push: false, imageNameTagWithDigestFile: 't' }, {})).toThrow(
+    /^you must provide --destination if setting --image-name-tag-with-digest-file/,
+  );
+  expect(
+    parseBuildOptions({ push: false, destination: ['r.example/a'], imageNameWithDigestFile: 'n' }, {})
+      .imageNameWithDigestFile,
+  ).toBe('n');
+});
+
+test('the layer cache and remote context flags are refused with their reason (issues 14 and 15)', () => {
+  expect(() => parseBuildOptions({ push: false, cacheRepo: 'r.example/c' }, {})).toThrow(
+    /^--cache-repo is not supported: Kiln's layer cache is not implemented yet/,
+  );
+  expect(() => parseBuildOptions({ push: false, pushCache: false }, {})).toThrow(/^--no-push-cache is not supported/);
+  expect(() => parseBuildOptions({ push: false, git: 'branch=main' }, {})).toThrow(
+    /^--git is not supported: remote build contexts are not implemented yet/,
+  );
+  expect(parseBuildOptions({ push: false, cache: false }, {}).push).toBe(false);
+});

@@ -3,6 +3,7 @@
  * ARCHITECTURE.md §9). `cli/` collects raw strings with commander; {@link parseBuildOptions} turns them
  * into this, or throws a UsageError saying which flag is wrong and why.
  */
+import { posix } from 'node:path';
 import { z } from 'zod';
 import { UsageError } from '../errors.js';
 import { LOG_FORMATS, LOG_LEVELS } from '../log.js';
@@ -12,17 +13,20 @@ import { layerRawShape, parseLayerOptions, type LayerOptions } from './layer-opt
 import { parseSecretFlags, type SecretSource } from './secret-options.js';
 import { parseRegistryOptions, registryRawShape, type RegistryOptions } from './registry-options.js';
 import { parseRootfsOptions, rootfsRawShape, type RootfsOptions } from './rootfs-options.js';
+import { refusedRawShape, refuseUnsupported, remoteContextRefusal } from './refused-options.js';
 
 /** Flag values exactly as the command line gave them. */
 export const rawOptionsSchema = z.object({
   dockerfile: z.string().default('Dockerfile'),
   context: z.string().default('/workspace/'),
+  contextSubPath: z.string().optional(),
   destination: z.array(z.string()).default([]),
   push: z.boolean().default(true),
   tarPath: z.string().optional(),
   ociLayoutPath: z.string().optional(),
   digestFile: z.string().optional(),
   imageNameWithDigestFile: z.string().optional(),
+  imageNameTagWithDigestFile: z.string().optional(),
   buildArg: z.array(z.string()).default([]),
   label: z.array(z.string()).default([]),
   customPlatform: z.string().optional(),
@@ -31,6 +35,7 @@ export const rawOptionsSchema = z.object({
   ...registryRawShape,
   ...layerRawShape,
   ...rootfsRawShape,
+  ...refusedRawShape,
   verbosity: z.enum(LOG_LEVELS).default('info'),
   logFormat: z.enum(LOG_FORMATS).default('color'),
   logTimestamp: z.boolean().default(false),
@@ -42,7 +47,7 @@ export type RawOptions = z.input<typeof rawOptionsSchema>;
 export interface BuildOptions extends RegistryOptions, LayerOptions, RootfsOptions {
   /** Path of the Dockerfile as given (resolved against the context by the executor). */
   dockerfile: string;
-  /** Context directory (the `dir://` prefix removed). */
+  /** Context directory (the `dir://` prefix removed, `--context-sub-path` joined). */
   contextDir: string;
   destinations: Reference[];
   push: boolean;
@@ -50,6 +55,8 @@ export interface BuildOptions extends RegistryOptions, LayerOptions, RootfsOptio
   ociLayoutPath?: string;
   digestFile?: string;
   imageNameWithDigestFile?: string;
+  /** `--image-name-tag-with-digest-file`: `REPO:TAG@DIGEST` of each destination, a line each. */
+  imageNameTagWithDigestFile?: string;
   /** `--build-arg` values; a bare `KEY` took its value from the environment. */
   buildArgs: Map<string, string>;
   labels: Map<string, string>;
@@ -61,6 +68,7 @@ export interface BuildOptions extends RegistryOptions, LayerOptions, RootfsOptio
   verbosity: (typeof LOG_LEVELS)[number];
   logFormat: (typeof LOG_FORMATS)[number];
   logTimestamp: boolean;
+  /** `--kaniko-dir`, else `KANIKO_DIR` (Kaniko: the flag takes precedence over the variable). */
   kanikoDir?: string;
   /** `--secret id=ID,src=PATH|env=VAR`: build secrets for `RUN --mount=type=secret`, by id (names and paths only). */
   secrets: Map<string, SecretSource>;
@@ -97,7 +105,43 @@ function reference(flag: string, value: string): Reference {
   }
 }
 
-/** Validates raw flag values; `env` supplies bare `--build-arg KEY` values and `KANIKO_NO_PUSH`. */
+/** `--context` as a directory: the `dir://` prefix removed, `--context-sub-path` joined. */
+function contextDirOf(context: string, subPath: string | undefined): string {
+  const dir = context.startsWith('dir://') ? context.slice('dir://'.length) : context;
+  if (/^[a-z0-9+.-]+:\/\//i.test(dir)) throw remoteContextRefusal(context);
+  // Kaniko joins the sub path to a context it resolves through a scheme (`dir://` included) and
+  // ignores it, without a word, for a plain path: Kiln joins it to both spellings.
+  return subPath === undefined || subPath === '' ? dir : posix.join(dir, subPath);
+}
+
+/**
+ * Kaniko's rule (cmd/executor/cmd/root.go): a file of image names needs destinations to name,
+ * with or without --no-push; Kiln would otherwise write an empty file.
+ */
+function checkNameFiles(o: {
+  destination: string[];
+  imageNameWithDigestFile?: string | undefined;
+  imageNameTagWithDigestFile?: string | undefined;
+}): void {
+  if (o.destination.length > 0) return;
+  for (const [flag, file] of [
+    ['--image-name-with-digest-file', o.imageNameWithDigestFile],
+    ['--image-name-tag-with-digest-file', o.imageNameTagWithDigestFile],
+  ] as const) {
+    if (file !== undefined)
+      throw new UsageError(
+        `you must provide --destination if setting ${flag}: the file names each destination with the image digest`,
+        {
+          hint: `add --destination REPO[:TAG] (with --no-push nothing is pushed), or use --digest-file for the digest alone`,
+        },
+      );
+  }
+}
+
+/**
+ * Validates raw flag values; `env` supplies bare `--build-arg KEY` values, `KANIKO_NO_PUSH` and
+ * `KANIKO_DIR` (the default of `--kaniko-dir`).
+ */
 export function parseBuildOptions(raw: RawOptions, env: Record<string, string | undefined>): BuildOptions {
   const parsed = rawOptionsSchema.safeParse(raw);
   if (!parsed.success) {
@@ -112,16 +156,15 @@ export function parseBuildOptions(raw: RawOptions, env: Record<string, string | 
       hint: 'e.g. --destination registry.example.com/app:1.0, or --no-push --tar-path image.tar',
     });
   }
+  refuseUnsupported(o);
   let platform: Platform | undefined;
   if (o.customPlatform !== undefined) {
     platform = parsePlatform(o.customPlatform);
     if (!platform)
       throw new UsageError(`--custom-platform "${o.customPlatform}": expected os/arch[/variant], e.g. linux/arm64`);
   }
-  const contextDir = o.context.startsWith('dir://') ? o.context.slice('dir://'.length) : o.context;
-  if (/^[a-z0-9+.-]+:\/\//i.test(contextDir)) {
-    throw new UsageError(`--context "${o.context}": only local directories (DIR or dir://DIR) are supported so far`);
-  }
+  const contextDir = contextDirOf(o.context, o.contextSubPath);
+  checkNameFiles(o);
   const result: BuildOptions = {
     dockerfile: o.dockerfile,
     contextDir,
@@ -142,8 +185,12 @@ export function parseBuildOptions(raw: RawOptions, env: Record<string, string | 
   if (o.ociLayoutPath !== undefined) result.ociLayoutPath = o.ociLayoutPath;
   if (o.digestFile !== undefined) result.digestFile = o.digestFile;
   if (o.imageNameWithDigestFile !== undefined) result.imageNameWithDigestFile = o.imageNameWithDigestFile;
+  if (o.imageNameTagWithDigestFile !== undefined) result.imageNameTagWithDigestFile = o.imageNameTagWithDigestFile;
   if (platform) result.platform = platform;
   if (o.target !== undefined) result.target = o.target;
-  if (o.kanikoDir !== undefined) result.kanikoDir = o.kanikoDir;
+  // Kaniko's config.KanikoDir is KANIKO_DIR when set; the flag, when given, wins. An empty
+  // variable names no directory.
+  const kanikoDir = o.kanikoDir ?? (env.KANIKO_DIR || undefined);
+  if (kanikoDir !== undefined) result.kanikoDir = kanikoDir;
   return result;
 }

@@ -33,6 +33,7 @@ export const registryRawShape = {
   skipDefaultRegistryFallback: z.boolean().default(false),
   pushRetry: count,
   imageDownloadRetry: count,
+  imageFsExtractRetry: count,
   pushIgnoreImmutableTagErrors: z.boolean().default(false),
   networkTimeout: z.string().optional(),
 };
@@ -67,6 +68,13 @@ export interface RegistryOptions {
   pushRetry: number;
   /** Retries of fetching a base image's manifest and config (`--image-download-retry`). */
   imageDownloadRetry: number;
+  /**
+   * Retries of pulling a base image's layers (Kaniko's `--image-fs-extract-retry`, which retries
+   * the whole download and extraction of the base filesystem): each layer's download is tried
+   * again after its requests' own retries are spent. Extraction reads the verified blob from the
+   * local store, where a failure would only repeat.
+   */
+  imageFsExtractRetry: number;
   /** Treat a registry's "tag is immutable" refusal of a manifest as success, with a warning. */
   pushIgnoreImmutableTagErrors: boolean;
   /**
@@ -201,6 +209,7 @@ export function parseRegistryOptions(o: RegistryRaw, env: Record<string, string 
     skipDefaultRegistryFallback: o.skipDefaultRegistryFallback,
     pushRetry: o.pushRetry,
     imageDownloadRetry: o.imageDownloadRetry,
+    imageFsExtractRetry: o.imageFsExtractRetry,
     pushIgnoreImmutableTagErrors: o.pushIgnoreImmutableTagErrors,
     ...(o.networkTimeout === undefined ? {} : { networkTimeoutMs: networkTimeout(o.networkTimeout) }),
   };

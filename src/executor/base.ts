@@ -11,6 +11,7 @@ import type { Logger } from '../log.js';
 import { isDigest } from '../oci/digest.js';
 import type { Image, Layer } from '../oci/image.js';
 import type { Rootfs } from '../rootfs/rootfs.js';
+import { retryOperation, type SleepFn } from '../registry/index.js';
 
 /** Host helpers and content identities for extraction (see `executor/stage-layers.ts` `extraction`). */
 export type ExtractionHelpers = Omit<ExtractOptions, 'layerName' | 'logger' | 'signal' | 'diffId'>;
@@ -25,6 +26,11 @@ export interface UnpackBaseOptions {
   signal: AbortSignal;
   /** Host helpers and content identities for extraction; none by default. */
   helpers?: ExtractionHelpers;
+  /**
+   * `--image-fs-extract-retry`: how often a layer's pull is tried again from the start (backoff
+   * 1 s, 2 s, 4 s…) after a failure that may clear up, once its requests' own retries are spent.
+   */
+  pullRetries?: { retries: number; sleep: SleepFn };
 }
 
 /**
@@ -34,7 +40,7 @@ export interface UnpackBaseOptions {
  * decompression it rides along with.
  */
 export async function unpackBase(image: Image, rootfs: Rootfs, opts: UnpackBaseOptions): Promise<Image> {
-  const { imageName, store, logger, signal, helpers = {} } = opts;
+  const { imageName, store, logger, signal, helpers = {}, pullRetries } = opts;
   // Sources refuse a config whose diff_ids do not pair with the layers (image/registry-source.ts).
   const diffIds = image.config.rootfs.diff_ids;
   const layers: Layer[] = [];
@@ -42,15 +48,21 @@ export async function unpackBase(image: Image, rootfs: Rootfs, opts: UnpackBaseO
     const { digest, size } = layer.descriptor;
     const name = `layer ${i + 1}/${image.layers.length} (${digest}) of ${imageName}`;
     // One download per blob, however many concurrent stages start from the same base.
-    await store.fetch(
-      { digest, size },
-      () => {
-        logger.info(`pulling ${name}`, { size });
-        return layer.open(signal);
-      },
-      name,
-      signal,
-    );
+    const pull = (): Promise<unknown> =>
+      store.fetch(
+        { digest, size },
+        () => {
+          logger.info(`pulling ${name}`, { size });
+          return layer.open(signal);
+        },
+        name,
+        signal,
+      );
+    if (pullRetries && pullRetries.retries > 0) {
+      const onRetry = (reason: string, waitMs: number, attempt: number): void =>
+        logger.warn(`retrying in ${waitMs} ms (--image-fs-extract-retry): ${reason}`, { layer: digest, attempt });
+      await retryOperation({ retries: pullRetries.retries, sleep: pullRetries.sleep, signal, onRetry }, pull);
+    } else await pull();
     logger.debug(`extracting ${name}`);
     // The config's own diff_id: it is what the new image's config repeats.
     const diffId = diffIds[i];

@@ -123,9 +123,13 @@ export async function inPlaceKeep(env: BuildEnv, k: KeepContext): Promise<string
   const self = k.self ?? (await selfPaths());
   const dockerConfig = env.env.DOCKER_CONFIG ? resolve(env.cwd, env.env.DOCKER_CONFIG) : join(env.homeDir, '.docker');
   const secrets = [...o.secrets.values()].flatMap((s) => (s.kind === 'file' ? [resolve(env.cwd, s.path)] : []));
-  const outputs = [o.tarPath, o.ociLayoutPath, o.digestFile, o.imageNameWithDigestFile].flatMap((p) =>
-    p === undefined ? [] : [dirname(resolve(env.cwd, p))],
-  );
+  const outputs = [
+    o.tarPath,
+    o.ociLayoutPath,
+    o.digestFile,
+    o.imageNameWithDigestFile,
+    o.imageNameTagWithDigestFile,
+  ].flatMap((p) => (p === undefined ? [] : [dirname(resolve(env.cwd, p))]));
   const given = [
     k.kanikoDir,
     k.work,

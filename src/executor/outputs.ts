@@ -49,5 +49,12 @@ export async function deliver(image: Image, env: BuildEnv, clients: RegistryClie
     const lines = o.destinations.map((d) => `${d.registry}/${d.repository}@${digest}\n`).join('');
     await writeText(resolve(env.cwd, o.imageNameWithDigestFile), lines, '--image-name-with-digest-file');
   }
+  if (o.imageNameTagWithDigestFile) {
+    // Kaniko's DoPush: `REPO:TAG@DIGEST`, a line per destination.
+    const lines = o.destinations
+      .map((d) => `${d.registry}/${d.repository}${d.tag ? `:${d.tag}` : ''}@${digest}\n`)
+      .join('');
+    await writeText(resolve(env.cwd, o.imageNameTagWithDigestFile), lines, '--image-name-tag-with-digest-file');
+  }
   return pushed;
 }

@@ -32,6 +32,8 @@ export interface LayerSettings {
   compression: LayerCompression;
   /** Undefined: the compression's default level. */
   compressionLevel?: number;
+  /** `--force-build-metadata`: a step that changed nothing still adds a layer, an empty one. */
+  forceBuildMetadata?: boolean;
 }
 
 /** What {@link createStageLayers} needs. */
@@ -65,7 +67,10 @@ export interface StageLayers {
   readonly extraction: Omit<ExtractOptions, 'layerName' | 'logger' | 'signal'>;
   /** Call once the base is in the rootfs and before the first step. */
   start(): Promise<void>;
-  /** The layer of one step's changes; none when nothing changed (or with --single-snapshot). */
+  /**
+   * The layer of one step's changes; none when nothing changed (unless --force-build-metadata),
+   * or with --single-snapshot.
+   */
   step(result: Pick<StepResult, 'changes' | 'fromSnapshot'>): Promise<Layer | undefined>;
   /** After the last step: with --single-snapshot, the stage's one layer. */
   finish(): Promise<Layer | undefined>;
@@ -98,7 +103,7 @@ export function createStageLayers(o: StageLayersOptions): StageLayers {
     ...(contentCache ? { contentCache } : {}),
     ...(xattrs ? { capabilities: (hosts: string[]) => xattrs.capabilities(hosts, o.signal) } : {}),
   });
-  const build = (changes: Change[]): Promise<Layer | undefined> =>
+  const build = (changes: Change[], allowEmpty = false): Promise<Layer | undefined> =>
     buildLayer(
       o.rootfs,
       changes.filter((c) => !ignored(c.path, ignore)),
@@ -112,6 +117,7 @@ export function createStageLayers(o: StageLayersOptions): StageLayers {
         ...(xattrs ? { xattrs } : {}),
         ...(contentCache ? { contentCache } : {}),
         ...(o.upload ? { upload: o.upload } : {}),
+        ...(allowEmpty ? { allowEmpty } : {}),
       },
     );
   let baseline: PendingSnapshot | undefined;
@@ -139,7 +145,7 @@ export function createStageLayers(o: StageLayersOptions): StageLayers {
     },
     async step({ changes, fromSnapshot }) {
       if (s.singleSnapshot) return undefined;
-      const layer = await build(changes);
+      const layer = await build(changes, s.forceBuildMetadata === true);
       // RUN's own snapshot already indexed what it changed; for other steps the kept index must learn it.
       if (!fromSnapshot) await real.pathsChanged(changes);
       return layer;

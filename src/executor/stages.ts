@@ -23,6 +23,7 @@ import { sourceScope, type BuildPlan, type PlannedStage } from '../plan/planner.
 import { resolveSources, type ImageRef } from '../plan/sources.js';
 import { detectContainer } from '../rootfs/container.js';
 import { readContainerFacts } from '../rootfs/host-facts.js';
+import type { SleepFn } from '../registry/index.js';
 import type { Rootfs } from '../rootfs/rootfs.js';
 import { createStageLayers } from './stage-layers.js';
 import type { LayerTools } from '../layers/tools.js';
@@ -101,6 +102,7 @@ class ImageCache {
           logger: this.ctx.env.logger,
           signal: this.ctx.env.signal,
           helpers: this.ctx.layerTools,
+          pullRetries: pullRetries(this.ctx),
         });
         return rootfs;
       })();
@@ -123,6 +125,11 @@ class ImageCache {
     });
     return this.runner;
   }
+}
+
+/** `--image-fs-extract-retry`, with the clients' sleep (injectable in tests). */
+function pullRetries(ctx: StagesContext): { retries: number; sleep: SleepFn } {
+  return { retries: ctx.env.options.imageFsExtractRetry, sleep: ctx.clients.pullPolicy.sleep };
 }
 
 /** What {@link buildOne} builds a stage with, besides the planned stage itself. */
@@ -172,6 +179,7 @@ async function buildOne(ps: PlannedStage, opts: StageBuild): Promise<BuiltStage>
     logger: env.logger,
     signal: env.signal,
     helpers: layers.extraction,
+    pullRetries: pullRetries(ctx),
   });
   await layers.start();
   // A base's ONBUILD triggers run first, then leave the config (BuildKit initOnBuildTriggers).

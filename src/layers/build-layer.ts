@@ -63,6 +63,8 @@ export interface BuildLayerOptions extends PackOptions {
   zstd?: ZstdCodec;
   /** Starts a {@link LayerUpload} for the layer, if there is to be one. */
   upload?: () => Promise<LayerUpload | undefined>;
+  /** Make a layer of no changes too (an empty tar): Kaniko's `--force-build-metadata`. */
+  allowEmpty?: boolean;
 }
 
 /** A compressor and the media type of what it produces. */
@@ -93,7 +95,7 @@ export async function buildLayer(
   store: BlobStore,
   opts: BuildLayerOptions,
 ): Promise<Layer | undefined> {
-  if (changes.length === 0) return undefined;
+  if (changes.length === 0 && opts.allowEmpty !== true) return undefined;
   const tap = new HashTap();
   const { stream, mediaType } = compressor(opts);
   let upload: LayerUpload | undefined;

@@ -1,10 +1,8 @@
 /** The raw values Kiln's command line yields for some arguments, as the executor receives them (flag tests). */
-import { buildProgram, normaliseBooleanFlags, type Action } from '../../src/cli/program.js';
+import { parseCommandLine } from '../../src/cli/program.js';
 
 export async function rawFlags(args: string[]): Promise<Record<string, unknown>> {
-  let action: Action | undefined;
-  const program = buildProgram((a) => (action = a), { out: () => {}, err: () => {} });
-  await program.parseAsync(normaliseBooleanFlags(args), { from: 'user' });
+  const action = await parseCommandLine(args, { out: () => {}, err: () => {} });
   if (action?.kind !== 'build') throw new Error('no build action');
   return action.raw;
 }
