@@ -2,7 +2,7 @@
  * Every flag of Kaniko 1.x's executor (cmd/executor/cmd/root.go of Kaniko v1.23: its
  * `addKanikoOptionsFlags`, `init` and the deprecated spellings), each either accepted with
  * Kaniko's meaning, read into the BuildOptions it should give, or refused with a message saying
- * why. Only the layer cache flags (issue 14) and the remote contexts' flags (issue 15) are refused.
+ * why. Only the layer cache flags (issue 15) and the remote contexts' flags (issue 14) are refused.
  */
 import { describe, expect, test } from 'vitest';
 import { parseBuildOptions, type BuildOptions } from '../config/options.js';
@@ -187,8 +187,8 @@ const accepted: Accepted[] = [
   { flag: 'cache-run-layers', args: ['--cache-run-layers=false'], get: (o) => o.push, want: false },
 ];
 
-const CACHE = /is not supported: Kiln's layer cache is not implemented yet \(Kiln issue 14\)/;
-const REMOTE = /remote build contexts are not implemented yet \(Kiln issue 15\)/;
+const CACHE = /is not supported: Kiln's layer cache is not implemented yet/;
+const REMOTE = /remote build contexts are not implemented yet/;
 
 const refused: { flag: string; args: string[]; why: RegExp }[] = [
   { flag: 'cache', args: ['--cache'], why: CACHE },

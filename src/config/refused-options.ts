@@ -1,7 +1,7 @@
 /**
  * Kaniko flags Kiln parses as Kaniko does but refuses, each with the reason (ARCHITECTURE.md §9:
  * a flag accepted but not honoured would be a lie): the layer cache flags, until Kiln's layer
- * cache lands (issue 14), and the remote build contexts, until they land (issue 15). PURE.
+ * cache lands (issue 15), and the remote build contexts, until they land (issue 14). PURE.
  *
  * A boolean cache flag given as `--flag=false` never reaches here (`cli/argv.ts` drops it):
  * `--cache=false`, `--cache-copy-layers=false`, `--cache-run-layers=false` and
@@ -27,11 +27,11 @@ export const refusedRawShape = {
 type RefusedRaw = z.output<z.ZodObject<typeof refusedRawShape>>;
 
 const CACHE = {
-  why: "Kiln's layer cache is not implemented yet (Kiln issue 14)",
+  why: "Kiln's layer cache is not implemented yet",
   hint: 'build without the cache flags: every build then runs every step, as Kaniko does without --cache',
 };
 const REMOTE = {
-  why: 'remote build contexts are not implemented yet (Kiln issue 15)',
+  why: 'remote build contexts are not implemented yet',
   hint: 'fetch the context first (git clone, or download and unpack the archive) and pass its directory as --context',
 };
 
