@@ -44,7 +44,9 @@ test('a Dockerfile error exits 3 with Dockerfile:LINE', async () => {
   noStack(r.stderr);
 });
 
-test('a failing RUN exits 6 naming the command, its exit status and output', async () => {
+// Issue 13 item 8: a failing RUN exits with its own status, as Kaniko does (this was exit 6).
+// Status 3 is also Kiln's code for a Dockerfile error; the message tells them apart.
+test("a failing RUN exits with the command's status, naming the command, that status and its output", async () => {
   const r = await runExecutor([
     '--context',
     fixture('errors'),
@@ -55,11 +57,21 @@ test('a failing RUN exits 6 naming the command, its exit status and output', asy
     '--build-arg',
     `BASE=${env.base.ref}`,
   ]);
-  expect(r.exitCode).toBe(6);
+  expect(r.exitCode, r.stderr).toBe(3);
   expect(r.stderr).toMatch(
     /^error: failing-run\.Dockerfile:3: RUN echo about to fail && exit 3: the command exited with status 3/m,
   );
   expect(r.stderr).toContain('about to fail');
+  noStack(r.stderr);
+});
+
+test("Kaniko's exit-code-propagation: `RUN exit 42` exits 42 and says the command exited with status 42", async () => {
+  const ctx = await tempDir('exit-42');
+  await writeFile(join(ctx, 'Dockerfile'), `FROM ${env.base.ref}\nRUN echo before\nRUN exit 42\nRUN echo never\n`);
+  const r = await runExecutor(['--context', ctx, '--no-push', '--insecure-pull']);
+  expect(r.exitCode, r.stderr).toBe(42);
+  expect(r.stderr).toMatch(/^error: Dockerfile:3: RUN exit 42: the command exited with status 42$/m);
+  expect(r.stdout).not.toContain('never');
   noStack(r.stderr);
 });
 
