@@ -34,3 +34,17 @@ describe('fsError', () => {
     expect(fsError('writing /x', 'boom')).not.toBeInstanceOf(BuildError);
   });
 });
+
+describe('StepError', () => {
+  test('a step failure exits 6', () => {
+    expect(new StepError('COPY failed: file not found').exitCode).toBe(6);
+  });
+
+  test.each([1, 2, 42, 127, 137, 255])("a failing RUN's own status %i is the exit code", (status) => {
+    expect(new StepError('RUN exit', undefined, { exitCode: status }).exitCode).toBe(status);
+  });
+
+  test.each([0, -1, 256, 1.5, Number.NaN])('%s is no exit status of a failure: exit 6', (status) => {
+    expect(new StepError('RUN exit', undefined, { exitCode: status }).exitCode).toBe(6);
+  });
+});

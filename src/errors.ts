@@ -63,16 +63,23 @@ export class IntegrityError extends BuildError {
   readonly exitCode = 5;
 }
 
-/** A build step failed: a RUN exited non-zero, a COPY source is missing. Exit 6. */
+/**
+ * A build step failed: a COPY source is missing, a RUN could not run or exited non-zero. Exit 6,
+ * except for a RUN that exited non-zero: that RUN's own status (1–255), as Kaniko exits with it
+ * (ARCHITECTURE.md §8).
+ */
 export class StepError extends BuildError {
   readonly code = 'ERR_STEP';
-  readonly exitCode = 6;
+  readonly exitCode: number;
   constructor(
     message: string,
     readonly at?: SourceLocation,
-    options?: { cause?: unknown; hint?: string },
+    options?: { cause?: unknown; hint?: string; exitCode?: number },
   ) {
     super(at ? `${at.file}:${at.line}: ${message}` : message, options);
+    const own = options?.exitCode;
+    // 0 would report success and anything above 255 is not an exit status: those keep exit 6.
+    this.exitCode = own !== undefined && Number.isInteger(own) && own >= 1 && own <= 255 ? own : 6;
   }
 }
 

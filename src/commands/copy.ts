@@ -9,6 +9,7 @@
  */
 import { DockerfileError, StepError } from '../errors.js';
 import type { CopyInstruction, Heredoc } from '../dockerfile/instructions.js';
+import { contextDirProblem } from '../context/context-dir.js';
 import { hasWildcard } from '../context/glob.js';
 import { NO_FILTER, PathFilter } from '../context/path-filter.js';
 import { PatternSyntaxError } from '../context/pattern.js';
@@ -59,6 +60,11 @@ function options(ins: CopyInstruction, state: StageState, from: ResolvedFrom | u
   }
 }
 
+/** Where a context source was looked for, for a COPY that found nothing: the context directory, or that it does not exist. */
+async function whereInContext(ctx: StepContext): Promise<string> {
+  return (await contextDirProblem(ctx.contextDir)) ?? `looked in the build context ${ctx.contextDir}`;
+}
+
 /** The sources of the instruction as items, in order (heredocs last, as BuildKit copies them). */
 async function gather(ins: CopyInstruction, state: StageState, opts: Options, ctx: StepContext): Promise<Item[]> {
   const items: Item[] = [];
@@ -90,7 +96,7 @@ async function gather(ins: CopyInstruction, state: StageState, opts: Options, ct
     if (matched.length === 0 && !hasWildcard(src)) {
       const why =
         opts.from === undefined
-          ? `file not found in build context or excluded by .dockerignore: ${src}`
+          ? `file not found in build context or excluded by .dockerignore: ${src} (${await whereInContext(ctx)})`
           : `${src} not found in ${tree.label}`;
       throw new StepError(`${ins.kind} failed: ${why}`, ins.at);
     }
@@ -126,7 +132,11 @@ export async function copy(ins: CopyInstruction, state: StageState, ctx: StepCon
   const chowned = await chownOwner(ins, state, ctx.rootfs);
   const items = await gather(ins, state, opts, ctx);
   const { digest, commit } = checksumOf(ins, state, items);
-  if (items.length === 0) throw new StepError(`${ins.kind} failed: no source files were specified`, ins.at);
+  if (items.length === 0) {
+    // Wildcards that matched nothing: in a context that does not exist, that is the reason.
+    const missing = ctx.planned.from === undefined ? await contextDirProblem(ctx.contextDir) : undefined;
+    throw new StepError(`${ins.kind} failed: no source files were specified${missing ? ` (${missing})` : ''}`, ins.at);
+  }
   const countError = sourceCountError(ins.kind, items.length, dest);
   if (countError) fail(ins, countError);
   const intoDir = dest.spelledAsDir || (await isDirectoryInRootfs(ctx.rootfs, dest.path));

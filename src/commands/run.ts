@@ -18,6 +18,7 @@ import { PIPES_DIR, runCommand, type RunCommand } from './run-command.js';
 import { checkRunSecurity, runNetwork } from './run-flags.js';
 import { runMountSpecs, type RunMountSpec } from './run-mount-spec.js';
 import { prepareRunMounts, type PreparedRunMounts } from './run-mounts.js';
+import { runFailure } from './run-status.js';
 import { DEFAULT_PATH, type StageState, type StepContext, type StepResult } from './step.js';
 import { OutputTail } from './output-tail.js';
 
@@ -95,7 +96,7 @@ async function scriptInRootfs(rootfs: Rootfs, script: { name: string; content: s
   return targets;
 }
 
-/** RUN: runs the step and reports what it changed in the rootfs; a failing command is a StepError (exit 6). */
+/** RUN: runs the step and reports what it changed in the rootfs; a failing command is a StepError exiting with its status. */
 export async function run(ins: RunInstruction, state: StageState, ctx: StepContext): Promise<StepResult> {
   const runner = await ctx.runner();
   checkRunSecurity(ins);
@@ -163,17 +164,17 @@ export async function run(ins: RunInstruction, state: StageState, ctx: StepConte
   }
   ctx.signal.throwIfAborted();
   if (result.exitStatus !== 0) {
-    const status =
-      result.exitStatus === null
-        ? `was killed by ${result.signal ?? 'a signal'}`
-        : `exited with status ${result.exitStatus}`;
+    // Kiln exits with the command's own status, as Kaniko does (run-status.ts).
+    const failure = runFailure(result);
     const output = tail.text();
+    const options: { hint?: string; exitCode?: number } = {};
     // In chroot mode a command may fail only for want of what namespaces give (/proc, /sys): say so.
-    const hint = runner.mode === 'chroot' ? { hint: CHROOT_FAILURE_HINT } : undefined;
+    if (runner.mode === 'chroot') options.hint = CHROOT_FAILURE_HINT;
+    if (failure.exitCode !== undefined) options.exitCode = failure.exitCode;
     throw new StepError(
-      `RUN ${display}: the command ${status}` + (output ? `\n--- last output ---\n${output}` : ''),
+      `RUN ${display}: the command ${failure.said}` + (output ? `\n--- last output ---\n${output}` : ''),
       ins.at,
-      hint,
+      options,
     );
   }
   return { state, changes: snapshot ? await snapshot.end() : [], fromSnapshot: true };

@@ -11,6 +11,7 @@ import { imageDigest } from '../oci/image.js';
 import { planBuild } from '../plan/planner.js';
 import { unusedBuildArgs } from '../plan/unused-args.js';
 import { buildStages } from './stages.js';
+import { contextDirProblem } from '../context/context-dir.js';
 import { readDockerignore } from '../context/dockerignore.js';
 import type { Digest } from '../oci/digest.js';
 import type { BuildEnv } from './build-env.js';
@@ -72,9 +73,15 @@ export async function build(env: BuildEnv): Promise<BuildResult> {
   // --rootfs=/ is admitted (inside a container, or with --force) or refused before anything is
   // read, pulled or touched, so that it can never wipe a developer's machine (ARCHITECTURE.md §4).
   const admission = o.inPlace ? await admitInPlace(env) : undefined;
+  const contextDir = resolve(env.cwd, o.contextDir);
+  // Kaniko builds on without a context; a COPY or ADD from it fails later, naming it (context-dir.ts).
+  const noContext = await contextDirProblem(contextDir);
+  if (noContext !== undefined)
+    env.logger.warn(`${noContext} (--context ${o.contextDir}): COPY and ADD will find no files in it`, {
+      cwd: env.cwd,
+    });
   const { text, name, path: dockerfilePath } = await readDockerfile(env);
   const df = parseDockerfile(text, name);
-  const contextDir = resolve(env.cwd, o.contextDir);
   const plan = planBuild(df, {
     buildArgs: o.buildArgs,
     ...(o.target !== undefined ? { target: o.target } : {}),

@@ -10,9 +10,10 @@ import type { Logger } from '../log.js';
 import type { FailureContext } from './failure.js';
 import { protocolError } from './failure.js';
 import type { Redactor } from './redact.js';
-import { fetchToken, type Token } from './token.js';
-import type { Credential, CredentialProvider } from './types.js';
-import type { Challenge } from './www-authenticate.js';
+import type { AuthFacts } from './auth-failure.js';
+import { fetchToken, tokenCredentials, type Token } from './token.js';
+import type { Credential, CredentialOrigin, CredentialProvider } from './types.js';
+import { parseWwwAuthenticate, pickChallenge, type Challenge } from './www-authenticate.js';
 
 /** `repository:NAME:ACTIONS` (docs/spec/auth/scope.md); `actions` like `pull` or `pull,push`. */
 export function repositoryScope(repository: string, actions: 'pull' | 'pull,push'): string {
@@ -29,7 +30,6 @@ export interface AuthenticatorOptions {
   now: () => number;
 }
 
-/** Per-client credential and token cache. */
 /** The request {@link Authenticator.header} authorizes. */
 export interface AuthRequest {
   /** The token scopes the request needs (`repository:NAME:pull,push`). */
@@ -39,6 +39,13 @@ export interface AuthRequest {
   signal?: AbortSignal | undefined;
 }
 
+/** An `Authorization` value, and whether it carries the registry's credentials. */
+export interface AuthHeader {
+  value: string | undefined;
+  credentials: boolean;
+}
+
+/** Per-client credential and token cache. */
 export class Authenticator {
   private readonly creds = new Map<string, Promise<Credential | undefined>>();
   private readonly tokens = new Map<string, Promise<Token>>();
@@ -66,16 +73,20 @@ export class Authenticator {
   }
 
   /**
-   * The `Authorization` value for a request under `challenge` needing `req.scopes`, or undefined
-   * to send none (anonymous registry, or no credentials for Basic).
+   * The `Authorization` value for a request under `challenge` needing `req.scopes` (undefined to
+   * send none: an anonymous registry, or no credentials for Basic), and whether it carries the
+   * registry's credentials (an anonymous bearer token does not).
    */
-  async header(registry: string, challenge: Challenge | undefined, req: AuthRequest): Promise<string | undefined> {
+  async header(registry: string, challenge: Challenge | undefined, req: AuthRequest): Promise<AuthHeader> {
     const { ctx } = req;
-    if (challenge === undefined) return undefined;
+    if (challenge === undefined) return { value: undefined, credentials: false };
     const cred = await this.credential(registry);
     if (challenge.scheme === 'basic') {
-      if (cred?.username === undefined || cred.password === undefined) return undefined;
-      return `Basic ${Buffer.from(`${cred.username}:${cred.password}`).toString('base64')}`;
+      if (cred?.username === undefined || cred.password === undefined) return { value: undefined, credentials: false };
+      return {
+        value: `Basic ${Buffer.from(`${cred.username}:${cred.password}`).toString('base64')}`,
+        credentials: true,
+      };
     }
     if (challenge.scheme !== 'bearer') {
       throw protocolError(
@@ -86,9 +97,34 @@ export class Authenticator {
       );
     }
     // Docker's `registrytoken`: already a bearer token for this registry, no token server involved.
-    if (cred?.registryToken !== undefined) return `Bearer ${cred.registryToken}`;
+    if (cred?.registryToken !== undefined) return { value: `Bearer ${cred.registryToken}`, credentials: true };
     const token = await this.token(registry, challenge, cred, req);
-    return `Bearer ${token.value}`;
+    return { value: `Bearer ${token.value}`, credentials: tokenCredentials(cred) };
+  }
+
+  /**
+   * What a refusal of the registry's own host is worded from (auth-failure.ts). `challenge` is the
+   * refusal's `WWW-Authenticate`: a Bearer `error="insufficient_scope"` (RFC 6750 §3.1) means the
+   * token was issued but without the access asked for.
+   */
+  async facts(registry: string, sent: boolean, challenge?: string | string[]): Promise<AuthFacts> {
+    const error = pickChallenge(parseWwwAuthenticate(challenge))?.params.error;
+    return {
+      registry,
+      sent,
+      origin: await this.origin(registry),
+      by: 'registry',
+      ...(error === 'insufficient_scope' ? { insufficientScope: true } : {}),
+    };
+  }
+
+  /** Where the registry's credentials were looked for; undefined when the provider does not say or fails to. */
+  private async origin(registry: string): Promise<CredentialOrigin | undefined> {
+    try {
+      return await this.opts.credentials.origin?.(registry);
+    } catch {
+      return undefined;
+    }
   }
 
   /** Forgets the token used for these scopes, after the registry refused it. */
@@ -121,6 +157,7 @@ export class Authenticator {
         now: this.opts.now,
         ctx,
         ...(signal ? { signal } : {}),
+        origin: () => this.origin(registry),
       },
       {
         realm,

@@ -127,6 +127,44 @@ describe('dockerConfigCredentials', () => {
     expect(await provider.get('docker.io')).toBeUndefined();
   });
 
+  test('origin: the file read or looked for, and the helper that supplied the credentials', async () => {
+    const none = dockerConfigCredentials({ env: {}, homeDir: '/root', readFile: files({}), runHelper: noHelper });
+    expect(await none.get('r.example')).toBeUndefined();
+    expect(await none.origin?.('r.example')).toEqual({ path: '/root/.docker/config.json', found: false });
+
+    const runHelper: CredentialHelperRunner = async (_program, _args, input) =>
+      input === 'helped.example'
+        ? { exitCode: 0, stdout: JSON.stringify({ Username: 'u', Secret: 's' }), stderr: '' }
+        : { exitCode: 1, stdout: 'credentials not found in native keychain\n', stderr: '' };
+    const provider = dockerConfigCredentials({
+      env: { DOCKER_CONFIG: '/kaniko/.docker' },
+      homeDir: '/root',
+      readFile: files({
+        '/kaniko/.docker/config.json': JSON.stringify({
+          auths: { 'r.example': { auth: b64('u:p') } },
+          credHelpers: { 'helped.example': 'ecr-login', 'empty.example': 'ecr-login' },
+        }),
+      }),
+      runHelper,
+    });
+    await provider.get('r.example');
+    await provider.get('helped.example');
+    await provider.get('empty.example');
+    expect(await provider.origin?.('r.example')).toEqual({ path: '/kaniko/.docker/config.json', found: true });
+    expect(await provider.origin?.('helped.example')).toEqual({
+      path: '/kaniko/.docker/config.json',
+      found: true,
+      helper: 'docker-credential-ecr-login',
+      fromHelper: true,
+    });
+    expect(await provider.origin?.('empty.example')).toEqual({
+      path: '/kaniko/.docker/config.json',
+      found: true,
+      helper: 'docker-credential-ecr-login',
+      fromHelper: false,
+    });
+  });
+
   test('a malformed file is a RegistryError naming the file, not its content', async () => {
     const provider = dockerConfigCredentials({
       env: {},

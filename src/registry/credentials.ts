@@ -134,13 +134,15 @@ export interface DockerConfigOptions {
  * Reads $DOCKER_CONFIG/config.json (default ~/.docker/config.json) once, lazily: `auths` (base64
  * `auth` or username/password, identitytoken; keys may be URLs like https://index.docker.io/v1/
  * for docker.io), `credHelpers`, `credsStore` (runs `docker-credential-<name> get`). A missing
- * file means no credentials.
+ * file means no credentials. `origin` names the file (and helper) for refusals.
  */
 export function dockerConfigCredentials(opts: DockerConfigOptions): CredentialProvider {
   const path = dockerConfigPath(opts.env, opts.homeDir);
   const read = opts.readFile ?? ((p: string) => fsReadFile(p, 'utf8'));
   const run = opts.runHelper ?? spawnHelperRunner(opts.env);
   let loaded: Promise<DockerConfig | undefined> | undefined;
+  // Registries whose credentials a helper supplied, so a refusal names the helper rather than the file.
+  const fromHelper = new Set<string>();
   const load = (): Promise<DockerConfig | undefined> =>
     (loaded ??= read(path).then(
       (text) => parseDockerConfig(text),
@@ -168,8 +170,11 @@ export function dockerConfigCredentials(opts: DockerConfigOptions): CredentialPr
       if (config === undefined) return undefined;
       const helper = findHelper(config, registry);
       if (helper !== undefined) {
-        const fromHelper = await credentialsFromHelper(run, helper, serverAddress(registry), registry);
-        if (fromHelper !== undefined) return fromHelper;
+        const got = await credentialsFromHelper(run, helper, serverAddress(registry), registry);
+        if (got !== undefined) {
+          fromHelper.add(registry);
+          return got;
+        }
       }
       try {
         return findAuthEntry(config, registry);
@@ -177,6 +182,17 @@ export function dockerConfigCredentials(opts: DockerConfigOptions): CredentialPr
         const why = err instanceof Error ? err.message : String(err);
         throw new RegistryError(`reading credentials for ${registry} from ${path}: ${why}`, { registry });
       }
+    },
+    async origin(registry) {
+      const config = await load().catch(() => undefined);
+      const helper = config !== undefined ? findHelper(config, registry) : undefined;
+      return {
+        path,
+        found: config !== undefined,
+        ...(helper !== undefined
+          ? { helper: `docker-credential-${helper}`, fromHelper: fromHelper.has(registry) }
+          : {}),
+      };
     },
   };
 }

@@ -6,6 +6,7 @@
  */
 import type { Dispatcher } from 'undici';
 import { RegistryError } from '../errors.js';
+import { explainAuthFailure, type AuthFacts } from './auth-failure.js';
 import { discard, readAtMost, SMALL_BODY_MAX_BYTES } from './body.js';
 import { describeFailure, parseErrorBody, type Subject } from './error-body.js';
 import { classifyNetworkError } from './network-error.js';
@@ -34,13 +35,12 @@ export interface FailureContext {
   subject: Subject;
 }
 
-function hintFor(status: number, ctx: FailureContext): string | undefined {
-  if (status === 401) {
-    return `check the credentials for ${ctx.registry} (docker login, or auths/credHelpers/credsStore in $DOCKER_CONFIG/config.json)`;
-  }
-  if (status === 403) {
-    return `the credentials for ${ctx.registry} are not allowed to do this${ctx.repository ? ` on ${ctx.repository}` : ''}`;
-  }
+/**
+ * The hint for a status. A 401 or 403 of a request that carried the registry's credentials, or
+ * could have, is worded from its {@link AuthFacts} instead; without them (blob storage a registry
+ * redirected to, the anonymous ping) nothing is known about credentials, and no hint blames them.
+ */
+function hintFor(status: number): string | undefined {
   if (status === 429) return 'the registry is rate limiting requests; retry later or log in for a higher limit';
   return undefined;
 }
@@ -73,13 +73,16 @@ function build(
 
 /**
  * The error for an unexpected HTTP status. Reads (at most 1 MiB of) the body for the registry's
- * error codes, and discards the rest.
+ * error codes, and discards the rest. A 401 or 403 with `auth` says why it was refused
+ * (auth-failure.ts): no credentials (and where they were looked for), credentials rejected, or
+ * the token service refused.
  */
 export async function responseError(
   res: Dispatcher.ResponseData,
   ctx: FailureContext,
   redactor: Redactor,
   now: number,
+  auth?: AuthFacts,
 ): Promise<RegistryError> {
   let text = '';
   try {
@@ -91,13 +94,14 @@ export async function responseError(
   const codes = entries.map((e) => e.code).filter((c) => c !== '');
   const status = res.statusCode;
   const retryAfter = status === 429 || status === 503 ? parseRetryAfter(res.headers['retry-after'], now) : undefined;
+  const why = auth !== undefined ? explainAuthFailure(status, auth, ctx.repository) : undefined;
   return build(
-    `${ctx.action}: ${describeFailure(status, entries, ctx.subject)}`,
+    `${ctx.action}: ${describeFailure(status, entries, ctx.subject)}${why?.reason !== undefined ? `: ${why.reason}` : ''}`,
     ctx,
     {
       status,
       codes,
-      hint: hintFor(status, ctx),
+      hint: why !== undefined ? why.hint : hintFor(status),
       transient: isRetryableStatus(status),
       ...(retryAfter !== undefined ? { retryAfterMs: retryAfter } : {}),
     },

@@ -2,7 +2,14 @@
  * The registry adapter's public surface (ARCHITECTURE.md §3: `registry/` is the only importer of undici).
  */
 export { RegistryClient, DEFAULT_RETRIES, type FetchedManifest, type ManifestHead } from './client.js';
-export type { Credential, CredentialProvider, RegistryClientOptions, RegistryTlsOptions, SleepFn } from './types.js';
+export type {
+  Credential,
+  CredentialOrigin,
+  CredentialProvider,
+  RegistryClientOptions,
+  RegistryTlsOptions,
+  SleepFn,
+} from './types.js';
 export {
   dockerConfigCredentials,
   dockerConfigPath,

@@ -150,6 +150,7 @@ export class Session {
     let url = new URL(req.target, ep.origin);
     let scopes = req.scopes;
     let authRetried = false;
+    let credentialsSent = false;
     for (let hops = 0; ;) {
       const ownHost = urlHostKey(url) === registryHost;
       const headers: Record<string, string> = { 'user-agent': this.o.userAgent, ...req.headers };
@@ -157,7 +158,8 @@ export class Session {
       // (Go's http.Client drops Authorization on cross-host redirects; so does Docker).
       if (ownHost) {
         const a = await this.o.auth.header(registry, ep.challenge, { scopes, ctx, signal });
-        if (a !== undefined) headers.authorization = a;
+        if (a.value !== undefined) headers.authorization = a.value;
+        credentialsSent = a.credentials;
       }
       const body = typeof req.body === 'function' ? await req.body() : req.body;
       let res: Dispatcher.ResponseData;
@@ -219,7 +221,12 @@ export class Session {
       }
       if (req.expect.includes(res.statusCode))
         return { status: res.statusCode, headers: res.headers, body: res.body, url };
-      throw await responseError(res, ctx, this.o.redactor, this.o.now());
+      // The registry's own refusal says whether credentials went with it and where they were looked for.
+      const refused = ownHost && (res.statusCode === 401 || res.statusCode === 403);
+      const facts = refused
+        ? await this.o.auth.facts(registry, credentialsSent, res.headers['www-authenticate'])
+        : undefined;
+      throw await responseError(res, ctx, this.o.redactor, this.o.now(), facts);
     }
   }
 

@@ -10,7 +10,7 @@ import { z } from 'zod';
 import { readAtMost, SMALL_BODY_MAX_BYTES } from './body.js';
 import { networkError, protocolError, responseError, type FailureContext } from './failure.js';
 import type { Redactor } from './redact.js';
-import type { Credential } from './types.js';
+import type { Credential, CredentialOrigin } from './types.js';
 
 /** A bearer token and when to stop using it (ms since the epoch). */
 export interface Token {
@@ -60,6 +60,8 @@ export interface TokenEnv {
   now: () => number;
   ctx: FailureContext;
   signal?: AbortSignal;
+  /** Where the registry's credentials were looked for, for the words of a refusal. */
+  origin?: () => Promise<CredentialOrigin | undefined>;
 }
 
 function basicHeader(c: Credential | undefined): string | undefined {
@@ -86,9 +88,13 @@ async function send(
   }
 }
 
-async function readToken(env: TokenEnv, res: Dispatcher.ResponseData, realm: string): Promise<Token> {
+/** Reads the token server's answer; `sent` says whether the request carried credentials. */
+async function readToken(env: TokenEnv, res: Dispatcher.ResponseData, realm: string, sent: boolean): Promise<Token> {
   const authCtx = { ...env.ctx, action: `${env.ctx.action}: authenticating with ${realm}`, subject: 'token' as const };
-  if (res.statusCode !== 200) throw await responseError(res, authCtx, env.redactor, env.now());
+  if (res.statusCode !== 200) {
+    const facts = { registry: env.ctx.registry, sent, origin: await env.origin?.(), by: 'token service' as const };
+    throw await responseError(res, authCtx, env.redactor, env.now(), facts);
+  }
   const { bytes, truncated } = await readAtMost(res.body, SMALL_BODY_MAX_BYTES);
   let json: unknown;
   try {
@@ -120,7 +126,8 @@ export async function fetchToken(env: TokenEnv, req: TokenRequest): Promise<Toke
       headers: { ...common, 'content-type': 'application/x-www-form-urlencoded' },
       body: form.toString(),
     });
-    if (res.statusCode !== 404 && res.statusCode !== 405) return readToken(env, res, realm.origin + realm.pathname);
+    if (res.statusCode !== 404 && res.statusCode !== 405)
+      return readToken(env, res, realm.origin + realm.pathname, true);
     await res.body.dump();
   }
   const url = new URL(realm);
@@ -128,5 +135,10 @@ export async function fetchToken(env: TokenEnv, req: TokenRequest): Promise<Toke
   for (const s of req.scopes) url.searchParams.append('scope', s);
   const auth = basicHeader(req.credential);
   const res = await send(env, url, { method: 'GET', headers: auth ? { ...common, authorization: auth } : common });
-  return readToken(env, res, realm.origin + realm.pathname);
+  return readToken(env, res, realm.origin + realm.pathname, auth !== undefined);
+}
+
+/** Whether a token request with `c` carries credentials: Basic username and password, or an identity token. */
+export function tokenCredentials(c: Credential | undefined): boolean {
+  return basicHeader(c) !== undefined || c?.identityToken !== undefined;
 }

@@ -17,9 +17,26 @@ export interface Credential {
   registryToken?: string;
 }
 
+/**
+ * Where a registry's credentials were looked for, for the message of a refused request (never the
+ * credentials themselves): the Docker config file and, when it names one, the credential helper.
+ */
+export interface CredentialOrigin {
+  /** The config.json that was read, or looked for when `found` is false. */
+  path: string;
+  /** Whether that file exists. */
+  found: boolean;
+  /** The helper program config.json names for the registry (`docker-credential-NAME`), if any. */
+  helper?: string;
+  /** Whether the credentials came from that helper rather than from `auths`. */
+  fromHelper?: boolean;
+}
+
 /** Where credentials come from; `registry` is `host[:port]` as in a reference (`docker.io` for Docker Hub). */
 export interface CredentialProvider {
   get(registry: string): Promise<Credential | undefined>;
+  /** Where {@link get} looked for `registry`'s credentials; asked after `get`, when a request was refused. */
+  origin?(registry: string): Promise<CredentialOrigin | undefined>;
 }
 
 /** TLS material for one registry (Kaniko's `--registry-certificate` and `--registry-client-cert`). */

@@ -2,7 +2,7 @@
  * Issue 2's error cases: each exits with its documented code and one clear message naming what
  * and where, never a stack trace.
  */
-import { writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { expect, onTestFinished, test } from 'vitest';
@@ -44,7 +44,9 @@ test('a Dockerfile error exits 3 with Dockerfile:LINE', async () => {
   noStack(r.stderr);
 });
 
-test('a failing RUN exits 6 naming the command, its exit status and output', async () => {
+// Issue 13 item 8: a failing RUN exits with its own status, as Kaniko does (this was exit 6).
+// Status 3 is also Kiln's code for a Dockerfile error; the message tells them apart.
+test("a failing RUN exits with the command's status, naming the command, that status and its output", async () => {
   const r = await runExecutor([
     '--context',
     fixture('errors'),
@@ -55,12 +57,54 @@ test('a failing RUN exits 6 naming the command, its exit status and output', asy
     '--build-arg',
     `BASE=${env.base.ref}`,
   ]);
-  expect(r.exitCode).toBe(6);
+  expect(r.exitCode, r.stderr).toBe(3);
   expect(r.stderr).toMatch(
     /^error: failing-run\.Dockerfile:3: RUN echo about to fail && exit 3: the command exited with status 3/m,
   );
   expect(r.stderr).toContain('about to fail');
   noStack(r.stderr);
+});
+
+test("Kaniko's exit-code-propagation: `RUN exit 42` exits 42 and says the command exited with status 42", async () => {
+  const ctx = await tempDir('exit-42');
+  await writeFile(join(ctx, 'Dockerfile'), `FROM ${env.base.ref}\nRUN echo before\nRUN exit 42\nRUN echo never\n`);
+  const r = await runExecutor(['--context', ctx, '--no-push', '--insecure-pull']);
+  expect(r.exitCode, r.stderr).toBe(42);
+  expect(r.stderr).toMatch(/^error: Dockerfile:3: RUN exit 42: the command exited with status 42$/m);
+  expect(r.stdout).not.toContain('never');
+  noStack(r.stderr);
+});
+
+// Issue 13 item 7: the Kaniko introduction's pod.yaml arguments, run where dir://workspace names nothing.
+test('a --context that does not exist is a warning naming the resolved path, and a COPY then says so', async () => {
+  const cwd = await tempDir('no-context');
+  await writeFile(join(cwd, 'dockerfile'), `FROM ${env.base.ref}\nCOPY hello.txt /hello.txt\n`);
+  const args = [`--dockerfile=${join(cwd, 'dockerfile')}`, '--context=dir://workspace', '--no-push', '--insecure-pull'];
+  const missing = await runExecutor(args, { cwd });
+  const context = join(cwd, 'workspace');
+  expect(missing.stderr).toMatch(
+    new RegExp(`^WARN the build context ${context} does not exist \\(--context workspace\\): COPY and ADD`, 'm'),
+  );
+  expect(missing.exitCode, missing.stderr).toBe(6);
+  expect(missing.stderr).toMatch(
+    new RegExp(
+      `^error: ${cwd}/dockerfile:2: COPY failed: file not found in build context or excluded by \\.dockerignore: hello\\.txt \\(the build context ${context} does not exist\\)$`,
+      'm',
+    ),
+  );
+  noStack(missing.stderr);
+
+  // With the directory there, no warning, and the COPY names where it looked.
+  await mkdir(context);
+  const empty = await runExecutor(args, { cwd });
+  expect(empty.exitCode, empty.stderr).toBe(6);
+  expect(empty.stderr).not.toMatch(/does not exist/);
+  expect(empty.stderr).toMatch(
+    new RegExp(
+      `COPY failed: file not found in build context .*: hello\\.txt \\(looked in the build context ${context}\\)$`,
+      'm',
+    ),
+  );
 });
 
 test('an unreachable base registry exits 4 naming it', async () => {

@@ -109,7 +109,8 @@ test('a RUN that needs /proc fails in chroot isolation naming the mode and how t
   const [chroot, namespaces] = await Promise.all([build('chroot', common), build('namespaces', common)]);
   // With namespaces, /proc is mounted and the same RUN passes.
   expect(namespaces.exitCode, namespaces.stderr).toBe(0);
-  expect(chroot.exitCode, chroot.stderr).toBe(6);
+  // grep's own status 2 (issue 13 item 8; this was exit 6).
+  expect(chroot.exitCode, chroot.stderr).toBe(2);
   expect(chroot.stderr).toMatch(
     /^error: Dockerfile:2: RUN grep -q '\^Name:' \/proc\/self\/status: the command exited with status 2$/m,
   );
@@ -119,4 +120,17 @@ test('a RUN that needs /proc fails in chroot isolation naming the mode and how t
   expect(hint).toMatch(/CAP_SYS_ADMIN/);
   expect(hint).toMatch(/namespace/);
   expect(chroot.stderr).not.toMatch(/internal error|^\s+at /m);
+});
+
+test('a RUN whose shell is killed by a signal exits 128+N, as a shell reports it, and says which signal', async () => {
+  // In chroot isolation the step's shell is an ordinary process and SIGKILL ends it. (Under runc it
+  // is pid 1 of its pid namespace, which a SIGKILL from inside does not kill; runc itself exits
+  // 128+N for a container killed by signal N, so both modes give the same status.)
+  const ctx = await tempDir('isolation-signal');
+  await writeFile(join(ctx, 'Dockerfile'), `FROM ${env.base.ref}\nRUN kill -9 $$\n`);
+  const r = await build('chroot', ['--context', ctx, '--no-push', '--insecure-pull']);
+  expect(r.exitCode, r.stderr).toBe(137);
+  expect(r.stderr).toMatch(
+    /^error: Dockerfile:2: RUN kill -9 \$\$: the command was killed by SIGKILL \(status 137\)$/m,
+  );
 });

@@ -117,8 +117,30 @@ describe('htpasswd Basic auth', () => {
       new RegExp(`^error: checking push access to ${basic.host}/auth/denied: unauthorized \\(401 UNAUTHORIZED`, 'm'),
     );
     expect(r.stderr).toMatch(/^hint: check the credentials for /m);
+    // Issue 13 item 6: it says the credentials were rejected, and which config.json they came from.
+    expect(r.stderr).toMatch(
+      new RegExp(`^error: .*: unauthorized \\(401 .*\\): credentials rejected from ${cfg}/config\\.json$`, 'm'),
+    );
     for (const secret of [WRONG, Buffer.from(`${USER}:${WRONG}`).toString('base64')])
       expect(r.stdout + r.stderr).not.toContain(secret);
+  });
+
+  test('no config.json exits 4 saying so and where Kiln looked, unlike a wrong password', async () => {
+    const cfg = await tempDir('docker-config-empty');
+    const r = await runExecutor(
+      ['--context', await context(basicBase.ref), '--destination', `${basic.host}/auth/none:1`],
+      { env: { DOCKER_CONFIG: cfg } },
+    );
+    expect(r.exitCode, r.stderr).toBe(4);
+    expect(r.stderr).toMatch(
+      new RegExp(
+        `^error: checking push access to ${basic.host}/auth/none: unauthorized \\(401 .*\\): no credentials for ${basic.host}: ${cfg}/config\\.json does not exist$`,
+        'm',
+      ),
+    );
+    const hint = r.stderr.split('\n').find((l) => l.startsWith('hint: '));
+    expect(hint, r.stderr).toMatch(/DOCKER_CONFIG/);
+    expect(hint).not.toMatch(/the credentials/);
   });
 
   test('a docker-credential-<name> helper on PATH supplies the credentials', async () => {
@@ -190,7 +212,7 @@ describe("token auth (Docker Hub's flow)", () => {
     expect(r.exitCode, r.stderr).toBe(4);
     expect(r.stderr).toMatch(
       new RegExp(
-        `^error: checking push access to ${hub.host}/hub/denied: authenticating with ${tokens.realm}: unauthorized`,
+        `^error: checking push access to ${hub.host}/hub/denied: authenticating with ${tokens.realm}: unauthorized .*: credentials rejected from ${cfg}/config\\.json$`,
         'm',
       ),
     );

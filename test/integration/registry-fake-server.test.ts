@@ -343,7 +343,7 @@ describe('bearer token flow', () => {
       .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(RegistryError);
     expect((err as Error).message).toBe(
-      `fetching manifest ${registry.host}/app:1: authenticating with ${tokens.origin}/token: unauthorized (401 incorrect username or password)`,
+      `fetching manifest ${registry.host}/app:1: authenticating with ${tokens.origin}/token: unauthorized (401 incorrect username or password): credentials rejected`,
     );
     expect(JSON.stringify(err) + String(err) + ((err as RegistryError).hint ?? '')).not.toContain('wrong-secret');
   });

@@ -38,6 +38,14 @@ beforeAll(async () => {
     alg: 'ES256',
     users: { alice: PASSWORD },
     refreshTokens: { [REFRESH]: 'alice' },
+    // alice may only pull tok/readonly; anonymous requests only pull anything.
+    grant: (user, repository, requested) =>
+      user === undefined || repository === 'tok/readonly' ? requested.filter((a) => a === 'pull') : requested,
+    // The token service's own refusal, for anyone, of tok/forbidden.
+    refuse: (_user, scopes) =>
+      scopes.some((s) => s.includes('tok/forbidden'))
+        ? { status: 403, body: { details: 'access to tok/forbidden is forbidden' } }
+        : undefined,
   });
   reg = await startRegistry({
     extraConfig: [
@@ -139,6 +147,9 @@ describe('token auth against the real registry', () => {
     expect((err as Error).message).toMatch(
       new RegExp(`^checking push access to ${reg.host}/tok/anon: unauthorized \\(401 UNAUTHORIZED`),
     );
+    // Issue 13 item 6: an anonymous token was sent, but no credentials; the hint blames none.
+    expect((err as Error).message).toMatch(new RegExp(`\\): no credentials for ${reg.host}$`));
+    expect((err as RegistryError).hint).not.toMatch(/the credentials/);
     await c.close();
   });
 
@@ -148,11 +159,53 @@ describe('token auth against the real registry', () => {
     const err = await c.getManifest(parseReference(`${reg.host}/tok/app:1`)).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(RegistryError);
     expect((err as Error).message).toBe(
-      `fetching manifest ${reg.host}/tok/app:1: authenticating with ${tokens.realm}: unauthorized (401 incorrect username or password)`,
+      `fetching manifest ${reg.host}/tok/app:1: authenticating with ${tokens.realm}: unauthorized (401 incorrect username or password): credentials rejected`,
     );
+    expect((err as RegistryError).hint).toMatch(/its token service rejected them/);
     const everything = `${String(err)} ${(err as RegistryError).hint ?? ''} ${lines.join('')}`;
     expect(everything).not.toContain('Wr0ng-Token-Pass');
     expect(everything).not.toContain(Buffer.from('alice:Wr0ng-Token-Pass').toString('base64'));
     await c.close();
+  });
+
+  // Issue 13 item 6: the token service's 403 is told apart from rejected or missing credentials.
+  test('a 403 of the token service to accepted credentials: "token service refused the credentials"', async () => {
+    const c = client({ username: 'alice', password: PASSWORD });
+    const err = await c.getManifest(parseReference(`${reg.host}/tok/forbidden:1`)).catch((e: unknown) => e);
+    await c.close();
+    expect(err).toBeInstanceOf(RegistryError);
+    expect((err as Error).message).toBe(
+      `fetching manifest ${reg.host}/tok/forbidden:1: authenticating with ${tokens.realm}: denied (403 access to tok/forbidden is forbidden): token service refused the credentials`,
+    );
+    expect((err as RegistryError).hint).toBe(
+      `the token service of ${reg.host} does not give the credentials this access on tok/forbidden`,
+    );
+  });
+
+  test('a 403 of the token service to an anonymous request does not blame credentials', async () => {
+    const c = client(undefined);
+    const err = await c.getManifest(parseReference(`${reg.host}/tok/forbidden:1`)).catch((e: unknown) => e);
+    await c.close();
+    expect((err as Error).message).toBe(
+      `fetching manifest ${reg.host}/tok/forbidden:1: authenticating with ${tokens.realm}: denied (403 access to tok/forbidden is forbidden): token service refused: no credentials for ${reg.host}`,
+    );
+    expect((err as RegistryError).hint).toMatch(
+      new RegExp(`^the token service of ${reg.host} refuses anonymous access on tok/forbidden; log in to `),
+    );
+    expect((err as RegistryError).hint).not.toMatch(/the credentials/);
+  });
+
+  test('credentials accepted without the access asked for (insufficient_scope) are "not allowed", not "rejected"', async () => {
+    const c = client({ username: 'alice', password: PASSWORD });
+    const err = await c.checkPushAccess(reg.host, 'tok/readonly').catch((e: unknown) => e);
+    await c.close();
+    expect((err as Error).message).toMatch(
+      new RegExp(
+        `^checking push access to ${reg.host}/tok/readonly: unauthorized \\(401 .*\\): credentials not allowed to do this$`,
+      ),
+    );
+    expect((err as RegistryError).hint).toBe(
+      `the token service of ${reg.host} accepted the credentials but did not grant this access on tok/readonly`,
+    );
   });
 });

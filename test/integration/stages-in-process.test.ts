@@ -312,28 +312,35 @@ describe('errors name the Dockerfile line', () => {
       what: 'a missing COPY source',
       dockerfile: 'FROM scratch\nENV A=1\nCOPY nope.txt /x',
       message: /^Dockerfile:3: .*nope\.txt/,
+      exitCode: 6,
     },
     {
       what: 'a RUN that exits non-zero',
       dockerfile: 'FROM scratch\nCOPY etc /etc\nRUN fail',
       message: /^Dockerfile:3: RUN fail: the command exited with status 3\n--- last output ---\nit broke/,
+      exitCode: 3,
     },
     {
       what: 'a RUN nobody scripted',
       dockerfile: 'FROM scratch\nCOPY etc /etc\n\nRUN unknown',
       message: /^Dockerfile:4: RUN unknown: the command exited with status 127/,
+      exitCode: 127,
     },
     {
       what: 'a USER without a passwd entry',
       dockerfile: 'FROM scratch\nCOPY etc /etc\nUSER ghost\nRUN fail',
       message: /^Dockerfile:4: RUN fail: unable to find user ghost/,
+      exitCode: 6,
     },
     {
       what: 'a failing stage among several',
       dockerfile: 'FROM scratch AS a\nCOPY etc /etc\nRUN fail\nFROM scratch\nCOPY --from=a /x /x',
       message: /^Dockerfile:3: RUN fail/,
+      exitCode: 3,
     },
-  ])('$what is a StepError (exit 6)', async ({ dockerfile, message }) => {
+    // A RUN that exits non-zero exits with its own status, as Kaniko does (issue 13 item 8; this
+    // was exit 6); every other step failure keeps exit 6.
+  ])('$what is a StepError (exit $exitCode)', async ({ dockerfile, message, exitCode }) => {
     const runner = new FakeRunner({
       fail: (s) => {
         s.print('it broke\n');
@@ -344,7 +351,7 @@ describe('errors name the Dockerfile line', () => {
       (e: unknown) => e,
     );
     expect(err).toBeInstanceOf(StepError);
-    expect((err as StepError).exitCode).toBe(6);
+    expect((err as StepError).exitCode).toBe(exitCode);
     expect((err as StepError).message).toMatch(message);
   });
 });

@@ -36,6 +36,8 @@ export interface TokenServerOptions {
   grant?: (user: string | undefined, repository: string, requested: string[]) => string[];
   /** Seconds a token lives (`expires_in`). */
   lifetime?: number;
+  /** A refusal (e.g. 403) for a request that passed authentication, by user and requested scopes; undefined issues the token. */
+  refuse?: (user: string | undefined, scopes: string[]) => { status: number; body: unknown } | undefined;
 }
 
 export interface TokenServer {
@@ -140,6 +142,8 @@ export async function startTokenServer(opts: TokenServerOptions): Promise<TokenS
       }
       if (url.searchParams.get('service') !== null && url.searchParams.get('service') !== opts.service)
         return respond(400, { details: 'unknown service' });
+      const refused = opts.refuse?.(user, scopes);
+      if (refused !== undefined) return respond(refused.status, refused.body);
       const access = scopes
         .flatMap((s) => s.split(' '))
         .map(parseScope)
