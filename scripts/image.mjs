@@ -111,6 +111,9 @@ function stage(ctx) {
     .split('\n')
     .filter((a) => a && a !== 'busybox');
   for (const a of applets) symlinkSync('busybox', join(ctx, 'busybox', a));
+  // The debug variant's /bin: only sh, linked to busybox's as in Kaniko's debug image.
+  mkdirSync(join(ctx, 'debug-bin'), { mode: 0o755 });
+  symlinkSync('/busybox/sh', join(ctx, 'debug-bin', 'sh'));
   const certs = '/etc/ssl/certs/ca-certificates.crt';
   if (!existsSync(certs)) fail(`${certs} is missing (Debian package ca-certificates)`);
   copyFileSync(certs, join(ctx, 'kaniko', 'ssl', 'certs', 'ca-certificates.crt'));

@@ -84,6 +84,8 @@ export interface DownloadPolicy {
   /** Retries after a timeout, a reset or a 408/429/5xx answer. */
   retries: number;
   sleep: SleepFn;
+  /** CA certificates trusted besides Node's roots, as for the registries (SSL_CERT_DIR). */
+  trustedCas?: readonly string[];
 }
 
 /** What a URL download needs from the build. */
@@ -138,7 +140,7 @@ export async function addUrl(ins: CopyInstruction, rootfs: Rootfs, item: UrlItem
       async (canRetry) => {
         attempts++;
         try {
-          return await downloadOnce({ ins, rootfs, item, io }, policy.timeouts);
+          return await downloadOnce({ ins, rootfs, item, io }, policy);
         } catch (err) {
           if (canRetry && err instanceof FetchFailed && transient(err) && !io.signal.aborted)
             return new RetryLater(err.message);
@@ -161,8 +163,13 @@ interface UrlDownload {
   io: UrlIO;
 }
 
-async function downloadOnce(job: UrlDownload, timeouts: NetworkTimeouts): Promise<string[]> {
-  const dl = await fetchStream(job.item.url, { signal: job.io.signal, timeouts });
+async function downloadOnce(job: UrlDownload, policy: DownloadPolicy): Promise<string[]> {
+  const { timeouts, trustedCas } = policy;
+  const dl = await fetchStream(job.item.url, {
+    signal: job.io.signal,
+    timeouts,
+    ...(trustedCas ? { trustedCas } : {}),
+  });
   try {
     return await writeDownload(job, dl);
   } finally {

@@ -2,6 +2,8 @@
  * The registry clients of one build: one for pulls and one for pushes, since Kaniko's
  * insecure/TLS flags differ between the two. Both read credentials from the Docker config and
  * trust the `--registry-certificate` CAs and present the `--registry-client-cert` certificates.
+ * Every connection also trusts the CA files of `SSL_CERT_DIR` (Kaniko's image sets it) and
+ * `NODE_EXTRA_CA_CERTS`, read once here from the build's environment.
  * The pull and push policies carry the mirror, retry and immutable-tag flags to the image
  * source and sink.
  */
@@ -13,7 +15,7 @@ import type { PullPolicy } from '../image/registry-source.js';
 import type { PushPolicy } from '../image/registry-sink.js';
 import { dockerConfigCredentials } from '../registry/credentials.js';
 import { RegistryClient } from '../registry/client.js';
-import { realSleep, type RegistryTlsOptions, type SleepFn } from '../registry/index.js';
+import { readTrustedCas, realSleep, type RegistryTlsOptions, type SleepFn } from '../registry/index.js';
 import type { BuildEnv } from './build-env.js';
 
 export interface RegistryClients {
@@ -23,6 +25,8 @@ export interface RegistryClients {
   pullPolicy: PullPolicy;
   /** For the registry sink (`registrySink`): `--push-retry`, `--push-ignore-immutable-tag-errors`. */
   pushPolicy: PushPolicy;
+  /** The CA certificates both clients trust besides Node's roots (SSL_CERT_DIR…), for `ADD <url>` too. */
+  trustedCas: readonly string[];
   close(): Promise<void>;
 }
 
@@ -74,6 +78,10 @@ export function createRegistryClients(env: BuildEnv, sleep: SleepFn = realSleep)
   const o = env.options;
   const credentials = dockerConfigCredentials({ env: env.env, homeDir: env.homeDir });
   const material = tlsMaterial(env);
+  const trustedCas = readTrustedCas(
+    { sslCertDir: env.env.SSL_CERT_DIR, nodeExtraCaCerts: env.env.NODE_EXTRA_CA_CERTS },
+    env.logger,
+  );
   const ms = o.networkTimeoutMs;
   const timeouts = ms === undefined ? {} : { timeouts: { connectMs: ms, headersMs: ms, bodyMs: ms } };
   const common = {
@@ -82,6 +90,7 @@ export function createRegistryClients(env: BuildEnv, sleep: SleepFn = realSleep)
     credentials,
     sleep,
     tls: (r: string) => material.get(r),
+    trustedCas,
     ...timeouts,
   };
   const pull = new RegistryClient({ ...common, insecure: o.insecurePull, skipTlsVerify: o.skipTlsVerifyPull });
@@ -96,6 +105,7 @@ export function createRegistryClients(env: BuildEnv, sleep: SleepFn = realSleep)
       sleep,
     },
     pushPolicy: { retries: o.pushRetry, sleep, ignoreImmutableTagErrors: o.pushIgnoreImmutableTagErrors },
+    trustedCas,
     async close() {
       await Promise.all([pull.close(), push.close()]);
     },

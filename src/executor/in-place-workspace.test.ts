@@ -9,6 +9,7 @@ import type { ContainerFacts } from '../rootfs/container.js';
 import type { BuildEnv } from './build-env.js';
 import {
   admitInPlace,
+  DEBUG_SHELL_DIR,
   inPlaceEnv,
   inPlaceKeep,
   inPlaceWorkspace,
@@ -134,6 +135,29 @@ test("the kept paths: mount points, Kiln's directories, the context by both its 
       '/workspace',
     ].sort(),
   );
+});
+
+test("the debug image's /busybox, where the job's shell runs from, is kept as Kaniko keeps it", async () => {
+  const { env } = buildEnv({});
+  const k = {
+    admission: { mode: '', mountinfo: MOUNTINFO },
+    kanikoDir: '/kaniko',
+    work: '/kaniko/w',
+    contextDir: '/workspace',
+  };
+  const self = { kilnDir: '/kaniko/lib', nodeExecutable: '/kaniko/bin/node' };
+  expect(await inPlaceKeep(env, { ...k, self: { ...self, shellDir: DEBUG_SHELL_DIR } })).toEqual([
+    '/busybox',
+    '/dev',
+    '/kaniko',
+    '/proc',
+    '/root/.docker',
+    '/sys',
+    '/var/run',
+    '/workspace',
+  ]);
+  // The latest image has none: a base image's own /busybox is then extracted as usual.
+  expect(await inPlaceKeep(env, { ...k, self })).not.toContain('/busybox');
 });
 
 test('a context that leads to / through a symlink is refused', async () => {

@@ -7,7 +7,7 @@
  * target and, with `--cleanup`, again at the end. The other stages live in directories of their
  * own under the work dir, as in a scratch workspace.
  */
-import { mkdir, readFile, realpath } from 'node:fs/promises';
+import { lstat, mkdir, readFile, realpath } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { fsError, UsageError } from '../errors.js';
@@ -30,23 +30,40 @@ export interface InPlaceAdmission {
   mountinfo: string;
 }
 
-/** Files of the running program: Kiln's package directory and the node executable. */
+/**
+ * The debug image's busybox and its applets, the shell a CI job's script runs in (`/bin/sh` leads
+ * there). Kaniko's debug image keeps it through `VOLUME /busybox`, a mount point in its ignore list;
+ * Kiln keeps it whenever it is there, since a pod need not mount an image's volumes.
+ */
+export const DEBUG_SHELL_DIR = '/busybox';
+
+/**
+ * Files of the running program: Kiln's package directory, the node executable, and the debug
+ * image's shell directory when there is one.
+ */
 export interface SelfPaths {
   kilnDir: string;
   nodeExecutable: string;
+  shellDir?: string;
 }
 
 /**
  * Where this Kiln runs from: the package directory above this module (a `package.json` named
  * kiln: the repository, an npm install), else this module's own directory (the bundle in Kiln's
- * image, `/kaniko/lib`, whose files the snapshot workers load later).
+ * image, `/kaniko/lib`, whose files the snapshot workers load later); and {@link DEBUG_SHELL_DIR}
+ * when it is a directory.
  */
 export async function selfPaths(): Promise<SelfPaths> {
+  const shell = await lstat(DEBUG_SHELL_DIR).then(
+    (s) => (s.isDirectory() ? { shellDir: DEBUG_SHELL_DIR } : {}),
+    () => ({}),
+  );
   const moduleDir = dirname(fileURLToPath(import.meta.url));
   for (let dir = moduleDir; ; dir = dirname(dir)) {
     const pkg = await readFile(join(dir, 'package.json'), 'utf8').catch(() => undefined);
-    if (pkg !== undefined && /"name"\s*:\s*"kiln"/.test(pkg)) return { kilnDir: dir, nodeExecutable: process.execPath };
-    if (dir === dirname(dir)) return { kilnDir: moduleDir, nodeExecutable: process.execPath };
+    if (pkg !== undefined && /"name"\s*:\s*"kiln"/.test(pkg))
+      return { kilnDir: dir, nodeExecutable: process.execPath, ...shell };
+    if (dir === dirname(dir)) return { kilnDir: moduleDir, nodeExecutable: process.execPath, ...shell };
   }
 }
 
@@ -114,7 +131,8 @@ export interface KeepContext {
 /**
  * The paths the in-place stage keeps: the mount points of the admission's mountinfo, `/dev`,
  * `/proc`, `/sys`, the `--ignore-path`s, and what the build reads until it ends — `--kaniko-dir`
- * (the work dir, blobs and earlier stages' rootfses live there), the context, Kiln's own files,
+ * (the work dir, blobs and earlier stages' rootfses live there), the context, Kiln's own files
+ * (with the debug image's `/busybox`, which the job's shell runs from),
  * `--secret` files, the Docker client config (credentials for the push), and the directories
  * the outputs are written to. A kept path that is `/` itself is refused.
  */
@@ -136,6 +154,7 @@ export async function inPlaceKeep(env: BuildEnv, k: KeepContext): Promise<string
     k.contextDir,
     self.kilnDir,
     self.nodeExecutable,
+    ...(self.shellDir !== undefined ? [self.shellDir] : []),
     dockerConfig,
     ...secrets,
     ...outputs,

@@ -25,6 +25,7 @@ import { PROXY_ARGS } from '../plan/platform-args.js';
 import type { ResolvedFrom, StepSources } from '../plan/sources.js';
 import { DEFAULT_RETRIES } from '../registry/client.js';
 import { redactUrls } from '../registry/redact.js';
+import { DEFAULT_TIMEOUTS } from '../registry/network-error.js';
 import { realSleep } from '../registry/retry.js';
 import type { StageLayers } from './stage-layers.js';
 import type { Layer } from '../oci/image.js';
@@ -57,6 +58,8 @@ export interface StageDeps {
   fromSource: (from: ResolvedFrom) => Promise<Rootfs>;
   /** Timestamp written into history entries. */
   created: string;
+  /** CA certificates `ADD <url>` trusts besides Node's roots, as the registry clients do (SSL_CERT_DIR). */
+  trustedCas?: readonly string[];
   /** Where `RUN --mount=type=cache` keeps its directories, this build's scratch dir, `--secret` values, and the context's `.dockerignore` filter. */
   runMounts: Pick<RunMountEnv, 'cacheRoot' | 'scratchDir' | 'secret' | 'contextIgnore'>;
 }
@@ -124,7 +127,7 @@ function stepContext(deps: StageDeps): Omit<StepContext, 'at' | 'planned'> {
     env: e.env,
     tmpDir: e.tmpDir,
     now: e.now,
-    ...downloadPolicy(e.options.networkTimeoutMs),
+    ...downloadPolicy(e.options.networkTimeoutMs, deps.trustedCas),
     runner: deps.runner,
     output: e.stepOutput,
     snapshotter: deps.snapshotter,
@@ -133,12 +136,15 @@ function stepContext(deps: StageDeps): Omit<StepContext, 'at' | 'planned'> {
   };
 }
 
-/** `--network-timeout` for `ADD <url>`: the same value for all three timeouts, as for the registry clients. */
-function downloadPolicy(ms: number | undefined): { download?: DownloadPolicy } {
-  if (ms === undefined) return {};
-  return {
-    download: { timeouts: { connectMs: ms, headersMs: ms, bodyMs: ms }, retries: DEFAULT_RETRIES, sleep: realSleep },
-  };
+/**
+ * `--network-timeout` for `ADD <url>` (the same value for all three timeouts) and the extra CAs,
+ * as for the registry clients.
+ */
+function downloadPolicy(ms: number | undefined, trustedCas?: readonly string[]): { download?: DownloadPolicy } {
+  const trust = trustedCas !== undefined && trustedCas.length > 0 ? { trustedCas } : {};
+  if (ms === undefined && !('trustedCas' in trust)) return {};
+  const timeouts = ms === undefined ? DEFAULT_TIMEOUTS : { connectMs: ms, headersMs: ms, bodyMs: ms };
+  return { download: { timeouts, retries: DEFAULT_RETRIES, sleep: realSleep, ...trust } };
 }
 
 function proxyArgsOf(buildArgs: ReadonlyMap<string, string>): Map<string, string> {

@@ -200,6 +200,7 @@ async function buildOne(ps: PlannedStage, opts: StageBuild): Promise<BuiltStage>
     snapshotter: layers.snapshotter,
     layers,
     runner: () => cache.processRunner(),
+    trustedCas: ctx.clients.trustedCas,
     planned: (ins) => ps.sources.get(ins) ?? triggerSources.get(ins) ?? {},
     fromSource: async ({ value, source: src }) => {
       if (src.kind === 'image') return cache.rootfsOf(src, ps.platform);

@@ -36,7 +36,11 @@ export class RegistryClient {
     const retries = opts.retries ?? DEFAULT_RETRIES;
     const sleep = opts.sleep ?? realSleep;
     this.transport = new Transport(
-      { skipVerify: opts.skipTlsVerify, ...(opts.tls ? { extra: opts.tls } : {}) },
+      {
+        skipVerify: opts.skipTlsVerify,
+        ...(opts.tls ? { extra: opts.tls } : {}),
+        ...(opts.trustedCas ? { trusted: opts.trustedCas } : {}),
+      },
       opts.timeouts,
     );
     const auth = new Authenticator({

@@ -48,6 +48,8 @@ export interface FetchOptions {
   timeouts?: NetworkTimeouts;
   /** Default `kiln`. */
   userAgent?: string;
+  /** CA certificates (PEM) trusted besides Node's roots: the build's SSL_CERT_DIR files (trust.ts). */
+  trustedCas?: readonly string[];
 }
 
 /** A percent-encoded userinfo part, decoded; a stray `%` (which URL parsing lets through) stays as it is. */
@@ -139,8 +141,8 @@ function headersOf(res: Dispatcher.ResponseData): { lastModified?: Date; size?: 
  */
 export async function fetchStream(url: URL, o: FetchOptions): Promise<FetchedStream> {
   const t = o.timeouts ?? DEFAULT_TIMEOUTS;
-  // Never bound to a registry, so every host is verified against the system CAs.
-  const transport = new Transport({ skipVerify: () => false }, t);
+  // Never bound to a registry, so every host is verified against the system CAs and the build's.
+  const transport = new Transport({ skipVerify: () => false, ...(o.trustedCas ? { trusted: o.trustedCas } : {}) }, t);
   const close = (): void => void transport.close().catch(() => undefined);
   const redactor = new Redactor();
   const what = (u: URL): string => redactor.apply(`GET ${u.href}`);

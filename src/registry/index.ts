@@ -24,6 +24,7 @@ export { spawnHelperRunner, type CredentialHelperRunner, type HelperResult } fro
 export { parseWwwAuthenticate, type Challenge } from './www-authenticate.js';
 export { parseErrorBody, describeFailure, type RegistryErrorEntry } from './error-body.js';
 export { Redactor, redactUrl, REDACTED } from './redact.js';
+export { readTrustedCas, parseCertificates, type TrustSources } from './trust.js';
 export { fetchStream, FetchFailed, type FetchedStream, type FetchOptions } from './http-fetch.js';
 export { MAX_REDIRECTS } from './redirect.js';
 export { TransientRegistryError, isRetryableFailure } from './failure.js';

@@ -116,7 +116,7 @@ export function classifyNetworkError(err: unknown, timeouts?: NetworkTimeouts): 
         reason: `TLS handshake failed: ${detail}`,
         retryable: false,
         tls: true,
-        hint: 'trust its CA with --registry-certificate REGISTRY=/path/to/ca.pem, or skip verification with --skip-tls-verify-registry REGISTRY (--skip-tls-verify for pushes, --skip-tls-verify-pull for pulls)',
+        hint: 'trust its CA with --registry-certificate REGISTRY=/path/to/ca.pem, or skip verification with --skip-tls-verify-registry REGISTRY (--skip-tls-verify for pushes, --skip-tls-verify-pull for pulls); CA files (*.crt, *.pem) in the directories of SSL_CERT_DIR are trusted for every registry (/kaniko/ssl/certs in the image)',
       };
     }
   }

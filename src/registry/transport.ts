@@ -2,10 +2,11 @@
  * The connection layer: one undici Agent (connection pool) per client, with TLS settings chosen
  * per registry at connect time (verified unless --skip-tls-verify, extra CA and client
  * certificate from --registry-certificate / --registry-client-cert), and the rules for which
- * host and scheme a registry is spoken to on.
+ * host and scheme a registry is spoken to on. Every host is verified against Node's roots plus
+ * the build's extra CAs (SSL_CERT_DIR, NODE_EXTRA_CA_CERTS: trust.ts), as Go's system pool is.
  */
 import { isIP } from 'node:net';
-import { rootCertificates } from 'node:tls';
+import { createSecureContext, rootCertificates, type SecureContext } from 'node:tls';
 import { Agent, buildConnector } from 'undici';
 import { DEFAULT_TIMEOUTS } from './network-error.js';
 import type { NetworkTimeouts, RegistryTlsOptions } from './types.js';
@@ -57,6 +58,23 @@ export function urlHostKey(u: URL): string {
 export interface TlsPolicy {
   skipVerify: (registry: string) => boolean;
   extra?: (registry: string) => RegistryTlsOptions | undefined;
+  /** CA certificates (PEM) trusted for every host besides Node's roots (registry/trust.ts). */
+  trusted?: readonly string[];
+}
+
+/**
+ * The TLS context for the given extra CAs and client certificate, or undefined for Node's default
+ * (its roots). Node's `ca` replaces the roots; Kaniko's CAs add to them, so the roots come first.
+ * Made once per connector: a `ca` list given to each connect would be parsed for each connection.
+ */
+function secureContext(trusted: readonly string[], extra?: RegistryTlsOptions): SecureContext | undefined {
+  const ca = [...trusted, ...(extra?.ca !== undefined ? [extra.ca] : [])];
+  if (ca.length === 0 && extra?.cert === undefined && extra?.key === undefined) return undefined;
+  return createSecureContext({
+    ...(ca.length > 0 ? { ca: [...rootCertificates, ...ca] } : {}),
+    ...(extra?.cert !== undefined ? { cert: extra.cert } : {}),
+    ...(extra?.key !== undefined ? { key: extra.key } : {}),
+  });
 }
 
 type Connector = ReturnType<typeof buildConnector>;
@@ -77,7 +95,12 @@ export class Transport {
     private readonly tls: TlsPolicy,
     readonly timeouts: NetworkTimeouts = DEFAULT_TIMEOUTS,
   ) {
-    this.verified = buildConnector({ rejectUnauthorized: true, timeout: timeouts.connectMs });
+    const context = secureContext(tls.trusted ?? []);
+    this.verified = buildConnector({
+      rejectUnauthorized: true,
+      timeout: timeouts.connectMs,
+      ...(context !== undefined ? { secureContext: context } : {}),
+    });
     this.agent = new Agent({
       // The connect timeout goes to each connector: undici ignores `connectTimeout` beside a connect function.
       headersTimeout: timeouts.headersMs,
@@ -99,14 +122,11 @@ export class Transport {
   private connectorFor(registry: string): Connector {
     let c = this.connectors.get(registry);
     if (c === undefined) {
-      const extra = this.tls.extra?.(registry);
+      const context = secureContext(this.tls.trusted ?? [], this.tls.extra?.(registry));
       c = buildConnector({
         rejectUnauthorized: !this.tls.skipVerify(registry),
         timeout: this.timeouts.connectMs,
-        // Node's `ca` replaces the system roots; Kaniko's --registry-certificate adds to them.
-        ...(extra?.ca !== undefined ? { ca: [...rootCertificates, extra.ca] } : {}),
-        ...(extra?.cert !== undefined ? { cert: extra.cert } : {}),
-        ...(extra?.key !== undefined ? { key: extra.key } : {}),
+        ...(context !== undefined ? { secureContext: context } : {}),
       });
       this.connectors.set(registry, c);
     }

@@ -81,6 +81,8 @@ export interface RegistryClientOptions {
   now?: () => number;
   /** Extra CA / client certificate per registry (--registry-certificate, --registry-client-cert). */
   tls?: (registry: string) => RegistryTlsOptions | undefined;
+  /** CA certificates (PEM) trusted for every host besides Node's roots: SSL_CERT_DIR's (see `readTrustedCas`). */
+  trustedCas?: readonly string[];
   /** Connect, header and body-idle timeouts of every request (default 30 s to connect, 60 s for headers and between body chunks). */
   timeouts?: NetworkTimeouts;
   /** Blobs larger than this many bytes are uploaded in chunks (default 64 MiB). */

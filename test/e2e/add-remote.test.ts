@@ -235,7 +235,7 @@ test('a URL with a password and a signed query whose server stalls fails (exit 6
   for (const secret of [PASSWORD, SIGNATURE, 'Tok3n-Value']) expect(r.stdout + r.stderr).not.toContain(secret);
 });
 
-test('ADD follows 10 redirects; over HTTPS, a redirect down to plain HTTP is refused (exit 6)', async () => {
+test('ADD follows 10 redirects; over HTTPS (its CA trusted through NODE_EXTRA_CA_CERTS or SSL_CERT_DIR), a redirect down to plain HTTP is refused (exit 6)', async () => {
   const pki = await tempDir('add-remote-pki');
   const ca = await makeCa(pki);
   const cert = await issueCert(ca, pki, 'server', 'server');
@@ -255,6 +255,12 @@ test('ADD follows 10 redirects; over HTTPS, a redirect down to plain HTTP is ref
   expect((await buildWith(`ADD ${srv}/chain/10 /x`)).exitCode).toBe(0);
   const up = await buildWith(`ADD ${origin}/up /x`, [], trust);
   expect(up.exitCode, up.stderr).toBe(0);
+  // The CA as a file in an SSL_CERT_DIR directory (Kaniko's image: /kaniko/ssl/certs) is trusted too.
+  const certs = await tempDir('add-remote-certs');
+  await writeFile(join(certs, 'my-server-ca.crt'), ca.certPem);
+  const viaDir = await buildWith(`ADD ${origin}/up /x`, [], { SSL_CERT_DIR: certs });
+  expect(viaDir.exitCode, viaDir.stderr).toBe(0);
+  expect((await buildWith(`ADD ${origin}/up /x`)).exitCode).toBe(6);
   const down = await buildWith(`ADD ${origin}/down /x`, [], trust);
   expect(down.exitCode, down.stderr).toBe(6);
   expect(down.stderr).toContain(

@@ -85,6 +85,7 @@ describe("Kiln's image, as umoci and skopeo read it", () => {
     expect(await latest.exists('/usr')).toBe(false);
     expect(await latest.exists('/lib64')).toBe(false);
     expect(await latest.exists('/busybox')).toBe(false);
+    expect(await latest.exists('/bin')).toBe(false);
   });
 
   test("has Kaniko's entrypoint, DOCKER_CONFIG and default context", () => {
@@ -94,6 +95,8 @@ describe("Kiln's image, as umoci and skopeo read it", () => {
     expect(c.WorkingDir).toBe('/workspace');
     expect(c.Env).toContain('DOCKER_CONFIG=/kaniko/.docker/');
     expect(c.Env).toContain('SSL_CERT_DIR=/kaniko/ssl/certs');
+    // Kiln reads SSL_CERT_DIR itself; NODE_EXTRA_CA_CERTS named one file, and Node warned when it was gone.
+    expect(c.Env?.filter((e) => e.startsWith('NODE_EXTRA_CA_CERTS='))).toEqual([]);
     expect(c.Env?.find((e) => e.startsWith('PATH='))).toMatch(/^PATH=\/kaniko\/bin:/);
     expect(latest.config.os).toBe('linux');
   });
@@ -102,7 +105,8 @@ describe("Kiln's image, as umoci and skopeo read it", () => {
     const debug = await inspectImage({ ociLayout: layout, tag: 'debug' });
     try {
       expect(debug.layers.slice(0, latest.layers.length)).toEqual(latest.layers);
-      expect(debug.layers.length).toBe(latest.layers.length + 1);
+      // Two layers, as in Kaniko's debug image: /busybox, and /bin with sh → /busybox/sh.
+      expect(debug.layers.length).toBe(latest.layers.length + 2);
       expect((await debug.stat('/busybox/sh')).linkTarget).toBe('busybox');
       expect((await debug.stat('/busybox/busybox')).mode).toBe(0o755);
       expect(debug.config.config?.Env?.find((e) => e.startsWith('PATH='))).toMatch(/:\/busybox$/);

@@ -1,7 +1,8 @@
 /**
  * Issue 5 end to end, transport: the executor against the real registry serving HTTPS with a
  * certificate from a test CA made by openssl. Refused by default with a hint saying how to trust
- * it; trusted with `--registry-certificate`; accepted unverified with `--skip-tls-verify(-pull)`;
+ * it; trusted with `--registry-certificate` or a CA file in an `SSL_CERT_DIR` directory; accepted
+ * unverified with `--skip-tls-verify(-pull)`;
  * and mutual TLS with `--registry-client-cert` against a registry demanding client certificates
  * (its refusal without one is in test/integration/registry-tls.test.ts, where retries need not wait).
  */
@@ -80,6 +81,39 @@ describe('a registry with a certificate from a private CA', () => {
     } finally {
       await image.cleanup();
     }
+  });
+
+  test("is trusted through SSL_CERT_DIR, as Kaniko's image does: every CA file of the directory, a bad one named in a warning", async () => {
+    // Kaniko's docs: mount a directory holding my-registry-ca.crt at /kaniko/ssl/certs.
+    const certs = await tempDir('ssl-certs');
+    await copyFile(ca.cert, join(certs, 'my-registry-ca.crt'));
+    await writeFile(join(certs, 'notes.crt'), 'not a certificate\n');
+    const dest = `${reg.host}/tls/certdir:1`;
+    const r = await runExecutor(['--context', await context(base.ref), '--destination', dest], {
+      env: { SSL_CERT_DIR: `${join(dir, 'missing')}:${certs}` },
+    });
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(r.stderr).toContain(
+      `WARN SSL_CERT_DIR: ${join(certs, 'notes.crt')} is not a valid PEM certificate file: it holds no PEM certificate`,
+    );
+    expect(r.stderr).not.toMatch(/Ignoring extra certs/);
+    const image = await inspectImage({ registry: dest });
+    try {
+      expect(await image.readFile('/hello.txt')).toBe('over TLS\n');
+    } finally {
+      await image.cleanup();
+    }
+  });
+
+  test('a directory in SSL_CERT_DIR without the CA: refused, the hint naming SSL_CERT_DIR', async () => {
+    const certs = await tempDir('ssl-certs');
+    await makeCa(certs, 'unrelated');
+    const r = await runExecutor(['--context', await context(base.ref), '--no-push'], {
+      env: { SSL_CERT_DIR: certs },
+    });
+    expect(r.exitCode, r.stderr).toBe(4);
+    expect(r.stderr).toMatch(/HTTPS: TLS handshake failed: .*certificate/);
+    expect(r.stderr).toMatch(/^hint: .*CA files \(\*\.crt, \*\.pem\) in the directories of SSL_CERT_DIR/m);
   });
 
   test('is accepted unverified with --skip-tls-verify and --skip-tls-verify-pull', async () => {

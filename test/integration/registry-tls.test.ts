@@ -1,18 +1,21 @@
 /**
  * The registry client against the real distribution registry serving HTTPS with a self-signed
  * certificate (made by openssl): verified by default and refused with a clear message, accepted
- * with --skip-tls-verify or with the certificate given as a CA (--registry-certificate); and a
- * registry demanding client certificates (--registry-client-cert).
+ * with --skip-tls-verify or with the certificate given as a CA (--registry-certificate) or as a
+ * file in an SSL_CERT_DIR directory; and a registry demanding client certificates
+ * (--registry-client-cert).
  */
 import { execFile } from 'node:child_process';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Readable } from 'node:stream';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, test, vi } from 'vitest';
 import { RegistryError } from '../../src/errors.js';
 import { sha256Of } from '../../src/oci/digest.js';
-import { RegistryClient, type RegistryClientOptions } from '../../src/registry/index.js';
+import { silentLogger } from '../../src/log.js';
+import { readTrustedCas, RegistryClient, type RegistryClientOptions } from '../../src/registry/index.js';
 import { testRegistryClient } from '../support/registry-client.js';
 import { issueCert, makeCa, type CertFiles } from '../support/certs.js';
 import { startRegistry, type TestRegistry } from '../support/registry.js';
@@ -111,6 +114,43 @@ test('skipping verification for another registry changes nothing here', async ()
     c.hasBlob(reg.host, 'tls/app', sha256Of('x')),
   ).catch((e: unknown) => e);
   expect(err).toBeInstanceOf(RegistryError);
+});
+
+describe("SSL_CERT_DIR (Kaniko's image sets /kaniko/ssl/certs): every CA file in it is trusted", () => {
+  /** A directory holding the registry's certificate as `my-registry-ca.crt`, as Kaniko's docs mount it. */
+  async function certDir(withCa: boolean): Promise<string> {
+    const d = await mkdtemp(join(dir, 'certs-'));
+    if (withCa) await writeFile(join(d, 'my-registry-ca.crt'), cert);
+    // Another CA beside it, as a real directory holds: it must not stop the registry's from counting.
+    await writeFile(join(d, 'other-ca.pem'), ca.certPem);
+    return d;
+  }
+
+  test('a push and a pull over TLS succeed with the CA in a directory of SSL_CERT_DIR', async () => {
+    const trustedCas = readTrustedCas({ sslCertDir: `${await certDir(false)}:${await certDir(true)}` }, silentLogger);
+    const bytes = Buffer.from('trusted through SSL_CERT_DIR\n');
+    const digest = sha256Of(bytes);
+    const got = await withClient({ trustedCas }, async (c) => {
+      await c.uploadBlob(
+        { registry: reg.host, repository: 'tls/certdir', digest },
+        { size: bytes.length, open: async () => Readable.from([bytes]) },
+      );
+      const chunks: Buffer[] = [];
+      for await (const chunk of await c.getBlob(reg.host, 'tls/certdir', digest)) chunks.push(chunk as Buffer);
+      return Buffer.concat(chunks).toString();
+    });
+    expect(got).toBe('trusted through SSL_CERT_DIR\n');
+  });
+
+  test('without it the handshake fails with the hint naming SSL_CERT_DIR', async () => {
+    const trustedCas = readTrustedCas({ sslCertDir: await certDir(false) }, silentLogger);
+    const err = await withClient({ trustedCas }, (c) => c.hasBlob(reg.host, 'tls/app', sha256Of('x'))).catch(
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(RegistryError);
+    expect((err as Error).message).toMatch(/HTTPS: TLS handshake failed: self[- ]signed certificate/);
+    expect((err as RegistryError).hint).toMatch(/\(\*\.crt, \*\.pem\) in the directories of SSL_CERT_DIR/);
+  });
 });
 
 describe('mutual TLS', () => {

@@ -97,6 +97,7 @@ function noRegistry(): RegistryClients {
     push: refuse,
     pullPolicy: { mirrors: () => [], skipDefaultFallback: false, retries: 0, sleep: () => Promise.resolve() },
     pushPolicy: { retries: 0, sleep: () => Promise.resolve(), ignoreImmutableTagErrors: false },
+    trustedCas: [],
     close: () => Promise.resolve(),
   };
 }
