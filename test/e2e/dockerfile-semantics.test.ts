@@ -1,0 +1,71 @@
+/**
+ * Dockerfile semantics of issue 13 (items 8 and 9) end to end on busybox, read back with skopeo
+ * and umoci, each checked against the rootfs and config that BuildKit's or Kaniko's rule gives.
+ */
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { expect, test } from 'vitest';
+import { runExecutor, tempDir } from '../support/executor.js';
+import { inspectForTest } from '../support/inspect.js';
+import { useRegistryWithBusybox } from '../support/suite.js';
+
+const env = useRegistryWithBusybox();
+
+/** A context holding `Dockerfile` and the given files. */
+async function contextWith(dockerfile: string[], files: Record<string, string> = {}): Promise<string> {
+  const ctx = await tempDir('semantics');
+  await writeFile(join(ctx, 'Dockerfile'), dockerfile.join('\n') + '\n');
+  for (const [name, content] of Object.entries(files)) await writeFile(join(ctx, name), content);
+  return ctx;
+}
+
+/** Builds `ctx` on busybox and pushes it as `dest`; returns the executor's result. */
+function build(ctx: string, dest: string, extra: string[] = []): ReturnType<typeof runExecutor> {
+  return runExecutor([
+    '--context',
+    ctx,
+    '--insecure',
+    '--insecure-pull',
+    '--build-arg',
+    `BASE=${env.base.ref}`,
+    '--destination',
+    dest,
+    ...extra,
+  ]);
+}
+
+const ARGS = [
+  'ARG BASE',
+  'FROM ${BASE} AS one',
+  'ARG NAME=base',
+  'ARG OTHER=other',
+  'FROM one AS inherits',
+  'RUN echo "$NAME $OTHER" > /inherited',
+  'FROM one AS extends',
+  'ARG NAME="$NAME-dev"',
+  'RUN echo "$NAME" > /extended',
+  'FROM one AS bare',
+  'ARG NAME',
+  'RUN echo "$NAME" > /bare',
+  'FROM ${BASE}',
+  'COPY --from=inherits /inherited /inherited',
+  'COPY --from=extends /extended /extended',
+  'COPY --from=bare /bare /bare',
+];
+
+test.each([
+  { buildArgs: [], inherited: 'base other', extended: 'base-dev', bare: 'base' },
+  { buildArgs: ['--build-arg', 'NAME=cli'], inherited: 'cli other', extended: 'cli', bare: 'cli' },
+])(
+  'a stage FROM an earlier stage inherits its ARGs; re-declared, they keep or extend the value ($buildArgs)',
+  async ({ buildArgs, inherited, extended, bare }) => {
+    const dest = `${env.reg.host}/e2e/semantics-args:${buildArgs.length}`;
+    const r = await build(await contextWith(ARGS), dest, buildArgs);
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(r.stderr).not.toMatch(/was not consumed/);
+    const image = await inspectForTest(dest);
+    expect(await image.readFile('/inherited')).toBe(`${inherited}\n`);
+    expect(await image.readFile('/extended')).toBe(`${extended}\n`);
+    expect(await image.readFile('/bare')).toBe(`${bare}\n`);
+  },
+);

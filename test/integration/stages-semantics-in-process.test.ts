@@ -1,0 +1,82 @@
+/**
+ * Dockerfile semantics of issue 13 (items 8 and 9) through `buildStages` in process, with RUN
+ * played by a fake runner, each checked against the rule of BuildKit or Kaniko its test names.
+ * test/e2e/dockerfile-semantics.test.ts checks the same with the real executor and busybox.
+ */
+import { describe, expect, test } from 'vitest';
+import { FakeRunner } from '../support/fake-runner.js';
+import { buildInProcess } from '../support/in-process-build.js';
+
+const PASSWD = 'root:x:0:0:root:/root:/bin/sh\napp:x:1000:1000:app:/home/app:/bin/sh\n';
+const GROUP = 'root:x:0:\napp:x:1000:\nstaff:x:50:\n';
+const ETC = { 'etc/passwd': PASSWD, 'etc/group': GROUP };
+
+/** The value of NAME in the environment of the build's last RUN (`show`); undefined when unset. */
+async function shownName(dockerfile: string[], buildArg: string[] = []): Promise<string | undefined> {
+  const runner = new FakeRunner({ show: () => 0 });
+  await buildInProcess({ runner, context: ETC, options: { buildArg }, dockerfile: dockerfile.join('\n') });
+  return runner.envOf(runner.specs.length - 1).get('NAME');
+}
+
+const ONE = ['FROM scratch AS one', 'COPY etc /etc', 'ARG NAME=base'];
+
+describe('a stage built FROM an earlier stage inherits its ARGs (BuildKit dispatchState.init)', () => {
+  test.each([
+    { what: 'with their values', dockerfile: [...ONE, 'FROM one', 'RUN show'], name: 'base' },
+    {
+      what: 'through two stages',
+      dockerfile: [...ONE, 'FROM one AS two', 'ARG OTHER=x', 'FROM two', 'RUN show'],
+      name: 'base',
+    },
+    {
+      what: 'a default that uses the inherited value extends it (Kaniko #1911)',
+      dockerfile: [...ONE, 'FROM one', 'ARG NAME="$NAME-dev"', 'RUN show'],
+      name: 'base-dev',
+    },
+    { what: 'a bare re-declaration keeps it', dockerfile: [...ONE, 'FROM one', 'ARG NAME', 'RUN show'], name: 'base' },
+    {
+      what: 'a bare re-declaration keeps a value declared earlier in the same stage',
+      dockerfile: ['FROM scratch', 'COPY etc /etc', 'ARG NAME=first', 'ARG NAME', 'RUN show'],
+      name: 'first',
+    },
+    {
+      what: 'a bare re-declaration takes the global ARG of that name (dispatchArg)',
+      dockerfile: ['ARG NAME=global', ...ONE, 'FROM one', 'ARG NAME', 'RUN show'],
+      name: 'global',
+    },
+    {
+      what: 'without a re-declaration the inherited value stands, not the global one',
+      dockerfile: ['ARG NAME=global', ...ONE, 'FROM one', 'RUN show'],
+      name: 'base',
+    },
+    {
+      what: '--build-arg sets the base stage value, which the stage inherits',
+      dockerfile: [...ONE, 'FROM one', 'RUN show'],
+      buildArg: ['NAME=cli'],
+      name: 'cli',
+    },
+    {
+      what: '--build-arg wins over a re-declared default',
+      dockerfile: [...ONE, 'FROM one', 'ARG NAME="$NAME-dev"', 'RUN show'],
+      buildArg: ['NAME=cli'],
+      name: 'cli',
+    },
+    {
+      what: 'a stage FROM an image (scratch) inherits nothing',
+      dockerfile: [...ONE, 'FROM scratch', 'COPY etc /etc', 'RUN show'],
+      name: undefined,
+    },
+  ])('$what: NAME=$name', async ({ dockerfile, buildArg, name }) => {
+    expect(await shownName(dockerfile, buildArg)).toBe(name);
+  });
+
+  test('inherited ARGs expand in the instructions of the stage, and stay out of its config', async () => {
+    const { image } = await buildInProcess({
+      context: ETC,
+      dockerfile: [...ONE, 'FROM one', 'ENV SEEN=$NAME', 'WORKDIR /srv/$NAME'].join('\n'),
+    });
+    expect(image.config.config?.Env).toContain('SEEN=base');
+    expect(image.config.config?.Env?.some((e) => e.startsWith('NAME='))).toBe(false);
+    expect(image.config.config?.WorkingDir).toBe('/srv/base');
+  });
+});
