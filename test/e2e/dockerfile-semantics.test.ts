@@ -69,3 +69,31 @@ test.each([
     expect(await image.readFile('/bare')).toBe(`${bare}\n`);
   },
 );
+
+test('WORKDIR after USER makes the missing directories for that user, so a RUN as the user can write there', async () => {
+  const dest = `${env.reg.host}/e2e/semantics-workdir:1`;
+  const ctx = await contextWith([
+    'ARG BASE',
+    'FROM ${BASE}',
+    'USER app',
+    'WORKDIR /srv/app/data',
+    'RUN touch file && id -u > uid',
+    'USER 2000',
+    'WORKDIR /srv/numeric',
+    'USER app',
+    'WORKDIR /tmp',
+  ]);
+  const r = await build(ctx, dest);
+  expect(r.exitCode, r.stderr).toBe(0);
+  const image = await inspectForTest(dest);
+  // BuildKit's Mkdir with parents, WithUser: every directory it creates is the user's.
+  expect(await image.stat('/srv')).toMatchObject({ type: 'dir', mode: 0o755, uid: 1000, gid: 1000 });
+  expect(await image.stat('/srv/app/data')).toMatchObject({ type: 'dir', mode: 0o755, uid: 1000, gid: 1000 });
+  expect(await image.stat('/srv/app/data/file')).toMatchObject({ type: 'file', uid: 1000, gid: 1000 });
+  expect(await image.readFile('/srv/app/data/uid')).toBe('1000\n');
+  // A uid /etc/passwd does not list: uid:uid. /srv existed by then and kept its owner.
+  expect(await image.stat('/srv/numeric')).toMatchObject({ type: 'dir', uid: 2000, gid: 2000 });
+  // An existing directory keeps its owner and mode, and WORKDIR adds no layer for it.
+  expect(await image.stat('/tmp')).toMatchObject({ type: 'dir', mode: 0o1777, uid: 0, gid: 0 });
+  expect(image.config.history?.at(-1)).toMatchObject({ created_by: 'WORKDIR /tmp', empty_layer: true });
+});

@@ -5,11 +5,17 @@
  */
 import { describe, expect, test } from 'vitest';
 import { FakeRunner } from '../support/fake-runner.js';
-import { buildInProcess } from '../support/in-process-build.js';
+import { AS_ROOT, buildInProcess, layerEntries, ownerIds } from '../support/in-process-build.js';
 
 const PASSWD = 'root:x:0:0:root:/root:/bin/sh\napp:x:1000:1000:app:/home/app:/bin/sh\n';
 const GROUP = 'root:x:0:\napp:x:1000:\nstaff:x:50:\n';
 const ETC = { 'etc/passwd': PASSWD, 'etc/group': GROUP };
+
+/** `uid:gid` of a layer entry whose owner Kiln set to `uid:gid` (without root: the process's, see ownerIds). */
+function ids(uid: number, gid: number): string {
+  const o = ownerIds(uid, gid);
+  return `${o.uid}:${o.gid}`;
+}
 
 /** The value of NAME in the environment of the build's last RUN (`show`); undefined when unset. */
 async function shownName(dockerfile: string[], buildArg: string[] = []): Promise<string | undefined> {
@@ -78,5 +84,45 @@ describe('a stage built FROM an earlier stage inherits its ARGs (BuildKit dispat
     expect(image.config.config?.Env).toContain('SEEN=base');
     expect(image.config.config?.Env?.some((e) => e.startsWith('NAME='))).toBe(false);
     expect(image.config.config?.WorkingDir).toBe('/srv/base');
+  });
+});
+
+describe('WORKDIR makes its directories for the USER (BuildKit Mkdir … WithUser)', () => {
+  test.each([
+    { user: 'app', owner: [1000, 1000] },
+    { user: 'app:staff', owner: [1000, 50] },
+    { user: '1000', owner: [1000, 1000] },
+    { user: '2000', owner: [2000, 2000] }, // a uid no entry lists: uid:uid
+    { user: '2000:3000', owner: [2000, 3000] },
+    { user: 'ghost', owner: [0, 0] }, // a name the image does not list: root, with a warning
+  ])('USER $user: the directories it creates belong to $owner; those that existed keep theirs', async (c) => {
+    const [uid = 0, gid = 0] = c.owner;
+    const outcome = await buildInProcess({
+      context: { ...ETC, 'srv/keep': 'x' },
+      dockerfile: ['FROM scratch', 'COPY . /', `USER ${c.user}`, 'WORKDIR /srv/app/data'].join('\n'),
+    });
+    const entries = await layerEntries(outcome.image.layers.at(-1)!);
+    expect(entries.map((e) => [e.name, `${e.uid}:${e.gid}`])).toEqual([
+      ['srv/', ids(0, 0)], // it existed (COPY made it): its owner stays
+      ['srv/app/', ids(uid, gid)],
+      ['srv/app/data/', ids(uid, gid)],
+    ]);
+    expect(entries.slice(1).map((e) => e.mode)).toEqual([0o755, 0o755]);
+    if (!AS_ROOT) {
+      expect(outcome.wantedOwner(0, '/srv/app')).toEqual({ uid, gid });
+      expect(outcome.wantedOwner(0, '/srv/app/data')).toEqual({ uid, gid });
+    }
+    expect(outcome.logs.some((l) => l.startsWith('WARN WORKDIR /srv/app/data: user ghost not found'))).toBe(
+      c.user === 'ghost',
+    );
+  });
+
+  test('an id out of range in /etc/passwd is a Dockerfile error at the WORKDIR line', async () => {
+    const err: unknown = await buildInProcess({
+      context: { 'etc/passwd': 'evil:x:4294967296:0::/:/bin/sh\n' },
+      dockerfile: 'FROM scratch\nCOPY etc /etc\nUSER evil\nWORKDIR /x',
+    }).catch((e: unknown) => e);
+    expect(err).toMatchObject({ exitCode: 3 });
+    expect((err as Error).message).toMatch(/^Dockerfile:4: WORKDIR \/x: user evil has uid 4294967296/);
   });
 });
