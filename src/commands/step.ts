@@ -41,6 +41,12 @@ export interface StepResult {
    * index already knows them and need not be told (executor/stage-layers.ts).
    */
   fromSnapshot?: boolean;
+  /**
+   * Paths the step created that belong in the stage's next layer rather than one of its own: the
+   * directories VOLUME makes, which Kaniko snapshots "in the next command" (its VOLUME takes no
+   * snapshot). Its history entry is an empty layer; executor/stage-layers.ts carries them over.
+   */
+  deferred?: Change[];
 }
 
 /** Docker's default shell for shell-form RUN/CMD/ENTRYPOINT on Linux. */

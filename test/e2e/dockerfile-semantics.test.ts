@@ -97,3 +97,37 @@ test('WORKDIR after USER makes the missing directories for that user, so a RUN a
   expect(await image.stat('/tmp')).toMatchObject({ type: 'dir', mode: 0o1777, uid: 0, gid: 0 });
   expect(image.config.history?.at(-1)).toMatchObject({ created_by: 'WORKDIR /tmp', empty_layer: true });
 });
+
+test('VOLUME makes a missing directory (root:root 0755) in the next layer, so a RUN can write into it', async () => {
+  const dest = `${env.reg.host}/e2e/semantics-volume:1`;
+  const ctx = await contextWith(
+    [
+      'ARG BASE',
+      'FROM ${BASE}',
+      'VOLUME /foo1',
+      'RUN echo hello > /foo1/hello',
+      'VOLUME /foo2 /bin',
+      'COPY f.txt /f.txt',
+    ],
+    { 'f.txt': 'f\n' },
+  );
+  const r = await build(ctx, dest);
+  expect(r.exitCode, r.stderr).toBe(0);
+  const image = await inspectForTest(dest);
+  const volumes = (image.config.config as { Volumes?: Record<string, object> } | undefined)?.Volumes;
+  expect(Object.keys(volumes ?? {}).sort()).toEqual(['/bin', '/foo1', '/foo2']);
+  expect(await image.stat('/foo1')).toMatchObject({ type: 'dir', mode: 0o755, uid: 0, gid: 0 });
+  expect(await image.readFile('/foo1/hello')).toBe('hello\n');
+  expect(await image.stat('/foo2')).toMatchObject({ type: 'dir', mode: 0o755, uid: 0, gid: 0 });
+  // As Kaniko records it: VOLUME adds no layer; its directory is in the next step's layer.
+  const history = (image.config.history ?? []).slice(-4);
+  expect(history.map((h) => [h.created_by, h.empty_layer ?? false])).toEqual([
+    ['VOLUME [/foo1]', true],
+    ['RUN /bin/sh -c echo hello > /foo1/hello # buildkit', false],
+    ['VOLUME [/foo2 /bin]', true],
+    ['COPY f.txt /f.txt # buildkit', false],
+  ]);
+  expect(image.layers).toHaveLength(3);
+  expect(await image.layerEntries(1)).toEqual(['foo1/', 'foo1/hello']);
+  expect(await image.layerEntries(2)).toEqual(['f.txt', 'foo2/']);
+});

@@ -3,9 +3,10 @@
  * played by a fake runner, each checked against the rule of BuildKit or Kaniko its test names.
  * test/e2e/dockerfile-semantics.test.ts checks the same with the real executor and busybox.
  */
+import { existsSync } from 'node:fs';
 import { describe, expect, test } from 'vitest';
 import { FakeRunner } from '../support/fake-runner.js';
-import { AS_ROOT, buildInProcess, layerEntries, ownerIds } from '../support/in-process-build.js';
+import { AS_ROOT, buildInProcess, layerEntries, layerNames, ownerIds } from '../support/in-process-build.js';
 
 const PASSWD = 'root:x:0:0:root:/root:/bin/sh\napp:x:1000:1000:app:/home/app:/bin/sh\n';
 const GROUP = 'root:x:0:\napp:x:1000:\nstaff:x:50:\n';
@@ -124,5 +125,72 @@ describe('WORKDIR makes its directories for the USER (BuildKit Mkdir … WithUse
     }).catch((e: unknown) => e);
     expect(err).toMatchObject({ exitCode: 3 });
     expect((err as Error).message).toMatch(/^Dockerfile:4: WORKDIR \/x: user evil has uid 4294967296/);
+  });
+});
+
+describe('VOLUME makes a missing directory, which goes into the next layer (Kaniko)', () => {
+  test('VOLUME /foo1 then RUN echo hello > /foo1/hello: the directory is root:root 0755 in the RUN layer', async () => {
+    const runner = new FakeRunner({
+      'echo hello > /foo1/hello': async (s) => {
+        // As sh does it: the redirection fails where the directory is missing.
+        if (!existsSync(s.host('/foo1'))) {
+          s.print("sh: can't create /foo1/hello: nonexistent directory\n");
+          return 2;
+        }
+        await s.write('/foo1/hello', 'hello\n');
+      },
+    });
+    const { image } = await buildInProcess({
+      runner,
+      context: ETC,
+      dockerfile: ['FROM scratch', 'COPY etc /etc', 'VOLUME /foo1', 'RUN echo hello > /foo1/hello'].join('\n'),
+    });
+    expect(Object.keys(image.config.config?.Volumes ?? {})).toEqual(['/foo1']);
+    // As Kaniko records it: VOLUME itself adds no layer; the RUN's layer has the directory.
+    expect((image.config.history ?? []).map((h) => [h.created_by, h.empty_layer ?? false])).toEqual([
+      ['COPY etc /etc # buildkit', false],
+      ['VOLUME [/foo1]', true],
+      ['RUN /bin/sh -c echo hello > /foo1/hello # buildkit', false],
+    ]);
+    const entries = await layerEntries(image.layers[1]!);
+    expect(entries.map((e) => [e.name, e.type, e.mode.toString(8), `${e.uid}:${e.gid}`])).toEqual([
+      ['foo1/', 'directory', '755', ids(0, 0)],
+      ['foo1/hello', 'file', '644', ids(0, 0)],
+    ]);
+  });
+
+  test('the directories go into the next step that has changes of its own; existing paths are left alone', async () => {
+    const { image } = await buildInProcess({
+      context: { ...ETC, 'f.txt': 'f\n' },
+      dockerfile: [
+        'FROM scratch',
+        'COPY etc /etc',
+        'VOLUME /data/deep /etc /etc/passwd',
+        'ENV A=1',
+        'WORKDIR /etc',
+        'COPY f.txt /f.txt',
+        'VOLUME ["/logs"]',
+      ].join('\n'),
+    });
+    expect(Object.keys(image.config.config?.Volumes ?? {}).sort()).toEqual([
+      '/data/deep',
+      '/etc',
+      '/etc/passwd',
+      '/logs',
+    ]);
+    // WORKDIR /etc changed nothing: the COPY after it carries the volume's directories.
+    expect(image.layers).toHaveLength(2);
+    expect(await layerNames(image, 1)).toEqual(['data/', 'data/deep/', 'f.txt']);
+    // A VOLUME last in the stage is in the config only: no later step took a snapshot (Kaniko).
+    expect(image.config.history?.at(-1)).toEqual(expect.objectContaining({ empty_layer: true }));
+  });
+
+  test('with --single-snapshot the directory is in the one layer', async () => {
+    const { image } = await buildInProcess({
+      context: ETC,
+      options: { singleSnapshot: true },
+      dockerfile: ['FROM scratch', 'COPY etc /etc', 'VOLUME /foo1'].join('\n'),
+    });
+    expect(await layerNames(image, 0)).toEqual(['etc/', 'etc/group', 'etc/passwd', 'foo1/']);
   });
 });
