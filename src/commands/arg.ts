@@ -9,8 +9,12 @@ export interface ArgScope {
 }
 
 /**
- * ARG: declares a build variable in the stage. Precedence as in Docker: a `--build-arg` value,
- * else the declared default (expanded), else the value of the same-named global ARG.
+ * ARG: declares a build variable in the stage. Precedence as in BuildKit (dockerfile2llb
+ * `dispatchArg`): a `--build-arg` value, else the declared default, expanded against the stage's
+ * variables so far, else the value of the same-named global ARG, else the value the stage already
+ * has. That last one is an ARG declared earlier in the stage or inherited from the stage it is
+ * built `FROM` ({@link StageState.args}): BuildKit leaves the variable as it was, so a bare
+ * `ARG NAME` keeps an inherited value and `ARG NAME="$NAME-dev"` extends it (Kaniko #1911).
  */
 export function arg(ins: ArgInstruction, state: StageState, scope: ArgScope): StepResult {
   const args = new Map(state.args);
@@ -21,7 +25,7 @@ export function arg(ins: ArgInstruction, state: StageState, scope: ArgScope): St
     } else if (a.defaultValue !== undefined) {
       value = expand(ins, { ...state, args }, a.defaultValue);
     } else {
-      value = scope.globals.get(a.name);
+      value = scope.globals.get(a.name) ?? args.get(a.name);
     }
     args.set(a.name, value);
   }

@@ -1,12 +1,7 @@
-/** Metadata instructions with one field each: STOPSIGNAL, VOLUME, SHELL, MAINTAINER. */
+/** Metadata instructions with one field each: STOPSIGNAL, SHELL, MAINTAINER (VOLUME makes directories: volume.ts). */
 import { DockerfileError } from '../errors.js';
-import type {
-  MaintainerInstruction,
-  ShellInstruction,
-  StopSignalInstruction,
-  VolumeInstruction,
-} from '../dockerfile/instructions.js';
-import { expand, expandToWords } from './expand.js';
+import type { MaintainerInstruction, ShellInstruction, StopSignalInstruction } from '../dockerfile/instructions.js';
+import { expand } from './expand.js';
 import type { StageState, StepResult } from './step.js';
 
 export function stopsignal(ins: StopSignalInstruction, state: StageState): StepResult {
@@ -14,12 +9,6 @@ export function stopsignal(ins: StopSignalInstruction, state: StageState): StepR
   if (!/^(SIG[A-Z0-9+-]+|\d+)$/.test(sig))
     throw new DockerfileError(`STOPSIGNAL: invalid signal "${sig}"`, ins.at, { source: ins.text });
   return { state: { ...state, config: { ...state.config, StopSignal: sig } }, changes: [] };
-}
-
-export function volume(ins: VolumeInstruction, state: StageState): StepResult {
-  const volumes: Record<string, Record<string, unknown>> = { ...(state.config.Volumes ?? {}) };
-  for (const p of ins.paths.flatMap((w) => expandToWords(ins, state, w))) volumes[p] = {};
-  return { state: { ...state, config: { ...state.config, Volumes: volumes } }, changes: [] };
 }
 
 export function shell(ins: ShellInstruction, state: StageState): StepResult {

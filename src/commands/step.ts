@@ -18,7 +18,11 @@ import type { RunMountEnv } from './run-mounts.js';
 /** The evolving state of a stage while its instructions run. */
 export interface StageState {
   config: ContainerConfig;
-  /** ARGs declared in this stage so far and their values (undefined: declared without a value). */
+  /**
+   * ARGs in scope and their values (undefined: declared without a value): those declared in this
+   * stage so far, after those of the stage it is built `FROM`, which it inherits with their final
+   * values (BuildKit `dispatchState.init` appends the base stage's build args).
+   */
   args: ReadonlyMap<string, string | undefined>;
   /** The Dockerfile's escape character (`# escape=` directive), `\` by default. */
   escape: string;
@@ -37,6 +41,12 @@ export interface StepResult {
    * index already knows them and need not be told (executor/stage-layers.ts).
    */
   fromSnapshot?: boolean;
+  /**
+   * Paths the step created that belong in the stage's next layer rather than one of its own: the
+   * directories VOLUME makes, which Kaniko snapshots "in the next command" (its VOLUME takes no
+   * snapshot). Its history entry is an empty layer; executor/stage-layers.ts carries them over.
+   */
+  deferred?: Change[];
 }
 
 /** Docker's default shell for shell-form RUN/CMD/ENTRYPOINT on Linux. */

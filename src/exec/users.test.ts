@@ -1,5 +1,5 @@
 import { expect, test } from 'vitest';
-import { resolveUser, userSpecError } from './users.js';
+import { resolveFileOwner, resolveUser, userSpecError } from './users.js';
 
 const passwd = 'root:x:0:0:root:/root:/bin/sh\napp:x:1000:1001:app:/home/app:/bin/sh\n';
 const group = 'root:x:0:\napp:x:1001:\nstaff:x:50:\n';
@@ -74,4 +74,48 @@ test.each([
   ['name', undefined],
 ])('userSpecError(%s) is %j', (spec, expected) => {
   expect(userSpecError(spec)).toBe(expected);
+});
+
+// WORKDIR's directories for a USER: BuildKit's `Mkdir … WithUser` rule, which differs from RUN's
+// for a number (uid:uid, listed or not) and for a name the image does not list (0, no error).
+test.each([
+  ['root', { uid: 0, gid: 0, unknown: [] }],
+  ['app', { uid: 1000, gid: 1001, unknown: [] }],
+  ['1000', { uid: 1000, gid: 1000, unknown: [] }],
+  ['4242', { uid: 4242, gid: 4242, unknown: [] }],
+  ['app:staff', { uid: 1000, gid: 50, unknown: [] }],
+  ['app:77', { uid: 1000, gid: 77, unknown: [] }],
+  ['4242:staff', { uid: 4242, gid: 50, unknown: [] }],
+  ['app:', { uid: 1000, gid: 1001, unknown: [] }],
+  ['ghost', { uid: 0, gid: 0, unknown: ['user ghost'] }],
+  ['ghost:staff', { uid: 0, gid: 50, unknown: ['user ghost'] }],
+  ['app:nogroup', { uid: 1000, gid: 1001, unknown: ['group nogroup'] }],
+])('WORKDIR under USER %s makes directories owned by %j', (spec, expected) => {
+  expect(resolveFileOwner(spec, passwd, group)).toEqual(expected);
+});
+
+test('WORKDIR in an image without /etc/passwd: numbers are owners, names stand for 0', () => {
+  expect(resolveFileOwner('1000', undefined, undefined)).toEqual({ uid: 1000, gid: 1000, unknown: [] });
+  expect(resolveFileOwner('app:staff', undefined, undefined)).toEqual({
+    uid: 0,
+    gid: 0,
+    unknown: ['user app', 'group staff'],
+  });
+});
+
+test.each([
+  ['4294967296', 'uid 4294967296 is out of range'],
+  ['0:4294967296', 'gid 4294967296 is out of range'],
+  ['evil', 'user evil has uid 4294967296 in /etc/passwd'],
+  ['badgid', 'user badgid has gid 4294967296 in /etc/passwd'],
+  ['root:wrap', 'group wrap has gid 4294967296 in /etc/group'],
+])('WORKDIR under USER %s is out of range: %s', (spec, message) => {
+  expect(resolveFileOwner(spec, hostile, hostileGroups)).toEqual({
+    error: expect.stringContaining(message) as unknown,
+    kind: 'range',
+  });
+});
+
+test("WORKDIR under USER badgid:0: the entry's bad gid is not used", () => {
+  expect(resolveFileOwner('badgid:0', hostile, hostileGroups)).toEqual({ uid: 1000, gid: 0, unknown: [] });
 });

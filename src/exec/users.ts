@@ -136,3 +136,59 @@ export function resolveUser(
   if (rangeError) return { error: rangeError, kind: 'range' };
   return { uid, gid, home: entry?.home ?? '/' };
 }
+
+/** The owner of files a step makes for the stage's USER, and the names the image did not list. */
+export interface FileOwner {
+  uid: number;
+  gid: number;
+  /** `user NAME` or `group NAME` not found in /etc/passwd or /etc/group: 0 stands in for them (BuildKit). */
+  unknown: string[];
+}
+
+/**
+ * The owner of the directories WORKDIR makes for a USER value, by BuildKit's rule for a file
+ * operation's `WithUser` (llb `WithUser`, llbsolver/file `readUser`): a name is looked up in
+ * /etc/passwd and gives its uid and gid; a number is `uid:uid`, listed or not; `:group` (a name
+ * looked up in /etc/group, or a number) sets the gid. A name the image does not list is no error
+ * there, unlike for RUN: 0 stands in for it and the caller is told. Ids above 2^31−1 are refused
+ * (`range`), as everywhere.
+ */
+export function resolveFileOwner(
+  spec: string,
+  passwd: string | undefined,
+  group: string | undefined,
+): FileOwner | UserError {
+  const specError = userSpecError(spec);
+  if (specError) return { error: specError, kind: 'range' };
+  const [userPart = '', groupPart] = spec.split(':', 2);
+  const owner: FileOwner = { uid: 0, gid: 0, unknown: [] };
+  // The id that ends up as the gid, with where it came from when that was a file (for its range check).
+  let gidFrom: { who: string; file: '/etc/passwd' | '/etc/group' } | undefined;
+  if (NUMERIC.test(userPart)) {
+    owner.uid = Number(userPart);
+    owner.gid = owner.uid;
+  } else {
+    const entry = (passwd === undefined ? [] : parsePasswd(passwd)).find((u) => u.name === userPart);
+    if (entry) {
+      const rangeError = entryIdError(`user ${entry.name}`, 'uid', entry.uid, '/etc/passwd');
+      if (rangeError) return { error: rangeError, kind: 'range' };
+      owner.uid = entry.uid;
+      owner.gid = entry.gid;
+      gidFrom = { who: `user ${entry.name}`, file: '/etc/passwd' };
+    } else owner.unknown.push(`user ${userPart}`);
+  }
+  if (groupPart !== undefined && groupPart !== '') {
+    if (NUMERIC.test(groupPart)) {
+      owner.gid = Number(groupPart);
+      gidFrom = undefined;
+    } else {
+      const g = (group === undefined ? [] : parseGroup(group)).find((x) => x.name === groupPart);
+      if (g) {
+        owner.gid = g.gid;
+        gidFrom = { who: `group ${g.name}`, file: '/etc/group' };
+      } else owner.unknown.push(`group ${groupPart}`);
+    }
+  }
+  const rangeError = gidFrom && entryIdError(gidFrom.who, 'gid', owner.gid, gidFrom.file);
+  return rangeError ? { error: rangeError, kind: 'range' } : owner;
+}

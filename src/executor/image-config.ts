@@ -5,12 +5,24 @@ import type { StageOutput } from './stage.js';
 
 /**
  * The state a stage starts from: the base image's runtime config, with Docker's default PATH
- * added when the base defines none (BuildKit does this for every stage, `FROM scratch` included).
+ * added when the base defines none (BuildKit does this for every stage, `FROM scratch` included),
+ * and the ARGs of the base when it is an earlier stage (`inherited`: that stage's final ARGs,
+ * which BuildKit's `dispatchState.init` carries over with their values); none from an image.
  */
-export function initialState(base: ImageConfig, escape: string): StageState {
+export function initialState(
+  base: ImageConfig,
+  escape: string,
+  inherited: ReadonlyMap<string, string | undefined> = new Map(),
+): StageState {
   const config = { ...(base.config ?? {}) };
   if (envValue(config.Env, 'PATH') === undefined) config.Env = withEnv(config.Env, 'PATH', DEFAULT_PATH);
-  return { config, args: new Map(), escape, cmdSet: false, ...(base.author ? { author: base.author } : {}) };
+  return {
+    config,
+    args: new Map(inherited),
+    escape,
+    cmdSet: false,
+    ...(base.author ? { author: base.author } : {}),
+  };
 }
 
 /** The final image config: base fields kept, runtime config replaced, `--label`s applied, new layers and history appended. */

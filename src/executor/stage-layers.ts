@@ -68,10 +68,11 @@ export interface StageLayers {
   /** Call once the base is in the rootfs and before the first step. */
   start(): Promise<void>;
   /**
-   * The layer of one step's changes; none when nothing changed (unless --force-build-metadata),
-   * or with --single-snapshot.
+   * The layer of one step's changes, with the changes earlier steps deferred to it (a VOLUME's
+   * directories, {@link StepResult.deferred}); none when nothing changed (unless
+   * --force-build-metadata), or with --single-snapshot.
    */
-  step(result: Pick<StepResult, 'changes' | 'fromSnapshot'>): Promise<Layer | undefined>;
+  step(result: Pick<StepResult, 'changes' | 'fromSnapshot' | 'deferred'>): Promise<Layer | undefined>;
   /** After the last step: with --single-snapshot, the stage's one layer. */
   finish(): Promise<Layer | undefined>;
 }
@@ -121,6 +122,9 @@ export function createStageLayers(o: StageLayersOptions): StageLayers {
       },
     );
   let baseline: PendingSnapshot | undefined;
+  // Changes deferred to the next step that has changes of its own: Kaniko snapshots a VOLUME's
+  // directories "in the next command". A stage that ends first leaves them out, as Kaniko does.
+  let deferred: Change[] = [];
   return {
     snapshotter: s.singleSnapshot ? undefined : real,
     extraction: {
@@ -143,11 +147,21 @@ export function createStageLayers(o: StageLayersOptions): StageLayers {
       real.seed(index);
       if (s.singleSnapshot) baseline = await real.begin();
     },
-    async step({ changes, fromSnapshot }) {
+    async step({ changes, fromSnapshot, deferred: later = [] }) {
+      // --single-snapshot: the stage's one snapshot, at its end, finds deferred paths with the rest.
       if (s.singleSnapshot) return undefined;
-      const layer = await build(changes, s.forceBuildMetadata === true);
+      let all = changes;
+      // RUN's snapshot found the deferred paths itself: the kept index never learnt of them.
+      if (fromSnapshot) deferred = [];
+      else if (changes.length > 0 || s.forceBuildMetadata === true) {
+        const named = new Set(changes.map((c) => c.path));
+        all = [...deferred.filter((c) => !named.has(c.path)), ...changes];
+        deferred = [];
+      }
+      deferred.push(...later);
+      const layer = await build(all, s.forceBuildMetadata === true);
       // RUN's own snapshot already indexed what it changed; for other steps the kept index must learn it.
-      if (!fromSnapshot) await real.pathsChanged(changes);
+      if (!fromSnapshot) await real.pathsChanged(all);
       return layer;
     },
     async finish() {

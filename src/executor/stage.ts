@@ -12,13 +12,14 @@ import { copy } from '../commands/copy.js';
 import { env } from '../commands/env.js';
 import { expose } from '../commands/expose.js';
 import { label } from '../commands/label.js';
-import { maintainer, shell, stopsignal, volume } from '../commands/misc.js';
+import { maintainer, shell, stopsignal } from '../commands/misc.js';
 import { healthcheck } from '../commands/healthcheck.js';
 import { onbuild } from '../commands/onbuild.js';
 import { run } from '../commands/run.js';
 import type { RunMountEnv } from '../commands/run-mounts.js';
 import type { StageState, StepContext, StepResult } from '../commands/step.js';
 import { user } from '../commands/user.js';
+import { volume } from '../commands/volume.js';
 import { workdir } from '../commands/workdir.js';
 import type { ProcessRunner } from '../exec/runner.js';
 import { PROXY_ARGS } from '../plan/platform-args.js';
@@ -95,7 +96,7 @@ async function dispatch(
     case 'STOPSIGNAL':
       return stopsignal(ins, state);
     case 'VOLUME':
-      return volume(ins, state);
+      return volume(ins, state, ctx);
     case 'SHELL':
       return shell(ins, state);
     case 'MAINTAINER':

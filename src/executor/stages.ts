@@ -36,9 +36,12 @@ import { stageSource } from './stage-source.js';
 import { runStage } from './stage.js';
 import type { Workspace } from './workspace.js';
 
+/** What a built stage gives the stages after it. */
 export interface BuiltStage {
   image: Image;
   rootfs: Rootfs;
+  /** Its ARGs with their final values: a stage built `FROM` it starts with them (BuildKit). */
+  args: ReadonlyMap<string, string | undefined>;
 }
 
 export interface StagesContext {
@@ -150,11 +153,16 @@ async function buildOne(ps: PlannedStage, opts: StageBuild): Promise<BuiltStage>
   const { env } = ctx;
   const from = ps.stage.from;
   let base: Image;
+  // A stage built FROM an earlier one inherits its ARGs; one FROM an image or scratch has none.
+  let inherited: ReadonlyMap<string, string | undefined> | undefined;
   const baseName =
     ps.base.kind === 'image' ? ps.base.ref : ps.base.kind === 'stage' ? `stage ${ps.base.index}` : 'scratch';
   if (ps.base.kind === 'scratch') base = await scratchSource.resolve('scratch', ps.platform, env.signal);
   else if (ps.base.kind === 'image') base = await cache.image(ps.base, ps.platform);
-  else base = await stageSource(built).resolve(ps.base.index, ps.platform, env.signal);
+  else {
+    base = await stageSource(built).resolve(ps.base.index, ps.platform, env.signal);
+    inherited = (await built.get(ps.base.index))?.args;
+  }
   env.logger.info(`building stage ${ps.stage.index}${from.stageName ? ` (${from.stageName})` : ''} FROM ${baseName}`);
   const uploads = isTarget ? eagerUploads(env, ctx.clients.push) : undefined;
   // Making an exclusive target's rootfs empties `/`: the runner must have been chosen already
@@ -188,7 +196,7 @@ async function buildOne(ps: PlannedStage, opts: StageBuild): Promise<BuiltStage>
   // Triggers are known only now: resolved with the planner's own resolver, where the stage is.
   const scope = sourceScope(ctx.plan, ps);
   const triggerSources = new Map(triggers.map((t) => [t, resolveSources(t, scope)]));
-  const initial = initialState(base.config, ctx.plan.escape);
+  const initial = initialState(base.config, ctx.plan.escape, inherited);
   const out = await runStage(stage, triggers.length > 0 ? withoutTriggers(initial) : initial, {
     env,
     // Steps of concurrent stages interleave in the log: say whose they are.
@@ -230,7 +238,7 @@ async function buildOne(ps: PlannedStage, opts: StageBuild): Promise<BuiltStage>
     },
   });
   const config = finalConfig(base.config, out, isTarget ? env.options.labels : new Map(), ctx.created);
-  return { image: assembleImage(config, [...base.layers, ...out.layers]), rootfs };
+  return { image: assembleImage(config, [...base.layers, ...out.layers]), rootfs, args: out.state.args };
 }
 
 /**

@@ -88,6 +88,13 @@ const cases: Case[] = [
     unused: [],
   },
   {
+    name: 'an ARG of the stage the target is built FROM consumes it (the target inherits that ARG)',
+    dockerfile: 'FROM scratch AS base\nARG A\nFROM scratch AS other\nARG O\nFROM base\nRUN true\n',
+    skipUnusedStages: true,
+    buildArgs: ['A', 'O'],
+    unused: ['O'],
+  },
+  {
     name: 'an ONBUILD ARG does not run in its own stage',
     dockerfile: 'FROM scratch\nONBUILD ARG T\n',
     buildArgs: ['T'],
