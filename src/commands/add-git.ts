@@ -74,6 +74,7 @@ export async function addGit(ins: CopyInstruction, rootfs: Rootfs, item: GitItem
     return await copyIntoRootfs(rootfs, sub.hostPath, item.destDir, {
       owner: item.owner,
       mode: item.chmod ?? gitMode,
+      ...(item.chmod?.octal !== undefined ? { newDirMode: item.chmod.octal } : {}),
       mtime: checkout.time,
       select,
       links: new Map(),

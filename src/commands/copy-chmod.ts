@@ -6,8 +6,11 @@
  * without `ugoa` applies to all. PURE.
  */
 
-/** The permission bits an entry gets from its source's permission bits. */
-export type ChmodFn = (sourceMode: number, isDir: boolean) => number;
+/**
+ * The permission bits an entry gets from its source's permission bits; `octal` when the value
+ * was a number, which BuildKit also gives the destination directory a copy makes.
+ */
+export type ChmodFn = ((sourceMode: number, isDir: boolean) => number) & { readonly octal?: number };
 
 /** A `--chmod` value that is neither octal nor a valid symbolic mode; the message says why. */
 export class ChmodSyntaxError extends Error {}
@@ -79,7 +82,7 @@ function applyClauses(clauses: readonly Clause[], start: number, isDir: boolean)
 export function parseChmod(value: string): ChmodFn {
   if (/^[0-7]+$/.test(value)) {
     const bits = parseInt(value, 8);
-    if (bits <= 0o7777) return () => bits;
+    if (bits <= 0o7777) return Object.assign(() => bits, { octal: bits });
   }
   // BuildKit keeps its old message for anything that looks numeric.
   if (/^[0-9]+$/.test(value) || value === '') {

@@ -115,6 +115,7 @@ export async function copyTreeItem(
   const opts: CopyInOptions = {
     ...(ctx.owner ? { owner: ctx.owner } : {}),
     ...(ctx.chmod ? { mode: ctx.chmod } : {}),
+    ...(ctx.chmod?.octal !== undefined ? { newDirMode: ctx.chmod.octal } : {}),
     ...(select ? { select } : {}),
     links: ctx.links,
     ...(item.fromContext && entry.resolvedPath === '/' ? { plainTop: true } : {}),
@@ -149,6 +150,9 @@ export async function copyTreeItem(
     if (srcDir)
       written.push(...(await copyDirectoryShell(ctx.rootfs, srcDir.hostPath, posix.join(ctx.dest.path, kept), opts)));
   }
-  written.push(...(await copyIntoRootfs(ctx.rootfs, entry.hostPath, posix.join(ctx.dest.path, match.keep), opts)));
+  const target = posix.join(ctx.dest.path, match.keep);
+  // A kept directory is an entry below the copy's root in BuildKit, not its destination: made like its source.
+  if (entry.isDir) written.push(...(await copyDirectoryShell(ctx.rootfs, entry.hostPath, target, opts)));
+  written.push(...(await copyIntoRootfs(ctx.rootfs, entry.hostPath, target, opts)));
   return written;
 }

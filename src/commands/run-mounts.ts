@@ -50,6 +50,8 @@ export interface PreparedRunMounts {
   env: string[];
   /** Removes mount points and scratch files; call once the step has ended, before the snapshot. */
   cleanup(): Promise<void>;
+  /** Directories of the rootfs in which mount points were made (MountTargets.touchedDirs). */
+  touchedDirs(): string[];
 }
 
 /** A mount already placed, for targets nested below it. */
@@ -113,7 +115,7 @@ export async function prepareRunMounts(
       if (done.lock) extra.locks.push(done.lock);
       if (done.env) envs.push(done.env);
     }
-    return { extra, env: envs, cleanup };
+    return { extra, env: envs, cleanup, touchedDirs: () => rootTargets.touchedDirs() };
   } catch (err) {
     await cleanup();
     throw err;

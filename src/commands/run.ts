@@ -177,5 +177,12 @@ export async function run(ins: RunInstruction, state: StageState, ctx: StepConte
       options,
     );
   }
-  return { state, changes: snapshot ? await snapshot.end() : [], fromSnapshot: true };
+  // Where Kiln itself made and removed entries for the step (mount points, chroot /dev nodes):
+  // the mtime those directories have now is Kiln's doing, not the step's.
+  const kilnTouched = [
+    ...(prepared?.touchedDirs() ?? []),
+    ...(placedScript?.touchedDirs() ?? []),
+    ...(runner.mode === 'chroot' && mounts.plan.dev ? ['/dev'] : []),
+  ];
+  return { state, changes: snapshot ? await snapshot.end({ kilnTouched }) : [], fromSnapshot: true };
 }

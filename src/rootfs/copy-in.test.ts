@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { chmod, chown, lstat, mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { chmod, chown, lstat, mkdir, mkdtemp, readdir, rm, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -82,4 +82,32 @@ test('a maker that may not create devices leaves the entry out', async () => {
   const written = await copyIntoRootfs(rootfs, join(src, 'd'), '/out', { special: denied });
   expect((await readdir(join(rootfs.root, 'out'))).sort()).toEqual(['fifo', 'file']);
   expect(written.sort()).toEqual(['/out', '/out/fifo', '/out/file']);
+});
+
+test('a directory source’s new destination is 0755 and root’s (BuildKit MkdirAll); its entries keep their modes', async () => {
+  const tree = join(base, 'tree');
+  await mkdir(join(tree, 'sub'), { recursive: true });
+  await writeFile(join(tree, 'sub', 'f'), 'f');
+  await chmod(join(tree, 'sub'), 0o750);
+  await chown(tree, 1000, 1000);
+  for (const mode of [0o700, 0o775]) {
+    await chmod(tree, mode);
+    const old = new Date(978_307_200_000);
+    await utimes(tree, old, old);
+    const dest = `/new${mode.toString(8)}/x`;
+    await copyIntoRootfs(rootfs, tree, dest, {});
+    expect(await facts(dest)).toBe('other 755 0:0');
+    expect(await facts(`/new${mode.toString(8)}`)).toBe('other 755 0:0'); // a parent made
+    expect(await facts(`${dest}/sub`)).toBe('other 750 0:0'); // entries below keep their source's metadata
+    // The destination takes the source's mtime once its entries are written (fsutil copyFileTimestamp).
+    expect((await lstat(join(rootfs.root, dest))).mtimeMs).toBe(old.getTime());
+  }
+  // --chown and an octal --chmod are the made destination's; an existing one keeps its mode and owner.
+  await copyIntoRootfs(rootfs, tree, '/owned', { owner: { uid: 7, gid: 8 }, newDirMode: 0o750 });
+  expect(await facts('/owned')).toBe('other 750 7:8');
+  await mkdir(join(rootfs.root, 'exists'), { mode: 0o700 });
+  await chmod(join(rootfs.root, 'exists'), 0o700);
+  await copyIntoRootfs(rootfs, tree, '/exists', { owner: { uid: 7, gid: 8 } });
+  expect(await facts('/exists')).toBe('other 700 0:0');
+  expect(await facts('/exists/sub')).toBe('other 750 7:8');
 });

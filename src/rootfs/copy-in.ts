@@ -3,11 +3,12 @@
  * downloads) into the rootfs for COPY and ADD, with BuildKit's metadata rules (tonistiigi/fsutil
  * copy): owner from `--chown` (kept from the source when the caller passes none), permissions
  * from the source unless `--chmod`, modification times kept; missing parents of the destination
- * made 0755 with the `--chown` owner; symlinks copied as symlinks; files hardlinked together in
- * the source hardlinked together in the copy; FIFOs and device nodes made as what they are when
- * the caller can make them (COPY --from, as fsutil's copy does), never opened — opening a FIFO
- * blocks and a device never ends. File data moves with `copyFile` (copy_file_range), never
- * through memory. Every path is mapped through {@link Rootfs.resolve}.
+ * made 0755 with the `--chown` owner, and so is a directory source's destination when it is made
+ * here (its entries, subdirectories included, keep their sources' metadata); symlinks copied as
+ * symlinks; files hardlinked together in the source hardlinked together in the copy; FIFOs and
+ * device nodes made as what they are when the caller can make them (COPY --from, as fsutil's copy
+ * does), never opened — opening a FIFO blocks and a device never ends. File data moves with
+ * `copyFile` (copy_file_range), never through memory. Every path is mapped through {@link Rootfs.resolve}.
  */
 import { chmod, copyFile, link, lstat, lutimes, mkdir, open, readdir, readlink, rm, symlink } from './host-fs.js';
 import type { Stats } from 'node:fs';
@@ -43,14 +44,18 @@ export interface CopyInOptions {
   mode?: ModeFn;
   /** mtime of everything copied instead of the source's (git checkouts). */
   mtime?: Date;
+  /**
+   * Mode of a directory source's destination when it is made here; default 0755. An octal
+   * `--chmod` gives its bits (BuildKit's fsutil copy makes it with `MkdirAll(dest, mode)`).
+   */
+  newDirMode?: number;
   /** Filters entries below a directory source by their path relative to it (.dockerignore, --exclude). */
   select?: Selector;
   /** Inode (`dev:ino`) → image path already copied in this instruction, to keep hardlinks. */
   links?: Map<string, string>;
   /**
-   * A directory source's destination, when made here, is made like a parent (0755, the owner)
-   * instead of like the source: for the build context's root, which in BuildKit is a directory
-   * of its own, not the client's.
+   * The source is the build context's root, which in BuildKit is a directory of its own, not the
+   * client's: the destination does not take its mtime.
    */
   plainTop?: boolean;
   /**
@@ -187,10 +192,23 @@ async function copyTree(run: CopyRun, dir: TreeDir): Promise<void> {
 }
 
 /**
+ * Makes a directory source's missing destination `host` as BuildKit does (fsutil copy
+ * `prepareTargetDir`: `MkdirAll(dest, 0755, chown)`): mode 0755 (or an octal `--chmod`), the
+ * `--chown` owner or root — never the source directory's own mode or owner.
+ */
+async function makeDestDir(rootfs: Rootfs, host: string, opts: CopyInOptions): Promise<void> {
+  await mkdir(host, { mode: 0o700 });
+  await rootfs.ownership.set(host, opts.owner ?? { uid: 0, gid: 0 });
+  // chmod after chown, which clears setgid; an explicit chmod, so the umask plays no part.
+  await chmod(host, opts.newDirMode ?? 0o755);
+}
+
+/**
  * Copies host path `src` to image path `dest`: a file or symlink becomes `dest` itself; a
- * directory's contents go into `dest`, which takes the source directory's metadata when it is
- * made here and is left as it is when it exists. Returns every image path written, parents made
- * included.
+ * directory's contents go into `dest` (made by {@link makeDestDir} when missing, its mode and
+ * owner kept when it exists), which then takes the source directory's mtime, as BuildKit's copy
+ * restores it (`copyFileTimestamp`); the entries below keep their sources' metadata. Returns
+ * every image path written, parents made included.
  */
 export async function copyIntoRootfs(
   rootfs: Rootfs,
@@ -208,19 +226,17 @@ export async function copyIntoRootfs(
       await copyLeaf(run, src, st, dest);
       return written;
     }
-    if (opts.plainTop) {
-      written.push(...(await mkdirAll(rootfs, dest, opts.owner ?? { uid: 0, gid: 0 })), dest);
-      await copyTree(run, top);
-      return written;
-    }
     const host = await rootfs.resolve(dest, { followFinal: true });
     const existing = await lstatOrUndefined(host);
     if (existing && !existing.isDirectory())
       throw new StepError(`cannot copy a directory to ${dest}: it exists and is not a directory`);
-    if (!existing) await mkdir(host, { mode: 0o700 });
+    if (!existing) await makeDestDir(rootfs, host, opts);
     written.push(dest);
     await copyTree(run, top);
-    if (!existing) await setMeta(rootfs, host, st, opts);
+    if (!opts.plainTop) {
+      const mtime = opts.mtime ?? st.mtime;
+      await lutimes(host, mtime, mtime);
+    }
   } catch (err) {
     throw fsError(`copying ${src} to ${dest}`, err);
   }

@@ -35,6 +35,8 @@ test('mount targets and their created parents are removed after the step; a dire
   await targets.cleanup();
   expect(await readdir(r)).toEqual(['c']);
   expect(await readdir(join(r, 'c'))).toEqual(['output']);
+  // Where something was made: those directories' mtimes moved because of Kiln, not the step.
+  expect(targets.touchedDirs().sort()).toEqual(['/', '/c', '/c/d', '/e']);
 });
 
 test.each([

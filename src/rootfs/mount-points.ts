@@ -107,8 +107,25 @@ export type MountPointKind = 'dir' | 'file';
 export class MountTargets {
   /** What was created, in creation order. */
   private readonly created: PinnedPath[] = [];
+  /** Canonical image paths of the directories something was created in. */
+  private readonly parents = new Set<string>();
 
   constructor(private readonly rootfs: Rootfs) {}
+
+  /** Pins what was just created at `imagePath` and notes the directory it was made in. */
+  private async made(imagePath: string): Promise<void> {
+    const parent = await this.rootfs.resolve(posix.dirname(imagePath), { followFinal: true });
+    this.parents.add(this.rootfs.imagePathOf(parent));
+    await pinCreated(this.rootfs, imagePath, this.created);
+  }
+
+  /**
+   * The directories (canonical image paths) in which {@link prepare} created something: making
+   * and removing a mount point moved their mtime, which is no change of the step's.
+   */
+  touchedDirs(): string[] {
+    return [...this.parents];
+  }
 
   /**
    * Makes `imagePath` ready to be mounted on and returns its host path (free of symlinks), or an
@@ -122,7 +139,7 @@ export class MountTargets {
   ): Promise<{ host: string } | { error: string }> {
     const parent = posix.dirname(imagePath);
     if (create) {
-      for (const made of await mkdirAll(this.rootfs, parent)) await pinCreated(this.rootfs, made, this.created);
+      for (const made of await mkdirAll(this.rootfs, parent)) await this.made(made);
     } else if ((await kindOf(await this.rootfs.resolve(parent, { followFinal: true }))) !== 'dir') {
       return { error: `${parent} is not a directory` };
     }
@@ -140,7 +157,7 @@ export class MountTargets {
     } catch (err) {
       throw fsError(`creating mount point ${imagePath}`, err);
     }
-    await pinCreated(this.rootfs, imagePath, this.created);
+    await this.made(imagePath);
     return { host };
   }
 

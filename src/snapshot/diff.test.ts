@@ -55,9 +55,24 @@ const cases: [string, FileIndex, Change[]][] = [
     [{ kind: 'upsert', path: '/etc/passwd' }],
   ],
   [
-    'a directory whose mtime alone changed',
+    'a file whose mtime alone changed (touch -d, the same bytes written again)',
+    index({ ...Object.fromEntries(base), '/etc/passwd': { ...passwd, mtimeMs: 500, ctimeMs: 1500 } }),
+    [{ kind: 'upsert', path: '/etc/passwd' }],
+  ],
+  [
+    'a directory whose mtime alone changed (touch, an entry made and removed in it)',
     index({ ...Object.fromEntries(base), '/etc': { ...etc, mtimeMs: 9999, ctimeMs: 9999, size: 8192 } }),
-    [],
+    [{ kind: 'upsert', path: '/etc' }],
+  ],
+  [
+    'a directory whose mtime moved with a new entry: the entry (its parent goes in the layer anyway)',
+    index({ ...Object.fromEntries(base), '/app': { ...app, mtimeMs: 9999 }, '/app/new': f() }),
+    [{ kind: 'upsert', path: '/app/new' }],
+  ],
+  [
+    'a directory whose mtime moved with a change deeper down',
+    index({ ...Object.fromEntries(base), '/app': { ...app, mtimeMs: 9999 }, '/app/lib/x': { ...appLibX, size: 1 } }),
+    [{ kind: 'upsert', path: '/app/lib/x' }],
   ],
   [
     'a chmod of a directory',
@@ -114,6 +129,18 @@ test.each(cases)('%s', (_name, after, expected) => {
   expect(diffIndexes(base, after)).toEqual(expected);
 });
 
+test('a directory Kiln made and removed a mount point in: its mtime alone is no change', () => {
+  const after = index({
+    ...Object.fromEntries(base),
+    '/etc': { ...etc, mtimeMs: 9999 },
+    '/app': { ...app, mtimeMs: 9 },
+  });
+  expect(diffIndexes(base, after, { kilnTouched: new Set(['/etc']) })).toEqual([{ kind: 'upsert', path: '/app' }]);
+  // A chmod of it is still the step's.
+  const chmod = index({ ...Object.fromEntries(base), '/etc': { ...etc, mtimeMs: 9999, mode: 0o700 } });
+  expect(diffIndexes(base, chmod, { kilnTouched: new Set(['/etc']) })).toEqual([{ kind: 'upsert', path: '/etc' }]);
+});
+
 test('link target changes are detected even with equal size and times', () => {
   const l = f({ type: 'symlink', linkTarget: '/aa', size: 3, ino: 80 });
   const before = index({ '/l': l });
@@ -159,18 +186,28 @@ describe('--snapshot-mode', () => {
   });
 
   test('full mode: a candidate whose content identity is unchanged is left out; others are kept', () => {
-    const touched = after({ mtimeMs: 2000, ctimeMs: 2000 });
-    expect(candidates(was, touched, 'full')).toEqual(['/x']);
-    expect(candidates(was, touched, 'redo')).toEqual([]);
-    expect(diffIndexes(was, touched, { mode: 'full', unchanged: new Set(['/x']) })).toEqual([]);
-    // A chmod is never a candidate: it changed whatever the content.
+    const relinked = after({ ino: 99, ctimeMs: 2000 });
+    expect(candidates(was, relinked, 'full')).toEqual(['/x']);
+    expect(candidates(was, relinked, 'redo')).toEqual([]);
+    expect(diffIndexes(was, relinked, { mode: 'full', unchanged: new Set(['/x']) })).toEqual([]);
+    // A chmod or a moved mtime is never a candidate: it changed whatever the content.
     expect(candidates(was, after({ mode: 0o600 }), 'full')).toEqual([]);
+    const touched = after({ mtimeMs: 2000, ctimeMs: 2000 });
+    expect(candidates(was, touched, 'full')).toEqual([]);
+    expect(diffIndexes(was, touched, { mode: 'full', unchanged: new Set(['/x']) })).toEqual([
+      { kind: 'upsert', path: '/x' },
+    ]);
   });
 
   test('time mode does not see a directory chmod; the others do', () => {
     const chmodDir = after({}, { mode: 0o700 });
     expect(diffIndexes(was, chmodDir, { mode: 'time' })).toEqual([]);
     expect(diffIndexes(was, chmodDir, { mode: 'redo' })).toEqual([{ kind: 'upsert', path: '/d' }]);
+  });
+
+  test('every mode sees a directory whose mtime alone moved', () => {
+    for (const mode of ['full', 'redo', 'time'] as const)
+      expect(diffIndexes(was, after({}, { mtimeMs: 5 }), { mode })).toEqual([{ kind: 'upsert', path: '/d' }]);
   });
 
   test('every mode: new and deleted paths, type changes, replaced directories', () => {

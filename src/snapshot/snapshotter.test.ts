@@ -1,5 +1,5 @@
 import { lstatSync } from 'node:fs';
-import { mkdir, mkdtemp, rm, utimes, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, rm, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, expect, test } from 'vitest';
@@ -7,6 +7,7 @@ import { silentLogger, type Logger } from '../log.js';
 import { Rootfs } from '../rootfs/rootfs.js';
 import { contentHasher, contentIdentity, factsOf } from '../rootfs/file-facts.js';
 import { ContentCache } from './content-cache.js';
+import { indexRootfs } from './file-index.js';
 import { createSnapshotter, type SnapshotterOptions } from './snapshotter.js';
 
 const dirs: string[] = [];
@@ -62,7 +63,7 @@ test('ignored paths are never indexed', async () => {
   expect(paths(await pending.end())).toEqual(['upsert /var']);
 });
 
-test('full mode: a touched file with its recorded content is no change; a same-size rewrite is', async () => {
+test('full mode: a new ctime with the recorded content is no change; a touch or a same-size rewrite is', async () => {
   const r = await tempRoot();
   const cache = new ContentCache();
   const conf = join(r.root, 'etc', 'conf');
@@ -70,8 +71,12 @@ test('full mode: a touched file with its recorded content is no change; a same-s
   cache.record('/etc/conf', factsOf(lstatSync(conf)), contentIdentity(hash));
   const s = snapshotter(r, { mode: 'full', contentCache: cache });
   let pending = await s.begin();
-  await utimes(conf, new Date(), new Date(2_000_000_000_000));
+  await chmod(conf, lstatSync(conf).mode & 0o7777); // moves the ctime alone
   expect(await pending.end()).toEqual([]);
+  // Docker, Kaniko and Buildah record a file whose mtime alone moved: the image must carry it.
+  pending = await s.begin();
+  await utimes(conf, new Date(), new Date(978_307_200_000));
+  expect(paths(await pending.end())).toEqual(['upsert /etc/conf']);
   pending = await s.begin();
   await writeFile(conf, 'two\n');
   await utimes(conf, new Date(), new Date(2_000_000_000_000));
@@ -81,4 +86,37 @@ test('full mode: a touched file with its recorded content is no change; a same-s
   pending = await redo.begin();
   await utimes(conf, new Date(), new Date(2_100_000_000_000));
   expect(paths(await pending.end())).toEqual(['upsert /etc/conf']);
+});
+
+test('a directory whose mtime alone moved is a change; one Kiln itself touched, or a COPY wrote into, is not', async () => {
+  const r = await tempRoot();
+  const s = snapshotter(r);
+  let pending = await s.begin();
+  await utimes(join(r.root, 'app'), new Date(), new Date(978_307_200_000));
+  await writeFile(join(r.root, 'etc', 'tmp'), 't');
+  await rm(join(r.root, 'etc', 'tmp'));
+  expect(paths(await pending.end())).toEqual(['upsert /app', 'upsert /etc']);
+  // A mount point made and removed in /etc by Kiln around the step.
+  pending = await s.begin();
+  await mkdir(join(r.root, 'etc', 'mnt'));
+  await rm(join(r.root, 'etc', 'mnt'), { recursive: true });
+  expect(await pending.end({ kilnTouched: ['/etc'] })).toEqual([]);
+  // A COPY into /app/old: the kept index learns the new mtime of /app/old with the new file.
+  await writeFile(join(r.root, 'app', 'old', 'copied'), 'c');
+  await s.pathsChanged([{ kind: 'upsert', path: '/app/old/copied' }]);
+  pending = await s.begin();
+  expect(await pending.end()).toEqual([]);
+});
+
+test('a seeded index whose directory times extraction left stale: the first RUN does not report them', async () => {
+  const r = await tempRoot();
+  const s = snapshotter(r);
+  const seeded = await indexRootfs(r, {});
+  // Extraction noted /app before its deferred mtime was set (and before /app/old was written).
+  const app = seeded.get('/app');
+  if (app) seeded.set('/app', { ...app, mtimeMs: 1 });
+  s.seed(seeded);
+  const pending = await s.begin();
+  await writeFile(join(r.root, 'etc', 'new'), 'n');
+  expect(paths(await pending.end())).toEqual(['upsert /etc/new']);
 });

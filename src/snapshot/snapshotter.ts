@@ -5,7 +5,10 @@
  * the next, kept current by `pathsChanged()` for steps that name their changes (COPY, WORKDIR):
  * a stage pays one full scan per RUN, plus one for its first.
  */
+import { errnoCode, fsError } from '../errors.js';
 import type { Logger } from '../log.js';
+import { factsOf } from '../rootfs/file-facts.js';
+import { lstatSync } from '../rootfs/host-fs.js';
 import { parentPath } from '../rootfs/image-path.js';
 import { ignored } from '../rootfs/list-dir.js';
 import type { Rootfs } from '../rootfs/rootfs.js';
@@ -30,9 +33,18 @@ export interface SnapshotterOptions {
   capabilities?: CapabilityReader;
 }
 
+/** What {@link PendingSnapshot.end} should know of the step. */
+export interface EndOptions {
+  /**
+   * Directories in which Kiln itself made and removed entries around the step (mount points,
+   * /dev nodes): a change of their mtime alone is Kiln's, not the step's.
+   */
+  kilnTouched?: Iterable<string>;
+}
+
 export interface PendingSnapshot {
   /** Indexes the rootfs again and returns what changed since `begin()`. */
-  end(): Promise<Change[]>;
+  end(opts?: EndOptions): Promise<Change[]>;
 }
 
 export interface Snapshotter {
@@ -73,14 +85,36 @@ export function createSnapshotter(opts: SnapshotterOptions): Snapshotter {
   };
   /** The index as of the end of the last RUN, kept current; undefined until the first RUN. */
   let current: FileIndex | undefined;
+  /** A seeded index whose directory facts extraction left stale (see {@link refreshDirs}). */
+  let staleDirs = false;
+  const hostOf = (path: string): string => (opts.rootfs.root === '/' ? path : opts.rootfs.root + path);
+  /** Reads the facts of directory `path` (canonical, as an index holds it) again. */
+  const refresh = (idx: FileIndex, path: string): void => {
+    let st;
+    try {
+      st = lstatSync(hostOf(path), { throwIfNoEntry: false });
+    } catch (err) {
+      // Gone under a parent that is no directory now: the next scan finds what is there.
+      if (errnoCode(err) === 'ENOTDIR') return;
+      throw fsError(`inspecting ${path}`, err);
+    }
+    if (st?.isDirectory()) idx.set(path, factsOf(st));
+  };
   return {
     async begin() {
       const t0 = ms();
+      if (current && staleDirs) {
+        // Extraction sets a directory's mtime at the end of its layer, and a later layer that
+        // writes into it moves it again: the live index cannot follow that, so the directories
+        // (a few percent of the paths) are read again once, before the first step compares mtimes.
+        for (const [path, facts] of current) if (facts.type === 'dir') refresh(current, path);
+      }
+      staleDirs = false;
       const before = current ?? (await index());
       current = undefined; // whatever happens until end(), it is stale
       const indexBeforeMs = ms() - t0;
       return {
-        async end() {
+        async end(endOpts = {}) {
           const t1 = ms();
           const after = await index();
           const candidatePaths = candidates(before, after, mode);
@@ -91,7 +125,8 @@ export function createSnapshotter(opts: SnapshotterOptions): Snapshotter {
                 ...(opts.capabilities ? { capabilities: opts.capabilities } : {}),
               })
             : new Set<string>();
-          const changes = diffIndexes(before, after, { mode, unchanged });
+          const kilnTouched = new Set(endOpts.kilnTouched ?? []);
+          const changes = diffIndexes(before, after, { mode, unchanged, kilnTouched });
           current = after;
           // Reported so that `npm run bench` can hold the snapshot cost to its target (issue 6).
           opts.logger.debug('snapshot', {
@@ -130,12 +165,17 @@ export function createSnapshotter(opts: SnapshotterOptions): Snapshotter {
         }
         // The path may be gone (a whiteout) or behind a symlink: a scan finds what is there now.
         for (const [p, f] of await index(top)) index0.set(p, f);
+        // Adding or removing an entry moved the mtime of the directory holding it, which the next
+        // RUN would otherwise take for its own change.
+        const parent = opts.rootfs.imagePathOf(await opts.rootfs.resolve(parentPath(top), { followFinal: true }));
+        if (index0.has(parent)) refresh(index0, parent);
       }
     },
     seed(seeded) {
       // Ignored paths are never in an index (extraction wrote them, scans skip them).
       for (const p of seeded.keys()) if (ignored(p, ignore)) seeded.delete(p);
       current = seeded;
+      staleDirs = true;
     },
     async dispose() {
       const p = pool;

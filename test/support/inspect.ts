@@ -56,6 +56,8 @@ export interface FileInfo {
   /** Inode and link count, to assert hardlinks (umoci unpack keeps them). */
   ino: number;
   nlink: number;
+  /** Modification time as umoci unpack restores it from the layers (whole seconds in PAX, finer if recorded). */
+  mtimeMs: number;
 }
 
 /** Where the image to inspect lives. */
@@ -189,6 +191,7 @@ async function fileInfo(hostPath: string): Promise<FileInfo> {
     size: st.size,
     ino: st.ino,
     nlink: st.nlink,
+    mtimeMs: st.mtimeMs,
   };
   if (type === 'symlink') info.linkTarget = await readlink(hostPath);
   return info;
