@@ -20,8 +20,9 @@ import { deliver } from './outputs.js';
 import { layerTimes } from '../config/layer-options.js';
 import { findLayerTools } from '../exec/layer-tools.js';
 import type { LayerTools } from '../layers/tools.js';
-import { admitInPlace, inPlaceWorkspace } from './in-place-workspace.js';
-import { scratchWorkspace, type Workspace } from './workspace.js';
+import { admitInPlace } from './in-place-workspace.js';
+import { placeBuild } from './placement.js';
+import type { Workspace } from './workspace.js';
 
 export interface BuildResult {
   digest: Digest;
@@ -93,8 +94,10 @@ export async function build(env: BuildEnv): Promise<BuildResult> {
   let workspace: Workspace | undefined;
   try {
     const { times, layerTools } = await preflight(env, clients);
-    workspace = admission ? await inPlaceWorkspace(env, admission, contextDir) : await scratchWorkspace(env);
+    const placed = await placeBuild(env, plan, contextDir, admission);
+    workspace = placed.workspace;
     const image = await buildStages({
+      ...(placed.runner ? { runner: placed.runner } : {}),
       env: workspace.env,
       plan,
       workspace,
