@@ -90,10 +90,12 @@ export async function admitInPlace(env: BuildEnv, facts?: ContainerFacts, auto?:
       hint: `${found}; looked for /run/.containerenv, $container, $KUBERNETES_SERVICE_HOST, a runtime in /proc/1/cgroup and container storage at /`,
     });
   }
+  // A fetched context goes to a directory of the build, never `/`.
+  const local = o.contextDir === undefined ? [] : [['--context', resolve(env.cwd, o.contextDir)] as const];
   for (const [flag, value] of [
-    ['--context', resolve(env.cwd, o.contextDir)],
-    ['--kaniko-dir', resolve(env.cwd, o.kanikoDir ?? IN_PLACE_KANIKO_DIR)],
-  ] as const) {
+    ...local,
+    ['--kaniko-dir', resolve(env.cwd, o.kanikoDir ?? IN_PLACE_KANIKO_DIR)] as const,
+  ]) {
     if (value === '/')
       throw new UsageError(
         `${flag} ${value}: an in-place build keeps ${flag} as it is, so it cannot be / itself; use a directory of its own (a volume)`,

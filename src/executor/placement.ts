@@ -27,6 +27,14 @@ export function runsFromOwnImage(self: SelfPaths): boolean {
   return self.kilnDir.startsWith(`${IN_PLACE_KANIKO_DIR}/`);
 }
 
+/**
+ * Where a build keeps its scratch files (work dir, fetched context): `--kaniko-dir`; else
+ * `/kaniko`, Kaniko's default, in Kiln's image or in place; else the temp directory.
+ */
+export function scratchBase(env: BuildEnv, self: SelfPaths, inPlace: boolean): string {
+  return env.options.kanikoDir ?? (inPlace || runsFromOwnImage(self) ? IN_PLACE_KANIKO_DIR : env.tmpDir);
+}
+
 /** Whether any planned stage runs a command. */
 export function planHasRun(plan: BuildPlan): boolean {
   return plan.stages.some((ps) => ps.stage.instructions.some((i) => i.kind === 'RUN'));
@@ -75,7 +83,7 @@ export async function placeBuild(
   if (admission) return { workspace: await inPlaceWorkspace(env, admission, contextDir) };
   const self = await selfPaths();
   const ownImage = runsFromOwnImage(self);
-  const scratch = await scratchWorkspace(env, env.options.kanikoDir ?? (ownImage ? IN_PLACE_KANIKO_DIR : env.tmpDir));
+  const scratch = await scratchWorkspace(env, scratchBase(env, self, false));
   if (!ownImage || !planHasRun(plan)) return { workspace: scratch };
   try {
     const facts = await readContainerFacts(env.env);
