@@ -63,7 +63,11 @@ async function context(base: string): Promise<string> {
   return ctx;
 }
 
-/** Layer entries that hold the pod's files: its DNS and hosts files, /proc, /sys, /dev, /kaniko. */
+/**
+ * Layer entries that hold the pod's files: its DNS and hosts files, /proc, /sys, /kaniko, anything
+ * under /dev (the RUNs' /dev/shm/x included), or a whiteout of one. The busybox base's own empty
+ * `dev/` directory is no leak; the base has no resolv.conf or hosts, so no layer may have them.
+ */
 function leaked(name: string): boolean {
   const n = name
     .replace(/^\.?\//, '')
