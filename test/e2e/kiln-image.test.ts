@@ -6,54 +6,34 @@
  * The registry serves HTTPS with a test CA that the container trusts through the image's own CA
  * bundle path, so the Job's args are used exactly, with no --insecure added.
  */
-import { randomBytes } from 'node:crypto';
-import { mkdir, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { pushBusybox } from '../support/busybox.js';
-import { issueCert, makeCa, type CertFiles } from '../support/certs.js';
-import { REPO, tempDir } from '../support/executor.js';
+import { tempDir } from '../support/executor.js';
 import { inspectImage, type InspectedImage } from '../support/inspect.js';
 import { manifestArgs, withDestination } from '../support/k8s-manifests.js';
+import { setUpKilnImage, type KilnImageEnv } from '../support/kiln-image.js';
 import { listHost } from '../support/layers-listing.js';
-import { makePodman, type Podman } from '../support/podman.js';
-import { startRegistry, type TestRegistry } from '../support/registry.js';
-import { run } from '../support/run.js';
+import type { Podman } from '../support/podman.js';
+import type { TestRegistry } from '../support/registry.js';
 
-let work: string;
+let env: KilnImageEnv | undefined;
 let layout: string;
-let ca: CertFiles;
 let reg: TestRegistry;
 let baseRef: string;
-let podman: Podman;
 let podmanSkip: string | undefined;
 let latest: InspectedImage;
 
 beforeAll(async () => {
-  // Lower case: podman names an image it runs from `oci:DIR` after DIR.
-  work = join(tmpdir(), `kiln-image-${randomBytes(6).toString('hex')}`);
-  await mkdir(work);
-  layout = join(work, 'layout');
-  await run(process.execPath, [join(REPO, 'scripts', 'image.mjs'), '--oci-layout-path', layout], { cwd: REPO });
+  env = await setUpKilnImage({ name: 'kiln-image', tag: 'latest' });
+  ({ layout, reg, podmanSkip } = env);
+  baseRef = env.base.ref;
   latest = await inspectImage({ ociLayout: layout, tag: 'latest' });
-  ca = await makeCa(work);
-  const server = await issueCert(ca, work, 'registry', 'server');
-  reg = await startRegistry({
-    extraHttp: ['  tls:', `    certificate: ${server.cert}`, `    key: ${server.key}`].join('\n'),
-    tls: { ca: ca.certPem },
-  });
-  baseRef = (await pushBusybox(reg)).ref;
-  podman = await makePodman();
-  podmanSkip = await podman.unusable(`oci:${layout}:latest`);
-  if (podmanSkip) console.warn(`skipping the podman tests: ${podmanSkip}`);
 }, 300_000);
 
 afterAll(async () => {
   await latest?.cleanup();
-  await reg?.stop();
-  await podman?.cleanup();
-  if (work) await rm(work, { recursive: true, force: true });
+  await env?.cleanup();
 });
 
 describe("Kiln's image, as umoci and skopeo read it", () => {
@@ -136,17 +116,7 @@ async function context(): Promise<string> {
 
 /** `podman run` of Kiln's image as the pod spec runs it: context at /workspace, our CA trusted. */
 async function runKiln(ctx: string, args: string[], extra: string[] = []): ReturnType<Podman['run']> {
-  return podman.run([
-    '--network',
-    'host',
-    '-v',
-    `${ctx}:/workspace`,
-    '-v',
-    `${ca.cert}:/kaniko/ssl/certs/ca-certificates.crt:ro`,
-    ...extra,
-    `oci:${layout}:latest`,
-    ...args,
-  ]);
+  return env!.runImage(args, { workspace: ctx, extra });
 }
 
 describe('podman runs the image as a Kubernetes pod would', () => {
