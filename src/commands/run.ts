@@ -106,7 +106,9 @@ export async function run(ins: RunInstruction, state: StageState, ctx: StepConte
   checkScriptName(ins, command);
   checkIsolation(ins, runner, specs, network);
   const display = ins.command.form === 'shell' ? ins.command.command : JSON.stringify(ins.command.argv);
-  const userSpec = state.config.User || 'root';
+  // No USER is root by number, as runc's default user: an image without /etc/passwd (a scratch
+  // stage with a static shell) runs as under Docker, where `USER root` would need the entry.
+  const userSpec = state.config.User || '0';
   const who = resolveUser(
     userSpec,
     await readRootfsFile(ctx.rootfs, '/etc/passwd'),
@@ -122,7 +124,9 @@ export async function run(ins: RunInstruction, state: StageState, ctx: StepConte
   await mkdirAll(ctx.rootfs, cwd);
 
   const snapshot = await ctx.snapshotter?.begin();
-  const mounts = await prepareMountPoints(ctx.rootfs);
+  // runc binds the host's resolv.conf, hosts and hostname, onto files made for it where the image
+  // has none; the chroot runner puts copies in place itself (exec/chroot-etc.ts).
+  const mounts = await prepareMountPoints(ctx.rootfs, { etcFiles: runner.mode === 'namespaces' });
   const tail = new OutputTail(40, 8192);
   const mountEnv = { ...ctx.runMounts, contextDir: ctx.contextDir, fromSource: ctx.fromSource };
   let result;
@@ -177,12 +181,14 @@ export async function run(ins: RunInstruction, state: StageState, ctx: StepConte
       options,
     );
   }
-  // Where Kiln itself made and removed entries for the step (mount points, chroot /dev nodes):
-  // the mtime those directories have now is Kiln's doing, not the step's.
+  // Where Kiln itself made and removed entries for the step (mount points, chroot /dev nodes and
+  // /etc files): the mtime those directories have now is Kiln's doing, not the step's.
   const kilnTouched = [
     ...(prepared?.touchedDirs() ?? []),
     ...(placedScript?.touchedDirs() ?? []),
+    ...mounts.touchedDirs(),
     ...(runner.mode === 'chroot' && mounts.plan.dev ? ['/dev'] : []),
+    ...(runner.mode === 'chroot' && ctx.rootfs.root !== '/' ? ['/etc'] : []),
   ];
   return { state, changes: snapshot ? await snapshot.end({ kilnTouched }) : [], fromSnapshot: true };
 }

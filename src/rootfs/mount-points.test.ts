@@ -7,7 +7,14 @@ import { Rootfs } from './rootfs.js';
 
 test('in place (the rootfs is /) nothing is mounted: /dev, /proc, /sys, resolv.conf and hosts are the real ones', async () => {
   const prepared = await prepareMountPoints(new Rootfs('/'));
-  expect(prepared.plan).toEqual({ dev: false, proc: false, sys: false, resolvConf: false, hosts: false });
+  expect(prepared.plan).toEqual({
+    dev: false,
+    proc: false,
+    sys: false,
+    resolvConf: false,
+    hosts: false,
+    hostname: false,
+  });
   await prepared.cleanup();
 });
 
@@ -62,4 +69,35 @@ test('a mount point /proc the step replaced by a symlink is left alone, without 
   await prepared.cleanup();
   expect(await exists(join(outside, 'd', 'x'))).toBe(true);
   expect(await readdir(r)).toEqual(['proc']);
+});
+
+test('etcFiles: a missing /etc and its resolv.conf, hosts and hostname are made empty for the step and removed after', async () => {
+  const { rootfs, r } = await setup();
+  const prepared = await prepareMountPoints(rootfs, { etcFiles: true });
+  expect(prepared.plan).toMatchObject({ resolvConf: true, hosts: true, hostname: true });
+  expect((await readdir(join(r, 'etc'))).sort()).toEqual(['hostname', 'hosts', 'resolv.conf']);
+  await prepared.cleanup();
+  expect(await readdir(r)).toEqual([]);
+});
+
+test("etcFiles: the image's own files stay as they are; only the missing ones are made, and /etc is touched", async () => {
+  const { rootfs, r } = await setup();
+  await mkdir(join(r, 'etc'));
+  await writeFile(join(r, 'etc', 'hosts'), 'own\n');
+  await symlink('/run/resolv.conf', join(r, 'etc', 'resolv.conf'));
+  const prepared = await prepareMountPoints(rootfs, { etcFiles: true });
+  // A symlink is never mounted on (it could name anything); the file the image has is.
+  expect(prepared.plan).toMatchObject({ resolvConf: false, hosts: true, hostname: true });
+  expect(prepared.touchedDirs()).toEqual(['/etc']);
+  await prepared.cleanup();
+  expect((await readdir(join(r, 'etc'))).sort()).toEqual(['hosts', 'resolv.conf']);
+});
+
+test('etcFiles: an /etc that is not a directory gets no files and is no error', async () => {
+  const { rootfs, r } = await setup();
+  await writeFile(join(r, 'etc'), 'not a directory\n');
+  const prepared = await prepareMountPoints(rootfs, { etcFiles: true });
+  expect(prepared.plan).toMatchObject({ resolvConf: false, hosts: false, hostname: false });
+  await prepared.cleanup();
+  expect(await readdir(r)).toEqual(['etc']);
 });

@@ -1,0 +1,128 @@
+/**
+ * Issue 13 item 1 on the host, in both isolation modes a host can give (namespaces = runc, chroot =
+ * the executor without CAP_SYS_ADMIN): every RUN sees the host's /etc/resolv.conf, /etc/hosts and
+ * hostname, a writable /dev/shm and /dev/fd (and, with namespaces, /proc) — also where the image
+ * has no /etc, or no /etc at all — and none of it reaches a layer: the image's own files at those
+ * paths (or their absence) are what the image has afterwards, byte for byte.
+ */
+import { readFile, writeFile } from 'node:fs/promises';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import { expect, test } from 'vitest';
+import { runExecutor, tempDir, WITHOUT_SYS_ADMIN, type ExecutorResult } from '../support/executor.js';
+import { inspectForTest, type InspectedImage } from '../support/inspect.js';
+import { useRegistryWithBusybox } from '../support/suite.js';
+
+const env = useRegistryWithBusybox();
+
+type Mode = 'chroot' | 'namespaces';
+const MODES: readonly Mode[] = ['namespaces', 'chroot'];
+
+async function build(mode: Mode, name: string, files: Record<string, string>): Promise<ExecutorResult> {
+  const ctx = await tempDir(`runenv-${name}`);
+  for (const [file, text] of Object.entries(files)) await writeFile(join(ctx, file), text);
+  const args = ['--context', `dir://${ctx}`, '--insecure', '--insecure-pull', '--build-arg', `BASE=${env.base.ref}`];
+  args.push('--destination', `${env.reg.host}/e2e/runenv-${name}:${mode}`);
+  return runExecutor(args, mode === 'chroot' ? { prefix: WITHOUT_SYS_ADMIN } : {});
+}
+
+/** What a step prints about its environment; `;`, not `&&`: every line is checked on its own. */
+const PROBE =
+  'cat /etc/resolv.conf /etc/hosts /etc/hostname; echo "hostname=$(hostname)"; ' +
+  'test -w /dev/shm && echo shm-writable; touch /dev/shm/x && echo shm-written; echo "fd=$(readlink /dev/fd)"; ' +
+  'ls /dev/fd/ | tr "\\n" " "; echo; head -1 /proc/self/status';
+
+/** Entries of the layers from `from` on, without a leading `./` or `/`. */
+async function ownEntries(image: InspectedImage, from: number): Promise<string[]> {
+  const out: string[] = [];
+  for (let i = from; i < image.layers.length; i++)
+    out.push(...(await image.layerEntries(i)).map((n) => n.replace(/^\.?\//, '')));
+  return out;
+}
+
+/** Entries a step's environment would leave behind (the Dockerfile made none of them). */
+const LEAKED = /^(etc\/(resolv\.conf|hosts|hostname)|(\.wh\.)?(dev|proc|sys)(\/|$)|etc\/\.wh\.)/;
+
+async function expectHostEnvironment(mode: Mode, stdout: string): Promise<void> {
+  for (const file of ['/etc/resolv.conf', '/etc/hosts']) {
+    const text = await readFile(file, 'utf8');
+    expect(stdout, file).toContain(text.trim());
+  }
+  expect(stdout).toContain(`${hostname()}\nhostname=${hostname()}\n`);
+  expect(stdout).toMatch(/^shm-writable$/m);
+  expect(stdout).toMatch(/^shm-written$/m);
+  expect(stdout).toMatch(/^fd=\/proc\/self\/fd$/m);
+  // runc lists the step's own descriptors; without /proc the link dangles.
+  if (mode === 'namespaces') {
+    expect(stdout).toMatch(/^0 1 2 /m);
+    expect(stdout).toMatch(/^Name:\s+head$/m);
+  }
+}
+
+test.each(MODES)(
+  "%s: a RUN on an image without /etc/resolv.conf and /etc/hosts, or without /etc, sees the host's; no layer gets them",
+  async (mode) => {
+    const dockerfile = `ARG BASE
+FROM \${BASE} AS withetc
+RUN ${PROBE}; echo one > /one.txt
+FROM scratch
+COPY --from=withetc /bin/ /bin/
+RUN ${PROBE}; echo two > /two.txt
+COPY --from=withetc /etc/ /copied-etc/
+`;
+    const r = await build(mode, 'noetc', { Dockerfile: dockerfile });
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(new RegExp(`^INFO RUN isolation: ${mode}\\b`, 'm'));
+    await expectHostEnvironment(mode, r.stdout);
+    expect(r.stdout.split(`hostname=${hostname()}`)).toHaveLength(3);
+
+    const image = await inspectForTest(`${env.reg.host}/e2e/runenv-noetc:${mode}`);
+    // A scratch stage: every layer is the Dockerfile's.
+    expect((await ownEntries(image, 0)).filter((e) => LEAKED.test(e))).toEqual([]);
+    // The scratch stage had no /etc and none was left; the busybox stage's /etc kept just its own files.
+    expect(await image.exists('/etc')).toBe(false);
+    expect(await image.exists('/dev')).toBe(false);
+    expect(await image.exists('/proc')).toBe(false);
+    expect(await image.readFile('/two.txt')).toBe('two\n');
+    expect((await image.layerEntries(image.layers.length - 1)).map((e) => e.replace(/^\.?\//, '')).sort()).toEqual(
+      ['copied-etc/', 'copied-etc/group', 'copied-etc/passwd'].sort(),
+    );
+  },
+);
+
+test.each(MODES)(
+  "%s: the image's own /etc/hosts, /etc/resolv.conf and /etc/hostname are byte-identical after RUNs that wrote them",
+  async (mode) => {
+    const own = {
+      hosts: '10.9.8.7 image-own-host\n',
+      'resolv.conf': 'nameserver 192.0.2.1\n',
+      hostname: 'image-own-name\n',
+    };
+    const dockerfile = `ARG BASE
+FROM \${BASE}
+COPY hosts resolv.conf hostname /etc/
+RUN ${PROBE}; echo step-wrote >> /etc/hosts; echo step-wrote > /etc/resolv.conf; echo step-wrote > /etc/hostname; echo one > /one.txt
+RUN cat /etc/hosts /etc/resolv.conf; echo two > /two.txt
+`;
+    const r = await build(mode, 'ownetc', { Dockerfile: dockerfile, ...own });
+    expect(r.exitCode, r.stderr).toBe(0);
+    await expectHostEnvironment(mode, r.stdout);
+    // Each RUN gets a fresh copy: the first step's writes are gone by the second.
+    expect(r.stdout).not.toMatch(/step-wrote/);
+    expect(r.stdout).not.toContain('image-own');
+
+    const image = await inspectForTest(`${env.reg.host}/e2e/runenv-ownetc:${mode}`);
+    for (const [name, text] of Object.entries(own)) {
+      expect(await image.readFile(`/etc/${name}`)).toBe(text);
+      expect(await image.stat(`/etc/${name}`)).toMatchObject({ type: 'file', mode: 0o644, uid: 0, gid: 0 });
+    }
+    expect(image.layers).toHaveLength(env.base.layers.length + 3);
+    for (const i of [image.layers.length - 2, image.layers.length - 1]) {
+      const entries = (await image.layerEntries(i)).map((e) => e.replace(/^\.?\//, ''));
+      expect(
+        entries.filter((e) => LEAKED.test(e) || e.startsWith('etc')),
+        `layer ${i}`,
+      ).toEqual([]);
+    }
+  },
+);
