@@ -38,10 +38,14 @@ export function runEnv(state: StageState, home: string, proxyArgs: ReadonlyMap<s
 const NAMESPACES_HINT =
   'run Kiln as root with CAP_SYS_ADMIN (e.g. a privileged container, or securityContext.capabilities.add: ["SYS_ADMIN"]) or where user namespaces are allowed, so that it can create namespaces';
 
-/** Under a RUN that failed in chroot mode: what that mode lacks, and how to get namespaces. */
+/**
+ * Under a RUN that failed in chroot mode: what that mode lacks, what it changes (DNS is the
+ * pod's, not the image's: chroot-etc.ts), and how to get namespaces.
+ */
 const CHROOT_FAILURE_HINT =
   'RUN ran in chroot isolation (this host does not let Kiln create namespaces: no CAP_SYS_ADMIN), so /proc and /sys are not mounted; ' +
-  'if the command needs them, give Kiln CAP_SYS_ADMIN (e.g. docker run --cap-add SYS_ADMIN, or securityContext.capabilities.add: ["SYS_ADMIN"]) for namespace isolation';
+  'if the command needs them, give Kiln CAP_SYS_ADMIN (e.g. docker run --cap-add SYS_ADMIN, or securityContext.capabilities.add: ["SYS_ADMIN"]) for namespace isolation. ' +
+  "DNS and host names are the host's or pod's (its /etc/resolv.conf and /etc/hosts, not the image's): if a name did not resolve, check the pod's DNS";
 
 /** Refuses what only the "namespaces" isolation can do, naming the mode this host allows. */
 function checkIsolation(
@@ -172,7 +176,8 @@ export async function run(ins: RunInstruction, state: StageState, ctx: StepConte
     const failure = runFailure(result);
     const output = tail.text();
     const options: { hint?: string; exitCode?: number } = {};
-    // In chroot mode a command may fail only for want of what namespaces give (/proc, /sys): say so.
+    // In chroot mode a command may fail only for want of what namespaces give (/proc, /sys), or
+    // for the pod's DNS: say so.
     if (runner.mode === 'chroot') options.hint = CHROOT_FAILURE_HINT;
     if (failure.exitCode !== undefined) options.exitCode = failure.exitCode;
     throw new StepError(

@@ -130,5 +130,6 @@ describe('RUN', () => {
     expect(err).toBeInstanceOf(StepError);
     expect((err as StepError).message).toBe('Dockerfile:2: RUN ls /proc: the command exited with status 1');
     expect((err as StepError).hint).toMatch(/^RUN ran in chroot isolation/);
+    expect((err as StepError).hint).toMatch(/\/proc.*DNS/);
   });
 });
