@@ -91,6 +91,20 @@ COPY --from=withetc /etc/ /copied-etc/
 );
 
 test.each(MODES)(
+  '%s: on busybox (an /etc without those files) the RUN layer holds only what the step wrote',
+  async (mode) => {
+    const r = await build(mode, 'busybox', {
+      Dockerfile: `ARG BASE\nFROM \${BASE}\nRUN ${PROBE}; echo one > /one.txt\n`,
+    });
+    expect(r.exitCode, r.stderr).toBe(0);
+    await expectHostEnvironment(mode, r.stdout);
+    const image = await inspectForTest(`${env.reg.host}/e2e/runenv-busybox:${mode}`);
+    // Not even etc/ or dev/: the mtimes Kiln's files moved there are no change of the step's.
+    expect(await ownEntries(image, env.base.layers.length)).toEqual(['one.txt']);
+  },
+);
+
+test.each(MODES)(
   "%s: the image's own /etc/hosts, /etc/resolv.conf and /etc/hostname are byte-identical after RUNs that wrote them",
   async (mode) => {
     const own = {
