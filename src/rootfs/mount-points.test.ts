@@ -84,13 +84,27 @@ test("etcFiles: the image's own files stay as they are; only the missing ones ar
   const { rootfs, r } = await setup();
   await mkdir(join(r, 'etc'));
   await writeFile(join(r, 'etc', 'hosts'), 'own\n');
-  await symlink('/run/resolv.conf', join(r, 'etc', 'resolv.conf'));
+  await mkdir(join(r, 'run'));
+  await symlink('../run/systemd/resolve/stub-resolv.conf', join(r, 'etc', 'resolv.conf'));
   const prepared = await prepareMountPoints(rootfs, { etcFiles: true });
-  // A symlink is never mounted on (it could name anything); the file the image has is.
-  expect(prepared.plan).toMatchObject({ resolvConf: false, hosts: true, hostname: true });
-  expect(prepared.touchedDirs()).toEqual(['/etc']);
+  expect(prepared.plan).toMatchObject({ resolvConf: true, hosts: true, hostname: true });
+  // runc binds onto what the symlink names inside the rootfs: that file is made, and its parents.
+  expect((await lstat(join(r, 'run/systemd/resolve/stub-resolv.conf'))).isFile()).toBe(true);
+  expect(prepared.touchedDirs().sort()).toEqual(['/etc', '/run', '/run/systemd', '/run/systemd/resolve']);
   await prepared.cleanup();
   expect((await readdir(join(r, 'etc'))).sort()).toEqual(['hosts', 'resolv.conf']);
+  expect(await readdir(join(r, 'run'))).toEqual([]);
+});
+
+test('etcFiles: a symlink into /proc, /dev or /sys, or one that loops, gets no file', async () => {
+  const { rootfs, r } = await setup();
+  await mkdir(join(r, 'etc'));
+  await symlink('/proc/self/net/hosts', join(r, 'etc', 'hosts'));
+  await symlink('hostname', join(r, 'etc', 'hostname'));
+  const prepared = await prepareMountPoints(rootfs, { etcFiles: true });
+  expect(prepared.plan).toMatchObject({ resolvConf: true, hosts: false, hostname: false });
+  await prepared.cleanup();
+  expect((await readdir(join(r, 'etc'))).sort()).toEqual(['hostname', 'hosts']);
 });
 
 test('etcFiles: an /etc that is not a directory gets no files and is no error', async () => {

@@ -75,7 +75,8 @@ const ETC_FILES = [
  * With `etcFiles` (a runner that binds the host's files, runc) a missing /etc/resolv.conf,
  * /etc/hosts or /etc/hostname — and /etc itself — is made empty for the step and removed after,
  * as the directories are: an image without them (busybox, scratch) gets the host's all the same,
- * as under Docker, and its layer none of them. A symlink or other non-file there is not mounted on.
+ * as under Docker, and its layer none of them. Where one is a symlink, the file it names inside
+ * the rootfs is the mount point (made likewise if missing); a directory there is not mounted on.
  */
 export async function prepareMountPoints(rootfs: Rootfs, opts: { etcFiles?: boolean } = {}): Promise<PreparedMounts> {
   if (rootfs.root === '/') return IN_PLACE;
@@ -95,12 +96,20 @@ export async function prepareMountPoints(rootfs: Rootfs, opts: { etcFiles?: bool
   };
   const files = new MountTargets(rootfs);
   const file = async (imagePath: string): Promise<boolean> => {
-    if (!opts.etcFiles) return (await kindOf(await rootfs.resolve(imagePath))) === 'file';
+    const host = await rootfs.resolve(imagePath);
+    if (!opts.etcFiles) return (await kindOf(host)) === 'file';
+    // runc follows a symlink at a mount destination inside the rootfs (securejoin), as Docker's
+    // bind over a symlinked /etc/resolv.conf does: the file it names is the mount point then.
+    const link = (await lstat(host).catch(() => undefined))?.isSymbolicLink() === true;
+    let at = imagePath;
     try {
-      return 'host' in (await files.prepare(imagePath, 'file', true));
+      if (link) at = rootfs.imagePathOf(await rootfs.resolve(imagePath, { followFinal: true }));
+      if (['/dev', '/proc', '/sys'].some((d) => at === d || at.startsWith(`${d}/`))) return false;
+      return 'host' in (await files.prepare(at, 'file', true));
     } catch (err) {
-      // /etc is a file or the like: nothing to mount on, as for a symlink.
-      if (err instanceof StepError) return false;
+      // /etc (or a directory on the symlink's way) is a file or the like, or the symlink loops:
+      // nothing to mount on.
+      if (err instanceof StepError || link) return false;
       throw err;
     }
   };

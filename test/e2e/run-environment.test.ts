@@ -5,7 +5,7 @@
  * has no /etc, or no /etc at all — and none of it reaches a layer: the image's own files at those
  * paths (or their absence) are what the image has afterwards, byte for byte.
  */
-import { readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, symlink, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { expect, test } from 'vitest';
@@ -138,5 +138,35 @@ RUN cat /etc/hosts /etc/resolv.conf; echo two > /two.txt
         `layer ${i}`,
       ).toEqual([]);
     }
+  },
+);
+
+test.each(MODES)(
+  "%s: an image whose /etc/resolv.conf is a symlink (systemd-resolved's) gets the host's, and keeps its symlink",
+  async (mode) => {
+    const ctx = await tempDir('runenv-link');
+    await mkdir(join(ctx, 'etc'));
+    await symlink('../run/systemd/resolve/stub-resolv.conf', join(ctx, 'etc', 'resolv.conf'));
+    await writeFile(
+      join(ctx, 'Dockerfile'),
+      `ARG BASE\nFROM \${BASE}\nCOPY etc/ /etc/\nRUN ${PROBE}; echo one > /one.txt\n`,
+    );
+    const dest = `${env.reg.host}/e2e/runenv-link:${mode}`;
+    const args = ['--context', `dir://${ctx}`, '--insecure', '--insecure-pull', '--build-arg', `BASE=${env.base.ref}`];
+    const r = await runExecutor(
+      [...args, '--destination', dest],
+      mode === 'chroot' ? { prefix: WITHOUT_SYS_ADMIN } : {},
+    );
+    expect(r.exitCode, r.stderr).toBe(0);
+    await expectHostEnvironment(mode, r.stdout);
+    const image = await inspectForTest(dest);
+    expect(await image.stat('/etc/resolv.conf')).toMatchObject({
+      type: 'symlink',
+      linkTarget: '../run/systemd/resolve/stub-resolv.conf',
+    });
+    expect(await image.exists('/run')).toBe(false);
+    expect((await image.layerEntries(image.layers.length - 1)).map((e) => e.replace(/^\.?\//, ''))).toEqual([
+      'one.txt',
+    ]);
   },
 );
