@@ -32,6 +32,12 @@ export function hostEtc(): HostEtc {
 
 const lstatOrUndefined = (path: string): Promise<Stats | undefined> => lstat(path).catch(() => undefined);
 
+const succeeds = (p: Promise<unknown>): Promise<boolean> =>
+  p.then(
+    () => true,
+    () => false,
+  );
+
 /** The contents the step gets, by file name in /etc; a host file that cannot be read is left out. */
 async function contents(host: HostEtc): Promise<[string, string | Buffer][]> {
   const read = (p: string): Promise<Buffer | undefined> => readFile(p).catch(() => undefined);
@@ -82,17 +88,7 @@ export async function chrootEtc(rootfsDir: string, host: HostEtc): Promise<() =>
       const own = await lstatOrUndefined(path);
       if (own?.isDirectory()) continue;
       // Without a place beside the rootfs on its filesystem, the image's own file stays.
-      if (
-        own &&
-        !(
-          aside &&
-          (await rename(path, join(aside, name)).then(
-            () => true,
-            () => false,
-          ))
-        )
-      )
-        continue;
+      if (own && !(aside && (await succeeds(rename(path, join(aside, name)))))) continue;
       placed.push({ name, moved: own !== undefined });
       // `wx`: a fresh file, never through a symlink.
       await writeFile(path, data, { mode: 0o644, flag: 'wx' });

@@ -37,6 +37,12 @@ const DEV_LINKS = [
   ['stderr', '/proc/self/fd/2'],
 ] as const;
 
+const succeeds = (p: Promise<unknown>): Promise<boolean> =>
+  p.then(
+    () => true,
+    () => false,
+  );
+
 const missing = (path: string): Promise<boolean> =>
   lstat(path).then(
     () => false,
@@ -78,28 +84,15 @@ export async function chrootDevices(spec: RunSpec, tools: HostTools): Promise<()
     // mknodTool makes nodes 0600; a step running as another user needs them as Docker has them.
     await chmod(path, 0o666).catch(() => undefined);
   }
-  const shmPath = join(spec.rootfs, 'dev', 'shm');
   // Each is made only where nothing is, and what cannot be made the step goes without.
-  if (
-    (await missing(shmPath)) &&
-    (await mkdir(shmPath).then(
-      () => true,
-      () => false,
-    ))
-  ) {
+  const shmPath = join(spec.rootfs, 'dev', 'shm');
+  if ((await missing(shmPath)) && (await succeeds(mkdir(shmPath)))) {
     shm = await pin(rootfs, '/dev/shm');
     await chmod(shmPath, 0o1777);
   }
   for (const [name, target] of DEV_LINKS) {
     const path = join(spec.rootfs, 'dev', name);
-    if (
-      !(await missing(path)) ||
-      !(await symlink(target, path).then(
-        () => true,
-        () => false,
-      ))
-    )
-      continue;
+    if (!(await missing(path)) || !(await succeeds(symlink(target, path)))) continue;
     const link = await pin(rootfs, `/dev/${name}`);
     if (link) made.push(link);
   }

@@ -5,7 +5,8 @@
  * the container is the boundary, as with Kaniko); an in-place RUN (`--rootfs=/`) with namespaces
  * runs IN_PLACE_SCRIPT in new mount + pid namespaces. Without namespaces, the chroot runner itself
  * makes the /dev nodes a step expects and finds the step's leftover processes in /proc
- * (chroot-step.ts), and puts the host's resolv.conf, hosts and hostname in /etc (chroot-etc.ts). A rootfs of Kiln's own, where namespaces are allowed, runs under runc.
+ * (chroot-step.ts), and puts the host's resolv.conf, hosts and hostname in /etc (chroot-etc.ts).
+ * A rootfs of Kiln's own, where namespaces are allowed, runs under runc.
  */
 import { spawn } from 'node:child_process';
 import { realpath } from 'node:fs/promises';
