@@ -118,21 +118,28 @@ COPY hosts resolv.conf hostname /etc/
 RUN ${PROBE}; echo step-wrote >> /etc/hosts; echo step-wrote > /etc/resolv.conf; echo step-wrote > /etc/hostname; echo one > /one.txt
 RUN cat /etc/hosts /etc/resolv.conf; echo two > /two.txt
 `;
-    const r = await build(mode, 'ownetc', { Dockerfile: dockerfile, ...own });
+    const copier = `FROM \${BASE}\nCOPY --from=0 /etc/hosts /etc/resolv.conf /etc/hostname /copied/\n`;
+    const r = await build(mode, 'ownetc', { Dockerfile: dockerfile + copier, ...own });
     expect(r.exitCode, r.stderr).toBe(0);
     await expectHostEnvironment(mode, r.stdout);
     // Each RUN gets a fresh copy: the first step's writes are gone by the second.
     expect(r.stdout).not.toMatch(/step-wrote/);
     expect(r.stdout).not.toContain('image-own');
 
+    // A later stage's COPY --from reads the stage as it ends: the image's own files.
     const image = await inspectForTest(`${env.reg.host}/e2e/runenv-ownetc:${mode}`);
+    for (const [name, text] of Object.entries(own)) expect(await image.readFile(`/copied/${name}`)).toBe(text);
+    // The stage itself, pushed on its own.
+    const r0 = await build(mode, 'ownetc0', { Dockerfile: dockerfile, ...own });
+    expect(r0.exitCode, r0.stderr).toBe(0);
+    const stage = await inspectForTest(`${env.reg.host}/e2e/runenv-ownetc0:${mode}`);
     for (const [name, text] of Object.entries(own)) {
-      expect(await image.readFile(`/etc/${name}`)).toBe(text);
-      expect(await image.stat(`/etc/${name}`)).toMatchObject({ type: 'file', mode: 0o644, uid: 0, gid: 0 });
+      expect(await stage.readFile(`/etc/${name}`)).toBe(text);
+      expect(await stage.stat(`/etc/${name}`)).toMatchObject({ type: 'file', mode: 0o644, uid: 0, gid: 0 });
     }
-    expect(image.layers).toHaveLength(env.base.layers.length + 3);
-    for (const i of [image.layers.length - 2, image.layers.length - 1]) {
-      const entries = (await image.layerEntries(i)).map((e) => e.replace(/^\.?\//, ''));
+    expect(stage.layers).toHaveLength(env.base.layers.length + 3);
+    for (const i of [stage.layers.length - 2, stage.layers.length - 1]) {
+      const entries = (await stage.layerEntries(i)).map((e) => e.replace(/^\.?\//, ''));
       expect(
         entries.filter((e) => LEAKED.test(e) || e.startsWith('etc')),
         `layer ${i}`,
