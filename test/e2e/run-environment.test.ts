@@ -1,7 +1,8 @@
 /**
  * Issue 13 item 1 on the host, in both isolation modes a host can give (namespaces = runc, chroot =
  * the executor without CAP_SYS_ADMIN): every RUN sees the host's /etc/resolv.conf, /etc/hosts and
- * hostname, a writable /dev/shm and /dev/fd (and, with namespaces, /proc) — also where the image
+ * hostname, /dev/null, /dev/zero, /dev/urandom, a writable /dev/shm and /dev/fd (and, with
+ * namespaces, /proc) — also where the image
  * has no /etc, or no /etc at all — and none of it reaches a layer: the image's own files at those
  * paths (or their absence) are what the image has afterwards, byte for byte.
  */
@@ -30,7 +31,8 @@ async function build(mode: Mode, name: string, files: Record<string, string>): P
 const PROBE =
   'cat /etc/resolv.conf /etc/hosts /etc/hostname; echo "hostname=$(hostname)"; ' +
   'test -w /dev/shm && echo shm-writable; touch /dev/shm/x && echo shm-written; echo "fd=$(readlink /dev/fd)"; ' +
-  'ls /dev/fd/ | tr "\\n" " "; echo; head -1 /proc/self/status';
+  'ls /dev/fd/ | tr "\\n" " "; echo; head -1 /proc/self/status; ' +
+  'test -c /dev/null && test -c /dev/zero && test -c /dev/urandom && head -c 8 /dev/urandom | wc -c | sed "s/^ */urandom=/"';
 
 /** Entries of the layers from `from` on, without a leading `./` or `/`. */
 async function ownEntries(image: InspectedImage, from: number): Promise<string[]> {
@@ -52,6 +54,7 @@ async function expectHostEnvironment(mode: Mode, stdout: string): Promise<void> 
   expect(stdout).toMatch(/^shm-writable$/m);
   expect(stdout).toMatch(/^shm-written$/m);
   expect(stdout).toMatch(/^fd=\/proc\/self\/fd$/m);
+  expect(stdout).toMatch(/^urandom=8$/m);
   // runc lists the step's own descriptors; without /proc the link dangles.
   if (mode === 'namespaces') {
     expect(stdout).toMatch(/^0 1 2 /m);
