@@ -2,9 +2,9 @@
  * Issue 13 item 1 on the host, in both isolation modes a host can give (namespaces = runc, chroot =
  * the executor without CAP_SYS_ADMIN): every RUN sees the host's /etc/resolv.conf, /etc/hosts and
  * hostname, /dev/null, /dev/zero, /dev/urandom, a writable /dev/shm and /dev/fd (and, with
- * namespaces, /proc) — also where the image
- * has no /etc, or no /etc at all — and none of it reaches a layer: the image's own files at those
- * paths (or their absence) are what the image has afterwards, byte for byte.
+ * namespaces, /proc) — also where the image has none of those files, or no /etc at all — and none
+ * of it reaches a layer: the image's own files at those paths (or their absence) are what the
+ * image has afterwards, byte for byte.
  */
 import { mkdir, readFile, symlink, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
