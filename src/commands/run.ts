@@ -38,10 +38,14 @@ export function runEnv(state: StageState, home: string, proxyArgs: ReadonlyMap<s
 const NAMESPACES_HINT =
   'run Kiln as root with CAP_SYS_ADMIN (e.g. a privileged container, or securityContext.capabilities.add: ["SYS_ADMIN"]) or where user namespaces are allowed, so that it can create namespaces';
 
-/** Under a RUN that failed in chroot mode: what that mode lacks, and how to get namespaces. */
+/**
+ * Under a RUN that failed in chroot mode: what that mode lacks, what it changes (DNS is the
+ * pod's, not the image's: chroot-etc.ts), and how to get namespaces.
+ */
 const CHROOT_FAILURE_HINT =
   'RUN ran in chroot isolation (this host does not let Kiln create namespaces: no CAP_SYS_ADMIN), so /proc and /sys are not mounted; ' +
-  'if the command needs them, give Kiln CAP_SYS_ADMIN (e.g. docker run --cap-add SYS_ADMIN, or securityContext.capabilities.add: ["SYS_ADMIN"]) for namespace isolation';
+  'if the command needs them, give Kiln CAP_SYS_ADMIN (e.g. docker run --cap-add SYS_ADMIN, or securityContext.capabilities.add: ["SYS_ADMIN"]) for namespace isolation. ' +
+  "DNS and host names are the host's or pod's (its /etc/resolv.conf and /etc/hosts, not the image's): if a name did not resolve, check the pod's DNS";
 
 /** Refuses what only the "namespaces" isolation can do, naming the mode this host allows. */
 function checkIsolation(
@@ -106,15 +110,14 @@ export async function run(ins: RunInstruction, state: StageState, ctx: StepConte
   checkScriptName(ins, command);
   checkIsolation(ins, runner, specs, network);
   const display = ins.command.form === 'shell' ? ins.command.command : JSON.stringify(ins.command.argv);
-  const userSpec = state.config.User || 'root';
-  const found = resolveUser(
+  // No USER is root by number, as runc's default user: an image without /etc/passwd (a scratch
+  // stage with a static shell) runs as under Docker, where `USER root` would need the entry.
+  const userSpec = state.config.User || '0';
+  const who = resolveUser(
     userSpec,
     await readRootfsFile(ctx.rootfs, '/etc/passwd'),
     await readRootfsFile(ctx.rootfs, '/etc/group'),
   );
-  // Without USER, BuildKit runs the step as 0:0 without asking /etc/passwd (executor/oci/user.go
-  // GetUser of ""), so a FROM scratch stage can RUN its static binary.
-  const who = 'error' in found && !state.config.User ? { uid: 0, gid: 0, home: '/' } : found;
   if ('error' in who) {
     // An id that would wrap to another (4294967296 is root) is the Dockerfile's fault, not the step's.
     if (who.kind === 'range') throw new DockerfileError(`RUN ${display}: ${who.error}`, ins.at, { source: ins.text });
@@ -125,7 +128,9 @@ export async function run(ins: RunInstruction, state: StageState, ctx: StepConte
   await mkdirAll(ctx.rootfs, cwd);
 
   const snapshot = await ctx.snapshotter?.begin();
-  const mounts = await prepareMountPoints(ctx.rootfs);
+  // runc binds the host's resolv.conf, hosts and hostname, onto files made for it where the image
+  // has none; the chroot runner puts copies in place itself (exec/chroot-etc.ts).
+  const mounts = await prepareMountPoints(ctx.rootfs, { etcFiles: runner.mode === 'namespaces' });
   const tail = new OutputTail(40, 8192);
   const mountEnv = { ...ctx.runMounts, contextDir: ctx.contextDir, fromSource: ctx.fromSource };
   let result;
@@ -171,7 +176,8 @@ export async function run(ins: RunInstruction, state: StageState, ctx: StepConte
     const failure = runFailure(result);
     const output = tail.text();
     const options: { hint?: string; exitCode?: number } = {};
-    // In chroot mode a command may fail only for want of what namespaces give (/proc, /sys): say so.
+    // In chroot mode a command may fail only for want of what namespaces give (/proc, /sys), or
+    // for the pod's DNS: say so.
     if (runner.mode === 'chroot') options.hint = CHROOT_FAILURE_HINT;
     if (failure.exitCode !== undefined) options.exitCode = failure.exitCode;
     throw new StepError(
@@ -180,12 +186,14 @@ export async function run(ins: RunInstruction, state: StageState, ctx: StepConte
       options,
     );
   }
-  // Where Kiln itself made and removed entries for the step (mount points, chroot /dev nodes):
-  // the mtime those directories have now is Kiln's doing, not the step's.
+  // Where Kiln itself made and removed entries for the step (mount points, chroot /dev nodes and
+  // /etc files): the mtime those directories have now is Kiln's doing, not the step's.
   const kilnTouched = [
     ...(prepared?.touchedDirs() ?? []),
     ...(placedScript?.touchedDirs() ?? []),
+    ...mounts.touchedDirs(),
     ...(runner.mode === 'chroot' && mounts.plan.dev ? ['/dev'] : []),
+    ...(runner.mode === 'chroot' && ctx.rootfs.root !== '/' ? ['/etc'] : []),
   ];
   return { state, changes: snapshot ? await snapshot.end({ kilnTouched }) : [], fromSnapshot: true };
 }

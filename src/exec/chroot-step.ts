@@ -1,12 +1,13 @@
 /**
- * What a chroot-mode step lacks without namespaces, made up for by the runner: the /dev nodes a
- * step expects (made for the step, removed before the snapshot), and finding the step's leftover
- * processes in /proc when there is no pid namespace to take them down.
+ * What a chroot-mode step lacks without namespaces, made up for by the runner: the /dev nodes, the
+ * /dev/shm directory and the /dev/fd links a step expects (made for the step, removed before the
+ * snapshot), and finding the step's leftover processes in /proc when there is no pid namespace to
+ * take them down.
  */
-import { chmod, lstat, readdir, readFile, readlink } from 'node:fs/promises';
+import { chmod, lstat, mkdir, readdir, readFile, readlink, rm, symlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { errnoCode } from '../errors.js';
-import { pin, removePinned, type PinnedPath } from '../rootfs/pinned-path.js';
+import { locate, pin, removePinned, type PinnedPath } from '../rootfs/pinned-path.js';
 import { Rootfs } from '../rootfs/rootfs.js';
 import { mknodTool } from './mknod.js';
 import type { RunSpec } from './runner.js';
@@ -26,36 +27,74 @@ const DEVICES = [
 ] as const;
 
 /**
+ * The links Docker's and runc's /dev have (runc `setupDevSymlinks`). Without /proc in chroot mode
+ * they dangle, but a step that tests for them, or whose shell resolves them later, finds them.
+ */
+const DEV_LINKS = [
+  ['fd', '/proc/self/fd'],
+  ['stdin', '/proc/self/fd/0'],
+  ['stdout', '/proc/self/fd/1'],
+  ['stderr', '/proc/self/fd/2'],
+] as const;
+
+const succeeds = (p: Promise<unknown>): Promise<boolean> =>
+  p.then(
+    () => true,
+    () => false,
+  );
+
+const missing = (path: string): Promise<boolean> =>
+  lstat(path).then(
+    () => false,
+    (err: unknown) => errnoCode(err) === 'ENOENT',
+  );
+
+/**
  * Chroot mode cannot mount a /dev, yet a shell opens /dev/null for every `&` job and RUN lines
  * redirect to it; without the node, `> /dev/null` would even write a regular file into the layer.
  * So the nodes the image lacks are made in its /dev (a real directory: `spec.mounts.dev`) for the
  * step, and the returned function removes them again before the snapshot. Where mknod is not
- * permitted (no CAP_MKNOD) the step runs without them, as before.
+ * permitted (no CAP_MKNOD) the step runs without them, as before. A missing /dev/shm (1777, as
+ * Docker's tmpfs) and the /dev/fd links are made the same way; what the step wrote into /dev/shm
+ * goes with it, as a tmpfs's content would.
  */
 export async function chrootDevices(spec: RunSpec, tools: HostTools): Promise<() => Promise<void>> {
   const rootfs = new Rootfs(spec.rootfs);
   const made: PinnedPath[] = [];
+  let shm: PinnedPath | undefined;
   const removeMade = async (): Promise<void> => {
-    // Only the node made, found again inside the rootfs, is ours to remove: the step may have
+    // Only what was made, found again inside the rootfs, is ours to remove: the step may have
     // replaced /dev by a symlink to a host directory, or a node by one of its own.
     for (const node of made.splice(0)) await removePinned(rootfs, node).catch(() => undefined);
+    const dir = shm && (await locate(rootfs, shm).catch(() => undefined));
+    shm = undefined;
+    // fs.rm removes a symlink inside, never what it names.
+    if (dir !== undefined) await rm(dir, { recursive: true, force: true }).catch(() => undefined);
   };
-  if (!spec.mounts.dev || !tools.mknod) return removeMade;
-  const mknod = mknodTool(tools.mknod);
-  for (const [name, major, minor] of DEVICES) {
+  if (!spec.mounts.dev || spec.rootfs === '/') return removeMade;
+  const mknod = tools.mknod ? mknodTool(tools.mknod) : undefined;
+  for (const [name, major, minor] of mknod ? DEVICES : []) {
     const path = join(spec.rootfs, 'dev', name);
-    const missing = await lstat(path).then(
-      () => false,
-      (err: unknown) => errnoCode(err) === 'ENOENT',
-    );
-    if (!missing) continue;
-    const got = await mknod(path, 'char', { major, minor }).catch(() => 'failed' as const);
+    if (!(await missing(path))) continue;
+    const got = await mknod?.(path, 'char', { major, minor }).catch(() => 'failed' as const);
     if (got === 'not-permitted') break;
     if (got === 'failed') continue;
     const node = await pin(rootfs, `/dev/${name}`).catch(() => undefined);
     if (node) made.push(node);
     // mknodTool makes nodes 0600; a step running as another user needs them as Docker has them.
     await chmod(path, 0o666).catch(() => undefined);
+  }
+  // Each is made only where nothing is, and what cannot be made the step goes without.
+  const shmPath = join(spec.rootfs, 'dev', 'shm');
+  if ((await missing(shmPath)) && (await succeeds(mkdir(shmPath)))) {
+    shm = await pin(rootfs, '/dev/shm');
+    await chmod(shmPath, 0o1777);
+  }
+  for (const [name, target] of DEV_LINKS) {
+    const path = join(spec.rootfs, 'dev', name);
+    if (!(await missing(path)) || !(await succeeds(symlink(target, path)))) continue;
+    const link = await pin(rootfs, `/dev/${name}`);
+    if (link) made.push(link);
   }
   return removeMade;
 }

@@ -8,7 +8,7 @@ const spec = (over: Partial<RunSpec> = {}): RunSpec => ({
   cwd: '/',
   user: { uid: 0, gid: 0 },
   rootfs: '/work/stage-0',
-  mounts: { dev: true, proc: true, sys: true, resolvConf: true, hosts: true },
+  mounts: { dev: true, proc: true, sys: true, resolvConf: true, hosts: true, hostname: true },
   onOutput: () => undefined,
   ...over,
 });
@@ -19,7 +19,13 @@ type Spec = {
   linux: { namespaces: { type: string }[] };
 };
 const built = (s: RunSpec, overlays: Parameters<typeof ociSpec>[1]['overlays'] = []): Spec =>
-  ociSpec(s, { hostname: 'h', resolvConf: '/b/resolv.conf', hosts: '/b/hosts', overlays }) as unknown as Spec;
+  ociSpec(s, {
+    hostname: 'h',
+    resolvConf: '/b/resolv.conf',
+    hosts: '/b/hosts',
+    hostnameFile: '/b/hostname',
+    overlays,
+  }) as unknown as Spec;
 
 describe('ociSpec', () => {
   test("root gets Docker's default capabilities in every set but inheritable and ambient; others only as bounding set", () => {
@@ -50,9 +56,23 @@ describe('ociSpec', () => {
   });
 
   test('mount points the rootfs has no place for are left out; resolv.conf and hosts are the private copies', () => {
-    const s = built(spec({ mounts: { dev: false, proc: true, sys: false, resolvConf: true, hosts: false } }));
+    const s = built(
+      spec({ mounts: { dev: false, proc: true, sys: false, resolvConf: true, hosts: false, hostname: false } }),
+    );
     expect(s.mounts.map((m) => m.destination)).toEqual(['/proc', '/etc/resolv.conf']);
     expect(s.mounts[1]?.source).toBe('/b/resolv.conf');
+  });
+
+  test('resolv.conf, hosts and hostname are bound writable from the private copies, as Docker binds them', () => {
+    const s = built(spec());
+    expect(s.mounts.filter((m) => m.destination.startsWith('/etc/'))).toEqual(
+      ['resolv.conf', 'hosts', 'hostname'].map((name) => ({
+        destination: `/etc/${name}`,
+        type: 'bind',
+        source: `/b/${name}`,
+        options: ['bind', 'nosuid', 'nodev', 'noexec'],
+      })),
+    );
   });
 
   test('RUN --mount targets become image paths; rw directories are overlays or private copies', () => {
@@ -69,9 +89,17 @@ describe('ociSpec', () => {
     const s = built(spec({ extra }), [{ upper: '/s/0/upper', work: '/s/0/work' }, { copy: '/s/1' }]);
     const run = s.mounts.filter(
       (m) =>
-        !['/proc', '/dev', '/dev/pts', '/dev/shm', '/dev/mqueue', '/sys', '/etc/resolv.conf', '/etc/hosts'].includes(
-          m.destination,
-        ),
+        ![
+          '/proc',
+          '/dev',
+          '/dev/pts',
+          '/dev/shm',
+          '/dev/mqueue',
+          '/sys',
+          '/etc/resolv.conf',
+          '/etc/hosts',
+          '/etc/hostname',
+        ].includes(m.destination),
     );
     expect(run).toEqual([
       { destination: '/src', type: 'bind', source: '/ctx', options: ['rbind', 'ro', 'nosuid', 'nodev'] },

@@ -5,7 +5,7 @@
  * rootfs with the old root detached (runc's default), Docker's default capability set with the
  * bounding set cut to it, Docker's masked and read-only `/proc` paths, a private `/dev` with the
  * standard nodes, `/dev/shm`, `/dev/pts`, a fresh `/proc`, a read-only `/sys`, and private copies of
- * the host's `resolv.conf` and `hosts`. The device cgroup allows only the standard nodes, so a
+ * the host's `resolv.conf`, `hosts` and `hostname` (as Docker binds them). The device cgroup allows only the standard nodes, so a
  * node a step makes for a host disk cannot be opened, and a seccomp filter denies what Docker's
  * default profile denies a container without extra capabilities. Pure: every host fact comes in
  * as an argument.
@@ -151,9 +151,10 @@ export interface OciMount {
 export interface SpecHost {
   /** The hostname the step sees (the host's or pod's, as Kaniko's RUN sees it). */
   hostname: string;
-  /** Private copies of the host's /etc/resolv.conf and /etc/hosts, bound writable; writes are discarded. */
+  /** Private copies of the host's /etc/resolv.conf and /etc/hosts, and a file naming `hostname`, bound writable; writes are discarded. */
   resolvConf?: string;
   hosts?: string;
+  hostnameFile?: string;
   /** For each `overlay` mount of `spec.extra`, in order: its upper and work directories on a non-overlay filesystem, or a private copy of the source to bind instead. */
   overlays: ({ upper: string; work: string } | { copy: string })[];
 }
@@ -202,20 +203,14 @@ function standardMounts(spec: RunSpec, host: SpecHost): OciMount[] {
         : { destination: '/sys', type: 'bind', source: '/sys', options: ['rbind', 'nosuid', 'noexec', 'nodev', 'ro'] },
     );
   }
-  if (m.resolvConf && host.resolvConf)
-    out.push({
-      destination: '/etc/resolv.conf',
-      type: 'bind',
-      source: host.resolvConf,
-      options: ['bind', 'nosuid', 'nodev', 'noexec'],
-    });
-  if (m.hosts && host.hosts)
-    out.push({
-      destination: '/etc/hosts',
-      type: 'bind',
-      source: host.hosts,
-      options: ['bind', 'nosuid', 'nodev', 'noexec'],
-    });
+  const etcFiles = [
+    [m.resolvConf, host.resolvConf, '/etc/resolv.conf'],
+    [m.hosts, host.hosts, '/etc/hosts'],
+    [m.hostname, host.hostnameFile, '/etc/hostname'],
+  ] as const;
+  for (const [ready, source, destination] of etcFiles)
+    if (ready && source)
+      out.push({ destination, type: 'bind', source, options: ['bind', 'nosuid', 'nodev', 'noexec'] });
   if (m.dev && spec.extra?.pipes)
     out.push({
       destination: '/dev/pipes',

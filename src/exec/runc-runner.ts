@@ -102,6 +102,11 @@ export function runcRunner(runc: string, tools: HostTools, host: RuncHost, reaso
         const hosts = spec.mounts.hosts ? await hostCopy(host.hosts, join(bundle, 'hosts')) : undefined;
         if (resolvConf) specHost.resolvConf = resolvConf;
         if (hosts) specHost.hosts = hosts;
+        if (spec.mounts.hostname) {
+          // Docker's /etc/hostname names the container; a step's is the host's or pod's, as Kaniko's RUN sees it.
+          specHost.hostnameFile = join(bundle, 'hostname');
+          await writeFile(specHost.hostnameFile, `${host.hostname}\n`, { mode: 0o644 });
+        }
         await writeFile(join(bundle, 'config.json'), JSON.stringify(ociSpec(spec, specHost)), { mode: 0o600 });
         const argv = [...lockPrefix(tools, spec.extra?.locks ?? []), ...runcCmd('run', '--bundle', bundle, id)];
         return await runSpawned(argv, spec, signal, {
@@ -139,7 +144,7 @@ export async function runcWorks(
       cwd: '/',
       user: { uid: 0, gid: 0 },
       rootfs: root,
-      mounts: { dev: true, proc: true, sys: false, resolvConf: false, hosts: false },
+      mounts: { dev: true, proc: true, sys: false, resolvConf: false, hosts: false, hostname: false },
       onOutput: () => undefined,
     },
     { hostname: 'kiln', overlays: [] },

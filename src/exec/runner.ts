@@ -38,6 +38,7 @@ export interface MountPlan {
   sys: boolean;
   resolvConf: boolean;
   hosts: boolean;
+  hostname: boolean;
 }
 
 /**

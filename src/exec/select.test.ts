@@ -20,6 +20,11 @@ describe('decideIsolation', () => {
   test('no namespaces (default container capabilities): chroot, the container being the boundary', async () => {
     const got = await decideIsolation(probes({ namespaces: () => Promise.resolve(false) }));
     expect(got).toMatchObject({ kind: 'chroot', reason: expect.stringMatching(/container is the boundary/) });
+    // What the step gets and lacks, as it is (issue 13): no /proc, but the host's DNS, hosts and hostname.
+    const reason = got.kind === 'chroot' ? got.reason : '';
+    expect(reason).toMatch(/no \/proc/);
+    expect(reason).toMatch(/\/dev\/shm/);
+    expect(reason).toMatch(/host's resolv\.conf, hosts and hostname/);
   });
 
   test('on a host, namespaces without runc or with a broken runc: RUN is refused, never a plain chroot', async () => {
@@ -52,7 +57,7 @@ describe('decideIsolation', () => {
     );
     expect(got).toMatchObject({
       kind: 'chroot',
-      reason: expect.stringMatching(/runc cannot run here \(cgroup trouble\)/),
+      reason: expect.stringMatching(/runc cannot run here \(cgroup trouble\).*host's resolv\.conf, hosts and hostname/),
     });
     expect(await decideIsolation(probes({ runc: false, inContainer: () => Promise.resolve(true) }))).toMatchObject({
       kind: 'chroot',

@@ -36,8 +36,11 @@ export interface RunnerHost {
 /** runc's flag to carry on where it cannot create cgroups (it skips them rather than failing). */
 const ROOTLESS_CGROUPS = ['--rootless=true'];
 
-const CHROOT_REASON =
-  'Kiln may not create mount namespaces here: no CAP_SYS_ADMIN, or seccomp forbids them; RUN gets no /proc, /sys, RUN --mount or --network=none, and the container is the boundary';
+/** What a chroot-mode step gets and lacks (spawn-runner.ts, chroot-step.ts, chroot-etc.ts), for the log line. */
+const CHROOT_STEP =
+  "RUN gets no /proc, /sys, RUN --mount or --network=none, but the standard /dev nodes, /dev/shm and the host's resolv.conf, hosts and hostname; the container is the boundary";
+
+const CHROOT_REASON = `Kiln may not create mount namespaces here: no CAP_SYS_ADMIN, or seccomp forbids them; ${CHROOT_STEP}`;
 
 /** What {@link decideIsolation} asks of the host; each probe runs only when the answer matters. */
 export interface IsolationProbes {
@@ -79,7 +82,7 @@ export async function decideIsolation(p: IsolationProbes): Promise<IsolationChoi
   }
   return {
     kind: 'chroot',
-    reason: `runc cannot run here (${works.why}); RUN gets no /proc, /sys, RUN --mount or --network=none, and the container is the boundary`,
+    reason: `runc cannot run here (${works.why}); ${CHROOT_STEP}`,
   };
 }
 

@@ -5,11 +5,13 @@
  * the container is the boundary, as with Kaniko); an in-place RUN (`--rootfs=/`) with namespaces
  * runs IN_PLACE_SCRIPT in new mount + pid namespaces. Without namespaces, the chroot runner itself
  * makes the /dev nodes a step expects and finds the step's leftover processes in /proc
- * (chroot-step.ts). A rootfs of Kiln's own, where namespaces are allowed, runs under runc.
+ * (chroot-step.ts), and puts the host's resolv.conf, hosts and hostname in /etc (chroot-etc.ts).
+ * A rootfs of Kiln's own, where namespaces are allowed, runs under runc.
  */
 import { spawn } from 'node:child_process';
 import { realpath } from 'node:fs/promises';
 import { StepError } from '../errors.js';
+import { chrootEtc, hostEtc, type HostEtc } from './chroot-etc.js';
 import { chrootDevices, kill, reapChrootStep } from './chroot-step.js';
 import { IN_PLACE_SCRIPT } from './in-place-script.js';
 import type { IsolationMode, ProcessRunner, RunMount, RunResult, RunSpec } from './runner.js';
@@ -194,8 +196,16 @@ export function runSpawned(
   });
 }
 
-/** A runner for the given isolation mode. */
-export function spawnRunner(mode: IsolationMode, tools: HostTools, reason: string): ProcessRunner {
+/**
+ * A runner for the given isolation mode. A chroot-mode step gets `etc` (default: this host's)
+ * as its /etc/resolv.conf, /etc/hosts and /etc/hostname (chroot-etc.ts).
+ */
+export function spawnRunner(
+  mode: IsolationMode,
+  tools: HostTools,
+  reason: string,
+  etc: HostEtc = hostEtc(),
+): ProcessRunner {
   return {
     mode,
     reason,
@@ -204,11 +214,14 @@ export function spawnRunner(mode: IsolationMode, tools: HostTools, reason: strin
       if (mode !== 'chroot') return runSpawned(argv, spec, signal);
       const root = await realpath(spec.rootfs);
       const removeDevices = await chrootDevices(spec, tools);
+      let restoreEtc: (() => Promise<void>) | undefined;
       try {
+        restoreEtc = await chrootEtc(spec.rootfs, etc);
         return await runSpawned(argv, spec, signal, {
           reap: (leader) => reapChrootStep(leader, root === '/' ? undefined : root),
         });
       } finally {
+        await restoreEtc?.();
         await removeDevices();
       }
     },

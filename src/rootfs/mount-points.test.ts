@@ -7,7 +7,14 @@ import { Rootfs } from './rootfs.js';
 
 test('in place (the rootfs is /) nothing is mounted: /dev, /proc, /sys, resolv.conf and hosts are the real ones', async () => {
   const prepared = await prepareMountPoints(new Rootfs('/'));
-  expect(prepared.plan).toEqual({ dev: false, proc: false, sys: false, resolvConf: false, hosts: false });
+  expect(prepared.plan).toEqual({
+    dev: false,
+    proc: false,
+    sys: false,
+    resolvConf: false,
+    hosts: false,
+    hostname: false,
+  });
   await prepared.cleanup();
 });
 
@@ -62,4 +69,49 @@ test('a mount point /proc the step replaced by a symlink is left alone, without 
   await prepared.cleanup();
   expect(await exists(join(outside, 'd', 'x'))).toBe(true);
   expect(await readdir(r)).toEqual(['proc']);
+});
+
+test('etcFiles: a missing /etc and its resolv.conf, hosts and hostname are made empty for the step and removed after', async () => {
+  const { rootfs, r } = await setup();
+  const prepared = await prepareMountPoints(rootfs, { etcFiles: true });
+  expect(prepared.plan).toMatchObject({ resolvConf: true, hosts: true, hostname: true });
+  expect((await readdir(join(r, 'etc'))).sort()).toEqual(['hostname', 'hosts', 'resolv.conf']);
+  await prepared.cleanup();
+  expect(await readdir(r)).toEqual([]);
+});
+
+test("etcFiles: the image's own files stay as they are; only the missing ones are made, and /etc is touched", async () => {
+  const { rootfs, r } = await setup();
+  await mkdir(join(r, 'etc'));
+  await writeFile(join(r, 'etc', 'hosts'), 'own\n');
+  await mkdir(join(r, 'run'));
+  await symlink('../run/systemd/resolve/stub-resolv.conf', join(r, 'etc', 'resolv.conf'));
+  const prepared = await prepareMountPoints(rootfs, { etcFiles: true });
+  expect(prepared.plan).toMatchObject({ resolvConf: true, hosts: true, hostname: true });
+  // runc binds onto what the symlink names inside the rootfs: that file is made, and its parents.
+  expect((await lstat(join(r, 'run/systemd/resolve/stub-resolv.conf'))).isFile()).toBe(true);
+  expect(prepared.touchedDirs().sort()).toEqual(['/etc', '/run', '/run/systemd', '/run/systemd/resolve']);
+  await prepared.cleanup();
+  expect((await readdir(join(r, 'etc'))).sort()).toEqual(['hosts', 'resolv.conf']);
+  expect(await readdir(join(r, 'run'))).toEqual([]);
+});
+
+test('etcFiles: a symlink into /proc, /dev or /sys, or one that loops, gets no file', async () => {
+  const { rootfs, r } = await setup();
+  await mkdir(join(r, 'etc'));
+  await symlink('/proc/self/net/hosts', join(r, 'etc', 'hosts'));
+  await symlink('hostname', join(r, 'etc', 'hostname'));
+  const prepared = await prepareMountPoints(rootfs, { etcFiles: true });
+  expect(prepared.plan).toMatchObject({ resolvConf: true, hosts: false, hostname: false });
+  await prepared.cleanup();
+  expect((await readdir(join(r, 'etc'))).sort()).toEqual(['hostname', 'hosts']);
+});
+
+test('etcFiles: an /etc that is not a directory gets no files and is no error', async () => {
+  const { rootfs, r } = await setup();
+  await writeFile(join(r, 'etc'), 'not a directory\n');
+  const prepared = await prepareMountPoints(rootfs, { etcFiles: true });
+  expect(prepared.plan).toMatchObject({ resolvConf: false, hosts: false, hostname: false });
+  await prepared.cleanup();
+  expect(await readdir(r)).toEqual(['etc']);
 });

@@ -1,6 +1,6 @@
 /**
- * Mount points a RUN needs inside the rootfs (/dev, /proc, /sys, /etc/resolv.conf, /etc/hosts), and
- * those of its `RUN --mount` targets ({@link MountTargets}).
+ * Mount points a RUN needs inside the rootfs (/dev, /proc, /sys, /etc/resolv.conf, /etc/hosts,
+ * /etc/hostname), and those of its `RUN --mount` targets ({@link MountTargets}).
  * A missing directory is created for the run and removed afterwards, so it never shows up in a
  * snapshot; a path that is a symlink (or anything but the expected type) is not mounted on,
  * since a hostile image could point it anywhere. What was created is pinned (pinned-path.ts)
@@ -9,14 +9,16 @@
  */
 import { lstat, mkdir, writeFile } from 'node:fs/promises';
 import { posix } from 'node:path';
-import { errnoCode, fsError } from '../errors.js';
+import { errnoCode, fsError, StepError } from '../errors.js';
 import { mkdirAll } from './mkdir.js';
 import { pin, removePinned, type PinnedPath } from './pinned-path.js';
 import type { Rootfs } from './rootfs.js';
 
 export interface PreparedMounts {
-  plan: { dev: boolean; proc: boolean; sys: boolean; resolvConf: boolean; hosts: boolean };
-  /** Removes the directories created for this run. */
+  plan: { dev: boolean; proc: boolean; sys: boolean; resolvConf: boolean; hosts: boolean; hostname: boolean };
+  /** Directories (canonical image paths) other than `/` in which a mount point was made and removed. */
+  touchedDirs(): string[];
+  /** Removes the directories and files created for this run. */
   cleanup(): Promise<void>;
 }
 
@@ -53,16 +55,30 @@ async function removeCreated(rootfs: Rootfs, created: PinnedPath[]): Promise<voi
 
 /** Nothing to mount: an in-place rootfs (the process's own `/`) already has the real ones. */
 const IN_PLACE: PreparedMounts = {
-  plan: { dev: false, proc: false, sys: false, resolvConf: false, hosts: false },
+  plan: { dev: false, proc: false, sys: false, resolvConf: false, hosts: false, hostname: false },
+  touchedDirs: () => [],
   cleanup: () => Promise.resolve(),
 };
+
+/** The files of /etc a step gets from the host (Docker binds the same three): the plan's key for each. */
+const ETC_FILES = [
+  ['/etc/resolv.conf', 'resolvConf'],
+  ['/etc/hosts', 'hosts'],
+  ['/etc/hostname', 'hostname'],
+] as const;
 
 /**
  * Prepares the mount points of the rootfs for one RUN. In place (`--rootfs=/`) the rootfs's
  * /dev, /proc, /sys, /etc/resolv.conf and /etc/hosts are the container's own, so the plan is all
  * off: binding them onto themselves would at best do nothing.
+ *
+ * With `etcFiles` (a runner that binds the host's files, runc) a missing /etc/resolv.conf,
+ * /etc/hosts or /etc/hostname — and /etc itself — is made empty for the step and removed after,
+ * as the directories are: an image without them (busybox, scratch) gets the host's all the same,
+ * as under Docker, and its layer none of them. Where one is a symlink, the file it names inside
+ * the rootfs is the mount point (made likewise if missing); a directory there is not mounted on.
  */
-export async function prepareMountPoints(rootfs: Rootfs): Promise<PreparedMounts> {
+export async function prepareMountPoints(rootfs: Rootfs, opts: { etcFiles?: boolean } = {}): Promise<PreparedMounts> {
   if (rootfs.root === '/') return IN_PLACE;
   const created: PinnedPath[] = [];
   const dir = async (imagePath: string): Promise<boolean> => {
@@ -78,18 +94,41 @@ export async function prepareMountPoints(rootfs: Rootfs): Promise<PreparedMounts
     await pinCreated(rootfs, imagePath, created);
     return true;
   };
-  const file = async (imagePath: string): Promise<boolean> =>
-    (await kindOf(await rootfs.resolve(imagePath))) === 'file';
-  const plan = {
-    dev: await dir('/dev'),
-    proc: await dir('/proc'),
-    sys: await dir('/sys'),
-    resolvConf: await file('/etc/resolv.conf'),
-    hosts: await file('/etc/hosts'),
+  const files = new MountTargets(rootfs);
+  const file = async (imagePath: string): Promise<boolean> => {
+    const host = await rootfs.resolve(imagePath);
+    if (!opts.etcFiles) return (await kindOf(host)) === 'file';
+    // runc follows a symlink at a mount destination inside the rootfs (securejoin), as Docker's
+    // bind over a symlinked /etc/resolv.conf does: the file it names is the mount point then.
+    const link = (await lstat(host).catch(() => undefined))?.isSymbolicLink() === true;
+    let at = imagePath;
+    try {
+      if (link) at = rootfs.imagePathOf(await rootfs.resolve(imagePath, { followFinal: true }));
+      if (['/dev', '/proc', '/sys'].some((d) => at === d || at.startsWith(`${d}/`))) return false;
+      return 'host' in (await files.prepare(at, 'file', true));
+    } catch (err) {
+      // /etc (or a directory on the symlink's way) is a file or the like, or the symlink loops:
+      // nothing to mount on.
+      if (err instanceof StepError || link) return false;
+      throw err;
+    }
   };
+  const plan = { dev: await dir('/dev'), proc: await dir('/proc'), sys: await dir('/sys') };
+  const etc = { resolvConf: false, hosts: false, hostname: false };
+  try {
+    for (const [imagePath, key] of ETC_FILES) etc[key] = await file(imagePath);
+  } catch (err) {
+    await files.cleanup().catch(() => undefined);
+    await removeCreated(rootfs, created).catch(() => undefined);
+    throw err;
+  }
   return {
-    plan,
-    cleanup: () => removeCreated(rootfs, created),
+    plan: { ...plan, ...etc },
+    touchedDirs: () => files.touchedDirs().filter((d) => d !== '/'),
+    cleanup: async () => {
+      await files.cleanup();
+      await removeCreated(rootfs, created);
+    },
   };
 }
 

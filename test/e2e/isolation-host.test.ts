@@ -119,6 +119,9 @@ test('a RUN that needs /proc fails in chroot isolation naming the mode and how t
   expect(hint).toMatch(/\/proc/);
   expect(hint).toMatch(/CAP_SYS_ADMIN/);
   expect(hint).toMatch(/namespace/);
+  // The other thing chroot mode changes for a step: DNS is the pod's (issue 13).
+  expect(hint).toMatch(/DNS/);
+  expect(hint).toMatch(/resolv\.conf/);
   expect(chroot.stderr).not.toMatch(/internal error|^\s+at /m);
 });
 

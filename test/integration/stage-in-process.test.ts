@@ -54,8 +54,16 @@ describe('RUN', () => {
     ]);
     expect(runner.spec(0).env).toEqual(['MODE=fast', DEFAULT_PATH, 'LANG=C', 'HOME=/home/app']);
     expect(runner.envOf(1).get('HOME')).toBe('/');
-    // /dev, /proc and /sys are made for the step; resolv.conf and hosts are bound only onto files the image has.
-    expect(runner.spec(0).mounts).toEqual({ dev: true, proc: true, sys: true, resolvConf: false, hosts: false });
+    // /dev, /proc and /sys are made for the step, and so are /etc's resolv.conf, hosts and hostname
+    // the image lacks, for the host's to be bound on (issue 13): none of them reaches a layer.
+    expect(runner.spec(0).mounts).toEqual({
+      dev: true,
+      proc: true,
+      sys: true,
+      resolvConf: true,
+      hosts: true,
+      hostname: true,
+    });
     // WORKDIR's layer, then the RUN's: only what the command wrote, no mount point Kiln made.
     expect(out.layers).toHaveLength(3);
     expect((await layerEntries(out.layers[1]!)).map((e) => e.name)).toEqual(['src/', 'src/app/', 'src/app/out.txt']);
@@ -122,5 +130,6 @@ describe('RUN', () => {
     expect(err).toBeInstanceOf(StepError);
     expect((err as StepError).message).toBe('Dockerfile:2: RUN ls /proc: the command exited with status 1');
     expect((err as StepError).hint).toMatch(/^RUN ran in chroot isolation/);
+    expect((err as StepError).hint).toMatch(/\/proc.*DNS/);
   });
 });

@@ -7,7 +7,7 @@
  * reaches a sentinel) and checks the sentinel, the exit code, and that the build ended in time.
  */
 import { execFile } from 'node:child_process';
-import { lstat, mkdir, stat, utimes, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, readFile, stat, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { expect, test } from 'vitest';
@@ -95,6 +95,27 @@ test('chroot mode: a #! heredoc that swaps /dev for a symlink leaves the host fi
   expect(await exists(join(host, 'pipes', 'SWAP'))).toBe(true);
   expect(r.exitCode, r.stderr).toBe(0);
 });
+
+test.each([
+  ['busybox, whose /etc has no resolv.conf or hosts', undefined],
+  ['an image with its own /etc/hosts', 'COPY hosts /etc/hosts\n'],
+])(
+  'chroot mode: /etc swapped for a symlink to a host directory (%s): the host files of those names are left alone',
+  async (_, copy) => {
+    // Restoring the image's /etc files must find /etc again as the directory it was, never follow
+    // the symlink to the host (issue 13).
+    const host = await tempDir('swap-etc');
+    const sentinels = { hosts: 'host hosts\n', 'resolv.conf': 'host resolv\n', hostname: 'host name\n' };
+    for (const [name, text] of Object.entries(sentinels)) await writeFile(join(host, name), text);
+    const r = await build(
+      `ARG BASE\nFROM \${BASE}\n${copy ?? ''}RUN mv /etc /etc.old && ln -s ${host} /etc && rm -rf /dev/shm && ln -s ${host} /dev/shm\n`,
+      { prefix: WITHOUT_SYS_ADMIN, files: { hosts: Buffer.from('image hosts\n') } },
+    );
+    expect(r.stderr).toMatch(/isolation.*chroot/);
+    for (const [name, text] of Object.entries(sentinels)) expect(await readFile(join(host, name), 'utf8')).toBe(text);
+    expect(r.exitCode, r.stderr).toBe(0);
+  },
+);
 
 /** A tar with directories a/ and a/b/ (deferred mtimes), then `a` replaced by a symlink to `host`. */
 const swappedDirTar = (host: string): Buffer =>
