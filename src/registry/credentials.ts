@@ -144,6 +144,8 @@ export interface DockerConfigOptions {
   readFile?: (path: string) => Promise<string>;
   /** Runs credential helpers. Default: spawn with `env`. */
   runHelper?: CredentialHelperRunner;
+  /** CA certificates (PEM) the built-in helpers trust besides Node's roots (SSL_CERT_DIR, registry/trust.ts). */
+  trustedCas?: readonly string[];
   /** Makes the built-in helpers (registry/cloud/). Default: loads them with `import()` on first use. */
   builtinHelpers?: () => Promise<BuiltinHelpers>;
 }
@@ -170,7 +172,7 @@ export function dockerConfigCredentials(opts: DockerConfigOptions): CredentialPr
     (async () => {
       // Loaded only when config.json names one of them and its program is missing.
       const m = await import('./cloud/builtin-helpers.js');
-      return new m.BuiltinHelpers({ env: opts.env, homeDir: opts.homeDir });
+      return new m.BuiltinHelpers({ env: opts.env, homeDir: opts.homeDir, trustedCas: opts.trustedCas ?? [] });
     });
   const load = (): Promise<DockerConfig | undefined> =>
     (loaded ??= read(path).then(

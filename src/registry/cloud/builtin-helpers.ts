@@ -24,6 +24,8 @@ export interface BuiltinHelperOptions {
   homeDir: string;
   readFile?: (path: string) => Promise<string>;
   fetch?: CloudFetch;
+  /** CA certificates (PEM) trusted besides Node's roots: the build's SSL_CERT_DIR files. */
+  trustedCas?: readonly string[];
   /** Default: 30 s for a cloud's API. */
   timeoutMs?: number;
   /** Default: 5 s for a link-local metadata service (GCE, ECS), which answers fast when it exists. */
@@ -68,8 +70,11 @@ export class BuiltinHelpers {
       env: opts.env,
       homeDir: opts.homeDir,
       readFile: opts.readFile ?? ((p) => fsReadFile(p, 'utf8')),
-      fetch: redactingFetch(opts.fetch ?? undiciCloudFetch(opts.timeoutMs ?? 30_000), redactor),
-      metadataFetch: redactingFetch(opts.fetch ?? undiciCloudFetch(opts.metadataTimeoutMs ?? 5_000), redactor),
+      fetch: redactingFetch(opts.fetch ?? undiciCloudFetch(opts.timeoutMs ?? 30_000, opts.trustedCas), redactor),
+      metadataFetch: redactingFetch(
+        opts.fetch ?? undiciCloudFetch(opts.metadataTimeoutMs ?? 5_000, opts.trustedCas),
+        redactor,
+      ),
       now: opts.now ?? (() => new Date()),
       redactor,
     };

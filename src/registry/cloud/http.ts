@@ -4,7 +4,8 @@
  * exchange, and the error they throw: it names the service asked and what went wrong, and is
  * redacted of every secret the helper holds (a cloud may echo a token back in an error body).
  */
-import { request } from 'undici';
+import { rootCertificates } from 'node:tls';
+import { Agent, request, type Dispatcher } from 'undici';
 import { classifyNetworkError, formatTimeout } from '../network-error.js';
 import { Redactor } from '../redact.js';
 
@@ -39,8 +40,14 @@ export type CloudFetch = (req: CloudRequest) => Promise<CloudResponse>;
 
 const BODY_CAP = 1024 * 1024;
 
-/** The real fetch: undici, `timeoutMs` for the whole exchange (connect, headers and body). */
-export function undiciCloudFetch(timeoutMs: number): CloudFetch {
+/**
+ * The real fetch: undici, `timeoutMs` for the whole exchange (connect, headers and body). TLS is
+ * verified against Node's roots plus `trustedCas` (the build's SSL_CERT_DIR files, registry/trust.ts),
+ * as the Go helpers in Kaniko's image verify against the system pool plus /kaniko/ssl/certs.
+ */
+export function undiciCloudFetch(timeoutMs: number, trustedCas: readonly string[] = []): CloudFetch {
+  const dispatcher: Dispatcher | undefined =
+    trustedCas.length > 0 ? new Agent({ connect: { ca: [...rootCertificates, ...trustedCas] } }) : undefined;
   return async (req) => {
     const signal = AbortSignal.timeout(timeoutMs);
     try {
@@ -51,6 +58,7 @@ export function undiciCloudFetch(timeoutMs: number): CloudFetch {
         signal,
         headersTimeout: timeoutMs,
         bodyTimeout: timeoutMs,
+        ...(dispatcher !== undefined ? { dispatcher } : {}),
       });
       let text = '';
       for await (const chunk of res.body) {
