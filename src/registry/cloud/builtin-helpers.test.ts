@@ -1,142 +1,8 @@
 import { generateKeyPairSync, verify } from 'node:crypto';
 import { createServer, type Server } from 'node:net';
 import { describe, expect, onTestFinished, test } from 'vitest';
-import { RegistryError } from '../../errors.js';
-import { BuiltinHelpers, type BuiltinHelperOptions } from './builtin-helpers.js';
-import { parseEcrHost } from './ecr.js';
-import type { CloudFetch, CloudRequest } from './http.js';
-
-const files =
-  (content: Record<string, string>) =>
-  async (p: string): Promise<string> => {
-    const c = content[p];
-    if (c === undefined) throw Object.assign(new Error(`ENOENT: ${p}`), { code: 'ENOENT' });
-    return c;
-  };
-
-/** A fetch answering from `route`, recording each request. */
-function fakeFetch(
-  route: (req: CloudRequest) => { status: number; body: unknown },
-): CloudFetch & { calls: CloudRequest[] } {
-  const calls: CloudRequest[] = [];
-  const f = async (req: CloudRequest) => {
-    calls.push(req);
-    const r = route(req);
-    return { status: r.status, text: typeof r.body === 'string' ? r.body : JSON.stringify(r.body) };
-  };
-  return Object.assign(f, { calls });
-}
-
-const helpers = (o: Partial<BuiltinHelperOptions>) =>
-  new BuiltinHelpers({ env: {}, homeDir: '/h', readFile: files({}), ...o });
-
-async function failure(p: Promise<unknown>): Promise<RegistryError> {
-  const err = await p.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(RegistryError);
-  return err as RegistryError;
-}
-
-describe('ecr-login', () => {
-  test.each([
-    ['123456789012.dkr.ecr.eu-west-1.amazonaws.com', { account: '123456789012', region: 'eu-west-1', fips: false }],
-    [
-      '123456789012.dkr.ecr.cn-north-1.amazonaws.com.cn',
-      { account: '123456789012', region: 'cn-north-1', fips: false },
-    ],
-    [
-      '123456789012.dkr.ecr-fips.us-gov-west-1.amazonaws.com',
-      { account: '123456789012', region: 'us-gov-west-1', fips: true },
-    ],
-    ['123456789012.dkr-ecr.us-east-1.on.aws', { account: '123456789012', region: 'us-east-1', fips: false }],
-    ['docker.io', undefined],
-    ['123456789012.dkr.ecr.eu-west-1.amazonaws.com.evil.example', undefined],
-  ])('parseEcrHost(%s)', (host, expected) => {
-    expect(parseEcrHost(host)).toEqual(expected);
-  });
-
-  test('a host that is not ECR gets no credentials and no request, as the real helper', async () => {
-    const fetch = fakeFetch(() => ({ status: 500, body: {} }));
-    const h = helpers({ env: { AWS_ACCESS_KEY_ID: 'AKID', AWS_SECRET_ACCESS_KEY: 'sk' }, fetch });
-    expect(await h.get('ecr-login', 'docker.io', false)).toBeUndefined();
-    expect(fetch.calls).toEqual([]);
-  });
-
-  test('IRSA: web identity at STS, then a signed GetAuthorizationToken with the session token; cached per build', async () => {
-    const registry = '123456789012.dkr.ecr.eu-west-1.amazonaws.com';
-    const fetch = fakeFetch((req) => {
-      if (req.url.startsWith('https://sts.eu-west-1.amazonaws.com')) {
-        const form = new URLSearchParams(req.body);
-        expect(form.get('Action')).toBe('AssumeRoleWithWebIdentity');
-        expect(form.get('WebIdentityToken')).toBe('projected-jwt');
-        expect(form.get('RoleArn')).toBe('arn:aws:iam::123456789012:role/kiln');
-        return {
-          status: 200,
-          body: '<AssumeRoleWithWebIdentityResponse><AssumeRoleWithWebIdentityResult><Credentials><AccessKeyId>ASIATEMP</AccessKeyId><SecretAccessKey>temp-secret</SecretAccessKey><SessionToken>temp-session</SessionToken></Credentials></AssumeRoleWithWebIdentityResult></AssumeRoleWithWebIdentityResponse>',
-        };
-      }
-      expect(req.url).toBe('https://api.ecr.eu-west-1.amazonaws.com/');
-      expect(req.headers?.['x-amz-security-token']).toBe('temp-session');
-      expect(req.headers?.authorization).toMatch(
-        /^AWS4-HMAC-SHA256 Credential=ASIATEMP\/\d{8}\/eu-west-1\/ecr\/aws4_request, /,
-      );
-      expect(JSON.parse(req.body ?? '')).toEqual({ registryIds: ['123456789012'] });
-      return {
-        status: 200,
-        body: {
-          authorizationData: [{ authorizationToken: Buffer.from('AWS:ecr-pw').toString('base64'), expiresAt: 4e9 }],
-        },
-      };
-    });
-    const h = helpers({
-      env: {
-        AWS_WEB_IDENTITY_TOKEN_FILE: '/var/run/secrets/eks.amazonaws.com/serviceaccount/token',
-        AWS_ROLE_ARN: 'arn:aws:iam::123456789012:role/kiln',
-        AWS_REGION: 'eu-west-1',
-      },
-      readFile: files({ '/var/run/secrets/eks.amazonaws.com/serviceaccount/token': 'projected-jwt\n' }),
-      fetch,
-    });
-    expect(await h.get('ecr-login', registry, false)).toEqual({ username: 'AWS', password: 'ecr-pw' });
-    expect(await h.get('ecr-login', registry, false)).toEqual({ username: 'AWS', password: 'ecr-pw' });
-    expect(fetch.calls).toHaveLength(2);
-  });
-
-  test('the shared credentials file, profile AWS_PROFILE', async () => {
-    const fetch = fakeFetch((req) => {
-      expect(req.headers?.authorization).toContain('Credential=AKIDFILE/');
-      return {
-        status: 400,
-        body: {
-          __type: 'com.amazon.coral.service#UnrecognizedClientException',
-          message: 'The security token included in the request is invalid.',
-        },
-      };
-    });
-    const h = helpers({
-      env: { AWS_PROFILE: 'ci' },
-      readFile: files({
-        '/h/.aws/credentials':
-          '[default]\naws_access_key_id = AKIDDEF\naws_secret_access_key = x\n[ci]\naws_access_key_id = AKIDFILE\naws_secret_access_key = file-Secr3t\n',
-      }),
-      fetch,
-    });
-    const err = await failure(h.get('ecr-login', '123456789012.dkr.ecr.us-east-1.amazonaws.com', false));
-    expect(err.message).toBe(
-      'reading credentials for 123456789012.dkr.ecr.us-east-1.amazonaws.com from ecr-login (built into Kiln; no docker-credential-ecr-login on PATH): ' +
-        'AWS rejected the credentials from profile ci of /h/.aws/credentials (400 UnrecognizedClientException: The security token included in the request is invalid.)',
-    );
-    expect(err.hint).toContain('ecr:GetAuthorizationToken');
-    expect(`${err.message} ${err.hint}`).not.toContain('file-Secr3t');
-  });
-
-  test('no AWS credentials anywhere: says where it looked', async () => {
-    const err = await failure(helpers({}).get('ecr-login', '123456789012.dkr.ecr.us-east-1.amazonaws.com', false));
-    expect(err.message).toMatch(/no AWS credentials found \(looked at AWS_ACCESS_KEY_ID/);
-  });
-});
+import { failure, fakeFetch, files, helpers } from '../../../test/support/cloud-fakes.js';
+import { BuiltinHelpers } from './builtin-helpers.js';
 
 describe('gcr', () => {
   const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
@@ -187,6 +53,27 @@ describe('gcr', () => {
         'Google rejected the credentials from /k.json (service_account) (400 invalid_grant: Invalid JWT Signature.)',
     );
     expect(err.message).not.toMatch(/PRIVATE KEY|eyJ/);
+  });
+
+  test('an authorized_user file: a refresh-token exchange', async () => {
+    const fetch = fakeFetch((req) => {
+      expect(req.url).toBe('https://oauth2.googleapis.com/token');
+      expect(Object.fromEntries(new URLSearchParams(req.body))).toEqual({
+        grant_type: 'refresh_token',
+        client_id: 'cid',
+        client_secret: 'csecret',
+        refresh_token: 'rtoken',
+      });
+      return { status: 200, body: { access_token: 'ya29.user', expires_in: 3599 } };
+    });
+    const adc = JSON.stringify({
+      type: 'authorized_user',
+      client_id: 'cid',
+      client_secret: 'csecret',
+      refresh_token: 'rtoken',
+    });
+    const h = helpers({ readFile: files({ '/h/.config/gcloud/application_default_credentials.json': adc }), fetch });
+    expect(await h.get('gcr', 'gcr.io', false)).toEqual({ username: 'oauth2accesstoken', password: 'ya29.user' });
   });
 
   test('credsStore does not send a Google token to a host that is not Google', async () => {
