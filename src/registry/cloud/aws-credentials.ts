@@ -2,8 +2,8 @@
  * AWS credentials, found the way the SDKs' default chain finds them (docs.aws.amazon.com/sdkref,
  * "Standardized credential providers"), as far as a build needs: environment variables, the
  * shared credentials file, web identity (EKS IRSA: AssumeRoleWithWebIdentity at STS, unsigned),
- * and container credentials (ECS task roles, EKS Pod Identity). Each result says where it came
- * from, for the message when AWS rejects it.
+ * container credentials (ECS task roles, EKS Pod Identity) and EC2 instance metadata (IMDSv2).
+ * Each result says where it came from, for the message when AWS rejects it.
  */
 import { join } from 'node:path';
 import { errnoCode } from '../../errors.js';
@@ -175,17 +175,68 @@ async function fromContainer(ctx: HelperContext): Promise<FoundAwsCredentials | 
 }
 
 /**
+ * EC2 instance metadata (IMDSv2: a session token from `PUT /latest/api/token`, then the role's
+ * credentials), where a runner on EC2 or an EKS node without IRSA gets its instance profile.
+ * AWS_EC2_METADATA_DISABLED=true skips it; AWS_EC2_METADATA_SERVICE_ENDPOINT moves it.
+ */
+async function fromInstanceMetadata(ctx: HelperContext): Promise<FoundAwsCredentials | undefined> {
+  if (envVar(ctx, 'AWS_EC2_METADATA_DISABLED')?.toLowerCase() === 'true') return undefined;
+  const base = (envVar(ctx, 'AWS_EC2_METADATA_SERVICE_ENDPOINT') ?? 'http://169.254.169.254').replace(/\/+$/, '');
+  const what = `EC2 instance metadata at ${base}`;
+  const tokenRes = await ctx.metadataFetch({
+    url: `${base}/latest/api/token`,
+    method: 'PUT',
+    headers: { 'x-aws-ec2-metadata-token-ttl-seconds': '21600' },
+    what,
+  });
+  if (tokenRes.status !== 200) throw new CloudError(`${what} refused a session token (${tokenRes.status})`, 'answer');
+  const token = tokenRes.text.trim();
+  ctx.redactor.add(token);
+  const headers = { 'x-aws-ec2-metadata-token': token };
+  const path = `${base}/latest/meta-data/iam/security-credentials/`;
+  const roleRes = await ctx.metadataFetch({ url: path, method: 'GET', headers, what });
+  if (roleRes.status === 404) throw new CloudError(`${what}: the instance has no IAM role`, 'setup');
+  const role = roleRes.text.trim().split('\n')[0] ?? '';
+  if (roleRes.status !== 200 || role === '') throw new CloudError(`${what} answered ${roleRes.status}`, 'answer');
+  const res = await ctx.metadataFetch({ url: `${path}${encodeURIComponent(role)}`, method: 'GET', headers, what });
+  if (res.status !== 200) throw new CloudError(`${what} answered ${res.status}`, 'answer');
+  const json = jsonOf(res, what);
+  const secret = stringField(json, 'SecretAccessKey', what);
+  const session = stringField(json, 'Token', what);
+  ctx.redactor.add(secret);
+  ctx.redactor.add(session);
+  return {
+    credentials: {
+      accessKeyId: stringField(json, 'AccessKeyId', what),
+      secretAccessKey: secret,
+      sessionToken: session,
+    },
+    source: `the instance profile role ${role} of ${what}`,
+  };
+}
+
+/**
  * The first credentials of the chain: environment, shared credentials file, web identity,
- * container credentials. Throws a CloudError `setup` when none is configured. (EC2 instance
- * metadata, IMDS, is not asked: on EKS, IRSA or Pod Identity is what a build pod uses.)
+ * container credentials, EC2 instance metadata. When none is configured and instance metadata
+ * does not answer, the CloudError says where Kiln looked and why the metadata service failed.
  */
 export async function awsCredentials(ctx: HelperContext): Promise<FoundAwsCredentials> {
   const found =
     fromEnv(ctx) ?? (await fromSharedFile(ctx)) ?? (await fromWebIdentity(ctx)) ?? (await fromContainer(ctx));
   if (found !== undefined) return found;
+  let imds: string;
+  try {
+    const fromImds = await fromInstanceMetadata(ctx);
+    if (fromImds !== undefined) return fromImds;
+    imds = 'AWS_EC2_METADATA_DISABLED is true';
+  } catch (err) {
+    if (!(err instanceof CloudError)) throw err;
+    imds = err.message;
+  }
   throw new CloudError(
     'no AWS credentials found (looked at AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, the shared credentials file, ' +
-      'AWS_WEB_IDENTITY_TOKEN_FILE with AWS_ROLE_ARN, and AWS_CONTAINER_CREDENTIALS_FULL_URI/RELATIVE_URI)',
+      'AWS_WEB_IDENTITY_TOKEN_FILE with AWS_ROLE_ARN, AWS_CONTAINER_CREDENTIALS_FULL_URI/RELATIVE_URI, ' +
+      `and EC2 instance metadata: ${imds})`,
     'setup',
   );
 }

@@ -126,8 +126,48 @@ describe('ecr-login', () => {
     });
   });
 
-  test('no AWS credentials anywhere: says where it looked', async () => {
-    const err = await failure(helpers({}).get('ecr-login', '123456789012.dkr.ecr.us-east-1.amazonaws.com', false));
-    expect(err.message).toMatch(/no AWS credentials found \(looked at AWS_ACCESS_KEY_ID/);
+  test('no AWS credentials anywhere: says where it looked, and why instance metadata failed', async () => {
+    const fetch = fakeFetch(() => ({ status: 500, body: '' }));
+    const err = await failure(
+      helpers({ fetch }).get('ecr-login', '123456789012.dkr.ecr.us-east-1.amazonaws.com', false),
+    );
+    expect(err.message).toMatch(
+      /no AWS credentials found \(looked at AWS_ACCESS_KEY_ID.*and EC2 instance metadata: EC2 instance metadata at http:\/\/169\.254\.169\.254\/? refused a session token \(500\)\)$/,
+    );
+    const off = await failure(
+      helpers({ env: { AWS_EC2_METADATA_DISABLED: 'true' }, fetch }).get(
+        'ecr-login',
+        '123456789012.dkr.ecr.us-east-1.amazonaws.com',
+        false,
+      ),
+    );
+    expect(off.message).toMatch(/EC2 instance metadata: AWS_EC2_METADATA_DISABLED is true\)$/);
+  });
+
+  test('EC2 instance metadata (IMDSv2): a session token, then the role and its credentials', async () => {
+    const fetch = fakeFetch((req) => {
+      if (req.url === 'http://169.254.169.254/latest/api/token') {
+        expect(req.method).toBe('PUT');
+        return { status: 200, body: 'imds-session' };
+      }
+      if (req.url.startsWith('http://169.254.169.254/')) {
+        expect(req.headers?.['x-aws-ec2-metadata-token']).toBe('imds-session');
+        if (req.url.endsWith('/security-credentials/')) return { status: 200, body: 'runner-role' };
+        expect(req.url).toBe('http://169.254.169.254/latest/meta-data/iam/security-credentials/runner-role');
+        return { status: 200, body: { AccessKeyId: 'ASIAEC2', SecretAccessKey: 'ec2-secret', Token: 'ec2-session' } };
+      }
+      expect(req.headers?.authorization).toContain('Credential=ASIAEC2/');
+      return {
+        status: 400,
+        body: { __type: 'AccessDeniedException', message: 'not authorized to perform ecr:GetAuthorizationToken' },
+      };
+    });
+    const err = await failure(
+      helpers({ fetch }).get('ecr-login', '123456789012.dkr.ecr.us-east-1.amazonaws.com', false),
+    );
+    expect(err.message).toMatch(
+      /AWS rejected the credentials from the instance profile role runner-role of EC2 instance metadata at http:\/\/169\.254\.169\.254\/ \(400 AccessDeniedException: not authorized/,
+    );
+    expect(err.message).not.toMatch(/ec2-secret|ec2-session|imds-session/);
   });
 });

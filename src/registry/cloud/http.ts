@@ -23,7 +23,7 @@ export class CloudError extends Error {
 /** One request: `what` names the service in messages (`the GCE metadata server at http://…`). */
 export interface CloudRequest {
   url: string;
-  method: 'GET' | 'POST';
+  method: 'GET' | 'POST' | 'PUT';
   headers?: Record<string, string>;
   body?: string;
   what: string;
