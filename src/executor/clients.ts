@@ -76,12 +76,13 @@ function tlsMaterial(env: BuildEnv): Map<string, RegistryTlsOptions> {
 /** Creates the build's clients; `sleep` (default a real timer) is injectable so tests never wait. */
 export function createRegistryClients(env: BuildEnv, sleep: SleepFn = realSleep): RegistryClients {
   const o = env.options;
-  const credentials = dockerConfigCredentials({ env: env.env, homeDir: env.homeDir });
   const material = tlsMaterial(env);
   const trustedCas = readTrustedCas(
     { sslCertDir: env.env.SSL_CERT_DIR, nodeExtraCaCerts: env.env.NODE_EXTRA_CA_CERTS },
     env.logger,
   );
+  // The built-in credential helpers (registry/cloud/) trust the same CAs as the registry clients.
+  const credentials = dockerConfigCredentials({ env: env.env, homeDir: env.homeDir, trustedCas });
   const ms = o.networkTimeoutMs;
   const timeouts = ms === undefined ? {} : { timeouts: { connectMs: ms, headersMs: ms, bodyMs: ms } };
   const common = {

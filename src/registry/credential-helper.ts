@@ -65,15 +65,24 @@ export function parseHelperOutput(stdout: string): Credential | undefined {
 const HELPER_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
 
 /**
+ * The helpers Kaniko's image ships as programs, which Kiln has built in (registry/cloud/): used
+ * when config.json names one and no program of that name is on PATH.
+ */
+export const BUILTIN_HELPERS: ReadonlySet<string> = new Set(['ecr-login', 'gcr', 'gcloud', 'acr-env']);
+
+/**
  * Asks helper `name` for the credentials of `server` (the address Docker stores them under).
  * Throws a RegistryError naming the helper when it is missing or fails for another reason than
  * "not found"; its stderr is quoted (first line) but never its stdout, which may hold a secret.
+ * `builtin`, when given, answers instead of a program that is not on PATH: a program on PATH
+ * always wins, so a user's own `docker-credential-ecr-login` (or a newer one) still runs.
  */
 export async function credentialsFromHelper(
   run: CredentialHelperRunner,
   name: string,
   server: string,
   registry: string,
+  builtin?: () => Promise<Credential | undefined>,
 ): Promise<Credential | undefined> {
   const program = `docker-credential-${name}`;
   const doing = `reading credentials for ${registry} from ${program}`;
@@ -83,6 +92,7 @@ export async function credentialsFromHelper(
     result = await run(program, ['get'], server);
   } catch (err) {
     const missing = typeof err === 'object' && err !== null && 'code' in err && err.code === 'ENOENT';
+    if (missing && builtin !== undefined) return builtin();
     throw new RegistryError(
       `${doing}: ${missing ? 'program not found on PATH' : err instanceof Error ? err.message : String(err)}`,
       { registry },

@@ -1,6 +1,7 @@
 import { Buffer } from 'node:buffer';
 import { describe, expect, test } from 'vitest';
 import { RegistryError } from '../errors.js';
+import type { BuiltinHelpers } from './cloud/builtin-helpers.js';
 import type { CredentialHelperRunner } from './credential-helper.js';
 import {
   convertToHostname,
@@ -163,6 +164,59 @@ describe('dockerConfigCredentials', () => {
       helper: 'docker-credential-ecr-login',
       fromHelper: false,
     });
+  });
+
+  test('a built-in helper answers only when its program is not on PATH; a program on PATH wins', async () => {
+    const config = JSON.stringify({ credHelpers: { 'a.example': 'ecr-login' }, credsStore: 'gcr' });
+    const asked: string[] = [];
+    const builtinHelpers = async () =>
+      ({
+        get: async (name: string, registry: string, explicit: boolean) => {
+          asked.push(`${name} ${registry} ${explicit}`);
+          return { username: 'AWS', password: 'from-builtin' };
+        },
+      }) as unknown as BuiltinHelpers;
+    const missing: CredentialHelperRunner = async () => {
+      throw Object.assign(new Error('spawn ENOENT'), { code: 'ENOENT' });
+    };
+    const provider = dockerConfigCredentials({
+      env: {},
+      homeDir: '/h',
+      readFile: files({ '/h/.docker/config.json': config }),
+      runHelper: missing,
+      builtinHelpers,
+    });
+    expect(await provider.get('a.example')).toEqual({ username: 'AWS', password: 'from-builtin' });
+    expect(await provider.get('b.example')).toEqual({ username: 'AWS', password: 'from-builtin' });
+    expect(asked).toEqual(['ecr-login a.example true', 'gcr b.example false']);
+    expect(await provider.origin?.('a.example')).toMatchObject({ helper: 'ecr-login (built into Kiln)' });
+
+    const onPath: CredentialHelperRunner = async (program) => ({
+      exitCode: 0,
+      stdout: JSON.stringify({ Username: 'u', Secret: `from-${program}` }),
+      stderr: '',
+    });
+    const own = dockerConfigCredentials({
+      env: {},
+      homeDir: '/h',
+      readFile: files({ '/h/.docker/config.json': config }),
+      runHelper: onPath,
+      builtinHelpers: () => Promise.reject(new Error('the built-in helpers must not load')),
+    });
+    expect(await own.get('a.example')).toEqual({ username: 'u', password: 'from-docker-credential-ecr-login' });
+  });
+
+  test('a helper that is not built in and not on PATH is still an error', async () => {
+    const provider = dockerConfigCredentials({
+      env: {},
+      homeDir: '/h',
+      readFile: files({ '/h/.docker/config.json': JSON.stringify({ credsStore: 'pass' }) }),
+      runHelper: async () => {
+        throw Object.assign(new Error('spawn ENOENT'), { code: 'ENOENT' });
+      },
+      builtinHelpers: () => Promise.reject(new Error('the built-in helpers must not load')),
+    });
+    await expect(provider.get('r.example')).rejects.toThrow('docker-credential-pass: program not found on PATH');
   });
 
   test('a malformed file is a RegistryError naming the file, not its content', async () => {

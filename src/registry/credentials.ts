@@ -9,7 +9,13 @@ import { readFile as fsReadFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { errnoCode, RegistryError } from '../errors.js';
-import { credentialsFromHelper, spawnHelperRunner, type CredentialHelperRunner } from './credential-helper.js';
+import type { BuiltinHelpers } from './cloud/builtin-helpers.js';
+import {
+  BUILTIN_HELPERS,
+  credentialsFromHelper,
+  spawnHelperRunner,
+  type CredentialHelperRunner,
+} from './credential-helper.js';
 import type { Credential, CredentialProvider } from './types.js';
 
 const authEntrySchema = z.looseObject({
@@ -114,10 +120,20 @@ export function findAuthEntry(config: DockerConfig, registry: string): Credentia
 
 /** The helper configured for a registry: its `credHelpers` entry, else `credsStore`. */
 export function findHelper(config: DockerConfig, registry: string): string | undefined {
+  return findHelperEntry(config, registry)?.name;
+}
+
+/** {@link findHelper}, and whether `credHelpers` names it for this very registry (`explicit`) rather than `credsStore` for all. */
+export function findHelperEntry(
+  config: DockerConfig,
+  registry: string,
+): { name: string; explicit: boolean } | undefined {
   for (const [key, helper] of Object.entries(config.credHelpers ?? {})) {
-    if (sameServer(key, registry) && helper !== '') return helper;
+    if (sameServer(key, registry) && helper !== '') return { name: helper, explicit: true };
   }
-  return config.credsStore !== undefined && config.credsStore !== '' ? config.credsStore : undefined;
+  return config.credsStore !== undefined && config.credsStore !== ''
+    ? { name: config.credsStore, explicit: false }
+    : undefined;
 }
 
 /** Inputs of {@link dockerConfigCredentials}: everything comes from the caller. */
@@ -128,6 +144,10 @@ export interface DockerConfigOptions {
   readFile?: (path: string) => Promise<string>;
   /** Runs credential helpers. Default: spawn with `env`. */
   runHelper?: CredentialHelperRunner;
+  /** CA certificates (PEM) the built-in helpers trust besides Node's roots (SSL_CERT_DIR, registry/trust.ts). */
+  trustedCas?: readonly string[];
+  /** Makes the built-in helpers (registry/cloud/). Default: loads them with `import()` on first use. */
+  builtinHelpers?: () => Promise<BuiltinHelpers>;
 }
 
 /**
@@ -143,6 +163,17 @@ export function dockerConfigCredentials(opts: DockerConfigOptions): CredentialPr
   let loaded: Promise<DockerConfig | undefined> | undefined;
   // Registries whose credentials a helper supplied, so a refusal names the helper rather than the file.
   const fromHelper = new Set<string>();
+  // Registries served by a built-in helper, so a refusal says so rather than naming a program.
+  const fromBuiltin = new Set<string>();
+  // The build's built-in helpers, made once: they cache tokens for this build only.
+  let builtins: Promise<BuiltinHelpers> | undefined;
+  const makeBuiltins =
+    opts.builtinHelpers ??
+    (async () => {
+      // Loaded only when config.json names one of them and its program is missing.
+      const m = await import('./cloud/builtin-helpers.js');
+      return new m.BuiltinHelpers({ env: opts.env, homeDir: opts.homeDir, trustedCas: opts.trustedCas ?? [] });
+    });
   const load = (): Promise<DockerConfig | undefined> =>
     (loaded ??= read(path).then(
       (text) => parseDockerConfig(text),
@@ -168,9 +199,16 @@ export function dockerConfigCredentials(opts: DockerConfigOptions): CredentialPr
         );
       }
       if (config === undefined) return undefined;
-      const helper = findHelper(config, registry);
+      const helper = findHelperEntry(config, registry);
       if (helper !== undefined) {
-        const got = await credentialsFromHelper(run, helper, serverAddress(registry), registry);
+        const { name, explicit } = helper;
+        const builtin = BUILTIN_HELPERS.has(name)
+          ? async () => {
+              fromBuiltin.add(registry);
+              return (await (builtins ??= makeBuiltins())).get(name, registry, explicit);
+            }
+          : undefined;
+        const got = await credentialsFromHelper(run, name, serverAddress(registry), registry, builtin);
         if (got !== undefined) {
           fromHelper.add(registry);
           return got;
@@ -190,7 +228,10 @@ export function dockerConfigCredentials(opts: DockerConfigOptions): CredentialPr
         path,
         found: config !== undefined,
         ...(helper !== undefined
-          ? { helper: `docker-credential-${helper}`, fromHelper: fromHelper.has(registry) }
+          ? {
+              helper: fromBuiltin.has(registry) ? `${helper} (built into Kiln)` : `docker-credential-${helper}`,
+              fromHelper: fromHelper.has(registry),
+            }
           : {}),
       };
     },
