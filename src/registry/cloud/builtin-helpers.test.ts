@@ -3,6 +3,7 @@ import { createServer, type Server } from 'node:net';
 import { describe, expect, onTestFinished, test } from 'vitest';
 import { failure, fakeFetch, files, helpers } from '../../../test/support/cloud-fakes.js';
 import { BuiltinHelpers } from './builtin-helpers.js';
+import { CloudError } from './http.js';
 
 describe('gcr', () => {
   const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
@@ -105,6 +106,19 @@ describe('gcr', () => {
     );
     expect(err.hint).toContain('GCE_METADATA_HOST');
   });
+});
+
+test('off Google Cloud with no credentials file: anonymous, so public images still pull; a named metadata server that fails is an error', async () => {
+  // As the real fetch reports the DNS failure a machine outside Google Cloud gets.
+  const unreachable = fakeFetch((req) => {
+    throw new CloudError(`could not reach ${req.what}: the host name was not found`, 'network');
+  });
+  const offCloud = helpers({ env: {}, readFile: files({}), fetch: unreachable });
+  expect(await offCloud.get('gcr', 'gcr.io', false)).toBeUndefined();
+  const named = helpers({ env: { GCE_METADATA_HOST: '127.0.0.1:9' }, readFile: files({}), fetch: unreachable });
+  expect((await failure(named.get('gcr', 'gcr.io', false))).message).toMatch(
+    /GCE metadata server at http:\/\/127\.0\.0\.1:9/,
+  );
 });
 
 describe('acr-env', () => {

@@ -36,7 +36,7 @@ export interface BuiltinHelperOptions {
 /** A cached credential is asked for again this long before it expires. */
 const RENEW_BEFORE_MS = 5 * 60_000;
 
-const HINTS: Record<string, Record<CloudError['kind'], string>> = {
+const HINTS: Record<string, Record<Exclude<CloudError['kind'], 'none'>, string>> = {
   'ecr-login': {
     refused: 'check the AWS credentials of the build, and that they may call ecr:GetAuthorizationToken',
     network: 'check that the ECR API (or AWS_ENDPOINT_URL_ECR) and STS are reachable from the build',
@@ -102,6 +102,7 @@ export class BuiltinHelpers {
       return (await pending)?.credential;
     } catch (err) {
       if (!(err instanceof CloudError)) throw err;
+      if (err.kind === 'none') return undefined;
       const hints = HINTS[name === 'gcloud' ? 'gcr' : name];
       throw new RegistryError(
         `reading credentials for ${registry} from ${name} (built into Kiln; no docker-credential-${name} on PATH): ${this.ctx.redactor.apply(err.message)}`,

@@ -125,9 +125,20 @@ export async function googleCredential(ctx: HelperContext): Promise<Issued> {
       throw new CloudError(`reading GOOGLE_APPLICATION_CREDENTIALS ${path}: ${code ?? String(err)}`, 'setup');
   }
   if (text !== undefined) return fromKeyFile(ctx, path, text);
-  const host = envVar(ctx, 'GCE_METADATA_HOST') ?? 'metadata.google.internal';
+  const given = envVar(ctx, 'GCE_METADATA_HOST');
+  const host = given ?? 'metadata.google.internal';
   const url = `http://${host}/computeMetadata/v1/instance/service-accounts/default/token`;
   const what = `the GCE metadata server at http://${host} (no GOOGLE_APPLICATION_CREDENTIALS set)`;
-  const res = await ctx.metadataFetch({ url, method: 'GET', headers: { 'metadata-flavor': 'Google' }, what });
-  return issued(ctx, res, what, `the GCE metadata server at http://${host}`);
+  try {
+    const res = await ctx.metadataFetch({ url, method: 'GET', headers: { 'metadata-flavor': 'Google' }, what });
+    return issued(ctx, res, what, `the GCE metadata server at http://${host}`);
+  } catch (err) {
+    // Off Google Cloud, with no credentials file either, there are no Google credentials at all:
+    // anonymous, as docker-credential-gcr answers "credentials not found", so public images
+    // (gcr.io/distroless…) still pull with Kaniko's usual credHelpers config. A metadata server
+    // the user named is a real failure.
+    if (given === undefined && err instanceof CloudError && err.kind === 'network')
+      throw new CloudError(`no Google credentials found: ${err.message}`, 'none');
+    throw err;
+  }
 }

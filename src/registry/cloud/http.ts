@@ -13,7 +13,8 @@ import { Redactor } from '../redact.js';
 export class CloudError extends Error {
   constructor(
     message: string,
-    readonly kind: 'refused' | 'network' | 'answer' | 'setup',
+    /** `none`: no credentials of any kind were found, which a helper answers as "credentials not found" (anonymous). */
+    readonly kind: 'refused' | 'network' | 'answer' | 'setup' | 'none',
     readonly status?: number,
   ) {
     super(message);
