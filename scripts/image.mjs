@@ -81,6 +81,12 @@ function stage(ctx) {
   for (const d of ['kaniko/bin', 'kaniko/lib', 'kaniko/ssl/certs', 'kaniko/.docker', 'tmp', 'busybox'])
     mkdirSync(join(ctx, d), { recursive: true });
   chmodSync(join(ctx, 'tmp'), 0o1777);
+  // Kaniko's image ships the config.json `docker-credential-gcr configure-docker` writes, so a pod
+  // on GKE pushes to GCR with no config of its own; Kiln's gcr helper is built in, and off Google
+  // Cloud it answers "no credentials" (anonymous). A mounted config.json replaces this one.
+  const gcr = ['asia.gcr.io', 'eu.gcr.io', 'gcr.io', 'staging-k8s.gcr.io', 'us.gcr.io'];
+  const dockerConfig = { auths: {}, credHelpers: Object.fromEntries(gcr.map((h) => [h, 'gcr'])) };
+  writeFileSync(join(ctx, 'kaniko', '.docker', 'config.json'), `${JSON.stringify(dockerConfig, null, 2)}\n`);
   const bundle = join(repo, 'dist', 'bundle');
   if (!existsSync(join(bundle, 'executor.js'))) fail('dist/bundle is missing: run `npm run build` first');
   for (const f of readdirSync(bundle)) copyFileSync(join(bundle, f), join(ctx, 'kaniko', 'lib', f));

@@ -68,7 +68,12 @@ describe("Kiln's image, as umoci and skopeo read it", () => {
     expect(await latest.exists('/bin')).toBe(false);
   });
 
-  test("has Kaniko's entrypoint, DOCKER_CONFIG and default context", () => {
+  test("has Kaniko's entrypoint, DOCKER_CONFIG (with Kaniko's GCR credential helpers) and default context", async () => {
+    const dockerConfig = JSON.parse(await latest.readFile('/kaniko/.docker/config.json')) as {
+      credHelpers?: Record<string, string>;
+    };
+    expect(dockerConfig.credHelpers?.['gcr.io']).toBe('gcr');
+    expect(dockerConfig.credHelpers?.['eu.gcr.io']).toBe('gcr');
     const c = latest.config.config ?? {};
     expect(c.Entrypoint).toEqual(['/kaniko/executor']);
     expect(c.Cmd ?? undefined).toBeUndefined();

@@ -64,8 +64,14 @@ function groups(byInode: Map<string, string[]>): string[] {
     .sort();
 }
 
+/**
+ * Paths neither side compares: a RUN sees the host's /dev, /proc and /sys, and the host's
+ * resolv.conf, hosts and hostname bound over /etc's (issue 13), which test/e2e/run-environment
+ * checks never reach a layer.
+ */
+const HOST_FILES = new Set(['/etc/resolv.conf', '/etc/hosts', '/etc/hostname']);
 const skipped = (p: string): boolean =>
-  p === '/' || ['/dev', '/proc', '/sys'].some((d) => p === d || p.startsWith(`${d}/`));
+  p === '/' || HOST_FILES.has(p) || ['/dev', '/proc', '/sys'].some((d) => p === d || p.startsWith(`${d}/`));
 
 function entry(
   path: string,
