@@ -4,6 +4,7 @@
  * whole and verified: bytes land in a temp file in the same directory tree and are renamed into
  * place only after the digest checked out (rename(2) is atomic within a filesystem).
  */
+import { once } from 'node:events';
 import { randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdir, rename, rm, stat, writeFile } from 'node:fs/promises';
@@ -126,19 +127,18 @@ export class BlobStore {
     }
     const tap = new HashTap();
     const check: Transform = expected ? verifyDigest(expected, what) : tap;
+    const sink = createWriteStream(temp, { flags: 'wx', mode: 0o644 });
     try {
-      const piped = pipeline(
-        source,
-        check,
-        createWriteStream(temp, { flags: 'wx', mode: 0o644 }),
-        signal ? { signal } : {},
-      );
+      const piped = pipeline(source, check, sink, signal ? { signal } : {});
       source.off('error', early);
       await piped;
       const result = expected ? { digest: expected.digest, size: expected.size } : tap.result();
       await rename(temp, this.path(result.digest));
       return result;
     } catch (err) {
+      // A source that fails before the file is open leaves the open in flight: it still creates
+      // the file, then closes it. Only after that may the file go, or it would stay behind.
+      if (!sink.closed) await once(sink, 'close').catch(() => {});
       await rm(temp, { force: true }).catch(() => {});
       // Digest mismatches, aborts and network errors of the source keep their own types;
       // only local filesystem failures become FilesystemError.
