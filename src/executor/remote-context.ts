@@ -32,7 +32,9 @@ async function fetcherFor(spec: RemoteSpec, source: ContextSource): Promise<Cont
   switch (spec.kind) {
     case 'tar':
     case 'stdin':
+      return (await import('./context-tar.js')).fetchTarContext;
     case 'url':
+      return (await import('./context-url.js')).fetchUrlContext;
     case 'git':
     case 's3':
     case 'gs':
