@@ -12,7 +12,7 @@ import { open } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { Readable } from 'node:stream';
 import { decompressedStream } from '../commands/add-archive.js';
-import type { RemoteSpec } from './remote-context.js';
+import type { ContextFetcher, EntryListener } from './remote-context.js';
 import { BuildError, ContextError, errnoCode, IntegrityError, UsageError } from '../errors.js';
 import { DecompressorFailed } from '../exec/decompress.js';
 import { unpackArchive } from '../layers/unpack-archive.js';
@@ -24,8 +24,33 @@ import type { BuildEnv } from './build-env.js';
  * message names the context as `display`. A corrupt archive, or an entry reaching outside the
  * directory, is an IntegrityError (exit 5).
  */
-export async function unpackContext(bytes: Readable, into: string, env: BuildEnv, display: string): Promise<void> {
+export async function unpackContext(
+  bytes: Readable,
+  into: string,
+  env: BuildEnv,
+  display: string,
+  onEntry?: EntryListener,
+): Promise<void> {
   const subject = `context ${display}`;
+  // A stream that stalls (a pipe, a quiet server) must not outlive a build that stopped.
+  const stop = (): void => void bytes.destroy(env.signal.reason instanceof Error ? env.signal.reason : undefined);
+  env.signal.throwIfAborted();
+  env.signal.addEventListener('abort', stop, { once: true });
+  try {
+    await unpack(bytes, into, env, subject, display, onEntry);
+  } finally {
+    env.signal.removeEventListener('abort', stop);
+  }
+}
+
+async function unpack(
+  bytes: Readable,
+  into: string,
+  env: BuildEnv,
+  subject: string,
+  display: string,
+  onEntry?: EntryListener,
+): Promise<void> {
   let tar: Readable;
   try {
     tar = await decompressedStream(bytes, { logger: env.logger, signal: env.signal, env: env.env });
@@ -41,13 +66,20 @@ export async function unpackContext(bytes: Readable, into: string, env: BuildEnv
     archiveName: display,
     subject,
     confined: true,
+    ...(onEntry ? { onEntry } : {}),
     logger: env.logger,
     signal: env.signal,
   });
 }
 
 /** `tar://PATH`: the file, relative to the working directory; a missing or unreadable one is exit 4. */
-async function fetchTarFile(path: string, into: string, env: BuildEnv, display: string): Promise<void> {
+async function fetchTarFile(
+  path: string,
+  into: string,
+  env: BuildEnv,
+  display: string,
+  onEntry?: EntryListener,
+): Promise<void> {
   const file = resolve(env.cwd, path);
   const handle = await open(file, 'r').catch((err: unknown) => {
     const code = errnoCode(err) ?? '';
@@ -60,14 +92,14 @@ async function fetchTarFile(path: string, into: string, env: BuildEnv, display: 
       throw new ContextError(`context ${display}: ${file} is a directory, not a tarball`, display, {
         hint: `for a directory, give --context ${path} or dir://${path}`,
       });
-    await unpackContext(handle.createReadStream({ autoClose: false }), into, env, display);
+    await unpackContext(handle.createReadStream({ autoClose: false }), into, env, display, onEntry);
   } finally {
     await handle.close();
   }
 }
 
 /** `tar://stdin`: standard input, to its end. */
-async function fetchStdin(into: string, env: BuildEnv, display: string): Promise<void> {
+async function fetchStdin(into: string, env: BuildEnv, display: string, onEntry?: EntryListener): Promise<void> {
   const stdin = env.stdin;
   if (stdin === undefined) throw new UsageError(`context ${display}: this build has no standard input to read`);
   // Kaniko would wait for a terminal's end of file; a user who forgot the pipe is told instead.
@@ -75,12 +107,12 @@ async function fetchStdin(into: string, env: BuildEnv, display: string): Promise
     throw new UsageError(`context ${display}: standard input is a terminal`, {
       hint: 'pipe the context into it, e.g. `tar -cz -C DIR . | executor --context tar://stdin …`',
     });
-  await unpackContext(stdin, into, env, display);
+  await unpackContext(stdin, into, env, display, onEntry);
 }
 
 /** The fetcher of `tar://PATH` and `tar://stdin` (remote-context.ts loads it when a build uses them). */
-export async function fetchTarContext(spec: RemoteSpec, into: string, env: BuildEnv, display: string): Promise<void> {
-  if (spec.kind === 'tar') return fetchTarFile(spec.path, into, env, display);
-  if (spec.kind === 'stdin') return fetchStdin(into, env, display);
+export const fetchTarContext: ContextFetcher = async (spec, into, env, display, onEntry) => {
+  if (spec.kind === 'tar') return fetchTarFile(spec.path, into, env, display, onEntry);
+  if (spec.kind === 'stdin') return fetchStdin(into, env, display, onEntry);
   throw new Error(`internal: the tar fetcher got a ${spec.kind} context`);
-}
+};

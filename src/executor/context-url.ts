@@ -14,7 +14,7 @@ import { ContextError, fsError } from '../errors.js';
 import { FetchFailed, fetchStream, readTrustedCas, RetryLater, withRetries } from '../registry/index.js';
 import type { BuildEnv } from './build-env.js';
 import { unpackContext } from './context-tar.js';
-import type { RemoteSpec } from './remote-context.js';
+import type { ContextFetcher, EntryListener } from './remote-context.js';
 import { downloadPolicy } from './stage.js';
 
 /** Empties `dir` for another try (a failed try may have unpacked part of the archive). */
@@ -27,7 +27,13 @@ async function emptyDir(dir: string): Promise<void> {
 }
 
 /** One GET, its body unpacked into `into`; a broken body rejects with its (redacted) FetchFailed. */
-async function fetchOnce(url: URL, into: string, env: BuildEnv, display: string): Promise<void> {
+async function fetchOnce(
+  url: URL,
+  into: string,
+  env: BuildEnv,
+  display: string,
+  onEntry?: EntryListener,
+): Promise<void> {
   const policy = downloadPolicy(env.options.networkTimeoutMs, trustedCas(env)).download ?? DEFAULT_DOWNLOAD_POLICY;
   const dl = await fetchStream(url, {
     signal: env.signal,
@@ -36,7 +42,7 @@ async function fetchOnce(url: URL, into: string, env: BuildEnv, display: string)
     ...(policy.trustedCas ? { trustedCas: policy.trustedCas } : {}),
   });
   try {
-    await unpackContext(dl.body, into, env, display);
+    await unpackContext(dl.body, into, env, display, onEntry);
   } catch (err) {
     // The archive reader reports whatever broke the stream; a network failure is not the archive's.
     const broken = dl.body.errored;
@@ -56,7 +62,7 @@ function trustedCas(env: BuildEnv): readonly string[] {
 }
 
 /** The fetcher of an http(s) tarball context (remote-context.ts loads it when a build uses one). */
-export async function fetchUrlContext(spec: RemoteSpec, into: string, env: BuildEnv, display: string): Promise<void> {
+export const fetchUrlContext: ContextFetcher = async (spec, into, env, display, onEntry) => {
   if (spec.kind !== 'url') throw new Error(`internal: the URL fetcher got a ${spec.kind} context`);
   const { retries, sleep } = DEFAULT_DOWNLOAD_POLICY;
   let attempts = 0;
@@ -71,7 +77,7 @@ export async function fetchUrlContext(spec: RemoteSpec, into: string, env: Build
       async (canRetry) => {
         if (attempts++ > 0) await emptyDir(into);
         try {
-          return await fetchOnce(spec.url, into, env, display);
+          return await fetchOnce(spec.url, into, env, display, onEntry);
         } catch (err) {
           if (canRetry && err instanceof FetchFailed && isTransientFetchFailure(err) && !env.signal.aborted)
             return new RetryLater(`${display}: ${err.message}`);
@@ -84,4 +90,4 @@ export async function fetchUrlContext(spec: RemoteSpec, into: string, env: Build
     const tries = attempts > 1 ? ` (${attempts} attempts)` : '';
     throw new ContextError(`context ${display}: ${err.message}${tries}`, display, { cause: err });
   }
-}
+};

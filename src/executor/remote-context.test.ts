@@ -89,7 +89,7 @@ test('tar://PATH unpacks a plain and a gzipped tar into the context directory, w
     expect((await lstat(join(opened.dir, 'app'))).mode & 0o7777).toBe(0o750);
     // A symlink out of the context is content like any other, as long as nothing is written through it.
     expect(await readlink(join(opened.dir, 'app', 'host-etc'))).toBe('/etc');
-    opened.cleanup();
+    await opened.cleanup();
     expect(await readdir(base)).toEqual([]);
   }
 });
@@ -101,14 +101,14 @@ test('--context-sub-path is the directory inside the fetched context', async () 
   const [made = ''] = await readdir(base);
   expect(opened.dir).toBe(join(base, made, 'app'));
   expect(await readdir(opened.dir)).toEqual(['host-etc', 'run.sh']);
-  opened.cleanup();
+  await opened.cleanup();
 });
 
 test('tar://stdin reads standard input, gzipped or plain', async () => {
   for (const bytes of [gzipSync(CONTEXT), CONTEXT]) {
     const { opened } = await open('tar://stdin', { stdin: Readable.from([bytes]) });
     expect(await readFile(join(opened.dir, 'app', 'run.sh'), 'utf8')).toBe('#!/bin/sh\n');
-    opened.cleanup();
+    await opened.cleanup();
   }
 });
 
@@ -210,7 +210,7 @@ test('an http URL is downloaded and unpacked as it streams; a 404 or 403 exits 4
   });
   const { opened } = await open(`${origin}/ctx.tar.gz?X-Amz-Signature=s3cr3t`);
   expect(await readFile(join(opened.dir, 'Dockerfile'), 'utf8')).toBe('FROM scratch\nCOPY . /\n');
-  opened.cleanup();
+  await opened.cleanup();
 
   const withSecrets = `${origin.replace('//', '//me:hunter2@')}/missing.tar.gz?sig=s3cr3t`;
   const notFound = await failure(open(withSecrets));
@@ -234,4 +234,80 @@ test('an unreachable host exits 4 naming the context; a corrupt download exits 5
   const unreachable = await failure(open(`${closed}/ctx.tar.gz`));
   expect(unreachable.exitCode).toBe(4);
   expect(unreachable.message).toMatch(/^context http:\/\/127\.0\.0\.1:\d+\/ctx\.tar\.gz: .*connection refused/);
+});
+
+/** A stdin that sends `first`, then `rest` only when `release()` is called. */
+function heldStdin(first: Buffer, rest: Buffer): { stdin: Readable; release: () => void } {
+  let release: () => void = () => undefined;
+  const released = new Promise<void>((r) => (release = r));
+  async function* bytes(): AsyncGenerator<Buffer> {
+    yield first;
+    await released;
+    yield rest;
+  }
+  return { stdin: Readable.from(bytes()), release };
+}
+
+test('with proceed {file}, openContext returns once that file is written and `ready` tells when the rest is', async () => {
+  const tar = rawTar([
+    { name: 'Dockerfile', data: 'FROM scratch\n' },
+    { name: 'big.txt', data: 'x'.repeat(4096) },
+  ]);
+  const { stdin, release } = heldStdin(tar.subarray(0, 1024), tar.subarray(1024));
+  const cwd = await tempDir();
+  const opened = await openContext(
+    buildEnv(cwd, stdin),
+    parseContextSource({ context: 'tar://stdin' }),
+    join(cwd, 'scratch'),
+    { file: 'Dockerfile' },
+  );
+  expect(await readFile(join(opened.dir, 'Dockerfile'), 'utf8')).toBe('FROM scratch\n');
+  let whole = false;
+  void opened.ready.then(() => (whole = true));
+  await new Promise((r) => setTimeout(r, 50));
+  expect(whole).toBe(false);
+  release();
+  await opened.ready;
+  expect((await readFile(join(opened.dir, 'big.txt'), 'utf8')).length).toBe(4096);
+  await opened.cleanup();
+});
+
+test('a hostile entry after the Dockerfile rejects `ready` with exit 5; cleanup stops a fetch still running', async () => {
+  const hostile = rawTar([
+    { name: 'Dockerfile', data: 'FROM scratch\n' },
+    { name: 'pad', data: 'x'.repeat(2048) },
+    { name: '../escape', data: 'x' },
+  ]);
+  const a = heldStdin(hostile.subarray(0, 1024), hostile.subarray(1024));
+  const cwd = await tempDir();
+  const base = join(cwd, 'scratch');
+  const source = parseContextSource({ context: 'tar://stdin' });
+  const opened = await openContext(buildEnv(cwd, a.stdin), source, base, { file: 'Dockerfile' });
+  a.release();
+  const err = await failure(opened.ready);
+  expect(err.exitCode).toBe(5);
+  expect(err.message).toMatch(/^context tar:\/\/stdin: unsafe archive entry "\.\.\/escape"/);
+  await opened.cleanup();
+  expect(await readdir(base)).toEqual([]);
+
+  const b = heldStdin(CONTEXT.subarray(0, 1024), CONTEXT.subarray(1024));
+  const never = await openContext(buildEnv(cwd, b.stdin), source, base, 'at-once');
+  await never.cleanup(); // the held stream is never released: cleanup aborts it
+  expect(await readdir(base)).toEqual([]);
+});
+
+test('a file named twice, the second time as a hardlink to itself (`tar -c Dockerfile .`), is kept', async () => {
+  const dir = await tempDir();
+  const tar = join(dir, 'twice.tar');
+  await writeFile(
+    tar,
+    rawTar([
+      { name: 'Dockerfile', data: 'FROM scratch\n' },
+      { name: './', type: '5' },
+      { name: './Dockerfile', type: '1', linkname: 'Dockerfile' },
+    ]),
+  );
+  const { opened } = await open(`tar://${tar}`);
+  expect(await readFile(join(opened.dir, 'Dockerfile'), 'utf8')).toBe('FROM scratch\n');
+  await opened.cleanup();
 });

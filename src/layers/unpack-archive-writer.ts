@@ -24,6 +24,8 @@ export interface ArchiveWriterOptions {
   subject?: string;
   /** Refuse absolute names and escaping symlinks instead of clamping them (unpack-archive.ts). */
   confined?: boolean;
+  /** Told of each entry once it is written: its path below the destination, and whether it is a regular file. */
+  onEntry?: (path: string, isFile: boolean) => void;
   logger: Logger;
   signal?: AbortSignal;
 }
@@ -65,6 +67,9 @@ export class ArchiveWriter {
         );
       return;
     }
+    // GNU tar writes a file it meets twice (`tar -c Dockerfile .`) the second time as a hardlink to
+    // itself: replacing it would remove the very file to link to. It is there already.
+    if (type === 'link' && imagePathOfEntryName(h.linkname) === rel) return;
     const host = await this.resolve(rel, h.name);
     await this.fs(`extracting ${rel}`, async () => {
       await this.clear(host, type === 'directory');
@@ -108,6 +113,7 @@ export class ArchiveWriter {
         return;
     }
     this.written.push(host);
+    this.opts.onEntry?.(rel, type === 'file');
   }
 
   /** Sets directory mtimes, deferred because writing entries changes them; call after the last entry. */

@@ -23,6 +23,8 @@ export interface UnpackOptions {
    * build context's archive (issue 14), extracted onto the host and not into an image root.
    */
   confined?: boolean;
+  /** Told of each entry once it is written (a build context's Dockerfile lets the build go on). */
+  onEntry?: (path: string, isFile: boolean) => void;
   logger: Logger;
   signal?: AbortSignal;
 }
