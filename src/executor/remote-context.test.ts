@@ -311,3 +311,28 @@ test('a file named twice, the second time as a hardlink to itself (`tar -c Docke
   expect(await readFile(join(opened.dir, 'Dockerfile'), 'utf8')).toBe('FROM scratch\n');
   await opened.cleanup();
 });
+
+test('an http download broken midway is fetched again from the start, on an emptied directory', async () => {
+  const tar = rawTar([
+    { name: 'Dockerfile', data: 'FROM scratch\n' },
+    { name: 'first-try-only', data: 'x'.repeat(600) },
+    { name: 'big', data: 'y'.repeat(8192) },
+  ]);
+  const second = rawTar([
+    { name: 'Dockerfile', data: 'FROM scratch\n' },
+    { name: 'big', data: 'y'.repeat(8192) },
+  ]);
+  let requests = 0;
+  const origin = await serve((_req, res) => {
+    if (requests++ === 0) {
+      res.writeHead(200, { 'content-length': String(tar.length) });
+      res.write(tar.subarray(0, 2048), () => res.destroy()); // a reset after two entries
+      return;
+    }
+    res.writeHead(200).end(second);
+  });
+  const { opened } = await open(`${origin}/ctx.tar`);
+  expect(requests).toBe(2);
+  expect((await readdir(opened.dir)).sort()).toEqual(['Dockerfile', 'big']);
+  await opened.cleanup();
+});
