@@ -336,3 +336,12 @@ test('an http download broken midway is fetched again from the start, on an empt
   expect((await readdir(opened.dir)).sort()).toEqual(['Dockerfile', 'big']);
   await opened.cleanup();
 });
+
+test('an entry the filesystem refuses for what it is (a hardlink to a name never written) exits 5, not 7', async () => {
+  const dir = await tempDir();
+  const tar = join(dir, 'broken.tar');
+  await writeFile(tar, rawTar([{ name: 'hard', type: '1', linkname: 'never-written' }]));
+  const err = await failure(open(`tar://${tar}`));
+  expect(err.exitCode, err.message).toBe(5);
+  expect(err.message).toMatch(/^context tar:\/\/.*: linking \/hard to \/never-written: /);
+});

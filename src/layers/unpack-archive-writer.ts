@@ -12,6 +12,7 @@ import { dirname } from 'node:path';
 import { errnoCode, fsError, IntegrityError, isSystemError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { imagePathOfEntryName } from '../rootfs/image-path.js';
+import { ENTRY_ERRNOS } from './extract.js';
 import { DeferredTimes } from '../rootfs/pinned-path.js';
 import { CachedResolver, UnsafePathError, type Rootfs } from '../rootfs/rootfs.js';
 import type { TarEntry } from './tar-read.js';
@@ -205,7 +206,14 @@ export class ArchiveWriter {
     } catch (err) {
       // Only the OS's own errors (ENOSPC, EACCES…) are about the filesystem; anything else came
       // from the tar stream feeding the body and is left for unpackArchive to report.
-      throw isSystemError(err) ? fsError(`${this.subject}: ${doing}`, err) : err;
+      if (!isSystemError(err)) throw err;
+      const failure = fsError(`${this.subject}: ${doing}`, err);
+      // A context archive's entry the kernel refuses for what it is (a link to a name never
+      // written, a name too long…) is the archive's fault, as for a base layer (extract.ts).
+      const code = errnoCode(err);
+      if (this.opts.confined === true && code !== undefined && ENTRY_ERRNOS.has(code))
+        throw new IntegrityError(failure.message, { cause: err });
+      throw failure;
     }
   }
 }
