@@ -57,6 +57,10 @@ export async function main(argv: string[], io: Streams, signal: AbortSignal): Pr
       hostPlatform: platformOfNode(process.platform, process.arch),
       stepOutput: (chunk) => io.out(chunk.toString()),
       version: VERSION,
+      // A getter: Node opens its stdin handle on first access, and only tar://stdin reads it.
+      get stdin() {
+        return process.stdin;
+      },
     });
     reportResult(result.digest, io);
     return 0;

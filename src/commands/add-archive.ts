@@ -33,8 +33,11 @@ export interface ArchiveIO {
   env: Readonly<Record<string, string | undefined>>;
 }
 
-/** A stream of `source`'s bytes decompressed according to its first bytes. */
-async function decompressedStream(source: Readable, io: ArchiveIO): Promise<Readable> {
+/**
+ * A stream of `source`'s bytes decompressed according to its first bytes (gzip, bzip2, xz, zstd
+ * or none), as it streams: ADD's archives and the build context's tarballs (issue 14).
+ */
+export async function decompressedStream(source: Readable, io: ArchiveIO): Promise<Readable> {
   const { head, stream } = await peekBytes(source, MAGIC_BYTES);
   const kind = sniffArchiveCompression(head);
   if (kind === 'none') return stream;

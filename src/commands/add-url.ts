@@ -96,10 +96,15 @@ export interface UrlIO extends ArchiveIO {
   download?: DownloadPolicy;
 }
 
-const DEFAULT_POLICY: DownloadPolicy = { timeouts: DEFAULT_TIMEOUTS, retries: DEFAULT_RETRIES, sleep: realSleep };
+/** The policy of a download when the build sets none (no `--network-timeout`, no extra CAs). */
+export const DEFAULT_DOWNLOAD_POLICY: DownloadPolicy = {
+  timeouts: DEFAULT_TIMEOUTS,
+  retries: DEFAULT_RETRIES,
+  sleep: realSleep,
+};
 
 /** Whether trying the download again may help, by the registry client's rules. */
-function transient(err: FetchFailed): boolean {
+export function isTransientFetchFailure(err: FetchFailed): boolean {
   if (err.extra.status !== undefined) return isRetryableStatus(err.extra.status);
   return err.extra.timedOut === true || classifyNetworkError(err.cause)?.retryable === true;
 }
@@ -127,7 +132,7 @@ function verify(ins: CopyInstruction, item: UrlItem, tap: DigestTap | undefined)
  * timeout, a reset, a 408/429/5xx) starts the download again, with the registry client's backoff.
  */
 export async function addUrl(ins: CopyInstruction, rootfs: Rootfs, item: UrlItem, io: UrlIO): Promise<string[]> {
-  const policy = io.download ?? DEFAULT_POLICY;
+  const policy = io.download ?? DEFAULT_DOWNLOAD_POLICY;
   let attempts = 0;
   try {
     return await withRetries(
@@ -142,7 +147,7 @@ export async function addUrl(ins: CopyInstruction, rootfs: Rootfs, item: UrlItem
         try {
           return await downloadOnce({ ins, rootfs, item, io }, policy);
         } catch (err) {
-          if (canRetry && err instanceof FetchFailed && transient(err) && !io.signal.aborted)
+          if (canRetry && err instanceof FetchFailed && isTransientFetchFailure(err) && !io.signal.aborted)
             return new RetryLater(err.message);
           throw err;
         }

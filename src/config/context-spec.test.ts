@@ -100,3 +100,13 @@ test('a password in a context URL never shows', () => {
   expect(redactContext('https://user:pw@host/ctx.tgz')).toBe('https://user:***@host/ctx.tgz');
   expect(redactContext('git://github.com/a/b.git')).toBe('git://github.com/a/b.git');
 });
+
+test("a signed http(s) context URL's query values never show (issue 14)", () => {
+  expect(redactContext('https://s3.example/b/ctx.tgz?X-Amz-Credential=AK&X-Amz-Signature=abc#frag')).toBe(
+    'https://s3.example/b/ctx.tgz?X-Amz-Credential=***&X-Amz-Signature=***#frag',
+  );
+  expect(parseContextSource({ context: 'http://u:p@h/c.tar.gz?sig=s3cr3t' }).display).toBe(
+    'http://u:***@h/c.tar.gz?sig=***',
+  );
+  expect(redactContext('https://h/ctx.tgz')).toBe('https://h/ctx.tgz');
+});

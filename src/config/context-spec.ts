@@ -70,9 +70,22 @@ export interface ContextFlags {
   bucket?: string | undefined;
 }
 
-/** `--context` as written, its user information's password replaced by `***`. */
+/**
+ * `--context` as written, its user information's password replaced by `***`, and for an http(s)
+ * URL every query value too: a signed URL's query (`X-Amz-Signature=…`, `sig=…`) is a
+ * credential, redacted as for `ADD <url>` (registry/redact.ts).
+ */
 export function redactContext(context: string): string {
-  return context.replace(/^([a-z][a-z0-9+.-]*:\/\/[^/@#?]*?:)[^/@#?]*@/i, '$1***@');
+  const shown = context.replace(/^([a-z][a-z0-9+.-]*:\/\/[^/@#?]*?:)[^/@#?]*@/i, '$1***@');
+  if (!/^https?:\/\//i.test(shown)) return shown;
+  return shown.replace(
+    /\?([^#]+)/,
+    (_, query: string) =>
+      `?${query
+        .split('&')
+        .map((pair) => `${pair.split('=')[0] ?? ''}=***`)
+        .join('&')}`,
+  );
 }
 
 function bad(flags: ContextFlags, why: string): UsageError {
@@ -208,7 +221,7 @@ function contextSpec(flags: ContextFlags): ContextSpec {
 }
 
 /** The context kinds Kiln fetches so far; the others are refused (exit 2) until they land. */
-export const FETCHED_KINDS: ReadonlySet<ContextSpec['kind']> = new Set(['dir']);
+export const FETCHED_KINDS: ReadonlySet<ContextSpec['kind']> = new Set(['dir', 'tar', 'stdin', 'url']);
 
 /**
  * Parses the context flags. Kaniko's `--bucket BUCKET` (or `SCHEME://BUCKET`) replaces `--context`

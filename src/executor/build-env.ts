@@ -2,6 +2,7 @@
  * BuildEnv: everything a build takes from the outside world, passed in explicitly (house
  * rule 4): options, logger, clock, environment, temp dir, cancellation and output.
  */
+import type { Readable } from 'node:stream';
 import type { BuildOptions } from '../config/options.js';
 import type { Logger } from '../log.js';
 import type { Platform } from '../oci/platform.js';
@@ -23,6 +24,11 @@ export interface BuildEnv {
   /** RUN output goes here as it comes (Kaniko prints it on stdout). */
   stepOutput: (chunk: Buffer) => void;
   version: string;
+  /**
+   * Standard input, read only by `--context tar://stdin` (issue 14); absent where there is none.
+   * The CLI hands over `process.stdin` lazily, so that a build that does not read it never opens it.
+   */
+  readonly stdin?: Readable;
   /**
    * How owners are set in the stages' rootfses (rootfs/ownership.ts): lchown(2) when absent, as
    * in every real build; only the in-process tests, run without root, record them instead.

@@ -12,7 +12,7 @@ import { planBuild } from '../plan/planner.js';
 import { unusedBuildArgs } from '../plan/unused-args.js';
 import { buildStages } from './stages.js';
 import { contextDirProblem } from '../context/context-dir.js';
-import { readDockerignore } from '../context/dockerignore.js';
+import { readDockerignore, type Dockerignore } from '../context/dockerignore.js';
 import type { Digest } from '../oci/digest.js';
 import type { BuildEnv } from './build-env.js';
 import { createRegistryClients, type RegistryClients } from './clients.js';
@@ -22,7 +22,7 @@ import { findLayerTools } from '../exec/layer-tools.js';
 import type { LayerTools } from '../layers/tools.js';
 import { admitInPlace, selfPaths, type InPlaceAdmission } from './in-place-workspace.js';
 import { placeBuild, scratchBase } from './placement.js';
-import { openContext } from './remote-context.js';
+import { openContext, type OpenedContext, type ProceedWhen } from './remote-context.js';
 import type { Workspace } from './workspace.js';
 
 export interface BuildResult {
@@ -73,32 +73,77 @@ async function preflight(
   return { times, layerTools };
 }
 
+/**
+ * A fetched context once all of it is there: the warning for a missing `--context-sub-path`, its
+ * `.dockerignore`, and a check that the Dockerfile read early is still the one in the context (a
+ * tar may hold a name twice, the last one winning).
+ */
+async function wholeContext(
+  env: BuildEnv,
+  contextDir: string,
+  dockerfile: { text: string; name: string; path: string },
+): Promise<Dockerignore> {
+  await warnNoContext(env, contextDir);
+  const now = await readFile(dockerfile.path, 'utf8').catch(() => undefined);
+  if (now !== dockerfile.text)
+    throw new UsageError(
+      `--context ${env.options.context.display}: ${dockerfile.name} changed after the build read it: the archive holds it more than once`,
+      { hint: 'make the context archive with one entry for the Dockerfile' },
+    );
+  return readDockerignore(contextDir, dockerfile.path);
+}
+
+/**
+ * When the build may go on while a fetched context still unpacks (issue 14: "fetched while the
+ * base image is pulled"): at once when the Dockerfile is not in the context, else once it is.
+ */
+async function proceedWhen(env: BuildEnv): Promise<ProceedWhen> {
+  const f = env.options.dockerfile;
+  if (isAbsolute(f)) return 'at-once';
+  const here = await stat(resolve(env.cwd, f)).then(
+    (st) => st.isFile(),
+    () => false,
+  );
+  return here ? 'at-once' : { file: f };
+}
+
 export async function build(env: BuildEnv): Promise<BuildResult> {
   const o = env.options;
   // --rootfs=/ is admitted (inside a container, or with --force) or refused before anything is
   // read, pulled or touched, so that it can never wipe a developer's machine (ARCHITECTURE.md §4).
   const admission = o.inPlace ? await admitInPlace(env) : undefined;
-  const context = await openContext(env, o.context, scratchBase(env, await selfPaths(), admission !== undefined));
+  const base = scratchBase(env, await selfPaths(), admission !== undefined);
+  const context = await openContext(env, o.context, base, await proceedWhen(env));
+  // A fetch failing while the bases are pulled stops the build, and is the error it reports.
+  const failed = new AbortController();
+  context.ready.catch((err: unknown) => failed.abort(err));
   try {
-    return await buildIn(env, context.dir, admission);
+    return await buildIn({ ...env, signal: AbortSignal.any([env.signal, failed.signal]) }, context, admission);
+  } catch (err) {
+    throw failed.signal.aborted && !env.signal.aborted ? failed.signal.reason : err;
   } finally {
-    context.cleanup();
+    await context.cleanup();
   }
 }
 
-/** The build, once its context is a directory. */
+/** Warns when the context directory is missing: Kaniko builds on, and COPY or ADD fail later (context-dir.ts). */
+async function warnNoContext(env: BuildEnv, contextDir: string): Promise<void> {
+  const noContext = await contextDirProblem(contextDir);
+  if (noContext !== undefined)
+    env.logger.warn(`${noContext} (--context ${env.options.context.display}): COPY and ADD will find no files in it`, {
+      cwd: env.cwd,
+    });
+}
+
+/** The build, once its context is open (a fetched one may still be unpacking). */
 async function buildIn(
   env: BuildEnv,
-  contextDir: string,
+  context: OpenedContext,
   admission: InPlaceAdmission | undefined,
 ): Promise<BuildResult> {
   const o = env.options;
-  // Kaniko builds on without a context; a COPY or ADD from it fails later, naming it (context-dir.ts).
-  const noContext = await contextDirProblem(contextDir);
-  if (noContext !== undefined)
-    env.logger.warn(`${noContext} (--context ${o.context.display}): COPY and ADD will find no files in it`, {
-      cwd: env.cwd,
-    });
+  const contextDir = context.dir;
+  if (!context.fetched) await warnNoContext(env, contextDir);
   const { text, name, path: dockerfilePath } = await readDockerfile(env, contextDir);
   const df = parseDockerfile(text, name);
   const plan = planBuild(df, {
@@ -122,7 +167,9 @@ async function buildIn(
       store: new BlobStore(join(workspace.work, 'blobs')),
       clients,
       contextDir,
-      dockerignore: await readDockerignore(contextDir, dockerfilePath),
+      dockerignore: context.fetched
+        ? context.ready.then(() => wholeContext(env, contextDir, { text, name, path: dockerfilePath }))
+        : await readDockerignore(contextDir, dockerfilePath),
       ...times,
       layerTools,
     });

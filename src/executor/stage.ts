@@ -138,10 +138,10 @@ function stepContext(deps: StageDeps): Omit<StepContext, 'at' | 'planned'> {
 }
 
 /**
- * `--network-timeout` for `ADD <url>` (the same value for all three timeouts) and the extra CAs,
+ * `--network-timeout` for `ADD <url>` and an http(s) context (the same value for all three timeouts) and the extra CAs,
  * as for the registry clients.
  */
-function downloadPolicy(ms: number | undefined, trustedCas?: readonly string[]): { download?: DownloadPolicy } {
+export function downloadPolicy(ms: number | undefined, trustedCas?: readonly string[]): { download?: DownloadPolicy } {
   const trust = trustedCas !== undefined && trustedCas.length > 0 ? { trustedCas } : {};
   if (ms === undefined && !('trustedCas' in trust)) return {};
   const timeouts = ms === undefined ? DEFAULT_TIMEOUTS : { connectMs: ms, headersMs: ms, bodyMs: ms };

@@ -50,8 +50,8 @@ export interface StagesContext {
   store: BlobStore;
   clients: RegistryClients;
   contextDir: string;
-  /** The context's `.dockerignore` (or `<Dockerfile>.dockerignore`) patterns. */
-  dockerignore: Dockerignore;
+  /** The context's `.dockerignore` (or `<Dockerfile>.dockerignore`) patterns; a promise while a fetched context unpacks. */
+  dockerignore: Dockerignore | Promise<Dockerignore>;
   created: string;
   /** New layers' mtimes are clamped to it (SOURCE_DATE_EPOCH, --reproducible). */
   clampMtime?: Date;
@@ -72,8 +72,8 @@ interface StageBuild {
   cache: ImageCache;
   /** The stages started so far, by index. */
   built: ReadonlyMap<number, Promise<BuiltStage>>;
-  /** The context's `.dockerignore`, for `RUN --mount=type=bind`. */
-  contextIgnore: PathFilter;
+  /** The context's `.dockerignore`, and compiled for `RUN --mount=type=bind`, once the context is whole. */
+  contextIgnore: Promise<{ dockerignore: Dockerignore; filter: PathFilter }>;
 }
 
 async function buildOne(ps: PlannedStage, opts: StageBuild): Promise<BuiltStage> {
@@ -118,6 +118,7 @@ async function buildOne(ps: PlannedStage, opts: StageBuild): Promise<BuiltStage>
     pullRetries: pullRetries(ctx),
   });
   await layers.start();
+  const { dockerignore, filter: ignoreFilter } = await contextIgnore;
   // A base's ONBUILD triggers run first, then leave the config (BuildKit initOnBuildTriggers).
   const triggers = onbuildTriggers(base.config.config?.OnBuild, from.at, from.text);
   const stage = triggers.length > 0 ? { ...ps.stage, instructions: [...triggers, ...ps.stage.instructions] } : ps.stage;
@@ -132,7 +133,7 @@ async function buildOne(ps: PlannedStage, opts: StageBuild): Promise<BuiltStage>
     rootfs,
     store: ctx.store,
     contextDir: ctx.contextDir,
-    dockerignore: ctx.dockerignore,
+    dockerignore,
     snapshotter: layers.snapshotter,
     layers,
     runner: () => cache.processRunner(),
@@ -162,7 +163,7 @@ async function buildOne(ps: PlannedStage, opts: StageBuild): Promise<BuiltStage>
       ),
       scratchDir: ctx.workspace.runMountsDir,
       secret: secretReader(env.options.secrets, env.env, env.cwd),
-      contextIgnore,
+      contextIgnore: ignoreFilter,
     },
   });
   const config = finalConfig(base.config, out, isTarget ? env.options.labels : new Map(), ctx.created);
@@ -187,7 +188,15 @@ export async function buildStages(ctx: StagesContext): Promise<Image> {
   const sctx: StagesContext = { ...ctx, env: { ...ctx.env, signal } };
   const cache = new ImageCache(sctx);
   // Compiled once for the build: RUN --mount=type=bind of the context shows only what it keeps.
-  const contextIgnore = dockerignoreFilter(ctx.dockerignore);
+  // A fetched context unpacks while the bases are pulled (issue 14); each stage waits for it before
+  // its first step. A local one's malformed pattern fails the build at once, as the Docker CLI's.
+  const compile = (d: Dockerignore): { dockerignore: Dockerignore; filter: PathFilter } => ({
+    dockerignore: d,
+    filter: dockerignoreFilter(d),
+  });
+  const di = ctx.dockerignore;
+  const contextIgnore = di instanceof Promise ? di.then(compile) : Promise.resolve(compile(di));
+  contextIgnore.catch(() => undefined); // awaited by every stage; never unhandled meanwhile
   const kinds = ctx.plan.stages.map((ps, i) => ({
     isTarget: i === ctx.plan.stages.length - 1,
     hasRun: ps.stage.instructions.some((ins) => ins.kind === 'RUN'),

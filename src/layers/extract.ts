@@ -84,7 +84,7 @@ function checkDiffId(layerName: string, expected: Digest, actual: Digest): void 
  * is Kiln's own directory and only the layer's entries change it while it is extracted. Every
  * other code (ENOSPC, EDQUOT, EROFS, EACCES, EPERM, EIO, EMFILE…) is the host's problem.
  */
-const ENTRY_ERRNOS = new Set([
+export const ENTRY_ERRNOS: ReadonlySet<string> = new Set([
   'ENAMETOOLONG',
   'EINVAL',
   'ENOENT',

@@ -12,14 +12,21 @@ import { dirname } from 'node:path';
 import { errnoCode, fsError, IntegrityError, isSystemError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { imagePathOfEntryName } from '../rootfs/image-path.js';
+import { ENTRY_ERRNOS } from './extract.js';
 import { DeferredTimes } from '../rootfs/pinned-path.js';
-import { CachedResolver, type Rootfs } from '../rootfs/rootfs.js';
+import { CachedResolver, UnsafePathError, type Rootfs } from '../rootfs/rootfs.js';
 import type { TarEntry } from './tar-read.js';
 
 /** Options of {@link ArchiveWriter}. */
 export interface ArchiveWriterOptions {
   /** Names the archive in errors and warnings. */
   archiveName: string;
+  /** What messages start with; default `ADD <archiveName>` (a build context names itself). */
+  subject?: string;
+  /** Refuse absolute names and escaping symlinks instead of clamping them (unpack-archive.ts). */
+  confined?: boolean;
+  /** Told of each entry once it is written: its path below the destination, and whether it is a regular file. */
+  onEntry?: (path: string, isFile: boolean) => void;
   logger: Logger;
   signal?: AbortSignal;
 }
@@ -37,11 +44,19 @@ export class ArchiveWriter {
     private readonly dest: Rootfs,
     private readonly opts: ArchiveWriterOptions,
   ) {
-    this.resolver = new CachedResolver(dest);
+    // A context archive (confined) is resolved as a base layer is, strictly, and an absolute
+    // symlink target counts as leaving too: the destination is a directory of the host.
+    this.resolver = new CachedResolver(dest, opts.confined === true ? { strict: true, confined: true } : {});
+  }
+
+  private get subject(): string {
+    return this.opts.subject ?? `ADD ${this.opts.archiveName}`;
   }
 
   /** Applies one entry; the caller drains `body` when this returns without reading it. */
   async apply(h: TarEntry, body: AsyncIterable<Buffer>): Promise<void> {
+    // Docker's Untar strips a leading '/'; a context archive is refused for it, as a base layer is.
+    if (this.opts.confined === true && h.name.startsWith('/')) throw this.unsafe(h.name, 'its name is absolute');
     const rel = imagePathOfEntryName(h.name);
     if (rel === undefined) throw this.unsafe(h.name, 'its path climbs out of the destination');
     const type = h.type;
@@ -53,7 +68,10 @@ export class ArchiveWriter {
         );
       return;
     }
-    const host = await this.resolver.resolve(rel);
+    // GNU tar writes a file it meets twice (`tar -c Dockerfile .`) the second time as a hardlink to
+    // itself: replacing it would remove the very file to link to. It is there already.
+    if (type === 'link' && imagePathOfEntryName(h.linkname) === rel) return;
+    const host = await this.resolve(rel, h.name);
     await this.fs(`extracting ${rel}`, async () => {
       await this.clear(host, type === 'directory');
       await this.makeParents(dirname(host));
@@ -81,7 +99,7 @@ export class ArchiveWriter {
         const target = imagePathOfEntryName(h.linkname);
         if (target === undefined || target === '/')
           throw this.unsafe(h.name, `its hardlink target "${h.linkname}" is outside the destination`);
-        const targetHost = await this.resolver.resolve(target);
+        const targetHost = await this.resolve(target, h.name);
         await this.fs(`linking ${rel} to ${target}`, () => link(targetHost, host));
         this.resolver.clear();
         break;
@@ -91,17 +109,21 @@ export class ArchiveWriter {
       case 'fifo':
       case 'other':
         this.opts.logger.warn(
-          `ADD ${this.opts.archiveName}: skipping ${type === 'other' ? `entry type '${h.typeflag}'` : type} ${rel}: not supported`,
+          `${this.subject}: skipping ${type === 'other' ? `entry type '${h.typeflag}'` : type} ${rel}: not supported`,
         );
         return;
     }
     this.written.push(host);
+    this.opts.onEntry?.(rel, type === 'file');
   }
 
   /** Sets directory mtimes, deferred because writing entries changes them; call after the last entry. */
   async finish(): Promise<void> {
-    // The resolver is current: every removal and new link cleared it.
-    await this.dirTimes.apply(this.resolver, `ADD ${this.opts.archiveName}`);
+    // The resolver is current: every removal and new link cleared it. A confined one would refuse
+    // a directory since replaced by an escaping symlink; clamped, the lookup stays inside the
+    // destination and finds that the pinned directory is gone.
+    const resolver = this.opts.confined === true ? new CachedResolver(this.dest) : this.resolver;
+    await this.dirTimes.apply(resolver, this.subject);
   }
 
   /** Chunk by chunk through one handle opened O_EXCL (never follows a symlink put there), metadata on that inode. */
@@ -164,8 +186,18 @@ export class ArchiveWriter {
     else await lutimes(host, h.mtime, h.mtime);
   }
 
+  /** The host path of an entry's image path; one that must leave the destination (confined) is refused. */
+  private async resolve(imagePath: string, name: string): Promise<string> {
+    try {
+      return await this.resolver.resolve(imagePath);
+    } catch (err) {
+      if (err instanceof UnsafePathError) throw this.unsafe(name, err.message);
+      throw err;
+    }
+  }
+
   private unsafe(name: string, why: string): IntegrityError {
-    return new IntegrityError(`ADD ${this.opts.archiveName}: unsafe archive entry "${name}": ${why}`);
+    return new IntegrityError(`${this.subject}: unsafe archive entry "${name}": ${why}`);
   }
 
   private async fs<T>(doing: string, op: () => Promise<T>): Promise<T> {
@@ -174,7 +206,14 @@ export class ArchiveWriter {
     } catch (err) {
       // Only the OS's own errors (ENOSPC, EACCES…) are about the filesystem; anything else came
       // from the tar stream feeding the body and is left for unpackArchive to report.
-      throw isSystemError(err) ? fsError(`ADD ${this.opts.archiveName}: ${doing}`, err) : err;
+      if (!isSystemError(err)) throw err;
+      const failure = fsError(`${this.subject}: ${doing}`, err);
+      // A context archive's entry the kernel refuses for what it is (a link to a name never
+      // written, a name too long…) is the archive's fault, as for a base layer (extract.ts).
+      const code = errnoCode(err);
+      if (this.opts.confined === true && code !== undefined && ENTRY_ERRNOS.has(code))
+        throw new IntegrityError(failure.message, { cause: err });
+      throw failure;
     }
   }
 }

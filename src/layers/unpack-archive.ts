@@ -15,6 +15,16 @@ import { ArchiveWriter } from './unpack-archive-writer.js';
 export interface UnpackOptions {
   /** Names the archive in errors, e.g. the ADD source. */
   archiveName: string;
+  /** What messages start with; default `ADD <archiveName>`. */
+  subject?: string;
+  /**
+   * Refuse, rather than clamp inside the destination, an absolute entry name and an entry or
+   * hardlink reached through a symlink that leads out of it (absolute or climbing target): a
+   * build context's archive (issue 14), extracted onto the host and not into an image root.
+   */
+  confined?: boolean;
+  /** Told of each entry once it is written (a build context's Dockerfile lets the build go on). */
+  onEntry?: (path: string, isFile: boolean) => void;
   logger: Logger;
   signal?: AbortSignal;
 }
@@ -49,7 +59,10 @@ export async function unpackArchive(
     // A non-Error the stream failed with is shown as it is.
     // eslint-disable-next-line @typescript-eslint/no-base-to-string
     const why = err instanceof Error ? err.message : String(err);
-    throw new IntegrityError(`ADD ${opts.archiveName}: not a valid (compressed) tar archive: ${why}`, { cause: err });
+    throw new IntegrityError(
+      `${opts.subject ?? `ADD ${opts.archiveName}`}: not a valid (compressed) tar archive: ${why}`,
+      { cause: err },
+    );
   }
   await writer.finish();
   return writer.written.map((host) => rootfs.imagePathOf(host));

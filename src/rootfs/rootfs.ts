@@ -21,6 +21,12 @@ export interface ResolveOptions {
    * that a layer relying on such a link is rejected rather than silently redirected.
    */
   strict?: boolean;
+  /**
+   * With `strict`: an absolute symlink target leaves the root too, instead of restarting at it.
+   * A build context is a directory of the host, not an image: `link -> /etc` there points at
+   * the host's /etc, so a context archive that writes through it is refused (issue 14).
+   */
+  confined?: boolean;
 }
 
 /** A path that only resolves by leaving the root (strict mode): a hostile or broken image. */
@@ -107,6 +113,8 @@ export class Rootfs {
         throw fsError(`reading symlink ${host}`, err);
       }
       via = `/${[...resolved, part].join('/')}`;
+      if (target.startsWith('/') && strict && opts?.confined === true)
+        throw new UnsafePathError(`${imagePath}: the symlink ${via} points outside the root (to ${target})`);
       // An absolute target restarts at the image root, not the host root.
       if (target.startsWith('/')) resolved.length = 0;
       pending.push(...splitReversed(target));
@@ -145,10 +153,10 @@ function splitReversed(p: string): string[] {
 export class CachedResolver {
   private readonly dirs = new Map<string, Promise<string>>();
 
-  /** `strict`: resolve as {@link ResolveOptions.strict} does (extraction of untrusted layers). */
+  /** `strict`, `confined`: resolve as {@link ResolveOptions} says (extraction of untrusted layers and contexts). */
   constructor(
     readonly rootfs: Rootfs,
-    private readonly opts: { strict?: boolean } = {},
+    private readonly opts: { strict?: boolean; confined?: boolean } = {},
   ) {}
 
   async resolve(imagePath: string): Promise<string> {

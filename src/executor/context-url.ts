@@ -1,0 +1,93 @@
+/**
+ * A remote tarball context (issue 14): `http(s)://HOST/PATH.tar.gz` on any host but Azure Blob
+ * Storage's, as `docker build URL` takes one. The GET goes through `ADD <url>`'s HTTP stack
+ * (registry/http-fetch.ts: `--network-timeout`, the build's extra CAs, the redirect policy,
+ * redaction of passwords and signed queries), and the body is unpacked as it arrives
+ * (context-tar.ts), never buffered whole nor written to a file first. A transient failure (a
+ * timeout, a reset, a 408/429/5xx) starts again on an emptied directory, with the registry
+ * client's backoff; one that lasts, a 403/404 or an unreachable host is exit 4 naming the context.
+ */
+import { readdir, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { DEFAULT_DOWNLOAD_POLICY, isTransientFetchFailure } from '../commands/add-url.js';
+import { ContextError, fsError } from '../errors.js';
+import { FetchFailed, fetchStream, readTrustedCas, RetryLater, withRetries } from '../registry/index.js';
+import type { BuildEnv } from './build-env.js';
+import { unpackContext } from './context-tar.js';
+import type { ContextFetcher, EntryListener } from './remote-context.js';
+import { downloadPolicy } from './stage.js';
+
+/** Empties `dir` for another try (a failed try may have unpacked part of the archive). */
+async function emptyDir(dir: string): Promise<void> {
+  try {
+    for (const name of await readdir(dir)) await rm(join(dir, name), { recursive: true, force: true });
+  } catch (err) {
+    throw fsError(`emptying ${dir} to fetch the context again`, err);
+  }
+}
+
+/** One GET, its body unpacked into `into`; a broken body rejects with its (redacted) FetchFailed. */
+async function fetchOnce(
+  url: URL,
+  into: string,
+  env: BuildEnv,
+  display: string,
+  onEntry?: EntryListener,
+): Promise<void> {
+  const policy = downloadPolicy(env.options.networkTimeoutMs, trustedCas(env)).download ?? DEFAULT_DOWNLOAD_POLICY;
+  const dl = await fetchStream(url, {
+    signal: env.signal,
+    timeouts: policy.timeouts,
+    userAgent: `kiln/${env.version}`,
+    ...(policy.trustedCas ? { trustedCas: policy.trustedCas } : {}),
+  });
+  try {
+    await unpackContext(dl.body, into, env, display, onEntry);
+  } catch (err) {
+    // The archive reader reports whatever broke the stream; a network failure is not the archive's.
+    const broken = dl.body.errored;
+    if (broken instanceof FetchFailed)
+      throw new FetchFailed(`downloading: ${broken.message}`, { ...broken.extra, cause: broken });
+    throw err;
+  } finally {
+    dl.body.destroy();
+  }
+}
+
+function trustedCas(env: BuildEnv): readonly string[] {
+  return readTrustedCas(
+    { sslCertDir: env.env.SSL_CERT_DIR, nodeExtraCaCerts: env.env.NODE_EXTRA_CA_CERTS },
+    env.logger,
+  );
+}
+
+/** The fetcher of an http(s) tarball context (remote-context.ts loads it when a build uses one). */
+export const fetchUrlContext: ContextFetcher = async (spec, into, env, display, onEntry) => {
+  if (spec.kind !== 'url') throw new Error(`internal: the URL fetcher got a ${spec.kind} context`);
+  const { retries, sleep } = DEFAULT_DOWNLOAD_POLICY;
+  let attempts = 0;
+  try {
+    await withRetries(
+      {
+        retries,
+        sleep,
+        signal: env.signal,
+        onRetry: (reason, wait, attempt) => env.logger.warn(`retrying in ${wait} ms: context ${reason}`, { attempt }),
+      },
+      async (canRetry) => {
+        if (attempts++ > 0) await emptyDir(into);
+        try {
+          return await fetchOnce(spec.url, into, env, display, onEntry);
+        } catch (err) {
+          if (canRetry && err instanceof FetchFailed && isTransientFetchFailure(err) && !env.signal.aborted)
+            return new RetryLater(`${display}: ${err.message}`);
+          throw err;
+        }
+      },
+    );
+  } catch (err) {
+    if (!(err instanceof FetchFailed)) throw err;
+    const tries = attempts > 1 ? ` (${attempts} attempts)` : '';
+    throw new ContextError(`context ${display}: ${err.message}${tries}`, display, { cause: err });
+  }
+};
