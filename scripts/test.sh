@@ -16,7 +16,7 @@ node scripts/test-summary.mjs out/vitest.json || true
 # for real; here they run once more as nobody, where the stages record owners instead. Skipped
 # where nobody cannot read this checkout. `--configLoader runner` and no cache: vitest writes
 # nothing into node_modules, which nobody may not write.
-in_process=(test/integration/stage-in-process.test.ts test/integration/stages-in-process.test.ts)
+in_process=(test/integration/stage-in-process.test.ts test/integration/stages-in-process.test.ts test/integration/stages-in-place.test.ts)
 if [ "$(id -u)" = 0 ] && [ $# -eq 0 ] && command -v su >/dev/null && id nobody >/dev/null 2>&1 &&
   su nobody -s /bin/sh -c "cd '$PWD' && test -r package.json && test -x node_modules/.bin/vitest"; then
   su nobody -s /bin/sh -c "cd '$PWD' && HOME=/tmp node_modules/.bin/vitest run --configLoader runner \

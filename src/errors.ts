@@ -57,6 +57,24 @@ export class RegistryError extends BuildError {
   }
 }
 
+/**
+ * A remote build context could not be fetched (issue 14): a missing file, object, bucket,
+ * repository or ref, denied access, an unreachable endpoint. Exit 4, as a registry that cannot be
+ * reached: the build's inputs are elsewhere and did not come. `context` is the context as the
+ * user wrote it, with secrets redacted (config/context-spec.ts).
+ */
+export class ContextError extends BuildError {
+  readonly code = 'ERR_CONTEXT';
+  readonly exitCode = 4;
+  constructor(
+    message: string,
+    readonly context: string,
+    options?: { cause?: unknown; hint?: string },
+  ) {
+    super(message, options);
+  }
+}
+
 /** Content that is not what it claims (digest or size mismatch) or is unsafe (a tar entry escaping the rootfs). Exit 5. */
 export class IntegrityError extends BuildError {
   readonly code = 'ERR_INTEGRITY';

@@ -50,6 +50,8 @@ const accepted: Accepted[] = [
   { flag: 'dockerfile', args: ['-f', 'Containerfile'], get: (o) => o.dockerfile, want: 'Containerfile' },
   { flag: 'context', args: ['-c=dir:///ws'], get: (o) => o.contextDir, want: '/ws' },
   { flag: 'context', args: ['--context', 'ctx'], get: (o) => o.contextDir, want: 'ctx' },
+  // Kaniko's --git always has a value: a context that is not git:// ignores it.
+  { flag: 'git', args: ['--git', 'branch=main,single-branch=true'], get: (o) => o.contextDir, want: '/workspace/' },
   {
     flag: 'context-sub-path',
     args: ['--context=dir:///ws', '--context-sub-path=app/one'],
@@ -200,7 +202,6 @@ const refused: { flag: string; args: string[]; why: RegExp }[] = [
   { flag: 'cache-run-layers', args: ['--cache-run-layers=true'], why: CACHE },
   { flag: 'compressed-caching', args: ['--compressed-caching'], why: CACHE },
   { flag: 'no-push-cache', args: ['--no-push-cache'], why: CACHE },
-  { flag: 'git', args: ['--git', 'branch=main'], why: REMOTE },
   { flag: 'bucket', args: ['-b=my-bucket'], why: REMOTE },
   { flag: 'bucket', args: ['--bucket', 'my-bucket'], why: REMOTE },
   { flag: 'bucket', args: ['-b', 'my-bucket'], why: REMOTE },

@@ -107,11 +107,14 @@ export async function run(ins: RunInstruction, state: StageState, ctx: StepConte
   checkIsolation(ins, runner, specs, network);
   const display = ins.command.form === 'shell' ? ins.command.command : JSON.stringify(ins.command.argv);
   const userSpec = state.config.User || 'root';
-  const who = resolveUser(
+  const found = resolveUser(
     userSpec,
     await readRootfsFile(ctx.rootfs, '/etc/passwd'),
     await readRootfsFile(ctx.rootfs, '/etc/group'),
   );
+  // Without USER, BuildKit runs the step as 0:0 without asking /etc/passwd (executor/oci/user.go
+  // GetUser of ""), so a FROM scratch stage can RUN its static binary.
+  const who = 'error' in found && !state.config.User ? { uid: 0, gid: 0, home: '/' } : found;
   if ('error' in who) {
     // An id that would wrap to another (4294967296 is root) is the Dockerfile's fault, not the step's.
     if (who.kind === 'range') throw new DockerfileError(`RUN ${display}: ${who.error}`, ins.at, { source: ins.text });

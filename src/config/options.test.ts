@@ -92,8 +92,11 @@ test('the layer cache and remote context flags are refused with their reason (is
     /^--cache-repo is not supported: Kiln's layer cache is not implemented yet/,
   );
   expect(() => parseBuildOptions({ push: false, pushCache: false }, {})).toThrow(/^--no-push-cache is not supported/);
-  expect(() => parseBuildOptions({ push: false, git: 'branch=main' }, {})).toThrow(
-    /^--git is not supported: remote build contexts are not implemented yet/,
+  expect(() => parseBuildOptions({ push: false, context: 'git://h.example/r.git', git: 'branch=main' }, {})).toThrow(
+    /^--context "git:\/\/h.example\/r.git": only local directories .*; remote build contexts are not implemented yet/,
   );
+  // Kaniko's --git always has a value: a directory context ignores it.
+  expect(parseBuildOptions({ push: false, context: 'ctx', git: 'branch=main' }, {}).contextDir).toBe('ctx');
+  expect(() => parseBuildOptions({ push: false, bucket: 'b' }, {})).toThrow(/^--bucket "gs:\/\/b": only local/);
   expect(parseBuildOptions({ push: false, cache: false }, {}).push).toBe(false);
 });

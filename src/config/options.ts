@@ -3,7 +3,6 @@
  * ARCHITECTURE.md §9). `cli/` collects raw strings with commander; {@link parseBuildOptions} turns them
  * into this, or throws a UsageError saying which flag is wrong and why.
  */
-import { posix } from 'node:path';
 import { z } from 'zod';
 import { UsageError } from '../errors.js';
 import { LOG_FORMATS, LOG_LEVELS } from '../log.js';
@@ -14,12 +13,17 @@ import { parseSecretFlags, type SecretSource } from './secret-options.js';
 import { parseRegistryOptions, registryRawShape, type RegistryOptions } from './registry-options.js';
 import { parseRootfsOptions, rootfsRawShape, type RootfsOptions } from './rootfs-options.js';
 import { refusedRawShape, refuseUnsupported, remoteContextRefusal } from './refused-options.js';
+import { FETCHED_KINDS, parseContextSource, type ContextSource } from './context-spec.js';
 
 /** Flag values exactly as the command line gave them. */
 export const rawOptionsSchema = z.object({
   dockerfile: z.string().default('Dockerfile'),
   context: z.string().default('/workspace/'),
   contextSubPath: z.string().optional(),
+  /** Kaniko's `--git` options for a git:// context. */
+  git: z.string().optional(),
+  /** Kaniko's `-b/--bucket`: the context is `gs://BUCKET/context.tar.gz`. */
+  bucket: z.string().optional(),
   destination: z.array(z.string()).default([]),
   push: z.boolean().default(true),
   tarPath: z.string().optional(),
@@ -47,8 +51,10 @@ export type RawOptions = z.input<typeof rawOptionsSchema>;
 export interface BuildOptions extends RegistryOptions, LayerOptions, RootfsOptions {
   /** Path of the Dockerfile as given (resolved against the context by the executor). */
   dockerfile: string;
-  /** Context directory (the `dir://` prefix removed, `--context-sub-path` joined). */
-  contextDir: string;
+  /** Where the context comes from (`--context`, `--bucket`, `--git`, `--context-sub-path`). */
+  context: ContextSource;
+  /** A local context's directory (the `dir://` prefix removed, `--context-sub-path` joined); undefined for a fetched one. */
+  contextDir?: string;
   destinations: Reference[];
   push: boolean;
   tarPath?: string;
@@ -105,13 +111,16 @@ function reference(flag: string, value: string): Reference {
   }
 }
 
-/** `--context` as a directory: the `dir://` prefix removed, `--context-sub-path` joined. */
-function contextDirOf(context: string, subPath: string | undefined): string {
-  const dir = context.startsWith('dir://') ? context.slice('dir://'.length) : context;
-  if (/^[a-z0-9+.-]+:\/\//i.test(dir)) throw remoteContextRefusal(context);
-  // Kaniko joins the sub path to a context it resolves through a scheme (`dir://` included) and
-  // ignores it, without a word, for a plain path: Kiln joins it to both spellings.
-  return subPath === undefined || subPath === '' ? dir : posix.join(dir, subPath);
+/** The context flags parsed; a kind Kiln does not fetch yet is refused with exit 2. */
+function contextOf(o: {
+  context: string;
+  contextSubPath?: string | undefined;
+  git?: string | undefined;
+  bucket?: string | undefined;
+}): ContextSource {
+  const source = parseContextSource(o);
+  if (!FETCHED_KINDS.has(source.spec.kind)) throw remoteContextRefusal(source.display, source.flag);
+  return source;
 }
 
 /**
@@ -163,11 +172,12 @@ export function parseBuildOptions(raw: RawOptions, env: Record<string, string | 
     if (!platform)
       throw new UsageError(`--custom-platform "${o.customPlatform}": expected os/arch[/variant], e.g. linux/arm64`);
   }
-  const contextDir = contextDirOf(o.context, o.contextSubPath);
+  const context = contextOf(o);
   checkNameFiles(o);
   const result: BuildOptions = {
     dockerfile: o.dockerfile,
-    contextDir,
+    context,
+    ...(context.spec.kind === 'dir' ? { contextDir: context.spec.path } : {}),
     destinations: o.destination.map((d) => reference('--destination', d)),
     push,
     buildArgs: keyValues('--build-arg', o.buildArg, env, true),

@@ -20,8 +20,6 @@ export const refusedRawShape = {
   compressedCaching: z.boolean().optional(),
   /** commander's name for `--no-push-cache` (false when it is given). */
   pushCache: z.boolean().default(true),
-  git: z.string().optional(),
-  bucket: z.string().optional(),
 };
 
 type RefusedRaw = z.output<z.ZodObject<typeof refusedRawShape>>;
@@ -45,8 +43,6 @@ const REFUSED: [flag: string, given: (o: RefusedRaw) => boolean, reason: typeof 
   ['--cache-run-layers', (o) => o.cacheRunLayers === true, CACHE],
   ['--compressed-caching', (o) => o.compressedCaching === true, CACHE],
   ['--no-push-cache', (o) => !o.pushCache, CACHE],
-  ['--git', (o) => o.git !== undefined, REMOTE],
-  ['--bucket', (o) => o.bucket !== undefined, REMOTE],
 ];
 
 /** Throws a UsageError naming the first refused flag given, and why. */
@@ -56,10 +52,10 @@ export function refuseUnsupported(o: RefusedRaw): void {
   }
 }
 
-/** The message for a remote `--context` (git://, https://, s3://, gs://, tar://…). */
-export function remoteContextRefusal(context: string): UsageError {
+/** The message for a remote context Kiln does not fetch yet (git://, https://, s3://, gs://, tar://…), as `flag` named it. */
+export function remoteContextRefusal(context: string, flag = '--context'): UsageError {
   return new UsageError(
-    `--context "${context}": only local directories (DIR or dir://DIR) are supported so far; ${REMOTE.why}`,
+    `${flag} "${context}": only local directories (DIR or dir://DIR) are supported so far; ${REMOTE.why}`,
     { hint: REMOTE.hint },
   );
 }

@@ -1,7 +1,7 @@
 /**
  * `--rootfs` and `--force`: the in-place rung of the isolation ladder (ARCHITECTURE.md §4). By default
  * every stage gets its own rootfs directory under the build's scratch dir; `--rootfs=/` builds
- * the target stage over the process's own `/`, Kaniko's model, which only makes sense inside
+ * the target and every stage with a RUN over the process's own `/`, Kaniko's model, which only makes sense inside
  * Kiln's own image. `--force` lets it go ahead outside a container (Kaniko's `--force` means the
  * same: "build outside of a container"). PURE.
  */

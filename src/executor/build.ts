@@ -20,20 +20,25 @@ import { deliver } from './outputs.js';
 import { layerTimes } from '../config/layer-options.js';
 import { findLayerTools } from '../exec/layer-tools.js';
 import type { LayerTools } from '../layers/tools.js';
-import { admitInPlace, inPlaceWorkspace } from './in-place-workspace.js';
-import { scratchWorkspace, type Workspace } from './workspace.js';
+import { admitInPlace, selfPaths, type InPlaceAdmission } from './in-place-workspace.js';
+import { placeBuild, scratchBase } from './placement.js';
+import { openContext } from './remote-context.js';
+import type { Workspace } from './workspace.js';
 
 export interface BuildResult {
   digest: Digest;
   pushed: string[];
 }
 
-async function readDockerfile(env: BuildEnv): Promise<{ text: string; name: string; path: string }> {
+async function readDockerfile(
+  env: BuildEnv,
+  contextDir: string,
+): Promise<{ text: string; name: string; path: string }> {
   const o = env.options;
-  // Kaniko: a relative --dockerfile is tried as given, then inside the context.
+  // Kaniko: a relative --dockerfile is tried as given, then inside the context (fetched or not).
   const candidates = isAbsolute(o.dockerfile)
     ? [o.dockerfile]
-    : [resolve(env.cwd, o.dockerfile), resolve(env.cwd, o.contextDir, o.dockerfile)];
+    : [resolve(env.cwd, o.dockerfile), resolve(contextDir, o.dockerfile)];
   for (const p of candidates) {
     try {
       if ((await stat(p)).isFile()) return { text: await readFile(p, 'utf8'), name: o.dockerfile, path: p };
@@ -73,14 +78,28 @@ export async function build(env: BuildEnv): Promise<BuildResult> {
   // --rootfs=/ is admitted (inside a container, or with --force) or refused before anything is
   // read, pulled or touched, so that it can never wipe a developer's machine (ARCHITECTURE.md §4).
   const admission = o.inPlace ? await admitInPlace(env) : undefined;
-  const contextDir = resolve(env.cwd, o.contextDir);
+  const context = await openContext(env, o.context, scratchBase(env, await selfPaths(), admission !== undefined));
+  try {
+    return await buildIn(env, context.dir, admission);
+  } finally {
+    context.cleanup();
+  }
+}
+
+/** The build, once its context is a directory. */
+async function buildIn(
+  env: BuildEnv,
+  contextDir: string,
+  admission: InPlaceAdmission | undefined,
+): Promise<BuildResult> {
+  const o = env.options;
   // Kaniko builds on without a context; a COPY or ADD from it fails later, naming it (context-dir.ts).
   const noContext = await contextDirProblem(contextDir);
   if (noContext !== undefined)
-    env.logger.warn(`${noContext} (--context ${o.contextDir}): COPY and ADD will find no files in it`, {
+    env.logger.warn(`${noContext} (--context ${o.context.display}): COPY and ADD will find no files in it`, {
       cwd: env.cwd,
     });
-  const { text, name, path: dockerfilePath } = await readDockerfile(env);
+  const { text, name, path: dockerfilePath } = await readDockerfile(env, contextDir);
   const df = parseDockerfile(text, name);
   const plan = planBuild(df, {
     buildArgs: o.buildArgs,
@@ -93,8 +112,10 @@ export async function build(env: BuildEnv): Promise<BuildResult> {
   let workspace: Workspace | undefined;
   try {
     const { times, layerTools } = await preflight(env, clients);
-    workspace = admission ? await inPlaceWorkspace(env, admission, contextDir) : await scratchWorkspace(env);
+    const placed = await placeBuild(env, plan, contextDir, admission);
+    workspace = placed.workspace;
     const image = await buildStages({
+      ...(placed.runner ? { runner: placed.runner } : {}),
       env: workspace.env,
       plan,
       workspace,

@@ -198,7 +198,10 @@ test('the in-place workspace: its work dir under --kaniko-dir, the other stages 
   expect(env.options.cleanup).toBe(false);
   const ws = await inPlaceWorkspace(env, { mode: 'isolation: in-place (test)', mountinfo: MOUNTINFO }, kanikoDir);
   expect(dirname(ws.work)).toBe(kanikoDir);
-  expect(ws.exclusiveTarget).toBe(true);
+  // The target and every stage with a RUN go over `/`; a stage without one keeps its directory.
+  expect(ws.inPlace({ isTarget: true, hasRun: false })).toBe(true);
+  expect(ws.inPlace({ isTarget: false, hasRun: true })).toBe(true);
+  expect(ws.inPlace({ isTarget: false, hasRun: false })).toBe(false);
   expect(ws.mode).toBe('isolation: in-place (test)');
   expect(ws.keep).toContain(kanikoDir);
   expect(ws.keep).toContain('/workspace');

@@ -1,11 +1,11 @@
 /**
- * The in-place workspace (`--rootfs=/`, ARCHITECTURE.md §4, the third rung): the target stage is
- * built over the process's own `/`, as Kaniko does, which only makes sense inside Kiln's own
- * image. This module admits or refuses such a build before anything is read, pulled or touched,
+ * The in-place workspace (`--rootfs=/`, or Kiln's image by itself: placement.ts; ARCHITECTURE.md
+ * §4, the third rung): the target and every stage with a RUN are built over the process's own
+ * `/`, as Kaniko does, which only makes sense inside Kiln's own image. This module admits or refuses such a build before anything is read, pulled or touched,
  * works out what the build must keep (mount points, `--kaniko-dir`, the context, Kiln's own files,
- * `--ignore-path`s: `rootfs/in-place.ts`), and is the {@link Workspace} that clears `/` for the
- * target and, with `--cleanup`, again at the end. The other stages live in directories of their
- * own under the work dir, as in a scratch workspace.
+ * `--ignore-path`s: `rootfs/in-place.ts`), and is the {@link Workspace} that clears `/` for each
+ * in-place stage and, with `--cleanup`, again at the end. The other stages live in directories of
+ * their own under the work dir, as in a scratch workspace.
  */
 import { lstat, mkdir, readFile, realpath } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
@@ -17,7 +17,7 @@ import { readContainerFacts } from '../rootfs/host-facts.js';
 import { inPlaceKeepList } from '../rootfs/in-place.js';
 import { Rootfs } from '../rootfs/rootfs.js';
 import type { BuildEnv } from './build-env.js';
-import { makeWorkDir, ScratchWorkspace, type StageRoot, type Workspace } from './workspace.js';
+import { makeWorkDir, ScratchWorkspace, type StageKind, type StageRoot, type Workspace } from './workspace.js';
 
 /** Kaniko's `--kaniko-dir` default, which Kiln uses when building in place. */
 export const IN_PLACE_KANIKO_DIR = '/kaniko';
@@ -73,13 +73,14 @@ const REFUSAL =
 /**
  * Admits `--rootfs=/` inside a container (or anywhere with `--force`, with a warning), else
  * throws a UsageError (exit 2). Also refuses a context or `--kaniko-dir` at `/` itself, which
- * could not be kept while `/` is rebuilt, and a host whose mount table cannot be read.
+ * could not be kept while `/` is rebuilt, and a host whose mount table cannot be read. `auto` is
+ * the mode line of Kiln's image going in place by itself (placement.ts), inside a container.
  */
-export async function admitInPlace(env: BuildEnv, facts?: ContainerFacts): Promise<InPlaceAdmission> {
+export async function admitInPlace(env: BuildEnv, facts?: ContainerFacts, auto?: string): Promise<InPlaceAdmission> {
   const o = env.options;
   const f = facts ?? (await readContainerFacts(env.env));
   const verdict = detectContainer(f);
-  if (!verdict.inContainer && !o.force) {
+  if (!verdict.inContainer && !o.force && auto === undefined) {
     const dockerenv = f.dockerenv ? ' (/.dockerenv also survives when an image becomes a VM disk or a chroot)' : '';
     const found =
       verdict.weak.length > 0
@@ -89,21 +90,24 @@ export async function admitInPlace(env: BuildEnv, facts?: ContainerFacts): Promi
       hint: `${found}; looked for /run/.containerenv, $container, $KUBERNETES_SERVICE_HOST, a runtime in /proc/1/cgroup and container storage at /`,
     });
   }
+  // A fetched context goes to a directory of the build, never `/`.
+  const local = o.contextDir === undefined ? [] : [['--context', resolve(env.cwd, o.contextDir)] as const];
   for (const [flag, value] of [
-    ['--context', resolve(env.cwd, o.contextDir)],
-    ['--kaniko-dir', resolve(env.cwd, o.kanikoDir ?? IN_PLACE_KANIKO_DIR)],
-  ] as const) {
+    ...local,
+    ['--kaniko-dir', resolve(env.cwd, o.kanikoDir ?? IN_PLACE_KANIKO_DIR)] as const,
+  ]) {
     if (value === '/')
       throw new UsageError(
-        `${flag} ${value}: an in-place build (--rootfs=/) keeps ${flag} as it is, so it cannot be / itself; use a directory of its own (a volume)`,
+        `${flag} ${value}: an in-place build keeps ${flag} as it is, so it cannot be / itself; use a directory of its own (a volume)`,
       );
   }
   if (f.mountinfo === undefined)
     throw new UsageError(
-      '--rootfs=/ needs /proc/self/mountinfo to keep every mount point as it is, and it cannot be read here',
+      'an in-place build needs /proc/self/mountinfo to keep every mount point as it is, and it cannot be read here',
     );
   if (!verdict.inContainer)
     env.logger.warn("--rootfs=/ --force: no container detected, building in place over this machine's own filesystem");
+  if (auto !== undefined) return { mode: auto, mountinfo: f.mountinfo };
   const why = verdict.inContainer ? `inside a container: ${verdict.evidence.join(', ')}` : 'forced outside a container';
   return { mode: `isolation: in-place (--rootfs=/, ${why})`, mountinfo: f.mountinfo };
 }
@@ -191,10 +195,12 @@ function cleanupRoot(env: BuildEnv, keep: readonly string[]): void {
   env.logger.info(`in-place: --cleanup emptied / (${removed} paths removed)`);
 }
 
-/** The target stage over `/`, the others in directories of their own under the work dir. */
+/**
+ * The target and every stage with a RUN over `/`, one after another, as Kaniko builds its
+ * stages; the others (no command needs the pod's /proc, /dev or DNS) in directories of their own
+ * under the work dir, as in a scratch workspace, where they can run beside the in-place ones.
+ */
 export class InPlaceWorkspace extends ScratchWorkspace implements Workspace {
-  override readonly exclusiveTarget = true;
-
   /** `env` as {@link inPlaceEnv} made it; `keep` from {@link inPlaceKeep}. */
   constructor(
     env: BuildEnv,
@@ -205,19 +211,23 @@ export class InPlaceWorkspace extends ScratchWorkspace implements Workspace {
     super(env, work);
   }
 
+  override inPlace(stage: StageKind): boolean {
+    return stage.isTarget || stage.hasRun;
+  }
+
   /**
-   * The target's rootfs is `/` itself, emptied of everything but the kept paths (mount points,
-   * --kaniko-dir, the context, Kiln's own files, --ignore-paths) before its base is unpacked
-   * there, as Kaniko does. Only the target: earlier stages keep their own directories under the
-   * work dir, so `COPY --from` reads them as they were and nothing is extracted twice — where
-   * Kaniko wipes `/` between stages and has to save each stage's files aside first.
+   * An in-place stage's rootfs is `/` itself, emptied of everything but the kept paths (mount
+   * points, --kaniko-dir, the context, Kiln's own files, --ignore-paths) before its base is
+   * unpacked there, as Kaniko does. A later stage that reads an earlier in-place stage's files
+   * (`COPY --from`, `RUN --mount from=`) gets them unpacked again from its layers (stages.ts),
+   * where Kaniko saves each stage's files aside before wiping `/`.
    */
-  override async stageRootfs(index: number, isTarget: boolean): Promise<StageRoot> {
-    if (!isTarget) return super.stageRootfs(index, isTarget);
+  override async stageRootfs(index: number, inPlace: boolean): Promise<StageRoot> {
+    if (!inPlace) return super.stageRootfs(index, inPlace);
     const rootfs = new Rootfs('/');
     const removed = clearRootfs(rootfs, this.keep);
     this.env.logger.info(
-      `in-place: cleared / for the base image (${removed} paths removed, ${this.keep.length} kept)`,
+      `in-place: cleared / for stage ${index}'s base image (${removed} paths removed, ${this.keep.length} kept)`,
       { kept: this.keep.join(' ') },
     );
     return { rootfs, keep: this.keep };
@@ -231,20 +241,28 @@ export class InPlaceWorkspace extends ScratchWorkspace implements Workspace {
 
 /**
  * The workspace of an admitted in-place build: a work dir under `--kaniko-dir` (default
- * {@link IN_PLACE_KANIKO_DIR}), the kept paths, and the stages' BuildEnv. If it cannot be made,
- * what was made goes as it would at the end of the build.
+ * {@link IN_PLACE_KANIKO_DIR}; `work` when the caller made it there already), the kept paths,
+ * and the stages' BuildEnv. If it cannot be made, what was made goes as it would at the end.
  */
 export async function inPlaceWorkspace(
   env: BuildEnv,
   admission: InPlaceAdmission,
   contextDir: string,
+  made?: string,
+  self?: SelfPaths,
 ): Promise<InPlaceWorkspace> {
   const base = env.options.kanikoDir ?? IN_PLACE_KANIKO_DIR;
-  const work = await makeWorkDir(base);
+  const work = made ?? (await makeWorkDir(base));
   const kanikoDir = resolve(env.cwd, base);
   let keep: string[] | undefined;
   try {
-    keep = await inPlaceKeep(env, { admission, kanikoDir, work: resolve(env.cwd, work), contextDir });
+    keep = await inPlaceKeep(env, {
+      admission,
+      kanikoDir,
+      work: resolve(env.cwd, work),
+      contextDir,
+      ...(self ? { self } : {}),
+    });
     const staged = await inPlaceEnv(env, kanikoDir, resolve(env.cwd, work));
     return new InPlaceWorkspace(staged, work, keep, admission.mode);
   } catch (err) {

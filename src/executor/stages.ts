@@ -11,21 +11,14 @@ import { onbuildTriggers, withoutTriggers } from '../commands/onbuild.js';
 import { secretReader } from '../commands/run-secrets.js';
 import { dockerignoreFilter, type Dockerignore } from '../context/dockerignore.js';
 import type { PathFilter } from '../context/path-filter.js';
-import { selectRunner } from '../exec/select.js';
 import type { ProcessRunner } from '../exec/runner.js';
-import type { ImageSource } from '../image/image-source.js';
-import { registrySource } from '../image/registry-source.js';
 import { scratchSource } from '../image/scratch.js';
 import { assembleImage, type Image } from '../oci/image.js';
-import { formatPlatform, type Platform } from '../oci/platform.js';
-import { formatReference, type Reference } from '../oci/reference.js';
 import { sourceScope, type BuildPlan, type PlannedStage } from '../plan/planner.js';
-import { resolveSources, type ImageRef } from '../plan/sources.js';
-import { detectContainer } from '../rootfs/container.js';
-import { readContainerFacts } from '../rootfs/host-facts.js';
-import type { SleepFn } from '../registry/index.js';
+import { resolveSources } from '../plan/sources.js';
 import type { Rootfs } from '../rootfs/rootfs.js';
 import { createStageLayers } from './stage-layers.js';
+import { ImageCache, pullRetries } from './stage-images.js';
 import type { LayerTools } from '../layers/tools.js';
 import { unpackBase } from './base.js';
 import type { BuildEnv } from './build-env.js';
@@ -39,7 +32,11 @@ import type { Workspace } from './workspace.js';
 /** What a built stage gives the stages after it. */
 export interface BuiltStage {
   image: Image;
-  rootfs: Rootfs;
+  /**
+   * Its files, for `COPY --from` and `RUN --mount from=`: its own directory, or for a stage built
+   * in place (whose `/` the next in-place stage empties) its layers unpacked again on first use.
+   */
+  rootfs: () => Promise<Rootfs>;
   /** Its ARGs with their final values: a stage built `FROM` it starts with them (BuildKit). */
   args: ReadonlyMap<string, string | undefined>;
 }
@@ -64,81 +61,12 @@ export interface StagesContext {
   runner?: ProcessRunner;
 }
 
-/** Pulls images on first use (FROM and COPY --from share them) and unpacks them on demand. */
-class ImageCache {
-  private readonly images = new Map<string, Promise<Image>>();
-  private readonly rootfses = new Map<string, Promise<Rootfs>>();
-  private runner: Promise<ProcessRunner> | undefined;
-  private readonly registry: ImageSource<Reference>;
-
-  constructor(private readonly ctx: StagesContext) {
-    this.registry = registrySource({
-      client: ctx.clients.pull,
-      logger: ctx.env.logger,
-      policy: ctx.clients.pullPolicy,
-    });
-  }
-
-  /** The image `src` names, pulled for `platform` once per build (by the name as written). */
-  image(src: ImageRef, platform: Platform): Promise<Image> {
-    const key = `${src.ref}|${formatPlatform(platform)}`;
-    let got = this.images.get(key);
-    if (!got) {
-      const env = this.ctx.env;
-      env.logger.info(`retrieving image ${formatReference(src.reference)}`, { platform: formatPlatform(platform) });
-      got = this.registry.resolve(src.reference, platform, env.signal);
-      this.images.set(key, got);
-    }
-    return got;
-  }
-
-  /** The unpacked filesystem of an image used by `COPY --from=<image>`. */
-  rootfsOf(src: ImageRef, platform: Platform): Promise<Rootfs> {
-    const key = `${src.ref}|${formatPlatform(platform)}`;
-    let got = this.rootfses.get(key);
-    if (!got) {
-      got = (async () => {
-        const rootfs = await this.ctx.workspace.imageRootfs();
-        await unpackBase(await this.image(src, platform), rootfs, {
-          imageName: src.ref,
-          store: this.ctx.store,
-          logger: this.ctx.env.logger,
-          signal: this.ctx.env.signal,
-          helpers: this.ctx.layerTools,
-          pullRetries: pullRetries(this.ctx),
-        });
-        return rootfs;
-      })();
-      this.rootfses.set(key, got);
-    }
-    return got;
-  }
-
-  processRunner(): Promise<ProcessRunner> {
-    const env = this.ctx.env.env;
-    const inContainer = async (): Promise<boolean> => detectContainer(await readContainerFacts(env)).inContainer;
-    const choose = (): Promise<ProcessRunner> =>
-      this.ctx.runner
-        ? Promise.resolve(this.ctx.runner)
-        : selectRunner({ path: env.PATH ?? '', workDir: this.ctx.workspace.work, inContainer });
-    this.runner ??= choose().then((r) => {
-      this.ctx.env.logger.info(`RUN isolation: ${r.mode} (${r.reason})`);
-      if (this.ctx.workspace.mode) this.ctx.env.logger.info(this.ctx.workspace.mode);
-      return r;
-    });
-    return this.runner;
-  }
-}
-
-/** `--image-fs-extract-retry`, with the clients' sleep (injectable in tests). */
-function pullRetries(ctx: StagesContext): { retries: number; sleep: SleepFn } {
-  return { retries: ctx.env.options.imageFsExtractRetry, sleep: ctx.clients.pullPolicy.sleep };
-}
-
 /** What {@link buildOne} builds a stage with, besides the planned stage itself. */
 interface StageBuild {
-  /** Whether this is the target stage (outputs, labels, eager uploads, its workspace rootfs). */
+  /** Whether this is the target stage (outputs, labels, eager uploads). */
   isTarget: boolean;
+  /** Whether it is built over `/` ({@link Workspace.inPlace}). */
+  inPlace: boolean;
   ctx: StagesContext;
   /** Base images and `COPY --from` rootfses shared by the build's stages. */
   cache: ImageCache;
@@ -149,7 +77,7 @@ interface StageBuild {
 }
 
 async function buildOne(ps: PlannedStage, opts: StageBuild): Promise<BuiltStage> {
-  const { isTarget, ctx, cache, built, contextIgnore } = opts;
+  const { isTarget, inPlace, ctx, cache, built, contextIgnore } = opts;
   const { env } = ctx;
   const from = ps.stage.from;
   let base: Image;
@@ -165,10 +93,10 @@ async function buildOne(ps: PlannedStage, opts: StageBuild): Promise<BuiltStage>
   }
   env.logger.info(`building stage ${ps.stage.index}${from.stageName ? ` (${from.stageName})` : ''} FROM ${baseName}`);
   const uploads = isTarget ? eagerUploads(env, ctx.clients.push) : undefined;
-  // Making an exclusive target's rootfs empties `/`: the runner must have been chosen already
-  // (buildStages does so first; this await only guards that order).
-  if (isTarget && ctx.workspace.exclusiveTarget) await cache.processRunner();
-  const { rootfs, keep } = await ctx.workspace.stageRootfs(ps.stage.index, isTarget);
+  // Making an in-place rootfs empties `/`: the runner must have been chosen already (buildStages
+  // does so first; this await only guards that order).
+  if (inPlace) await cache.processRunner();
+  const { rootfs, keep } = await ctx.workspace.stageRootfs(ps.stage.index, inPlace);
   const layers = createStageLayers({
     rootfs,
     store: ctx.store,
@@ -216,7 +144,7 @@ async function buildOne(ps: PlannedStage, opts: StageBuild): Promise<BuiltStage>
       // Only a base image's ONBUILD trigger can name a stage the plan left out.
       if (!stage)
         throw new StepError(`--from=${value}: stage ${src.index} was not built (is it excluded by --target?)`, from.at);
-      return (await stage).rootfs;
+      return (await stage).rootfs();
     },
     argScope: { buildArgs: env.options.buildArgs, globals: ctx.plan.globals },
     created: ctx.created,
@@ -238,15 +166,20 @@ async function buildOne(ps: PlannedStage, opts: StageBuild): Promise<BuiltStage>
     },
   });
   const config = finalConfig(base.config, out, isTarget ? env.options.labels : new Map(), ctx.created);
-  return { image: assembleImage(config, [...base.layers, ...out.layers]), rootfs, args: out.state.args };
+  const image = assembleImage(config, [...base.layers, ...out.layers]);
+  const label = `stage ${ps.stage.index}`;
+  const files = inPlace
+    ? () => cache.unpacked(label, from.stageName ?? label, () => Promise.resolve(image))
+    : () => Promise.resolve(rootfs);
+  return { image, rootfs: files, args: out.state.args };
 }
 
 /**
  * Builds every planned stage; returns the target's image. Stages run concurrently, as BuildKit
  * runs them: each waits only for what it uses of an earlier stage (its base, a `COPY --from`, a
  * `RUN --mount from=`), when it gets there, so independent stages overlap their pulls, extractions
- * and RUNs. The first failure stops the others and is the one reported. An in-place target starts
- * after every other stage is done, since it empties `/` ({@link Workspace.exclusiveTarget}).
+ * and RUNs. The first failure stops the others and is the one reported. A stage built in place
+ * starts after every stage before it is done, since it empties `/` ({@link Workspace.inPlace}).
  */
 export async function buildStages(ctx: StagesContext): Promise<Image> {
   const stop = new AbortController();
@@ -255,19 +188,24 @@ export async function buildStages(ctx: StagesContext): Promise<Image> {
   const cache = new ImageCache(sctx);
   // Compiled once for the build: RUN --mount=type=bind of the context shows only what it keeps.
   const contextIgnore = dockerignoreFilter(ctx.dockerignore);
+  const kinds = ctx.plan.stages.map((ps, i) => ({
+    isTarget: i === ctx.plan.stages.length - 1,
+    hasRun: ps.stage.instructions.some((ins) => ins.kind === 'RUN'),
+  }));
+  const inPlace = kinds.map((k) => ctx.workspace.inPlace(k));
   // The isolation is chosen and logged at the start (next to the in-place mode) when a stage
   // has a RUN. The probe runs while the base is pulled; a failure surfaces at the first RUN.
   // In place it is chosen before any stage starts, while the container's own programs are still
   // there: the probe and the host tools it finds (unshare, sh) must not be the base image's.
-  if (ctx.workspace.exclusiveTarget) await cache.processRunner();
-  else if (ctx.plan.stages.some((ps) => ps.stage.instructions.some((i) => i.kind === 'RUN')))
-    cache.processRunner().catch(() => undefined);
+  if (inPlace.some(Boolean)) await cache.processRunner();
+  else if (kinds.some((k) => k.hasRun)) cache.processRunner().catch(() => undefined);
   const built = new Map<number, Promise<BuiltStage>>();
   const all: Promise<BuiltStage>[] = [];
   for (const [i, ps] of ctx.plan.stages.entries()) {
-    const isTarget = i === ctx.plan.stages.length - 1;
-    const before = isTarget && ctx.workspace.exclusiveTarget ? Promise.allSettled(all) : Promise.resolve();
-    const p = before.then(() => buildOne(ps, { isTarget, ctx: sctx, cache, built, contextIgnore }));
+    const isTarget = kinds[i]?.isTarget ?? false;
+    const here = inPlace[i] ?? false;
+    const before = here ? Promise.allSettled(all) : Promise.resolve();
+    const p = before.then(() => buildOne(ps, { isTarget, inPlace: here, ctx: sctx, cache, built, contextIgnore }));
     // The first failure stops the rest, and is the abort's reason.
     p.catch((error: unknown) => {
       if (!stop.signal.aborted) stop.abort(error);

@@ -45,7 +45,7 @@ test('every stage and every COPY --from image gets a fresh directory under the w
   expect(dirname(ws.work)).toBe(tmp);
   expect(basename(ws.work)).toMatch(/^kiln-build-/);
   expect(ws.env).toBe(env);
-  expect(ws.exclusiveTarget).toBe(false);
+  expect(ws.inPlace({ isTarget: true, hasRun: true })).toBe(false);
   expect(ws.mode).toBeUndefined();
   expect(ws.runMountsDir).toBe(join(ws.work, 'run-mounts'));
   const stage0 = await ws.stageRootfs(0, false);

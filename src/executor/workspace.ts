@@ -3,7 +3,8 @@
  * must keep, where temp files go and how it all goes away at the end. A build has one, made by
  * `build.ts` and handed to `buildStages`, which asks it for rootfses. This module holds the
  * interface and the scratch workspace, where every stage gets a fresh directory under the build's
- * work dir; `in-place-workspace.ts` builds the target stage over `/` instead (`--rootfs=/`, §4).
+ * work dir; `in-place-workspace.ts` builds the target and every stage with a RUN over `/` instead
+ * (`--rootfs=/`, or Kiln's image in a pod without mount privileges, §4).
  */
 import { rmSync } from 'node:fs';
 import { mkdir, mkdtemp } from 'node:fs/promises';
@@ -22,6 +23,14 @@ export interface StageRoot {
   keep?: readonly string[];
 }
 
+/** What decides where a stage is built. */
+export interface StageKind {
+  /** The stage the build produces. */
+  isTarget: boolean;
+  /** The stage runs a command (a RUN, which needs the pod's /proc, /dev and DNS in place). */
+  hasRun: boolean;
+}
+
 /** Where a build's stages live, and what happens to it all when the build ends. */
 export interface Workspace {
   /** The build's own directory: the blob store, stage and image rootfses, the runner's files. */
@@ -31,16 +40,16 @@ export interface Workspace {
   /** Where `RUN --mount` puts its scratch directories (tmpfs stand-ins, bind copies). */
   readonly runMountsDir: string;
   /**
-   * The target stage's rootfs is the host's own `/` (in place): the RUN isolation is chosen
-   * before it is made, while the container's own programs are still there, and the target starts
-   * only after every other stage is done, since making it empties `/`. {@link mode} is then logged
-   * with the isolation.
+   * Whether a stage is built over the host's own `/` (in place) rather than in a directory of
+   * its own. Such stages run one at a time, each after every stage before it is done, since
+   * making one empties `/`; the RUN isolation is chosen before the first, while the container's
+   * own programs are still there. {@link mode} is then logged with the isolation.
    */
-  readonly exclusiveTarget: boolean;
-  /** The log line naming how the target stage is built, when it is not in a directory of its own. */
+  inPlace(stage: StageKind): boolean;
+  /** The log line naming how in-place stages are built, when some are. */
   readonly mode?: string;
-  /** The rootfs stage `index` is built in, made (or cleared) for it; called once per stage. */
-  stageRootfs(index: number, isTarget: boolean): Promise<StageRoot>;
+  /** The rootfs stage `index` is built in (`/` itself when `inPlace`), made (or cleared) for it; called once per stage. */
+  stageRootfs(index: number, inPlace: boolean): Promise<StageRoot>;
   /** A fresh, empty directory to unpack an image `COPY --from` reads. */
   imageRootfs(): Promise<Rootfs>;
   /** Removes what the build left, once every stage has stopped. */
@@ -49,7 +58,6 @@ export interface Workspace {
 
 /** Every stage in a directory of its own under the build's work dir. */
 export class ScratchWorkspace implements Workspace {
-  readonly exclusiveTarget: boolean = false;
   readonly runMountsDir: string;
   private images = 0;
 
@@ -61,7 +69,11 @@ export class ScratchWorkspace implements Workspace {
     this.runMountsDir = join(work, 'run-mounts');
   }
 
-  async stageRootfs(index: number, _isTarget: boolean): Promise<StageRoot> {
+  inPlace(_stage: StageKind): boolean {
+    return false;
+  }
+
+  async stageRootfs(index: number, _inPlace: boolean): Promise<StageRoot> {
     return { rootfs: await this.fresh(`stage-${index}`) };
   }
 
@@ -93,7 +105,10 @@ export async function makeWorkDir(base: string): Promise<string> {
   });
 }
 
-/** The scratch workspace of a build: its work dir under `--kaniko-dir`, else the temp directory. */
-export async function scratchWorkspace(env: BuildEnv): Promise<ScratchWorkspace> {
-  return new ScratchWorkspace(env, await makeWorkDir(env.options.kanikoDir ?? env.tmpDir));
+/** The scratch workspace of a build: its work dir under `base`, by default `--kaniko-dir`, else the temp directory. */
+export async function scratchWorkspace(
+  env: BuildEnv,
+  base = env.options.kanikoDir ?? env.tmpDir,
+): Promise<ScratchWorkspace> {
+  return new ScratchWorkspace(env, await makeWorkDir(base));
 }

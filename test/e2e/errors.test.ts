@@ -83,7 +83,7 @@ test('a --context that does not exist is a warning naming the resolved path, and
   const missing = await runExecutor(args, { cwd });
   const context = join(cwd, 'workspace');
   expect(missing.stderr).toMatch(
-    new RegExp(`^WARN the build context ${context} does not exist \\(--context workspace\\): COPY and ADD`, 'm'),
+    new RegExp(`^WARN the build context ${context} does not exist \\(--context dir://workspace\\): COPY and ADD`, 'm'),
   );
   expect(missing.exitCode, missing.stderr).toBe(6);
   expect(missing.stderr).toMatch(

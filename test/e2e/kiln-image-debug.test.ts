@@ -7,26 +7,21 @@
  * trusting a private CA, a directory holding `my-registry-ca.crt` mounted at `/kaniko/ssl/certs`
  * (the image's SSL_CERT_DIR), works without Node's raw "Ignoring extra certs" warning.
  */
-import { execFile } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { copyFile, mkdir, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { copyFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { pushBusybox } from '../support/busybox.js';
-import { issueCert, makeCa, type CertFiles } from '../support/certs.js';
-import { REPO, tempDir } from '../support/executor.js';
+import type { CertFiles } from '../support/certs.js';
+import { tempDir } from '../support/executor.js';
 import { inspectImage, type InspectedImage } from '../support/inspect.js';
-import { makePodman, type Podman } from '../support/podman.js';
-import { startRegistry, type TestRegistry } from '../support/registry.js';
-import { run } from '../support/run.js';
+import { setUpKilnImage, type KilnImageEnv } from '../support/kiln-image.js';
+import type { Podman } from '../support/podman.js';
+import type { TestRegistry } from '../support/registry.js';
 
 const USER = 'gitlab-ci-token';
 const PASSWORD = 'Job-T0ken-debug-8qz';
 const CREDS = `${USER}:${PASSWORD}`;
 
-let work: string;
+let env: KilnImageEnv | undefined;
 let layout: string;
 let ca: CertFiles;
 let reg: TestRegistry;
@@ -36,32 +31,15 @@ let podmanSkip: string | undefined;
 let debug: InspectedImage;
 
 beforeAll(async () => {
-  // Lower case: podman names an image it runs from `oci:DIR` after DIR.
-  work = join(tmpdir(), `kiln-image-debug-${randomBytes(6).toString('hex')}`);
-  await mkdir(work);
-  layout = join(work, 'layout');
-  await run(process.execPath, [join(REPO, 'scripts', 'image.mjs'), '--oci-layout-path', layout], { cwd: REPO });
+  env = await setUpKilnImage({ name: 'kiln-image-debug', tag: 'debug', auth: { user: USER, password: PASSWORD } });
+  ({ layout, ca, reg, podman, podmanSkip } = env);
+  baseRef = env.base.ref;
   debug = await inspectImage({ ociLayout: layout, tag: 'debug' });
-  ca = await makeCa(work);
-  const server = await issueCert(ca, work, 'registry', 'server');
-  const { stdout } = await promisify(execFile)('htpasswd', ['-Bbn', USER, PASSWORD]);
-  await writeFile(join(work, 'htpasswd'), stdout);
-  reg = await startRegistry({
-    extraHttp: ['  tls:', `    certificate: ${server.cert}`, `    key: ${server.key}`].join('\n'),
-    extraConfig: ['auth:', '  htpasswd:', '    realm: kiln-debug', `    path: ${join(work, 'htpasswd')}`].join('\n'),
-    tls: { ca: ca.certPem },
-  });
-  baseRef = (await pushBusybox(reg, 'base/busybox', 'latest', { creds: CREDS })).ref;
-  podman = await makePodman();
-  podmanSkip = await podman.unusable(`oci:${layout}:debug`);
-  if (podmanSkip) console.warn(`skipping the podman tests: ${podmanSkip}`);
 }, 300_000);
 
 afterAll(async () => {
   await debug?.cleanup();
-  await reg?.stop();
-  await podman?.cleanup();
-  if (work) await rm(work, { recursive: true, force: true });
+  await env?.cleanup();
 });
 
 /** A project: a Dockerfile with COPY and RUN on the registry's busybox. */

@@ -23,7 +23,7 @@ import { initialState } from '../../src/executor/image-config.js';
 import { runStage, type StageOutput } from '../../src/executor/stage.js';
 import { buildStages } from '../../src/executor/stages.js';
 import { createStageLayers } from '../../src/executor/stage-layers.js';
-import { ScratchWorkspace } from '../../src/executor/workspace.js';
+import { ScratchWorkspace, type Workspace } from '../../src/executor/workspace.js';
 import { TarReader } from '../../src/layers/tar-read.js';
 import type { Logger } from '../../src/log.js';
 import type { Image, Layer } from '../../src/oci/image.js';
@@ -126,6 +126,8 @@ export interface InProcessBuild {
   runner?: FakeRunner;
   /** Flags, as the CLI would give them (`buildArg`, `target`, `label`…). */
   options?: Omit<RawOptions, 'context' | 'dockerfile'>;
+  /** The workspace over the work dir (default: a scratch workspace). */
+  workspace?: (env: BuildEnv, work: string) => Workspace;
 }
 
 export interface BuildOutcome {
@@ -169,7 +171,7 @@ export async function buildInProcess(b: InProcessBuild): Promise<BuildOutcome> {
   const image = await buildStages({
     env,
     plan,
-    workspace: new ScratchWorkspace(env, work),
+    workspace: b.workspace ? b.workspace(env, work) : new ScratchWorkspace(env, work),
     contextDir,
     runner,
     store: new BlobStore(join(work, 'blobs')),
