@@ -107,15 +107,19 @@ export function sharedKeyHeaders(t: AzureTarget & { key: string }, now: Date): R
 function refusal(err: ObjectGetFailed, t: AzureTarget, container: string, blob: string): BucketFailure {
   const { status, code, detail } = err.extra;
   const said = `(${err.message}${detail ? `: ${detail}` : ''})`;
+  // Azure answers an anonymous read of a private container as if the blob did not exist.
+  if (t.key === undefined && status !== undefined && status >= 400 && status < 500)
+    return new BucketFailure(
+      `Azure storage account ${t.account} refused an anonymous read of ${container}/${blob} ${said}`,
+      'no AZURE_STORAGE_ACCESS_KEY is set: set it to a key of the storage account',
+    );
   if (code === 'ContainerNotFound')
     return new BucketFailure(`Azure storage account ${t.account} has no container ${container} ${said}`);
   if (status === 404) return new BucketFailure(`Azure container ${container} has no blob ${blob} ${said}`);
   if (status === 401 || status === 403)
     return new BucketFailure(
-      t.key === undefined
-        ? `Azure storage account ${t.account} refused an anonymous read of container ${container} ${said}`
-        : `Azure storage account ${t.account} denied access to container ${container} with the key from ${t.keySource} ${said}`,
-      'set AZURE_STORAGE_ACCESS_KEY to a key of the storage account',
+      `Azure storage account ${t.account} denied access to container ${container} with the key from ${t.keySource} ${said}`,
+      'check that AZURE_STORAGE_ACCESS_KEY is a key of the storage account',
     );
   return new BucketFailure(`Azure storage account ${t.account} answered ${said}`);
 }
