@@ -58,7 +58,11 @@ beforeAll(async () => {
   const corrupt = Buffer.concat([Buffer.from([0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3]), Buffer.alloc(600, 0xff)]);
   await mkdir(join(work, 's3rver'));
   s3rver = await startS3rver(join(work, 's3rver'), BUCKET, { [OBJECT]: tarball, 'corrupt.tar.gz': corrupt });
-  sigv4 = await startSigV4S3(SIGV4_KEY, {});
+  sigv4 = await startSigV4S3(
+    SIGV4_KEY,
+    { [`/${BUCKET}/flaky.tar.gz`]: tarball },
+    { [`/${BUCKET}/flaky.tar.gz`]: ['503', 'cut'] },
+  );
   azurite = await startAzurite('builds', { 'app/context.tar.gz': tarball });
   gcs = await startFakeGcs({ [`${BUCKET}/${OBJECT}`]: tarball, [`${BUCKET}/context.tar.gz`]: tarball });
   await writeFile(join(work, 'sa.json'), gcs.keyJson);
@@ -181,6 +185,18 @@ test('s3://: a wrong secret key exits 4 naming the bucket (against a SigV4-check
   expectRefused(right, `s3://${BUCKET}/${OBJECT}`, new RegExp(`bucket ${BUCKET} has no object ${OBJECT}.*NoSuchKey`), [
     SIGV4_KEY.secret,
   ]);
+});
+
+test('s3://: a 503 SlowDown and a download cut short are tried again, and the build succeeds', async () => {
+  const r = await build('s3-flaky', ['--context', `s3://${BUCKET}/flaky.tar.gz`], {
+    ...S3_ENV(sigv4.port),
+    AWS_ACCESS_KEY_ID: SIGV4_KEY.id,
+    AWS_SECRET_ACCESS_KEY: SIGV4_KEY.secret,
+  });
+  expect(r.exitCode, r.stderr).toBe(0);
+  expect(r.stderr).toMatch(/retrying in \d+ ms: context s3:\/\/ctx-bucket\/flaky\.tar\.gz: S3 answered \(503 SlowDown/);
+  expect(r.stderr).toMatch(/retrying in \d+ ms: context s3:\/\/ctx-bucket\/flaky\.tar\.gz: downloading: /);
+  expect(await rootfsOf(r.dest)).toEqual(await dirRootfs());
 });
 
 test('s3://: an unknown access key, a missing object or an unreachable endpoint exit 4; a corrupt archive exits 5', async () => {

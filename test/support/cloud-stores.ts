@@ -111,6 +111,8 @@ const s3Error = (res: ServerResponse, status: number, code: string): void => {
 export async function startSigV4S3(
   key: { id: string; secret: string },
   objects: Record<string, Buffer>,
+  /** Per path, how the first GETs fail before it is served: a 503 SlowDown, or a body cut short. */
+  failFirst: Record<string, ('503' | 'cut')[]> = {},
 ): Promise<Started> {
   return listen((req, res) => {
     const auth =
@@ -137,7 +139,10 @@ export async function startSigV4S3(
       return s3Error(res, 403, 'SignatureDoesNotMatch');
     const bytes = objects[decodeURIComponent(url.pathname)];
     if (bytes === undefined) return s3Error(res, 404, 'NoSuchKey');
+    const failure = failFirst[decodeURIComponent(url.pathname)]?.shift();
+    if (failure === '503') return s3Error(res, 503, 'SlowDown');
     res.writeHead(200, { 'content-length': bytes.length });
+    if (failure === 'cut') return void res.write(bytes.subarray(0, bytes.length >> 1), () => res.destroy());
     res.end(bytes);
   });
 }

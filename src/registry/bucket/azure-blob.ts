@@ -143,6 +143,7 @@ export async function openAzureBlob(
     if (!(err instanceof ObjectGetFailed)) throw err;
     if (err.extra.status === undefined)
       throw new BucketFailure(`Azure Blob Storage at ${t.url.origin}: ${err.message}`, undefined, { cause: err });
-    throw refusal(err, t, blob.container, blob.blob);
+    const f = refusal(err, t, blob.container, blob.blob);
+    throw new BucketFailure(f.message, f.hint, { cause: err });
   }
 }

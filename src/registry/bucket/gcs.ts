@@ -84,6 +84,7 @@ export async function openGcsObject(
     if (!(err instanceof ObjectGetFailed)) throw err;
     if (err.extra.status === undefined)
       throw new BucketFailure(`Google Cloud Storage at ${url.origin}: ${err.message}`, undefined, { cause: err });
-    throw refusal(err, bucket, object, auth?.source ?? 'no credentials (STORAGE_EMULATOR_HOST is set)');
+    const f = refusal(err, bucket, object, auth?.source ?? 'no credentials (STORAGE_EMULATOR_HOST is set)');
+    throw new BucketFailure(f.message, f.hint, { cause: err });
   }
 }

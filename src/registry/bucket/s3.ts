@@ -159,6 +159,7 @@ export async function openS3Object(
       throw new BucketFailure(`S3 at ${url.origin}: ${err.message}`, 'check S3_ENDPOINT and the network of the build', {
         cause: err,
       });
-    throw refusal(err, bucket, key, found.source, settings.region);
+    const f = refusal(err, bucket, key, found.source, settings.region);
+    throw new BucketFailure(f.message, f.hint, { cause: err });
   }
 }
