@@ -74,7 +74,8 @@ export async function fetchObjectContext(
   const ms = env.options.networkTimeoutMs;
   const redactor = new Redactor();
   const o: ObjectOpenInputs = {
-    inputs: { env: env.env, homeDir: env.homeDir, redactor, now: env.now, trustedCas },
+    // The real clock (not env.now): a signature with a made-up date is refused.
+    inputs: { env: env.env, homeDir: env.homeDir, redactor, trustedCas },
     get: {
       signal: env.signal,
       userAgent: `kiln/${env.version}`,

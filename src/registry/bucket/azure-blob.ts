@@ -9,12 +9,15 @@
  * for the URL's account (or `UseDevelopmentStorage=true`, for devstoreaccount1), its `BlobEndpoint`
  * replaces `https://ACCOUNT.blob.core.windows.net`, which is how Azurite
  * (`http://127.0.0.1:10000/devstoreaccount1`) or a sovereign cloud is reached, and its `AccountKey`
- * is the key when AZURE_STORAGE_ACCESS_KEY is not set. Without any key the GET is anonymous (a
+ * is the key when AZURE_STORAGE_ACCESS_KEY is not set. Without any key, an Azure AD token of the
+ * environment's service principal is sent (azure-aad.ts), and without one the GET is anonymous (a
  * public container).
  */
 import { createHmac } from 'node:crypto';
 import type { Readable } from 'node:stream';
-import type { BucketCredentialInputs } from './helper-context.js';
+import { CloudError } from '../cloud/http.js';
+import { storageAadToken } from './azure-aad.js';
+import { bucketHelperContext, type BucketCredentialInputs } from './helper-context.js';
 import { BucketFailure, getObject, ObjectGetFailed, type ObjectGetOptions } from './get.js';
 
 /** The x-ms-version sent: one every Azure Storage service and Azurite accept. */
@@ -103,25 +106,52 @@ export function sharedKeyHeaders(t: AzureTarget & { key: string }, now: Date): R
   return { ...ms, authorization: `SharedKey ${t.account}:${signature}` };
 }
 
-/** A refusal of Azure Storage in words. */
-function refusal(err: ObjectGetFailed, t: AzureTarget, container: string, blob: string): BucketFailure {
+/** A refusal of Azure Storage in words; `using` names the credential sent (undefined: none). */
+function refusal(err: ObjectGetFailed, t: AzureTarget, container: string, blob: string, using?: string): BucketFailure {
   const { status, code, detail } = err.extra;
   const said = `(${err.message}${detail ? `: ${detail}` : ''})`;
   // Azure answers an anonymous read of a private container as if the blob did not exist.
-  if (t.key === undefined && status !== undefined && status >= 400 && status < 500)
+  if (using === undefined && status !== undefined && status >= 400 && status < 500)
     return new BucketFailure(
       `Azure storage account ${t.account} refused an anonymous read of ${container}/${blob} ${said}`,
-      'no AZURE_STORAGE_ACCESS_KEY is set: set it to a key of the storage account',
+      'no AZURE_STORAGE_ACCESS_KEY (nor AZURE_CLIENT_ID with a secret or federated token) is set',
     );
   if (code === 'ContainerNotFound')
     return new BucketFailure(`Azure storage account ${t.account} has no container ${container} ${said}`);
   if (status === 404) return new BucketFailure(`Azure container ${container} has no blob ${blob} ${said}`);
   if (status === 401 || status === 403)
     return new BucketFailure(
-      `Azure storage account ${t.account} denied access to container ${container} with the key from ${t.keySource} ${said}`,
-      'check that AZURE_STORAGE_ACCESS_KEY is a key of the storage account',
+      `Azure storage account ${t.account} denied access to container ${container} with ${using} ${said}`,
+      t.key !== undefined
+        ? 'check that AZURE_STORAGE_ACCESS_KEY is a key of the storage account'
+        : 'check that the service principal has a data role on the container (Storage Blob Data Reader)',
     );
   return new BucketFailure(`Azure storage account ${t.account} answered ${said}`);
+}
+
+/** The headers of the GET and the credential they carry: the account key, else an Azure AD token, else none. */
+async function authHeaders(
+  t: AzureTarget,
+  inputs: BucketCredentialInputs,
+): Promise<{ headers: Record<string, string>; using?: string }> {
+  const now = (inputs.now ?? (() => new Date()))();
+  if (t.key !== undefined) {
+    const headers = sharedKeyHeaders({ ...t, key: t.key }, now);
+    inputs.redactor.add(headers.authorization?.split(':').pop());
+    return { headers, using: `the key from ${t.keySource}` };
+  }
+  let aad;
+  try {
+    aad = await storageAadToken(bucketHelperContext(inputs));
+  } catch (err) {
+    if (!(err instanceof CloudError)) throw err;
+    throw new BucketFailure(err.message, 'check AZURE_TENANT_ID, AZURE_CLIENT_ID and its secret or federated token', {
+      cause: err,
+    });
+  }
+  const ms = { 'x-ms-date': now.toUTCString(), 'x-ms-version': AZURE_STORAGE_VERSION };
+  if (aad === undefined) return { headers: ms };
+  return { headers: { ...ms, authorization: `Bearer ${aad.token}` }, using: aad.source };
 }
 
 /** Opens an Azure blob: its bytes as they arrive, or a {@link BucketFailure} saying why not. */
@@ -132,18 +162,14 @@ export async function openAzureBlob(
 ): Promise<Readable> {
   const t = azureTarget(blob.account, blob.container, blob.blob, inputs.env);
   inputs.redactor.add(t.key);
-  let headers: Record<string, string> = { 'x-ms-version': AZURE_STORAGE_VERSION };
-  if (t.key !== undefined) {
-    headers = sharedKeyHeaders({ ...t, key: t.key }, (inputs.now ?? (() => new Date()))());
-    inputs.redactor.add(headers.authorization?.split(':').pop());
-  }
+  const { headers, using } = await authHeaders(t, inputs);
   try {
     return await getObject(t.url, headers, { ...get, redactor: inputs.redactor });
   } catch (err) {
     if (!(err instanceof ObjectGetFailed)) throw err;
     if (err.extra.status === undefined)
       throw new BucketFailure(`Azure Blob Storage at ${t.url.origin}: ${err.message}`, undefined, { cause: err });
-    const f = refusal(err, t, blob.container, blob.blob);
+    const f = refusal(err, t, blob.container, blob.blob, using);
     throw new BucketFailure(f.message, f.hint, { cause: err });
   }
 }
