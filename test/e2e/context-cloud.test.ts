@@ -165,7 +165,7 @@ test('s3:// builds from s3rver with S3_ENDPOINT and S3_FORCE_PATH_STYLE, the sam
 
 test('s3://: a wrong secret key exits 4 naming the bucket (against a SigV4-checking fake), the secret nowhere', async () => {
   const keys = { AWS_ACCESS_KEY_ID: SIGV4_KEY.id };
-  const wrong = await build('x', ['--context', `s3://${BUCKET}/${OBJECT}`], {
+  const wrong = await build('x', ['--verbosity=trace', '--context', `s3://${BUCKET}/${OBJECT}`], {
     ...S3_ENV(sigv4.port),
     ...keys,
     AWS_SECRET_ACCESS_KEY: WRONG_SECRET,
@@ -231,7 +231,7 @@ test('an Azure blob URL builds from Azurite with AZURE_STORAGE_ACCESS_KEY, the s
 
 test('an Azure blob: a wrong key or a missing blob exits 4 naming it, the key nowhere', async () => {
   const wrongKey = Buffer.from('kiln-wrong-azure-storage-key-0123456789').toString('base64');
-  const wrong = await build('x', ['--context', AZURE_URL], azureEnv(wrongKey));
+  const wrong = await build('x', ['--verbosity=trace', '--context', AZURE_URL], azureEnv(wrongKey));
   expectRefused(
     wrong,
     AZURE_URL,
