@@ -39,6 +39,11 @@ async function options(args: string[], env: Record<string, string> = {}): Promis
 type Accepted = { flag: string; args: string[]; get: (o: BuildOptions) => unknown; want: unknown };
 
 const accepted: Accepted[] = [
+  // Issue 14: bucket contexts are fetched; --bucket replaces --context as in Kaniko.
+  { flag: 'bucket', args: ['-b=my-bucket'], get: (o) => o.context.display, want: 'gs://my-bucket' },
+  { flag: 'bucket', args: ['--bucket', 'my-bucket'], get: (o) => o.context.flag, want: '--bucket' },
+  { flag: 'bucket', args: ['-b', 's3://my-bucket'], get: (o) => o.context.spec.kind, want: 's3' },
+  { flag: 'context', args: ['-c', 's3://bucket/ctx.tar.gz'], get: (o) => o.context.spec.kind, want: 's3' },
   { flag: 'verbosity', args: ['-v=TRACE'], get: (o) => o.verbosity, want: 'trace' },
   { flag: 'verbosity', args: ['--verbosity', 'Info'], get: (o) => o.verbosity, want: 'info' },
   { flag: 'verbosity', args: ['-v', 'debug'], get: (o) => o.verbosity, want: 'debug' },
@@ -202,11 +207,7 @@ const refused: { flag: string; args: string[]; why: RegExp }[] = [
   { flag: 'cache-run-layers', args: ['--cache-run-layers=true'], why: CACHE },
   { flag: 'compressed-caching', args: ['--compressed-caching'], why: CACHE },
   { flag: 'no-push-cache', args: ['--no-push-cache'], why: CACHE },
-  { flag: 'bucket', args: ['-b=my-bucket'], why: REMOTE },
-  { flag: 'bucket', args: ['--bucket', 'my-bucket'], why: REMOTE },
-  { flag: 'bucket', args: ['-b', 'my-bucket'], why: REMOTE },
   { flag: 'context', args: ['--context=git://github.com/a/b.git'], why: REMOTE },
-  { flag: 'context', args: ['-c', 's3://bucket/ctx.tar.gz'], why: REMOTE },
 ];
 
 describe('every Kaniko 1.x executor flag', () => {

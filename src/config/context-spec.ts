@@ -221,7 +221,15 @@ function contextSpec(flags: ContextFlags): ContextSpec {
 }
 
 /** The context kinds Kiln fetches so far; the others are refused (exit 2) until they land. */
-export const FETCHED_KINDS: ReadonlySet<ContextSpec['kind']> = new Set(['dir', 'tar', 'stdin', 'url']);
+export const FETCHED_KINDS: ReadonlySet<ContextSpec['kind']> = new Set([
+  'dir',
+  'tar',
+  'stdin',
+  'url',
+  's3',
+  'gs',
+  'azure',
+]);
 
 /**
  * Parses the context flags. Kaniko's `--bucket BUCKET` (or `SCHEME://BUCKET`) replaces `--context`

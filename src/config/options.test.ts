@@ -32,12 +32,14 @@ test('--build-arg KEY=V, and KEY alone from the environment (dropped when unset)
   expect(() => parseBuildOptions({ push: false, buildArg: ['=v'] }, {})).toThrow(/name before "=" is empty/);
 });
 
-test('the context accepts DIR and dir://DIR and refuses other schemes clearly', () => {
+test('the context accepts DIR and dir://DIR, and bucket objects (issue 14)', () => {
   expect(parseBuildOptions({ push: false, context: 'dir:///ws' }, {}).contextDir).toBe('/ws');
   expect(parseBuildOptions({ push: false, context: 'ctx' }, {}).contextDir).toBe('ctx');
-  expect(() => parseBuildOptions({ push: false, context: 's3://bucket/ctx.tgz' }, {})).toThrow(
-    /only local directories/,
-  );
+  expect(parseBuildOptions({ push: false, context: 's3://bucket/ctx.tgz' }, {}).context.spec).toEqual({
+    kind: 's3',
+    bucket: 'bucket',
+    key: 'ctx.tgz',
+  });
 });
 
 test('insecure and TLS flags apply to pulls and pushes separately, or per registry', () => {
@@ -97,6 +99,10 @@ test('the layer cache and remote context flags are refused with their reason (is
   );
   // Kaniko's --git always has a value: a directory context ignores it.
   expect(parseBuildOptions({ push: false, context: 'ctx', git: 'branch=main' }, {}).contextDir).toBe('ctx');
-  expect(() => parseBuildOptions({ push: false, bucket: 'b' }, {})).toThrow(/^--bucket "gs:\/\/b": only local/);
+  // Kaniko's --bucket replaces --context: gs://b/context.tar.gz (issue 14).
+  expect(parseBuildOptions({ push: false, bucket: 'b' }, {}).context).toMatchObject({
+    spec: { kind: 'gs', bucket: 'b', object: 'context.tar.gz' },
+    flag: '--bucket',
+  });
   expect(parseBuildOptions({ push: false, cache: false }, {}).push).toBe(false);
 });

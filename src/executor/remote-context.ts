@@ -64,10 +64,13 @@ async function fetcherFor(spec: RemoteSpec, source: ContextSource): Promise<Cont
     case 'url':
       return (await import('./context-url.js')).fetchUrlContext;
     case 'git':
-    case 's3':
-    case 'gs':
-    case 'azure':
       throw remoteContextRefusal(source.display, source.flag);
+    case 's3':
+      return (await import('./context-s3.js')).fetchS3Context;
+    case 'gs':
+      return (await import('./context-gcs.js')).fetchGcsContext;
+    case 'azure':
+      return (await import('./context-azure.js')).fetchAzureContext;
   }
 }
 

@@ -33,3 +33,5 @@ export { retryOperation, type OperationRetries } from './retry-operation.js';
 export { DEFAULT_CHUNK_SIZE, DEFAULT_CHUNKED_THRESHOLD } from './upload.js';
 export type { BlobLocation, BlobSource } from './blobs.js';
 export type { ManifestBody, ManifestTarget } from './manifests.js';
+export { BucketFailure, ObjectGetFailed } from './bucket/get.js';
+export type { BucketCredentialInputs } from './bucket/helper-context.js';
