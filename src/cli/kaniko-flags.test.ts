@@ -50,6 +50,18 @@ const accepted: Accepted[] = [
   { flag: 'dockerfile', args: ['-f', 'Containerfile'], get: (o) => o.dockerfile, want: 'Containerfile' },
   { flag: 'context', args: ['-c=dir:///ws'], get: (o) => o.contextDir, want: '/ws' },
   { flag: 'context', args: ['--context', 'ctx'], get: (o) => o.contextDir, want: 'ctx' },
+  // A git:// context is fetched (issue 14), with Kaniko's --git options.
+  {
+    flag: 'git',
+    args: ['--context=git://github.com/a/b.git#v1', '--git', 'recurse-submodules=true'],
+    get: (o) => o.context.spec,
+    want: {
+      kind: 'git',
+      url: new URL('https://github.com/a/b.git'),
+      ref: 'v1',
+      options: { singleBranch: false, recurseSubmodules: true, insecureSkipTls: false },
+    },
+  },
   // Kaniko's --git always has a value: a context that is not git:// ignores it.
   { flag: 'git', args: ['--git', 'branch=main,single-branch=true'], get: (o) => o.contextDir, want: '/workspace/' },
   {
@@ -205,7 +217,6 @@ const refused: { flag: string; args: string[]; why: RegExp }[] = [
   { flag: 'bucket', args: ['-b=my-bucket'], why: REMOTE },
   { flag: 'bucket', args: ['--bucket', 'my-bucket'], why: REMOTE },
   { flag: 'bucket', args: ['-b', 'my-bucket'], why: REMOTE },
-  { flag: 'context', args: ['--context=git://github.com/a/b.git'], why: REMOTE },
   { flag: 'context', args: ['-c', 's3://bucket/ctx.tar.gz'], why: REMOTE },
 ];
 

@@ -70,9 +70,14 @@ export interface ContextFlags {
   bucket?: string | undefined;
 }
 
-/** `--context` as written, its user information's password replaced by `***`. */
+/**
+ * `--context` as written, its user information's password replaced by `***`; user information
+ * without a password is a token (`git://TOKEN@github.com/…`, as Kaniko's GIT_TOKEN) and goes whole.
+ */
 export function redactContext(context: string): string {
-  return context.replace(/^([a-z][a-z0-9+.-]*:\/\/[^/@#?]*?:)[^/@#?]*@/i, '$1***@');
+  return context
+    .replace(/^([a-z][a-z0-9+.-]*:\/\/[^/@#?:]*:)[^/@#?]*@/i, '$1***@')
+    .replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/@#?:]+@/i, '$1***@');
 }
 
 function bad(flags: ContextFlags, why: string): UsageError {
@@ -208,7 +213,7 @@ function contextSpec(flags: ContextFlags): ContextSpec {
 }
 
 /** The context kinds Kiln fetches so far; the others are refused (exit 2) until they land. */
-export const FETCHED_KINDS: ReadonlySet<ContextSpec['kind']> = new Set(['dir']);
+export const FETCHED_KINDS: ReadonlySet<ContextSpec['kind']> = new Set(['dir', 'git']);
 
 /**
  * Parses the context flags. Kaniko's `--bucket BUCKET` (or `SCHEME://BUCKET`) replaces `--context`

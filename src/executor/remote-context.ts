@@ -30,10 +30,11 @@ export type ContextFetcher = (spec: RemoteSpec, into: string, env: BuildEnv, dis
 /** The fetcher of each remote kind Kiln has (config/context-spec.ts FETCHED_KINDS lists them). */
 async function fetcherFor(spec: RemoteSpec, source: ContextSource): Promise<ContextFetcher> {
   switch (spec.kind) {
+    case 'git':
+      return (await import('./context-git.js')).fetchGitContext;
     case 'tar':
     case 'stdin':
     case 'url':
-    case 'git':
     case 's3':
     case 'gs':
     case 'azure':
