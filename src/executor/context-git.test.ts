@@ -33,6 +33,8 @@ test('gitConfig: the credentials as a header for the origin only; TLS opt-out on
     ['http.sslCAInfo', '/t/ca.pem'],
     ['http.lowSpeedLimit', '1'],
     ['http.lowSpeedTime', '30'],
+    ['protocol.file.allow', 'never'],
+    ['protocol.ext.allow', 'never'],
   ]);
   const c = gitConfig(url, { ...base, insecureSkipTls: true, credentials: { username: 'u', password: 'p' } });
   expect(c).toContainEqual(['http.sslVerify', 'false']);

@@ -23,7 +23,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { rootCertificates } from 'node:tls';
 import type { ContextSpec } from '../config/context-spec.js';
-import { ContextError, fsError } from '../errors.js';
+import { ContextError, errnoCode, fsError, UsageError } from '../errors.js';
 import { fetchGitRef, GitFailed, listRemoteRefs, type GitEnv } from '../exec/git.js';
 import { parseCertificates, readTrustedCas } from '../registry/index.js';
 import type { BuildEnv } from './build-env.js';
@@ -70,6 +70,10 @@ export function gitConfig(
     ['http.sslCAInfo', o.caFile],
     ['http.lowSpeedLimit', '1'],
     ['http.lowSpeedTime', String(o.timeoutS)],
+    // A submodule URL is the repository's to choose: never the build host's own repositories
+    // (file://, refused for submodules since git 2.38.1 only) nor a command (ext::).
+    ['protocol.file.allow', 'never'],
+    ['protocol.ext.allow', 'never'],
   ];
   if (o.insecureSkipTls) config.push(['http.sslVerify', 'false']);
   if (o.credentials) {
@@ -185,6 +189,11 @@ export async function fetchGitContext(spec: RemoteSpec, into: string, env: Build
       env.logger.debug(`context ${display}: commit ${checkout.commit}`);
     } catch (err) {
       if (!(err instanceof GitFailed)) throw err;
+      // No git on this host: the host cannot run the build as asked (exit 2), not a remote failure.
+      if (errnoCode(err.cause) === 'ENOENT')
+        throw new UsageError(`--context ${display}: ${err.message}`, {
+          hint: "install git (Debian's package git), or use Kiln's image, which has it",
+        });
       const { reason, hint } = gitFailureReason(err.stderr || err.message, remote, credentials !== undefined);
       throw new ContextError(`cannot fetch the context ${display}: ${redact(reason, credentials)}`, display, {
         ...(hint ? { hint } : {}),

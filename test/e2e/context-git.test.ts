@@ -241,6 +241,15 @@ describe('git:// contexts that cannot be fetched exit 4 with one line naming the
     expect(r.stderr).toMatch(message);
   });
 
+  test('no git on this host: exit 2, saying so', async () => {
+    const r = await runExecutor(['--context', `git://${server.host}/app.git`, '--no-push'], {
+      env: { PATH: await tempDir('git-no-path') },
+    });
+    expect(r.exitCode, r.stderr).toBe(2);
+    expect(r.stderr).toMatch(/^error: --context git:\/\/.*: the `git` program is not on PATH/m);
+    expect(r.stderr).toMatch(/^hint: install git/m);
+  });
+
   test('an unreachable host', async () => {
     const r = await exec('git://127.0.0.1:1/app.git', ['--no-push']);
     expect(r.exitCode, r.stderr).toBe(4);
