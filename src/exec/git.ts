@@ -33,6 +33,22 @@ export interface GitEnv {
    * every user in `ps`, and git repeats its arguments in messages (an `Authorization` header lives here).
    */
   config?: readonly (readonly [string, string])[];
+  /**
+   * Stop git when it has said nothing for this long. git asks for progress (`--progress`), which
+   * servers send while they count objects, so this bounds every wait — a TLS handshake that never
+   * ends included, which git's own http.lowSpeedTime does not (curl allows a connection 300 s).
+   */
+  idleTimeoutMs?: number;
+}
+
+/** Progress lines (`remote: Counting objects:  5% (1/20)`…), left out of messages. */
+const PROGRESS = /^(remote: )?(Enumerating|Counting|Compressing|Receiving|Resolving|Unpacking|Updating files|Total)\b/;
+
+function withoutProgress(text: string): string {
+  return text
+    .split(/\r\n|\r|\n/)
+    .filter((l) => !PROGRESS.test(l.trim()))
+    .join('\n');
 }
 
 /** The environment of one git: the build's, no prompts, no templates, then `config` after the user's own GIT_CONFIG_COUNT entries. */
@@ -59,12 +75,42 @@ function git(args: string[], cwd: string, ctx: GitEnv): Promise<string> {
       env: gitEnvironment(ctx),
       stdio: ['ignore', 'pipe', 'pipe'],
       signal: ctx.signal,
+      // git runs its transport (git-remote-https) as a child of its own: in a process group of
+      // their own, a stall or an abort ends both, and no orphan keeps the pipes (and Kiln) waiting.
+      detached: true,
     });
+    const killAll = (): void => {
+      try {
+        if (child.pid !== undefined) process.kill(-child.pid, 'SIGKILL');
+      } catch {
+        // Already gone.
+      }
+    };
+    ctx.signal.addEventListener('abort', killAll, { once: true });
     let out = '';
     let err = '';
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (err = (err + d.toString()).slice(-4000)));
+    let idle: NodeJS.Timeout | undefined;
+    let stalled = false;
+    const alive = (): void => {
+      if (ctx.idleTimeoutMs === undefined) return;
+      clearTimeout(idle);
+      idle = setTimeout(() => {
+        stalled = true;
+        killAll();
+      }, ctx.idleTimeoutMs);
+    };
+    alive();
+    child.stdout.on('data', (d: Buffer) => {
+      alive();
+      out += d.toString();
+    });
+    child.stderr.on('data', (d: Buffer) => {
+      alive();
+      err = (err + d.toString()).slice(-8000);
+    });
     child.once('error', (e) => {
+      clearTimeout(idle);
+      ctx.signal.removeEventListener('abort', killAll);
       const missing = (e as NodeJS.ErrnoException).code === 'ENOENT';
       reject(
         missing
@@ -73,9 +119,14 @@ function git(args: string[], cwd: string, ctx: GitEnv): Promise<string> {
       );
     });
     child.once('close', (code) => {
+      clearTimeout(idle);
+      ctx.signal.removeEventListener('abort', killAll);
       if (code === 0) return resolve(out);
-      const failed = new GitFailed(`git ${args.join(' ')}: ${err.trim() || `exit ${code}`}`);
-      failed.stderr = err;
+      const said = stalled
+        ? `fatal: no progress for ${(ctx.idleTimeoutMs ?? 0) / 1000} s`
+        : withoutProgress(err).trim();
+      const failed = new GitFailed(`git ${args.join(' ')}: ${said || `exit ${code}`}`);
+      failed.stderr = said;
       reject(failed);
     });
   });
@@ -95,6 +146,10 @@ export interface FetchOptions {
   submodules?: boolean;
 }
 
+/** git's words for a failure that no other fetch of the same repository would escape. */
+const FINAL =
+  /unable to access|could not read (Username|Password)|Authentication failed|no progress for|repository '.*' not found/;
+
 /**
  * Fetches with each argument list in turn until `found` holds. When none could fetch, throws the
  * first failure (git's message on the likeliest try); when some fetched without finding, `missing`.
@@ -106,16 +161,19 @@ async function fetchUntil(
   found: () => Promise<boolean>,
   missing: () => GitFailed,
 ): Promise<void> {
+  const progress = ctx.idleTimeoutMs === undefined ? [] : ['--progress'];
   let first: GitFailed | undefined;
   let fetched = false;
   for (const args of tries) {
     try {
-      await git(['fetch', '--quiet', ...args], dir, ctx);
+      await git(['fetch', '--quiet', ...progress, ...args], dir, ctx);
       fetched = true;
       if (await found()) return;
     } catch (err) {
       if (!(err instanceof GitFailed)) throw err;
       first ??= err;
+      // What another refspec or depth cannot change: the server, the credentials, the repository.
+      if (FINAL.test(err.stderr)) break;
     }
   }
   throw fetched || !first ? missing() : first;
@@ -142,6 +200,8 @@ export async function fetchGitRef(
   const want = commit === ref ? 'HEAD' : (ref ?? 'HEAD');
   await git(['init', '--quiet'], dir, ctx);
   await git(['remote', 'add', 'origin', remote], dir, ctx);
+  // Progress keeps the idle timer of `ctx.idleTimeoutMs` from firing while git works.
+  const progress = ctx.idleTimeoutMs === undefined ? [] : ['--progress'];
   const yes = async (): Promise<boolean> => true;
   const none = (what: string): GitFailed =>
     Object.assign(new GitFailed(`${what} not found`), { stderr: `fatal: ${what} not found` });
@@ -173,8 +233,9 @@ export async function fetchGitRef(
     ];
     await fetchUntil(tries, dir, ctx, has, () => none(`commit ${commit}${ref && ref !== commit ? ` in ${ref}` : ''}`));
   }
-  await git(['checkout', '--quiet', '--detach', commit ?? 'FETCH_HEAD'], dir, ctx);
-  if (opts.submodules ?? true) await git(['submodule', 'update', '--quiet', '--init', '--recursive'], dir, ctx);
+  await git(['checkout', '--quiet', ...progress, '--detach', commit ?? 'FETCH_HEAD'], dir, ctx);
+  if (opts.submodules ?? true)
+    await git(['submodule', 'update', '--quiet', ...progress, '--init', '--recursive'], dir, ctx);
   const [id = '', time = '0'] = (await git(['log', '-1', '--format=%H%n%ct'], dir, ctx)).trim().split('\n');
   return { commit: id, time: new Date(Number(time) * 1000) };
 }

@@ -20,7 +20,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { rootCertificates } from 'node:tls';
 import type { ContextSpec } from '../config/context-spec.js';
 import { ContextError, errnoCode, fsError, UsageError } from '../errors.js';
@@ -112,8 +112,8 @@ export function gitFailureReason(
       reason: `TLS: the certificate of ${remote.host} is not trusted (${fatal.replace(/^fatal: unable to access '[^']*': /, '').replace(/\.? *CAfile: .*$/, '')})`,
       hint: 'put its CA in a directory of SSL_CERT_DIR (/kaniko/ssl/certs in the image), or skip verification with --git insecure-skip-tls=true',
     };
-  if (/Operation too slow|timed out/i.test(fatal))
-    return { reason: `timed out: ${remote.host} sent nothing for too long (--network-timeout sets how long)` };
+  if (/Operation too slow|timed out|no progress for/i.test(fatal))
+    return { reason: `timed out: nothing came from ${remote.host} for too long (--network-timeout sets how long)` };
   const access = /^fatal: unable to access '[^']*': (.*)$/.exec(fatal);
   if (access) return { reason: `cannot reach ${remote.host}: ${access[1]}` };
   return { reason: fatal.replace(/^(fatal|error): /, '') };
@@ -139,7 +139,7 @@ function caBundle(env: BuildEnv, host: string): string {
   const file = env.options.registryCertificates.get(host);
   if (file !== undefined) {
     try {
-      pems.push(...parseCertificates(readFileSync(join(env.cwd, file))).certs);
+      pems.push(...parseCertificates(readFileSync(resolve(env.cwd, file))).certs);
     } catch (err) {
       env.logger.warn(`--registry-certificate ${host}=${file}: cannot read it (${String(err)}); git does not trust it`);
     }
@@ -176,7 +176,7 @@ export async function fetchGitContext(spec: RemoteSpec, into: string, env: Build
     });
     const timeoutS = Math.max(1, Math.ceil((env.options.networkTimeoutMs ?? 120_000) / 1000));
     const config = gitConfig(remote, { caFile, insecureSkipTls: spec.options.insecureSkipTls, timeoutS, credentials });
-    const io = { env: env.env, signal: env.signal, config };
+    const io = { env: env.env, signal: env.signal, config, idleTimeoutMs: timeoutS * 1000 };
     try {
       const ref = await refToFetch(spec, remote.href, scratch, io);
       env.logger.info(

@@ -10,7 +10,8 @@ import { createHash } from 'node:crypto';
 import { lstat, mkdir, mkdtemp, readFile, readdir, readlink, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { createServer, type AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, onTestFinished, test } from 'vitest';
 import { issueCert, makeCa } from '../support/certs.js';
 import { runExecutor, tempDir, type ExecutorResult } from '../support/executor.js';
 import { startGitServer, type GitServer } from '../support/git-server.js';
@@ -270,6 +271,40 @@ describe('TLS verification and plain HTTP', () => {
     expect(refused.stderr).toContain('insecure-skip-tls=true');
     const { image } = await build('insecure', context, ['--git', 'insecure-skip-tls=true'], {});
     expect(await image.readFile('/ctx/version.txt')).toBe('two\n');
+  });
+
+  test('--registry-certificate HOST=CA is trusted for a git host of that name', async () => {
+    const ca = join(certDir, 'git-ca.crt');
+    const r = await runExecutor(
+      ['--context', `git://${server.host}/app.git#v1`, '--build-arg', `BASE=${env.base.ref}`, '--no-push'],
+      { env: CREDS },
+    );
+    expect(r.exitCode, r.stderr).toBe(4);
+    const trusted = await runExecutor(
+      [
+        '--context',
+        `git://${server.host}/app.git#v1`,
+        '--build-arg',
+        `BASE=${env.base.ref}`,
+        '--no-push',
+        '--registry-certificate',
+        `${server.host}=${ca}`,
+      ],
+      { env: CREDS },
+    );
+    expect(trusted.exitCode, trusted.stderr).toBe(0);
+  });
+
+  test('a server that never completes the TLS handshake: exit 4 after --network-timeout', async () => {
+    const silent = createServer((socket) => socket.resume());
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    onTestFinished(() => new Promise<void>((resolve) => silent.close(() => resolve())));
+    const host = `127.0.0.1:${(silent.address() as AddressInfo).port}`;
+    const started = Date.now();
+    const r = await exec(`git://${host}/app.git`, ['--no-push', '--network-timeout', '2s'], {});
+    expect(r.exitCode, r.stderr).toBe(4);
+    expect(r.stderr).toMatch(new RegExp(`^error: cannot fetch the context git://${host}/app.git: timed out`, 'm'));
+    expect(Date.now() - started).toBeLessThan(30_000);
   });
 
   test('GIT_PULL_METHOD=http fetches over plain HTTP', async () => {
