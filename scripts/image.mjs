@@ -32,8 +32,15 @@ const TOOLS = ['unshare', 'mount', 'flock', 'runc', 'zstd', 'setfattr', 'getfatt
  * unshare and mount lack the util-linux options Kiln uses) over programs on PATH.
  */
 const SHELL = 'dash';
-/** busybox applets the RUN runners and layer tools call by name. */
-const APPLETS = ['mkdir', 'ln', 'cp', 'mknod', 'ip'];
+/** busybox applets the RUN runners and layer tools call by name (sed, basename, uname: git's submodule script). */
+const APPLETS = ['mkdir', 'ln', 'cp', 'mknod', 'ip', 'sed', 'basename', 'uname'];
+/**
+ * git for git:// contexts (src/executor/context-git.ts): git in /kaniko/bin, and in its exec path
+ * /kaniko/git-core (GIT_EXEC_PATH) the programs it runs by name: itself, its HTTP(S) transport,
+ * and `git submodule` (a shell script in git 2.39, with what it sources and runs; run by /kaniko/bin/sh).
+ */
+const GIT_CORE = '/usr/lib/git-core';
+const GIT_SCRIPTS = ['git-submodule', 'git-sh-setup', 'git-sh-i18n'];
 
 function fail(message) {
   console.error(`npm run image: ${message}`);
@@ -64,9 +71,9 @@ function libraries(file) {
   return libs;
 }
 
-/** Copies an ELF program into kaniko/bin and points it at /kaniko/lib; returns the libraries it needs. */
-function addProgram(ctx, src, name) {
-  const dest = join(ctx, 'kaniko', 'bin', name);
+/** Copies an ELF program into kaniko/bin (or `dir`) and points it at /kaniko/lib; returns the libraries it needs. */
+function addProgram(ctx, src, name, dir = 'bin') {
+  const dest = join(ctx, 'kaniko', dir, name);
   copyFileSync(realpathSync(src), dest);
   chmodSync(dest, 0o755);
   const libs = libraries(src);
@@ -104,6 +111,18 @@ function stage(ctx) {
   keep(addProgram(ctx, process.execPath, 'node'));
   for (const t of TOOLS) keep(addProgram(ctx, which(t), t));
   keep(addProgram(ctx, which(SHELL), 'sh'));
+  keep(addProgram(ctx, which('git'), 'git'));
+  mkdirSync(join(ctx, 'kaniko', 'git-core'));
+  symlinkSync('../bin/git', join(ctx, 'kaniko', 'git-core', 'git'));
+  if (!existsSync(join(GIT_CORE, 'git-remote-http')))
+    fail(`${GIT_CORE}/git-remote-http is missing (Debian package git)`);
+  keep(addProgram(ctx, join(GIT_CORE, 'git-remote-http'), 'git-remote-http', 'git-core'));
+  symlinkSync('git-remote-http', join(ctx, 'kaniko', 'git-core', 'git-remote-https'));
+  keep(addProgram(ctx, join(GIT_CORE, 'git-sh-i18n--envsubst'), 'git-sh-i18n--envsubst', 'git-core'));
+  for (const script of GIT_SCRIPTS) {
+    const text = readFileSync(join(GIT_CORE, script), 'utf8').replace(/^#!\/bin\/sh\n/, '#!/kaniko/bin/sh\n');
+    writeFileSync(join(ctx, 'kaniko', 'git-core', script), text, { mode: 0o755 });
+  }
   for (const [soname, path] of libs) copyFileSync(realpathSync(path), join(ctx, 'kaniko', 'lib', soname));
   const busybox = which('busybox');
   if (libraries(busybox).length > 0) fail(`${busybox} is dynamically linked: install busybox-static`);

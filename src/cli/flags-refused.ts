@@ -1,6 +1,6 @@
 /**
  * Kaniko's flags that Kiln parses with Kaniko's names and forms but refuses, saying why
- * (`config/refused-options.ts`): the layer cache flags and the remote contexts' flags. Defined
+ * (`config/refused-options.ts`): the layer cache flags. Defined
  * here so their values are consumed as Kaniko consumes them and the refusal names the flag,
  * instead of commander's "unknown option". Hidden from `--help`: Kiln does not offer them.
  */
@@ -17,7 +17,5 @@ export function addRefusedFlags(cmd: Command): Command {
     .addOption(hidden('--cache-copy-layers', 'cache COPY layers (not implemented yet)'))
     .addOption(hidden('--cache-run-layers', 'cache RUN layers (not implemented yet)'))
     .addOption(hidden('--compressed-caching', 'compress cached layers (not implemented yet)'))
-    .addOption(hidden('--no-push-cache', 'do not push cache layers (not implemented yet)'))
-    .addOption(hidden('--git <options>', 'branch and options of a git context (not implemented yet)'))
-    .addOption(hidden('-b, --bucket <bucket>', 'bucket holding the context tarball (not implemented yet)'));
+    .addOption(hidden('--no-push-cache', 'do not push cache layers (not implemented yet)'));
 }

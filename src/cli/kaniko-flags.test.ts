@@ -55,6 +55,18 @@ const accepted: Accepted[] = [
   { flag: 'dockerfile', args: ['-f', 'Containerfile'], get: (o) => o.dockerfile, want: 'Containerfile' },
   { flag: 'context', args: ['-c=dir:///ws'], get: (o) => o.contextDir, want: '/ws' },
   { flag: 'context', args: ['--context', 'ctx'], get: (o) => o.contextDir, want: 'ctx' },
+  // A git:// context is fetched (issue 14), with Kaniko's --git options.
+  {
+    flag: 'git',
+    args: ['--context=git://github.com/a/b.git#v1', '--git', 'recurse-submodules=true'],
+    get: (o) => o.context.spec,
+    want: {
+      kind: 'git',
+      url: new URL('https://github.com/a/b.git'),
+      ref: 'v1',
+      options: { singleBranch: false, recurseSubmodules: true, insecureSkipTls: false },
+    },
+  },
   // Kaniko's --git always has a value: a context that is not git:// ignores it.
   { flag: 'git', args: ['--git', 'branch=main,single-branch=true'], get: (o) => o.contextDir, want: '/workspace/' },
   {
@@ -195,7 +207,6 @@ const accepted: Accepted[] = [
 ];
 
 const CACHE = /is not supported: Kiln's layer cache is not implemented yet/;
-const REMOTE = /remote build contexts are not implemented yet/;
 
 const refused: { flag: string; args: string[]; why: RegExp }[] = [
   { flag: 'cache', args: ['--cache'], why: CACHE },
@@ -207,7 +218,6 @@ const refused: { flag: string; args: string[]; why: RegExp }[] = [
   { flag: 'cache-run-layers', args: ['--cache-run-layers=true'], why: CACHE },
   { flag: 'compressed-caching', args: ['--compressed-caching'], why: CACHE },
   { flag: 'no-push-cache', args: ['--no-push-cache'], why: CACHE },
-  { flag: 'context', args: ['--context=git://github.com/a/b.git'], why: REMOTE },
 ];
 
 describe('every Kaniko 1.x executor flag', () => {

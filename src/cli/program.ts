@@ -51,8 +51,20 @@ export function buildProgram(
     .configureOutput({ writeOut: write.out, writeErr: write.err, outputError: () => {} })
     .allowExcessArguments(false)
     .option('-f, --dockerfile <path>', 'path to the Dockerfile', 'Dockerfile')
-    .option('-c, --context <dir>', 'build context: a directory or dir://DIR', '/workspace/')
+    .option(
+      '-c, --context <dir>',
+      'build context: DIR, dir://DIR, tar://PATH, tar://stdin, git://HOST/REPO.git[#REF[#COMMIT]], s3://BUCKET/PATH, gs://BUCKET/PATH, an Azure blob URL or an http(s) tarball URL',
+      '/workspace/',
+    )
     .option('--context-sub-path <path>', 'directory inside the context to build from')
+    .option(
+      '-b, --bucket <bucket>',
+      'the context is gs://BUCKET/context.tar.gz (or SCHEME://BUCKET/OBJECT), replacing --context',
+    )
+    .option(
+      '--git <options>',
+      'for a git:// context: branch=NAME,single-branch=BOOL,recurse-submodules=BOOL,insecure-skip-tls=BOOL',
+    )
     .option('-d, --destination <ref>', 'image to push (repeatable)', collect, [])
     .option('--no-push', 'build without pushing')
     .option('--tar-path <file>', 'also write the image as a docker-archive tarball')

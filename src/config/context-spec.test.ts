@@ -99,6 +99,8 @@ test('a password in a context URL never shows', () => {
   expect(redactContext('git://tok:x-oauth@github.com/a/b.git')).toBe('git://tok:***@github.com/a/b.git');
   expect(redactContext('https://user:pw@host/ctx.tgz')).toBe('https://user:***@host/ctx.tgz');
   expect(redactContext('git://github.com/a/b.git')).toBe('git://github.com/a/b.git');
+  expect(redactContext('git://ghp_secret@github.com/a/b.git')).toBe('git://***@github.com/a/b.git');
+  expect(redactContext('git://ghp_secret@github.com/a/b.git#main')).toBe('git://***@github.com/a/b.git#main');
 });
 
 test("a signed http(s) context URL's query values never show (issue 14)", () => {

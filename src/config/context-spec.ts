@@ -71,12 +71,15 @@ export interface ContextFlags {
 }
 
 /**
- * `--context` as written, its user information's password replaced by `***`, and for an http(s)
- * URL every query value too: a signed URL's query (`X-Amz-Signature=…`, `sig=…`) is a
- * credential, redacted as for `ADD <url>` (registry/redact.ts).
+ * `--context` as written, its user information's password replaced by `***` (user information
+ * without a password is a token, `git://TOKEN@github.com/…` as Kaniko's GIT_TOKEN, and goes
+ * whole), and for an http(s) URL every query value too: a signed URL's query
+ * (`X-Amz-Signature=…`, `sig=…`) is a credential, redacted as for `ADD <url>` (registry/redact.ts).
  */
 export function redactContext(context: string): string {
-  const shown = context.replace(/^([a-z][a-z0-9+.-]*:\/\/[^/@#?]*?:)[^/@#?]*@/i, '$1***@');
+  const shown = context
+    .replace(/^([a-z][a-z0-9+.-]*:\/\/[^/@#?:]*:)[^/@#?]*@/i, '$1***@')
+    .replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/@#?:]+@/i, '$1***@');
   if (!/^https?:\/\//i.test(shown)) return shown;
   return shown.replace(
     /\?([^#]+)/,
@@ -219,17 +222,6 @@ function contextSpec(flags: ContextFlags): ContextSpec {
       );
   }
 }
-
-/** The context kinds Kiln fetches so far; the others are refused (exit 2) until they land. */
-export const FETCHED_KINDS: ReadonlySet<ContextSpec['kind']> = new Set([
-  'dir',
-  'tar',
-  'stdin',
-  'url',
-  's3',
-  'gs',
-  'azure',
-]);
 
 /**
  * Parses the context flags. Kaniko's `--bucket BUCKET` (or `SCHEME://BUCKET`) replaces `--context`

@@ -89,14 +89,13 @@ test('a file of image names without a destination is refused, as Kaniko refuses 
   ).toBe('n');
 });
 
-test('the layer cache and remote context flags are refused with their reason (issues 14 and 15)', () => {
+test('the layer cache flags are refused with their reason (issue 15); every remote context is accepted (issue 14)', () => {
   expect(() => parseBuildOptions({ push: false, cacheRepo: 'r.example/c' }, {})).toThrow(
     /^--cache-repo is not supported: Kiln's layer cache is not implemented yet/,
   );
   expect(() => parseBuildOptions({ push: false, pushCache: false }, {})).toThrow(/^--no-push-cache is not supported/);
-  expect(() => parseBuildOptions({ push: false, context: 'git://h.example/r.git', git: 'branch=main' }, {})).toThrow(
-    /^--context "git:\/\/h.example\/r.git": only local directories .*; remote build contexts are not implemented yet/,
-  );
+  for (const context of ['s3://b/ctx.tar.gz', 'git://h.example/r.git', 'tar://stdin', 'https://h.example/c.tgz'])
+    expect(parseBuildOptions({ push: false, context }, {}).contextDir).toBeUndefined();
   // Kaniko's --git always has a value: a directory context ignores it.
   expect(parseBuildOptions({ push: false, context: 'ctx', git: 'branch=main' }, {}).contextDir).toBe('ctx');
   // Kaniko's --bucket replaces --context: gs://b/context.tar.gz (issue 14).

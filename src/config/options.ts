@@ -12,8 +12,8 @@ import { layerRawShape, parseLayerOptions, type LayerOptions } from './layer-opt
 import { parseSecretFlags, type SecretSource } from './secret-options.js';
 import { parseRegistryOptions, registryRawShape, type RegistryOptions } from './registry-options.js';
 import { parseRootfsOptions, rootfsRawShape, type RootfsOptions } from './rootfs-options.js';
-import { refusedRawShape, refuseUnsupported, remoteContextRefusal } from './refused-options.js';
-import { FETCHED_KINDS, parseContextSource, type ContextSource } from './context-spec.js';
+import { refusedRawShape, refuseUnsupported } from './refused-options.js';
+import { parseContextSource, type ContextSource } from './context-spec.js';
 
 /** Flag values exactly as the command line gave them. */
 export const rawOptionsSchema = z.object({
@@ -111,18 +111,6 @@ function reference(flag: string, value: string): Reference {
   }
 }
 
-/** The context flags parsed; a kind Kiln does not fetch yet is refused with exit 2. */
-function contextOf(o: {
-  context: string;
-  contextSubPath?: string | undefined;
-  git?: string | undefined;
-  bucket?: string | undefined;
-}): ContextSource {
-  const source = parseContextSource(o);
-  if (!FETCHED_KINDS.has(source.spec.kind)) throw remoteContextRefusal(source.display, source.flag);
-  return source;
-}
-
 /**
  * Kaniko's rule (cmd/executor/cmd/root.go): a file of image names needs destinations to name,
  * with or without --no-push; Kiln would otherwise write an empty file.
@@ -172,7 +160,7 @@ export function parseBuildOptions(raw: RawOptions, env: Record<string, string | 
     if (!platform)
       throw new UsageError(`--custom-platform "${o.customPlatform}": expected os/arch[/variant], e.g. linux/arm64`);
   }
-  const context = contextOf(o);
+  const context = parseContextSource(o);
   checkNameFiles(o);
   const result: BuildOptions = {
     dockerfile: o.dockerfile,

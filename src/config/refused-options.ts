@@ -1,7 +1,7 @@
 /**
  * Kaniko flags Kiln parses as Kaniko does but refuses, each with the reason (ARCHITECTURE.md §9:
  * a flag accepted but not honoured would be a lie): the layer cache flags, until Kiln's layer
- * cache lands (issue 15), and the remote build contexts, until they land (issue 14). PURE.
+ * cache lands (issue 15). PURE.
  *
  * A boolean cache flag given as `--flag=false` never reaches here (`cli/argv.ts` drops it):
  * `--cache=false`, `--cache-copy-layers=false`, `--cache-run-layers=false` and
@@ -28,10 +28,6 @@ const CACHE = {
   why: "Kiln's layer cache is not implemented yet",
   hint: 'build without the cache flags: every build then runs every step, as Kaniko does without --cache',
 };
-const REMOTE = {
-  why: 'remote build contexts are not implemented yet',
-  hint: 'fetch the context first (git clone, or download and unpack the archive) and pass its directory as --context',
-};
 
 /** The refused flags in Kaniko's order, with what makes each one given. */
 const REFUSED: [flag: string, given: (o: RefusedRaw) => boolean, reason: typeof CACHE][] = [
@@ -50,12 +46,4 @@ export function refuseUnsupported(o: RefusedRaw): void {
   for (const [flag, given, reason] of REFUSED) {
     if (given(o)) throw new UsageError(`${flag} is not supported: ${reason.why}`, { hint: reason.hint });
   }
-}
-
-/** The message for a remote context Kiln does not fetch yet (git://, https://, s3://, gs://, tar://…), as `flag` named it. */
-export function remoteContextRefusal(context: string, flag = '--context'): UsageError {
-  return new UsageError(
-    `${flag} "${context}": only local directories (DIR or dir://DIR) are supported so far; ${REMOTE.why}`,
-    { hint: REMOTE.hint },
-  );
 }

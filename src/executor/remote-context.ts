@@ -9,7 +9,6 @@ import { rmSync } from 'node:fs';
 import { mkdtemp, mkdir } from 'node:fs/promises';
 import { join, posix, resolve } from 'node:path';
 import type { ContextSource, ContextSpec } from '../config/context-spec.js';
-import { remoteContextRefusal } from '../config/refused-options.js';
 import { fsError } from '../errors.js';
 import type { BuildEnv } from './build-env.js';
 
@@ -55,16 +54,16 @@ export type EntryListener = (path: string, isFile: boolean) => void;
  */
 export type ProceedWhen = 'fetched' | 'at-once' | { file: string };
 
-/** The fetcher of each remote kind Kiln has (config/context-spec.ts FETCHED_KINDS lists them). */
-async function fetcherFor(spec: RemoteSpec, source: ContextSource): Promise<ContextFetcher> {
+/** The fetcher of each remote kind, loaded only when a build uses it. */
+async function fetcherFor(spec: RemoteSpec): Promise<ContextFetcher> {
   switch (spec.kind) {
+    case 'git':
+      return (await import('./context-git.js')).fetchGitContext;
     case 'tar':
     case 'stdin':
       return (await import('./context-tar.js')).fetchTarContext;
     case 'url':
       return (await import('./context-url.js')).fetchUrlContext;
-    case 'git':
-      throw remoteContextRefusal(source.display, source.flag);
     case 's3':
       return (await import('./context-s3.js')).fetchS3Context;
     case 'gs':
@@ -91,7 +90,7 @@ export async function openContext(
   const { spec } = source;
   if (spec.kind === 'dir')
     return { dir: resolve(env.cwd, spec.path), ready: Promise.resolve(), fetched: false, cleanup: async () => {} };
-  const fetch = await fetcherFor(spec, source);
+  const fetch = await fetcherFor(spec);
   await mkdir(base, { recursive: true }).catch((err: unknown) => {
     throw fsError(`creating ${base}`, err);
   });

@@ -11,9 +11,12 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { tempDir } from '../support/executor.js';
 import { inspectImage, type InspectedImage } from '../support/inspect.js';
+import { startGitServer } from '../support/git-server.js';
 import { manifestArgs, withDestination } from '../support/k8s-manifests.js';
 import { setUpKilnImage, type KilnImageEnv } from '../support/kiln-image.js';
 import { listHost } from '../support/layers-listing.js';
+import { issueCert } from '../support/certs.js';
+import { run } from '../support/run.js';
 import type { Podman } from '../support/podman.js';
 import type { TestRegistry } from '../support/registry.js';
 
@@ -53,6 +56,9 @@ describe("Kiln's image, as umoci and skopeo read it", () => {
       '/kaniko/lib/libstdc++.so.6',
       '/kaniko/lib/executor.js',
       '/kaniko/lib/listing-worker.js',
+      '/kaniko/bin/git',
+      '/kaniko/git-core/git-remote-https',
+      '/kaniko/git-core/git-submodule',
     ]) {
       expect(await latest.exists(p), p).toBe(true);
     }
@@ -80,6 +86,7 @@ describe("Kiln's image, as umoci and skopeo read it", () => {
     expect(c.WorkingDir).toBe('/workspace');
     expect(c.Env).toContain('DOCKER_CONFIG=/kaniko/.docker/');
     expect(c.Env).toContain('SSL_CERT_DIR=/kaniko/ssl/certs');
+    expect(c.Env).toContain('GIT_EXEC_PATH=/kaniko/git-core');
     // Kiln reads SSL_CERT_DIR itself; NODE_EXTRA_CA_CERTS named one file, and Node warned when it was gone.
     expect(c.Env?.filter((e) => e.startsWith('NODE_EXTRA_CA_CERTS='))).toEqual([]);
     expect(c.Env?.find((e) => e.startsWith('PATH='))).toMatch(/^PATH=\/kaniko\/bin:/);
@@ -191,6 +198,54 @@ describe('podman runs the image as a Kubernetes pod would', () => {
     // The busybox base brought /bin and /app came from the build: both gone.
     expect(after).not.toContain('/bin');
     expect(after).not.toContain('/app');
+  }, 300_000);
+
+  test('a git:// context over HTTPS behind basic auth, with its submodules (issue 14)', async (t) => {
+    if (podmanSkip) return t.skip(podmanSkip);
+    const root = await tempDir('kiln-image-git');
+    const git = (cwd: string, ...args: string[]) =>
+      run('git', ['-C', cwd, '-c', 'user.name=t', '-c', 'user.email=t@example.com', ...args]);
+    for (const name of ['lib', 'app']) await git(root, 'init', '-q', '-b', 'main', name);
+    await writeFile(join(root, 'lib', 'lib.txt'), 'submodule\n');
+    await git(join(root, 'lib'), 'add', '.');
+    await git(join(root, 'lib'), 'commit', '-q', '-m', 'lib');
+    await run('git', ['clone', '-q', '--bare', join(root, 'lib'), join(root, 'repos', 'lib.git')]);
+    const app = join(root, 'app');
+    await writeFile(join(app, 'Dockerfile'), `FROM ${baseRef}\nCOPY . /ctx/\n`);
+    await writeFile(join(app, '.dockerignore'), '.git\n');
+    await git(app, '-c', 'protocol.file.allow=always', 'submodule', 'add', '-q', join(root, 'repos', 'lib.git'), 'lib');
+    await git(app, 'config', '-f', '.gitmodules', 'submodule.lib.url', '../lib.git');
+    await git(app, 'add', '.');
+    await git(app, 'commit', '-q', '-m', 'app');
+    await run('git', ['clone', '-q', '--bare', app, join(root, 'repos', 'app.git')]);
+    const cert = await issueCert(env!.ca, env!.work, 'git', 'server');
+    const server = await startGitServer({
+      root: join(root, 'repos'),
+      tls: { cert: cert.certPem, key: cert.keyPem },
+      users: { builder: 'pw-in-image' },
+    });
+    try {
+      const dest = `${reg.host}/podman/git:1`;
+      const args = ['--context', `git://${server.host}/app.git`, '--git', 'recurse-submodules=true', '-d', dest];
+      // An empty /workspace: Kaniko reads a relative --dockerfile there first, then in the context.
+      const r = await runKiln(await tempDir('kiln-image-empty'), args, [
+        '-e',
+        'GIT_USERNAME=builder',
+        '-e',
+        'GIT_PASSWORD=pw-in-image',
+      ]);
+      expect(r.exitCode, `${r.stdout}\n${r.stderr}`).toBe(0);
+      expect(r.stdout + r.stderr).not.toContain('pw-in-image');
+      const image = await inspectImage({ registry: dest });
+      try {
+        expect(await image.readFile('/ctx/lib/lib.txt')).toBe('submodule\n');
+        expect(await image.readFile('/ctx/Dockerfile')).toContain('COPY . /ctx/');
+      } finally {
+        await image.cleanup();
+      }
+    } finally {
+      await server.stop();
+    }
   }, 300_000);
 
   test('the Pod: a --no-push build whose last line is the digest, and nothing pushed', async (t) => {
