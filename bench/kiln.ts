@@ -60,12 +60,19 @@ export interface ProfileTo {
 }
 
 /** Runs `node EXECUTOR …` under /usr/bin/time. */
-export async function runKiln(executor: string, b: KilnBuild, scratch: string, profile?: ProfileTo): Promise<Measured> {
+export async function runKiln(
+  executor: string,
+  b: KilnBuild,
+  scratch: string,
+  profile?: ProfileTo,
+  env?: Record<string, string>,
+): Promise<Measured> {
   const prof = profile
     ? ['--cpu-prof', `--cpu-prof-dir=${profile.dir}`, `--cpu-prof-name=${profile.name}.cpuprofile`]
     : [];
   return timed(process.execPath, [...prof, executor, ...kilnArgs(b, join(scratch, 'kaniko'))], {
     timeFile: join(scratch, 'time-kiln.txt'),
+    ...(env ? { env: { ...process.env, ...env } } : {}),
   });
 }
 

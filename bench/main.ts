@@ -26,7 +26,7 @@ import {
   type ScenarioResult,
   type SideResult,
 } from './report.js';
-import { SCENARIOS, type Scenario } from './scenarios.js';
+import { SCENARIOS, type KilnContext, type Scenario } from './scenarios.js';
 
 /** The repository root: this file runs as out/bench/bench/main.js. */
 const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
@@ -112,11 +112,12 @@ async function attempt(
   dir: string,
   buildArgs: Record<string, string>,
   i: number,
+  kilnContext?: KilnContext,
 ): Promise<{ rec: RunRecord; unsupported: boolean }> {
   const repo = `${tool}/${s.name}-r${i}`;
   const tag = String(i);
   const build = {
-    context: dir,
+    context: tool === 'kiln' && kilnContext ? kilnContext.context : dir,
     dockerfile: join(dir, 'Dockerfile'),
     destination: `${b.registry.host}/${repo}:${tag}`,
     buildArgs,
@@ -128,7 +129,7 @@ async function attempt(
     const profile = b.profileDir ? { dir: b.profileDir, name: `${s.name}-${i}` } : undefined;
     m =
       tool === 'kiln'
-        ? await runKiln(b.executor, build, scratch, profile)
+        ? await runKiln(b.executor, build, scratch, profile, kilnContext?.env)
         : await runBuildah(build, scratch, b.driver, b.policy);
   } catch (err) {
     return {
@@ -163,7 +164,9 @@ async function runScenario(b: Bench, s: Scenario): Promise<ScenarioResult> {
   await mkdir(dir, { recursive: true });
   const started = Date.now();
   say(`[${s.name}] preparing: ${s.what}`);
-  const buildArgs = await s.prepare(dir, { registry: b.registry, busybox: b.busybox, scratch: join(b.tmp, 'scratch') });
+  const penv = { registry: b.registry, busybox: b.busybox, scratch: join(b.tmp, 'scenario-scratch', s.name) };
+  const buildArgs = await s.prepare(dir, penv);
+  const kilnContext = b.tools.includes('kiln') && s.kilnContext ? await s.kilnContext(dir, penv) : undefined;
   const sides: Record<Tool, SideResult> = {
     kiln: { status: b.tools.includes('kiln') ? 'ok' : 'skipped', runs: [] },
     buildah: { status: b.tools.includes('buildah') ? 'ok' : 'skipped', runs: [] },
@@ -174,7 +177,7 @@ async function runScenario(b: Bench, s: Scenario): Promise<ScenarioResult> {
       for (const tool of ['kiln', 'buildah'] as const) {
         const side = sides[tool];
         if (side.status !== 'ok') continue;
-        const { rec, unsupported } = await attempt(b, tool, s, dir, buildArgs, i);
+        const { rec, unsupported } = await attempt(b, tool, s, dir, buildArgs, i, kilnContext);
         if (i === 0) side.warmup = rec;
         else side.runs.push(rec);
         if (!rec.ok) {
@@ -186,7 +189,9 @@ async function runScenario(b: Bench, s: Scenario): Promise<ScenarioResult> {
       }
     }
   } finally {
+    await kilnContext?.stop?.();
     await rm(dir, { recursive: true, force: true });
+    await rm(penv.scratch, { recursive: true, force: true });
   }
   const kiln = summarise(sides.kiln);
   const buildah = summarise(sides.buildah);

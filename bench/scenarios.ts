@@ -4,10 +4,12 @@
  */
 import { randomBytes } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { spawnSync } from 'node:child_process';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { once } from 'node:events';
 import type { TestRegistry } from '../test/support/registry.js';
+import { S3RVER_KEY, startS3rver } from '../test/support/cloud-stores.js';
 import { pushLargeBase } from './large-base.js';
 
 export interface PrepareEnv {
@@ -18,11 +20,23 @@ export interface PrepareEnv {
   scratch: string;
 }
 
+/** Where Kiln reads a scenario's context from when it is not the directory itself (issue 14). */
+export interface KilnContext {
+  /** The `--context` value (`tar://…`, `s3://…`). */
+  context: string;
+  /** Variables Kiln's runs get besides the bench's own environment. */
+  env?: Record<string, string>;
+  /** Stops what serves the context, after the scenario. */
+  stop?(): Promise<void>;
+}
+
 export interface Scenario {
   name: string;
   what: string;
   /** Writes `dir/Dockerfile` and the context into `dir`; resolves to the build args. */
   prepare(dir: string, env: PrepareEnv): Promise<Record<string, string>>;
+  /** Kiln's context made from the prepared `dir` (Buildah always builds the directory). */
+  kilnContext?(dir: string, env: PrepareEnv): Promise<KilnContext>;
 }
 
 const MiB = 1024 * 1024;
@@ -59,6 +73,28 @@ function dockerfile(lines: string[]): string {
   return ['ARG BASE', 'FROM ${BASE}', ...lines, ''].join('\n');
 }
 
+function copyMany(name: string, what: string, kilnContext?: Scenario['kilnContext']): Scenario {
+  return {
+    name,
+    what,
+    async prepare(dir, env) {
+      await writeManySmall(join(dir, 'files'));
+      await writeFile(join(dir, 'Dockerfile'), dockerfile(['COPY files /data/']));
+      return { BASE: env.busybox };
+    },
+    ...(kilnContext ? { kilnContext } : {}),
+  };
+}
+
+/** `dir` as a gzipped tarball in `scratch` (GNU tar, as a CI job would make it). */
+async function contextTarball(dir: string, scratch: string): Promise<string> {
+  await mkdir(scratch, { recursive: true });
+  const out = join(scratch, 'ctx.tar.gz');
+  const r = spawnSync('tar', ['-czf', out, '-C', dir, '.'], { stdio: ['ignore', 'ignore', 'pipe'] });
+  if (r.status !== 0) throw new Error(`tar -czf ${out}: ${r.stderr.toString()}`);
+  return out;
+}
+
 function copyBig(name: string, mib: number): Scenario {
   return {
     name,
@@ -83,15 +119,28 @@ export const SCENARIOS: Scenario[] = [
       return { BASE: env.busybox };
     },
   },
-  {
-    name: 'copy-many',
-    what: 'COPY of 20,000 small files in nested directories',
-    async prepare(dir, env) {
-      await writeManySmall(join(dir, 'files'));
-      await writeFile(join(dir, 'Dockerfile'), dockerfile(['COPY files /data/']));
-      return { BASE: env.busybox };
-    },
-  },
+  copyMany('copy-many', 'COPY of 20,000 small files in nested directories'),
+  // Issue 14: the same build with the context fetched; compare Kiln's time with copy-many's.
+  copyMany('copy-many-tar', 'copy-many, Kiln reading the context from a tar.gz (tar://)', async (dir, env) => ({
+    context: `tar://${await contextTarball(dir, env.scratch)}`,
+  })),
+  copyMany('copy-many-s3', 'copy-many, Kiln reading the context from s3rver (s3://, S3_ENDPOINT)', async (dir, env) => {
+    const tarball = await contextTarball(dir, env.scratch);
+    const store = await startS3rver(join(env.scratch, 's3rver'), 'bench', {
+      'ctx.tar.gz': await readFile(tarball),
+    });
+    return {
+      context: 's3://bench/ctx.tar.gz',
+      env: {
+        S3_ENDPOINT: `http://127.0.0.1:${store.port}`,
+        S3_FORCE_PATH_STYLE: 'true',
+        AWS_REGION: 'us-east-1',
+        AWS_ACCESS_KEY_ID: S3RVER_KEY.id,
+        AWS_SECRET_ACCESS_KEY: S3RVER_KEY.secret,
+      },
+      stop: () => store.stop(),
+    };
+  }),
   copyBig('copy-big', 512),
   copyBig('copy-big-256', 256),
   {

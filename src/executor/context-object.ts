@@ -5,10 +5,8 @@
  * as one line naming the context — a store that refuses or cannot be reached is exit 4 (a
  * ContextError), a corrupt archive exit 5 — with every key, token and signature redacted.
  */
-import { readdir, rm } from 'node:fs/promises';
-import { join } from 'node:path';
 import type { Readable } from 'node:stream';
-import { ContextError, fsError } from '../errors.js';
+import { ContextError } from '../errors.js';
 import {
   BucketFailure,
   DEFAULT_RETRIES,
@@ -22,6 +20,7 @@ import {
 } from '../registry/index.js';
 import type { NetworkTimeouts } from '../registry/types.js';
 import type { BuildEnv } from './build-env.js';
+import { emptyDir, spool } from './context-spool.js';
 import { unpackContext } from './context-tar.js';
 import type { EntryListener } from './remote-context.js';
 
@@ -46,15 +45,6 @@ function transient(err: BucketFailure | ObjectGetFailed): boolean {
   if (!(get instanceof ObjectGetFailed)) return false;
   const status = get.extra.status;
   return status === undefined ? get.message.startsWith('downloading: ') : TRANSIENT_STATUS.has(status);
-}
-
-/** Empties `dir` for another try (a failed one may have unpacked part of the archive). */
-async function emptyDir(dir: string): Promise<void> {
-  try {
-    for (const name of await readdir(dir)) await rm(join(dir, name), { recursive: true, force: true });
-  } catch (err) {
-    throw fsError(`emptying ${dir} to fetch the context again`, err);
-  }
 }
 
 /**
@@ -89,7 +79,7 @@ export async function fetchObjectContext(
     let body: Readable | undefined;
     try {
       body = await open(o);
-      await unpackContext(body, into, env, display, onEntry);
+      await unpackContext(await spool(body, into), into, env, display, onEntry);
     } catch (err) {
       // The archive reader reports whatever broke its stream; a network failure is not the archive's.
       const broken = body?.errored;

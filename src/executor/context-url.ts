@@ -3,28 +3,19 @@
  * Storage's, as `docker build URL` takes one. The GET goes through `ADD <url>`'s HTTP stack
  * (registry/http-fetch.ts: `--network-timeout`, the build's extra CAs, the redirect policy,
  * redaction of passwords and signed queries), and the body is unpacked as it arrives
- * (context-tar.ts), never buffered whole nor written to a file first. A transient failure (a
+ * (context-tar.ts) through a spool file that keeps the socket drained (context-spool.ts), never
+ * buffered whole. A transient failure (a
  * timeout, a reset, a 408/429/5xx) starts again on an emptied directory, with the registry
  * client's backoff; one that lasts, a 403/404 or an unreachable host is exit 4 naming the context.
  */
-import { readdir, rm } from 'node:fs/promises';
-import { join } from 'node:path';
 import { DEFAULT_DOWNLOAD_POLICY, isTransientFetchFailure } from '../commands/add-url.js';
-import { ContextError, fsError } from '../errors.js';
+import { ContextError } from '../errors.js';
 import { FetchFailed, fetchStream, readTrustedCas, RetryLater, withRetries } from '../registry/index.js';
 import type { BuildEnv } from './build-env.js';
+import { emptyDir, spool } from './context-spool.js';
 import { unpackContext } from './context-tar.js';
 import type { ContextFetcher, EntryListener } from './remote-context.js';
 import { downloadPolicy } from './stage.js';
-
-/** Empties `dir` for another try (a failed try may have unpacked part of the archive). */
-async function emptyDir(dir: string): Promise<void> {
-  try {
-    for (const name of await readdir(dir)) await rm(join(dir, name), { recursive: true, force: true });
-  } catch (err) {
-    throw fsError(`emptying ${dir} to fetch the context again`, err);
-  }
-}
 
 /** One GET, its body unpacked into `into`; a broken body rejects with its (redacted) FetchFailed. */
 async function fetchOnce(
@@ -42,7 +33,7 @@ async function fetchOnce(
     ...(policy.trustedCas ? { trustedCas: policy.trustedCas } : {}),
   });
   try {
-    await unpackContext(dl.body, into, env, display, onEntry);
+    await unpackContext(await spool(dl.body, into), into, env, display, onEntry);
   } catch (err) {
     // The archive reader reports whatever broke the stream; a network failure is not the archive's.
     const broken = dl.body.errored;

@@ -12,8 +12,7 @@ import { spawn } from 'node:child_process';
 import { createHash, createHmac, createVerify, generateKeyPairSync } from 'node:crypto';
 import { createServer, request, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createRequire } from 'node:module';
-import { join } from 'node:path';
-import { REPO } from './executor.js';
+import { dirname, join } from 'node:path';
 import { freePort } from './registry.js';
 
 /** A server on 127.0.0.1 and how to stop it. */
@@ -188,9 +187,20 @@ async function azuritePut(
 /** Starts Azurite's blob service (in memory, no telemetry) with `container` holding `blobs`. */
 export async function startAzurite(container: string, blobs: Record<string, Buffer>): Promise<Started> {
   const port = await freePort();
+  // Resolved through Node (not a path from this file), so the bench can load this module too.
+  const pkg = createRequire(import.meta.url).resolve('azurite/package.json');
   const child = spawn(
-    join(REPO, 'node_modules', '.bin', 'azurite-blob'),
-    ['--blobHost', '127.0.0.1', '--blobPort', String(port), '--inMemoryPersistence', '--silent', '--disableTelemetry'],
+    process.execPath,
+    [
+      join(dirname(pkg), 'dist', 'src', 'blob', 'main.js'),
+      '--blobHost',
+      '127.0.0.1',
+      '--blobPort',
+      String(port),
+      '--inMemoryPersistence',
+      '--silent',
+      '--disableTelemetry',
+    ],
     { stdio: 'ignore' },
   );
   const deadline = Date.now() + 30_000;
