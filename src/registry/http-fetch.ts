@@ -78,33 +78,46 @@ interface RequestFailureOptions {
   signal: AbortSignal;
 }
 
+/**
+ * Why a request failed before any status (a connect or header timeout, a network error), worded
+ * for a message and redacted, and whether it was a timeout. Shared with bucket/get.ts.
+ */
+export function requestFailureReason(
+  err: unknown,
+  t: NetworkTimeouts,
+  redactor: Redactor,
+): { reason: string; timedOut: boolean } {
+  const code = (err as { code?: unknown } | null)?.code;
+  if (code === 'UND_ERR_CONNECT_TIMEOUT')
+    return { reason: `could not connect within ${formatTimeout(t.connectMs)}`, timedOut: true };
+  if (code === 'UND_ERR_HEADERS_TIMEOUT')
+    return { reason: `no response within ${formatTimeout(t.headersMs)}`, timedOut: true };
+  const reason = classifyNetworkError(err)?.reason ?? (err instanceof Error ? err.message : String(err));
+  return { reason: redactor.apply(reason), timedOut: false };
+}
+
 /** A failure of the request itself (before any status) as a {@link FetchFailed}; an abort or a bug as itself. */
 function requestFailure(err: unknown, what: string, opts: RequestFailureOptions): unknown {
   const { timeouts: t, redactor, signal } = opts;
   if (isAbort(err, signal)) return err;
-  const code = (err as { code?: unknown } | null)?.code;
-  if (code === 'UND_ERR_CONNECT_TIMEOUT')
-    return new FetchFailed(`${what}: could not connect within ${formatTimeout(t.connectMs)}`, {
-      timedOut: true,
-      cause: err,
-    });
-  if (code === 'UND_ERR_HEADERS_TIMEOUT')
-    return new FetchFailed(`${what}: no response within ${formatTimeout(t.headersMs)}`, { timedOut: true, cause: err });
-  const reason = classifyNetworkError(err)?.reason ?? (err instanceof Error ? err.message : String(err));
+  const { reason, timedOut } = requestFailureReason(err, t, redactor);
+  // `what` names the request already redacted; a timeout's reason holds nothing to redact.
+  if (timedOut) return new FetchFailed(`${what}: ${reason}`, { timedOut, cause: err });
   return new FetchFailed(redactor.apply(`${what}: ${reason}`), { cause: err });
 }
 
 /**
- * The response body as handed to the caller: undici's errors become {@link FetchFailed}s
- * (`no data for 60 s` when the server goes quiet; undici's body timer does not run while the
+ * The response body as handed to the caller: undici's errors become the caller's errors (`fail`,
+ * given `no data for 60 s` when the server goes quiet; undici's body timer does not run while the
  * reader applies backpressure, so a slow reader never counts as a stalled server), and the
- * Agent is closed once the body is done.
+ * Agent is closed once the body is done. Shared with bucket/get.ts.
  */
-function handOver(
-  body: Dispatcher.ResponseData['body'],
+export function handOverBody(
+  body: Readable,
   t: NetworkTimeouts,
   redactor: Redactor,
   done: () => void,
+  fail: (reason: string, timedOut: boolean, cause: Error) => Error,
 ): Readable {
   const out = new PassThrough();
   body.once('error', (err: Error) => {
@@ -113,7 +126,7 @@ function handOver(
     const reason = timedOut
       ? `no data for ${formatTimeout(t.bodyMs)}`
       : redactor.apply(classifyNetworkError(err)?.reason ?? err.message);
-    out.destroy(new FetchFailed(reason, { timedOut, cause: err }));
+    out.destroy(fail(reason, timedOut, err));
   });
   // A reader that gives up early releases the connection.
   out.once('close', () => {
@@ -181,7 +194,14 @@ export async function fetchStream(url: URL, o: FetchOptions): Promise<FetchedStr
         await discard(res.body);
         throw new FetchFailed(`${what(current)}: ${status} ${STATUS_CODES[status] ?? ''}`.trimEnd(), { status });
       }
-      return { body: handOver(res.body, t, redactor, close), url: current, ...headersOf(res) };
+      const body = handOverBody(
+        res.body,
+        t,
+        redactor,
+        close,
+        (reason, timedOut, cause) => new FetchFailed(reason, { timedOut, cause }),
+      );
+      return { body, url: current, ...headersOf(res) };
     }
   } catch (err) {
     close();

@@ -6,10 +6,11 @@
  * so they never reach another host; a refusal's body is read (capped) for the store's error code
  * (`NoSuchKey`, `AuthenticationFailed`). The object's body is handed over as a stream.
  */
-import { PassThrough, type Readable } from 'node:stream';
+import type { Readable } from 'node:stream';
 import type { Dispatcher } from 'undici';
 import { readAtMost } from '../body.js';
-import { classifyNetworkError, DEFAULT_TIMEOUTS, formatTimeout, isAbort } from '../network-error.js';
+import { handOverBody, requestFailureReason } from '../http-fetch.js';
+import { DEFAULT_TIMEOUTS, isAbort } from '../network-error.js';
 import type { Redactor } from '../redact.js';
 import { Transport } from '../transport.js';
 import type { NetworkTimeouts } from '../types.js';
@@ -66,25 +67,6 @@ export function storeError(body: string): { code?: string; detail?: string } {
   }
 }
 
-/** The body as handed over: undici's errors become {@link ObjectGetFailed}s; the Agent closes when it is done. */
-function handOver(body: Readable, t: NetworkTimeouts, redactor: Redactor, done: () => void): Readable {
-  const out = new PassThrough();
-  body.once('error', (err: Error) => {
-    if (isAbort(err)) return void out.destroy(err);
-    const timedOut = (err as { code?: unknown }).code === 'UND_ERR_BODY_TIMEOUT';
-    const reason = timedOut
-      ? `no data for ${formatTimeout(t.bodyMs)}`
-      : redactor.apply(classifyNetworkError(err)?.reason ?? err.message);
-    out.destroy(new ObjectGetFailed(`downloading: ${reason}`, { cause: err }));
-  });
-  out.once('close', () => {
-    body.destroy();
-    done();
-  });
-  body.pipe(out);
-  return out;
-}
-
 /**
  * GETs `url` with `headers`; resolves with the body of a 2xx answer, rejects with an
  * {@link ObjectGetFailed} (redacted) for a network failure, a timeout or any other status.
@@ -105,15 +87,12 @@ export async function getObject(url: URL, headers: Record<string, string>, o: Ob
   } catch (err) {
     close();
     if (isAbort(err, o.signal)) throw err;
-    const code = (err as { code?: unknown } | null)?.code;
-    if (code === 'UND_ERR_CONNECT_TIMEOUT')
-      throw new ObjectGetFailed(`could not connect within ${formatTimeout(t.connectMs)}`, { cause: err });
-    if (code === 'UND_ERR_HEADERS_TIMEOUT')
-      throw new ObjectGetFailed(`no response within ${formatTimeout(t.headersMs)}`, { cause: err });
-    const reason = classifyNetworkError(err)?.reason ?? (err instanceof Error ? err.message : String(err));
-    throw new ObjectGetFailed(o.redactor.apply(reason), { cause: err });
+    throw new ObjectGetFailed(requestFailureReason(err, t, o.redactor).reason, { cause: err });
   }
-  if (res.statusCode >= 200 && res.statusCode <= 299) return handOver(res.body, t, o.redactor, close);
+  if (res.statusCode >= 200 && res.statusCode <= 299)
+    return handOverBody(res.body, t, o.redactor, close, (reason, _timedOut, cause) => {
+      return new ObjectGetFailed(`downloading: ${reason}`, { cause });
+    });
   let text = '';
   try {
     text = (await readAtMost(res.body, 16 * 1024)).bytes.toString('utf8');

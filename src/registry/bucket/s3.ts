@@ -6,10 +6,9 @@
  * SigV4 the S3 way — the path encoded once, `x-amz-content-sha256` the empty body's hash — and
  * streamed, never buffered.
  */
-import { createHmac } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { awsCredentials } from '../cloud/aws-credentials.js';
-import { amzDate, sha256Hex, type AwsCredentials } from '../cloud/aws-sigv4.js';
+import { amzDate, sha256Hex, signV4, type AwsCredentials } from '../cloud/aws-sigv4.js';
 import { CloudError } from '../cloud/http.js';
 import { bucketHelperContext, type BucketCredentialInputs } from './helper-context.js';
 import { BucketFailure, getObject, ObjectGetFailed, type ObjectGetOptions } from './get.js';
@@ -65,12 +64,7 @@ export function s3ObjectUrl(bucket: string, key: string, s: S3Settings): URL {
   return url;
 }
 
-const hmac = (key: Buffer | string, data: string): Buffer => createHmac('sha256', key).update(data, 'utf8').digest();
-
-/**
- * The headers of a SigV4-signed GET of `url` for S3. S3 signs the path as sent (encoded once),
- * unlike the other services cloud/aws-sigv4.ts signs for, so the canonical request is made here.
- */
+/** The headers of a SigV4-signed GET of `url` for S3 (its payload hash signed too, as S3 requires). */
 export function s3SignedHeaders(url: URL, c: AwsCredentials, region: string, now: Date): Record<string, string> {
   const headers: Record<string, string> = {
     host: url.host,
@@ -78,25 +72,18 @@ export function s3SignedHeaders(url: URL, c: AwsCredentials, region: string, now
     'x-amz-date': amzDate(now),
     ...(c.sessionToken !== undefined ? { 'x-amz-security-token': c.sessionToken } : {}),
   };
-  const names = Object.keys(headers).sort();
-  const signed = names.join(';');
-  const canonical = [
-    'GET',
-    url.pathname,
-    '',
-    names.map((n) => `${n}:${(headers[n] ?? '').trim()}\n`).join(''),
-    signed,
-    headers['x-amz-content-sha256'],
-  ].join('\n');
-  const date = (headers['x-amz-date'] ?? '').slice(0, 8);
-  const scope = `${date}/${region}/s3/aws4_request`;
-  const toSign = ['AWS4-HMAC-SHA256', headers['x-amz-date'], scope, sha256Hex(canonical)].join('\n');
-  const key = hmac(hmac(hmac(hmac(`AWS4${c.secretAccessKey}`, date), region), 's3'), 'aws4_request');
-  const signature = hmac(key, toSign).toString('hex');
-  return {
-    ...headers,
-    authorization: `AWS4-HMAC-SHA256 Credential=${c.accessKeyId}/${scope}, SignedHeaders=${signed}, Signature=${signature}`,
-  };
+  const authorization = signV4({
+    method: 'GET',
+    url,
+    headers,
+    payloadHash: sha256Hex(''),
+    region,
+    service: 's3',
+    accessKeyId: c.accessKeyId,
+    secretAccessKey: c.secretAccessKey,
+    amzDate: headers['x-amz-date'] ?? '',
+  });
+  return { ...headers, authorization };
 }
 
 const DENIED = new Set([

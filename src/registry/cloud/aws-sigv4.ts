@@ -61,11 +61,12 @@ export function canonicalRequest(req: SigV4Request): { text: string; signedHeade
   const entries = Object.entries(req.headers).map(([k, v]) => [k.toLowerCase(), v.trim().replace(/\s+/g, ' ')]);
   entries.sort(([a = ''], [b = '']) => (a < b ? -1 : a > b ? 1 : 0));
   const signedHeaders = entries.map(([k]) => k).join(';');
-  // Non-S3 services sign the path as URL-encoded once more, segment by segment; URL already
-  // percent-encodes it, so each segment is decoded and encoded again the RFC 3986 way.
+  // Each path segment is signed RFC 3986-encoded, and non-S3 services encode it once more (S3
+  // signs the path as sent). URL already percent-encodes it, so each segment is decoded first.
+  const encode = req.service === 's3' ? uriEncode : (seg: string) => uriEncode(uriEncode(seg));
   const path = req.url.pathname
     .split('/')
-    .map((seg) => uriEncode(uriEncode(decodeURIComponent(seg))))
+    .map((seg) => encode(decodeURIComponent(seg)))
     .join('/');
   const text = [
     req.method.toUpperCase(),

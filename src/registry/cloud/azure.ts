@@ -24,16 +24,6 @@ export function isAcrRegistry(registry: string): boolean {
 const ARM_SCOPE = 'https://management.azure.com/.default';
 const form = { 'content-type': 'application/x-www-form-urlencoded' };
 
-function need(ctx: HelperContext, name: string): string {
-  const v = envVar(ctx, name);
-  if (v === undefined)
-    throw new CloudError(
-      `${name} is not set (acr-env reads AZURE_TENANT_ID, AZURE_CLIENT_ID and AZURE_CLIENT_SECRET or AZURE_FEDERATED_TOKEN_FILE)`,
-      'setup',
-    );
-  return v;
-}
-
 function oauthError(ctx: HelperContext, res: CloudResponse, what: string): string {
   try {
     const j = jsonOf(res, what);
@@ -46,13 +36,31 @@ function oauthError(ctx: HelperContext, res: CloudResponse, what: string): strin
   }
 }
 
-/** An Azure AD access token for the environment's service principal. */
-async function aadToken(ctx: HelperContext): Promise<{ token: string; tenant: string }> {
-  const tenant = need(ctx, 'AZURE_TENANT_ID');
-  const clientId = need(ctx, 'AZURE_CLIENT_ID');
+/** An Azure AD access token, and the credential it came from (for messages). */
+export interface AadToken {
+  token: string;
+  tenant: string;
+  source: string;
+}
+
+/** What the environment lacks to name a service principal: the first variable missing. */
+export type AadMissing = { missing: 'AZURE_TENANT_ID' | 'AZURE_CLIENT_ID' | 'AZURE_CLIENT_SECRET' };
+
+/**
+ * An Azure AD access token for `scope` (ARM for ACR, Storage for a blob context) for the
+ * environment's service principal, as the Azure SDKs' EnvironmentCredential and
+ * WorkloadIdentityCredential read it: AZURE_TENANT_ID and AZURE_CLIENT_ID with
+ * AZURE_CLIENT_SECRET, or with AZURE_FEDERATED_TOKEN_FILE (AKS workload identity), at
+ * AZURE_AUTHORITY_HOST. What is missing is returned for the caller to judge; a refusal throws.
+ */
+export async function aadToken(ctx: HelperContext, scope: string): Promise<AadToken | AadMissing> {
+  const tenant = envVar(ctx, 'AZURE_TENANT_ID');
+  if (tenant === undefined) return { missing: 'AZURE_TENANT_ID' };
+  const clientId = envVar(ctx, 'AZURE_CLIENT_ID');
+  if (clientId === undefined) return { missing: 'AZURE_CLIENT_ID' };
   const secret = envVar(ctx, 'AZURE_CLIENT_SECRET');
   const tokenFile = envVar(ctx, 'AZURE_FEDERATED_TOKEN_FILE');
-  const params: Record<string, string> = { grant_type: 'client_credentials', client_id: clientId, scope: ARM_SCOPE };
+  const params: Record<string, string> = { grant_type: 'client_credentials', client_id: clientId, scope };
   let from: string;
   if (secret !== undefined) {
     ctx.redactor.add(secret);
@@ -73,10 +81,7 @@ async function aadToken(ctx: HelperContext): Promise<{ token: string; tenant: st
     params.client_assertion = assertion;
     from = `AZURE_CLIENT_ID ${clientId} with AZURE_FEDERATED_TOKEN_FILE ${tokenFile}`;
   } else {
-    throw new CloudError(
-      'neither AZURE_CLIENT_SECRET nor AZURE_FEDERATED_TOKEN_FILE is set (acr-env needs one of them with AZURE_CLIENT_ID)',
-      'setup',
-    );
+    return { missing: 'AZURE_CLIENT_SECRET' };
   }
   const authority = (envVar(ctx, 'AZURE_AUTHORITY_HOST') ?? 'https://login.microsoftonline.com/').replace(/\/*$/, '/');
   const url = `${authority}${encodeURIComponent(tenant)}/oauth2/v2.0/token`;
@@ -100,8 +105,18 @@ async function aadToken(ctx: HelperContext): Promise<{ token: string; tenant: st
   }
   const token = stringField(jsonOf(res, what), 'access_token', what);
   ctx.redactor.add(token);
-  return { token, tenant };
+  return { token, tenant, source: from };
 }
+
+/** acr-env's messages for a service principal the environment does not name. */
+const ACR_MISSING: Record<AadMissing['missing'], string> = {
+  AZURE_TENANT_ID:
+    'AZURE_TENANT_ID is not set (acr-env reads AZURE_TENANT_ID, AZURE_CLIENT_ID and AZURE_CLIENT_SECRET or AZURE_FEDERATED_TOKEN_FILE)',
+  AZURE_CLIENT_ID:
+    'AZURE_CLIENT_ID is not set (acr-env reads AZURE_TENANT_ID, AZURE_CLIENT_ID and AZURE_CLIENT_SECRET or AZURE_FEDERATED_TOKEN_FILE)',
+  AZURE_CLIENT_SECRET:
+    'neither AZURE_CLIENT_SECRET nor AZURE_FEDERATED_TOKEN_FILE is set (acr-env needs one of them with AZURE_CLIENT_ID)',
+};
 
 /** POSTs to the registry over HTTPS; plain HTTP after a network failure only where the registry client would use it too. */
 async function toRegistry(
@@ -119,7 +134,9 @@ async function toRegistry(
 
 /** An ACR refresh token for `registry`, as an identity token. */
 export async function acrCredential(ctx: HelperContext, registry: string): Promise<Issued> {
-  const { token, tenant } = await aadToken(ctx);
+  const aad = await aadToken(ctx, ARM_SCOPE);
+  if ('missing' in aad) throw new CloudError(ACR_MISSING[aad.missing], 'setup');
+  const { token, tenant } = aad;
   const what = `the ACR token exchange of ${registry}`;
   const body = new URLSearchParams({ grant_type: 'access_token', service: registry, tenant, access_token: token });
   const res = await toRegistry(ctx, registry, { method: 'POST', headers: form, body: body.toString(), what });
