@@ -7,6 +7,7 @@ import type { BuildOptions } from '../config/options.js';
 import type { Logger } from '../log.js';
 import type { Platform } from '../oci/platform.js';
 import type { Ownership } from '../rootfs/ownership.js';
+import { readTrustedCas } from '../registry/index.js';
 
 export interface BuildEnv {
   options: BuildOptions;
@@ -34,4 +35,18 @@ export interface BuildEnv {
    * in every real build; only the in-process tests, run without root, record them instead.
    */
   ownership?: Ownership;
+  /**
+   * The extra CAs of `SSL_CERT_DIR` and `NODE_EXTRA_CA_CERTS` (registry/trust.ts), read once by
+   * `build()` for the registry clients, the credential helpers and the context fetch alike;
+   * {@link buildTrustedCas} reads them when a caller made the BuildEnv without them.
+   */
+  trustedCas?: readonly string[];
+}
+
+/** The build's extra CAs: {@link BuildEnv.trustedCas}, else read from the environment now. */
+export function buildTrustedCas(env: BuildEnv): readonly string[] {
+  return (
+    env.trustedCas ??
+    readTrustedCas({ sslCertDir: env.env.SSL_CERT_DIR, nodeExtraCaCerts: env.env.NODE_EXTRA_CA_CERTS }, env.logger)
+  );
 }

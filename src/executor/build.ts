@@ -14,7 +14,7 @@ import { buildStages } from './stages.js';
 import { contextDirProblem } from '../context/context-dir.js';
 import { readDockerignore, type Dockerignore } from '../context/dockerignore.js';
 import type { Digest } from '../oci/digest.js';
-import type { BuildEnv } from './build-env.js';
+import { buildTrustedCas, type BuildEnv } from './build-env.js';
 import { createRegistryClients, type RegistryClients } from './clients.js';
 import { deliver } from './outputs.js';
 import { layerTimes } from '../config/layer-options.js';
@@ -107,11 +107,14 @@ async function proceedWhen(env: BuildEnv): Promise<ProceedWhen> {
   return here ? 'at-once' : { file: f };
 }
 
-export async function build(env: BuildEnv): Promise<BuildResult> {
-  const o = env.options;
+export async function build(given: BuildEnv): Promise<BuildResult> {
+  const o = given.options;
   // --rootfs=/ is admitted (inside a container, or with --force) or refused before anything is
   // read, pulled or touched, so that it can never wipe a developer's machine (ARCHITECTURE.md §4).
-  const admission = o.inPlace ? await admitInPlace(env) : undefined;
+  const admission = o.inPlace ? await admitInPlace(given) : undefined;
+  // The extra CAs are read once: the context fetch, the credential helpers and the registry
+  // clients all trust them.
+  const env: BuildEnv = { ...given, trustedCas: buildTrustedCas(given) };
   const base = scratchBase(env, await selfPaths(), admission !== undefined);
   const context = await openContext(env, o.context, base, await proceedWhen(env));
   // A fetch failing while the bases are pulled stops the build, and is the error it reports.

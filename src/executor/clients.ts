@@ -15,8 +15,8 @@ import type { PullPolicy } from '../image/registry-source.js';
 import type { PushPolicy } from '../image/registry-sink.js';
 import { dockerConfigCredentials } from '../registry/credentials.js';
 import { RegistryClient } from '../registry/client.js';
-import { readTrustedCas, realSleep, type RegistryTlsOptions, type SleepFn } from '../registry/index.js';
-import type { BuildEnv } from './build-env.js';
+import { realSleep, type RegistryTlsOptions, type SleepFn } from '../registry/index.js';
+import { buildTrustedCas, type BuildEnv } from './build-env.js';
 
 export interface RegistryClients {
   pull: RegistryClient;
@@ -77,10 +77,7 @@ function tlsMaterial(env: BuildEnv): Map<string, RegistryTlsOptions> {
 export function createRegistryClients(env: BuildEnv, sleep: SleepFn = realSleep): RegistryClients {
   const o = env.options;
   const material = tlsMaterial(env);
-  const trustedCas = readTrustedCas(
-    { sslCertDir: env.env.SSL_CERT_DIR, nodeExtraCaCerts: env.env.NODE_EXTRA_CA_CERTS },
-    env.logger,
-  );
+  const trustedCas = buildTrustedCas(env);
   // The built-in credential helpers (registry/cloud/) trust the same CAs as the registry clients.
   const credentials = dockerConfigCredentials({ env: env.env, homeDir: env.homeDir, trustedCas });
   const ms = o.networkTimeoutMs;

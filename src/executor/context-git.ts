@@ -25,8 +25,8 @@ import { rootCertificates } from 'node:tls';
 import type { ContextSpec } from '../config/context-spec.js';
 import { ContextError, errnoCode, fsError, UsageError } from '../errors.js';
 import { fetchGitRef, GitFailed, listRemoteRefs, type GitEnv } from '../exec/git.js';
-import { parseCertificates, readTrustedCas } from '../registry/index.js';
-import type { BuildEnv } from './build-env.js';
+import { parseCertificates } from '../registry/index.js';
+import { buildTrustedCas, type BuildEnv } from './build-env.js';
 import type { RemoteSpec } from './remote-context.js';
 
 type GitSpec = Extract<ContextSpec, { kind: 'git' }>;
@@ -133,9 +133,7 @@ function redact(text: string, credentials: GitCredentials | undefined): string {
 /** The CA bundle git is to trust: Node's roots, the build's extra CAs, and a `--registry-certificate` for this host. */
 function caBundle(env: BuildEnv, host: string): string {
   const pems = [...rootCertificates];
-  pems.push(
-    ...readTrustedCas({ sslCertDir: env.env.SSL_CERT_DIR, nodeExtraCaCerts: env.env.NODE_EXTRA_CA_CERTS }, env.logger),
-  );
+  pems.push(...buildTrustedCas(env));
   const file = env.options.registryCertificates.get(host);
   if (file !== undefined) {
     try {

@@ -11,7 +11,6 @@ import {
   BucketFailure,
   DEFAULT_RETRIES,
   ObjectGetFailed,
-  readTrustedCas,
   realSleep,
   Redactor,
   RetryLater,
@@ -19,7 +18,7 @@ import {
   type BucketCredentialInputs,
 } from '../registry/index.js';
 import type { NetworkTimeouts } from '../registry/types.js';
-import type { BuildEnv } from './build-env.js';
+import { buildTrustedCas, type BuildEnv } from './build-env.js';
 import { emptyDir, spool } from './context-spool.js';
 import { unpackContext } from './context-tar.js';
 import type { EntryListener } from './remote-context.js';
@@ -59,10 +58,7 @@ export async function fetchObjectContext(
   display: string,
   onEntry?: EntryListener,
 ): Promise<void> {
-  const trustedCas = readTrustedCas(
-    { sslCertDir: env.env.SSL_CERT_DIR, nodeExtraCaCerts: env.env.NODE_EXTRA_CA_CERTS },
-    env.logger,
-  );
+  const trustedCas = buildTrustedCas(env);
   const ms = env.options.networkTimeoutMs;
   const redactor = new Redactor();
   const o: ObjectOpenInputs = {

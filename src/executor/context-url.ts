@@ -10,8 +10,8 @@
  */
 import { DEFAULT_DOWNLOAD_POLICY, isTransientFetchFailure } from '../commands/add-url.js';
 import { ContextError } from '../errors.js';
-import { FetchFailed, fetchStream, readTrustedCas, RetryLater, withRetries } from '../registry/index.js';
-import type { BuildEnv } from './build-env.js';
+import { FetchFailed, fetchStream, RetryLater, withRetries } from '../registry/index.js';
+import { buildTrustedCas, type BuildEnv } from './build-env.js';
 import { emptyDir, spool } from './context-spool.js';
 import { unpackContext } from './context-tar.js';
 import type { ContextFetcher, EntryListener } from './remote-context.js';
@@ -25,7 +25,7 @@ async function fetchOnce(
   display: string,
   onEntry?: EntryListener,
 ): Promise<void> {
-  const policy = downloadPolicy(env.options.networkTimeoutMs, trustedCas(env)).download ?? DEFAULT_DOWNLOAD_POLICY;
+  const policy = downloadPolicy(env.options.networkTimeoutMs, buildTrustedCas(env)).download ?? DEFAULT_DOWNLOAD_POLICY;
   const dl = await fetchStream(url, {
     signal: env.signal,
     timeouts: policy.timeouts,
@@ -43,13 +43,6 @@ async function fetchOnce(
   } finally {
     dl.body.destroy();
   }
-}
-
-function trustedCas(env: BuildEnv): readonly string[] {
-  return readTrustedCas(
-    { sslCertDir: env.env.SSL_CERT_DIR, nodeExtraCaCerts: env.env.NODE_EXTRA_CA_CERTS },
-    env.logger,
-  );
 }
 
 /** The fetcher of an http(s) tarball context (remote-context.ts loads it when a build uses one). */
