@@ -9,17 +9,14 @@ import type { Readable } from 'node:stream';
 import { ContextError } from '../errors.js';
 import {
   BucketFailure,
-  DEFAULT_RETRIES,
   ObjectGetFailed,
-  realSleep,
   Redactor,
   RetryLater,
-  withRetries,
   type BucketCredentialInputs,
 } from '../registry/index.js';
 import type { NetworkTimeouts } from '../registry/types.js';
 import { buildTrustedCas, type BuildEnv } from './build-env.js';
-import { emptyDir, spool } from './context-spool.js';
+import { retryInEmptyDir, spool } from './context-spool.js';
 import { unpackContext } from './context-tar.js';
 import type { EntryListener } from './remote-context.js';
 
@@ -90,18 +87,5 @@ export async function fetchObjectContext(
       body?.destroy();
     }
   };
-  let attempts = 0;
-  await withRetries(
-    {
-      retries: DEFAULT_RETRIES,
-      sleep: realSleep,
-      signal: env.signal,
-      onRetry: (reason, wait, attempt) =>
-        env.logger.warn(`retrying in ${wait} ms: context ${display}: ${reason}`, { attempt }),
-    },
-    async (canRetry) => {
-      if (attempts++ > 0) await emptyDir(into);
-      return attemptOnce(canRetry);
-    },
-  );
+  await retryInEmptyDir(into, env, display, attemptOnce);
 }

@@ -6,7 +6,7 @@
  * s3rver, proxies) would otherwise cut a slow reader mid-archive ("connection closed
  * unexpectedly"), every try alike. Memory stays bounded; the file is unlinked as soon as it is
  * open, so it is never left behind and never read by name again. Also the fetchers' shared
- * "start again on an empty directory".
+ * "start again on an emptied directory" ({@link retryInEmptyDir}).
  */
 import { randomBytes } from 'node:crypto';
 import { open, readdir, rm, unlink } from 'node:fs/promises';
@@ -14,6 +14,8 @@ import { join } from 'node:path';
 import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { fsError } from '../errors.js';
+import { DEFAULT_RETRIES, realSleep, withRetries, type RetryLater } from '../registry/index.js';
+import type { BuildEnv } from './build-env.js';
 
 const CHUNK = 256 * 1024;
 
@@ -104,8 +106,35 @@ export async function spool(source: Readable, nextTo: string): Promise<Readable>
   return reader;
 }
 
+/**
+ * Runs `attempt` until it succeeds, throws, or has no tries left, as the registry client retries
+ * (its backoff and count): every try after the first starts on `into` emptied, and each retry is
+ * logged naming the context.
+ */
+export async function retryInEmptyDir(
+  into: string,
+  env: BuildEnv,
+  display: string,
+  attempt: (canRetry: boolean) => Promise<void | RetryLater>,
+): Promise<void> {
+  let attempts = 0;
+  await withRetries(
+    {
+      retries: DEFAULT_RETRIES,
+      sleep: realSleep,
+      signal: env.signal,
+      onRetry: (reason, wait, n) =>
+        env.logger.warn(`retrying in ${wait} ms: context ${display}: ${reason}`, { attempt: n }),
+    },
+    async (canRetry) => {
+      if (attempts++ > 0) await emptyDir(into);
+      return attempt(canRetry);
+    },
+  );
+}
+
 /** Empties `dir` for another try (a failed try may have unpacked part of the archive). */
-export async function emptyDir(dir: string): Promise<void> {
+async function emptyDir(dir: string): Promise<void> {
   try {
     for (const name of await readdir(dir)) await rm(join(dir, name), { recursive: true, force: true });
   } catch (err) {

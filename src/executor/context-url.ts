@@ -10,9 +10,9 @@
  */
 import { DEFAULT_DOWNLOAD_POLICY, isTransientFetchFailure } from '../commands/add-url.js';
 import { ContextError } from '../errors.js';
-import { FetchFailed, fetchStream, RetryLater, withRetries } from '../registry/index.js';
+import { FetchFailed, fetchStream, RetryLater } from '../registry/index.js';
 import { buildTrustedCas, type BuildEnv } from './build-env.js';
-import { emptyDir, spool } from './context-spool.js';
+import { retryInEmptyDir, spool } from './context-spool.js';
 import { unpackContext } from './context-tar.js';
 import type { ContextFetcher, EntryListener } from './remote-context.js';
 import { downloadPolicy } from './stage.js';
@@ -48,27 +48,18 @@ async function fetchOnce(
 /** The fetcher of an http(s) tarball context (remote-context.ts loads it when a build uses one). */
 export const fetchUrlContext: ContextFetcher = async (spec, into, env, display, onEntry) => {
   if (spec.kind !== 'url') throw new Error(`internal: the URL fetcher got a ${spec.kind} context`);
-  const { retries, sleep } = DEFAULT_DOWNLOAD_POLICY;
   let attempts = 0;
   try {
-    await withRetries(
-      {
-        retries,
-        sleep,
-        signal: env.signal,
-        onRetry: (reason, wait, attempt) => env.logger.warn(`retrying in ${wait} ms: context ${reason}`, { attempt }),
-      },
-      async (canRetry) => {
-        if (attempts++ > 0) await emptyDir(into);
-        try {
-          return await fetchOnce(spec.url, into, env, display, onEntry);
-        } catch (err) {
-          if (canRetry && err instanceof FetchFailed && isTransientFetchFailure(err) && !env.signal.aborted)
-            return new RetryLater(`${display}: ${err.message}`);
-          throw err;
-        }
-      },
-    );
+    await retryInEmptyDir(into, env, display, async (canRetry) => {
+      attempts++;
+      try {
+        return await fetchOnce(spec.url, into, env, display, onEntry);
+      } catch (err) {
+        if (canRetry && err instanceof FetchFailed && isTransientFetchFailure(err) && !env.signal.aborted)
+          return new RetryLater(err.message);
+        throw err;
+      }
+    });
   } catch (err) {
     if (!(err instanceof FetchFailed)) throw err;
     const tries = attempts > 1 ? ` (${attempts} attempts)` : '';
