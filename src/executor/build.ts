@@ -20,7 +20,7 @@ import { deliver } from './outputs.js';
 import { layerTimes } from '../config/layer-options.js';
 import { findLayerTools } from '../exec/layer-tools.js';
 import type { LayerTools } from '../layers/tools.js';
-import { admitInPlace, selfPaths, type InPlaceAdmission } from './in-place-workspace.js';
+import { admitInPlace, selfPaths, type InPlaceAdmission, type SelfPaths } from './in-place-workspace.js';
 import { placeBuild, scratchBase } from './placement.js';
 import { openContext, type OpenedContext, type ProceedWhen } from './remote-context.js';
 import type { Workspace } from './workspace.js';
@@ -115,13 +115,16 @@ export async function build(given: BuildEnv): Promise<BuildResult> {
   // The extra CAs are read once: the context fetch, the credential helpers and the registry
   // clients all trust them.
   const env: BuildEnv = { ...given, trustedCas: buildTrustedCas(given) };
-  const base = scratchBase(env, await selfPaths(), admission !== undefined);
+  // Where Kiln itself runs from decides the scratch base and, in its own image, the placement.
+  const self = await selfPaths();
+  const base = scratchBase(env, self, admission !== undefined);
   const context = await openContext(env, o.context, base, await proceedWhen(env));
   // A fetch failing while the bases are pulled stops the build, and is the error it reports.
   const failed = new AbortController();
   context.ready.catch((err: unknown) => failed.abort(err));
   try {
-    return await buildIn({ ...env, signal: AbortSignal.any([env.signal, failed.signal]) }, context, admission);
+    const placing = { admission, self };
+    return await buildIn({ ...env, signal: AbortSignal.any([env.signal, failed.signal]) }, context, placing);
   } catch (err) {
     throw failed.signal.aborted && !env.signal.aborted ? failed.signal.reason : err;
   } finally {
@@ -142,7 +145,7 @@ async function warnNoContext(env: BuildEnv, contextDir: string): Promise<void> {
 async function buildIn(
   env: BuildEnv,
   context: OpenedContext,
-  admission: InPlaceAdmission | undefined,
+  placing: { admission: InPlaceAdmission | undefined; self: SelfPaths },
 ): Promise<BuildResult> {
   const o = env.options;
   const contextDir = context.dir;
@@ -160,7 +163,7 @@ async function buildIn(
   let workspace: Workspace | undefined;
   try {
     const { times, layerTools } = await preflight(env, clients);
-    const placed = await placeBuild(env, plan, contextDir, admission);
+    const placed = await placeBuild(env, plan, contextDir, placing.admission, placing.self);
     workspace = placed.workspace;
     const image = await buildStages({
       ...(placed.runner ? { runner: placed.runner } : {}),

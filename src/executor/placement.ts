@@ -16,7 +16,6 @@ import {
   admitInPlace,
   IN_PLACE_KANIKO_DIR,
   inPlaceWorkspace,
-  selfPaths,
   type InPlaceAdmission,
   type SelfPaths,
 } from './in-place-workspace.js';
@@ -70,7 +69,7 @@ export interface Placement {
 }
 
 /**
- * Makes the build's workspace. `admission` is an admitted `--rootfs=/`. In Kiln's own image the
+ * Makes the build's workspace. `admission` is an admitted `--rootfs=/`; `self` is where Kiln runs from. In Kiln's own image the
  * work dir defaults to `/kaniko`, Kaniko's `--kaniko-dir`, and when the plan has a RUN the
  * isolation is chosen first: chroot means no mount privileges, and the build goes in place.
  */
@@ -79,9 +78,9 @@ export async function placeBuild(
   plan: BuildPlan,
   contextDir: string,
   admission: InPlaceAdmission | undefined,
+  self: SelfPaths,
 ): Promise<Placement> {
-  if (admission) return { workspace: await inPlaceWorkspace(env, admission, contextDir) };
-  const self = await selfPaths();
+  if (admission) return { workspace: await inPlaceWorkspace(env, admission, contextDir, undefined, self) };
   const ownImage = runsFromOwnImage(self);
   const scratch = await scratchWorkspace(env, scratchBase(env, self, false));
   if (!ownImage || !planHasRun(plan)) return { workspace: scratch };
