@@ -69,9 +69,10 @@ export interface Placement {
 }
 
 /**
- * Makes the build's workspace. `admission` is an admitted `--rootfs=/`; `self` is where Kiln runs from. In Kiln's own image the
- * work dir defaults to `/kaniko`, Kaniko's `--kaniko-dir`, and when the plan has a RUN the
- * isolation is chosen first: chroot means no mount privileges, and the build goes in place.
+ * Makes the build's workspace. `admission` is an admitted `--rootfs=/`; `self` is where Kiln
+ * runs from. In Kiln's own image the work dir defaults to `/kaniko`, Kaniko's `--kaniko-dir`, and
+ * when the plan has a RUN the isolation is chosen first: chroot means no mount privileges, and the
+ * build goes in place.
  */
 export async function placeBuild(
   env: BuildEnv,
