@@ -10,10 +10,10 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import {
   chmodSync,
   copyFileSync,
+  cpSync,
   existsSync,
   mkdirSync,
   readFileSync,
-  readdirSync,
   realpathSync,
   rmSync,
   symlinkSync,
@@ -96,7 +96,7 @@ function stage(ctx) {
   writeFileSync(join(ctx, 'kaniko', '.docker', 'config.json'), `${JSON.stringify(dockerConfig, null, 2)}\n`);
   const bundle = join(repo, 'dist', 'bundle');
   if (!existsSync(join(bundle, 'executor.js'))) fail('dist/bundle is missing: run `npm run build` first');
-  for (const f of readdirSync(bundle)) copyFileSync(join(bundle, f), join(ctx, 'kaniko', 'lib', f));
+  cpSync(bundle, join(ctx, 'kaniko', 'lib'), { recursive: true });
   // bin/executor itself (CommonJS, sizing libuv's pool before it starts), with the image's Node
   // in its #! line and the bundle where the image keeps it.
   const shim = readFileSync(join(repo, 'bin', 'executor'), 'utf8');
