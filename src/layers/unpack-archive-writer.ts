@@ -6,8 +6,24 @@
  * there are no whiteouts: a `.wh.` name is just a file. The writer works in a Rootfs rooted AT
  * the destination, so no name, symlink or hardlink can reach outside it. Extended attributes of
  * entries are not applied (Docker applies them best-effort).
+ *
+ * Filesystem calls are synchronous, as in the layer writer (layer-writer.ts) and for its reason:
+ * a promise round trip through the thread pool costs tens of microseconds where the call costs a
+ * few, and an archive of small files is nearly all such calls (a 20,000-file context archive
+ * unpacked in 14 s asynchronously; see BENCHMARKS.md "Remote contexts").
  */
-import { chmod, lchown, link, lstat, lutimes, mkdir, open, rm, symlink } from '../rootfs/host-fs.js';
+import { closeSync, constants, fchmodSync, fchownSync, futimesSync, writeSync } from 'node:fs';
+import {
+  chmodSync,
+  lchownSync,
+  linkSync,
+  lstatSync,
+  lutimesSync,
+  mkdirSync,
+  openSync,
+  rmSync,
+  symlinkSync,
+} from '../rootfs/host-fs.js';
 import { dirname } from 'node:path';
 import { errnoCode, fsError, IntegrityError, isSystemError } from '../errors.js';
 import type { Logger } from '../log.js';
@@ -30,6 +46,8 @@ export interface ArchiveWriterOptions {
   logger: Logger;
   signal?: AbortSignal;
 }
+
+const CREATE_FILE = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL;
 
 /** The state of one archive's extraction. */
 export class ArchiveWriter {
@@ -72,27 +90,29 @@ export class ArchiveWriter {
     // itself: replacing it would remove the very file to link to. It is there already.
     if (type === 'link' && imagePathOfEntryName(h.linkname) === rel) return;
     const host = await this.resolve(rel, h.name);
-    await this.fs(`extracting ${rel}`, async () => {
-      await this.clear(host, type === 'directory');
-      await this.makeParents(dirname(host));
+    await this.fs(`extracting ${rel}`, () => {
+      this.clear(host, type === 'directory');
+      this.makeParents(dirname(host));
     });
     switch (type) {
       case 'directory':
-        await this.fs(`extracting ${rel}`, async () => {
-          await mkdir(host, { mode: 0o700 }).catch((err: unknown) => {
+        await this.fs(`extracting ${rel}`, () => {
+          try {
+            mkdirSync(host, 0o700);
+          } catch (err) {
             if (errnoCode(err) !== 'EEXIST') throw err;
-          });
-          await this.setMeta(host, h, 'dir');
+          }
+          this.setMeta(host, h, 'dir');
         });
         break;
       case 'file':
         await this.fs(`writing ${rel}`, () => this.writeFile(host, h, body));
         break;
       case 'symlink':
-        await this.fs(`creating symlink ${rel}`, async () => {
-          await symlink(h.linkname, host);
+        await this.fs(`creating symlink ${rel}`, () => {
+          symlinkSync(h.linkname, host);
           this.resolver.clear();
-          await this.setMeta(host, h, 'symlink');
+          this.setMeta(host, h, 'symlink');
         });
         break;
       case 'link': {
@@ -100,7 +120,7 @@ export class ArchiveWriter {
         if (target === undefined || target === '/')
           throw this.unsafe(h.name, `its hardlink target "${h.linkname}" is outside the destination`);
         const targetHost = await this.resolve(target, h.name);
-        await this.fs(`linking ${rel} to ${target}`, () => link(targetHost, host));
+        await this.fs(`linking ${rel} to ${target}`, () => linkSync(targetHost, host));
         this.resolver.clear();
         break;
       }
@@ -128,62 +148,49 @@ export class ArchiveWriter {
 
   /** Chunk by chunk through one handle opened O_EXCL (never follows a symlink put there), metadata on that inode. */
   private async writeFile(host: string, h: TarEntry, body: AsyncIterable<Buffer>): Promise<void> {
-    const fh = await open(host, 'wx', 0o600);
+    const fd = openSync(host, CREATE_FILE, 0o600);
     try {
       for await (const chunk of body) {
         this.opts.signal?.throwIfAborted();
-        for (let off = 0; off < chunk.length;) off += (await fh.write(chunk, off, chunk.length - off)).bytesWritten;
+        for (let off = 0; off < chunk.length;) off += writeSync(fd, chunk, off, chunk.length - off);
       }
-      await fh.chown(h.uid, h.gid);
-      await fh.chmod(h.mode); // after chown, which clears setuid/setgid
-      await fh.utimes(h.mtime, h.mtime);
+      fchownSync(fd, h.uid, h.gid);
+      fchmodSync(fd, h.mode); // after chown, which clears setuid/setgid
+      futimesSync(fd, h.mtime, h.mtime);
     } finally {
-      await fh.close();
+      closeSync(fd);
     }
   }
 
   /** Anything but a directory under a directory entry is removed first (rm never follows symlinks). */
-  private async clear(host: string, entryIsDir: boolean): Promise<void> {
-    let isDir: boolean;
-    try {
-      isDir = (await lstat(host)).isDirectory();
-    } catch (err) {
-      if (errnoCode(err) === 'ENOENT') return;
-      throw err;
-    }
-    if (entryIsDir && isDir) return;
+  private clear(host: string, entryIsDir: boolean): void {
+    const st = lstatSync(host, { throwIfNoEntry: false });
+    if (st === undefined || (entryIsDir && st.isDirectory())) return;
     this.resolver.clear();
-    await rm(host, { recursive: true, force: true });
+    rmSync(host, { recursive: true, force: true });
   }
 
   /** Parents the archive does not list: 0755, root, as Docker's Untar makes them. */
-  private async makeParents(hostDir: string): Promise<void> {
+  private makeParents(hostDir: string): void {
     const missing: string[] = [];
     for (let d = hostDir; d !== this.dest.root && d.startsWith(this.dest.root); d = dirname(d)) {
-      const exists = await lstat(d).then(
-        () => true,
-        (err: unknown) => {
-          if (errnoCode(err) === 'ENOENT') return false;
-          throw err;
-        },
-      );
-      if (exists) break;
+      if (lstatSync(d, { throwIfNoEntry: false }) !== undefined) break;
       missing.unshift(d);
     }
     for (const d of missing) {
-      await mkdir(d);
-      await lchown(d, 0, 0);
-      await chmod(d, 0o755);
+      mkdirSync(d);
+      lchownSync(d, 0, 0);
+      chmodSync(d, 0o755);
       this.written.push(d);
     }
   }
 
   /** Owner, then mode (chown clears setuid/setgid), then times (directories at the end). */
-  private async setMeta(host: string, h: TarEntry, kind: 'dir' | 'file' | 'symlink'): Promise<void> {
-    await lchown(host, h.uid, h.gid);
-    if (kind !== 'symlink') await chmod(host, h.mode);
-    if (kind === 'dir') this.dirTimes.set(this.dest.imagePathOf(host), await lstat(host), h.mtime);
-    else await lutimes(host, h.mtime, h.mtime);
+  private setMeta(host: string, h: TarEntry, kind: 'dir' | 'file' | 'symlink'): void {
+    lchownSync(host, h.uid, h.gid);
+    if (kind !== 'symlink') chmodSync(host, h.mode);
+    if (kind === 'dir') this.dirTimes.set(this.dest.imagePathOf(host), lstatSync(host), h.mtime);
+    else lutimesSync(host, h.mtime, h.mtime);
   }
 
   /** The host path of an entry's image path; one that must leave the destination (confined) is refused. */
@@ -200,7 +207,7 @@ export class ArchiveWriter {
     return new IntegrityError(`${this.subject}: unsafe archive entry "${name}": ${why}`);
   }
 
-  private async fs<T>(doing: string, op: () => Promise<T>): Promise<T> {
+  private async fs<T>(doing: string, op: () => T | Promise<T>): Promise<T> {
     try {
       return await op();
     } catch (err) {
