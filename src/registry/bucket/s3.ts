@@ -85,8 +85,8 @@ export function sdkFailure(err: unknown, o: Pick<ObjectGetOptions, 'redactor' | 
   const e = err as { name?: unknown; message?: unknown; $metadata?: { httpStatusCode?: unknown } };
   const status = e.$metadata?.httpStatusCode;
   if (typeof status === 'number') {
-    // The SDK names an error by S3's <Code>; one it could not parse is "Unknown"/"UnknownError".
-    const code = typeof e.name === 'string' && !/^Unknown(Error)?$/.test(e.name) ? e.name : undefined;
+    // The SDK names an error by S3's <Code>; without one, "Unknown"/"UnknownError" (or "NotFound" for a bare 404).
+    const code = typeof e.name === 'string' && !/^(Unknown(Error)?|NotFound)$/.test(e.name) ? e.name : undefined;
     const message = typeof e.message === 'string' ? e.message.split('\n')[0] : undefined;
     const detail = message && message !== code && message !== 'UnknownError' ? message : undefined;
     return new ObjectGetFailed(o.redactor.apply(`${status}${code ? ` ${code}` : ''}`), {

@@ -45,8 +45,23 @@ export interface FoundAwsCredentials {
   source: string;
 }
 
+/** A failure of the SDK's chain, with what each source it tried said (the SDK's own error keeps only the last). */
+export class AwsChainFailed extends Error {
+  constructor(
+    readonly sdkError: unknown,
+    readonly tried: readonly string[],
+  ) {
+    super(sdkError instanceof Error ? sdkError.message : String(sdkError), { cause: sdkError });
+  }
+}
+
+/** Sources of the chain that are skipped whenever they are not configured: no news for the user. */
+const ROUTINE = /^(AWS_PROFILE is set, skipping fromEnv|Skipping SSO provider in default chain)/;
+
 /** The chain's failure as a CloudError: nothing found, a refusal (STS, SSO), a network failure, or a setup error. */
-export function chainFailure(err: unknown, redactor: Redactor): CloudError {
+export function chainFailure(failure: unknown, redactor: Redactor): CloudError {
+  const err = failure instanceof AwsChainFailed ? failure.sdkError : failure;
+  const tried = failure instanceof AwsChainFailed ? failure.tried.filter((t) => t !== '' && !ROUTINE.test(t)) : [];
   const e = err as { name?: unknown; message?: unknown; $metadata?: { httpStatusCode?: unknown } };
   const message = redactor.apply(typeof e.message === 'string' ? (e.message.split('\n')[0] ?? '') : String(err));
   const status = e.$metadata?.httpStatusCode;
@@ -64,7 +79,7 @@ export function chainFailure(err: unknown, redactor: Redactor): CloudError {
     return new CloudError(
       'no AWS credentials found (the AWS SDK default chain looked at AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, ' +
         'AWS_PROFILE and the shared config and credentials files, AWS_WEB_IDENTITY_TOKEN_FILE with AWS_ROLE_ARN, ' +
-        'AWS_CONTAINER_CREDENTIALS_FULL_URI/RELATIVE_URI and EC2 instance metadata)',
+        `AWS_CONTAINER_CREDENTIALS_FULL_URI/RELATIVE_URI and EC2 instance metadata${tried.length > 0 ? `: ${redactor.apply(tried.join('; '))}` : ''})`,
       'setup',
     );
   return new CloudError(`reading AWS credentials: ${message}`, 'setup');

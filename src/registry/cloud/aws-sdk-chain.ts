@@ -15,6 +15,7 @@ import { join } from 'node:path';
 import { rootCertificates } from 'node:tls';
 import { defaultProvider } from '@aws-sdk/credential-provider-node';
 import type { NetworkTimeouts } from '../types.js';
+import { AwsChainFailed } from './aws-chain.js';
 import type { AwsCredentialProvider } from './aws-sigv4.js';
 
 /** What the chain is made from: the build's environment and home directory, its timeouts and extra CAs. */
@@ -53,13 +54,32 @@ export function quietSdkNodeWarning(): void {
 export function awsSdkChain(i: AwsChainInputs): AwsCredentialProvider {
   quietSdkNodeWarning();
   const profile = set(i.env.AWS_PROFILE);
-  return defaultProvider({
+  // Each source that found nothing says why in a debug line; the chain's own error says only
+  // "Could not load credentials from any providers", so the reasons are kept for the message.
+  let tried: string[] = [];
+  const PREFIX = '@smithy/property-provider -> ';
+  const chain = defaultProvider({
     ...(profile !== undefined ? { profile } : {}),
     filepath: set(i.env.AWS_SHARED_CREDENTIALS_FILE) ?? join(i.homeDir, '.aws', 'credentials'),
     configFilepath: set(i.env.AWS_CONFIG_FILE) ?? join(i.homeDir, '.aws', 'config'),
     // The STS (role_arn, web identity) and SSO calls the chain makes: the build's deadlines and CAs.
     clientConfig: { requestHandler: awsRequestHandler(i.timeouts, i.trustedCas), maxAttempts: 2 },
-    // The SDK warns on console.warn (AWS_PROFILE beside AWS_ACCESS_KEY_ID) unless given a logger.
-    logger: { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined },
+    // Given a logger, the SDK also keeps its warnings (AWS_PROFILE beside AWS_ACCESS_KEY_ID) off console.warn.
+    logger: {
+      debug: (m: unknown) => {
+        if (typeof m === 'string' && m.startsWith(PREFIX)) tried.push(m.slice(PREFIX.length).split('\n')[0] ?? '');
+      },
+      info: () => undefined,
+      warn: () => undefined,
+      error: () => undefined,
+    },
   });
+  return async () => {
+    tried = [];
+    try {
+      return await chain();
+    } catch (err) {
+      throw new AwsChainFailed(err, [...new Set(tried)]);
+    }
+  };
 }
