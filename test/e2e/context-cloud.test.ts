@@ -60,7 +60,7 @@ beforeAll(async () => {
   s3rver = await startS3rver(join(work, 's3rver'), BUCKET, { [OBJECT]: tarball, 'corrupt.tar.gz': corrupt });
   sigv4 = await startSigV4S3(
     SIGV4_KEY,
-    { [`/${BUCKET}/flaky.tar.gz`]: tarball, [`/${BUCKET}/process.tar.gz`]: tarball },
+    { [`/${BUCKET}/flaky.tar.gz`]: tarball },
     { [`/${BUCKET}/flaky.tar.gz`]: ['503', 'cut'] },
   );
   azurite = await startAzurite('builds', { 'app/context.tar.gz': tarball });
@@ -214,40 +214,6 @@ test('s3://: an unknown access key, a missing object or an unreachable endpoint 
   const corrupt = await build('x', ['--context', `s3://${BUCKET}/corrupt.tar.gz`], { ...S3_ENV(s3rver.port), ...good });
   expect(corrupt.exitCode, corrupt.stderr).toBe(5);
   expect(corrupt.stderr).toMatch(/context s3:\/\/ctx-bucket\/corrupt\.tar\.gz.*not a valid/);
-});
-
-test('s3://: AWS_PROFILE naming a credential_process profile of AWS_CONFIG_FILE (the SDK chain), its region too', async () => {
-  // The old hand-written chain read only keys from the credentials file: this profile has none.
-  const script = join(work, 'aws-creds.sh');
-  const json = JSON.stringify({ Version: 1, AccessKeyId: SIGV4_KEY.id, SecretAccessKey: SIGV4_KEY.secret });
-  await writeFile(script, `#!/bin/sh\necho '${json}'\n`);
-  await chmod(script, 0o755);
-  await writeFile(join(work, 'broken.sh'), '#!/bin/sh\necho nope >&2\nexit 3\n');
-  await chmod(join(work, 'broken.sh'), 0o755);
-  const config = join(work, 'aws-config');
-  await writeFile(
-    config,
-    `[profile ci]\ncredential_process = ${script}\nregion = eu-west-3\n\n[profile broken]\ncredential_process = ${join(work, 'broken.sh')}\n`,
-  );
-  const profileEnv = (profile: string): Record<string, string> => ({
-    S3_ENDPOINT: `http://127.0.0.1:${sigv4.port}`,
-    S3_FORCE_PATH_STYLE: 'true',
-    AWS_CONFIG_FILE: config,
-    AWS_SHARED_CREDENTIALS_FILE: join(work, 'no-credentials'),
-    AWS_PROFILE: profile,
-    AWS_EC2_METADATA_DISABLED: 'true',
-  });
-  const r = await build('s3-process', ['--context', `s3://${BUCKET}/process.tar.gz`], profileEnv('ci'));
-  expect(r.exitCode, r.stderr).toBe(0);
-  expect(r.stdout + r.stderr).not.toContain(SIGV4_KEY.secret);
-  expect(await rootfsOf(r.dest)).toEqual(await dirRootfs());
-  const broken = await build('x', ['--context', `s3://${BUCKET}/process.tar.gz`], profileEnv('broken'));
-  expectRefused(
-    broken,
-    `s3://${BUCKET}/process.tar.gz`,
-    /no AWS credentials found .*: Command failed: .*broken\.sh/,
-    [],
-  );
 });
 
 const AZURE_URL = `https://${AZURITE.account}.blob.core.windows.net/builds/app/context.tar.gz`;
