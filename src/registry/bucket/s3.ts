@@ -11,7 +11,7 @@
 import type { Readable } from 'node:stream';
 import { GetObjectCommand, S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
 import { resolveAwsCredentials } from '../cloud/aws-chain.js';
-import { awsRequestHandler, awsSdkChain, quietSdkNodeWarning } from '../cloud/aws-sdk-chain.js';
+import { awsRequestHandler, awsSdkChain } from '../cloud/aws-sdk-chain.js';
 import type { AwsCredentialProvider } from '../cloud/aws-sigv4.js';
 import { CloudError } from '../cloud/http.js';
 import { handOverBody, requestFailureReason } from '../http-fetch.js';
@@ -114,15 +114,6 @@ function timeoutReason(err: unknown, timeouts = DEFAULT_TIMEOUTS): string | unde
   return undefined;
 }
 
-/** The region S3 is asked in: the settings', else the SDK's (the profile in the config file), else us-east-1. */
-async function regionOf(client: S3Client): Promise<string | undefined> {
-  try {
-    return await client.config.region();
-  } catch {
-    return undefined;
-  }
-}
-
 /**
  * Opens `s3://bucket/key`: its bytes as they arrive, or a {@link BucketFailure} saying why not.
  * One opener per context fetch, so that the credential chain is asked once for all its attempts.
@@ -160,23 +151,14 @@ export function s3ObjectOpener(
       requestHandler: awsRequestHandler(timeouts, inputs.trustedCas),
       ...(get.userAgent !== undefined ? { customUserAgent: get.userAgent } : {}),
     };
-    quietSdkNodeWarning();
     let client = new S3Client({ ...config, ...(settings.region !== undefined ? { region: settings.region } : {}) });
-    let region = await regionOf(client);
+    // Without AWS_REGION, the SDK's region (the profile's in the config file), else us-east-1.
+    let region = await client.config.region().catch(() => undefined);
     if (region === undefined) {
       client.destroy();
       region = 'us-east-1';
       client = new S3Client({ ...config, region });
     }
-    // No message may show the request's signature (S3 echoes the string to sign in some refusals).
-    client.middlewareStack.add(
-      (next) => async (args) => {
-        const auth = (args.request as { headers?: Record<string, string> }).headers?.authorization;
-        inputs.redactor.add(auth?.split('Signature=')[1]);
-        return next(args);
-      },
-      { step: 'deserialize', name: 'kilnRedactSignature' },
-    );
     const where = settings.endpoint?.origin ?? `the S3 endpoint of region ${region}`;
     try {
       const res = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key }), { abortSignal: get.signal });

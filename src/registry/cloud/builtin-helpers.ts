@@ -70,6 +70,7 @@ export class BuiltinHelpers {
 
   constructor(opts: BuiltinHelperOptions) {
     const redactor = new Redactor();
+    const ms = opts.timeoutMs ?? 30_000;
     this.ctx = {
       env: opts.env,
       homeDir: opts.homeDir,
@@ -84,14 +85,9 @@ export class BuiltinHelpers {
       awsCredentials:
         opts.awsCredentials ??
         lazyAwsChain({
-          env: opts.env,
-          homeDir: opts.homeDir,
+          ...opts,
+          timeouts: { connectMs: ms, headersMs: ms, bodyMs: ms },
           trustedCas: opts.trustedCas ?? [],
-          timeouts: {
-            connectMs: opts.timeoutMs ?? 30_000,
-            headersMs: opts.timeoutMs ?? 30_000,
-            bodyMs: opts.timeoutMs ?? 30_000,
-          },
         }),
     };
   }

@@ -1,6 +1,7 @@
 import { Buffer } from 'node:buffer';
 import { describe, expect, test } from 'vitest';
 import { failure, fakeFetch, helpers } from '../../../test/support/cloud-fakes.js';
+import { AwsChainFailed } from './aws-chain.js';
 import { parseEcrHost } from './ecr.js';
 
 describe('ecr-login', () => {
@@ -108,6 +109,23 @@ describe('ecr-login', () => {
       /: no AWS credentials found \(the AWS SDK default chain looked at AWS_ACCESS_KEY_ID.*EC2 instance metadata\)$/,
     );
     expect(err.hint).toMatch(/^give the build AWS credentials/);
+    const skipped = async () => {
+      const sdk = Object.assign(new Error('Could not load credentials from any providers'), {
+        name: 'CredentialsProviderError',
+      });
+      throw new AwsChainFailed(sdk, [
+        'AWS_PROFILE is set, skipping fromEnv provider.',
+        'Profile ci could not be found.',
+      ]);
+    };
+    const named = await failure(
+      helpers({ fetch, awsCredentials: skipped }).get(
+        'ecr-login',
+        '123456789012.dkr.ecr.us-east-1.amazonaws.com',
+        false,
+      ),
+    );
+    expect(named.message).toMatch(/ and EC2 instance metadata: Profile ci could not be found\.\)$/);
     const refused = async () => {
       throw Object.assign(new Error('Not authorized to perform sts:AssumeRole'), {
         name: 'AccessDenied',
