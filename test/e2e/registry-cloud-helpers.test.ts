@@ -248,6 +248,27 @@ test('ecr-login: a wrong secret key exits 4 saying AWS rejected the credentials,
   expect(r.stdout + r.stderr).not.toContain('wrong-Secr3t-Key-1ab');
 });
 
+test('ecr-login: credentials from a credential_process profile (AWS_PROFILE, AWS_CONFIG_FILE) through the SDK chain', async () => {
+  const script = join(dir, 'aws-creds.sh');
+  const creds = JSON.stringify({ Version: 1, AccessKeyId: AWS_KEY, SecretAccessKey: AWS_SECRET });
+  await writeFile(script, `#!/bin/sh\necho '${creds}'\n`, { mode: 0o755 });
+  await writeFile(join(dir, 'aws-config'), `[profile builder]\ncredential_process = ${script}\n`);
+  const calls = ecrCalls.length;
+  const dest = `${basic.host}/cloud/ecr-process:1`;
+  const r = await build(basicBase.ref, dest, 'ecr-login', basic.host, {
+    AWS_PROFILE: 'builder',
+    AWS_CONFIG_FILE: join(dir, 'aws-config'),
+    AWS_REGION: 'us-west-2',
+    AWS_EC2_METADATA_DISABLED: 'true',
+    AWS_ENDPOINT_URL_ECR: `http://${ecr}`,
+  });
+  expect(r.exitCode, r.stderr).toBe(0);
+  expect(r.stdout.trim().split('\n').at(-1)).toBe((await inspect(dest, `AWS:${ECR_PASSWORD}`)).Digest);
+  expect(ecrCalls.length).toBeGreaterThan(calls);
+  expect(ecrCalls.slice(calls).every((c) => c.verified)).toBe(true);
+  for (const secret of [AWS_SECRET, ECR_PASSWORD]) expect(r.stdout + r.stderr).not.toContain(secret);
+});
+
 test('gcr: the GCE metadata server token is the oauth2accesstoken password the registry accepts', async () => {
   const dest = `${basic.host}/cloud/gcr:1`;
   const r = await build(basicBase.ref, dest, 'gcr', basic.host, { GCE_METADATA_HOST: gce });

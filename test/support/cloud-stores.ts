@@ -123,10 +123,17 @@ export async function startSigV4S3(
     if (id !== key.id) return s3Error(res, 403, 'InvalidAccessKeyId');
     const url = new URL(req.url ?? '/', 'http://x');
     const names = signed.split(';');
+    // The canonical query: names and values RFC 3986-encoded, sorted (the AWS SDK adds `x-id=GetObject`).
+    const rfc3986 = (v: string): string =>
+      encodeURIComponent(v).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+    const query = [...url.searchParams]
+      .map(([k, v]) => `${rfc3986(k)}=${rfc3986(v)}`)
+      .sort()
+      .join('&');
     const canonical = [
       req.method,
       url.pathname,
-      '',
+      query,
       names.map((n) => `${n}:${String(req.headers[n] ?? '').trim()}\n`).join(''),
       signed,
       String(req.headers['x-amz-content-sha256']),

@@ -2,35 +2,51 @@ import { expect, test } from 'vitest';
 import { azureTarget, parseConnectionString, sharedKeyHeaders } from './azure-blob.js';
 import { gcsObjectUrl } from './gcs.js';
 import { storeError } from './get.js';
-import { s3ObjectUrl, s3Settings, s3SignedHeaders } from './s3.js';
+import { Redactor } from '../redact.js';
+import { refusal, s3Settings, sdkFailure } from './s3.js';
 
-test('S3: virtual-hosted by default, path-style with S3_FORCE_PATH_STYLE or a dotted bucket, keys encoded once', () => {
-  expect(s3ObjectUrl('b', 'dir/ctx.tar.gz', s3Settings({})).href).toBe(
-    'https://b.s3.us-east-1.amazonaws.com/dir/ctx.tar.gz',
-  );
-  expect(s3ObjectUrl('b', 'a b+c.tgz', s3Settings({ AWS_DEFAULT_REGION: 'eu-west-3' })).href).toBe(
-    'https://b.s3.eu-west-3.amazonaws.com/a%20b%2Bc.tgz',
-  );
+test('S3: S3_ENDPOINT (a scheme added when missing), S3_FORCE_PATH_STYLE, the region of the environment', () => {
+  expect(s3Settings({})).toEqual({ forcePathStyle: false });
+  expect(s3Settings({ AWS_DEFAULT_REGION: 'eu-west-3' }).region).toBe('eu-west-3');
   const minio = s3Settings({ S3_ENDPOINT: 'http://127.0.0.1:9000', S3_FORCE_PATH_STYLE: 'TRUE', AWS_REGION: 'x' });
-  expect(minio).toMatchObject({ forcePathStyle: true, region: 'x' });
-  expect(s3ObjectUrl('b', 'ctx.tar.gz', minio).href).toBe('http://127.0.0.1:9000/b/ctx.tar.gz');
-  expect(s3ObjectUrl('b', 'k', s3Settings({ S3_ENDPOINT: 'minio.example' })).href).toBe('https://b.minio.example/k');
-  expect(s3ObjectUrl('my.bucket', 'k', s3Settings({})).href).toBe('https://s3.us-east-1.amazonaws.com/my.bucket/k');
+  expect(minio).toEqual({ endpoint: new URL('http://127.0.0.1:9000'), forcePathStyle: true, region: 'x' });
+  expect(s3Settings({ S3_ENDPOINT: 'minio.example' }).endpoint?.href).toBe('https://minio.example/');
   expect(s3Settings({ AWS_ENDPOINT_URL_S3: 'http://s3.local' }).endpoint?.href).toBe('http://s3.local/');
 });
 
-test('S3: the signed headers sign host, the empty payload hash, the date and a session token', () => {
-  const url = new URL('https://b.s3.us-east-1.amazonaws.com/k');
-  const creds = { accessKeyId: 'AKID', secretAccessKey: 'secret', sessionToken: 'tok' };
-  const h = s3SignedHeaders(url, creds, 'us-east-1', new Date('2026-01-02T03:04:05Z'));
-  expect(h).toMatchObject({
-    host: 'b.s3.us-east-1.amazonaws.com',
-    'x-amz-date': '20260102T030405Z',
-    'x-amz-security-token': 'tok',
-    'x-amz-content-sha256': 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855',
+test("S3: the SDK's errors in Kiln's words, the status and S3's code kept for the retry, no secret shown", () => {
+  const redactor = new Redactor();
+  redactor.add('s3cr3t');
+  const sdkError = (name: string, status: number, message: string) =>
+    Object.assign(new Error(message), { name, $fault: 'client', $metadata: { httpStatusCode: status } });
+  const say = (err: unknown) => {
+    const f = sdkFailure(err, { redactor });
+    return { status: f.extra.status, text: refusal(f, 'b', 'k.tgz', 'profile ci', 'us-east-1').message };
+  };
+  expect(say(sdkError('NoSuchKey', 404, 'The specified key does not exist.'))).toEqual({
+    status: 404,
+    text: 'S3 bucket b has no object k.tgz (404 NoSuchKey: The specified key does not exist.)',
   });
-  expect(h.authorization).toMatch(
-    /^AWS4-HMAC-SHA256 Credential=AKID\/20260102\/us-east-1\/s3\/aws4_request, SignedHeaders=host;x-amz-content-sha256;x-amz-date;x-amz-security-token, Signature=[0-9a-f]{64}$/,
+  expect(say(sdkError('NoSuchBucket', 404, 'NoSuchBucket')).text).toBe('S3 has no bucket b (404 NoSuchBucket)');
+  expect(say(sdkError('AccessDenied', 403, 'key s3cr3t')).text).toBe(
+    'S3 denied access to bucket b with the credentials from profile ci (403 AccessDenied: key ***)',
+  );
+  expect(say(sdkError('SlowDown', 503, 'SlowDown'))).toEqual({
+    status: 503,
+    text: 'S3 answered (503 SlowDown) for bucket b',
+  });
+  expect(say(sdkError('UnknownError', 502, 'UnknownError')).text).toBe('S3 answered (502) for bucket b');
+  const refused = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:9'), { code: 'ECONNREFUSED' });
+  const unreachable = sdkFailure(refused, { redactor });
+  expect([unreachable.message, unreachable.extra.status]).toEqual(['connection refused', undefined]);
+  const late = Object.assign(
+    new Error('@smithy/node-http-handler - the request socket timed out after 5 ms of inactivity'),
+    {
+      name: 'TimeoutError',
+    },
+  );
+  expect(sdkFailure(late, { redactor, timeouts: { connectMs: 1, headersMs: 2, bodyMs: 5 } }).message).toBe(
+    'no data for 0.005 s',
   );
 });
 

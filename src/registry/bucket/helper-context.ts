@@ -1,9 +1,9 @@
 /**
- * A {@link HelperContext} for the bucket contexts (issue 14), so that S3 and GCS find their
- * credentials with the built-in credential helpers' code (cloud/aws-credentials.ts, cloud/gcp.ts):
- * the AWS default chain and Google's application default credentials, every secret learnt kept in
- * the build's `redactor`. The same deadlines as those helpers: 30 s for a cloud API, 5 s for a
- * link-local metadata service.
+ * A {@link HelperContext} for the bucket contexts (issue 14), so that GCS and Azure find their
+ * credentials with the built-in credential helpers' code (cloud/gcp.ts, cloud/azure.ts): Google's
+ * application default credentials and Azure AD, every secret learnt kept in the build's
+ * `redactor` (S3 uses the AWS SDK's chain: bucket/s3.ts). The same deadlines as those helpers:
+ * 30 s for a cloud API, 5 s for a link-local metadata service.
  */
 import { readFile } from 'node:fs/promises';
 import type { HelperContext } from '../cloud/context.js';

@@ -13,6 +13,16 @@ export interface AwsCredentials {
   sessionToken?: string;
 }
 
+/** Credentials as the AWS SDK's chain gives them: when they expire, and the features that found them. */
+export interface AwsIdentity extends AwsCredentials {
+  expiration?: Date;
+  /** The SDK's credential feature ids (`CREDENTIALS_ENV_VARS`, `CREDENTIALS_PROFILE_PROCESS`…). */
+  $source?: Record<string, unknown>;
+}
+
+/** Gives credentials (the SDK's default chain; a fake in unit tests). */
+export type AwsCredentialProvider = () => Promise<AwsIdentity>;
+
 /** One request to sign. `headers` must hold `host` and `x-amz-date`; every header given is signed. */
 export interface SigV4Request {
   method: string;

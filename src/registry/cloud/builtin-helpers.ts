@@ -12,6 +12,8 @@ import { readFile as fsReadFile } from 'node:fs/promises';
 import { RegistryError } from '../../errors.js';
 import { Redactor } from '../redact.js';
 import type { Credential } from '../types.js';
+import { lazyAwsChain } from './aws-chain.js';
+import type { AwsCredentialProvider } from './aws-sigv4.js';
 import { acrCredential, isAcrRegistry } from './azure.js';
 import type { HelperContext, Issued } from './context.js';
 import { ecrCredential } from './ecr.js';
@@ -31,6 +33,8 @@ export interface BuiltinHelperOptions {
   /** Default: 5 s for a link-local metadata service (GCE, ECS), which answers fast when it exists. */
   metadataTimeoutMs?: number;
   now?: () => Date;
+  /** Default: the AWS SDK's default credential chain (aws-sdk-chain.ts), loaded when ecr-login first needs it. */
+  awsCredentials?: AwsCredentialProvider;
 }
 
 /** A cached credential is asked for again this long before it expires. */
@@ -42,7 +46,7 @@ const HINTS: Record<string, Record<Exclude<CloudError['kind'], 'none'>, string>>
     network: 'check that the ECR API (or AWS_ENDPOINT_URL_ECR) and STS are reachable from the build',
     answer: 'the ECR API answered something Kiln cannot use; check AWS_ENDPOINT_URL_ECR',
     setup:
-      'give the build AWS credentials: AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, a shared credentials file, or IRSA',
+      'give the build AWS credentials: AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, AWS_PROFILE (keys, role_arn, credential_process, SSO), or IRSA',
   },
   gcr: {
     refused: 'check GOOGLE_APPLICATION_CREDENTIALS, or the service account of the node or workload',
@@ -66,6 +70,7 @@ export class BuiltinHelpers {
 
   constructor(opts: BuiltinHelperOptions) {
     const redactor = new Redactor();
+    const ms = opts.timeoutMs ?? 30_000;
     this.ctx = {
       env: opts.env,
       homeDir: opts.homeDir,
@@ -77,6 +82,13 @@ export class BuiltinHelpers {
       ),
       now: opts.now ?? (() => new Date()),
       redactor,
+      awsCredentials:
+        opts.awsCredentials ??
+        lazyAwsChain({
+          ...opts,
+          timeouts: { connectMs: ms, headersMs: ms, bodyMs: ms },
+          trustedCas: opts.trustedCas ?? [],
+        }),
     };
   }
 

@@ -5,6 +5,7 @@
  */
 import type { Redactor } from '../redact.js';
 import type { Credential } from '../types.js';
+import type { AwsCredentialProvider } from './aws-sigv4.js';
 import type { CloudFetch } from './http.js';
 
 /** The inputs of a built-in helper. */
@@ -18,6 +19,8 @@ export interface HelperContext {
   metadataFetch: CloudFetch;
   now: () => Date;
   redactor: Redactor;
+  /** AWS credentials for ecr-login: the AWS SDK's default chain, set by BuiltinHelpers (aws-chain.ts). */
+  awsCredentials?: AwsCredentialProvider;
 }
 
 /** An env var, undefined when unset or empty (as the SDKs treat an empty one). */

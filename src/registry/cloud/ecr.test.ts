@@ -1,6 +1,7 @@
 import { Buffer } from 'node:buffer';
 import { describe, expect, test } from 'vitest';
-import { failure, fakeFetch, files, helpers } from '../../../test/support/cloud-fakes.js';
+import { failure, fakeFetch, helpers } from '../../../test/support/cloud-fakes.js';
+import { AwsChainFailed } from './aws-chain.js';
 import { parseEcrHost } from './ecr.js';
 
 describe('ecr-login', () => {
@@ -28,19 +29,19 @@ describe('ecr-login', () => {
     expect(fetch.calls).toEqual([]);
   });
 
-  test('IRSA: web identity at STS, then a signed GetAuthorizationToken with the session token; cached per build', async () => {
+  test('temporary credentials of the SDK chain sign GetAuthorizationToken with their session token; cached per build', async () => {
     const registry = '123456789012.dkr.ecr.eu-west-1.amazonaws.com';
+    let asked = 0;
+    const awsCredentials = async () => {
+      asked += 1;
+      return {
+        accessKeyId: 'ASIATEMP',
+        secretAccessKey: 'temp-secret',
+        sessionToken: 'temp-session',
+        $source: { CREDENTIALS_ENV_VARS_STS_WEB_ID_TOKEN: 'h' },
+      };
+    };
     const fetch = fakeFetch((req) => {
-      if (req.url.startsWith('https://sts.eu-west-1.amazonaws.com')) {
-        const form = new URLSearchParams(req.body);
-        expect(form.get('Action')).toBe('AssumeRoleWithWebIdentity');
-        expect(form.get('WebIdentityToken')).toBe('projected-jwt');
-        expect(form.get('RoleArn')).toBe('arn:aws:iam::123456789012:role/kiln');
-        return {
-          status: 200,
-          body: '<AssumeRoleWithWebIdentityResponse><AssumeRoleWithWebIdentityResult><Credentials><AccessKeyId>ASIATEMP</AccessKeyId><SecretAccessKey>temp-secret</SecretAccessKey><SessionToken>temp-session</SessionToken></Credentials></AssumeRoleWithWebIdentityResult></AssumeRoleWithWebIdentityResponse>',
-        };
-      }
       expect(req.url).toBe('https://api.ecr.eu-west-1.amazonaws.com/');
       expect(req.headers?.['x-amz-security-token']).toBe('temp-session');
       expect(req.headers?.authorization).toMatch(
@@ -54,21 +55,25 @@ describe('ecr-login', () => {
         },
       };
     });
-    const h = helpers({
-      env: {
-        AWS_WEB_IDENTITY_TOKEN_FILE: '/var/run/secrets/eks.amazonaws.com/serviceaccount/token',
-        AWS_ROLE_ARN: 'arn:aws:iam::123456789012:role/kiln',
-        AWS_REGION: 'eu-west-1',
-      },
-      readFile: files({ '/var/run/secrets/eks.amazonaws.com/serviceaccount/token': 'projected-jwt\n' }),
-      fetch,
-    });
+    const h = helpers({ env: { AWS_REGION: 'eu-west-1' }, fetch, awsCredentials });
     expect(await h.get('ecr-login', registry, false)).toEqual({ username: 'AWS', password: 'ecr-pw' });
     expect(await h.get('ecr-login', registry, false)).toEqual({ username: 'AWS', password: 'ecr-pw' });
-    expect(fetch.calls).toHaveLength(2);
+    expect(fetch.calls).toHaveLength(1);
+    expect(asked).toBe(1);
   });
 
-  test('the shared credentials file, profile AWS_PROFILE', async () => {
+  test.each([
+    [{ CREDENTIALS_ENV_VARS: 'g' }, 'environment variables AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY'],
+    [{ CREDENTIALS_PROFILE: 'n' }, 'profile ci of the shared config and credentials files'],
+    [{ CREDENTIALS_PROFILE_PROCESS: 'v', CREDENTIALS_PROCESS: 'w' }, 'the credential_process of profile ci'],
+    [
+      { CREDENTIALS_PROFILE_SOURCE_PROFILE: 'o', CREDENTIALS_STS_ASSUME_ROLE: 'i' },
+      'the role_arn of profile ci, assumed at STS',
+    ],
+    [{ CREDENTIALS_PROFILE_SSO: 'r', CREDENTIALS_SSO: 's' }, 'the SSO session of profile ci'],
+    [{ CREDENTIALS_HTTP: 'z' }, 'the container credentials endpoint'],
+    [{}, 'the AWS default credential chain'],
+  ])('a refusal names where the SDK found the credentials (%j)', async ($source, source) => {
     const fetch = fakeFetch((req) => {
       expect(req.headers?.authorization).toContain('Credential=AKIDFILE/');
       return {
@@ -79,95 +84,64 @@ describe('ecr-login', () => {
         },
       };
     });
-    const h = helpers({
-      env: { AWS_PROFILE: 'ci' },
-      readFile: files({
-        '/h/.aws/credentials':
-          '[default]\naws_access_key_id = AKIDDEF\naws_secret_access_key = x\n[ci]\naws_access_key_id = AKIDFILE\naws_secret_access_key = file-Secr3t\n',
-      }),
-      fetch,
-    });
+    const awsCredentials = async () => ({ accessKeyId: 'AKIDFILE', secretAccessKey: 'file-Secr3t', $source });
+    const h = helpers({ env: { AWS_PROFILE: 'ci' }, fetch, awsCredentials });
     const err = await failure(h.get('ecr-login', '123456789012.dkr.ecr.us-east-1.amazonaws.com', false));
     expect(err.message).toBe(
       'reading credentials for 123456789012.dkr.ecr.us-east-1.amazonaws.com from ecr-login (built into Kiln; no docker-credential-ecr-login on PATH): ' +
-        'AWS rejected the credentials from profile ci of /h/.aws/credentials (400 UnrecognizedClientException: The security token included in the request is invalid.)',
+        `AWS rejected the credentials from ${source} (400 UnrecognizedClientException: The security token included in the request is invalid.)`,
     );
     expect(err.hint).toContain('ecr:GetAuthorizationToken');
     expect(`${err.message} ${err.hint}`).not.toContain('file-Secr3t');
   });
 
-  test('EKS Pod Identity: container credentials with the authorization token file', async () => {
-    const fetch = fakeFetch((req) => {
-      if (req.url === 'http://169.254.170.23/v1/credentials') {
-        expect(req.headers?.authorization).toBe('pod-identity-token');
-        return { status: 200, body: { AccessKeyId: 'ASIAPOD', SecretAccessKey: 'pod-secret', Token: 'pod-session' } };
-      }
-      expect(req.headers?.authorization).toContain('Credential=ASIAPOD/');
-      expect(req.headers?.['x-amz-security-token']).toBe('pod-session');
-      return {
-        status: 200,
-        body: { authorizationData: [{ authorizationToken: Buffer.from('AWS:pw').toString('base64') }] },
-      };
-    });
-    const h = helpers({
-      env: {
-        AWS_CONTAINER_CREDENTIALS_FULL_URI: 'http://169.254.170.23/v1/credentials',
-        AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE:
-          '/var/run/secrets/pods.eks.amazonaws.com/serviceaccount/eks-pod-identity-token',
-      },
-      readFile: files({
-        '/var/run/secrets/pods.eks.amazonaws.com/serviceaccount/eks-pod-identity-token': 'pod-identity-token',
-      }),
-      fetch,
-    });
-    expect(await h.get('ecr-login', '123456789012.dkr.ecr.us-east-1.amazonaws.com', false)).toEqual({
-      username: 'AWS',
-      password: 'pw',
-    });
-  });
-
-  test('no AWS credentials anywhere: says where it looked, and why instance metadata failed', async () => {
+  test('the chain finds nothing: says where it looked, with the setup hint; a failing source is named, redacted', async () => {
     const fetch = fakeFetch(() => ({ status: 500, body: '' }));
+    const none = async () => {
+      throw Object.assign(new Error('Could not load credentials from any providers'), {
+        name: 'CredentialsProviderError',
+      });
+    };
     const err = await failure(
-      helpers({ fetch }).get('ecr-login', '123456789012.dkr.ecr.us-east-1.amazonaws.com', false),
+      helpers({ fetch, awsCredentials: none }).get('ecr-login', '123456789012.dkr.ecr.us-east-1.amazonaws.com', false),
     );
     expect(err.message).toMatch(
-      /no AWS credentials found \(looked at AWS_ACCESS_KEY_ID.*and EC2 instance metadata: EC2 instance metadata at http:\/\/169\.254\.169\.254\/? refused a session token \(500\)\)$/,
+      /: no AWS credentials found \(the AWS SDK default chain looked at AWS_ACCESS_KEY_ID.*EC2 instance metadata\)$/,
     );
-    const off = await failure(
-      helpers({ env: { AWS_EC2_METADATA_DISABLED: 'true' }, fetch }).get(
+    expect(err.hint).toMatch(/^give the build AWS credentials/);
+    const skipped = async () => {
+      const sdk = Object.assign(new Error('Could not load credentials from any providers'), {
+        name: 'CredentialsProviderError',
+      });
+      throw new AwsChainFailed(sdk, [
+        'AWS_PROFILE is set, skipping fromEnv provider.',
+        'Profile ci could not be found.',
+      ]);
+    };
+    const named = await failure(
+      helpers({ fetch, awsCredentials: skipped }).get(
         'ecr-login',
         '123456789012.dkr.ecr.us-east-1.amazonaws.com',
         false,
       ),
     );
-    expect(off.message).toMatch(/EC2 instance metadata: AWS_EC2_METADATA_DISABLED is true\)$/);
-  });
-
-  test('EC2 instance metadata (IMDSv2): a session token, then the role and its credentials', async () => {
-    const fetch = fakeFetch((req) => {
-      if (req.url === 'http://169.254.169.254/latest/api/token') {
-        expect(req.method).toBe('PUT');
-        return { status: 200, body: 'imds-session' };
-      }
-      if (req.url.startsWith('http://169.254.169.254/')) {
-        expect(req.headers?.['x-aws-ec2-metadata-token']).toBe('imds-session');
-        if (req.url.endsWith('/security-credentials/')) return { status: 200, body: 'runner-role' };
-        expect(req.url).toBe('http://169.254.169.254/latest/meta-data/iam/security-credentials/runner-role');
-        return { status: 200, body: { AccessKeyId: 'ASIAEC2', SecretAccessKey: 'ec2-secret', Token: 'ec2-session' } };
-      }
-      expect(req.headers?.authorization).toContain('Credential=ASIAEC2/');
-      return {
-        status: 400,
-        body: { __type: 'AccessDeniedException', message: 'not authorized to perform ecr:GetAuthorizationToken' },
-      };
-    });
-    const err = await failure(
-      helpers({ fetch }).get('ecr-login', '123456789012.dkr.ecr.us-east-1.amazonaws.com', false),
+    expect(named.message).toMatch(/ and EC2 instance metadata: Profile ci could not be found\.\)$/);
+    const refused = async () => {
+      throw Object.assign(new Error('Not authorized to perform sts:AssumeRole'), {
+        name: 'AccessDenied',
+        $metadata: { httpStatusCode: 403 },
+      });
+    };
+    const denied = await failure(
+      helpers({ fetch, awsCredentials: refused }).get(
+        'ecr-login',
+        '123456789012.dkr.ecr.us-east-1.amazonaws.com',
+        false,
+      ),
     );
-    expect(err.message).toMatch(
-      /AWS rejected the credentials from the instance profile role runner-role of EC2 instance metadata at http:\/\/169\.254\.169\.254\/ \(400 AccessDeniedException: not authorized/,
+    expect(denied.message).toMatch(
+      /: AWS refused the credentials of the build \(403 AccessDenied: Not authorized to perform sts:AssumeRole\)$/,
     );
-    expect(err.message).not.toMatch(/ec2-secret|ec2-session|imds-session/);
+    expect(fetch.calls).toEqual([]);
   });
 });

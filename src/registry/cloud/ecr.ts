@@ -7,11 +7,12 @@
  * ecr-login and AWS_ENDPOINT_URL_ECR (or AWS_ENDPOINT_URL) points at a non-AWS ECR API
  * (LocalStack, a proxy, a test): then the token of the endpoint's default registry is used, and
  * only if the `proxyEndpoint` it comes with names this very host, so an AWS token never goes to
- * a host the ECR API did not name.
+ * a host the ECR API did not name. The AWS credentials come from the AWS SDK's default chain
+ * (aws-chain.ts, as the real helper uses the Go SDK's), the call itself is Kiln's: one signed POST.
  */
 import { Buffer } from 'node:buffer';
 import type { Credential } from '../types.js';
-import { awsCredentials } from './aws-credentials.js';
+import { resolveAwsCredentials } from './aws-chain.js';
 import { signedHeaders } from './aws-sigv4.js';
 import { envVar, type HelperContext, type Issued } from './context.js';
 import { brief, CloudError, jsonOf } from './http.js';
@@ -68,7 +69,8 @@ export async function ecrCredential(
   const region = host?.region ?? envVar(ctx, 'AWS_REGION') ?? envVar(ctx, 'AWS_DEFAULT_REGION');
   if (region === undefined)
     throw new CloudError(`${registry} is not an ECR host name, so it names no region: set AWS_REGION`, 'setup');
-  const found = await awsCredentials(ctx);
+  if (ctx.awsCredentials === undefined) throw new Error('internal: ecr-login without an AWS credential chain');
+  const found = await resolveAwsCredentials(ctx.awsCredentials, ctx.env, ctx.redactor);
   const url = ecrEndpoint(ctx, host, region);
   const what = `the ECR API at ${url}`;
   const body = JSON.stringify(host !== undefined ? { registryIds: [host.account] } : {});
