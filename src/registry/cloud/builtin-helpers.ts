@@ -16,6 +16,7 @@ import { acrCredential, isAcrRegistry } from './azure.js';
 import type { HelperContext, Issued } from './context.js';
 import { ecrCredential } from './ecr.js';
 import { googleCredential, isGoogleRegistry } from './gcp.js';
+import type { GoogleAuthInputs } from './google-auth.js';
 import { CloudError, redactingFetch, undiciCloudFetch, type CloudFetch } from './http.js';
 
 /** Inputs of {@link BuiltinHelpers}; all but env and homeDir are injectable for tests. */
@@ -31,6 +32,8 @@ export interface BuiltinHelperOptions {
   /** Default: 5 s for a link-local metadata service (GCE, ECS), which answers fast when it exists. */
   metadataTimeoutMs?: number;
   now?: () => Date;
+  /** The fetch google-auth-library's requests go through (gcr, gcloud); tests inject a fake. */
+  googleFetch?: typeof globalThis.fetch;
 }
 
 /** A cached credential is asked for again this long before it expires. */
@@ -48,7 +51,8 @@ const HINTS: Record<string, Record<Exclude<CloudError['kind'], 'none'>, string>>
     refused: 'check GOOGLE_APPLICATION_CREDENTIALS, or the service account of the node or workload',
     network: 'check that the GCE metadata server (GCE_METADATA_HOST) or Google OAuth2 is reachable from the build',
     answer: 'Google answered something Kiln cannot use',
-    setup: 'point GOOGLE_APPLICATION_CREDENTIALS at a service-account key or authorized_user file, or run on GCE/GKE',
+    setup:
+      'point GOOGLE_APPLICATION_CREDENTIALS at a credentials file (service account key, authorized_user, external_account), or run on GCE/GKE',
   },
   'acr-env': {
     refused: 'check AZURE_TENANT_ID, AZURE_CLIENT_ID and its secret or federated token, and its role on the registry',
@@ -61,6 +65,7 @@ const HINTS: Record<string, Record<Exclude<CloudError['kind'], 'none'>, string>>
 /** The built-in helpers of one build. */
 export class BuiltinHelpers {
   private readonly ctx: HelperContext;
+  private readonly google: Omit<GoogleAuthInputs, 'scope'>;
   private readonly cache = new Map<string, Promise<Issued | undefined>>();
   private readonly expiry = new Map<string, Date | undefined>();
 
@@ -77,6 +82,16 @@ export class BuiltinHelpers {
       ),
       now: opts.now ?? (() => new Date()),
       redactor,
+    };
+    this.google = {
+      env: opts.env,
+      homeDir: opts.homeDir,
+      readFile: this.ctx.readFile,
+      redactor,
+      ...(opts.trustedCas !== undefined ? { trustedCas: opts.trustedCas } : {}),
+      ...(opts.timeoutMs !== undefined ? { timeoutMs: opts.timeoutMs } : {}),
+      ...(opts.metadataTimeoutMs !== undefined ? { metadataTimeoutMs: opts.metadataTimeoutMs } : {}),
+      ...(opts.googleFetch !== undefined ? { fetch: opts.googleFetch } : {}),
     };
   }
 
@@ -118,7 +133,7 @@ export class BuiltinHelpers {
         return ecrCredential(this.ctx, registry, explicit);
       case 'gcr':
       case 'gcloud':
-        return explicit || isGoogleRegistry(registry) ? googleCredential(this.ctx) : undefined;
+        return explicit || isGoogleRegistry(registry) ? googleCredential(this.google) : undefined;
       case 'acr-env':
         return explicit || isAcrRegistry(registry) ? acrCredential(this.ctx, registry) : undefined;
       default:
