@@ -141,7 +141,10 @@ describe('gcr: google-auth-library with the build environment', () => {
     const hang = (async (input: string | URL | Request, init?: RequestInit) => {
       calls.push(input instanceof Request ? input.url : input.toString());
       const signal = init?.signal;
-      return new Promise<Response>((_, reject) => signal?.addEventListener('abort', () => reject(signal.reason)));
+      // As fetch does: the signal's reason (a TimeoutError DOMException) is the rejection.
+      return new Promise<Response>((_, reject) =>
+        signal?.addEventListener('abort', () => reject(signal.reason as DOMException)),
+      );
     }) as typeof fetch;
     const h = helpers({
       env: { GOOGLE_APPLICATION_CREDENTIALS: '/k.json' },
