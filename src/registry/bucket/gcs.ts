@@ -41,7 +41,7 @@ export function gcsObjectUrl(bucket: string, object: string, env: Record<string,
 /** The bearer token to send, with where it came from; undefined for an emulator without a key file. */
 async function token(
   inputs: BucketCredentialInputs,
-  signal: AbortSignal,
+  get: Omit<ObjectGetOptions, 'redactor'>,
 ): Promise<{ token: string; source: string } | undefined> {
   const keyFile = nonEmpty(inputs.env.GOOGLE_APPLICATION_CREDENTIALS);
   if (nonEmpty(inputs.env.STORAGE_EMULATOR_HOST) !== undefined && keyFile === undefined) return undefined;
@@ -52,7 +52,9 @@ async function token(
       readFile: (p) => readFile(p, 'utf8'),
       scope: READ_ONLY,
       redactor: inputs.redactor,
-      signal,
+      signal: get.signal,
+      // --network-timeout bounds the token requests as it does the download.
+      ...(get.timeouts !== undefined ? { timeoutMs: Math.max(get.timeouts.connectMs, get.timeouts.headersMs) } : {}),
       ...(inputs.trustedCas !== undefined ? { trustedCas: inputs.trustedCas } : {}),
     });
     return { token: t.token, source: keyFile ?? t.source };
@@ -88,7 +90,7 @@ export async function openGcsObject(
   get: Omit<ObjectGetOptions, 'redactor'>,
 ): Promise<Readable> {
   const url = gcsObjectUrl(bucket, object, inputs.env);
-  const auth = await token(inputs, get.signal);
+  const auth = await token(inputs, get);
   const headers: Record<string, string> = auth !== undefined ? { authorization: `Bearer ${auth.token}` } : {};
   try {
     return await getObject(url, headers, { ...get, redactor: inputs.redactor });

@@ -55,7 +55,7 @@ export interface GoogleToken {
 
 const nonEmpty = (v: string | undefined): string | undefined => (v === undefined || v === '' ? undefined : v);
 
-/** The credentials file ADC reads, with whether the user named it; undefined when there is none. */
+/** The credentials file ADC reads; undefined when the user named none and gcloud's does not exist. */
 async function adcFile(i: GoogleAuthInputs): Promise<{ path: string; text: string } | undefined> {
   const named = nonEmpty(i.env.GOOGLE_APPLICATION_CREDENTIALS);
   const gcloud = nonEmpty(i.env.CLOUDSDK_CONFIG) ?? join(i.homeDir, '.config', 'gcloud');
@@ -65,7 +65,8 @@ async function adcFile(i: GoogleAuthInputs): Promise<{ path: string; text: strin
   } catch (err) {
     const code = errnoCode(err);
     if (named === undefined && (code === 'ENOENT' || code === 'ENOTDIR')) return undefined;
-    throw new CloudError(`reading GOOGLE_APPLICATION_CREDENTIALS ${path}: ${code ?? String(err)}`, 'setup');
+    const what = named !== undefined ? `GOOGLE_APPLICATION_CREDENTIALS ${path}` : path;
+    throw new CloudError(`reading ${what}: ${code ?? String(err)}`, 'setup');
   }
 }
 
@@ -166,6 +167,31 @@ async function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
   }
 }
 
+let detected: Promise<boolean> | undefined;
+
+/**
+ * ADC's own detection of Google Cloud (GoogleAuth's: the BIOS or serverless environment, else a
+ * ping of the metadata server), once per process. Off Google Cloud, gcp-metadata reports the
+ * failed ping with `process.emitWarning`, which Node prints on standard error: Kiln's standard
+ * error is its logger's (ARCHITECTURE.md §1), and "not on Google Cloud" is the common answer, not
+ * a warning, so that warning type alone is held back while the detection runs.
+ */
+function onGoogleCloud(): Promise<boolean> {
+  if (detected !== undefined) return detected;
+  const emit = process.emitWarning.bind(process);
+  // eslint-disable-next-line @typescript-eslint/unbound-method -- put back as it was, never called here
+  const before = process.emitWarning;
+  const quiet = (warning: string | Error, ...rest: unknown[]): void => {
+    const kind = typeof rest[0] === 'string' ? rest[0] : (rest[0] as { type?: unknown } | undefined)?.type;
+    if (kind !== 'MetadataLookupWarning') Reflect.apply(emit, process, [warning, ...rest]);
+  };
+  process.emitWarning = quiet;
+  detected = new GoogleAuth()._checkIsGCE().finally(() => {
+    if (process.emitWarning === quiet) process.emitWarning = before;
+  });
+  return detected;
+}
+
 /** The token of `client` and when it expires. */
 async function tokenOf(client: AuthClient, i: GoogleAuthInputs, source: string): Promise<GoogleToken> {
   const { token } = await client.getAccessToken();
@@ -188,12 +214,15 @@ export async function googleAccessToken(i: GoogleAuthInputs): Promise<GoogleToke
   let source = file?.path ?? 'the application default credentials';
   try {
     if (file !== undefined) {
-      let json: Record<string, unknown>;
+      let parsed: unknown;
       try {
-        json = JSON.parse(file.text) as Record<string, unknown>;
+        parsed = JSON.parse(file.text);
       } catch {
         throw new CloudError(`${file.path} is not valid JSON`, 'setup');
       }
+      if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
+        throw new CloudError(`${file.path} is not a JSON object`, 'setup');
+      const json = parsed as Record<string, unknown>;
       source = `${file.path} (${String(json.type)})`;
       await secretsOf(json, i);
       const clientOptions = { transporter: t.gaxios, ...tokenUriOptions(json, t.gaxios) };
@@ -212,8 +241,7 @@ export async function googleAccessToken(i: GoogleAuthInputs): Promise<GoogleToke
     // file either, there are no credentials: anonymous, as docker-credential-gcr answers
     // "credentials not found", so public images (gcr.io/distroless…) still pull.
     const detection = nonEmpty(i.env.METADATA_SERVER_DETECTION)?.trim().toLowerCase();
-    const onGoogle =
-      host !== undefined || (detection !== 'none' && (await within(new GoogleAuth()._checkIsGCE(), ms, what)));
+    const onGoogle = host !== undefined || (detection !== 'none' && (await within(onGoogleCloud(), ms, what)));
     if (!onGoogle)
       throw new CloudError(
         'no Google credentials found (no GOOGLE_APPLICATION_CREDENTIALS, no gcloud credentials file, not on Google Cloud)',
