@@ -1,9 +1,11 @@
 import { generateKeyPairSync, verify } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createServer as createHttpsServer } from 'node:https';
 import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, onTestFinished, test, vi } from 'vitest';
+import { issueCert, makeCa } from '../../../test/support/certs.js';
 import { failure, files, helpers } from '../../../test/support/cloud-fakes.js';
 
 /** One request google-auth-library sent: where, and its form body. */
@@ -158,6 +160,31 @@ describe('gcr: google-auth-library with the build environment', () => {
         "timed out after 0.1 s waiting for Google's endpoint https://oauth2.example/token (/k.json (service_account))",
     );
     expect(calls).toEqual(['https://oauth2.example/token', 'https://oauth2.example/token']);
+  });
+
+  test("the build's extra CAs reach the library's HTTPS: a token endpoint they sign is trusted, and only then", async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'kiln-gcp-tls-'));
+    onTestFinished(() => rm(dir, { recursive: true, force: true }));
+    const ca = await makeCa(dir);
+    const cert = await issueCert(ca, dir, 'oauth2', 'server');
+    const server = createHttpsServer({ cert: cert.certPem, key: cert.keyPem }, (_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ access_token: 'ya29.tls', expires_in: 3600, token_type: 'Bearer' }));
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    onTestFinished(() => new Promise<void>((r) => server.close(() => r())));
+    const addr = server.address();
+    const uri = `https://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}/token`;
+    const key = JSON.stringify({ ...(JSON.parse(keyFile(pem)) as object), token_uri: uri });
+    const inputs = { env: { GOOGLE_APPLICATION_CREDENTIALS: '/k.json' }, readFile: files({ '/k.json': key }) };
+    const trusted = helpers({ ...inputs, trustedCas: [ca.certPem] });
+    expect(await trusted.get('gcr', 'gcr.io', false)).toEqual({ username: 'oauth2accesstoken', password: 'ya29.tls' });
+    const err = await failure(helpers(inputs).get('gcr', 'gcr.io', false));
+    expect(err.message).toMatch(
+      new RegExp(
+        `could not reach Google's endpoint ${uri} \\(/k\\.json \\(service_account\\)\\): TLS handshake failed`,
+      ),
+    );
   });
 
   test('credsStore does not send a Google token to a host that is not Google', async () => {
