@@ -11,9 +11,10 @@
  * external_account (workload identity federation: a file-, URL-, executable- or AWS-sourced
  * subject token exchanged at STS), external_account_authorized_user, impersonated_service_account.
  * The library's HTTP goes through one Gaxios whose fetch is undici with the build's extra CAs, a
- * deadline per request and few retries. What it can only read from process.env it reads there:
- * gcp-metadata's GCE_METADATA_HOST / GCE_METADATA_IP (Kiln checks the build's env for them too),
- * proxies, GOOGLE_EXTERNAL_ACCOUNT_ALLOW_EXECUTABLES.
+ * deadline per request and few retries (no proxy, as for the rest of Kiln's HTTP). What the
+ * library can only read from process.env it reads there: gcp-metadata's GCE_METADATA_HOST /
+ * GCE_METADATA_IP (Kiln checks the build's env for them too), whose plain-HTTP requests use its
+ * own fetch under {@link within}'s deadline, and GOOGLE_EXTERNAL_ACCOUNT_ALLOW_EXECUTABLES.
  */
 import { join } from 'node:path';
 import { rootCertificates } from 'node:tls';

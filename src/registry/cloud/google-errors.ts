@@ -16,23 +16,10 @@ interface GaxiosLike {
   response?: { status?: unknown; data?: unknown };
 }
 
-/** `error: error_description` of an OAuth2 error answer, a JSON object or its text. */
+/** `error: error_description` of an OAuth2 error answer (parsed JSON, or text when it was not). */
 function oauthDetail(data: unknown): string {
-  let d = data;
-  if (typeof d === 'string') {
-    try {
-      d = JSON.parse(d) as unknown;
-    } catch {
-      return '';
-    }
-  }
-  if (typeof d !== 'object' || d === null) return '';
-  const o = d as { error?: unknown; error_description?: unknown };
-  // Google's JSON API errors nest: { error: { message } }.
-  const nested =
-    typeof o.error === 'object' && o.error !== null ? (o.error as { message?: unknown }).message : undefined;
-  const parts = [typeof o.error === 'string' ? o.error : nested, o.error_description];
-  return parts.filter((x): x is string => typeof x === 'string' && x !== '').join(': ');
+  const o = (typeof data === 'object' && data !== null ? data : {}) as { error?: unknown; error_description?: unknown };
+  return [o.error, o.error_description].filter((x): x is string => typeof x === 'string' && x !== '').join(': ');
 }
 
 /** Whether a timeout (the Gaxios deadline's AbortSignal) is anywhere in the error's causes. */
