@@ -271,3 +271,39 @@ test('gs://: a key Google rejects or a missing object exits 4 naming the context
   const missing = await build('x', ['--context', `gs://${BUCKET}/nope.tar.gz`], gcsEnv(join(work, 'sa.json')));
   expectRefused(missing, `gs://${BUCKET}/nope.tar.gz`, /has no object nope\.tar\.gz in bucket ctx-bucket/, [gcs.token]);
 });
+
+test('gs:// with an external_account file (workload identity federation), which the hand-written ADC code refused: the subject token exchanged at STS', async () => {
+  const wif = (tokenFile: string): string =>
+    JSON.stringify({
+      type: 'external_account',
+      audience: '//iam.googleapis.com/projects/1/locations/global/workloadIdentityPools/ci/providers/kiln',
+      subject_token_type: 'urn:ietf:params:oauth:token-type:jwt',
+      token_url: gcs.stsUrl,
+      credential_source: { file: tokenFile },
+    });
+  await writeFile(join(work, 'oidc-token'), gcs.subjectToken);
+  await writeFile(join(work, 'wif.json'), wif(join(work, 'oidc-token')));
+  const r = await build(
+    'gs-wif',
+    ['--verbosity=trace', '--context', `gs://${BUCKET}/${OBJECT}`],
+    gcsEnv(join(work, 'wif.json')),
+  );
+  expect(r.exitCode, r.stderr).toBe(0);
+  for (const secret of [gcs.token, gcs.subjectToken]) expect(r.stdout + r.stderr).not.toContain(secret);
+  expect(await rootfsOf(r.dest)).toEqual(await dirRootfs());
+  // A subject token STS refuses: exit 4 naming the context and the file, the token nowhere.
+  const forged = 'oidc-Forged-subject-T0ken';
+  await writeFile(join(work, 'forged-token'), forged);
+  await writeFile(join(work, 'wif-forged.json'), wif(join(work, 'forged-token')));
+  const refused = await build(
+    'x',
+    ['--verbosity=trace', '--context', `gs://${BUCKET}/${OBJECT}`],
+    gcsEnv(join(work, 'wif-forged.json')),
+  );
+  expectRefused(
+    refused,
+    `gs://${BUCKET}/${OBJECT}`,
+    /Google rejected the credentials from .*wif-forged\.json \(external_account\) \(400 invalid_grant/,
+    [forged],
+  );
+});

@@ -117,10 +117,13 @@ beforeAll(async () => {
   basicBase = await pushBusybox(basic, 'base/busybox', 'latest', { creds: `AWS:${ECR_PASSWORD}` });
   ecr = await listen(fakeEcr);
   gce = await listen((req, _body, res) => {
+    // The query may ask for scopes (?scopes=…), as Google's client libraries do.
     const ok =
       req.method === 'GET' &&
-      req.url === '/computeMetadata/v1/instance/service-accounts/default/token' &&
+      new URL(req.url ?? '/', 'http://x').pathname === '/computeMetadata/v1/instance/service-accounts/default/token' &&
       req.headers['metadata-flavor'] === 'Google';
+    // The real server says who it is; gcp-metadata refuses an answer without this header.
+    res.setHeader('metadata-flavor', 'Google');
     if (ok) json(res, 200, { access_token: GCP_TOKEN, expires_in: 3599, token_type: 'Bearer' });
     else json(res, 403, { error: 'missing Metadata-Flavor' });
   });

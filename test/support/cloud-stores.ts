@@ -240,16 +240,21 @@ export interface FakeGcs extends Started {
   keyJson: string;
   /** The token it issues for a valid grant. */
   token: string;
+  /** Its STS token exchange (workload identity federation), and the subject token it accepts there. */
+  stsUrl: string;
+  subjectToken: string;
 }
 
 /**
- * A FAKE of Google's OAuth2 token endpoint and the JSON API's media download: it issues `token`
- * for a JWT-bearer grant signed by the key file's private key (aud its token_uri), and serves
+ * A FAKE of Google's OAuth2 token endpoint, its STS token exchange and the JSON API's media
+ * download: it issues `token` for a JWT-bearer grant signed by the key file's private key (aud
+ * its token_uri), or at `/sts` for `subjectToken` (RFC 8693, as sts.googleapis.com), and serves
  * `objects` (`BUCKET/OBJECT` → bytes) at `/storage/v1/b/BUCKET/o/OBJECT?alt=media` to that token.
  */
 export async function startFakeGcs(objects: Record<string, Buffer>): Promise<FakeGcs> {
   const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
   const token = `ya29.fake-${createHash('sha256').update(String(Math.random())).digest('hex').slice(0, 24)}`;
+  const subjectToken = `oidc-fake-${createHash('sha256').update(String(Math.random())).digest('hex').slice(0, 24)}`;
   let tokenUri = '';
   const srv = await listen((req, res) => {
     void (async () => {
@@ -266,6 +271,27 @@ export async function startFakeGcs(objects: Record<string, Buffer>): Promise<Fak
         return void res.end(
           JSON.stringify(
             ok ? { access_token: token, expires_in: 3600, token_type: 'Bearer' } : { error: 'invalid_grant' },
+          ),
+        );
+      }
+      if (req.method === 'POST' && url.pathname === '/sts') {
+        const form = new URLSearchParams((await bodyOf(req)).toString());
+        const ok =
+          form.get('grant_type') === 'urn:ietf:params:oauth:grant-type:token-exchange' &&
+          form.get('requested_token_type') === 'urn:ietf:params:oauth:token-type:access_token' &&
+          (form.get('audience') ?? '').startsWith('//iam.googleapis.com/') &&
+          form.get('subject_token') === subjectToken;
+        res.writeHead(ok ? 200 : 400, { 'content-type': 'application/json' });
+        return void res.end(
+          JSON.stringify(
+            ok
+              ? {
+                  access_token: token,
+                  issued_token_type: form.get('requested_token_type'),
+                  token_type: 'Bearer',
+                  expires_in: 3600,
+                }
+              : { error: 'invalid_grant', error_description: 'The subject token is invalid.' },
           ),
         );
       }
@@ -293,5 +319,12 @@ export async function startFakeGcs(objects: Record<string, Buffer>): Promise<Fak
     client_email: 'builder@kiln-test.iam.gserviceaccount.com',
     token_uri: tokenUri,
   });
-  return { port: srv.port, stop: () => srv.stop(), keyJson, token };
+  return {
+    port: srv.port,
+    stop: () => srv.stop(),
+    keyJson,
+    token,
+    stsUrl: `http://127.0.0.1:${srv.port}/sts`,
+    subjectToken,
+  };
 }

@@ -1,21 +1,24 @@
 /**
  * A Google Cloud Storage object as a build context (`gs://BUCKET/OBJECT`, `--bucket`; issue 14),
  * as Kaniko reads it (pkg/buildcontext/gcs.go: the storage client with the application default
- * credentials). The download is the JSON API's media download, `GET
- * {endpoint}/storage/v1/b/BUCKET/o/OBJECT?alt=media`, with an OAuth2 token from cloud/gcp.ts
- * (GOOGLE_APPLICATION_CREDENTIALS, the gcloud ADC file, the metadata server), streamed.
+ * credentials). The download is Google's documented JSON API media download, `GET
+ * {endpoint}/storage/v1/b/BUCKET/o/OBJECT?alt=media`, streamed through the bucket GET (get.ts),
+ * with a devstorage.read_only token from google-auth-library (cloud/google-auth.ts: every ADC
+ * source, external_account included).
  *
  * `STORAGE_EMULATOR_HOST` (`HOST:PORT` or a URL) points it elsewhere, as it does Google's Go and
  * Node client libraries; like them, no credentials are then looked for — unless
  * GOOGLE_APPLICATION_CREDENTIALS names a key file, whose token is sent.
  */
 import type { Readable } from 'node:stream';
-import { googleCredential } from '../cloud/gcp.js';
+import { readFile } from 'node:fs/promises';
+import { googleAccessToken } from '../cloud/google-auth.js';
 import { CloudError } from '../cloud/http.js';
-import { bucketHelperContext, type BucketCredentialInputs } from './helper-context.js';
+import type { BucketCredentialInputs } from './helper-context.js';
 import { BucketFailure, getObject, ObjectGetFailed, type ObjectGetOptions } from './get.js';
 
 const GCS_ENDPOINT = 'https://storage.googleapis.com';
+const READ_ONLY = 'https://www.googleapis.com/auth/devstorage.read_only';
 
 const nonEmpty = (v: string | undefined): string | undefined => (v === undefined || v === '' ? undefined : v);
 
@@ -36,19 +39,30 @@ export function gcsObjectUrl(bucket: string, object: string, env: Record<string,
 }
 
 /** The bearer token to send, with where it came from; undefined for an emulator without a key file. */
-async function token(inputs: BucketCredentialInputs): Promise<{ token: string; source: string } | undefined> {
+async function token(
+  inputs: BucketCredentialInputs,
+  get: Omit<ObjectGetOptions, 'redactor'>,
+): Promise<{ token: string; source: string } | undefined> {
   const keyFile = nonEmpty(inputs.env.GOOGLE_APPLICATION_CREDENTIALS);
   if (nonEmpty(inputs.env.STORAGE_EMULATOR_HOST) !== undefined && keyFile === undefined) return undefined;
   try {
-    const issued = await googleCredential(bucketHelperContext(inputs));
-    const t = issued.credential.password ?? '';
-    inputs.redactor.add(t);
-    return { token: t, source: keyFile ?? 'the application default credentials' };
+    const t = await googleAccessToken({
+      env: inputs.env,
+      homeDir: inputs.homeDir,
+      readFile: (p) => readFile(p, 'utf8'),
+      scope: READ_ONLY,
+      redactor: inputs.redactor,
+      signal: get.signal,
+      // --network-timeout bounds the token requests as it does the download.
+      ...(get.timeouts !== undefined ? { timeoutMs: Math.max(get.timeouts.connectMs, get.timeouts.headersMs) } : {}),
+      ...(inputs.trustedCas !== undefined ? { trustedCas: inputs.trustedCas } : {}),
+    });
+    return { token: t.token, source: keyFile ?? t.source };
   } catch (err) {
     if (!(err instanceof CloudError)) throw err;
     throw new BucketFailure(
       err.message,
-      'point GOOGLE_APPLICATION_CREDENTIALS at a service-account key, or run with a workload identity on GKE',
+      'point GOOGLE_APPLICATION_CREDENTIALS at a service-account key or an external_account (workload identity federation) file, or run with a workload identity on GKE',
       { cause: err },
     );
   }
@@ -76,7 +90,7 @@ export async function openGcsObject(
   get: Omit<ObjectGetOptions, 'redactor'>,
 ): Promise<Readable> {
   const url = gcsObjectUrl(bucket, object, inputs.env);
-  const auth = await token(inputs);
+  const auth = await token(inputs, get);
   const headers: Record<string, string> = auth !== undefined ? { authorization: `Bearer ${auth.token}` } : {};
   try {
     return await getObject(url, headers, { ...get, redactor: inputs.redactor });

@@ -18,6 +18,7 @@ import { acrCredential, isAcrRegistry } from './azure.js';
 import type { HelperContext, Issued } from './context.js';
 import { ecrCredential } from './ecr.js';
 import { googleCredential, isGoogleRegistry } from './gcp.js';
+import type { GoogleAuthInputs } from './google-auth.js';
 import { CloudError, redactingFetch, undiciCloudFetch, type CloudFetch } from './http.js';
 
 /** Inputs of {@link BuiltinHelpers}; all but env and homeDir are injectable for tests. */
@@ -35,6 +36,8 @@ export interface BuiltinHelperOptions {
   now?: () => Date;
   /** Default: the AWS SDK's default credential chain (aws-sdk-chain.ts), loaded when ecr-login first needs it. */
   awsCredentials?: AwsCredentialProvider;
+  /** The fetch google-auth-library's requests go through (gcr, gcloud); tests inject a fake. */
+  googleFetch?: typeof globalThis.fetch;
 }
 
 /** A cached credential is asked for again this long before it expires. */
@@ -52,7 +55,8 @@ const HINTS: Record<string, Record<Exclude<CloudError['kind'], 'none'>, string>>
     refused: 'check GOOGLE_APPLICATION_CREDENTIALS, or the service account of the node or workload',
     network: 'check that the GCE metadata server (GCE_METADATA_HOST) or Google OAuth2 is reachable from the build',
     answer: 'Google answered something Kiln cannot use',
-    setup: 'point GOOGLE_APPLICATION_CREDENTIALS at a service-account key or authorized_user file, or run on GCE/GKE',
+    setup:
+      'point GOOGLE_APPLICATION_CREDENTIALS at a credentials file (service account key, authorized_user, external_account), or run on GCE/GKE',
   },
   'acr-env': {
     refused: 'check AZURE_TENANT_ID, AZURE_CLIENT_ID and its secret or federated token, and its role on the registry',
@@ -65,6 +69,7 @@ const HINTS: Record<string, Record<Exclude<CloudError['kind'], 'none'>, string>>
 /** The built-in helpers of one build. */
 export class BuiltinHelpers {
   private readonly ctx: HelperContext;
+  private readonly google: Omit<GoogleAuthInputs, 'scope'>;
   private readonly cache = new Map<string, Promise<Issued | undefined>>();
   private readonly expiry = new Map<string, Date | undefined>();
 
@@ -89,6 +94,16 @@ export class BuiltinHelpers {
           timeouts: { connectMs: ms, headersMs: ms, bodyMs: ms },
           trustedCas: opts.trustedCas ?? [],
         }),
+    };
+    this.google = {
+      env: opts.env,
+      homeDir: opts.homeDir,
+      readFile: this.ctx.readFile,
+      redactor,
+      ...(opts.trustedCas !== undefined ? { trustedCas: opts.trustedCas } : {}),
+      ...(opts.timeoutMs !== undefined ? { timeoutMs: opts.timeoutMs } : {}),
+      ...(opts.metadataTimeoutMs !== undefined ? { metadataTimeoutMs: opts.metadataTimeoutMs } : {}),
+      ...(opts.googleFetch !== undefined ? { fetch: opts.googleFetch } : {}),
     };
   }
 
@@ -130,7 +145,7 @@ export class BuiltinHelpers {
         return ecrCredential(this.ctx, registry, explicit);
       case 'gcr':
       case 'gcloud':
-        return explicit || isGoogleRegistry(registry) ? googleCredential(this.ctx) : undefined;
+        return explicit || isGoogleRegistry(registry) ? googleCredential(this.google) : undefined;
       case 'acr-env':
         return explicit || isAcrRegistry(registry) ? acrCredential(this.ctx, registry) : undefined;
       default:
