@@ -200,6 +200,8 @@ export async function startAzurite(container: string, blobs: Record<string, Buff
       '--inMemoryPersistence',
       '--silent',
       '--disableTelemetry',
+      // @azure/storage-blob sends a newer x-ms-version than this Azurite release knows.
+      '--skipApiVersionCheck',
     ],
     { stdio: 'ignore' },
   );

@@ -77,6 +77,7 @@ export class BuiltinHelpers {
       ),
       now: opts.now ?? (() => new Date()),
       redactor,
+      ...(opts.trustedCas !== undefined ? { trustedCas: opts.trustedCas } : {}),
     };
   }
 

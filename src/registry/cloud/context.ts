@@ -18,6 +18,8 @@ export interface HelperContext {
   metadataFetch: CloudFetch;
   now: () => Date;
   redactor: Redactor;
+  /** CA certificates (PEM) trusted besides Node's roots, for a cloud SDK's own HTTPS requests. */
+  trustedCas?: readonly string[];
 }
 
 /** An env var, undefined when unset or empty (as the SDKs treat an empty one). */
