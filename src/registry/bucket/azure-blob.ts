@@ -160,12 +160,14 @@ async function credentialOf(
   }
 }
 
-/** The SDK's pipeline options: one try, its deadline, the build's CAs. */
-function pipelineOptions(t: NetworkTimeouts, trustedCas: readonly string[] | undefined, userAgent?: string) {
+/** The SDK's pipeline options: one try, the build's CAs. */
+function pipelineOptions(trustedCas: readonly string[] | undefined, userAgent?: string) {
   // `tlsOptions` is core-rest-pipeline's (the Storage client hands its options on to it): not in
   // StoragePipelineOptions' type, so typed here. An https.Agent would break an http endpoint (Azurite).
+  // No `tryTimeoutInMs`: it is the service's own timeout (`?timeout=`), which would cut a large
+  // download; the client's deadline is openAzureBlob's.
   const options: StoragePipelineOptions & { tlsOptions?: { ca: string[] } } = {
-    retryOptions: { maxTries: 1, tryTimeoutInMs: t.connectMs + t.headersMs },
+    retryOptions: { maxTries: 1 },
     ...(userAgent !== undefined ? { userAgentOptions: { userAgentPrefix: userAgent } } : {}),
     ...(trustedCas !== undefined && trustedCas.length > 0
       ? { tlsOptions: { ca: [...rootCertificates, ...trustedCas] } }
@@ -239,7 +241,7 @@ function requestFailure(err: unknown, t: NetworkTimeouts, redactor: Redactor): O
       cause: err,
     });
   }
-  // The try's deadline aborts the request.
+  // The deadline aborts the request.
   if (e.name === 'AbortError')
     return new ObjectGetFailed(`no response within ${formatTimeout(t.connectMs + t.headersMs)}`, { cause: err });
   return new ObjectGetFailed(redactor.apply(classifyNetworkError(err)?.reason ?? message), { cause: err });
@@ -264,10 +266,14 @@ export async function openAzureBlob(
   const timeouts = get.timeouts ?? DEFAULT_TIMEOUTS;
   const { credential, using } = await credentialOf(t, inputs, get.signal);
   const url = t.sas !== undefined ? `${t.url.href}?${t.sas}` : t.url.href;
-  const client = new BlobClient(url, credential, pipelineOptions(timeouts, get.trustedCas, get.userAgent));
+  const client = new BlobClient(url, credential, pipelineOptions(get.trustedCas, get.userAgent));
+  // The deadline for the answer (connect and headers); the body then has its idle timeout.
+  const late = new AbortController();
+  const timer = setTimeout(() => late.abort(), timeouts.connectMs + timeouts.headersMs);
   let body: Readable | undefined;
   try {
-    const res = await client.download(0, undefined, { abortSignal: get.signal, maxRetryRequests: 0 });
+    const abortSignal = AbortSignal.any([get.signal, late.signal]);
+    const res = await client.download(0, undefined, { abortSignal, maxRetryRequests: 0 });
     body = res.readableStreamBody as Readable | undefined;
   } catch (err) {
     if (get.signal.aborted) throw get.signal.reason;
@@ -276,6 +282,8 @@ export async function openAzureBlob(
       throw new BucketFailure(`Azure Blob Storage at ${t.url.origin}: ${failed.message}`, undefined, { cause: failed });
     const f = refusal(failed, t, blob.container, blob.blob, using);
     throw new BucketFailure(f.message, f.hint, { cause: failed });
+  } finally {
+    clearTimeout(timer);
   }
   if (body === undefined) throw new BucketFailure(`Azure Blob Storage at ${t.url.origin} answered without a body`);
   return watched(body, timeouts.bodyMs, get.signal, inputs.redactor);
