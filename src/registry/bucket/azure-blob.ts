@@ -27,8 +27,7 @@ import {
   StorageSharedKeyCredential,
   type StoragePipelineOptions,
 } from '@azure/storage-blob';
-import type { TokenCredential } from '@azure/identity';
-import { azureToken } from '../cloud/azure-identity.js';
+import { azureToken, type TokenCredential } from '../cloud/azure-identity.js';
 import { CloudError } from '../cloud/http.js';
 import { classifyNetworkError, DEFAULT_TIMEOUTS, formatTimeout } from '../network-error.js';
 import type { Redactor } from '../redact.js';

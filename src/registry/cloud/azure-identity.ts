@@ -32,6 +32,9 @@ import type { Redactor } from '../redact.js';
 import { envVar, type HelperContext } from './context.js';
 import { CloudError } from './http.js';
 
+/** The SDK's credential interface, for the Storage client (this file is `@azure/identity`'s one home). */
+export type { TokenCredential };
+
 /** An Azure AD access token and where it came from (for messages). */
 export interface AzureToken {
   token: string;
@@ -76,6 +79,7 @@ function sdkOptions(ctx: AzureTokenInputs['ctx'], cas: readonly string[] | undef
         policy: {
           name: 'kilnStatus',
           sendRequest: async (req, next) => {
+            seen.status = undefined;
             const res = await next(req);
             seen.status = res.status;
             return res;
@@ -164,7 +168,7 @@ function choose(i: AzureTokenInputs, seen: Seen): Chosen {
 
 /** The `code: description` of an MSAL refusal (`invalid_client: Error(s): … Description: AADSTS…`), first line only. */
 function refusalDetail(message: string, redactor: Redactor): string {
-  const code = /^([a-z_]+):/.exec(message)?.[1];
+  const code = /\b([a-z_]+): Error\(s\)/.exec(message)?.[1];
   const desc = /Description: (.*?)(?:\r?\n| - Correlation ID|$)/s.exec(message)?.[1]?.trim();
   return redactor.apply([code, desc].filter((s) => s !== undefined && s !== '').join(': ')).slice(0, 300);
 }
@@ -212,7 +216,9 @@ export async function azureToken(i: AzureTokenInputs, scope: string): Promise<Az
     if (i.signal?.aborted) throw i.signal.reason;
     const e = err as { name?: string; message?: string; cause?: unknown };
     const message = e.message ?? String(err);
-    if (managed && e.name === 'CredentialUnavailableError')
+    // Unavailable: no endpoint answered. An endpoint that answered 4xx refused the identity (below).
+    const answered = seen.status !== undefined && seen.status >= 400;
+    if (managed && e.name === 'CredentialUnavailableError' && !answered)
       throw new CloudError(
         `no Azure credentials: none of AZURE_CLIENT_SECRET, AZURE_CLIENT_CERTIFICATE_PATH, AZURE_FEDERATED_TOKEN_FILE is set, and ${source} is not available (${i.ctx.redactor.apply(message.split('\n')[0] ?? '').slice(0, 200)})`,
         'none',
