@@ -29,7 +29,7 @@ import {
 import { errnoCode } from '../../errors.js';
 import { formatTimeout } from '../network-error.js';
 import type { Redactor } from '../redact.js';
-import { envVar, type HelperContext } from './context.js';
+import type { HelperContext } from './context.js';
 import { CloudError } from './http.js';
 
 /** The SDK's credential interface, for the Storage client (this file is `@azure/identity`'s one home). */
@@ -64,9 +64,15 @@ interface Chosen {
 const SP_VARS =
   'AZURE_TENANT_ID, AZURE_CLIENT_ID and AZURE_CLIENT_SECRET, AZURE_CLIENT_CERTIFICATE_PATH or AZURE_FEDERATED_TOKEN_FILE';
 
+/** An environment variable of the build, undefined when unset or empty (as the SDKs treat an empty one). */
+function envOf(ctx: AzureTokenInputs['ctx'], name: string): string | undefined {
+  const v = ctx.env[name];
+  return v === undefined || v === '' ? undefined : v;
+}
+
 /** The SDK options every credential gets: authority, CAs, few retries (the caller's loop retries too). */
 function sdkOptions(ctx: AzureTokenInputs['ctx'], cas: readonly string[] | undefined, seen: Seen) {
-  const authority = envVar(ctx as HelperContext, 'AZURE_AUTHORITY_HOST');
+  const authority = envOf(ctx, 'AZURE_AUTHORITY_HOST');
   const options: ClientSecretCredentialOptions = {
     // A private authority (Azure Stack, a test fake) has no instance metadata at Microsoft's.
     ...(authority !== undefined ? { authorityHost: authority, disableInstanceDiscovery: true } : {}),
@@ -100,7 +106,7 @@ interface Seen {
 /** The credential the environment names (see the module comment). */
 function choose(i: AzureTokenInputs, seen: Seen): Chosen {
   const { ctx } = i;
-  const get = (name: string): string | undefined => envVar(ctx as HelperContext, name);
+  const get = (name: string): string | undefined => envOf(ctx, name);
   const options = sdkOptions(ctx, i.trustedCas, seen);
   const secret = get('AZURE_CLIENT_SECRET');
   const certPath = get('AZURE_CLIENT_CERTIFICATE_PATH');
@@ -195,21 +201,23 @@ export async function azureToken(i: AzureTokenInputs, scope: string): Promise<Az
   const seen: Seen = {};
   const { credential, source, managed } = choose(i, seen);
   const ms = i.timeoutMs ?? 30_000;
-  const deadline = AbortSignal.timeout(ms);
-  const signal = i.signal !== undefined ? AbortSignal.any([i.signal, deadline]) : deadline;
-  const authority = envVar(i.ctx as HelperContext, 'AZURE_AUTHORITY_HOST') ?? 'https://login.microsoftonline.com/';
+  const authority = envOf(i.ctx, 'AZURE_AUTHORITY_HOST') ?? 'https://login.microsoftonline.com/';
   const what = managed ? source : `Azure AD at ${authority}`;
+  // The deadline stops the SDK's request and, should the SDK not heed it, the wait for it.
+  const stop = new AbortController();
+  const signal = i.signal !== undefined ? AbortSignal.any([i.signal, stop.signal]) : stop.signal;
   let timer: NodeJS.Timeout | undefined;
   const late = new Promise<never>((_, reject) => {
-    const fire = (): void =>
+    timer = setTimeout(() => {
+      stop.abort();
       reject(new CloudError(`timed out after ${formatTimeout(ms)} waiting for ${what}`, 'network'));
-    timer = setTimeout(fire, ms);
+    }, ms);
   });
   try {
     const got = await Promise.race([credential.getToken(scope, { abortSignal: signal }), late]);
     if (got === null) throw new CloudError(`${what} answered without a token`, 'answer');
     i.ctx.redactor.add(got.token);
-    const tenant = envVar(i.ctx as HelperContext, 'AZURE_TENANT_ID') ?? tenantOf(got.token);
+    const tenant = envOf(i.ctx, 'AZURE_TENANT_ID') ?? tenantOf(got.token);
     return { token: got.token, expires: new Date(got.expiresOnTimestamp), source, ...(tenant ? { tenant } : {}) };
   } catch (err) {
     if (err instanceof CloudError) throw err;

@@ -1,9 +1,10 @@
 import { generateKeyPairSync, verify } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, onTestFinished, test, vi } from 'vitest';
+import { issueCert, makeCa } from '../../../test/support/certs.js';
 import { failure, fakeFetch, files, helpers } from '../../../test/support/cloud-fakes.js';
 import { startFakeAad, startFakeImds, type FakeAad } from '../../../test/support/fake-aad.js';
 import { BuiltinHelpers } from './builtin-helpers.js';
@@ -125,6 +126,12 @@ test('off Google Cloud with no credentials file: anonymous, so public images sti
   );
 });
 
+/** A client assertion MSAL signs with a certificate: a JWT whose header names the certificate's thumbprint. */
+function certAssertion(jwt: string | null): boolean {
+  const header = JSON.parse(Buffer.from(jwt?.split('.')[0] ?? '', 'base64url').toString() || '{}') as object;
+  return 'x5t' in header || 'x5t#S256' in header;
+}
+
 describe('acr-env', () => {
   // Azure AD is a FAKE over HTTPS (test/support/fake-aad.ts): @azure/identity's MSAL insists on an
   // https authority, and the build's extra CAs (trustedCas) must reach it.
@@ -136,7 +143,9 @@ describe('acr-env', () => {
       const ok =
         tenant === 't1' &&
         form.get('client_id') === 'app' &&
-        (form.get('client_secret') === 'az-Right-secret' || form.get('client_assertion') === 'federated-jwt');
+        (form.get('client_secret') === 'az-Right-secret' ||
+          form.get('client_assertion') === 'federated-jwt' ||
+          certAssertion(form.get('client_assertion')));
       if (ok) return { status: 200, body: { access_token: 'aad-arm-token', expires_in: 3600, token_type: 'Bearer' } };
       return {
         status: 401,
@@ -192,6 +201,18 @@ describe('acr-env', () => {
       { AZURE_FEDERATED_TOKEN_FILE: '/var/run/azure/token' },
       files({ '/var/run/azure/token': 'federated-jwt\n' }),
     );
+    expect(await h.get('acr-env', 'kiln.azurecr.io', false)).toEqual({ identityToken: 'acr-refresh' });
+    expect(aad.grants.at(-1)?.get('client_assertion_type')).toBe(
+      'urn:ietf:params:oauth:client-assertion-type:jwt-bearer',
+    );
+  });
+
+  test('a client certificate (new with the SDK): MSAL signs the assertion with it', async () => {
+    const ca = await makeCa(dir, 'sp-ca', 'rsa');
+    const cert = await issueCert(ca, dir, 'sp', 'client', 'rsa');
+    const pem = join(dir, 'sp-bundle.pem');
+    await writeFile(pem, `${cert.certPem}${cert.keyPem}`);
+    const h = azure({ AZURE_CLIENT_CERTIFICATE_PATH: pem });
     expect(await h.get('acr-env', 'kiln.azurecr.io', false)).toEqual({ identityToken: 'acr-refresh' });
     expect(aad.grants.at(-1)?.get('client_assertion_type')).toBe(
       'urn:ietf:params:oauth:client-assertion-type:jwt-bearer',
