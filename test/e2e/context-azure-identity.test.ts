@@ -5,9 +5,11 @@
  * the executor trusting the CA through NODE_EXTRA_CA_CERTS. The tokens come from FAKES
  * (test/support/fake-aad.ts): the instance metadata service for a managed identity, which the
  * hand-written code never asked, and Azure AD for a service principal. A SAS in the context URL,
- * also new, is read from the plain-http Azurite.
+ * also new, is read from the plain-http Azurite. A FAKE blob endpoint that is busy, then cuts the
+ * download, shows the SDK's single try feeding the fetcher's retries on an emptied directory.
  */
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BlobSASPermissions, generateBlobSASQueryParameters, StorageSharedKeyCredential } from '@azure/storage-blob';
@@ -26,6 +28,7 @@ const SECRET = 'az-Storage-Secr3t-6tq';
 const URL_OF = (blob: string): string => `https://${AZURITE.account}.blob.core.windows.net/builds/${blob}`;
 
 let work = '';
+let tarball: Buffer;
 let ca: CertFiles;
 let secure: Started;
 let plain: Started;
@@ -41,7 +44,7 @@ beforeAll(async () => {
   await writeFile(join(ctx, 'Dockerfile'), 'ARG BASE\nFROM $BASE\nCOPY hello.txt /ctx/\n');
   await writeFile(join(ctx, 'hello.txt'), 'hello from an Azure blob\n');
   await run('tar', ['-C', ctx, '-czf', join(work, 'ctx.tar.gz'), '.']);
-  const tarball = await readFile(join(work, 'ctx.tar.gz'));
+  tarball = await readFile(join(work, 'ctx.tar.gz'));
   ca = await makeCa(work, 'azurite-ca');
   const cert = await issueCert(ca, work, 'azurite', 'server');
   secure = await startAzurite('builds', { 'app/context.tar.gz': tarball }, { ...cert, caPem: ca.certPem });
@@ -155,4 +158,30 @@ test('a SAS in the context URL reads the blob without a key; the signature never
   expect(sig).not.toBe('');
   expect(r.stdout + r.stderr).not.toContain(sig);
   expect(r.stdout + r.stderr).not.toContain(encodeURIComponent(sig));
+});
+
+test('a busy answer and a download cut midway are tried again on an emptied directory, and the build succeeds', async () => {
+  let tries = 0;
+  const fake = createServer((_req, res) => {
+    tries++;
+    if (tries === 1) {
+      res.writeHead(503, { 'content-type': 'application/xml', 'x-ms-error-code': 'ServerBusy' });
+      return void res.end('<?xml version="1.0"?><Error><Code>ServerBusy</Code><Message>Busy.</Message></Error>');
+    }
+    res.writeHead(200, { 'content-length': String(tarball.length), etag: '"0x1"', 'x-ms-blob-type': 'BlockBlob' });
+    if (tries > 2) return void res.end(tarball);
+    res.write(tarball.subarray(0, tarball.length >> 1));
+    setTimeout(() => res.socket?.destroy(), 50);
+  });
+  await new Promise<void>((r) => fake.listen(0, '127.0.0.1', r));
+  onTestFinished(() => new Promise<void>((r) => fake.close(() => r())));
+  const addr = fake.address();
+  const port = typeof addr === 'object' && addr ? addr.port : 0;
+  const r = await build(URL_OF('app/context.tar.gz'), {
+    AZURE_STORAGE_CONNECTION_STRING: `AccountName=${AZURITE.account};BlobEndpoint=http://127.0.0.1:${port}/${AZURITE.account};`,
+    AZURE_STORAGE_ACCESS_KEY: AZURITE.key,
+  });
+  await expectBuilt(r);
+  expect(tries).toBe(3);
+  expect(r.stdout + r.stderr).not.toContain(AZURITE.key);
 });

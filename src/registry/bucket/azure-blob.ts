@@ -210,7 +210,7 @@ function watched(body: Readable, bodyMs: number, signal: AbortSignal, redactor: 
     stop();
     out.end();
   });
-  body.once('error', (err: Error) => {
+  body.on('error', (err: Error) => {
     // The SDK reports a cut connection as an AbortError or as "received less data than required".
     const cut = err.name === 'AbortError' || /received less data than required/.test(err.message);
     fail(
