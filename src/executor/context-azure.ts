@@ -1,8 +1,9 @@
 /**
  * `https://ACCOUNT.blob.core.windows.net/CONTAINER/BLOB` (issue 14): a blob in Azure Blob Storage,
- * signed with AZURE_STORAGE_ACCESS_KEY (Shared Key), or reached through
- * AZURE_STORAGE_CONNECTION_STRING's endpoint and key (registry/bucket/azure-blob.ts), unpacked
- * into the context directory as it downloads.
+ * read with `@azure/storage-blob` (registry/bucket/azure-blob.ts: AZURE_STORAGE_ACCESS_KEY,
+ * AZURE_STORAGE_CONNECTION_STRING, a SAS, else an `@azure/identity` token), unpacked into the
+ * context directory as it downloads. Loaded only by remote-context.ts's `import()`: the SDKs stay
+ * out of every build that names no Azure blob.
  */
 import { openAzureBlob } from '../registry/bucket/azure-blob.js';
 import { fetchObjectContext } from './context-object.js';

@@ -1,7 +1,7 @@
 /**
  * Issue 13 item 3: config.json naming `ecr-login`, `gcr` or `acr-env` works without any
  * `docker-credential-*` program, through Kiln's built-in helpers. Each test fakes the cloud on
- * 127.0.0.1 (ECR's API, the GCE metadata server, Azure AD and ACR's `/oauth2/exchange`), the fake
+ * 127.0.0.1 (ECR's API, the GCE metadata server, Azure AD over HTTPS and ACR's `/oauth2/exchange`), the fake
  * issues a token, and the real registry accepts only that token: htpasswd Basic auth for ECR
  * (`AWS`) and GCR (`oauth2accesstoken`), and for ACR the token server, which takes the exchanged
  * refresh token as an identity token (ACR's own flow). The executor pulls its base and pushes
@@ -19,6 +19,7 @@ import { signV4, sha256Hex } from '../../src/registry/cloud/aws-sigv4.js';
 import { pushBusybox, type BaseImage } from '../support/busybox.js';
 import { issueCert, makeCa } from '../support/certs.js';
 import { runExecutor, tempDir } from '../support/executor.js';
+import { startFakeAad, type FakeAad } from '../support/fake-aad.js';
 import { startRegistry, type TestRegistry } from '../support/registry.js';
 import { skopeo } from '../support/run.js';
 import { startTokenServer, type TokenServer } from '../support/token-server.js';
@@ -42,7 +43,7 @@ let tokens: TokenServer;
 const servers: Server[] = [];
 let ecr: string;
 let gce: string;
-let aad: string;
+let aad: FakeAad;
 let acrHost: string;
 let acrBase: BaseImage;
 const ecrCalls: { authorization: string; target: string; verified: boolean }[] = [];
@@ -127,16 +128,19 @@ beforeAll(async () => {
     if (ok) json(res, 200, { access_token: GCP_TOKEN, expires_in: 3599, token_type: 'Bearer' });
     else json(res, 403, { error: 'missing Metadata-Flavor' });
   });
-  aad = await listen((req, body, res) => {
-    const f = new URLSearchParams(body.toString());
+  // Azure AD over HTTPS with a test CA (MSAL refuses an http authority); the executor trusts it
+  // through NODE_EXTRA_CA_CERTS, as a pod trusts a private CA.
+  aad = await startFakeAad(dir, (f, tenant) => {
     const ok =
-      req.url === `/${TENANT}/oauth2/v2.0/token` &&
+      tenant === TENANT &&
       f.get('grant_type') === 'client_credentials' &&
       f.get('client_id') === 'kiln-app' &&
       f.get('client_secret') === AZ_SECRET;
-    if (ok) json(res, 200, { access_token: AAD_TOKEN, expires_in: 3600, token_type: 'Bearer' });
-    else
-      json(res, 401, { error: 'invalid_client', error_description: 'AADSTS7000215: Invalid client secret provided.' });
+    if (ok) return { status: 200, body: { access_token: AAD_TOKEN, expires_in: 3600, token_type: 'Bearer' } };
+    return {
+      status: 401,
+      body: { error: 'invalid_client', error_description: 'AADSTS7000215: Invalid client secret provided.' },
+    };
   });
   // ACR: the token server takes the refresh token from the exchange as an identity token.
   const ca = await makeCa(dir, 'acr-ca', 'rsa');
@@ -193,7 +197,7 @@ afterAll(async () => {
       return new Promise((r) => s.close(r));
     }),
   );
-  await Promise.all([basic?.stop(), hub?.stop(), tokens?.close()]);
+  await Promise.all([basic?.stop(), hub?.stop(), tokens?.close(), aad?.stop()]);
   if (dir) await rm(dir, { recursive: true, force: true });
 });
 
@@ -286,7 +290,8 @@ test('acr-env: the Azure AD token is exchanged for an ACR refresh token, used as
     AZURE_TENANT_ID: TENANT,
     AZURE_CLIENT_ID: 'kiln-app',
     AZURE_CLIENT_SECRET: AZ_SECRET,
-    AZURE_AUTHORITY_HOST: `http://${aad}/`,
+    AZURE_AUTHORITY_HOST: aad.authority,
+    NODE_EXTRA_CA_CERTS: aad.ca.cert,
   });
   expect(r.exitCode, r.stderr).toBe(0);
   expect(r.stdout.trim().split('\n').at(-1)).toBe((await inspect(dest, `${USER}:${PASSWORD}`)).Digest);

@@ -4,16 +4,13 @@
  *   signatures ("V4 signatures have incomplete support"), so a wrong secret is tested against
  *   {@link startSigV4S3}, a FAKE that does check them (with its own SigV4 code, independent of
  *   Kiln's).
- * - Azurite (npm), Microsoft's Azure Storage emulator, which checks Shared Key signatures.
+ * - Azurite (npm), Microsoft's Azure Storage emulator (azurite.ts), which checks Shared Key signatures.
  * - {@link startFakeGcs}: a FAKE of Google's OAuth2 token endpoint (a service-account JWT grant,
  *   its RS256 signature checked) and the JSON API's media download. No GCS emulator is installable.
  */
-import { spawn } from 'node:child_process';
 import { createHash, createHmac, createVerify, generateKeyPairSync } from 'node:crypto';
 import { createServer, request, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
-import { freePort } from './registry.js';
 
 /** A server on 127.0.0.1 and how to stop it. */
 export interface Started {
@@ -153,87 +150,7 @@ export async function startSigV4S3(
   });
 }
 
-/** Azurite's well-known development account (Microsoft's Azurite README). */
-export const AZURITE = {
-  account: 'devstoreaccount1',
-  key: 'Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==',
-};
-
-/** A Shared Key signed PUT to Azurite (the test's own signer: an independent check of Kiln's GETs). */
-async function azuritePut(
-  port: number,
-  path: string,
-  query: Record<string, string>,
-  body: Buffer,
-  extra: Record<string, string>,
-): Promise<void> {
-  const ms: Record<string, string> = { 'x-ms-date': new Date().toUTCString(), 'x-ms-version': '2021-12-02', ...extra };
-  const headers = Object.keys(ms)
-    .sort()
-    .map((k) => `${k}:${ms[k]}\n`)
-    .join('');
-  const resource = `/${AZURITE.account}${path}${Object.keys(query)
-    .sort()
-    .map((k) => `\n${k}:${query[k]}`)
-    .join('')}`;
-  const std = ['', '', body.length > 0 ? String(body.length) : '', '', '', '', '', '', '', '', ''];
-  const toSign = `PUT\n${std.join('\n')}\n${headers}${resource}`;
-  const sig = createHmac('sha256', Buffer.from(AZURITE.key, 'base64')).update(toSign).digest('base64');
-  const qs = new URLSearchParams(query).toString();
-  await send(
-    {
-      port,
-      method: 'PUT',
-      path: `${path}${qs ? `?${qs}` : ''}`,
-      headers: { ...ms, authorization: `SharedKey ${AZURITE.account}:${sig}` },
-    },
-    body,
-  );
-}
-
-/** Starts Azurite's blob service (in memory, no telemetry) with `container` holding `blobs`. */
-export async function startAzurite(container: string, blobs: Record<string, Buffer>): Promise<Started> {
-  const port = await freePort();
-  // Resolved through Node (not a path from this file), so the bench can load this module too.
-  const pkg = createRequire(import.meta.url).resolve('azurite/package.json');
-  const child = spawn(
-    process.execPath,
-    [
-      join(dirname(pkg), 'dist', 'src', 'blob', 'main.js'),
-      '--blobHost',
-      '127.0.0.1',
-      '--blobPort',
-      String(port),
-      '--inMemoryPersistence',
-      '--silent',
-      '--disableTelemetry',
-    ],
-    { stdio: 'ignore' },
-  );
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    try {
-      await azuritePut(port, `/${AZURITE.account}/${container}`, { restype: 'container' }, Buffer.alloc(0), {});
-      break;
-    } catch (err) {
-      if (Date.now() > deadline) {
-        child.kill();
-        throw err;
-      }
-      await new Promise((r) => setTimeout(r, 200));
-    }
-  }
-  for (const [name, bytes] of Object.entries(blobs))
-    await azuritePut(port, `/${AZURITE.account}/${container}/${name}`, {}, bytes, { 'x-ms-blob-type': 'BlockBlob' });
-  return {
-    port,
-    stop: () =>
-      new Promise<void>((resolve) => {
-        child.once('exit', () => resolve());
-        child.kill();
-      }),
-  };
-}
+export { AZURITE, startAzurite } from './azurite.js';
 
 /** The FAKE GCS and the service-account key file (JSON) whose token_uri points at it. */
 export interface FakeGcs extends Started {

@@ -1,9 +1,8 @@
 /**
  * The built-in `acr-env` helper (chrismellard/docker-credential-acr-env, in Kaniko's image): an
- * Azure AD access token for the service principal of the environment — AZURE_CLIENT_ID with
- * AZURE_CLIENT_SECRET, or with AZURE_FEDERATED_TOKEN_FILE (AKS workload identity) — from
- * AZURE_AUTHORITY_HOST (default https://login.microsoftonline.com/) for AZURE_TENANT_ID, exchanged
- * at the registry's `/oauth2/exchange` for an ACR refresh token, which is the identity token
+ * ARM-scoped Azure AD access token from `@azure/identity` (azure-identity.ts: the environment's
+ * service principal with a secret, a certificate or a federated token, else the managed
+ * identity), exchanged at the registry's `/oauth2/exchange` for an ACR refresh token, which is the identity token
  * (acr-env answers it with Username `<token>`). The registry's token service then turns it into
  * access tokens, as for `docker login` with an identity token.
  *
@@ -11,9 +10,8 @@
  * only when `credHelpers` names it for acr-env (acr-env itself asks no questions: Docker only
  * routes the hosts config.json names to it).
  */
-import { errnoCode } from '../../errors.js';
 import { mayUsePlainHttp } from '../transport.js';
-import { envVar, type HelperContext, type Issued } from './context.js';
+import type { HelperContext, Issued } from './context.js';
 import { brief, CloudError, jsonOf, stringField, type CloudRequest, type CloudResponse } from './http.js';
 
 /** Whether a host is Azure Container Registry's. */
@@ -36,88 +34,6 @@ function oauthError(ctx: HelperContext, res: CloudResponse, what: string): strin
   }
 }
 
-/** An Azure AD access token, and the credential it came from (for messages). */
-export interface AadToken {
-  token: string;
-  tenant: string;
-  source: string;
-}
-
-/** What the environment lacks to name a service principal: the first variable missing. */
-export type AadMissing = { missing: 'AZURE_TENANT_ID' | 'AZURE_CLIENT_ID' | 'AZURE_CLIENT_SECRET' };
-
-/**
- * An Azure AD access token for `scope` (ARM for ACR, Storage for a blob context) for the
- * environment's service principal, as the Azure SDKs' EnvironmentCredential and
- * WorkloadIdentityCredential read it: AZURE_TENANT_ID and AZURE_CLIENT_ID with
- * AZURE_CLIENT_SECRET, or with AZURE_FEDERATED_TOKEN_FILE (AKS workload identity), at
- * AZURE_AUTHORITY_HOST. What is missing is returned for the caller to judge; a refusal throws.
- */
-export async function aadToken(ctx: HelperContext, scope: string): Promise<AadToken | AadMissing> {
-  const tenant = envVar(ctx, 'AZURE_TENANT_ID');
-  if (tenant === undefined) return { missing: 'AZURE_TENANT_ID' };
-  const clientId = envVar(ctx, 'AZURE_CLIENT_ID');
-  if (clientId === undefined) return { missing: 'AZURE_CLIENT_ID' };
-  const secret = envVar(ctx, 'AZURE_CLIENT_SECRET');
-  const tokenFile = envVar(ctx, 'AZURE_FEDERATED_TOKEN_FILE');
-  const params: Record<string, string> = { grant_type: 'client_credentials', client_id: clientId, scope };
-  let from: string;
-  if (secret !== undefined) {
-    ctx.redactor.add(secret);
-    params.client_secret = secret;
-    from = `AZURE_CLIENT_ID ${clientId} with AZURE_CLIENT_SECRET`;
-  } else if (tokenFile !== undefined) {
-    let assertion: string;
-    try {
-      assertion = (await ctx.readFile(tokenFile)).trim();
-    } catch (err) {
-      throw new CloudError(
-        `reading AZURE_FEDERATED_TOKEN_FILE ${tokenFile}: ${errnoCode(err) ?? String(err)}`,
-        'setup',
-      );
-    }
-    ctx.redactor.add(assertion);
-    params.client_assertion_type = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
-    params.client_assertion = assertion;
-    from = `AZURE_CLIENT_ID ${clientId} with AZURE_FEDERATED_TOKEN_FILE ${tokenFile}`;
-  } else {
-    return { missing: 'AZURE_CLIENT_SECRET' };
-  }
-  const authority = (envVar(ctx, 'AZURE_AUTHORITY_HOST') ?? 'https://login.microsoftonline.com/').replace(/\/*$/, '/');
-  const url = `${authority}${encodeURIComponent(tenant)}/oauth2/v2.0/token`;
-  const what = `Azure AD at ${authority}`;
-  const res = await ctx.fetch({
-    url,
-    method: 'POST',
-    headers: form,
-    body: new URLSearchParams(params).toString(),
-    what,
-  });
-  if (res.status !== 200) {
-    const said = oauthError(ctx, res, what);
-    const detail = `${res.status}${said ? ` ${said}` : ''}`;
-    const refused = res.status === 400 || res.status === 401 || res.status === 403;
-    throw new CloudError(
-      refused ? `Azure AD rejected the credentials of ${from} (${detail})` : `${what} answered ${detail}`,
-      refused ? 'refused' : 'answer',
-      res.status,
-    );
-  }
-  const token = stringField(jsonOf(res, what), 'access_token', what);
-  ctx.redactor.add(token);
-  return { token, tenant, source: from };
-}
-
-/** acr-env's messages for a service principal the environment does not name. */
-const ACR_MISSING: Record<AadMissing['missing'], string> = {
-  AZURE_TENANT_ID:
-    'AZURE_TENANT_ID is not set (acr-env reads AZURE_TENANT_ID, AZURE_CLIENT_ID and AZURE_CLIENT_SECRET or AZURE_FEDERATED_TOKEN_FILE)',
-  AZURE_CLIENT_ID:
-    'AZURE_CLIENT_ID is not set (acr-env reads AZURE_TENANT_ID, AZURE_CLIENT_ID and AZURE_CLIENT_SECRET or AZURE_FEDERATED_TOKEN_FILE)',
-  AZURE_CLIENT_SECRET:
-    'neither AZURE_CLIENT_SECRET nor AZURE_FEDERATED_TOKEN_FILE is set (acr-env needs one of them with AZURE_CLIENT_ID)',
-};
-
 /** POSTs to the registry over HTTPS; plain HTTP after a network failure only where the registry client would use it too. */
 async function toRegistry(
   ctx: HelperContext,
@@ -134,11 +50,24 @@ async function toRegistry(
 
 /** An ACR refresh token for `registry`, as an identity token. */
 export async function acrCredential(ctx: HelperContext, registry: string): Promise<Issued> {
-  const aad = await aadToken(ctx, ARM_SCOPE);
-  if ('missing' in aad) throw new CloudError(ACR_MISSING[aad.missing], 'setup');
+  // Loaded here, so that a build whose config.json names ecr-login or gcr never parses the Azure SDK.
+  const { azureToken } = await import('./azure-identity.js');
+  let aad;
+  try {
+    aad = await azureToken({ ctx, ...(ctx.trustedCas ? { trustedCas: ctx.trustedCas } : {}) }, ARM_SCOPE);
+  } catch (err) {
+    // acr-env has nothing to fall back to: no credentials at all is an error, not anonymous.
+    if (err instanceof CloudError && err.kind === 'none') throw new CloudError(err.message, 'setup');
+    throw err;
+  }
   const { token, tenant } = aad;
   const what = `the ACR token exchange of ${registry}`;
-  const body = new URLSearchParams({ grant_type: 'access_token', service: registry, tenant, access_token: token });
+  const body = new URLSearchParams({
+    grant_type: 'access_token',
+    service: registry,
+    ...(tenant !== undefined ? { tenant } : {}),
+    access_token: token,
+  });
   const res = await toRegistry(ctx, registry, { method: 'POST', headers: form, body: body.toString(), what });
   if (res.status !== 200) {
     const detail = oauthError(ctx, res, what);

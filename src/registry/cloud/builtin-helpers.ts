@@ -94,6 +94,7 @@ export class BuiltinHelpers {
           timeouts: { connectMs: ms, headersMs: ms, bodyMs: ms },
           trustedCas: opts.trustedCas ?? [],
         }),
+      ...(opts.trustedCas !== undefined ? { trustedCas: opts.trustedCas } : {}),
     };
     this.google = {
       env: opts.env,

@@ -21,6 +21,8 @@ export interface HelperContext {
   redactor: Redactor;
   /** AWS credentials for ecr-login: the AWS SDK's default chain, set by BuiltinHelpers (aws-chain.ts). */
   awsCredentials?: AwsCredentialProvider;
+  /** CA certificates (PEM) trusted besides Node's roots, for a cloud SDK's own HTTPS requests. */
+  trustedCas?: readonly string[];
 }
 
 /** An env var, undefined when unset or empty (as the SDKs treat an empty one). */
