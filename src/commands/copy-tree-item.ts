@@ -41,6 +41,8 @@ export interface TreeItemContext {
   owner: Owner | undefined;
   links: Map<string, string>;
   io: ArchiveIO;
+  /** The context's files may be taken rather than copied (StepContext.takeContext). */
+  takeSources?: boolean;
 }
 
 const join = (a: string, b: string): string => (a === '' ? b : b === '' ? a : `${a}/${b}`);
@@ -120,6 +122,7 @@ export async function copyTreeItem(
     links: ctx.links,
     ...(item.fromContext && entry.resolvedPath === '/' ? { plainTop: true } : {}),
     ...(item.fromContext ? {} : { special: specialMaker(ins, ctx.rootfs, ctx.io) }),
+    ...(item.fromContext && ctx.takeSources === true ? { takeSources: true } : {}),
   };
   if (
     ins.kind === 'ADD' &&

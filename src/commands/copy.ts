@@ -157,6 +157,7 @@ export async function copy(ins: CopyInstruction, state: StageState, ctx: StepCon
             owner: chowned ?? (item.fromContext ? root : undefined),
             links,
             io: ctx,
+            ...(item.fromContext && ctx.takeContext === true ? { takeSources: true } : {}),
           })),
         );
         break;

@@ -101,6 +101,11 @@ export interface StepContext {
   rootfs: Rootfs;
   /** The build context directory: COPY and ADD sources, `RUN --mount=type=bind` without `from`. */
   contextDir: string;
+  /**
+   * The context is the build's own fetched copy and nothing reads it after this step
+   * (executor/stage.ts): COPY may link its files into the rootfs instead of copying them.
+   */
+  takeContext?: boolean;
   /** The build context's ignore patterns, which COPY and ADD honour (none when absent). */
   dockerignore: Dockerignore;
   /** What the plan resolved for this instruction: its COPY/ADD `--from`, its RUN `--mount`s (plan/sources.ts). */

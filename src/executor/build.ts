@@ -173,6 +173,7 @@ async function buildIn(
       store: new BlobStore(join(workspace.work, 'blobs')),
       clients,
       contextDir,
+      contextOwned: context.fetched,
       dockerignore: context.fetched
         ? context.ready.then(() => wholeContext(env, contextDir, { text, name, path: dockerfilePath }))
         : await readDockerignore(contextDir, dockerfilePath),

@@ -24,6 +24,7 @@ import { workdir } from '../commands/workdir.js';
 import type { ProcessRunner } from '../exec/runner.js';
 import { PROXY_ARGS } from '../plan/platform-args.js';
 import type { ResolvedFrom, StepSources } from '../plan/sources.js';
+import type { MountSyntax } from '../dockerfile/mount-spec.js';
 import { DEFAULT_RETRIES } from '../registry/client.js';
 import { redactUrls } from '../registry/redact.js';
 import { DEFAULT_TIMEOUTS } from '../registry/network-error.js';
@@ -46,6 +47,11 @@ export interface StageDeps {
   contextDir: string;
   /** The build context's `.dockerignore` patterns, which COPY and ADD honour. */
   dockerignore: Dockerignore;
+  /**
+   * The context directory is the build's own fetched copy and no other stage reads it: the
+   * stage's last instruction that reads it may take its files ({@link lastContextReader}).
+   */
+  ownsContext?: boolean;
   /** RUN's snapshotter; none under --single-snapshot (see {@link StageLayers.snapshotter}). */
   snapshotter: Snapshotter | undefined;
   /** Turns each step's changes into a layer, per the layer flags (--single-snapshot: one at the end). */
@@ -152,6 +158,31 @@ function proxyArgsOf(buildArgs: ReadonlyMap<string, string>): Map<string, string
   return new Map([...buildArgs].filter(([k]) => PROXY_ARGS.includes(k)));
 }
 
+/**
+ * The index of the last instruction of `instructions` that reads the build context (COPY or ADD
+ * without `--from`, counted even where its source turns out to be a URL; RUN with a bind mount
+ * without `from`), or -1. After it, nothing of the stage reads the context again.
+ */
+export function lastContextReader(
+  instructions: readonly StageInstruction[],
+  planned: (ins: StageInstruction) => StepSources,
+): number {
+  const reads = (ins: StageInstruction): boolean => {
+    const p = planned(ins);
+    if (ins.kind === 'COPY' || ins.kind === 'ADD') return p.from === undefined;
+    // A bind mount (the default type) without `from`, or a type only expansion tells.
+    const bindsContext = (m: MountSyntax<ResolvedFrom>): boolean =>
+      m.from === undefined &&
+      !['cache', 'tmpfs', 'secret', 'ssh'].includes(
+        [...m.fields].reverse().find((f) => f.key === 'type')?.value ?? 'bind',
+      );
+    if (ins.kind === 'RUN') return (p.mounts ?? []).some(bindsContext);
+    return false;
+  };
+  for (let i = instructions.length - 1; i >= 0; i--) if (reads(instructions[i] as StageInstruction)) return i;
+  return -1;
+}
+
 /** Runs every instruction of `stage` from `initial`, returning the final state, new layers and history. */
 export async function runStage(stage: Stage, initial: StageState, deps: StageDeps): Promise<StageOutput> {
   let state = initial;
@@ -159,6 +190,9 @@ export async function runStage(stage: Stage, initial: StageState, deps: StageDep
   const history: HistoryEntry[] = [];
   const total = stage.instructions.length;
   const ctx = stepContext(deps);
+  // A fetched context nothing else reads: its last reader links the files it copies (copy-in.ts
+  // takeSources) instead of creating each a second time; later changes to them reach no reader.
+  const taker = deps.ownsContext === true ? lastContextReader(stage.instructions, deps.planned) : -1;
   for (const [i, ins] of stage.instructions.entries()) {
     deps.env.signal.throwIfAborted();
     // An `ADD <url>` may carry a password or a signed query: the log shows neither.
@@ -167,7 +201,8 @@ export async function runStage(stage: Stage, initial: StageState, deps: StageDep
       deps.stageLabel === undefined ? undefined : { stage: deps.stageLabel },
     );
     const before = state;
-    const result = await dispatch(ins, state, { ...ctx, at: ins.at, planned: deps.planned(ins) }, deps.argScope);
+    const step = { ...ctx, at: ins.at, planned: deps.planned(ins), ...(i === taker ? { takeContext: true } : {}) };
+    const result = await dispatch(ins, state, step, deps.argScope);
     state = result.state;
     const layer = await deps.layers.step(result);
     if (layer) {

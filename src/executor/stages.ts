@@ -50,6 +50,11 @@ export interface StagesContext {
   store: BlobStore;
   clients: RegistryClients;
   contextDir: string;
+  /**
+   * The context directory is the build's own (fetched, removed at the end), not the user's: a
+   * build of one stage may link its files into the rootfs at their last reader (stage.ts).
+   */
+  contextOwned?: boolean;
   /** The context's `.dockerignore` (or `<Dockerfile>.dockerignore`) patterns; a promise while a fetched context unpacks. */
   dockerignore: Dockerignore | Promise<Dockerignore>;
   created: string;
@@ -133,6 +138,8 @@ async function buildOne(ps: PlannedStage, opts: StageBuild): Promise<BuiltStage>
     rootfs,
     store: ctx.store,
     contextDir: ctx.contextDir,
+    // With several stages, another may read the context after this one's last reader.
+    ...(ctx.contextOwned === true && ctx.plan.stages.length === 1 ? { ownsContext: true } : {}),
     dockerignore,
     snapshotter: layers.snapshotter,
     layers,

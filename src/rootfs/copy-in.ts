@@ -54,6 +54,13 @@ export interface CopyInOptions {
   /** Inode (`dev:ino`) → image path already copied in this instruction, to keep hardlinks. */
   links?: Map<string, string>;
   /**
+   * The sources are the build's own, and nothing reads them after this copy (a fetched context
+   * at its last reader, executor/stage.ts): a regular file with no other name is linked into the
+   * rootfs instead of copied, so the file is not created twice, and its metadata is then set on
+   * that one inode. A source on another filesystem is copied.
+   */
+  takeSources?: boolean;
+  /**
    * The source is the build context's root, which in BuildKit is a directory of its own, not the
    * client's: the destination does not take its mtime.
    */
@@ -130,11 +137,23 @@ async function copyLeaf(run: CopyRun, src: string, st: Stats, dest: string): Pro
     if (st.isSymbolicLink()) await symlink(await readlink(src), host);
     else if (kind && opts.special) {
       if ((await opts.special(host, kind, deviceNumbers(st.rdev))) === 'not-permitted') return;
-    } else await copyFile(src, host);
+    } else if (!(opts.takeSources === true && st.isFile() && st.nlink === 1 && (await linked(src, host))))
+      await copyFile(src, host);
     await setMeta(rootfs, host, st, opts);
     if (st.isFile() && st.nlink > 1) opts.links?.set(key, dest);
   }
   written.push(dest);
+}
+
+/** Links `src` at `host`; false where the system cannot (another filesystem, a link count at its limit). */
+async function linked(src: string, host: string): Promise<boolean> {
+  try {
+    await link(src, host);
+    return true;
+  } catch (err) {
+    if (['EXDEV', 'EMLINK', 'EPERM'].includes(errnoCode(err) ?? '')) return false;
+    throw err;
+  }
 }
 
 /** Creates directory `dest` like `st` (when missing: `true`), or takes over an existing one (`false`). */

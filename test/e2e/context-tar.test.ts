@@ -11,7 +11,7 @@
  * (all but the mtime of /ctx itself, which the COPY makes at the build's time).
  */
 import { createReadStream } from 'node:fs';
-import { chmod, mkdir, readdir, readFile, symlink, writeFile } from 'node:fs/promises';
+import { chmod, lstat, mkdir, readdir, readFile, symlink, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import { join } from 'node:path';
 import { expect, onTestFinished, test } from 'vitest';
@@ -180,3 +180,63 @@ test('a fetched context unpacks while the base image is pulled; COPY waits for a
   expect(fetched, r.stderr).toBeGreaterThan(pulled);
   expect((await copiedTree('overlap')).seen).toBe('hello from the context\n');
 });
+
+/**
+ * A fetched context's last reader links the files it copies instead of creating them again
+ * (stage.ts lastContextReader, copy-in.ts takeSources): a RUN that changes them then changes the
+ * context's copy too, which must reach no reader. An earlier COPY of the same file, and a COPY
+ * of another stage, still get the archive's bytes and mode.
+ */
+test('a fetched context: only its last reader links files, so RUNs changing them reach no later COPY', async () => {
+  const dir = await tempDir('context-take');
+  await writeFile(
+    join(dir, 'Dockerfile'),
+    [
+      'ARG BASE',
+      'FROM ${BASE} AS other',
+      'COPY a.txt /from-other.txt',
+      'RUN echo other >> /from-other.txt',
+      'FROM ${BASE}',
+      'COPY a.txt /x.txt',
+      'RUN echo changed >> /x.txt && chmod 600 /x.txt',
+      'COPY --from=other /from-other.txt /other.txt',
+      'COPY a.txt /y.txt',
+      'RUN stat -c "links=%h" /y.txt && echo more >> /y.txt',
+      '',
+    ].join('\n'),
+  );
+  await writeFile(join(dir, 'a.txt'), 'orig\n');
+  await chmod(join(dir, 'a.txt'), 0o644);
+  const single = join(dir, 'single');
+  await mkdir(single);
+  await writeFile(
+    join(single, 'Dockerfile'),
+    'ARG BASE\nFROM ${BASE}\nCOPY a.txt /x.txt\nRUN echo changed >> /x.txt && chmod 600 /x.txt\nCOPY a.txt /y.txt\nRUN stat -c "links=%h" /y.txt && echo more >> /y.txt\n',
+  );
+  await writeFile(join(single, 'a.txt'), 'orig\n');
+  await chmod(join(single, 'a.txt'), 0o644);
+  for (const [name, from] of [
+    ['multi', dir],
+    ['single', single],
+  ] as const) {
+    const tgz = join(await tempDir('context-take-tar'), 'ctx.tar.gz');
+    await run('tar', ['-C', from, '--numeric-owner', '--exclude', './single', '-czf', tgz, '.']);
+    const r = await build(`tar://${tgz}`, `take-${name}`);
+    expect(r.exitCode, `${name}: ${r.stderr}`).toBe(0);
+    // One stage: the last COPY took the context's file (two names, one inode); several: copied.
+    expect(r.stdout + r.stderr, name).toContain(name === 'single' ? 'links=2' : 'links=1');
+    const image = await inspectImage({ registry: `${env.reg.host}/e2e/context-tar:take-${name}` });
+    onTestFinished(() => image.cleanup());
+    expect(await image.readFile('/x.txt'), name).toBe('orig\nchanged\n');
+    expect(await image.readFile('/y.txt'), name).toBe('orig\nmore\n');
+    if (name === 'multi') expect(await image.readFile('/other.txt')).toBe('orig\nother\n');
+    const modes = await Promise.all(['x.txt', 'y.txt'].map((f) => lstat(join(image.rootfsDir, f))));
+    expect(
+      modes.map((st) => [st.mode & 0o7777, st.uid, st.gid]),
+      name,
+    ).toEqual([
+      [0o600, 0, 0],
+      [0o644, 0, 0],
+    ]);
+  }
+}, 300_000);
