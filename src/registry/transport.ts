@@ -88,19 +88,12 @@ export class Transport {
   readonly agent: Agent;
   private readonly registryOfHost = new Map<string, string>();
   private readonly connectors = new Map<string, Connector>();
-  // Explicit, so that NODE_TLS_REJECT_UNAUTHORIZED (a hidden input) cannot turn verification off.
-  private readonly verified: Connector;
+  private verifiedConnector: Connector | undefined;
 
   constructor(
     private readonly tls: TlsPolicy,
     readonly timeouts: NetworkTimeouts = DEFAULT_TIMEOUTS,
   ) {
-    const context = secureContext(tls.trusted ?? []);
-    this.verified = buildConnector({
-      rejectUnauthorized: true,
-      timeout: timeouts.connectMs,
-      ...(context !== undefined ? { secureContext: context } : {}),
-    });
     this.agent = new Agent({
       // The connect timeout goes to each connector: undici ignores `connectTimeout` beside a connect function.
       headersTimeout: timeouts.headersMs,
@@ -111,6 +104,24 @@ export class Transport {
         connector(opts, cb);
       },
     });
+  }
+
+  /**
+   * The connector of every host not bound to a registry: verified, explicitly, so that
+   * NODE_TLS_REJECT_UNAUTHORIZED (a hidden input) cannot turn verification off. Made on the first
+   * connection: its TLS context parses every trusted CA, which a build that never connects (FROM
+   * scratch, a plain-http registry) should not pay for.
+   */
+  private get verified(): Connector {
+    if (this.verifiedConnector === undefined) {
+      const context = secureContext(this.tls.trusted ?? []);
+      this.verifiedConnector = buildConnector({
+        rejectUnauthorized: true,
+        timeout: this.timeouts.connectMs,
+        ...(context !== undefined ? { secureContext: context } : {}),
+      });
+    }
+    return this.verifiedConnector;
   }
 
   /** Connections to `url`'s host use `registry`'s TLS settings, unless the host is already bound. */

@@ -2,6 +2,7 @@ import { X509Certificate } from 'node:crypto';
 import { copyFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { rootCertificates } from 'node:tls';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { makeCa, type CertFiles } from '../../test/support/certs.js';
 import { silentLogger, type Logger } from '../log.js';
@@ -55,6 +56,20 @@ describe('parseCertificates', () => {
 });
 
 describe('readTrustedCas', () => {
+  test("the system's bundle beside its own files adds only what Node lacks, each once", async () => {
+    // /etc/ssl/certs as update-ca-certificates leaves it: every CA as a file and all in one bundle.
+    const sys = join(dir, 'system');
+    await mkdir(sys);
+    const nodeRoot = `${(rootCertificates[0] ?? '').replace(/\n/g, '\r\n')}\r\n`; // another wrapping
+    await writeFile(join(sys, 'a-node-root.pem'), nodeRoot);
+    await writeFile(join(sys, 'ca-certificates.crt'), `${nodeRoot}${one.certPem}`);
+    await copyFile(one.cert, join(sys, 'one.pem'));
+    const { logger, warned } = warnings();
+    const certs = readTrustedCas({ sslCertDir: sys, nodeExtraCaCerts: join(sys, 'ca-certificates.crt') }, logger);
+    expect(certs.map(subject)).toEqual(['CN=Kiln test CA one']);
+    expect(warned).toEqual([]);
+  });
+
   test("every *.crt and *.pem of each SSL_CERT_DIR directory, as Go reads Kaniko's /kaniko/ssl/certs", async () => {
     const a = join(dir, 'a');
     const b = join(dir, 'b');
