@@ -7,5 +7,8 @@ export default defineConfig({
     testTimeout: 120_000,
     hookTimeout: 120_000,
     pool: 'forks',
+    // Most end-to-end time is waiting (registries starting, executors spawned, timeouts): two
+    // files at once on the two cores. vitest's default is one fewer than the cores.
+    poolOptions: { forks: { maxForks: 2, minForks: 1 } },
   },
 });
