@@ -58,7 +58,7 @@ function stricter(a: FilterVerdict, b: FilterVerdict): FilterVerdict {
  * (where the source really is), `--exclude` paths relative to the copied source — or, with
  * `--parents`, relative to the pivot, like the path kept below the destination.
  */
-function selector(tree: SourceTree, match: MatchedSource, excludes: PathFilter): Selector | undefined {
+export function selector(tree: SourceTree, match: MatchedSource, excludes: PathFilter): Selector | undefined {
   if (tree.ignore.empty && excludes.empty) return undefined;
   const ctxBase = relOf(match.entry.resolvedPath);
   const exclBase = match.keep ?? '';

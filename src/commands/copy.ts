@@ -29,14 +29,14 @@ import { expand } from './expand.js';
 import type { StageState, StepContext, StepResult } from './step.js';
 
 /** One thing to copy, in instruction order. */
-type Item =
+export type Item =
   | { kind: 'tree'; tree: SourceTree; match: MatchedSource; fromContext: boolean }
   | { kind: 'http'; source: HttpSource }
   | { kind: 'git'; source: GitSource }
   | { kind: 'heredoc'; doc: Heredoc };
 
 /** The instruction's flags, expanded and checked. */
-interface Options {
+export interface Options {
   chmod?: ChmodFn;
   excludes: PathFilter;
   parents: boolean;
@@ -47,7 +47,7 @@ function fail(ins: CopyInstruction, message: string): never {
   throw new DockerfileError(message, ins.at, { source: ins.text });
 }
 
-function options(ins: CopyInstruction, state: StageState, from: ResolvedFrom | undefined): Options {
+export function options(ins: CopyInstruction, state: StageState, from: ResolvedFrom | undefined): Options {
   const word = (v: string | undefined): string | undefined => (v === undefined ? undefined : expand(ins, state, v));
   const chmodValue = word(ins.chmod);
   try {
@@ -66,7 +66,12 @@ async function whereInContext(ctx: StepContext): Promise<string> {
 }
 
 /** The sources of the instruction as items, in order (heredocs last, as BuildKit copies them). */
-async function gather(ins: CopyInstruction, state: StageState, opts: Options, ctx: StepContext): Promise<Item[]> {
+export async function gather(
+  ins: CopyInstruction,
+  state: StageState,
+  opts: Options,
+  ctx: StepContext,
+): Promise<Item[]> {
   const items: Item[] = [];
   const context = (): SourceTree => ({
     root: new Rootfs(ctx.contextDir),
