@@ -36,6 +36,20 @@ export interface StepKeyInputs {
 /** The name of each part of a key. */
 export type KeyPart = keyof StepKeyInputs;
 
+/** Every part's name, sorted. */
+export const KEY_PARTS: readonly KeyPart[] = [
+  'base',
+  'below',
+  'env',
+  'mounts',
+  'platform',
+  'shell',
+  'sources',
+  'step',
+  'user',
+  'workdir',
+];
+
 /** A step's key: its digest, and the digest of each input it was made from. */
 export interface StepKey {
   /** `sha256:<hex>` over the parts. */
