@@ -12,17 +12,18 @@
  * ever part of a layer; a secret's value never reaches a log, a layer or the history.
  */
 import { createHash } from 'node:crypto';
-import { chmod, chown, copyFile, lstat, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { join, posix, relative } from 'node:path';
+import { chmod, chown, copyFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { join, relative } from 'node:path';
 import { ensurePrivateDir, stateEntryDir, stateLockFile } from '../cache/state-dir.js';
-import { errnoCode, fsError, StepError, type SourceLocation } from '../errors.js';
+import { fsError, StepError, type SourceLocation } from '../errors.js';
 import { makeFilteredView } from '../context/filtered-view.js';
-import { NO_FILTER, type PathFilter } from '../context/path-filter.js';
+import type { PathFilter } from '../context/path-filter.js';
 import type { ExtraMounts, RunMount } from '../exec/runner.js';
 import { MountTargets, type MountPointKind } from '../rootfs/mount-points.js';
 import { Rootfs } from '../rootfs/rootfs.js';
 import type { ResolvedFrom } from '../plan/sources.js';
 import type { RunMountSpec as MountSpec } from './run-mount-spec.js';
+import { bindSource } from './bind-source.js';
 
 /** What RUN mounts need from the build. */
 export interface RunMountEnv {
@@ -201,18 +202,12 @@ class MountStep {
   }
 
   private async bind(s: Extract<MountSpec, { type: 'bind' }>): Promise<RunMount> {
-    const from = s.from === undefined ? new Rootfs(this.ctx.env.contextDir) : await this.ctx.env.fromSource(s.from);
     const where = s.from === undefined ? 'the build context' : `--from=${s.from.value}`;
-    // Symlinks in the source resolve inside its root, as BuildKit resolves them in the source's snapshot.
-    let source = await from.resolve(s.source, { followFinal: true });
-    const kind = await kindOf(source);
-    const ignore = s.from === undefined ? this.ctx.env.contextIgnore : NO_FILTER;
-    // An ignored source is not in the context at all: as named, or where its symlinks lead (as for COPY).
-    const rels = [posix.resolve('/', s.source), from.imagePathOf(source)].map((p) => p.slice(1));
-    if (kind === 'missing' || rels.some((rel) => rel !== '' && ignore.verdict(rel, kind === 'dir') === 'exclude'))
-      this.fail(`source ${s.source} not found in ${where}`);
-    if (kind === 'other') this.fail(`source ${s.source} in ${where} is neither a file nor a directory`);
-    const rel = rels[1] ?? '';
+    const found = await bindSource(s, this.ctx.env);
+    if (found.kind === 'missing') return this.fail(`source ${s.source} not found in ${where}`);
+    if (found.kind === 'other') return this.fail(`source ${s.source} in ${where} is neither a file nor a directory`);
+    const { kind, rel, ignore } = found;
+    let source = found.source;
     if (kind === 'dir' && ignore.mayExcludeWithin(rel)) {
       const view = join(this.ctx.scratch, `bind-view-${this.index}`);
       await makeFilteredView(source, rel, ignore, view);
@@ -274,15 +269,5 @@ class MountStep {
       };
     }
     return out;
-  }
-}
-
-async function kindOf(host: string): Promise<'dir' | 'file' | 'other' | 'missing'> {
-  try {
-    const st = await lstat(host);
-    return st.isDirectory() ? 'dir' : st.isFile() ? 'file' : 'other';
-  } catch (err) {
-    if (errnoCode(err) === 'ENOENT' || errnoCode(err) === 'ENOTDIR') return 'missing';
-    throw fsError(`inspecting ${host}`, err);
   }
 }

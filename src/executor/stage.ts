@@ -158,6 +158,12 @@ function proxyArgsOf(buildArgs: ReadonlyMap<string, string>): Map<string, string
   return new Map([...buildArgs].filter(([k]) => PROXY_ARGS.includes(k)));
 }
 
+/** Whether a RUN mount shows the build context: a bind (the default type) without `from`, or a type only expansion tells. */
+function bindsContext(m: MountSyntax<ResolvedFrom>): boolean {
+  const type = [...m.fields].reverse().find((f) => f.key === 'type')?.value ?? 'bind';
+  return m.from === undefined && !['cache', 'tmpfs', 'secret', 'ssh'].includes(type);
+}
+
 /**
  * The index of the last instruction of `instructions` that reads the build context (COPY or ADD
  * without `--from`, counted even where its source turns out to be a URL; RUN with a bind mount
@@ -170,14 +176,7 @@ export function lastContextReader(
   const reads = (ins: StageInstruction): boolean => {
     const p = planned(ins);
     if (ins.kind === 'COPY' || ins.kind === 'ADD') return p.from === undefined;
-    // A bind mount (the default type) without `from`, or a type only expansion tells.
-    const bindsContext = (m: MountSyntax<ResolvedFrom>): boolean =>
-      m.from === undefined &&
-      !['cache', 'tmpfs', 'secret', 'ssh'].includes(
-        [...m.fields].reverse().find((f) => f.key === 'type')?.value ?? 'bind',
-      );
-    if (ins.kind === 'RUN') return (p.mounts ?? []).some(bindsContext);
-    return false;
+    return ins.kind === 'RUN' && (p.mounts ?? []).some(bindsContext);
   };
   for (let i = instructions.length - 1; i >= 0; i--) if (reads(instructions[i] as StageInstruction)) return i;
   return -1;

@@ -6,10 +6,11 @@
  * the build's extra CAs (SSL_CERT_DIR, NODE_EXTRA_CA_CERTS: trust.ts), as Go's system pool is.
  */
 import { isIP } from 'node:net';
-import { createSecureContext, rootCertificates, type SecureContext } from 'node:tls';
+import { createSecureContext, type SecureContext } from 'node:tls';
 import { Agent, buildConnector } from 'undici';
 import { DEFAULT_TIMEOUTS } from './network-error.js';
 import type { NetworkTimeouts, RegistryTlsOptions } from './types.js';
+import { withRoots } from './trust.js';
 
 /** Docker Hub's API endpoint: `docker.io` names images, `registry-1.docker.io` serves them (as Docker does). */
 export const DOCKER_HUB_API = 'registry-1.docker.io';
@@ -68,10 +69,10 @@ export interface TlsPolicy {
  * Made once per connector: a `ca` list given to each connect would be parsed for each connection.
  */
 function secureContext(trusted: readonly string[], extra?: RegistryTlsOptions): SecureContext | undefined {
-  const ca = [...trusted, ...(extra?.ca !== undefined ? [extra.ca] : [])];
-  if (ca.length === 0 && extra?.cert === undefined && extra?.key === undefined) return undefined;
+  const ca = withRoots([...trusted, ...(extra?.ca !== undefined ? [extra.ca] : [])]);
+  if (ca === undefined && extra?.cert === undefined && extra?.key === undefined) return undefined;
   return createSecureContext({
-    ...(ca.length > 0 ? { ca: [...rootCertificates, ...ca] } : {}),
+    ...(ca !== undefined ? { ca } : {}),
     ...(extra?.cert !== undefined ? { cert: extra.cert } : {}),
     ...(extra?.key !== undefined ? { key: extra.key } : {}),
   });

@@ -38,6 +38,15 @@ function why(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
 
+/**
+ * The `ca` of a connection trusting Node's roots and `trusted` (an explicit `ca` replaces the
+ * roots, so they come first), or undefined when there is nothing to add: Node's defaults then
+ * apply, and no TLS context parses the roots again.
+ */
+export function withRoots<T extends string | Buffer>(trusted: readonly T[] | undefined): (string | T)[] | undefined {
+  return trusted !== undefined && trusted.length > 0 ? [...rootCertificates, ...trusted] : undefined;
+}
+
 /** A PEM certificate's base64 body, whitespace and armour stripped: the same certificate, however wrapped. */
 const pemBody = (pem: string): string => pem.replace(/-----(BEGIN|END) CERTIFICATE-----|\s/g, '');
 

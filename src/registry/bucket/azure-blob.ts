@@ -20,7 +20,6 @@
  */
 import { readFile } from 'node:fs/promises';
 import { PassThrough, type Readable } from 'node:stream';
-import { rootCertificates } from 'node:tls';
 import {
   AnonymousCredential,
   BlobClient,
@@ -34,6 +33,7 @@ import type { Redactor } from '../redact.js';
 import type { NetworkTimeouts } from '../types.js';
 import type { BucketCredentialInputs } from './helper-context.js';
 import { BucketFailure, ObjectGetFailed, type ObjectGetOptions } from './get.js';
+import { withRoots } from '../trust.js';
 
 /** Azurite's (and the retired storage emulator's) well-known account, for `UseDevelopmentStorage=true`. */
 const DEV_ACCOUNT = 'devstoreaccount1';
@@ -165,12 +165,11 @@ function pipelineOptions(trustedCas: readonly string[] | undefined, userAgent?: 
   // StoragePipelineOptions' type, so typed here. An https.Agent would break an http endpoint (Azurite).
   // No `tryTimeoutInMs`: it is the service's own timeout (`?timeout=`), which would cut a large
   // download; the client's deadline is openAzureBlob's.
+  const ca = withRoots(trustedCas);
   const options: StoragePipelineOptions & { tlsOptions?: { ca: string[] } } = {
     retryOptions: { maxTries: 1 },
     ...(userAgent !== undefined ? { userAgentOptions: { userAgentPrefix: userAgent } } : {}),
-    ...(trustedCas !== undefined && trustedCas.length > 0
-      ? { tlsOptions: { ca: [...rootCertificates, ...trustedCas] } }
-      : {}),
+    ...(ca !== undefined ? { tlsOptions: { ca } } : {}),
   };
   return options;
 }

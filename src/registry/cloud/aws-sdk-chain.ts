@@ -12,11 +12,11 @@
  * this module (with `import()`), so a build that uses neither never parses the SDK.
  */
 import { join } from 'node:path';
-import { rootCertificates } from 'node:tls';
 import { defaultProvider } from '@aws-sdk/credential-provider-node';
 import type { NetworkTimeouts } from '../types.js';
 import { AwsChainFailed } from './aws-chain.js';
 import type { AwsCredentialProvider } from './aws-sigv4.js';
+import { withRoots } from '../trust.js';
 
 /** What the chain is made from: the build's environment and home directory, its timeouts and extra CAs. */
 export interface AwsChainInputs {
@@ -28,13 +28,14 @@ export interface AwsChainInputs {
 
 /** The SDK's Node HTTP handler options for the build's timeouts and CAs (TLS always verified). */
 export function awsRequestHandler(t: NetworkTimeouts, trustedCas: readonly string[] = []) {
+  const ca = withRoots(trustedCas);
   return {
     connectionTimeout: t.connectMs,
     // Without throwOnRequestTimeout the SDK only logs a warning when the answer is late.
     requestTimeout: t.headersMs,
     throwOnRequestTimeout: true,
     socketTimeout: t.bodyMs,
-    httpsAgent: { keepAlive: true, ...(trustedCas.length > 0 ? { ca: [...rootCertificates, ...trustedCas] } : {}) },
+    httpsAgent: { keepAlive: true, ...(ca !== undefined ? { ca } : {}) },
   };
 }
 
@@ -64,7 +65,7 @@ export function awsSdkChain(i: AwsChainInputs): AwsCredentialProvider {
     configFilepath: set(i.env.AWS_CONFIG_FILE) ?? join(i.homeDir, '.aws', 'config'),
     // The STS (role_arn, web identity) and SSO calls the chain makes: the build's deadlines and CAs.
     clientConfig: { requestHandler: awsRequestHandler(i.timeouts, i.trustedCas), maxAttempts: 2 },
-    // Given a logger, the SDK also keeps its warnings (AWS_PROFILE beside AWS_ACCESS_KEY_ID) off console.warn.
+    // Given a logger, the SDK also keeps its warnings (AWS_PROFILE beside AWS_ACCESS_KEY_ID) off standard error.
     logger: {
       debug: (m: unknown) => {
         if (typeof m === 'string' && m.startsWith(PREFIX)) tried.push(m.slice(PREFIX.length).split('\n')[0] ?? '');

@@ -16,7 +16,6 @@
  * This module is loaded only through `import()` (credentials.ts, remote-context.ts): the SDK is
  * never parsed by a build that does not use Azure.
  */
-import { rootCertificates } from 'node:tls';
 import {
   ClientAssertionCredential,
   ClientCertificateCredential,
@@ -31,6 +30,7 @@ import { formatTimeout } from '../network-error.js';
 import type { Redactor } from '../redact.js';
 import type { HelperContext } from './context.js';
 import { CloudError } from './http.js';
+import { withRoots } from '../trust.js';
 
 /** The SDK's credential interface, for the Storage client (this file is `@azure/identity`'s one home). */
 export type { TokenCredential };
@@ -73,10 +73,11 @@ function envOf(ctx: AzureTokenInputs['ctx'], name: string): string | undefined {
 /** The SDK options every credential gets: authority, CAs, few retries (the caller's loop retries too). */
 function sdkOptions(ctx: AzureTokenInputs['ctx'], cas: readonly string[] | undefined, seen: Seen) {
   const authority = envOf(ctx, 'AZURE_AUTHORITY_HOST');
+  const ca = withRoots(cas);
   const options: ClientSecretCredentialOptions = {
     // A private authority (Azure Stack, a test fake) has no instance metadata at Microsoft's.
     ...(authority !== undefined ? { authorityHost: authority, disableInstanceDiscovery: true } : {}),
-    ...(cas !== undefined && cas.length > 0 ? { tlsOptions: { ca: [...rootCertificates, ...cas] } } : {}),
+    ...(ca !== undefined ? { tlsOptions: { ca } } : {}),
     retryOptions: { maxRetries: 1 },
     // MSAL reports a refusal without its HTTP status: the status is read here, for the message.
     additionalPolicies: [

@@ -17,7 +17,6 @@
  * own fetch under {@link within}'s deadline, and GOOGLE_EXTERNAL_ACCOUNT_ALLOW_EXECUTABLES.
  */
 import { join } from 'node:path';
-import { rootCertificates } from 'node:tls';
 import { Compute, gaxios, GoogleAuth, type AuthClient } from 'google-auth-library';
 import { Agent, fetch as undiciFetch } from 'undici';
 import { errnoCode } from '../../errors.js';
@@ -25,6 +24,7 @@ import { formatTimeout } from '../network-error.js';
 import type { Redactor } from '../redact.js';
 import { describeGoogleFailure } from './google-errors.js';
 import { CloudError } from './http.js';
+import { withRoots } from '../trust.js';
 
 /** The inputs of {@link googleAccessToken}. */
 export interface GoogleAuthInputs {
@@ -96,8 +96,7 @@ function transporter(i: GoogleAuthInputs, timeoutMs: number): { gaxios: gaxios.G
   let agent: Agent | undefined;
   let fetch = i.fetch;
   if (fetch === undefined) {
-    const ca =
-      i.trustedCas !== undefined && i.trustedCas.length > 0 ? [...rootCertificates, ...i.trustedCas] : undefined;
+    const ca = withRoots(i.trustedCas);
     const dispatcher = new Agent({
       connect: { timeout: timeoutMs, ...(ca ? { ca } : {}) },
       headersTimeout: timeoutMs,

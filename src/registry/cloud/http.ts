@@ -4,10 +4,10 @@
  * exchange, and the error they throw: it names the service asked and what went wrong, and is
  * redacted of every secret the helper holds (a cloud may echo a token back in an error body).
  */
-import { rootCertificates } from 'node:tls';
 import { Agent, request, type Dispatcher } from 'undici';
 import { classifyNetworkError, formatTimeout } from '../network-error.js';
 import { Redactor } from '../redact.js';
+import { withRoots } from '../trust.js';
 
 /** Why a built-in helper could not get a credential. `refused` marks a cloud that rejected what it was sent. */
 export class CloudError extends Error {
@@ -47,8 +47,8 @@ const BODY_CAP = 1024 * 1024;
  * as the Go helpers in Kaniko's image verify against the system pool plus /kaniko/ssl/certs.
  */
 export function undiciCloudFetch(timeoutMs: number, trustedCas: readonly string[] = []): CloudFetch {
-  const dispatcher: Dispatcher | undefined =
-    trustedCas.length > 0 ? new Agent({ connect: { ca: [...rootCertificates, ...trustedCas] } }) : undefined;
+  const ca = withRoots(trustedCas);
+  const dispatcher: Dispatcher | undefined = ca !== undefined ? new Agent({ connect: { ca } }) : undefined;
   return async (req) => {
     const signal = AbortSignal.timeout(timeoutMs);
     try {
