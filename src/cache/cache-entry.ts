@@ -4,6 +4,7 @@
  * annotations (so that a miss can name the input that changed against an entry it finds,
  * cache/step-key.ts), and the entry's age against `--cache-ttl`.
  */
+import { createHash } from 'node:crypto';
 import { KEY_PARTS, type StepKey } from './step-key.js';
 
 /** The annotation holding the whole key; each part's is this plus `.<part>`. */
@@ -42,4 +43,13 @@ export function isExpired(created: string | undefined, ttlMs: number, now: Date)
   const t = created === undefined ? NaN : Date.parse(created);
   if (Number.isNaN(t) || t > now.getTime() + 60_000) return true;
   return now.getTime() - t > ttlMs;
+}
+
+/**
+ * The locator tag of a step: `loc-` and the first 60 hex characters of the sha256 over `names`
+ * (the platform, the stage and the instruction as written). The newest entry made for that step
+ * carries it too, so a miss can compare its key with that entry's (changedParts).
+ */
+export function locatorTag(names: readonly string[]): string {
+  return `loc-${createHash('sha256').update(JSON.stringify(names)).digest('hex').slice(0, 60)}`;
 }
