@@ -22,6 +22,11 @@ export interface FlagSpec {
   takesValue: ReadonlySet<string>;
   /** Long names of the boolean flags (no value), which also take pflag's `--flag=true|false`. */
   booleans: ReadonlySet<string>;
+  /**
+   * Long names of the boolean flags that default to true and also have a `--no-` form: their
+   * `--flag=false` becomes `--no-flag` (for the others, false is their default: it is dropped).
+   */
+  negatable?: ReadonlySet<string>;
   /** The short letters the program defines. */
   shorts: ReadonlySet<string>;
 }
@@ -67,7 +72,9 @@ export function normaliseArgv(argv: readonly string[], spec: FlagSpec): Normalis
       }
       if (value !== undefined && spec.booleans.has(name)) {
         if (TRUE.includes(value)) out.push(`--${name}`);
-        else if (!FALSE.includes(value))
+        else if (FALSE.includes(value)) {
+          if (spec.negatable?.has(name) === true) out.push(`--no-${name}`);
+        } else
           throw new UsageError(`--${name}=${value}: expected true or false`, {
             hint: `write --${name}, --${name}=true or --${name}=false`,
           });

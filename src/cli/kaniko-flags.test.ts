@@ -2,7 +2,7 @@
  * Every flag of Kaniko 1.x's executor (cmd/executor/cmd/root.go of Kaniko v1.23: its
  * `addKanikoOptionsFlags`, `init` and the deprecated spellings), each either accepted with
  * Kaniko's meaning, read into the BuildOptions it should give, or refused with a message saying
- * why. Only the layer cache flags (issue 15) and the remote contexts' flags (issue 14) are refused.
+ * why. None is refused any more: the remote contexts (issue 14) and the layer cache (issue 15) are built.
  */
 import { describe, expect, test } from 'vitest';
 import { parseBuildOptions, type BuildOptions } from '../config/options.js';
@@ -199,26 +199,42 @@ const accepted: Accepted[] = [
   },
   { flag: 'tarPath', args: ['--tarPath=old.tar'], get: (o) => o.tarPath, want: 'old.tar' },
   { flag: 'whitelist-var-run', args: ['--whitelist-var-run=false'], get: (o) => o.ignorePaths, want: [] },
-  // A cache flag that asks for no cache asks for what Kiln does.
-  { flag: 'cache', args: ['--cache=false'], get: (o) => o.push, want: false },
-  { flag: 'compressed-caching', args: ['--compressed-caching=false'], get: (o) => o.push, want: false },
-  { flag: 'cache-copy-layers', args: ['--cache-copy-layers=false'], get: (o) => o.push, want: false },
-  { flag: 'cache-run-layers', args: ['--cache-run-layers=false'], get: (o) => o.push, want: false },
+  // Issue 15: Kaniko's layer cache, with its defaults (two weeks, RUN layers yes, COPY layers no).
+  { flag: 'cache', args: ['--cache'], get: (o) => o.cache.enabled, want: true },
+  { flag: 'cache', args: ['--cache=false'], get: (o) => o.cache.enabled, want: false },
+  {
+    flag: 'cache',
+    args: ['--cache=true'],
+    get: (o) => o.cache.repo,
+    want: { kind: 'registry', repository: 'reg.example/app/cache' },
+  },
+  {
+    flag: 'cache-repo',
+    args: ['--cache', '--cache-repo', 'reg.example/c'],
+    get: (o) => o.cache.repo,
+    want: { kind: 'registry', repository: 'reg.example/c' },
+  },
+  {
+    flag: 'cache-repo',
+    args: ['--cache', '--cache-repo=oci:/var/cache/kiln'],
+    get: (o) => o.cache.repo,
+    want: { kind: 'oci', dir: '/var/cache/kiln' },
+  },
+  { flag: 'cache-dir', args: ['--cache-dir=/warm'], get: (o) => o.cache.dir, want: '/warm' },
+  { flag: 'cache-ttl', args: ['--cache-ttl', '6h'], get: (o) => o.cache.ttlMs, want: 6 * 3600_000 },
+  { flag: 'cache-ttl', args: [], get: (o) => o.cache.ttlMs, want: 336 * 3600_000 },
+  { flag: 'cache-copy-layers', args: ['--cache-copy-layers'], get: (o) => o.cache.copyLayers, want: true },
+  { flag: 'cache-copy-layers', args: ['--cache-copy-layers=false'], get: (o) => o.cache.copyLayers, want: false },
+  { flag: 'cache-run-layers', args: [], get: (o) => o.cache.runLayers, want: true },
+  { flag: 'cache-run-layers', args: ['--cache-run-layers=false'], get: (o) => o.cache.runLayers, want: false },
+  { flag: 'cache-run-layers', args: ['--cache-run-layers=true'], get: (o) => o.cache.runLayers, want: true },
+  { flag: 'compressed-caching', args: ['--compressed-caching=false'], get: (o) => o.cache.enabled, want: false },
+  { flag: 'no-push-cache', args: ['--no-push-cache'], get: (o) => o.cache.push, want: false },
+  { flag: 'no-push-cache', args: ['--no-push-cache=true'], get: (o) => o.cache.push, want: false },
+  { flag: 'no-push-cache', args: [], get: (o) => o.cache.push, want: true },
 ];
 
-const CACHE = /is not supported: Kiln's layer cache is not implemented yet/;
-
-const refused: { flag: string; args: string[]; why: RegExp }[] = [
-  { flag: 'cache', args: ['--cache'], why: CACHE },
-  { flag: 'cache', args: ['--cache=true'], why: CACHE },
-  { flag: 'cache-repo', args: ['--cache-repo', 'reg.example/cache'], why: CACHE },
-  { flag: 'cache-dir', args: ['--cache-dir=/cache'], why: CACHE },
-  { flag: 'cache-ttl', args: ['--cache-ttl', '6h'], why: CACHE },
-  { flag: 'cache-copy-layers', args: ['--cache-copy-layers'], why: CACHE },
-  { flag: 'cache-run-layers', args: ['--cache-run-layers=true'], why: CACHE },
-  { flag: 'compressed-caching', args: ['--compressed-caching'], why: CACHE },
-  { flag: 'no-push-cache', args: ['--no-push-cache'], why: CACHE },
-];
+const refused: { flag: string; args: string[]; why: RegExp }[] = [];
 
 describe('every Kaniko 1.x executor flag', () => {
   test('is in the table, accepted or refused', () => {

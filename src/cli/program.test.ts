@@ -48,8 +48,10 @@ test.each([[['help']], [['--help']], [['-h']]])('`executor %j` prints the usage 
   expect(exitCode).toBe(0);
   expect(out).toMatch(/^Usage: executor \[options\] \[command\]/);
   expect(out).toContain('--dockerfile');
-  // The refused flags are not offered.
-  expect(out).not.toContain('--cache-repo');
+  // The cache flags are offered; the hidden negations of Kaniko's true-by-default flags are not.
+  expect(out).toContain('--cache-repo');
+  expect(out).toMatch(/--compressed-caching +accepted for Kaniko's command lines; changes nothing/);
+  expect(out).not.toContain('--no-cache-run-layers');
 });
 
 test('`executor help version` prints the version command’s usage and exits 0', async () => {

@@ -7,7 +7,7 @@ import type { RawOptions } from '../config/options.js';
 import { LOG_LEVELS, type LogLevel } from '../log.js';
 import { normaliseArgv, type FlagSpec } from './argv.js';
 import { addLayerFlags } from './flags-layers.js';
-import { addRefusedFlags } from './flags-refused.js';
+import { addCacheFlags } from './flags-cache.js';
 import { addRegistryFlags } from './flags-registry.js';
 
 const collect = (value: string, previous: string[]): string[] => [...previous, value];
@@ -24,17 +24,19 @@ function logLevel(value: string): LogLevel {
 export function flagSpec(cmd: Command): FlagSpec {
   const takesValue = new Set<string>();
   const booleans = new Set<string>();
+  const negatable = new Set<string>();
   const shorts = new Set<string>();
   for (const o of cmd.options) {
     const long = o.long?.replace(/^--/, '');
     const short = o.short?.replace(/^-/, '');
     if (short) shorts.add(short);
+    if (o.negate && long) negatable.add(long.replace(/^no-/, ''));
     if (o.required) {
       if (long) takesValue.add(long);
       if (short) takesValue.add(short);
     } else if (!o.optional && long) booleans.add(long);
   }
-  return { takesValue, booleans, shorts };
+  return { takesValue, booleans, negatable, shorts };
 }
 
 export type Action =
@@ -103,7 +105,7 @@ export function buildProgram(
     )
     .addOption(new Option('--log-format <format>', 'log format').choices(['text', 'color', 'json']))
     .option('--log-timestamp', 'prefix log lines with a timestamp');
-  const program = addRefusedFlags(addLayerFlags(addRegistryFlags(core))).action((opts: Record<string, unknown>) => {
+  const program = addCacheFlags(addLayerFlags(addRegistryFlags(core))).action((opts: Record<string, unknown>) => {
     const raw = { ...opts } as RawOptions & { logFormat?: string };
     onAction({
       kind: 'build',

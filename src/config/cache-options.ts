@@ -4,12 +4,26 @@
  * or `oci:DIR` for a local OCI layout), `--cache-dir` (the warmer's base images, default
  * `/cache`), `--cache-ttl` (a Go duration, default two weeks), `--cache-run-layers` (default true),
  * `--cache-copy-layers` (default false), `--no-push-cache`. PURE.
- *
- * Not used yet: refused-options.ts refuses these flags until the cache is built on them.
+ * `--compressed-caching` is accepted and changes nothing: Kaniko's flag trades memory for CPU when
+ * it holds cached layers, and Kiln streams every layer anyway.
  */
+import { z } from 'zod';
 import { parseGoDuration } from '../dockerfile/duration.js';
 import { UsageError } from '../errors.js';
 import { parseReference, ReferenceSyntaxError, type Reference } from '../oci/reference.js';
+
+/** The raw cache flags, as commander gives them (config/options.ts). */
+export const cacheRawShape = {
+  cache: z.boolean().optional(),
+  cacheRepo: z.string().optional(),
+  cacheDir: z.string().optional(),
+  cacheTtl: z.string().optional(),
+  cacheCopyLayers: z.boolean().optional(),
+  cacheRunLayers: z.boolean().optional(),
+  compressedCaching: z.boolean().optional(),
+  /** commander's name for `--no-push-cache` (false when it is given). */
+  pushCache: z.boolean().default(true),
+};
 
 /** Where cache entries live: a registry repository (tagged by key), or a local OCI layout. */
 export type CacheRepo = { kind: 'registry'; repository: string } | { kind: 'oci'; dir: string };

@@ -89,11 +89,9 @@ test('a file of image names without a destination is refused, as Kaniko refuses 
   ).toBe('n');
 });
 
-test('the layer cache flags are refused with their reason (issue 15); every remote context is accepted (issue 14)', () => {
-  expect(() => parseBuildOptions({ push: false, cacheRepo: 'r.example/c' }, {})).toThrow(
-    /^--cache-repo is not supported: Kiln's layer cache is not implemented yet/,
-  );
-  expect(() => parseBuildOptions({ push: false, pushCache: false }, {})).toThrow(/^--no-push-cache is not supported/);
+test('the layer cache is off unless --cache is given (issue 15); every remote context is accepted (issue 14)', () => {
+  expect(parseBuildOptions({ push: false, cacheRepo: 'r.example/c' }, {}).cache).toMatchObject({ enabled: false });
+  expect(() => parseBuildOptions({ push: false, cache: true }, {})).toThrow(/^--cache needs a --cache-repo/);
   for (const context of ['s3://b/ctx.tar.gz', 'git://h.example/r.git', 'tar://stdin', 'https://h.example/c.tgz'])
     expect(parseBuildOptions({ push: false, context }, {}).contextDir).toBeUndefined();
   // Kaniko's --git always has a value: a directory context ignores it.

@@ -12,7 +12,7 @@ import { layerRawShape, parseLayerOptions, type LayerOptions } from './layer-opt
 import { parseSecretFlags, type SecretSource } from './secret-options.js';
 import { parseRegistryOptions, registryRawShape, type RegistryOptions } from './registry-options.js';
 import { parseRootfsOptions, rootfsRawShape, type RootfsOptions } from './rootfs-options.js';
-import { refusedRawShape, refuseUnsupported } from './refused-options.js';
+import { cacheRawShape, parseCacheOptions, type CacheOptions } from './cache-options.js';
 import { parseContextSource, type ContextSource } from './context-spec.js';
 
 /** Flag values exactly as the command line gave them. */
@@ -39,7 +39,7 @@ export const rawOptionsSchema = z.object({
   ...registryRawShape,
   ...layerRawShape,
   ...rootfsRawShape,
-  ...refusedRawShape,
+  ...cacheRawShape,
   verbosity: z.enum(LOG_LEVELS).default('info'),
   logFormat: z.enum(LOG_FORMATS).default('color'),
   logTimestamp: z.boolean().default(false),
@@ -78,6 +78,8 @@ export interface BuildOptions extends RegistryOptions, LayerOptions, RootfsOptio
   kanikoDir?: string;
   /** `--secret id=ID,src=PATH|env=VAR`: build secrets for `RUN --mount=type=secret`, by id (names and paths only). */
   secrets: Map<string, SecretSource>;
+  /** Kaniko's layer cache flags (`--cache`, `--cache-repo`, `--cache-dir`, `--cache-ttl`…). */
+  cache: CacheOptions;
 }
 
 function keyValues(
@@ -153,7 +155,6 @@ export function parseBuildOptions(raw: RawOptions, env: Record<string, string | 
       hint: 'e.g. --destination registry.example.com/app:1.0, or --no-push --tar-path image.tar',
     });
   }
-  refuseUnsupported(o);
   let platform: Platform | undefined;
   if (o.customPlatform !== undefined) {
     platform = parsePlatform(o.customPlatform);
@@ -162,12 +163,14 @@ export function parseBuildOptions(raw: RawOptions, env: Record<string, string | 
   }
   const context = parseContextSource(o);
   checkNameFiles(o);
+  const destinations = o.destination.map((d) => reference('--destination', d));
   const result: BuildOptions = {
     dockerfile: o.dockerfile,
     context,
     ...(context.spec.kind === 'dir' ? { contextDir: context.spec.path } : {}),
-    destinations: o.destination.map((d) => reference('--destination', d)),
+    destinations,
     push,
+    cache: parseCacheOptions(o, destinations),
     buildArgs: keyValues('--build-arg', o.buildArg, env, true),
     labels: keyValues('--label', o.label, env, false),
     skipUnusedStages: o.skipUnusedStages,

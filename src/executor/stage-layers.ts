@@ -68,6 +68,13 @@ export interface StageLayers {
   /** Call once the base is in the rootfs and before the first step. */
   start(): Promise<void>;
   /**
+   * Call after more layers were extracted into the rootfs once {@link start} had run (cached
+   * layers brought in between steps): the snapshotter's index learns what they wrote.
+   */
+  extracted(): Promise<void>;
+  /** Whether changes an earlier step deferred (VOLUME) wait for the next layer: that step cannot come from the cache. */
+  readonly deferring: boolean;
+  /**
    * The layer of one step's changes, with the changes earlier steps deferred to it (a VOLUME's
    * directories, {@link StepResult.deferred}); none when nothing changed (unless
    * --force-build-metadata), or with --single-snapshot.
@@ -146,6 +153,13 @@ export function createStageLayers(o: StageLayersOptions): StageLayers {
       }
       real.seed(index);
       if (s.singleSnapshot) baseline = await real.begin();
+    },
+    async extracted() {
+      const paths = liveIndex.takePaths();
+      await real.pathsChanged(paths.map((path) => ({ kind: 'upsert', path })));
+    },
+    get deferring() {
+      return deferred.length > 0;
     },
     async step({ changes, fromSnapshot, deferred: later = [] }) {
       // --single-snapshot: the stage's one snapshot, at its end, finds deferred paths with the rest.

@@ -37,6 +37,8 @@ import type { Dockerignore } from '../context/dockerignore.js';
 import type { Snapshotter } from '../snapshot/snapshotter.js';
 import type { BuildEnv } from './build-env.js';
 import { createdBy } from './created-by.js';
+import type { LazyRootfs, PendingLayer } from './lazy-rootfs.js';
+import type { StageCache } from './stage-cache.js';
 
 export interface StageDeps {
   env: BuildEnv;
@@ -69,12 +71,22 @@ export interface StageDeps {
   trustedCas?: readonly string[];
   /** Where `RUN --mount=type=cache` keeps its directories, this build's scratch dir, `--secret` values, and the context's `.dockerignore` filter. */
   runMounts: Pick<RunMountEnv, 'cacheRoot' | 'scratchDir' | 'secret' | 'contextIgnore'>;
+  /** The layer cache, when `--cache` is on and the stage can use it. */
+  cache?: StageCache;
+  /** The rootfs brought up to date before each step that needs it; without one it is always up to date. */
+  lazy?: LazyRootfs;
+  /** The base's diffIDs, bottom first: the start of every step's `below` key part. */
+  below?: readonly string[];
+  /** Whether the outputs will read a cached layer's bytes (no registry they can be mounted in). */
+  keepLocal?: (layer: Layer) => boolean;
 }
 
 export interface StageOutput {
   state: StageState;
   layers: Layer[];
   history: HistoryEntry[];
+  /** Cached layers of the stage not in its rootfs yet: a reader of the stage's files brings them first. */
+  pending: PendingLayer[];
 }
 
 /** The instruction's handler: metadata handlers need the state only, filesystem handlers the step context. */
@@ -182,6 +194,20 @@ export function lastContextReader(
   return -1;
 }
 
+/** Instructions that read or write the rootfs: the lazy rootfs must be up to date before they run. */
+const FS_KINDS = new Set<StageInstruction['kind']>(['RUN', 'COPY', 'ADD', 'WORKDIR', 'VOLUME']);
+
+/** Where the stage stood before a step: what a rebuilt step starts again from. */
+interface Mark {
+  state: StageState;
+  layers: number;
+}
+
+/** A cached layer taken for step `step`, not in the rootfs yet. */
+interface Pending extends PendingLayer {
+  step: number;
+}
+
 /** Runs every instruction of `stage` from `initial`, returning the final state, new layers and history. */
 export async function runStage(stage: Stage, initial: StageState, deps: StageDeps): Promise<StageOutput> {
   let state = initial;
@@ -189,30 +215,85 @@ export async function runStage(stage: Stage, initial: StageState, deps: StageDep
   const history: HistoryEntry[] = [];
   const total = stage.instructions.length;
   const ctx = stepContext(deps);
+  const fields = deps.stageLabel === undefined ? undefined : { stage: deps.stageLabel };
   // A fetched context nothing else reads: its last reader links the files it copies (copy-in.ts
   // takeSources) instead of creating each a second time; later changes to them reach no reader.
   const taker = deps.ownsContext === true ? lastContextReader(stage.instructions, deps.planned) : -1;
-  for (const [i, ins] of stage.instructions.entries()) {
-    deps.env.signal.throwIfAborted();
-    // An `ADD <url>` may carry a password or a signed query: the log shows neither.
-    deps.env.logger.info(
-      `[${i + 1}/${total}] ${redactUrls(ins.text)}`,
-      deps.stageLabel === undefined ? undefined : { stage: deps.stageLabel },
-    );
-    const before = state;
-    const step = { ...ctx, at: ins.at, planned: deps.planned(ins), ...(i === taker ? { takeContext: true } : {}) };
-    const result = await dispatch(ins, state, step, deps.argScope);
-    state = result.state;
-    const layer = await deps.layers.step(result);
-    if (layer) {
-      layers.push(layer);
-      deps.env.logger.debug('layer added', { digest: layer.descriptor.digest, size: layer.descriptor.size });
+  const { cache, lazy } = deps;
+  const marks: Mark[] = [];
+  // Steps whose cached layer turned out corrupt: built this time.
+  const rebuild = new Set<number>();
+  let pending: Pending[] = [];
+  /** Back to step `j`, whose cached layer could not be used: the steps from it on run again. */
+  const rewind = (j: number, kept: Pending[]): number => {
+    const mark = marks[j] as Mark;
+    rebuild.add(j);
+    state = mark.state;
+    layers.length = mark.layers;
+    history.length = j;
+    pending = kept;
+    return j;
+  };
+  let i = 0;
+  for (;;) {
+    while (i < total) {
+      const ins = stage.instructions[i] as StageInstruction;
+      deps.env.signal.throwIfAborted();
+      marks[i] = { state, layers: layers.length };
+      // An `ADD <url>` may carry a password or a signed query: the log shows neither.
+      deps.env.logger.info(`[${i + 1}/${total}] ${redactUrls(ins.text)}`, fields);
+      const before = state;
+      const step = { ...ctx, at: ins.at, planned: deps.planned(ins), ...(i === taker ? { takeContext: true } : {}) };
+      const k =
+        cache && cache.cacheable(ins) && !rebuild.has(i) && !deps.layers.deferring
+          ? await cache.key(ins, state, step, [...(deps.below ?? []), ...layers.map((l) => l.diffId)])
+          : undefined;
+      const entry = k && (await cache?.lookup(k));
+      let added: boolean;
+      if (entry) {
+        added = entry.layer !== undefined;
+        if (ins.kind === 'WORKDIR')
+          state = { ...state, config: { ...state.config, WorkingDir: entry.config.WorkingDir } };
+        if (entry.layer) {
+          layers.push(entry.layer);
+          pending.push({ step: i, layer: entry.layer, name: `the cached layer of step ${i + 1} (${ins.text})` });
+        }
+      } else {
+        if (lazy && FS_KINDS.has(ins.kind)) {
+          const bad = await lazy.bring(pending);
+          if (bad !== undefined) {
+            i = rewind((pending[bad] as Pending).step, []);
+            continue;
+          }
+          pending = [];
+        }
+        const result = await dispatch(ins, state, step, deps.argScope);
+        state = result.state;
+        const layer = await deps.layers.step(result);
+        if (layer) {
+          layers.push(layer);
+          deps.env.logger.debug('layer added', { digest: layer.descriptor.digest, size: layer.descriptor.size });
+        }
+        if (k) cache?.store(k, layer, state.config);
+        added = layer !== undefined;
+      }
+      history.push({
+        created: deps.created,
+        created_by: createdBy(ins, before, state),
+        ...(added ? {} : { empty_layer: true }),
+      });
+      i++;
     }
-    history.push({
-      created: deps.created,
-      created_by: createdBy(ins, before, state),
-      ...(layer ? {} : { empty_layer: true }),
-    });
+    // Cached layers the outputs will read (they cannot be mounted there) are fetched now, verified:
+    // a corrupt one is built instead.
+    const needed = pending.filter((p) => deps.keepLocal?.(p.layer) === true);
+    const bad = lazy && needed.length > 0 ? await lazy.fetch(needed) : undefined;
+    if (bad === undefined) break;
+    const failed = needed[bad] as Pending;
+    i = rewind(
+      failed.step,
+      pending.filter((p) => p.step < failed.step),
+    );
   }
   // --single-snapshot: the stage's one layer, credited to its last instruction as Kaniko does.
   const single = await deps.layers.finish();
@@ -221,5 +302,5 @@ export async function runStage(stage: Stage, initial: StageState, deps: StageDep
     layers.push(single);
     delete last.empty_layer;
   }
-  return { state, layers, history };
+  return { state, layers, history, pending };
 }

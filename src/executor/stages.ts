@@ -6,14 +6,14 @@
 import { join } from 'node:path';
 import type { BlobStore } from '../cache/blob-store.js';
 import { currentEuid, stateDirPath } from '../cache/state-dir.js';
-import { StepError } from '../errors.js';
+import { IntegrityError, StepError } from '../errors.js';
 import { onbuildTriggers, withoutTriggers } from '../commands/onbuild.js';
 import { secretReader } from '../commands/run-secrets.js';
 import { dockerignoreFilter, type Dockerignore } from '../context/dockerignore.js';
 import type { PathFilter } from '../context/path-filter.js';
 import type { ProcessRunner } from '../exec/runner.js';
 import { scratchSource } from '../image/scratch.js';
-import { assembleImage, type Image } from '../oci/image.js';
+import { assembleImage, imageDigest, type Image, type Layer } from '../oci/image.js';
 import { sourceScope, type BuildPlan, type PlannedStage } from '../plan/planner.js';
 import { resolveSources } from '../plan/sources.js';
 import type { Rootfs } from '../rootfs/rootfs.js';
@@ -27,6 +27,8 @@ import { finalConfig, initialState } from './image-config.js';
 import { eagerUploads } from './eager-upload.js';
 import { stageSource } from './stage-source.js';
 import { runStage } from './stage.js';
+import { LazyRootfs } from './lazy-rootfs.js';
+import { StageCache, type CacheSession } from './stage-cache.js';
 import type { Workspace } from './workspace.js';
 
 /** What a built stage gives the stages after it. */
@@ -64,6 +66,8 @@ export interface StagesContext {
   layerTools: LayerTools;
   /** A runner to use instead of probing the host (in-process tests); default: `exec/select.ts` chooses. */
   runner?: ProcessRunner;
+  /** The layer cache, with `--cache` (issue 15). */
+  cache?: CacheSession;
 }
 
 /** What {@link buildOne} builds a stage with, besides the planned stage itself. */
@@ -114,15 +118,26 @@ async function buildOne(ps: PlannedStage, opts: StageBuild): Promise<BuiltStage>
     ...(keep ? { keep } : {}),
     ...(isTarget && uploads ? { upload: uploads } : {}),
   });
-  base = await unpackBase(base, rootfs, {
+  const pulled = {
     imageName: baseName,
     store: ctx.store,
     logger: env.logger,
     signal: env.signal,
-    helpers: layers.extraction,
     pullRetries: pullRetries(ctx),
-  });
-  await layers.start();
+  };
+  // With the cache, the rootfs is brought up to date only when a step needs it (lazy-rootfs.ts);
+  // --single-snapshot takes one snapshot of the whole stage, which cached steps cannot be part of.
+  const session = env.options.singleSnapshot ? undefined : ctx.cache;
+  const below = base.config.rootfs.diff_ids;
+  const baseId = ps.base.kind === 'image' ? imageDigest(base) : ps.base.kind;
+  let lazy: LazyRootfs | undefined;
+  if (session && !inPlace) {
+    lazy = new LazyRootfs({ ...pulled, rootfs, base, layers });
+    base = lazy.base;
+  } else {
+    base = await unpackBase(base, rootfs, { ...pulled, helpers: layers.extraction });
+    await layers.start();
+  }
   const { dockerignore, filter: ignoreFilter } = await contextIgnore;
   // A base's ONBUILD triggers run first, then leave the config (BuildKit initOnBuildTriggers).
   const triggers = onbuildTriggers(base.config.config?.OnBuild, from.at, from.text);
@@ -156,6 +171,23 @@ async function buildOne(ps: PlannedStage, opts: StageBuild): Promise<BuiltStage>
     },
     argScope: { buildArgs: env.options.buildArgs, globals: ctx.plan.globals },
     created: ctx.created,
+    below,
+    ...(session
+      ? {
+          cache: new StageCache({
+            session,
+            platform: ps.platform,
+            base: baseId,
+            stageName: from.stageName ?? String(ps.stage.index),
+            logger: env.logger,
+            signal: env.signal,
+            now: env.now,
+            ...(ctx.plan.stages.length > 1 ? { fields: { stage: from.stageName ?? String(ps.stage.index) } } : {}),
+          }),
+          keepLocal: outputsRead(env.options),
+        }
+      : {}),
+    ...(lazy ? { lazy } : {}),
     runMounts: {
       cacheRoot: join(
         stateDirPath({
@@ -178,8 +210,31 @@ async function buildOne(ps: PlannedStage, opts: StageBuild): Promise<BuiltStage>
   const label = `stage ${ps.stage.index}`;
   const files = inPlace
     ? () => cache.unpacked(label, from.stageName ?? label, () => Promise.resolve(image))
-    : () => Promise.resolve(rootfs);
+    : lazy
+      ? async () => {
+          // Its cached layers come in when a later stage reads its files.
+          const bad = await lazy.bring(out.pending);
+          if (bad !== undefined)
+            throw new IntegrityError(`${out.pending[bad]?.name ?? 'a cached layer'} of ${label} is corrupt`, {
+              hint: 'build again: the step is then built instead of taken from the cache',
+            });
+          return rootfs;
+        }
+      : () => Promise.resolve(rootfs);
   return { image, rootfs: files, args: out.state.args };
+}
+
+/**
+ * Whether the outputs will read a cached layer's bytes: they write a tarball or a layout, or push
+ * to a registry other than the one the layer is in (a push to the same registry mounts it).
+ */
+function outputsRead(o: BuildEnv['options']): (layer: Layer) => boolean {
+  const files = o.tarPath !== undefined || o.ociLayoutPath !== undefined;
+  return (layer) => {
+    if (files) return true;
+    if (!o.push) return false;
+    return o.destinations.some((d) => d.registry !== layer.origin?.registry);
+  };
 }
 
 /**

@@ -72,6 +72,17 @@ export class LiveIndex implements ExtractionObserver {
     return index;
   }
 
+  /**
+   * Every path written or removed since the last take, for a rootfs whose snapshotter is already
+   * seeded (a cached layer extracted between steps: executor/stage-layers.ts `extracted`); empties this one.
+   */
+  takePaths(): string[] {
+    const paths = [...new Set([...this.slots.keys(), ...this.removed.keys()])];
+    this.clear();
+    this.names.clear();
+    return paths;
+  }
+
   private clear(): void {
     this.slots.clear();
     this.extra.clear();

@@ -17,6 +17,7 @@ import { layerTimes } from '../../src/config/layer-options.js';
 import { parseBuildOptions, type RawOptions } from '../../src/config/options.js';
 import { dockerignoreFilter, readDockerignore } from '../../src/context/dockerignore.js';
 import { parseDockerfile } from '../../src/dockerfile/parse.js';
+import type { LayerCache } from '../../src/cache/layer-cache.js';
 import type { BuildEnv } from '../../src/executor/build-env.js';
 import type { RegistryClients } from '../../src/executor/clients.js';
 import { initialState } from '../../src/executor/image-config.js';
@@ -25,7 +26,7 @@ import { buildStages } from '../../src/executor/stages.js';
 import { createStageLayers } from '../../src/executor/stage-layers.js';
 import { ScratchWorkspace, type Workspace } from '../../src/executor/workspace.js';
 import { TarReader } from '../../src/layers/tar-read.js';
-import type { Logger } from '../../src/log.js';
+import type { LogFields, Logger } from '../../src/log.js';
 import type { Image, Layer } from '../../src/oci/image.js';
 import { planBuild } from '../../src/plan/planner.js';
 import { ownershipFor, RecordedOwnership, type Owner } from '../../src/rootfs/ownership.js';
@@ -67,8 +68,18 @@ async function writeFiles(root: string, files: Files): Promise<void> {
 }
 
 /** Log lines by level, as `LEVEL message`. */
-function recordingLogger(lines: string[]): Logger {
-  const at = (level: string) => (msg: string) => void lines.push(`${level} ${msg}`);
+/** A log line with its fields, as {@link BuildOutcome.records} holds it. */
+export interface LogRecord {
+  level: string;
+  msg: string;
+  fields?: LogFields | undefined;
+}
+
+function recordingLogger(lines: string[], records: LogRecord[] = []): Logger {
+  const at = (level: string) => (msg: string, fields?: LogFields) => {
+    lines.push(`${level} ${msg}`);
+    records.push({ level, msg, fields });
+  };
   return {
     error: at('ERROR'),
     warn: at('WARN'),
@@ -102,10 +113,10 @@ function noRegistry(): RegistryClients {
   };
 }
 
-function buildEnv(raw: RawOptions, logs: string[], output: Buffer[]): BuildEnv {
+function buildEnv(raw: RawOptions, logs: string[], output: Buffer[], records?: LogRecord[]): BuildEnv {
   return {
     options: parseBuildOptions({ push: false, ...raw }, {}),
-    logger: recordingLogger(logs),
+    logger: recordingLogger(logs, records),
     now: () => new Date(CREATED),
     env: { PATH: '/usr/bin:/bin' },
     cwd: '/',
@@ -128,6 +139,10 @@ export interface InProcessBuild {
   options?: Omit<RawOptions, 'context' | 'dockerfile'>;
   /** The workspace over the work dir (default: a scratch workspace). */
   workspace?: (env: BuildEnv, work: string) => Workspace;
+  /** The layer cache, used as `--cache` would (give `options.cache: true` and a `cacheRepo` too). */
+  layerCache?: LayerCache;
+  /** The build's clock (default: always {@link CREATED}). */
+  now?: () => Date;
 }
 
 export interface BuildOutcome {
@@ -135,6 +150,8 @@ export interface BuildOutcome {
   runner: FakeRunner;
   /** Log lines, `LEVEL message`. */
   logs: string[];
+  /** The same lines with their fields. */
+  records: LogRecord[];
   /** What RUN steps printed. */
   output: string;
   /**
@@ -152,14 +169,20 @@ export async function buildInProcess(b: InProcessBuild): Promise<BuildOutcome> {
   await mkdir(work);
   await writeFiles(contextDir, { ...b.context, Dockerfile: b.dockerfile });
   const logs: string[] = [];
+  const records: LogRecord[] = [];
   const output: Buffer[] = [];
   const env = buildEnv(
     { ...b.options, context: contextDir, dockerfile: join(contextDir, 'Dockerfile'), kanikoDir: join(dir, 'kaniko') },
     logs,
     output,
+    records,
   );
+  if (b.now) env.now = b.now;
   const o = env.options;
   const df = parseDockerfile(b.dockerfile);
+  const session = b.layerCache
+    ? { cache: b.layerCache, options: o.cache, stores: new Set<Promise<void>>() }
+    : undefined;
   const plan = planBuild(df, {
     buildArgs: o.buildArgs,
     ...(o.target !== undefined ? { target: o.target } : {}),
@@ -179,12 +202,15 @@ export async function buildInProcess(b: InProcessBuild): Promise<BuildOutcome> {
     dockerignore: await readDockerignore(contextDir, join(contextDir, 'Dockerfile')),
     ...layerTimes(o, env.env, env.now()),
     layerTools: {},
+    ...(session ? { cache: session } : {}),
   });
+  if (session) await Promise.all(session.stores);
   const recorded = env.ownership instanceof RecordedOwnership ? env.ownership.wanted : new Map<string, Owner>();
   return {
     image,
     runner,
     logs,
+    records,
     output: Buffer.concat(output).toString(),
     wantedOwner: (stage, imagePath) => recorded.get(join(work, `stage-${stage}`, imagePath)),
   };
