@@ -23,8 +23,11 @@ import type { ImageSource } from './image-source.js';
 /** The annotation naming a manifest in a layout's index (image-layout.md, annotations.md). */
 export const REF_NAME = 'org.opencontainers.image.ref.name';
 
-/** Caps for the documents read whole: an index.json, a manifest or nested index, a config. */
-const INDEX_LIMIT = 4 * 1024 * 1024;
+/**
+ * Caps for the documents read whole: an index.json (a shared cache layout tags every entry twice,
+ * about 500 bytes an entry, so a generous cap), a manifest or nested index, a config.
+ */
+const INDEX_LIMIT = 64 * 1024 * 1024;
 const MANIFEST_LIMIT = 4 * 1024 * 1024;
 const CONFIG_LIMIT = 8 * 1024 * 1024;
 
@@ -59,15 +62,27 @@ async function readSmallFile(path: string, limit: number, what: string): Promise
 
 /**
  * The index of the layout at `dir`, or undefined when it has none (no directory, no index.json).
- * A malformed one is an IntegrityError.
+ * A malformed one is an IntegrityError, or undefined with `ifMalformed: 'none'` (a writer
+ * replaces an index nobody can read, as the sink always has); one past the size cap always throws.
  */
-export async function readLayoutIndex(dir: string): Promise<ImageIndex | undefined> {
+export async function readLayoutIndex(
+  dir: string,
+  opts: { ifMalformed: 'throw' | 'none' } = { ifMalformed: 'throw' },
+): Promise<ImageIndex | undefined> {
   const what = `the index of the OCI layout ${dir}`;
   const bytes = await readSmallFile(join(dir, 'index.json'), INDEX_LIMIT, what);
   if (bytes === undefined) return undefined;
-  const parsed = indexSchema.safeParse(parseJson(bytes, what));
-  if (!parsed.success) throw new IntegrityError(`${what} is malformed: ${parsed.error.issues[0]?.message ?? ''}`);
-  return parsed.data;
+  let doc: unknown;
+  try {
+    doc = parseJson(bytes, what);
+  } catch (err) {
+    if (opts.ifMalformed === 'none') return undefined;
+    throw err;
+  }
+  const parsed = indexSchema.safeParse(doc);
+  if (parsed.success) return parsed.data;
+  if (opts.ifMalformed === 'none') return undefined;
+  throw new IntegrityError(`${what} is malformed: ${parsed.error.issues[0]?.message ?? ''}`);
 }
 
 /** The path of a blob of the layout at `dir`. */
