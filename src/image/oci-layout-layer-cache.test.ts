@@ -1,8 +1,8 @@
 /**
  * The layer cache in an OCI layout (`--cache-repo oci:DIR`): what is put is got back (layer,
  * config, key parts), a missing key is undefined, the locator names the newest entry of a step, a
- * blob rotted on disk fails the layer's stream, concurrent puts both land, and skopeo reads an
- * entry as an image.
+ * blob rotted on disk fails the layer's stream, concurrent puts (in one process and from two
+ * processes, as two builds sharing a volume) all land, and skopeo reads an entry as an image.
  */
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -14,9 +14,9 @@ import { entryTag } from '../cache/cache-entry.js';
 import { entryImage } from '../cache/entry-image.js';
 import { IntegrityError } from '../errors.js';
 import { keyOf, newEntry } from '../../test/support/cache-entries.js';
-import { skopeo } from '../../test/support/run.js';
+import { run, skopeo } from '../../test/support/run.js';
 import { ociLayoutLayerCache } from './oci-layout-layer-cache.js';
-import { layoutBlobPath } from './oci-layout-source.js';
+import { layoutBlobPath, readLayoutIndex } from './oci-layout-source.js';
 
 const signal = new AbortController().signal;
 const dirs: string[] = [];
@@ -106,6 +106,23 @@ test('concurrent puts of different keys into one layout are all readable afterwa
     await text(await got!.layer!.open());
     expect(await cache.closest(e.locator, signal)).toEqual(e.key);
   }
+});
+
+test('two processes putting into one layout at once: every entry of both is readable', async () => {
+  const dir = await cacheDir();
+  const writer = (prefix: string): Promise<Buffer> =>
+    run('node_modules/.bin/vite-node', ['test/support/layout-writer.ts', dir, prefix, '8']);
+  await Promise.all([writer('a'), writer('b')]);
+  const cache = ociLayoutLayerCache({ dir });
+  for (const prefix of ['a', 'b'])
+    for (let i = 0; i < 8; i++)
+      for (const step of [`${prefix} ${i}`, `${prefix} ${i} shared`]) {
+        const got = await cache.get(keyOf(step), signal);
+        expect(got?.config.WorkingDir, step).toBe(newEntry(step).config.WorkingDir);
+        await text(await got!.layer!.open());
+        expect(await cache.closest(newEntry(step).locator, signal)).toEqual(keyOf(step));
+      }
+  expect((await readLayoutIndex(dir))?.manifests).toHaveLength(2 * 8 * 2 * 2);
 });
 
 test('skopeo reads an entry as an image, its key in the annotations', async () => {
