@@ -82,7 +82,8 @@ export async function writeBlobs(blobsDir: string, image: Image, signal?: AbortS
     const { digest, size } = layer.descriptor;
     const p = join(dir, digestHex(digest));
     if (await exists(p)) continue;
-    await streamAtomically(p, await layer.open(signal), verifyDigest({ digest, size }, `layer ${digest}`), signal);
+    const verify = verifyDigest({ digest, size }, `layer ${digest} written to ${blobsDir}`);
+    await streamAtomically(p, await layer.open(signal), verify, signal);
   }
   await small(image.configBytes, sha256Of(image.configBytes));
   await small(image.manifestBytes, imageDigest(image));
