@@ -41,8 +41,11 @@ export function imageDigest(image: Image): Digest {
   return sha256Of(image.manifestBytes);
 }
 
-/** Serialises config and manifest (OCI media types) for a config and its layers; the one way Kiln makes an Image. */
-export function assembleImage(config: ImageConfig, layers: Layer[]): Image {
+/**
+ * Serialises config and manifest (OCI media types) for a config and its layers; the one way Kiln
+ * makes an Image. `annotations` go into the manifest (a layer cache entry's key, issue 15).
+ */
+export function assembleImage(config: ImageConfig, layers: Layer[], annotations?: Record<string, string>): Image {
   const configBytes = Buffer.from(JSON.stringify(config));
   const manifest: Manifest = {
     schemaVersion: 2,
@@ -53,6 +56,7 @@ export function assembleImage(config: ImageConfig, layers: Layer[]): Image {
       digest: l.descriptor.digest,
       size: l.descriptor.size,
     })),
+    ...(annotations === undefined ? {} : { annotations }),
   };
   const manifestBytes = Buffer.from(JSON.stringify(manifest));
   return { manifest, manifestBytes, manifestMediaType: MediaType.ociManifest, config, configBytes, layers };
