@@ -15,6 +15,7 @@ import { contextDirProblem } from '../context/context-dir.js';
 import { readDockerignore, type Dockerignore } from '../context/dockerignore.js';
 import type { Digest } from '../oci/digest.js';
 import { buildTrustedCas, type BuildEnv } from './build-env.js';
+import { drainCacheSession, openCacheSession } from './cache-session.js';
 import { createRegistryClients, type RegistryClients } from './clients.js';
 import { deliver } from './outputs.js';
 import { layerTimes } from '../config/layer-options.js';
@@ -160,6 +161,7 @@ async function buildIn(
     buildPlatform: env.hostPlatform,
   });
   const clients = createRegistryClients(env);
+  const cache = openCacheSession(env, clients);
   let workspace: Workspace | undefined;
   try {
     const { times, layerTools } = await preflight(env, clients);
@@ -179,12 +181,15 @@ async function buildIn(
         : await readDockerignore(contextDir, dockerfilePath),
       ...times,
       layerTools,
+      ...(cache ? { cache } : {}),
     });
     for (const k of unusedBuildArgs(plan, o.buildArgs)) env.logger.warn(`build arg ${k} was not consumed by any ARG`);
     const digest = imageDigest(image);
     const pushed = await deliver(image, env, clients);
     return { digest, pushed };
   } finally {
+    // Entries still being stored (aborted with the build when it failed) before the clients go.
+    await drainCacheSession(cache);
     await clients.close();
     // Every stage has stopped (buildStages waits for all of them, even after a failure).
     workspace?.cleanup();

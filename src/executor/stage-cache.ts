@@ -9,10 +9,9 @@
  * off) and WORKDIR, whose layer is the directory it makes. A lookup or store that fails is a miss
  * or a lost entry with a warning, never a failed build.
  */
-import type { CacheOptions } from '../config/cache-options.js';
 import type { StageInstruction } from '../dockerfile/instructions.js';
 import { entryTag, isExpired, locatorTag } from '../cache/cache-entry.js';
-import type { CacheEntry, LayerCache } from '../cache/layer-cache.js';
+import type { CacheEntry } from '../cache/layer-cache.js';
 import { changedParts, stepKey, type StepKey } from '../cache/step-key.js';
 import { copySourcesDigest } from '../commands/copy-digest.js';
 import { runMountsKey } from '../commands/run-mount-digest.js';
@@ -26,13 +25,7 @@ import type { ContainerConfig } from '../oci/schemas.js';
 
 const message = (err: unknown): string => (err instanceof Error ? err.message : String(err));
 
-/** What the build's stages share of the cache: where it is, the flags, and the entries still being stored. */
-export interface CacheSession {
-  cache: LayerCache;
-  options: CacheOptions;
-  /** Stores under way; the build waits for them before it ends (warning about those that failed). */
-  stores: Set<Promise<void>>;
-}
+import type { CacheSession } from './cache-session.js';
 
 /** One stage's view of the cache. */
 export interface StageCacheOptions {

@@ -28,7 +28,8 @@ import { eagerUploads } from './eager-upload.js';
 import { stageSource } from './stage-source.js';
 import { runStage } from './stage.js';
 import { LazyRootfs } from './lazy-rootfs.js';
-import { StageCache, type CacheSession } from './stage-cache.js';
+import { StageCache } from './stage-cache.js';
+import type { CacheSession } from './cache-session.js';
 import type { Workspace } from './workspace.js';
 
 /** What a built stage gives the stages after it. */
@@ -269,7 +270,8 @@ export async function buildStages(ctx: StagesContext): Promise<Image> {
   // In place it is chosen before any stage starts, while the container's own programs are still
   // there: the probe and the host tools it finds (unshare, sh) must not be the base image's.
   if (inPlace.some(Boolean)) await cache.processRunner();
-  else if (kinds.some((k) => k.hasRun)) cache.processRunner().catch(() => undefined);
+  // With the layer cache, a RUN may never run: the runner is then chosen at the first one that does.
+  else if (kinds.some((k) => k.hasRun) && !ctx.cache) cache.processRunner().catch(() => undefined);
   const built = new Map<number, Promise<BuiltStage>>();
   const all: Promise<BuiltStage>[] = [];
   for (const [i, ps] of ctx.plan.stages.entries()) {
