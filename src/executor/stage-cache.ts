@@ -57,6 +57,11 @@ function referenced(text: string): Set<string> {
 export class StageCache {
   constructor(private readonly o: StageCacheOptions) {}
 
+  /** Whether `ins` has a key: RUN, COPY, ADD and WORKDIR, whatever the flags. */
+  keyable(ins: StageInstruction): boolean {
+    return ['RUN', 'COPY', 'ADD', 'WORKDIR'].includes(ins.kind);
+  }
+
   /** Whether `ins` may come from the cache, per `--cache-run-layers` and `--cache-copy-layers`. */
   cacheable(ins: StageInstruction): boolean {
     const f = this.o.session.options;

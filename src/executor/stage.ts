@@ -212,6 +212,8 @@ interface Pending extends PendingLayer {
 export async function runStage(stage: Stage, initial: StageState, deps: StageDeps): Promise<StageOutput> {
   let state = initial;
   const layers: Layer[] = [];
+  /** What each of `layers` is in the keys of the steps above it (see below). */
+  const chain: string[] = [];
   const history: HistoryEntry[] = [];
   const total = stage.instructions.length;
   const ctx = stepContext(deps);
@@ -230,6 +232,7 @@ export async function runStage(stage: Stage, initial: StageState, deps: StageDep
     rebuild.add(j);
     state = mark.state;
     layers.length = mark.layers;
+    chain.length = mark.layers;
     history.length = j;
     pending = kept;
     return j;
@@ -244,11 +247,16 @@ export async function runStage(stage: Stage, initial: StageState, deps: StageDep
       deps.env.logger.info(`[${i + 1}/${total}] ${redactUrls(ins.text)}`, fields);
       const before = state;
       const step = { ...ctx, at: ins.at, planned: deps.planned(ins), ...(i === taker ? { takeContext: true } : {}) };
+      // Every step the cache can key is keyed, looked up only where the flags cache it. The layers
+      // below a step enter its key by content (diffIDs), except those of steps that ran outside
+      // the cache (COPY without --cache-copy-layers): their layers carry the build's time, so they
+      // enter by their own key, as Kaniko chains every key on the one before.
       const k =
-        cache && cache.cacheable(ins) && !rebuild.has(i) && !deps.layers.deferring
-          ? await cache.key(ins, state, step, [...(deps.below ?? []), ...layers.map((l) => l.diffId)])
+        cache?.keyable(ins) === true && !deps.layers.deferring
+          ? await cache.key(ins, state, step, [...(deps.below ?? []), ...chain])
           : undefined;
-      const entry = k && (await cache?.lookup(k));
+      const cached = k !== undefined && cache?.cacheable(ins) === true;
+      const entry = cached && !rebuild.has(i) ? await cache.lookup(k) : undefined;
       let added: boolean;
       if (entry) {
         added = entry.layer !== undefined;
@@ -256,6 +264,7 @@ export async function runStage(stage: Stage, initial: StageState, deps: StageDep
           state = { ...state, config: { ...state.config, WorkingDir: entry.config.WorkingDir } };
         if (entry.layer) {
           layers.push(entry.layer);
+          chain.push(entry.layer.diffId);
           pending.push({ step: i, layer: entry.layer, name: `the cached layer of step ${i + 1} (${ins.text})` });
         }
       } else {
@@ -272,9 +281,10 @@ export async function runStage(stage: Stage, initial: StageState, deps: StageDep
         const layer = await deps.layers.step(result);
         if (layer) {
           layers.push(layer);
+          chain.push(k === undefined || cached ? layer.diffId : k.key.digest);
           deps.env.logger.debug('layer added', { digest: layer.descriptor.digest, size: layer.descriptor.size });
         }
-        if (k) cache?.store(k, layer, state.config);
+        if (cached) cache?.store(k, layer, state.config);
         added = layer !== undefined;
       }
       history.push({

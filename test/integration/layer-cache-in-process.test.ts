@@ -173,3 +173,32 @@ test('multi-stage: a stage’s cached layers come in when a later stage copies f
   const edited = await buildMulti(cache, context, MULTI.replace('COPY src/ /app/src/', 'COPY src /app/src'));
   expect([edited.final, edited.ran]).toEqual([['hit', 'miss', 'hit'], []]);
 });
+
+test('Kaniko’s defaults (COPY not cached, no --reproducible): COPY runs again and the RUNs above it still hit', async () => {
+  const cache = new MemoryLayerCache();
+  const options = { cache: true, cacheRepo: 'oci:/unused' };
+  const first = await buildInProcess({
+    dockerfile: DOCKERFILE,
+    context: CONTEXT,
+    runner: runner(),
+    layerCache: cache,
+    options,
+  });
+  expect(first.logs.filter((l) => / cache (hit|miss) /.test(l))).toHaveLength(3);
+  // A second later: a COPY run again gives a layer with other times, which its key stands for.
+  await new Promise((r) => setTimeout(r, 1100));
+  const r = runner();
+  const again = await buildInProcess({
+    dockerfile: DOCKERFILE,
+    context: CONTEXT,
+    runner: r,
+    layerCache: cache,
+    options,
+  });
+  expect(again.logs.filter((l) => / cache (hit|miss) /.test(l)).map((l) => l.split(' ')[2])).toEqual([
+    'hit',
+    'hit',
+    'hit',
+  ]);
+  expect(r.specs).toEqual([]);
+});
