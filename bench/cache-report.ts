@@ -87,7 +87,7 @@ export function formatCacheScenario(r: CacheScenarioResult): string {
               0,
             )}/${f(layers, 0)}`;
       const hm =
-        side === 'buildah'
+        side === 'buildah' || side === 'kiln-nocache'
           ? ''
           : `${f(
               med(sr, (x) => x.hits),

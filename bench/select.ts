@@ -16,8 +16,8 @@ export type Tool = 'kiln' | 'buildah';
 
 /**
  * The scenarios of each kind that `names` selects; unknown names are an error. None named: the
- * plain scenarios only, as the cache scenarios take about 10 minutes (12 cold builds of a 10 s RUN
- * with the default three runs) and run when named (`npm run bench -- cache-node`).
+ * plain scenarios only, as the cache scenarios take 5 to 10 minutes (12 cold builds of a 10 s
+ * RUN with the default three runs and three sides) and run when named (`npm run bench -- cache-node`).
  */
 export function selectScenarios(names: string[]): { scenarios: Scenario[]; cacheScenarios: CacheScenario[] } {
   if (names.length === 0) return { scenarios: SCENARIOS, cacheScenarios: [] };
