@@ -69,7 +69,7 @@ function unneeded(r: CacheScenarioResult, side: CacheSide): { fetched: number[];
 export function formatCacheScenario(r: CacheScenarioResult): string {
   const cols = ['wall s', 'CPU s', 'RSS MiB', 'blob GETs', 'GET MiB', 'layers=cold', 'hit/miss'];
   const row = (a: string, b: string, cells: string[], note = ''): string =>
-    (a.padEnd(11) + b.padEnd(13) + cells.map((c) => c.padStart(12)).join('') + (note ? `  ${note}` : '')).trimEnd() +
+    (a.padEnd(11) + b.padEnd(21) + cells.map((c) => c.padStart(12)).join('') + (note ? `  ${note}` : '')).trimEnd() +
     '\n';
   let out = `${r.name} — ${r.what}\n` + row('', '', cols, 'runs ok');
   for (const p of PHASES) {
