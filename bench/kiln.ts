@@ -12,6 +12,8 @@ export interface KilnBuild {
   dockerfile: string;
   destination: string;
   buildArgs: Record<string, string>;
+  /** More executor flags (the cache scenarios' `--cache=true --cache-repo …`). */
+  extraArgs?: string[];
 }
 
 /** One RUN's snapshot cost, from the `snapshot` debug record of `src/commands/run.ts`. */
@@ -50,6 +52,7 @@ export function kilnArgs(b: KilnBuild, kanikoDir: string): string[] {
     'debug',
     '--log-format',
     'json',
+    ...(b.extraArgs ?? []),
   ];
 }
 
@@ -88,7 +91,19 @@ export function snapshotCosts(m: Measured): SnapshotCost[] {
     }));
 }
 
-/** Whether a failed Kiln build refused the Dockerfile as not supported yet (exit 3). */
+/**
+ * Whether a failed Kiln build refused the Dockerfile (exit 3) or one of its flags (exit 2, as the
+ * cache flags are until issue 15 lands) as not supported yet.
+ */
 export function isUnsupported(m: Measured): boolean {
-  return m.exitCode === 3 && /not supported/.test(m.stderrTail);
+  return (m.exitCode === 3 || m.exitCode === 2) && /not supported/.test(m.stderrTail);
+}
+
+/** How many steps a Kiln run logged as `cache hit` and as `cache miss` (issue 15's step lines). */
+export function cacheVerdicts(m: Measured): { hits: number; misses: number } {
+  const msgs = m.jsonLines.map((l) => (typeof l.msg === 'string' ? l.msg : ''));
+  return {
+    hits: msgs.filter((x) => /\bcache hit\b/i.test(x)).length,
+    misses: msgs.filter((x) => /\bcache miss\b/i.test(x)).length,
+  };
 }

@@ -2,7 +2,8 @@
  * `npm run bench [-- SCENARIO…]`: builds each scenario with Kiln and with Buildah on this machine
  * in the same run, both pushing to one local registry, alternating the two (one warm-up each,
  * then A B A B … for BENCH_RUNS runs each, default 3), and prints medians and Kiln/Buildah ratios
- * against the targets of issue 3. Results also go to bench/results/latest.json.
+ * against the targets of issue 3; then the layer cache scenarios (cache-bench.ts) against those of
+ * issue 15. Results also go to bench/results/latest.json.
  * BENCH_PROFILE=DIR runs Kiln under `node --cpu-prof` (see profile-top.ts).
  */
 import { spawnSync } from 'node:child_process';
@@ -12,6 +13,9 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { pushBusybox } from '../test/support/busybox.js';
 import { startRegistry, type TestRegistry } from '../test/support/registry.js';
+import { AccessLog } from './access-log.js';
+import { runCacheScenario } from './cache-bench.js';
+import { checkCacheTargets, formatCacheScenario, type CacheScenarioResult } from './cache-report.js';
 import { pickStorageDriver, runBuildah, writePolicy, type StorageDriver } from './buildah.js';
 import { imageBytes } from './image-size.js';
 import { freezeKiln, isUnsupported, runKiln, snapshotCosts } from './kiln.js';
@@ -26,14 +30,13 @@ import {
   type ScenarioResult,
   type SideResult,
 } from './report.js';
-import { SCENARIOS, type KilnContext, type Scenario } from './scenarios.js';
+import type { KilnContext, Scenario } from './scenarios.js';
+import { selectScenarios, selectTools, type Tool } from './select.js';
 
 /** The repository root: this file runs as out/bench/bench/main.js. */
 const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 const MiB = 1024 * 1024;
 const ERROR_LINES = 15;
-
-type Tool = 'kiln' | 'buildah';
 
 interface Bench {
   registry: TestRegistry;
@@ -50,16 +53,6 @@ interface Bench {
 }
 
 const say = (line: string): void => void process.stderr.write(line + '\n');
-
-function selectScenarios(names: string[]): Scenario[] {
-  if (names.length === 0) return SCENARIOS;
-  const unknown = names.filter((n) => !SCENARIOS.some((s) => s.name === n));
-  if (unknown.length > 0) {
-    say(`unknown scenario ${unknown.join(', ')}; choose from: ${SCENARIOS.map((s) => s.name).join(' ')}`);
-    process.exit(2);
-  }
-  return SCENARIOS.filter((s) => names.includes(s.name));
-}
 
 function version(cmd: string, args: string[]): string {
   const r = spawnSync(cmd, args, { encoding: 'utf8' });
@@ -200,17 +193,11 @@ async function runScenario(b: Bench, s: Scenario): Promise<ScenarioResult> {
 }
 
 async function main(): Promise<void> {
-  const scenarios = selectScenarios(process.argv.slice(2));
+  const { scenarios, cacheScenarios } = selectScenarios(process.argv.slice(2));
   const runs = Number(process.env.BENCH_RUNS ?? 3);
   if (!Number.isInteger(runs) || runs < 1)
     throw new Error(`BENCH_RUNS must be a positive integer, not ${process.env.BENCH_RUNS}`);
-  const named = (process.env.BENCH_TOOLS ?? 'kiln,buildah')
-    .split(',')
-    .map((t) => t.trim())
-    .filter(Boolean);
-  const tools = named.filter((t): t is Tool => t === 'kiln' || t === 'buildah');
-  if (tools.length === 0 || tools.length !== named.length)
-    throw new Error(`BENCH_TOOLS must list kiln and/or buildah, not ${process.env.BENCH_TOOLS}`);
+  const { tools, cacheSides } = selectTools(process.env.BENCH_TOOLS);
   const deps = spawnSync('bash', [join(REPO, 'bench/install-deps.sh')], { stdio: 'inherit' });
   if (deps.status !== 0) throw new Error('bench/install-deps.sh failed');
 
@@ -225,11 +212,14 @@ async function main(): Promise<void> {
     const executor = await freezeKiln(REPO, join(tmp, 'kiln'));
     const { driver, why } = await pickStorageDriver(tmp);
     const policy = await writePolicy(tmp);
-    registry = await startRegistry();
+    // Its access log counts the blobs each cache scenario build downloads.
+    const access = new AccessLog();
+    registry = await startRegistry({ onAccessLog: access.onLine });
+    access.attach(registry.host);
     const busybox = (await pushBusybox(registry)).ref;
     const info = await machine(driver, why);
     say(
-      `bench: ${scenarios.map((s) => s.name).join(' ')}; ${runs} runs each after a warm-up; Buildah storage ${info.buildahStorage}`,
+      `bench: ${[...scenarios, ...cacheScenarios].map((s) => s.name).join(' ')}; ${runs} runs each after a warm-up; Buildah storage ${info.buildahStorage}`,
     );
     const profileDir = process.env.BENCH_PROFILE ? resolve(process.env.BENCH_PROFILE) : undefined;
     if (profileDir)
@@ -246,9 +236,12 @@ async function main(): Promise<void> {
       ...(profileDir ? { profileDir } : {}),
     };
     const results: ScenarioResult[] = [];
-    for (const s of scenarios) results.push(await runScenario(b, s));
+    if (tools.length > 0) for (const s of scenarios) results.push(await runScenario(b, s));
+    const cacheResults: CacheScenarioResult[] = [];
+    const cacheEnv = { ...b, access, sides: cacheSides, say };
+    for (const s of cacheScenarios) cacheResults.push(await runCacheScenario(cacheEnv, s));
 
-    const targets = checkTargets(results);
+    const targets = [...checkTargets(results), ...checkCacheTargets(cacheResults)];
     const date = new Date().toISOString();
     info.loadAtEnd = loadavg()
       .map((x) => x.toFixed(2))
@@ -259,11 +252,11 @@ async function main(): Promise<void> {
         .map(([k, v]) => `  ${k}: ${v}`)
         .join('\n') + '\n';
     text += `  runs: ${runs} per tool after one warm-up each, alternating; medians shown\n\n`;
-    text += results.map(formatScenario).join('\n');
+    text += [...results.map(formatScenario), ...cacheResults.map(formatCacheScenario)].join('\n');
     text += `\nTargets\n${formatTargets(targets)}`;
     process.stdout.write(text);
     await mkdir(join(REPO, 'bench/results'), { recursive: true });
-    const json = { date, machine: info, runs, scenarios: results, targets };
+    const json = { date, machine: info, runs, scenarios: results, cacheScenarios: cacheResults, targets };
     await writeFile(join(REPO, 'bench/results/latest.json'), JSON.stringify(json, null, 2) + '\n');
     say('bench: results written to bench/results/latest.json');
   } finally {

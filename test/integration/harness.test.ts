@@ -101,3 +101,16 @@ test('whiteouts and hardlinks of a later zstd layer are applied, and its raw ent
   expect(b.ino).toBe(a.ino);
   expect(await image.readFile('/usr/bin/b')).toBe('hi\n');
 });
+
+test('the registry hands its access log to onAccessLog: one line per request, with status and bytes', async () => {
+  const lines: string[] = [];
+  const reg = await startRegistry({ onAccessLog: (l) => lines.push(l) });
+  onTestFinished(() => reg.stop());
+  const base = await pushBusybox(reg);
+  const layer = base.layers[0] ?? '';
+  const res = await fetch(`http://${reg.host}/v2/base/busybox/blobs/${layer}`);
+  const size = (await res.arrayBuffer()).byteLength;
+  await expect
+    .poll(() => lines.find((l) => l.includes(`"GET /v2/base/busybox/blobs/${layer} HTTP/1.1" 200 ${size} `)))
+    .toBeDefined();
+});
