@@ -91,7 +91,7 @@ async function build(ctx: string, flags: string[]): Promise<ExecutorResult & { v
     ],
     { env: { DOCKER_CONFIG: dockerConfig } },
   );
-  const verdicts = [...r.stderr.matchAll(/cache (hit|miss) [0-9a-f]{12}/g)].map((m) => m[1] ?? '');
+  const verdicts = [...r.stderr.matchAll(/cache (hit|miss) [0-9a-f]{12}(?!:)/g)].map((m) => m[1] ?? '');
   return { ...r, verdicts, digest: r.stdout.trim().split('\n').at(-1) ?? '' };
 }
 
@@ -134,9 +134,16 @@ test('a changed file reruns the steps from its COPY; the cached layers below are
   const dest = ['--destination', `${plain.host}/app/changed:1`, ...cache];
   expect((await build(ctx, dest)).exitCode).toBe(0);
   const ctx2 = await context(`${plain.host}/base/busybox`, 'later, changed\n');
-  const warm = await build(ctx2, dest);
+  const warm = await build(ctx2, [...dest, '--verbosity=debug']);
   expect(warm.exitCode, warm.stderr).toBe(0);
   expect(warm.verdicts).toEqual(['hit', 'hit', 'hit', 'miss', 'miss']);
+  // -v debug says which input changed against the newest entry of the same instruction.
+  expect(warm.stderr).toMatch(
+    /cache miss [0-9a-f]{12}: changed since the newest entry for this instruction: its source files/,
+  );
+  expect(warm.stderr).toMatch(
+    /cache miss [0-9a-f]{12}: changed since the newest entry for this instruction: the filesystem below the step/,
+  );
   const fresh = await build(ctx2, [
     '--destination',
     `${plain.host}/app/changed:2`,
