@@ -106,9 +106,10 @@ test('KANIKO_DIR is where the build works unless --kaniko-dir says otherwise', a
   expect(existsSync(other)).toBe(false);
 });
 
-test('a layer cache flag is refused with exit 2, saying why', async () => {
+test('--cache with nowhere to keep the cache is exit 2, saying what to give', async () => {
   const ctx = await context(['COPY hello.txt /hello.txt']);
-  const r = await runExecutor(['--context', ctx, '--no-push', '--cache=true', '--cache-repo', 'reg.example/cache']);
+  const r = await runExecutor(['--context', ctx, '--no-push', '--cache=true']);
   expect(r.exitCode).toBe(2);
-  expect(r.stderr).toContain("--cache is not supported: Kiln's layer cache is not implemented yet");
+  expect(r.stderr).toContain('--cache needs a --cache-repo, or a --destination to keep the cache beside');
+  expect(r.stderr).toContain('oci:DIR for a local cache');
 });
